@@ -1,0 +1,117 @@
+# Sluice - top-level build.
+#
+#   make            build every program into build/bin
+#   make check      build with ASan/UBSan into build/san and run every test
+#   make run        install missing deps, build, start a demo under ./run/
+#   make install    DESTDIR=... PREFIX=... : programs, man pages, config
+#
+# Programs are directories: every .c file in a program's directory is
+# linked with build/.../libsluice.a (all of lib/).
+
+BUILD	?= build
+PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc/sluice
+DESTDIR	?=
+SAN	?=
+PYTEST	?= /usr/bin/python3 -m pytest
+
+CC	?= cc
+PKGS	 = lmdb
+CPPFLAGS += -D_GNU_SOURCE -Ilib -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"'
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c17 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+ifeq ($(SAN),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+# name:directory of each program
+PROGRAMS = master:master smtpd:smtpd cleanup:cleanup sluice:cli/sluice
+prog_name = $(word 1,$(subst :, ,$(1)))
+prog_dir  = $(word 2,$(subst :, ,$(1)))
+
+LIB_SRC	= $(wildcard lib/*.c)
+LIB_OBJ	= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBA	= $(BUILD)/libsluice.a
+BINS	= $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(call prog_name,$(p)))
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(filter-out tests/fuzz/driver.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all check unit fuzz-regress integration run install clean deps
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define PROGRAM_RULE
+$(BUILD)/bin/$(call prog_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(call prog_dir,$(1))/*.c)) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# check: everything under the sanitizers, in its own build tree.
+check:
+	@scripts/install-deps
+	$(MAKE) SAN=1 BUILD=build/san all unit-bins fuzz-bins
+	$(MAKE) SAN=1 BUILD=build/san unit fuzz-regress integration
+
+unit-bins: $(UNIT_BIN)
+fuzz-bins: $(FUZZ_BIN)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
+
+fuzz-regress: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  echo "== $$n"; $$f tests/fuzz/corpus/$${n#fuzz_}; done
+
+integration: $(BINS)
+	SLUICE_BIN=$(abspath $(BUILD)/bin) $(PYTEST) -q tests/integration
+
+run: deps
+	$(MAKE) all
+	@if [ ! -f run/etc/main.cf ]; then $(BUILD)/bin/sluice init run --port 2525; fi
+	@echo "sluice: demo instance in ./run, SMTP on 127.0.0.1:2525 (Ctrl-C stops it)"
+	$(BUILD)/bin/sluice -c run/etc start -f
+
+deps:
+	@scripts/install-deps --build-only
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/sluice \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(SYSCONFDIR)
+	install -m 755 $(BUILD)/bin/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
+	for p in master smtpd cleanup; do \
+	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/libexec/sluice/$$p; done
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for f in conf/main.cf conf/master.cf; do \
+	  [ -e $(DESTDIR)$(SYSCONFDIR)/$$(basename $$f) ] || \
+	  install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/; done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,63 @@
+/*
+ * cleanup_client - the client side of the cleanup protocol.
+ *
+ * Everything that injects mail (smtpd, later pickup) hands it to cleanup
+ * through these calls; cleanup alone writes the queue.  The conversation on
+ * private/cleanup, in attr(3) lists:
+ *
+ *  1. client -> cleanup, the envelope, one list:
+ *	request=message
+ *	sender=ADDR ("" = null sender)
+ *	flags=N            CLEANUP_FLAG_* bits
+ *	any of: client_name, client_address, client_port, helo_name,
+ *	        protocol (SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA, LOCAL),
+ *	        envid (xtext-decoded), ret (FULL|HDRS), body_type
+ *	        (7BIT|8BITMIME|BINARYMIME), smtputf8 (0|1), sasl_username,
+ *	        log_ident
+ *	then per recipient, in order: rcpt=ADDR, rcpt_orcpt=TEXT,
+ *	        rcpt_notify=N (DSN_NOTIFY_* bits, 0 = unspecified)
+ *  2. cleanup -> client: status=0 queue_id=ID, or status=4|5 reason=TEXT
+ *     (TEXT starts with an enhanced status code, e.g. "4.3.0 queue file
+ *     write error").
+ *  3. client -> cleanup: content lists, each data=BYTES (at most
+ *     CLEANUP_CHUNK_MAX bytes): the message with LF line ends, dot
+ *     stuffing removed, headers first; then one list end=1.
+ *  4. cleanup -> client: status=0 (queue file and directory fsync'ed: the
+ *     client may now say 250), or status=4|5 reason=TEXT.
+ * Closing the connection before step 4 makes cleanup remove the file.
+ */
+#ifndef SLUICE_CLEANUP_CLIENT_H
+#define SLUICE_CLEANUP_CLIENT_H
+
+#include "attr.h"
+#include "queue_id.h"
+#include "strbuf.h"
+
+#define CLEANUP_CHUNK_MAX	(64 * 1024)
+
+#define CLEANUP_FLAG_LOCAL	0x01	/* local submission: add From/Date/Message-ID freely */
+
+struct cleanup_client;
+
+/*
+ * cleanup_open - connect to socket_path (normally "private/cleanup",
+ * relative to the queue directory) and send the envelope.  On success
+ * returns the client and copies the queue ID; on failure NULL, *status
+ * 4 or 5 and reason the text for the SMTP reply (code included, e.g.
+ * "451 4.3.0 Error: queue file write error").
+ */
+struct cleanup_client *cleanup_open(const char *socket_path, int timeout,
+	    const struct attr_list *envelope, char queue_id[QUEUE_ID_SIZE],
+	    int *status, struct strbuf *reason);
+/* cleanup_write - buffer content, sending full chunks; 0 / -1 */
+int	cleanup_write(struct cleanup_client *c, const void *data, size_t len);
+/*
+ * cleanup_finish - send end=1 and wait for the verdict.  Returns 0 when
+ * the message is safely queued; else *status 4/5 and reason with the
+ * reply text (code included).  Frees c.
+ */
+int	cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason);
+/* cleanup_abort - drop the connection; cleanup removes the file. Frees c. */
+void	cleanup_abort(struct cleanup_client *c);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * config - main.cf and master.cf.
+ *
+ * main.cf: "name = value" lines, '#' comments, a line starting with white
+ * space continues the previous one, "$name" and "${name}" expand to other
+ * parameters at lookup time.  Every parameter Sluice knows is declared once
+ * in the defaults table (config_params.c) with its type, default and bounds;
+ * a name that is not in the table is warned about with file and line, never
+ * silently ignored.
+ *
+ * master.cf: one service per line (continuation as in main.cf):
+ *	service type private unpriv chroot wakeup maxproc command [args...]
+ * with "-" meaning the default of that column (private y, unpriv y, chroot
+ * n, wakeup 0, maxproc $default_process_limit).
+ *
+ * The configuration directory comes from -c DIR, else $SLUICE_CONFIG, else
+ * the compiled-in default (config_directory_default()).
+ */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+#include "strlist.h"
+
+#ifndef SLUICE_CONFIG_DIR
+#define SLUICE_CONFIG_DIR "/etc/sluice"
+#endif
+
+enum param_type {
+	PARAM_STR,		/* any string, expanded */
+	PARAM_INT,		/* decimal integer within [min, max] */
+	PARAM_TIME,		/* integer + optional unit s/m/h/d/w, in seconds */
+	PARAM_BOOL,		/* yes/no (also true/false, 1/0) */
+};
+
+struct param_def {
+	const char	*name;
+	enum param_type	 type;
+	const char	*default_value;	/* as written in main.cf, may use $x */
+	long		 min;		/* INT/TIME bounds (TIME in seconds) */
+	long		 max;
+	char		 time_unit;	/* TIME: unit of a bare number ('s','d') */
+};
+
+/* The defaults table, sorted by name, ended by a NULL name. */
+extern const struct param_def config_param_table[];
+const struct param_def *config_param_find(const char *name);
+
+struct config;
+
+/* config_directory_default - -c argument, else $SLUICE_CONFIG, else default */
+const char *config_directory_default(const char *from_command_line);
+
+/* config_new - the defaults only (config_directory set to dir) */
+struct config *config_new(const char *config_dir);
+/*
+ * config_load - defaults + DIR/main.cf.  Returns NULL and fills err on a
+ * syntax error or an out-of-range value; unknown names are msg_warn()ed.
+ */
+struct config *config_load(const char *config_dir, struct strbuf *err);
+/* config_load_file - merge one main.cf-format file into cfg; 0 or -1 */
+int	config_load_file(struct config *cfg, const char *path, struct strbuf *err);
+/* config_parse_text - the same for text in memory (tests, -o lists) */
+int	config_parse_text(struct config *cfg, const char *text, const char *origin,
+	    struct strbuf *err);
+void	config_free(struct config *cfg);
+
+/*
+ * config_set - override one parameter (master.cf "-o name=value", tests).
+ * Unknown names are accepted with a warning (user-defined $names).
+ */
+void	config_set(struct config *cfg, const char *name, const char *value);
+
+/* config_get - expanded value; msg_panic()s for a name not in the table
+ * and not set by the user (a programming error). The pointer stays valid
+ * until the next config_set/config_free. */
+const char *config_get(struct config *cfg, const char *name);
+/* config_get_raw - unexpanded value as written (or the default), or NULL */
+const char *config_get_raw(const struct config *cfg, const char *name);
+long	config_get_int(struct config *cfg, const char *name);
+long	config_get_time(struct config *cfg, const char *name);	/* seconds */
+bool	config_get_bool(struct config *cfg, const char *name);
+/* config_get_list - split the expanded value on ", \t\r\n" into list */
+void	config_get_list(struct config *cfg, const char *name, struct strlist *list);
+/* config_is_set - the user set it (main.cf or config_set) */
+bool	config_is_set(const struct config *cfg, const char *name);
+
+/*
+ * config_each_set - call fn for every user-set parameter in name order
+ * (sluice-conf -n).
+ */
+void	config_each_set(const struct config *cfg,
+	    void (*fn)(const char *name, const char *raw_value, void *ctx), void *ctx);
+
+/*
+ * config_check_values - validate every typed parameter after expansion;
+ * returns the number of errors, each appended to err as a line.
+ */
+int	config_check_values(struct config *cfg, struct strbuf *err);
+
+/* master.cf */
+struct master_entry {
+	char		*service;	/* "smtp", "127.0.0.1:2525", "cleanup" */
+	char		*type;		/* "inet", "unix", "pass"... */
+	bool		 private_;
+	bool		 unpriv;
+	bool		 chroot;
+	int		 wakeup;	/* seconds, 0 = never */
+	int		 maxproc;	/* 0 = unlimited */
+	struct strlist	 argv;		/* command + args, argv.items[0] = command */
+	int		 line;		/* for error messages */
+};
+
+/*
+ * master_cf_load - parse DIR/master.cf.  default_maxproc replaces "-" in
+ * the maxproc column.  Returns 0, or -1 with err filled (file:line: why).
+ */
+int	master_cf_load(const char *path, int default_maxproc,
+	    struct master_entry **entries, size_t *count, struct strbuf *err);
+void	master_cf_free(struct master_entry *entries, size_t count);
+
+#endif

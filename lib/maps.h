@@ -1,0 +1,66 @@
+/*
+ * maps - lookup tables named "type:name".
+ *
+ *	lmdb:/path	  the LMDB file /path.lmdb compiled from the text
+ *			  file /path (map_lmdb_build, later sluice-map)
+ *	inline:{k=v, k2=v2}  a small table written in the parameter itself
+ *	static:value	  every key finds value
+ *	unix:passwd.byname  the system's user names (value: the passwd line
+ *			  "name:x:uid:gid:gecos:home:shell"), enumerated at
+ *			  open time so that lookups work after chroot
+ * Keys are matched case-insensitively (folded to lower case before the
+ * lookup; lmdb stores folded keys).  A lookup returns MAP_FOUND,
+ * MAP_NOTFOUND or MAP_TEMPFAIL (the caller answers 4xx, never 5xx, on
+ * TEMPFAIL).  Maps are opened before chroot and the privilege drop.
+ */
+#ifndef SLUICE_MAPS_H
+#define SLUICE_MAPS_H
+
+#include <stdbool.h>
+
+#include "strbuf.h"
+
+enum map_result {
+	MAP_FOUND = 1,
+	MAP_NOTFOUND = 0,
+	MAP_TEMPFAIL = -1,
+};
+
+struct map;
+
+/* map_open - open one "type:name" table; NULL with err filled */
+struct map *map_open(const char *spec, struct strbuf *err);
+int	map_lookup(struct map *map, const char *key, struct strbuf *value);
+const char *map_spec(const struct map *map);
+void	map_close(struct map *map);
+
+/*
+ * A list of maps as written in a parameter ("lmdb:/a, inline:{x=y} lmdb:/b",
+ * separators ", \t\n" outside braces).  Lookups try each map in order.
+ */
+struct map_list;
+
+struct map_list *map_list_open(const char *specs, struct strbuf *err);
+int	map_list_lookup(struct map_list *list, const char *key, struct strbuf *value);
+int	map_list_count(const struct map_list *list);
+void	map_list_close(struct map_list *list);
+
+/*
+ * Text source formats for map_lmdb_build: MAP_SOURCE_TABLE is Postfix's
+ * "key whitespace value"; MAP_SOURCE_ALIASES is aliases(5) "name: value"
+ * with values possibly continued on following indented lines.
+ */
+enum map_source_format {
+	MAP_SOURCE_TABLE,
+	MAP_SOURCE_ALIASES,
+};
+
+/*
+ * map_lmdb_build - compile source_path into source_path.lmdb atomically
+ * (build into a temporary file, fsync, rename) so a running reader never
+ * sees a half-built table.  Returns 0 or -1 with err filled (file:line).
+ */
+int	map_lmdb_build(const char *source_path, enum map_source_format format,
+	    struct strbuf *err);
+
+#endif

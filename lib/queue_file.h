@@ -1,0 +1,123 @@
+/*
+ * queue_file - the on-disk message format.
+ *
+ * A queue file is a sequence of records: one type byte, a u32 big-endian
+ * length, then that many data bytes.  In order:
+ *	V version ("1")           T arrival ("sec.usec")
+ *	Z content size (20 digits, patched in place when the content is done)
+ *	S sender ("" for the null sender)
+ *	A attribute "name=value" (client_name, client_address, helo_name,
+ *	  protocol, envid, ret, ...), any number
+ *	R recipient: address NUL orcpt NUL notify  (notify: decimal flags)
+ *	  becomes D (done) by overwriting the type byte in place
+ *	M start of content; then C records of raw content (LF line ends,
+ *	  dot-unstuffed), each at most QUEUE_CHUNK_MAX bytes
+ *	E end marker (empty)
+ * A file is complete only when it ends in E *and* its mode is 0700: the
+ * writer creates it 0600 and flips the mode right before the fsync that
+ * makes it durable.  Anything else is an unfinished write, never delivered
+ * and removed at start-up.
+ */
+#ifndef SLUICE_QUEUE_FILE_H
+#define SLUICE_QUEUE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "attr.h"
+#include "queue_id.h"
+#include "strbuf.h"
+
+#define QUEUE_REC_VERSION	'V'
+#define QUEUE_REC_TIME		'T'
+#define QUEUE_REC_SIZE		'Z'
+#define QUEUE_REC_SENDER	'S'
+#define QUEUE_REC_ATTR		'A'
+#define QUEUE_REC_RCPT		'R'
+#define QUEUE_REC_DONE		'D'
+#define QUEUE_REC_CONTENT	'M'
+#define QUEUE_REC_CHUNK		'C'
+#define QUEUE_REC_END		'E'
+
+#define QUEUE_RECORD_MAX	(1024 * 1024)	/* any record's data */
+#define QUEUE_CHUNK_MAX		(64 * 1024)
+#define QUEUE_MODE_WRITING	0600
+#define QUEUE_MODE_COMPLETE	0700
+
+/* DSN NOTIFY (RFC 3461); 0 = not specified */
+#define DSN_NOTIFY_NEVER	1
+#define DSN_NOTIFY_SUCCESS	2
+#define DSN_NOTIFY_FAILURE	4
+#define DSN_NOTIFY_DELAY	8
+
+struct queue_recipient {
+	char	*address;
+	char	*orcpt;		/* "rfc822;user@example" as given, or "" */
+	int	 notify;	/* DSN_NOTIFY_* bits */
+	off_t	 offset;	/* of the record's type byte (reader only) */
+	bool	 done;
+};
+
+/* Writer: used by cleanup. Paths are relative to the current directory
+ * (the queue directory). */
+struct queue_writer;
+
+/*
+ * queue_writer_create - create QUEUE_DIR_SUBDIR/ID (O_CREAT|O_EXCL|
+ * O_NOFOLLOW, mode 0600) under a fresh ID, and write V, T, Z.
+ */
+struct queue_writer *queue_writer_create(const char *subdir, struct strbuf *err);
+const char *queue_writer_id(const struct queue_writer *w);
+int	queue_writer_sender(struct queue_writer *w, const char *sender);
+int	queue_writer_attr(struct queue_writer *w, const char *name, const char *value);
+int	queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r);
+int	queue_writer_content_start(struct queue_writer *w);
+int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
+/*
+ * queue_writer_finish - write E, patch Z, flip the mode to 0700, fsync the
+ * file and its directory.  0 on success; -1 with err filled (the file is
+ * then removed).  Frees w in both cases.
+ */
+int	queue_writer_finish(struct queue_writer *w, struct strbuf *err);
+/* queue_writer_abort - remove the file and free w */
+void	queue_writer_abort(struct queue_writer *w);
+
+/* Reader: qmgr, the queue tools, the tests. */
+struct queue_message {
+	char			 id[QUEUE_ID_SIZE];
+	time_t			 arrival;
+	long			 arrival_usec;
+	long			 size;		/* content bytes */
+	char			*sender;
+	struct attr_list	 attrs;		/* A records as name/value */
+	struct queue_recipient	*recipients;
+	size_t			 recipient_count;
+	off_t			 content_offset; /* of the first C record */
+	bool			 complete;	/* E seen and mode 0700 */
+};
+
+/*
+ * queue_file_read - parse the envelope of an open queue file (content
+ * records are skipped, not loaded).  Returns 0, or -1 with err filled for a
+ * malformed file (bad record type, length past EOF, missing V/T/S, ...).
+ * An incomplete file parses fine with complete = false.
+ */
+int	queue_file_read(int fd, struct queue_message *msg, struct strbuf *err);
+void	queue_message_free(struct queue_message *msg);
+/*
+ * queue_file_read_content - call fn for each content chunk in order;
+ * stops and returns fn's value when it is non-zero; -1 on a read error.
+ */
+int	queue_file_read_content(int fd, const struct queue_message *msg,
+	    int (*fn)(const char *data, size_t len, void *ctx), void *ctx);
+/* queue_file_mark_done - flip R to D at offset and fsync; 0 / -1 */
+int	queue_file_mark_done(int fd, off_t offset);
+/*
+ * queue_file_is_complete - cheap check used to skip unfinished files:
+ * mode 0700 and the last record is E.
+ */
+bool	queue_file_is_complete(int fd);
+
+#endif

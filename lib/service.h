@@ -1,0 +1,74 @@
+/*
+ * service - the skeleton every daemon started by the master runs in.
+ *
+ * A daemon's main() fills a struct service_ops and calls service_main().
+ * The skeleton parses the arguments the master passes
+ *	-c CONFIG_DIR -n SERVICE_NAME -t TYPE -s LISTEN_FD_COUNT
+ *	[-u] (unprivileged: run as mail_owner) [-r] (chroot to the queue dir)
+ *	[-o name=value]... [-v]
+ * loads main.cf, applies -o overrides, opens logging, chdirs to
+ * queue_directory, then calls pre_jail (still root: open maps, keys),
+ * chroots if asked, drops to mail_owner (setgid, initgroups, setuid) if
+ * -u and running as root, and calls post_jail.  Not running as root, the
+ * privilege steps are skipped (chroot with a debug note).
+ *
+ * Descriptors from the master: fd 3 is the write end of the service's
+ * status pipe, fds 4 .. 4+N-1 the listening sockets.  The skeleton writes a
+ * struct service_status record (PIPE_BUF-atomic) when a child becomes busy
+ * or idle; when the master closes the pipe's read end (reload, stop) an
+ * idle child exits at once and a busy one after its current connection.
+ *
+ * One connection at a time: the skeleton accepts on any listening socket,
+ * reports busy, calls serve(), closes the connection, reports idle.  It
+ * exits after max_use connections or max_idle seconds without one.
+ */
+#ifndef SLUICE_SERVICE_H
+#define SLUICE_SERVICE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define SERVICE_STATUS_FD	3
+#define SERVICE_LISTEN_FD	4
+
+#define SERVICE_STATUS_IDLE	'I'
+#define SERVICE_STATUS_BUSY	'B'
+
+struct service_status {
+	pid_t	pid;
+	char	status;		/* SERVICE_STATUS_* */
+	char	pad[3];
+};
+
+struct service_context {
+	struct config	*cfg;
+	const char	*service_name;	/* master.cf column 1 */
+	const char	*service_type;	/* "inet", "unix" */
+	const char	*config_dir;
+	bool		 chrooted;
+	bool		 privileged;	/* started as root */
+	unsigned long	 use_count;	/* connections served so far */
+	void		*app;		/* the daemon's own state */
+};
+
+struct service_ops {
+	const char	*program;	/* "smtpd": log as sluice/smtpd */
+	void		(*pre_jail)(struct service_context *ctx);	/* optional */
+	void		(*post_jail)(struct service_context *ctx);	/* optional */
+	/* serve one accepted connection; the skeleton closes client_fd after */
+	void		(*serve)(struct service_context *ctx, int client_fd);
+};
+
+/* service_main - never returns */
+void	service_main(int argc, char **argv, const struct service_ops *ops)
+	    __attribute__((noreturn));
+
+/*
+ * service_drop_privileges - setgid/initgroups/setuid to user (not root);
+ * msg_fatal on failure.  Shared with the command-line tools.
+ */
+void	service_drop_privileges(const char *user);
+
+#endif

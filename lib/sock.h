@@ -1,0 +1,46 @@
+/*
+ * sock - listening and connecting sockets, UNIX and TCP.
+ *
+ * The master opens every listening socket (as root, before services drop
+ * privileges); services only accept.  Addresses are written as Postfix
+ * does: "host:port", "[v6addr]:port", or a bare port.
+ */
+#ifndef SLUICE_SOCK_H
+#define SLUICE_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+/*
+ * unix_listen - bind a stream socket at path (an old socket file is
+ * removed first), chmod it to mode, listen with backlog.  fd or -1 + err.
+ */
+int	unix_listen(const char *path, mode_t mode, int backlog, struct strbuf *err);
+/* unix_connect - connect to path within timeout seconds; fd or -1 (errno) */
+int	unix_connect(const char *path, int timeout);
+/*
+ * inet_listen - bind "host:port" / "[v6]:port" with SO_REUSEADDR (and
+ * IPV6_V6ONLY for v6), listen with backlog.  fd or -1 + err.
+ */
+int	inet_listen(const char *host, const char *port, int backlog, struct strbuf *err);
+/*
+ * inet_split_hostport - "127.0.0.1:2525" -> host, port; "[::1]:25" -> ::1,
+ * 25; "2525" -> "", 2525.  -1 on malformed input.
+ */
+int	inet_split_hostport(const char *text, struct strbuf *host, struct strbuf *port);
+/* sock_set_nonblock - toggle O_NONBLOCK; 0 / -1 */
+int	sock_set_nonblock(int fd, bool on);
+/* sock_set_cloexec - set FD_CLOEXEC; 0 / -1 */
+int	sock_set_cloexec(int fd, bool on);
+/*
+ * sockaddr_format - numeric address text (IPv4-mapped v6 shown as IPv4)
+ * and port.  Returns 0 or -1.
+ */
+int	sockaddr_format(const struct sockaddr *sa, socklen_t len, char *addr,
+	    size_t addr_size, int *port);
+
+#endif
