@@ -32,7 +32,7 @@
 enum param_type {
 	PARAM_STR,		/* any string, expanded */
 	PARAM_INT,		/* decimal integer within [min, max] */
-	PARAM_TIME,		/* integer + optional unit s/m/h/d/w, in seconds */
+	PARAM_TIME,		/* integer + optional unit ms/s/m/h/d/w */
 	PARAM_BOOL,		/* yes/no (also true/false, 1/0) */
 };
 
@@ -81,7 +81,8 @@ const char *config_get(struct config *cfg, const char *name);
 /* config_get_raw - unexpanded value as written (or the default), or NULL */
 const char *config_get_raw(const struct config *cfg, const char *name);
 long	config_get_int(struct config *cfg, const char *name);
-long	config_get_time(struct config *cfg, const char *name);	/* seconds */
+long	config_get_time(struct config *cfg, const char *name);	/* seconds, rounded up */
+long	config_get_time_ms(struct config *cfg, const char *name);	/* milliseconds */
 bool	config_get_bool(struct config *cfg, const char *name);
 /* config_get_list - split the expanded value on ", \t\r\n" into list */
 void	config_get_list(struct config *cfg, const char *name, struct strlist *list);

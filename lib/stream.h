@@ -57,6 +57,13 @@ int	stream_read_exact(struct stream *s, void *buf, size_t len);
  * the rest of the line, through its LF, has been read and discarded.
  */
 int	stream_getline(struct stream *s, struct strbuf *line, size_t limit);
+/*
+ * stream_getline_chunk - like stream_getline, but when limit bytes come
+ * before the LF it returns STREAM_TOOLONG with those bytes and leaves the
+ * rest of the line unread: the next call continues the same line.  For
+ * message content, whose lines are streamed, not refused.
+ */
+int	stream_getline_chunk(struct stream *s, struct strbuf *line, size_t limit);
 /* stream_pending - bytes already buffered and not yet read */
 size_t	stream_pending(const struct stream *s);
 /* stream_discard_pending - drop buffered input (STARTTLS injection defence) */
