@@ -17,15 +17,18 @@ PYTEST	?= /usr/bin/python3 -m pytest
 
 CC	?= cc
 PKGS	 = lmdb
-CPPFLAGS += -D_GNU_SOURCE -Ilib -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"'
+LIBEXECDIR ?= $(PREFIX)/libexec/sluice
+CPPFLAGS += -D_GNU_SOURCE -Ilib -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"' \
+	    -DSLUICE_DAEMON_DIR='"$(LIBEXECDIR)"'
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c17 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+# Always applied, even when CFLAGS is given on the command line.
+SLUICE_CFLAGS = -std=c17 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 	   -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 ifeq ($(SAN),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SLUICE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
@@ -44,12 +47,12 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(filter-out tests/fuzz/driver.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check unit fuzz-regress integration run install clean deps
+.PHONY: all check unit unit-bins fuzz-bins fuzz-regress fuzz integration run install clean deps
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(SLUICE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -86,6 +89,17 @@ fuzz-regress: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	  echo "== $$n"; $$f tests/fuzz/corpus/$${n#fuzz_}; done
 
+# fuzz: real coverage-guided fuzzing with clang's libFuzzer, one target:
+#   make fuzz FUZZ=address [FUZZ_SECONDS=60]
+FUZZ_SECONDS ?= 60
+fuzz:
+	@test -n "$(FUZZ)" || { echo "usage: make fuzz FUZZ=name" >&2; exit 2; }
+	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libsluice.a
+	@mkdir -p build/fuzz/corpus-$(FUZZ)
+	clang -D_GNU_SOURCE -Ilib -O1 -g -fsanitize=fuzzer,address,undefined \
+	  tests/fuzz/fuzz_$(FUZZ).c build/fuzz/libsluice.a $(LDLIBS) -o build/fuzz/fuzz_$(FUZZ)
+	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
+
 integration: $(BINS)
 	SLUICE_BIN=$(abspath $(BUILD)/bin) $(PYTEST) -q tests/integration
 
@@ -99,12 +113,12 @@ deps:
 	@scripts/install-deps --build-only
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/sluice \
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 $(BUILD)/bin/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
 	for p in master smtpd cleanup; do \
-	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/libexec/sluice/$$p; done
+	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	for f in conf/main.cf conf/master.cf; do \
