@@ -40,8 +40,9 @@ void	smtp_path_free(struct smtp_path *p);
  * smtp_path_parse - parse text (NUL-terminated, no CRLF).  On success
  * returns 0 and sets *params to the first byte of the ESMTP parameters
  * (white space skipped; "" when none).  On failure returns -1 and sets
- * *error to a static reply such as "501 5.1.7 Bad sender address syntax"
- * (the caller adds nothing: the text is complete).  is_sender selects the
+ * *error to a static reply such as "501 5.1.7 Bad sender address syntax",
+ * or "553 5.6.7 ..." for UTF-8 without SMTPUTF8 (RFC 6531); the caller
+ * adds nothing: the text is complete.  is_sender selects the
  * 5.1.7 vs 5.1.3 code.
  */
 int	smtp_path_parse(const char *text, unsigned flags, bool is_sender,

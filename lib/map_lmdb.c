@@ -1,0 +1,162 @@
+/*
+ * map_lmdb - "lmdb:/path", the compiled file /path.lmdb.
+ *
+ * Writers never modify a table in place: map_lmdb_build() writes a new
+ * file and renames it over the old one.  So readers open with MDB_NOLOCK
+ * (no lock file, which an unprivileged or chrooted reader could not create
+ * anyway) and MDB_RDONLY, and before each lookup compare the file's inode
+ * with the one they mapped; when it changed they reopen, so a rebuilt
+ * table takes effect at once in long-running daemons.  If the path cannot
+ * be stat()ed (for example after chroot) the open copy keeps serving.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_impl.h"
+#include "mem.h"
+#include "msg.h"
+#include "strbuf.h"
+
+struct lmdb_map {
+	char		*path;		/* NAME.lmdb */
+	MDB_env		*env;
+	MDB_dbi		 dbi;
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+/* lmdb_attach - open path into lm (env, dbi, identity); 0 or -1 + err */
+static int
+lmdb_attach(struct lmdb_map *lm, struct strbuf *err)
+{
+	struct stat st;
+	MDB_txn *txn;
+	int rc;
+
+	if (stat(lm->path, &st) != 0) {
+		strbuf_printf(err, "open %s: %s", lm->path, strerror(errno));
+		return (-1);
+	}
+	if ((rc = mdb_env_create(&lm->env)) != 0) {
+		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
+		return (-1);
+	}
+	if ((rc = mdb_env_open(lm->env, lm->path,
+	    MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0644)) != 0 ||
+	    (rc = mdb_txn_begin(lm->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
+		mdb_env_close(lm->env);
+		lm->env = NULL;
+		return (-1);
+	}
+	rc = mdb_dbi_open(txn, NULL, 0, &lm->dbi);
+	mdb_txn_abort(txn);
+	if (rc != 0) {
+		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
+		mdb_env_close(lm->env);
+		lm->env = NULL;
+		return (-1);
+	}
+	lm->dev = st.st_dev;
+	lm->ino = st.st_ino;
+	return (0);
+}
+
+/* lmdb_refresh - reopen when the file was replaced since we mapped it */
+static void
+lmdb_refresh(struct lmdb_map *lm)
+{
+	struct lmdb_map fresh;
+	struct strbuf err;
+	struct stat st;
+
+	if (stat(lm->path, &st) != 0 ||
+	    (st.st_dev == lm->dev && st.st_ino == lm->ino))
+		return;
+	fresh = *lm;
+	fresh.env = NULL;
+	strbuf_init(&err);
+	if (lmdb_attach(&fresh, &err) != 0) {
+		msg_warn("%s; still using the table opened earlier", err.data);
+	} else {
+		mdb_env_close(lm->env);
+		*lm = fresh;
+	}
+	strbuf_free(&err);
+}
+
+/* lmdb_lookup - one read-only transaction per lookup */
+static int
+lmdb_lookup(struct map *map, const char *key, size_t key_len,
+    struct strbuf *value)
+{
+	struct lmdb_map *lm = map->data;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	lmdb_refresh(lm);
+	if (key_len == 0)
+		return (MAP_NOTFOUND);
+	if ((rc = mdb_txn_begin(lm->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		msg_warn("%s: %s", lm->path, mdb_strerror(rc));
+		return (MAP_TEMPFAIL);
+	}
+	k.mv_data = (void *)key;
+	k.mv_size = key_len;
+	rc = mdb_get(txn, lm->dbi, &k, &v);
+	if (rc == 0)
+		strbuf_append(value, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return (MAP_NOTFOUND);
+	if (rc != 0) {
+		msg_warn("%s: lookup \"%s\": %s", lm->path, key, mdb_strerror(rc));
+		return (MAP_TEMPFAIL);
+	}
+	return (MAP_FOUND);
+}
+
+/* lmdb_close - unmap and free */
+static void
+lmdb_close(struct map *map)
+{
+	struct lmdb_map *lm = map->data;
+
+	if (lm->env != NULL)
+		mdb_env_close(lm->env);
+	free(lm->path);
+	free(lm);
+}
+
+static const struct map_ops lmdb_ops = {lmdb_lookup, lmdb_close};
+
+/* map_lmdb_open - map NAME.lmdb */
+int
+map_lmdb_open(struct map *map, const char *name, struct strbuf *err)
+{
+	struct lmdb_map *lm;
+	struct strbuf path;
+
+	if (*name == 0) {
+		strbuf_puts(err, "table \"lmdb:\": missing file name");
+		return (-1);
+	}
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s.lmdb", name);
+	lm = xcalloc(1, sizeof(*lm));
+	lm->path = xstrdup(path.data);
+	strbuf_free(&path);
+	if (lmdb_attach(lm, err) != 0) {
+		free(lm->path);
+		free(lm);
+		return (-1);
+	}
+	map->ops = &lmdb_ops;
+	map->data = lm;
+	return (0);
+}
