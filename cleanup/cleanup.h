@@ -1,0 +1,118 @@
+/*
+ * cleanup.h - what the files of the cleanup daemon share.
+ *
+ * main.c wires the service skeleton; protocol.c speaks the conversation of
+ * cleanup_client.h; envelope.c checks and writes the envelope; content.c
+ * streams the message into the queue file and hands header lines to
+ * headers.c; trigger.c pokes qmgr.  One struct cleanup_message carries the
+ * state of the message being received; its buffers are kept between
+ * messages so that the hot path does not allocate.
+ */
+#ifndef SLUICE_CLEANUP_H
+#define SLUICE_CLEANUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "attr.h"
+#include "queue_file.h"
+#include "queue_id.h"
+#include "service.h"
+#include "strbuf.h"
+
+#define CLEANUP_ADDRESS_MAX	512	/* RFC 5321 path, with room to spare */
+#define CLEANUP_ATTR_TEXT_MAX	1024	/* any other envelope attribute */
+#define CLEANUP_MESSAGE_ID_MAX	998	/* RFC 5322 line limit */
+
+/* Status texts sent to the client (cleanup_client.h adds the SMTP code). */
+#define CLEANUP_TEXT_WRITE	"4.3.0 Error: queue file write error"
+#define CLEANUP_TEXT_PROTO	"4.3.0 Error: internal protocol error"
+#define CLEANUP_TEXT_HOPS	"5.4.6 Error: too many hops"
+#define CLEANUP_TEXT_SIZE	"5.3.4 Error: message file too big"
+
+/* Parameters, read once after the privilege drop. */
+struct cleanup_params {
+	long	 hopcount_limit;
+	long	 header_size_limit;
+	long	 message_size_limit;	/* 0 = unlimited */
+	bool	 always_add_missing_headers;
+	char	*myhostname;
+	char	*qmgr_trigger_path;	/* "private/" + qmgr_service_name */
+	int	 ipc_timeout;
+};
+
+enum cleanup_phase {
+	CLEANUP_IN_HEADERS,
+	CLEANUP_IN_BODY,
+};
+
+/* The message being received; buffers survive from one message to the next. */
+struct cleanup_message {
+	const struct cleanup_params *params;
+	struct queue_writer *writer;	/* NULL once the message is rejected */
+	char		 id[QUEUE_ID_SIZE];
+	long		 flags;		/* CLEANUP_FLAG_* */
+	struct strbuf	 sender;
+	enum cleanup_phase phase;
+	struct strbuf	 line;		/* header line split across chunks */
+	struct strbuf	 header;	/* current logical header, folded lines */
+	size_t		 header_bytes;	/* header section seen so far */
+	unsigned long long content_size; /* bytes received from the client */
+	long		 hops;		/* Received: headers */
+	bool		 seen_message_id;
+	bool		 seen_date;
+	bool		 seen_from;
+	struct strbuf	 message_id;	/* found or generated, for the log */
+	int		 status;	/* 0 while fine, else 4 or 5 */
+	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
+};
+
+struct cleanup_daemon {
+	struct cleanup_params	params;
+	struct attr_list	request;	/* reused for every list read */
+	struct cleanup_message	msg;
+};
+
+/* protocol.c */
+void	cleanup_serve(struct service_context *ctx, int client_fd);
+
+/* envelope.c */
+/*
+ * cleanup_envelope_check - strict check of the envelope list; fills msg's
+ * sender and flags.  0, or -1 with why (for the log) filled.
+ */
+int	cleanup_envelope_check(const struct attr_list *env,
+	    struct cleanup_message *msg, struct strbuf *why);
+/* cleanup_envelope_write - S, A, R records and the content start; 0 / -1 */
+int	cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env);
+
+/* content.c */
+void	cleanup_message_init(struct cleanup_message *msg,
+	    const struct cleanup_params *params);
+/* cleanup_message_start - reset the per-message state for writer w */
+void	cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w);
+/* cleanup_content - take one data chunk */
+void	cleanup_content(struct cleanup_message *msg, const char *data, size_t len);
+/* cleanup_content_end - flush everything; msg->status tells the verdict */
+void	cleanup_content_end(struct cleanup_message *msg);
+/* cleanup_content_out - queue bytes for the queue file (headers.c) */
+void	cleanup_content_out(struct cleanup_message *msg, const char *data, size_t len);
+/* cleanup_reject - stop writing: the message will get status/reason */
+void	cleanup_reject(struct cleanup_message *msg, int status, const char *reason);
+
+/* headers.c */
+/*
+ * cleanup_header_line - one complete line (LF included, unless it is the
+ * last line of a message without one) of the header section.  Switches
+ * msg->phase to body when the header section ends.
+ */
+void	cleanup_header_line(struct cleanup_message *msg, const char *line, size_t len);
+/* cleanup_headers_end - the header section ended with the content */
+void	cleanup_headers_end(struct cleanup_message *msg, bool add_blank_line);
+/* cleanup_header_overflow - header_size_limit reached: the rest is body */
+void	cleanup_header_overflow(struct cleanup_message *msg);
+
+/* trigger.c */
+void	cleanup_trigger_qmgr(const char *path);
+
+#endif

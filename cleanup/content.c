@@ -1,0 +1,163 @@
+/*
+ * content - stream the message content into the queue file.
+ *
+ * This is the hot path.  In the header section, lines are reassembled
+ * across the client's chunks (only a line split by a chunk boundary is
+ * copied; whole lines are handed to headers.c in place).  Once the body
+ * starts, chunks go to the queue writer without looking at lines at all.
+ * The writer coalesces content into QUEUE_CHUNK_MAX-sized C records and
+ * buffers its writes, so the queue file sees a few large writes, never one
+ * per line.
+ *
+ * A rejected message (size, hops, write error) keeps being read, so the
+ * conversation stays in step, but nothing more is written: its file is
+ * removed at once.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "msg.h"
+#include "queue_file.h"
+#include "strbuf.h"
+
+/* cleanup_message_init - set up the reusable buffers once */
+void
+cleanup_message_init(struct cleanup_message *msg, const struct cleanup_params *params)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->params = params;
+	strbuf_init(&msg->sender);
+	strbuf_init(&msg->line);
+	strbuf_init(&msg->header);
+	strbuf_init(&msg->message_id);
+}
+
+/* cleanup_message_start - per-message reset, keeping the buffers */
+void
+cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w)
+{
+	msg->writer = w;
+	strbuf_reset(&msg->line);
+	strbuf_reset(&msg->header);
+	strbuf_reset(&msg->message_id);
+	msg->phase = CLEANUP_IN_HEADERS;
+	msg->header_bytes = 0;
+	msg->content_size = 0;
+	msg->hops = 0;
+	msg->seen_message_id = msg->seen_date = msg->seen_from = false;
+	msg->status = 0;
+	msg->reason = NULL;
+}
+
+/* cleanup_reject - remember the verdict and drop the file right away */
+void
+cleanup_reject(struct cleanup_message *msg, int status, const char *reason)
+{
+	if (msg->status != 0)
+		return;
+	msg->status = status;
+	msg->reason = reason;
+	if (msg->writer != NULL) {
+		queue_writer_abort(msg->writer);
+		msg->writer = NULL;
+	}
+}
+
+/* cleanup_content_out - content for the queue file (the writer coalesces) */
+void
+cleanup_content_out(struct cleanup_message *msg, const char *data, size_t len)
+{
+	if (msg->writer == NULL || len == 0)
+		return;
+	if (queue_writer_content(msg->writer, data, len) < 0) {
+		msg_warn("%s: queue file write error: %s", msg->id, strerror(errno));
+		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
+	}
+}
+
+/*
+ * header_bytes_over - would n more bytes of header section pass
+ * header_size_limit?  Then header processing stops (as Postfix does) and
+ * the rest of the content is body.
+ */
+static bool
+header_bytes_over(struct cleanup_message *msg, size_t n)
+{
+	return (msg->header_bytes + n > (size_t)msg->params->header_size_limit);
+}
+
+/* header_chunk - split a chunk of the header section into lines */
+static void
+header_chunk(struct cleanup_message *msg, const char *data, size_t len)
+{
+	const char *end = data + len, *lf;
+	size_t	n;
+
+	while (data < end && msg->phase == CLEANUP_IN_HEADERS && msg->writer != NULL) {
+		lf = memchr(data, '\n', (size_t)(end - data));
+		n = lf != NULL ? (size_t)(lf - data) + 1 : (size_t)(end - data);
+		if (header_bytes_over(msg, msg->line.len + n)) {
+			msg_warn("%s: header section exceeds header_size_limit %ld:"
+			    " the rest is treated as body", msg->id,
+			    msg->params->header_size_limit);
+			cleanup_header_overflow(msg);
+			/* The pending fragment now belongs to the body. */
+			cleanup_content_out(msg, msg->line.data, msg->line.len);
+			strbuf_reset(&msg->line);
+			break;
+		}
+		if (lf == NULL) {
+			strbuf_append(&msg->line, data, n);
+			return;
+		}
+		msg->header_bytes += msg->line.len + n;
+		if (msg->line.len == 0) {
+			cleanup_header_line(msg, data, n);
+		} else {
+			strbuf_append(&msg->line, data, n);
+			cleanup_header_line(msg, msg->line.data, msg->line.len);
+			strbuf_reset(&msg->line);
+		}
+		data += n;
+	}
+	if (data < end)
+		cleanup_content_out(msg, data, (size_t)(end - data));
+}
+
+/* cleanup_content - one data chunk from the client */
+void
+cleanup_content(struct cleanup_message *msg, const char *data, size_t len)
+{
+	msg->content_size += len;
+	if (msg->params->message_size_limit > 0 && msg->status == 0
+	    && msg->content_size > (unsigned long long)msg->params->message_size_limit) {
+		msg_info("%s: reject: message size exceeds message_size_limit %ld;"
+		    " from=<%s>", msg->id, msg->params->message_size_limit,
+		    msg->sender.data);
+		cleanup_reject(msg, 5, CLEANUP_TEXT_SIZE);
+	}
+	if (msg->writer == NULL)
+		return;
+	if (msg->phase == CLEANUP_IN_HEADERS)
+		header_chunk(msg, data, len);
+	else
+		cleanup_content_out(msg, data, len);
+}
+
+/* cleanup_content_end - last partial line, missing headers, last record */
+void
+cleanup_content_end(struct cleanup_message *msg)
+{
+	if (msg->writer == NULL)
+		return;
+	if (msg->phase == CLEANUP_IN_HEADERS) {
+		/* The content ended inside the header section. */
+		if (msg->line.len > 0) {
+			cleanup_header_line(msg, msg->line.data, msg->line.len);
+			strbuf_reset(&msg->line);
+		}
+		if (msg->phase == CLEANUP_IN_HEADERS)
+			cleanup_headers_end(msg, false);
+	}
+}

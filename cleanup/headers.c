@@ -1,0 +1,223 @@
+/*
+ * headers - the header section of a message.
+ *
+ * RFC 5322: the header section runs up to the first empty line; a line
+ * that is neither a header ("name:") nor a continuation (leading white
+ * space) also ends it, and that line is body.  Each logical header (a
+ * header line and its continuation lines) is collected, looked at once,
+ * and passed on unchanged.  We count Received: headers (hopcount_limit)
+ * and note Message-ID, Date and From.  At the end of the section the
+ * missing ones are added: Message-ID and Date always, From for local
+ * submissions or when always_add_missing_headers is set.
+ *
+ * Later header_checks, address rewriting in headers and DKIM signing hook
+ * in at classify_header() and cleanup_headers_end().
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "cleanup_client.h"
+#include "msg.h"
+#include "strbuf.h"
+
+/* header_name_len - length of "name" in "name:" / "name :", 0 if no header */
+static size_t
+header_name_len(const char *line, size_t len)
+{
+	size_t	i, name_len;
+	unsigned char ch;
+
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)line[i];
+		if (ch == ':' || ch == ' ' || ch == '\t' || ch < 33 || ch > 126)
+			break;
+	}
+	name_len = i;
+	if (name_len == 0)
+		return (0);
+	/* Obsolete syntax (RFC 5322 4.5): white space before the colon. */
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return (i < len && line[i] == ':' ? name_len : 0);
+}
+
+/* name_is - case-insensitive comparison of a header name */
+static bool
+name_is(const char *name, size_t len, const char *want)
+{
+	return (strlen(want) == len && strncasecmp(name, want, len) == 0);
+}
+
+/* note_message_id - keep the unfolded, printable Message-ID value for the log */
+static void
+note_message_id(struct cleanup_message *msg, const char *hdr, size_t len)
+{
+	const char *p = memchr(hdr, ':', len);
+	const char *end = hdr + len;
+	unsigned char ch;
+
+	strbuf_reset(&msg->message_id);
+	for (p++; p < end && msg->message_id.len < CLEANUP_MESSAGE_ID_MAX; p++) {
+		ch = (unsigned char)*p;
+		if (ch == '\r' || ch == '\n')
+			continue;
+		strbuf_putc(&msg->message_id, ch < 0x20 || ch == 0x7f ? '?' : ch);
+	}
+	strbuf_trim(&msg->message_id);
+}
+
+/* classify_header - the checks and notes made on one logical header */
+static void
+classify_header(struct cleanup_message *msg)
+{
+	const char *hdr = msg->header.data;
+	size_t	len = header_name_len(hdr, msg->header.len);
+
+	if (name_is(hdr, len, "received")) {
+		if (++msg->hops > msg->params->hopcount_limit) {
+			msg_info("%s: reject: too many hops (%ld Received: headers,"
+			    " hopcount_limit %ld); from=<%s>", msg->id, msg->hops,
+			    msg->params->hopcount_limit, msg->sender.data);
+			cleanup_reject(msg, 5, CLEANUP_TEXT_HOPS);
+		}
+	} else if (name_is(hdr, len, "message-id")) {
+		msg->seen_message_id = true;
+		note_message_id(msg, hdr, msg->header.len);
+	} else if (name_is(hdr, len, "date")) {
+		msg->seen_date = true;
+	} else if (name_is(hdr, len, "from")) {
+		msg->seen_from = true;
+	}
+}
+
+/* output_header - pass the collected header on, ending it with LF */
+static void
+output_header(struct cleanup_message *msg)
+{
+	if (msg->header.data[msg->header.len - 1] != '\n')
+		strbuf_putc(&msg->header, '\n');
+	cleanup_content_out(msg, msg->header.data, msg->header.len);
+	strbuf_reset(&msg->header);
+}
+
+/* flush_header - finish the pending logical header, if any */
+static void
+flush_header(struct cleanup_message *msg)
+{
+	if (msg->header.len == 0)
+		return;
+	classify_header(msg);
+	output_header(msg);
+}
+
+/* add_missing_headers - Message-ID, Date and (sometimes) From */
+static void
+add_missing_headers(struct cleanup_message *msg)
+{
+	const struct cleanup_params *p = msg->params;
+	struct strbuf *buf = &msg->header;	/* empty here: reuse it */
+	char	stamp[64];
+	struct timeval tv;
+	struct tm tm;
+
+	if (msg->writer == NULL)
+		return;
+	gettimeofday(&tv, NULL);
+	strbuf_reset(buf);
+	if (!msg->seen_message_id) {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+		strbuf_reset(&msg->message_id);
+		strbuf_printf(&msg->message_id, "<%s.%s@%s>", stamp, msg->id,
+		    p->myhostname);
+		strbuf_printf(buf, "Message-ID: %s\n", msg->message_id.data);
+	}
+	if (!msg->seen_date) {
+		localtime_r(&tv.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		strbuf_printf(buf, "Date: %s\n", stamp);
+	}
+	if (!msg->seen_from && ((msg->flags & CLEANUP_FLAG_LOCAL) != 0
+	    || p->always_add_missing_headers)) {
+		if (msg->sender.len > 0)
+			strbuf_printf(buf, "From: <%s>\n", msg->sender.data);
+		else
+			strbuf_printf(buf, "From: MAILER-DAEMON@%s\n", p->myhostname);
+	}
+	cleanup_content_out(msg, buf->data, buf->len);
+	strbuf_reset(buf);
+}
+
+/* log_message_id - the Postfix "ID: message-id=<...>" line */
+static void
+log_message_id(struct cleanup_message *msg)
+{
+	if (msg->writer != NULL)
+		msg_info("%s: message-id=%s", msg->id, msg->message_id.data);
+}
+
+/* cleanup_headers_end - close the header section, adding what is missing */
+void
+cleanup_headers_end(struct cleanup_message *msg, bool add_blank_line)
+{
+	flush_header(msg);
+	add_missing_headers(msg);
+	/* A body that starts without an empty line gets one: well-formed output. */
+	if (add_blank_line)
+		cleanup_content_out(msg, "\n", 1);
+	msg->phase = CLEANUP_IN_BODY;
+	log_message_id(msg);
+}
+
+/*
+ * cleanup_header_overflow - stop header processing in mid-section.  The
+ * added headers go before the pending header, so that continuation lines
+ * still to come stay attached to the header they belong to.
+ */
+void
+cleanup_header_overflow(struct cleanup_message *msg)
+{
+	struct strbuf pending;
+
+	if (msg->header.len > 0)
+		classify_header(msg);
+	/* add_missing_headers uses msg->header as scratch: set it aside. */
+	pending = msg->header;
+	strbuf_init(&msg->header);
+	add_missing_headers(msg);
+	strbuf_free(&msg->header);
+	msg->header = pending;
+	if (msg->header.len > 0)
+		output_header(msg);
+	msg->phase = CLEANUP_IN_BODY;
+	log_message_id(msg);
+}
+
+/* cleanup_header_line - one line of the header section */
+void
+cleanup_header_line(struct cleanup_message *msg, const char *line, size_t len)
+{
+	if ((len == 1 && line[0] == '\n') || (len == 2 && line[0] == '\r'
+	    && line[1] == '\n')) {
+		cleanup_headers_end(msg, false);
+		cleanup_content_out(msg, line, len);
+		return;
+	}
+	if (line[0] == ' ' || line[0] == '\t') {
+		if (msg->header.len > 0) {
+			strbuf_append(&msg->header, line, len);
+			return;
+		}
+	} else if (header_name_len(line, len) > 0) {
+		flush_header(msg);
+		strbuf_append(&msg->header, line, len);
+		return;
+	}
+	/* Neither a header nor a continuation: the body starts here. */
+	cleanup_headers_end(msg, true);
+	cleanup_content_out(msg, line, len);
+}

@@ -1,0 +1,63 @@
+/*
+ * cleanup - build queue files from messages handed in by smtpd and pickup.
+ *
+ * A one-connection-at-a-time service under the master (lib/service.h).
+ * Each connection carries one message in the conversation described in
+ * lib/cleanup_client.h; see protocol.c.  Parameters read: hopcount_limit,
+ * header_size_limit, message_size_limit, always_add_missing_headers,
+ * myhostname, qmgr_service_name, ipc_timeout.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "mem.h"
+#include "service.h"
+#include "strbuf.h"
+
+/* cleanup_pre_jail - load the time zone while /etc is still reachable */
+static void
+cleanup_pre_jail(struct service_context *ctx)
+{
+	(void)ctx;
+	tzset();
+}
+
+/* cleanup_post_jail - read the parameters into the daemon's state */
+static void
+cleanup_post_jail(struct service_context *ctx)
+{
+	struct cleanup_daemon *d = xcalloc(1, sizeof(*d));
+	struct strbuf path;
+
+	d->params.hopcount_limit = config_get_int(ctx->cfg, "hopcount_limit");
+	d->params.header_size_limit = config_get_int(ctx->cfg, "header_size_limit");
+	d->params.message_size_limit = config_get_int(ctx->cfg, "message_size_limit");
+	d->params.always_add_missing_headers =
+	    config_get_bool(ctx->cfg, "always_add_missing_headers");
+	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
+	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
+	strbuf_init(&path);
+	strbuf_printf(&path, "private/%s", config_get(ctx->cfg, "qmgr_service_name"));
+	d->params.qmgr_trigger_path = strbuf_detach(&path);
+	strbuf_free(&path);
+
+	attr_list_init(&d->request);
+	cleanup_message_init(&d->msg, &d->params);
+	ctx->app = d;
+}
+
+static const struct service_ops cleanup_ops = {
+	.program = "cleanup",
+	.pre_jail = cleanup_pre_jail,
+	.post_jail = cleanup_post_jail,
+	.serve = cleanup_serve,
+};
+
+/* main - hand the cleanup callbacks to the service skeleton */
+int
+main(int argc, char **argv)
+{
+	service_main(argc, argv, &cleanup_ops);
+}

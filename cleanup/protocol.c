@@ -1,0 +1,187 @@
+/*
+ * protocol - cleanup's side of the conversation in cleanup_client.h.
+ *
+ * One connection, one message:
+ *	envelope list  -> checked (envelope.c), queue file created and the
+ *	                  envelope written -> status=0 queue_id=ID
+ *	data lists     -> content.c, until end=1
+ *	               -> queue_writer_finish (E, mode 0700, fsync file and
+ *	                  directory), and only then status=0
+ * Every list is read with a size bound and checked for exactly the shape
+ * expected at that point; anything else is a protocol error answered with
+ * status=4 and the file removed.  A client that disconnects before end=1
+ * leaves no file.  Errors are logged with their real cause; the client
+ * only ever sees the fixed texts of cleanup.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "cleanup.h"
+#include "cleanup_client.h"
+#include "msg.h"
+#include "queue_file.h"
+#include "service.h"
+#include "stream.h"
+#include "strbuf.h"
+
+/* A data list: the value plus the name and length words. */
+#define CLEANUP_DATA_LIST_MAX	(CLEANUP_CHUNK_MAX + 256)
+
+/* reply - send status (and queue ID or reason); 0 / -1 */
+static int
+reply(struct stream *s, struct attr_list *list, int status, const char *id,
+      const char *reason)
+{
+	attr_list_reset(list);
+	attr_list_add_long(list, "status", status);
+	if (id != NULL)
+		attr_list_add_str(list, "queue_id", id);
+	if (reason != NULL)
+		attr_list_add_str(list, "reason", reason);
+	if (attr_write(s, list) < 0 || stream_flush(s) < 0)
+		return (-1);
+	return (0);
+}
+
+/* is_single - the list is exactly one attribute called name */
+static bool
+is_single(const struct attr_list *list, const char *name)
+{
+	return (list->count == 1 && strcmp(list->items[0].name, name) == 0);
+}
+
+/* receive_content - data lists until end=1; 0, or -1 when the client went */
+static int
+receive_content(struct cleanup_daemon *d, struct stream *s)
+{
+	struct cleanup_message *msg = &d->msg;
+	const struct attr *a;
+	int	rc;
+
+	for (;;) {
+		rc = attr_read(s, &d->request, CLEANUP_DATA_LIST_MAX);
+		if (rc != STREAM_OK) {
+			msg_warn("%s: lost connection with client while receiving"
+			    " content (%s)", msg->id, rc == STREAM_EOF ?
+			    "end of input" : stream_status_text(rc));
+			return (-1);
+		}
+		a = d->request.count > 0 ? &d->request.items[0] : NULL;
+		if (is_single(&d->request, "data") && a->value_len <= CLEANUP_CHUNK_MAX) {
+			cleanup_content(msg, a->value, a->value_len);
+		} else if (is_single(&d->request, "end") && strcmp(a->value, "1") == 0
+		    && a->value_len == 1) {
+			return (0);
+		} else {
+			msg_warn("%s: protocol error: unexpected list (%zu attributes,"
+			    " first \"%.64s\") in the content", msg->id,
+			    d->request.count, a != NULL ? a->name : "");
+			cleanup_reject(msg, 4, CLEANUP_TEXT_PROTO);
+			return (0);
+		}
+	}
+}
+
+/* serve_message - the whole conversation for one message */
+static void
+serve_message(struct cleanup_daemon *d, struct stream *s)
+{
+	struct cleanup_message *msg = &d->msg;
+	struct queue_writer *w;
+	struct strbuf err;
+	const char *request;
+	int	rc;
+
+	rc = attr_read(s, &d->request, ATTR_TOTAL_DEFAULT);
+	if (rc == STREAM_EOF)
+		return;
+	if (rc != STREAM_OK) {
+		msg_warn("reading envelope: %s", stream_status_text(rc));
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		return;
+	}
+	request = attr_list_get(&d->request, "request");
+	if (request == NULL || strcmp(request, "message") != 0) {
+		msg_warn("unknown request \"%.64s\"", request ? request : "(none)");
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		return;
+	}
+	strbuf_init(&err);
+	if (cleanup_envelope_check(&d->request, msg, &err) < 0) {
+		msg_warn("malformed envelope: %s", err.data);
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		goto done;
+	}
+	if ((w = queue_writer_create("incoming", &err)) == NULL) {
+		msg_warn("cannot create queue file: %s", err.data);
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		goto done;
+	}
+	memcpy(msg->id, queue_writer_id(w), QUEUE_ID_SIZE);
+	msg->id[QUEUE_ID_SIZE - 1] = 0;
+	if (cleanup_envelope_write(w, &d->request) < 0) {
+		msg_warn("%s: queue file write error: %s", msg->id, strerror(errno));
+		queue_writer_abort(w);
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		goto done;
+	}
+	cleanup_message_start(msg, w);
+	if (reply(s, &d->request, 0, msg->id, NULL) < 0) {
+		msg_warn("%s: lost connection with client after the envelope",
+		    msg->id);
+		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
+		goto done;
+	}
+	if (receive_content(d, s) < 0) {
+		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
+		goto done;
+	}
+	cleanup_content_end(msg);
+	if (msg->status != 0) {
+		(void)reply(s, &d->request, msg->status, NULL, msg->reason);
+		goto done;
+	}
+
+	/*
+	 * Group commit goes here: instead of finishing (and fsyncing) this
+	 * file alone, a multi-client cleanup would park the connection, let
+	 * one fsync round cover every message that reached this point, and
+	 * send each parked client its status=0 after that round.
+	 */
+	w = msg->writer;
+	msg->writer = NULL;
+	strbuf_reset(&err);
+	if (queue_writer_finish(w, &err) < 0) {
+		msg_warn("%s: queue file write error: %s", msg->id, err.data);
+		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		goto done;
+	}
+	if (reply(s, &d->request, 0, NULL, NULL) < 0)
+		msg_warn("%s: lost connection with client before the verdict;"
+		    " the message is queued", msg->id);
+	cleanup_trigger_qmgr(d->params.qmgr_trigger_path);
+done:
+	strbuf_free(&err);
+}
+
+/* cleanup_serve - one accepted connection (the skeleton closes client_fd) */
+void
+cleanup_serve(struct service_context *ctx, int client_fd)
+{
+	struct cleanup_daemon *d = ctx->app;
+	struct stream *s;
+	int	fd;
+
+	/* The stream owns its descriptor; the skeleton owns client_fd. */
+	if ((fd = dup(client_fd)) < 0) {
+		msg_warn("dup: %s", strerror(errno));
+		return;
+	}
+	s = stream_open(fd);
+	stream_set_timeout(s, d->params.ipc_timeout);
+	serve_message(d, s);
+	stream_close(s);
+	attr_list_reset(&d->request);
+}

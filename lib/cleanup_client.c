@@ -1,0 +1,299 @@
+/*
+ * cleanup_client - hand a message to the cleanup daemon.
+ *
+ * The conversation is described in cleanup_client.h.  This side keeps one
+ * CLEANUP_CHUNK_MAX buffer so that callers may write line by line while the
+ * socket sees one attribute list per chunk.  A cleanup that dies
+ * mid-message gives the caller a 4xx (the stream layer never raises
+ * SIGPIPE).  Any failure to talk to cleanup becomes "451 4.3.0"; the details
+ * go to the log, never to the SMTP client.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "cleanup_client.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue_id.h"
+#include "sock.h"
+#include "stream.h"
+#include "strbuf.h"
+
+#define CLEANUP_REPLY_MAX	8192	/* a verdict is a few short attributes */
+#define CLEANUP_REASON_MAX	200	/* of the text cleanup may send */
+
+#define CLEANUP_TEXT_WRITE	"4.3.0 Error: queue file write error"
+#define CLEANUP_TEXT_PROTO	"4.3.0 Error: internal protocol error"
+#define CLEANUP_TEXT_REJECT	"5.3.0 Error: message rejected"
+
+struct cleanup_client {
+	struct stream	*stream;
+	char		*chunk;		/* content not yet sent */
+	size_t		 chunk_len;
+	struct attr_list list;		/* reused for every request and reply */
+	bool		 failed;	/* a send failed: the verdict is a 4xx */
+};
+
+/* smtp_code - the SMTP reply code that goes with a cleanup verdict */
+static const char *
+smtp_code(int status, const char *text)
+{
+	if (status == 4)
+		return ("451");
+	/* Postfix compatibility: an oversized message is a 552. */
+	if (strncmp(text, "5.3.4", 5) == 0 || strncmp(text, "5.2.3", 5) == 0)
+		return ("552");
+	return ("554");
+}
+
+/* enhanced_code_ok - text starts with "C.x.y " where C is the status class */
+static bool
+enhanced_code_ok(const char *text, size_t len, int status)
+{
+	size_t	i = 0, digits;
+	int	part;
+
+	if (len < 6 || text[0] != '0' + status || text[1] != '.')
+		return (false);
+	i = 2;
+	for (part = 0; part < 2; part++) {
+		for (digits = 0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+			digits++;
+		if (digits < 1 || digits > 3)
+			return (false);
+		if (part == 0) {
+			if (i >= len || text[i] != '.')
+				return (false);
+			i++;
+		}
+	}
+	return (i < len && text[i] == ' ');
+}
+
+/*
+ * set_reason - "CODE TEXT" for the caller's SMTP reply.  The text from
+ * cleanup is only used when it is short, printable and carries an enhanced
+ * code of the right class; a confused peer cannot inject CR/LF into SMTP.
+ */
+static void
+set_reason(struct strbuf *reason, int status, const struct attr *text)
+{
+	const char *fallback = status == 5 ? CLEANUP_TEXT_REJECT : CLEANUP_TEXT_WRITE;
+	const char *use = fallback;
+	size_t	i;
+
+	if (text != NULL && text->value_len <= CLEANUP_REASON_MAX
+	    && enhanced_code_ok(text->value, text->value_len, status)) {
+		for (i = 0; i < text->value_len; i++)
+			if ((unsigned char)text->value[i] < 0x20
+			    || (unsigned char)text->value[i] > 0x7e)
+				break;
+		if (i == text->value_len)
+			use = text->value;
+	}
+	if (reason != NULL) {
+		strbuf_reset(reason);
+		strbuf_printf(reason, "%s %s", smtp_code(status, use), use);
+	}
+}
+
+/* fail - report a local failure as status 4 */
+static void
+fail(int *status, struct strbuf *reason, const char *text)
+{
+	*status = 4;
+	if (reason != NULL) {
+		strbuf_reset(reason);
+		strbuf_printf(reason, "451 %s", text);
+	}
+}
+
+/*
+ * read_verdict - read one reply list.  Returns 0 for status=0 (queue_id,
+ * when asked for, checked and copied), else -1 with *status and reason.
+ */
+static int
+read_verdict(struct cleanup_client *c, char *queue_id, int *status,
+	     struct strbuf *reason)
+{
+	const char *id;
+	long	code;
+	int	rc;
+
+	if ((rc = attr_read(c->stream, &c->list, CLEANUP_REPLY_MAX)) != STREAM_OK) {
+		msg_warn("cleanup: reading reply: %s", rc == STREAM_EOF ?
+		    "lost connection" : stream_status_text(rc));
+		fail(status, reason, CLEANUP_TEXT_WRITE);
+		return (-1);
+	}
+	if (attr_list_get_long(&c->list, "status", &code) < 0
+	    || (code != 0 && code != 4 && code != 5)) {
+		msg_warn("cleanup: malformed reply (no valid status)");
+		fail(status, reason, CLEANUP_TEXT_PROTO);
+		return (-1);
+	}
+	if (code != 0) {
+		*status = (int)code;
+		set_reason(reason, (int)code, attr_list_find(&c->list, "reason"));
+		return (-1);
+	}
+	if (queue_id != NULL) {
+		id = attr_list_get(&c->list, "queue_id");
+		if (id == NULL || !queue_id_valid(id)) {
+			msg_warn("cleanup: malformed reply (bad queue_id)");
+			fail(status, reason, CLEANUP_TEXT_PROTO);
+			return (-1);
+		}
+		memcpy(queue_id, id, QUEUE_ID_SIZE);
+	}
+	*status = 0;
+	return (0);
+}
+
+/* send_list - write c->list, pushing it out when flush is set */
+static int
+send_list(struct cleanup_client *c, bool flush)
+{
+	if (attr_write(c->stream, &c->list) < 0
+	    || (flush && stream_flush(c->stream) < 0)) {
+		if (!c->failed)
+			msg_warn("cleanup: sending: %s",
+			    stream_status_text(stream_status(c->stream)));
+		c->failed = true;
+		return (-1);
+	}
+	return (0);
+}
+
+/* send_data - one data=BYTES list; the stream writes full blocks itself */
+static int
+send_data(struct cleanup_client *c, const void *data, size_t len)
+{
+	attr_list_reset(&c->list);
+	attr_list_add(&c->list, "data", data, len);
+	return (send_list(c, false));
+}
+
+/* client_free - release everything, closing the connection */
+static void
+client_free(struct cleanup_client *c)
+{
+	stream_close(c->stream);
+	attr_list_free(&c->list);
+	free(c->chunk);
+	free(c);
+}
+
+/* cleanup_open - connect, send the envelope, wait for the queue ID */
+struct cleanup_client *
+cleanup_open(const char *socket_path, int timeout,
+	     const struct attr_list *envelope, char queue_id[QUEUE_ID_SIZE],
+	     int *status, struct strbuf *reason)
+{
+	struct cleanup_client *c;
+	size_t	i;
+	int	fd;
+
+	if ((fd = unix_connect(socket_path, timeout)) < 0) {
+		msg_warn("cleanup: connect to %s: %s", socket_path, strerror(errno));
+		fail(status, reason, CLEANUP_TEXT_WRITE);
+		return (NULL);
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->stream = stream_open(fd);
+	stream_set_timeout(c->stream, timeout);
+	attr_list_init(&c->list);
+
+	/* Callers may leave out request=message; cleanup insists on it first. */
+	if (attr_list_get(envelope, "request") == NULL) {
+		attr_list_add_str(&c->list, "request", "message");
+		for (i = 0; i < envelope->count; i++)
+			attr_list_add(&c->list, envelope->items[i].name,
+			    envelope->items[i].value, envelope->items[i].value_len);
+		if (send_list(c, true) < 0)
+			goto failed;
+	} else if (attr_write(c->stream, envelope) < 0
+	    || stream_flush(c->stream) < 0) {
+		msg_warn("cleanup: sending envelope: %s",
+		    stream_status_text(stream_status(c->stream)));
+		goto failed;
+	}
+	if (read_verdict(c, queue_id, status, reason) < 0) {
+		client_free(c);
+		return (NULL);
+	}
+	c->chunk = xmalloc(CLEANUP_CHUNK_MAX);
+	return (c);
+
+failed:
+	fail(status, reason, CLEANUP_TEXT_WRITE);
+	client_free(c);
+	return (NULL);
+}
+
+/* cleanup_write - buffer content, sending each full chunk */
+int
+cleanup_write(struct cleanup_client *c, const void *data, size_t len)
+{
+	const char *p = data;
+	size_t	n;
+
+	if (c->failed)
+		return (-1);
+	while (len > 0) {
+		/* Large writes skip the copy into the chunk buffer. */
+		if (c->chunk_len == 0 && len >= CLEANUP_CHUNK_MAX) {
+			if (send_data(c, p, CLEANUP_CHUNK_MAX) < 0)
+				return (-1);
+			p += CLEANUP_CHUNK_MAX;
+			len -= CLEANUP_CHUNK_MAX;
+			continue;
+		}
+		n = CLEANUP_CHUNK_MAX - c->chunk_len;
+		if (n > len)
+			n = len;
+		memcpy(c->chunk + c->chunk_len, p, n);
+		c->chunk_len += n;
+		p += n;
+		len -= n;
+		if (c->chunk_len == CLEANUP_CHUNK_MAX) {
+			c->chunk_len = 0;
+			if (send_data(c, c->chunk, CLEANUP_CHUNK_MAX) < 0)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/* cleanup_finish - flush, send end=1 and wait for the verdict */
+int
+cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason)
+{
+	int	rc = -1;
+
+	if (!c->failed && c->chunk_len > 0) {
+		(void)send_data(c, c->chunk, c->chunk_len);
+		c->chunk_len = 0;
+	}
+	if (!c->failed) {
+		attr_list_reset(&c->list);
+		attr_list_add_str(&c->list, "end", "1");
+		(void)send_list(c, true);
+	}
+	if (c->failed)
+		fail(status, reason, CLEANUP_TEXT_WRITE);
+	else
+		rc = read_verdict(c, NULL, status, reason);
+	client_free(c);
+	return (rc);
+}
+
+/* cleanup_abort - close without end=1: cleanup removes the file */
+void
+cleanup_abort(struct cleanup_client *c)
+{
+	client_free(c);
+}
