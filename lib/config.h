@@ -49,6 +49,15 @@ struct param_def {
 extern const struct param_def config_param_table[];
 const struct param_def *config_param_find(const char *name);
 
+/*
+ * config_param_check - validate an expanded value as a parameter of the
+ * given type with def's bounds (def may be NULL: no bounds).  The result
+ * (INT: the number, TIME: milliseconds, BOOL: 0/1) goes to *out.  Returns
+ * 0, or -1 with the reason appended to err.
+ */
+int	config_param_check(const struct param_def *def, enum param_type type,
+	    const char *name, const char *value, long *out, struct strbuf *err);
+
 struct config;
 
 /* config_directory_default - -c argument, else $SLUICE_CONFIG, else default */

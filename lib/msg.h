@@ -46,4 +46,10 @@ void	msg_vlog(int priority, const char *fmt, va_list ap);
 typedef void (*msg_fatal_hook_fn)(const char *text);
 void	msg_set_fatal_hook(msg_fatal_hook_fn hook);
 
+/*
+ * msg_set_syslog_name - the "sluice" part of the ident "sluice/PROGRAM"
+ * (parameter syslog_name); call before msg_open().
+ */
+void	msg_set_syslog_name(const char *name);
+
 #endif

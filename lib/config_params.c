@@ -1,0 +1,296 @@
+/*
+ * config_params - the one table of every main.cf parameter Sluice knows.
+ *
+ * Sorted by name (config_param_find() does a binary search; a unit test
+ * checks the order).  Where Postfix has a parameter of the same name, the
+ * default and meaning are Postfix's; man/sluice.conf.5 documents each row
+ * and the differences.  myhostname, mydomain and config_directory are
+ * replaced at run time by config_new(); the values here are fall-backs.
+ * Bounds of TIME parameters are in seconds.  config_param_check() checks
+ * a value against its row (type, bounds, the few enumerated words).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "msg.h"
+
+#ifndef SLUICE_DAEMON_DIR
+#define SLUICE_DAEMON_DIR "/usr/local/libexec/sluice"
+#endif
+
+#define ONE_DAY		86400L
+#define ONE_WEEK	(7 * ONE_DAY)
+
+const struct param_def config_param_table[] = {
+	{ "alias_maps", PARAM_STR,
+	    "lmdb:$config_directory/aliases", 0, 0, 0 },
+	{ "always_add_missing_headers", PARAM_BOOL,
+	    "no", 0, 0, 0 },
+	{ "cleanup_service_name", PARAM_STR,
+	    "cleanup", 0, 0, 0 },
+	{ "config_directory", PARAM_STR,
+	    SLUICE_CONFIG_DIR, 0, 0, 0 },
+	{ "daemon_directory", PARAM_STR,
+	    SLUICE_DAEMON_DIR, 0, 0, 0 },
+	{ "default_process_limit", PARAM_INT,
+	    "100", 1, 100000, 0 },
+	{ "disable_vrfy_command", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
+	{ "header_size_limit", PARAM_INT,
+	    "102400", 1, 1L << 30, 0 },
+	{ "hopcount_limit", PARAM_INT,
+	    "50", 1, 10000, 0 },
+	{ "import_environment", PARAM_STR,
+	    "TZ LANG=C SLUICE_CONFIG ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS", 0, 0, 0 },
+	{ "inet_interfaces", PARAM_STR,
+	    "all", 0, 0, 0 },
+	{ "inet_protocols", PARAM_STR,
+	    "all", 0, 0, 0 },
+	{ "ipc_timeout", PARAM_TIME,
+	    "3600s", 1, ONE_WEEK, 's' },
+	{ "line_length_limit", PARAM_INT,
+	    "2048", 1, 1L << 30, 0 },
+	{ "listen_backlog", PARAM_INT,
+	    "4096", 1, 1L << 20, 0 },
+	{ "local_recipient_maps", PARAM_STR,
+	    "unix:passwd.byname $alias_maps", 0, 0, 0 },
+	{ "mail_name", PARAM_STR,
+	    "Sluice", 0, 0, 0 },
+	{ "mail_owner", PARAM_STR,
+	    "sluice", 0, 0, 0 },
+	{ "maillog_file", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ "max_idle", PARAM_TIME,
+	    "100s", 1, ONE_WEEK, 's' },
+	{ "max_use", PARAM_INT,
+	    "100", 1, 1L << 30, 0 },
+	{ "message_size_limit", PARAM_INT,
+	    "10240000", 0, 1L << 40, 0 },
+	{ "mydestination", PARAM_STR,
+	    "$myhostname, localhost.$mydomain, localhost", 0, 0, 0 },
+	{ "mydomain", PARAM_STR,
+	    "localdomain", 0, 0, 0 },
+	{ "myhostname", PARAM_STR,
+	    "localhost.localdomain", 0, 0, 0 },
+	{ "mynetworks", PARAM_STR,
+	    "127.0.0.0/8 [::1]/128", 0, 0, 0 },
+	{ "myorigin", PARAM_STR,
+	    "$myhostname", 0, 0, 0 },
+	{ "qmgr_service_name", PARAM_STR,
+	    "qmgr", 0, 0, 0 },
+	{ "queue_directory", PARAM_STR,
+	    "/var/spool/sluice", 0, 0, 0 },
+	{ "relay_domains", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ "service_throttle_time", PARAM_TIME,
+	    "60s", 1, ONE_WEEK, 's' },
+	{ "setgid_group", PARAM_STR,
+	    "sluicedrop", 0, 0, 0 },
+	{ "smtpd_banner", PARAM_STR,
+	    "$myhostname ESMTP $mail_name", 0, 0, 0 },
+	{ "smtpd_discard_ehlo_keywords", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ "smtpd_error_sleep_time", PARAM_TIME,
+	    "1s", 0, 3600, 's' },
+	{ "smtpd_forbid_bare_newline", PARAM_STR,
+	    "yes", 0, 0, 0 },
+	{ "smtpd_forbid_bare_newline_exclusions", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ "smtpd_greet_pause", PARAM_TIME,
+	    "0", 0, 3600, 's' },
+	{ "smtpd_hard_error_limit", PARAM_INT,
+	    "20", 1, 1000000, 0 },
+	{ "smtpd_helo_required", PARAM_BOOL,
+	    "no", 0, 0, 0 },
+	{ "smtpd_peername_lookup", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
+	{ "smtpd_recipient_limit", PARAM_INT,
+	    "1000", 1, 1000000, 0 },
+	{ "smtpd_reject_unlisted_recipient", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
+	{ "smtpd_soft_error_limit", PARAM_INT,
+	    "10", 1, 1000000, 0 },
+	{ "smtpd_timeout", PARAM_TIME,
+	    "300s", 1, ONE_DAY, 's' },
+	{ "smtputf8_enable", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
+	{ "strict_rfc821_envelopes", PARAM_BOOL,
+	    "no", 0, 0, 0 },
+	{ "syslog_facility", PARAM_STR,
+	    "mail", 0, 0, 0 },
+	{ "syslog_name", PARAM_STR,
+	    "sluice", 0, 0, 0 },
+	{ "unknown_local_recipient_reject_code", PARAM_INT,
+	    "550", 400, 599, 0 },
+	{ "virtual_alias_domains", PARAM_STR,
+	    "$virtual_alias_maps", 0, 0, 0 },
+	{ "virtual_alias_maps", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ "virtual_mailbox_domains", PARAM_STR,
+	    "$virtual_mailbox_maps", 0, 0, 0 },
+	{ "virtual_mailbox_maps", PARAM_STR,
+	    "", 0, 0, 0 },
+	{ NULL, PARAM_STR, NULL, 0, 0, 0 },
+};
+
+/* param_compare - bsearch order of config_param_table */
+static int
+param_compare(const void *key, const void *elem)
+{
+	return (strcmp(key, ((const struct param_def *)elem)->name));
+}
+
+/* config_param_find - the table row of name, or NULL */
+const struct param_def *
+config_param_find(const char *name)
+{
+	size_t count = sizeof(config_param_table) /
+	    sizeof(config_param_table[0]) - 1;
+
+	if (name == NULL)
+		return (NULL);
+	return (bsearch(name, config_param_table, count,
+	    sizeof(config_param_table[0]), param_compare));
+}
+
+/* Value sets of STR parameters that accept only a few words. */
+static const struct {
+	const char	*name;
+	const char	*words[4];
+} config_enums[] = {
+	{ "smtpd_forbid_bare_newline", { "yes", "no", "normalize", NULL } },
+};
+
+/* config_parse_long - a decimal integer, whole string, no overflow */
+static int
+config_parse_long(const char *s, const char **rest, long *val)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s) && !(*s == '-' &&
+	    isdigit((unsigned char)s[1])))
+		return (-1);
+	errno = 0;
+	*val = strtol(s, &end, 10);
+	if (errno == ERANGE)
+		return (-1);
+	*rest = end;
+	return (0);
+}
+
+/* config_parse_time - "N[unit]" in milliseconds; bare N is in unit */
+static int
+config_parse_time(const char *s, char unit, long *ms)
+{
+	static const struct {
+		const char	*suffix;
+		long		 ms;
+	} units[] = {
+		{ "ms", 1L }, { "s", 1000L }, { "m", 60000L },
+		{ "h", 3600000L }, { "d", 86400000L }, { "w", 604800000L },
+	};
+	char bare[2] = { unit ? unit : 's', '\0' };
+	const char *rest;
+	long n;
+
+	if (config_parse_long(s, &rest, &n) != 0 || n < 0)
+		return (-1);
+	if (*rest == '\0')
+		rest = bare;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(rest, units[i].suffix) != 0)
+			continue;
+		if (n > LONG_MAX / units[i].ms)
+			return (-1);
+		*ms = n * units[i].ms;
+		return (0);
+	}
+	return (-1);
+}
+
+/* config_parse_bool - yes/no/true/false/1/0, any case */
+static int
+config_parse_bool(const char *s, bool *val)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
+	    strcmp(s, "1") == 0)
+		*val = true;
+	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 ||
+	    strcmp(s, "0") == 0)
+		*val = false;
+	else
+		return (-1);
+	return (0);
+}
+
+/* config_param_check - validate one expanded value against its row */
+int
+config_param_check(const struct param_def *def, enum param_type type,
+    const char *name, const char *value, long *out, struct strbuf *err)
+{
+	long min = def ? def->min : LONG_MIN, max = def ? def->max : LONG_MAX;
+	const char *rest = "";
+	bool flag;
+	long n = 0;
+
+	switch (type) {
+	case PARAM_STR:
+		for (size_t i = 0; i < sizeof(config_enums) /
+		    sizeof(config_enums[0]); i++) {
+			if (strcmp(config_enums[i].name, name) != 0)
+				continue;
+			for (size_t w = 0; config_enums[i].words[w]; w++)
+				if (strcasecmp(value,
+				    config_enums[i].words[w]) == 0)
+					return (0);
+			strbuf_printf(err, "bad value \"%.100s\" for parameter "
+			    "%s (expected one of: yes, no, normalize)", value,
+			    name);
+			return (-1);
+		}
+		return (0);
+	case PARAM_BOOL:
+		if (config_parse_bool(value, &flag) == 0) {
+			*out = flag;
+			return (0);
+		}
+		strbuf_printf(err, "bad boolean value \"%.100s\" for parameter "
+		    "%s (expected yes or no)", value, name);
+		return (-1);
+	case PARAM_INT:
+		if (config_parse_long(value, &rest, &n) != 0 || *rest != '\0') {
+			strbuf_printf(err, "bad integer value \"%.100s\" for "
+			    "parameter %s", value, name);
+			return (-1);
+		}
+		if (n < min || n > max) {
+			strbuf_printf(err, "parameter %s = %ld out of range "
+			    "(%ld..%ld)", name, n, min, max);
+			return (-1);
+		}
+		*out = n;
+		return (0);
+	case PARAM_TIME:
+		if (config_parse_time(value, def ? def->time_unit : 's', &n)
+		    != 0) {
+			strbuf_printf(err, "bad time value \"%.100s\" for "
+			    "parameter %s (expected a number with an optional "
+			    "unit ms, s, m, h, d or w)", value, name);
+			return (-1);
+		}
+		if (def != NULL && (n < def->min * 1000 ||
+		    (def->max <= LONG_MAX / 1000 && n > def->max * 1000))) {
+			strbuf_printf(err, "parameter %s = %s out of range "
+			    "(%lds..%lds)", name, value, def->min, def->max);
+			return (-1);
+		}
+		*out = n;
+		return (0);
+	}
+	msg_panic("config_param_check: bad type %d", (int)type);
+}
