@@ -1,0 +1,420 @@
+/*
+ * queue_file - the on-disk message format: the writer.
+ *
+ * The writer (cleanup) creates the file 0600 under a fresh ID with O_EXCL,
+ * buffers records so that a message costs a few large write(2)s, splits
+ * content into C records, and on finish patches the content size, flips the
+ * mode to 0700 and fsyncs the file and its directory: only then may the
+ * client be told the message is queued.  Any failure removes the file.
+ *
+ * The reader (qmgr, queue tools) trusts nothing: every record's type,
+ * length and position in the record order is checked, and a file whose
+ * records run past its end is malformed.  Content is skipped, not loaded;
+ * queue_file_read_content() streams it later.  A recipient is marked done
+ * by overwriting its type byte R with D in place.  The reading half lives
+ * in queue_file_read.c.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "queue_file.h"
+
+#define QF_HEADER_LEN	5		/* type byte + u32 length */
+#define QF_SIZE_DIGITS	20
+#define QF_WBUF_SIZE	(64 * 1024)
+#define QF_READAHEAD	(256 * 1024)
+#define QF_CREATE_TRIES	100
+
+struct queue_writer {
+	int		 fd;
+	char		 id[QUEUE_ID_SIZE];
+	char		*subdir;
+	char		*path;
+	off_t		 offset;	/* logical end of file, buffer included */
+	off_t		 size_offset;	/* of the Z record's digits */
+	long long	 content_size;
+	bool		 have_sender;
+	bool		 in_content;
+	bool		 failed;
+	struct strbuf	 error;		/* first failure, for finish() */
+	size_t		 wlen;
+	unsigned char	 wbuf[QF_WBUF_SIZE];
+	size_t		 clen;		/* content staged for the next C record */
+	unsigned char	 cbuf[QUEUE_CHUNK_MAX];
+};
+
+/* put_u32 - big-endian record length */
+static void
+put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* writer_fail - remember the first error; later calls all fail */
+static int
+writer_fail(struct queue_writer *w, const char *what, int err)
+{
+	if (!w->failed) {
+		w->failed = true;
+		strbuf_printf(&w->error, "%s %s/%s: %s", what, w->subdir, w->id,
+		    strerror(err));
+	}
+	return (-1);
+}
+
+/* write_iov - write every byte of iov, resuming after short writes */
+static int
+write_iov(int fd, struct iovec *iov, int cnt)
+{
+	ssize_t n;
+
+	while (cnt > 0) {
+		n = writev(fd, iov, cnt);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return (-1);
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return (0);
+}
+
+/* writer_flush - write out buffered records, plus extra bytes if given */
+static int
+writer_flush(struct queue_writer *w, const void *extra, size_t extra_len)
+{
+	struct iovec iov[2];
+	int cnt = 0;
+
+	if (w->failed)
+		return (-1);
+	if (w->wlen > 0) {
+		iov[cnt].iov_base = w->wbuf;
+		iov[cnt++].iov_len = w->wlen;
+	}
+	if (extra_len > 0) {
+		iov[cnt].iov_base = (void *)extra;
+		iov[cnt++].iov_len = extra_len;
+	}
+	if (cnt > 0 && write_iov(w->fd, iov, cnt) < 0)
+		return (writer_fail(w, "write", errno));
+	w->wlen = 0;
+	return (0);
+}
+
+/* writer_bytes - append raw bytes to the file through the buffer */
+static int
+writer_bytes(struct queue_writer *w, const void *data, size_t len)
+{
+	if (w->failed)
+		return (-1);
+	if (len > sizeof(w->wbuf) - w->wlen) {
+		/* big data goes out in one writev with what is buffered */
+		if (len >= sizeof(w->wbuf) / 2) {
+			if (writer_flush(w, data, len) < 0)
+				return (-1);
+			w->offset += (off_t)len;
+			return (0);
+		}
+		if (writer_flush(w, NULL, 0) < 0)
+			return (-1);
+	}
+	memcpy(w->wbuf + w->wlen, data, len);
+	w->wlen += len;
+	w->offset += (off_t)len;
+	return (0);
+}
+
+/* writer_header - a record's type and length; the data must follow */
+static int
+writer_header(struct queue_writer *w, int type, size_t len)
+{
+	unsigned char hdr[QF_HEADER_LEN];
+
+	if (w->failed)
+		return (-1);
+	if (len > QUEUE_RECORD_MAX)
+		return (writer_fail(w, "record too long for", EMSGSIZE));
+	hdr[0] = (unsigned char)type;
+	put_u32(hdr + 1, (uint32_t)len);
+	return (writer_bytes(w, hdr, sizeof(hdr)));
+}
+
+/* writer_record - one complete record */
+static int
+writer_record(struct queue_writer *w, int type, const void *data, size_t len)
+{
+	if (writer_header(w, type, len) < 0)
+		return (-1);
+	return (writer_bytes(w, data, len));
+}
+
+/* queue_writer_create - a new queue file under a fresh ID */
+struct queue_writer *
+queue_writer_create(const char *subdir, struct strbuf *err)
+{
+	struct queue_writer *w;
+	struct strbuf path;
+	struct timeval tv;
+	char buf[64];
+	int n, saved = EEXIST;
+
+	w = xcalloc(1, sizeof(*w));
+	w->fd = -1;
+	w->subdir = xstrdup(subdir);
+	strbuf_init(&w->error);
+	strbuf_init(&path);
+	for (int i = 0; i < QF_CREATE_TRIES && w->fd < 0; i++) {
+		queue_id_new(w->id);
+		strbuf_reset(&path);
+		strbuf_printf(&path, "%s/%s", subdir, w->id);
+		w->fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, QUEUE_MODE_WRITING);
+		if (w->fd < 0 && (saved = errno) != EEXIST)
+			break;
+	}
+	w->path = strbuf_detach(&path);
+	strbuf_free(&path);
+	if (w->fd < 0) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file write error: create %s: %s",
+		    w->path, strerror(saved));
+		strbuf_free(&w->error);
+		free(w->subdir);
+		free(w->path);
+		free(w);
+		return (NULL);
+	}
+	/* the umask must not decide the mode that "unfinished" depends on */
+	if (fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
+		writer_fail(w, "chmod", errno);
+	gettimeofday(&tv, NULL);
+	writer_record(w, QUEUE_REC_VERSION, "1", 1);
+	n = snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)tv.tv_sec,
+	    (long)tv.tv_usec);
+	writer_record(w, QUEUE_REC_TIME, buf, (size_t)n);
+	writer_header(w, QUEUE_REC_SIZE, QF_SIZE_DIGITS);
+	w->size_offset = w->offset;
+	memset(buf, '0', QF_SIZE_DIGITS);
+	writer_bytes(w, buf, QF_SIZE_DIGITS);
+	if (w->failed) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file write error: %s", w->error.data);
+		queue_writer_abort(w);
+		return (NULL);
+	}
+	return (w);
+}
+
+/* queue_writer_id - the ID the file was created under */
+const char *
+queue_writer_id(const struct queue_writer *w)
+{
+	return (w->id);
+}
+
+/* queue_writer_sender - the S record ("" = null sender); exactly once */
+int
+queue_writer_sender(struct queue_writer *w, const char *sender)
+{
+	if (w->have_sender || w->in_content)
+		return (writer_fail(w, "sender out of order in", EINVAL));
+	w->have_sender = true;
+	return (writer_record(w, QUEUE_REC_SENDER, sender, strlen(sender)));
+}
+
+/* queue_writer_attr - an A record "name=value", after the sender */
+int
+queue_writer_attr(struct queue_writer *w, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value);
+
+	if (!w->have_sender || w->in_content)
+		return (writer_fail(w, "attribute out of order in", EINVAL));
+	if (!attr_name_valid(name, nlen))
+		return (writer_fail(w, "bad attribute name for", EINVAL));
+	if (writer_header(w, QUEUE_REC_ATTR, nlen + 1 + vlen) < 0 ||
+	    writer_bytes(w, name, nlen) < 0 || writer_bytes(w, "=", 1) < 0)
+		return (-1);
+	return (writer_bytes(w, value, vlen));
+}
+
+/* queue_writer_recipient - an R record: address NUL orcpt NUL notify */
+int
+queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r)
+{
+	const char *orcpt = r->orcpt ? r->orcpt : "";
+	size_t alen = strlen(r->address), olen = strlen(orcpt);
+	char notify[16];
+	int nlen;
+
+	if (!w->have_sender || w->in_content)
+		return (writer_fail(w, "recipient out of order in", EINVAL));
+	nlen = snprintf(notify, sizeof(notify), "%d", r->notify & 0xffff);
+	if (writer_header(w, QUEUE_REC_RCPT, alen + 1 + olen + 1 +
+	    (size_t)nlen) < 0 || writer_bytes(w, r->address, alen + 1) < 0 ||
+	    writer_bytes(w, orcpt, olen + 1) < 0)
+		return (-1);
+	return (writer_bytes(w, notify, (size_t)nlen));
+}
+
+/* queue_writer_content_start - the M record; envelope records end here */
+int
+queue_writer_content_start(struct queue_writer *w)
+{
+	if (!w->have_sender || w->in_content)
+		return (writer_fail(w, "content start out of order in", EINVAL));
+	w->in_content = true;
+	return (writer_record(w, QUEUE_REC_CONTENT, "", 0));
+}
+
+/* writer_chunk_out - emit the staged content as one C record */
+static int
+writer_chunk_out(struct queue_writer *w)
+{
+	if (w->clen == 0)
+		return (w->failed ? -1 : 0);
+	if (writer_record(w, QUEUE_REC_CHUNK, w->cbuf, w->clen) < 0)
+		return (-1);
+	w->clen = 0;
+	return (0);
+}
+
+/* queue_writer_content - message bytes, coalesced into full C records */
+int
+queue_writer_content(struct queue_writer *w, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t take;
+
+	if (!w->in_content)
+		return (writer_fail(w, "content before start in", EINVAL));
+	if (w->failed)
+		return (-1);
+	w->content_size += (long long)len;
+	while (len > 0) {
+		/* whole chunks skip the staging copy */
+		if (w->clen == 0 && len >= QUEUE_CHUNK_MAX) {
+			if (writer_record(w, QUEUE_REC_CHUNK, p,
+			    QUEUE_CHUNK_MAX) < 0)
+				return (-1);
+			p += QUEUE_CHUNK_MAX;
+			len -= QUEUE_CHUNK_MAX;
+			continue;
+		}
+		take = QUEUE_CHUNK_MAX - w->clen;
+		if (take > len)
+			take = len;
+		memcpy(w->cbuf + w->clen, p, take);
+		w->clen += take;
+		p += take;
+		len -= take;
+		if (w->clen == QUEUE_CHUNK_MAX && writer_chunk_out(w) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* sync_directory - make the new directory entry durable */
+static int
+sync_directory(const char *dir)
+{
+	int fd, r, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (-1);
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (r);
+}
+
+/* writer_free - release w (the file itself is left alone) */
+static void
+writer_free(struct queue_writer *w)
+{
+	strbuf_free(&w->error);
+	free(w->subdir);
+	free(w->path);
+	free(w);
+}
+
+/* queue_writer_finish - E, size patch, mode flip, fsync file and directory */
+int
+queue_writer_finish(struct queue_writer *w, struct strbuf *err)
+{
+	char digits[QF_SIZE_DIGITS + 1];
+	ssize_t n;
+	int fd;
+
+	if (!w->in_content && !w->failed)
+		queue_writer_content_start(w);
+	writer_chunk_out(w);
+	writer_record(w, QUEUE_REC_END, "", 0);
+	writer_flush(w, NULL, 0);
+	if (!w->failed) {
+		snprintf(digits, sizeof(digits), "%0*lld", QF_SIZE_DIGITS,
+		    w->content_size);
+		do {
+			n = pwrite(w->fd, digits, QF_SIZE_DIGITS, w->size_offset);
+		} while (n < 0 && errno == EINTR);
+		if (n != QF_SIZE_DIGITS)
+			writer_fail(w, "write", n < 0 ? errno : EIO);
+	}
+	if (!w->failed && fchmod(w->fd, QUEUE_MODE_COMPLETE) < 0)
+		writer_fail(w, "chmod", errno);
+	if (!w->failed && fsync(w->fd) < 0)
+		writer_fail(w, "fsync", errno);
+	if (!w->failed && sync_directory(w->subdir) < 0)
+		writer_fail(w, "fsync directory of", errno);
+	fd = w->fd;
+	w->fd = -1;
+	if (close(fd) < 0 && !w->failed)
+		writer_fail(w, "close", errno);
+	if (w->failed) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file write error: %s", w->error.data);
+		(void)unlink(w->path);
+		writer_free(w);
+		return (-1);
+	}
+	writer_free(w);
+	return (0);
+}
+
+/* queue_writer_abort - remove the unfinished file and free w */
+void
+queue_writer_abort(struct queue_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		(void)close(w->fd);
+	(void)unlink(w->path);
+	writer_free(w);
+}
