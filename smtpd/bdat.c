@@ -1,0 +1,188 @@
+/*
+ * bdat - BDAT, the CHUNKING extension (RFC 3030).
+ *
+ * "BDAT size [LAST]": exactly size octets of content follow the command
+ * line, binary-safe, with no dot-stuffing and no terminator.  Those
+ * octets are always read, even when the command is refused, or the rest
+ * of the chunk would be taken for commands.  A size that cannot be parsed
+ * leaves no way to stay in step with the client, so the session ends.
+ * CRLF becomes LF (also across chunk boundaries) so the queue file looks
+ * the same as after DATA.  After a failed chunk the transaction only
+ * collects the client's remaining chunks, answering each with the same
+ * error, until BDAT LAST or RSET.
+ *
+ * Parameters: message_size_limit, header_size_limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mem.h"
+#include "smtpd.h"
+
+#define BDAT_SIZE_DIGITS	18	/* fits a long without overflow */
+#define BDAT_READ_CHUNK		(64 * 1024)
+
+/* parse_bdat - "size" or "size LAST"; -1 on anything else */
+static int
+parse_bdat(const char *args, long *size, bool *last)
+{
+	size_t digits = strspn(args, "0123456789");
+	const char *rest = args + digits;
+
+	if (digits == 0 || digits > BDAT_SIZE_DIGITS)
+		return (-1);
+	*size = strtol(args, NULL, 10);
+	while (*rest == ' ')
+		rest++;
+	if (*rest == '\0' && rest == args + digits) {
+		*last = false;
+		return (0);
+	}
+	if (rest > args + digits && strcasecmp(rest, "LAST") == 0) {
+		*last = true;
+		return (0);
+	}
+	return (-1);
+}
+
+/* put_normalized - CRLF to LF, a CR at the end is held for the next piece */
+static void
+put_normalized(struct smtpd_txn *t, char *data, size_t len)
+{
+	size_t in, out = 0;
+
+	for (in = 0; in < len; in++) {
+		if (t->bdat_carry_cr) {
+			t->bdat_carry_cr = false;
+			if (data[in] != '\n')
+				data[out++] = '\r';
+		}
+		if (data[in] == '\r')
+			t->bdat_carry_cr = true;
+		else
+			data[out++] = data[in];
+	}
+	content_sink_put(&t->sink, data, out);
+}
+
+/* read_chunk - size octets; to the sink when keep, else dropped; -1 lost */
+static int
+read_chunk(struct smtpd_session *s, long size, bool keep)
+{
+	char *buf = xmalloc(BDAT_READ_CHUNK);
+	size_t want;
+	int status = STREAM_OK;
+
+	while (size > 0) {
+		want = size > BDAT_READ_CHUNK ? BDAT_READ_CHUNK : (size_t)size;
+		if ((status = stream_read_exact(s->stream, buf, want)) != STREAM_OK)
+			break;
+		if (keep)
+			put_normalized(&s->txn, buf, want);
+		size -= want;
+	}
+	free(buf);
+	if (status != STREAM_OK) {
+		smtpd_read_failed(s, status);
+		return (-1);
+	}
+	return (0);
+}
+
+/* refusal - why this chunk cannot be taken, or NULL */
+static const char *
+refusal(const struct smtpd_session *s)
+{
+	if (!s->txn.active)
+		return ("503 5.5.1 Error: need MAIL command");
+	if (s->txn.rcpt_count == 0)
+		return ("503 5.5.1 Error: need RCPT command");
+	return (s->txn.bdat_fail);
+}
+
+/* fail_transaction - drop the message; later chunks get the same reply */
+static void
+fail_transaction(struct smtpd_session *s, const char *reply)
+{
+	smtpd_queue_abort(s);
+	free(s->txn.bdat_fail);
+	s->txn.bdat_fail = xstrdup(reply);
+}
+
+/* sink_failure - the reply for a chunk that broke a limit, or NULL */
+static const char *
+sink_failure(const struct content_sink *sink)
+{
+	if (sink->too_big)
+		return ("552 5.3.4 Message size exceeds fixed limit");
+	if (sink->header_too_big)
+		return ("552 5.6.0 Message header size exceeds limit");
+	if (sink->write_error)
+		return ("451 4.3.0 Error: queue file write error");
+	return (NULL);
+}
+
+/* smtpd_bdat - one BDAT command and its chunk */
+int
+smtpd_bdat(struct smtpd_session *s, const char *args)
+{
+	struct smtpd_txn *t = &s->txn;
+	struct strbuf reply;
+	const char *why;
+	long size;
+	bool last;
+
+	if (parse_bdat(args, &size, &last) != 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: BDAT count [LAST]");
+		return (-1);
+	}
+	if ((why = refusal(s)) != NULL) {
+		char *text = xstrdup(why);
+
+		if (read_chunk(s, size, false) != 0) {
+			free(text);
+			return (-1);
+		}
+		smtpd_reply(s, "%s", text);
+		free(text);
+		if (last && t->bdat_fail != NULL)
+			smtpd_txn_reset(s);
+		return (0);
+	}
+	if (t->mode == CONTENT_NONE) {
+		strbuf_init(&reply);
+		if (smtpd_queue_open(s, &reply) != 0) {
+			fail_transaction(s, reply.data);
+			strbuf_free(&reply);
+			if (read_chunk(s, size, false) != 0)
+				return (-1);
+			smtpd_reply(s, "%s", t->bdat_fail);
+			if (last)
+				smtpd_txn_reset(s);
+			return (0);
+		}
+		strbuf_free(&reply);
+		t->mode = CONTENT_BDAT;
+	}
+	if (read_chunk(s, size, true) != 0) {
+		smtpd_queue_abort(s);
+		return (-1);
+	}
+	if (last && t->bdat_carry_cr) {
+		t->bdat_carry_cr = false;
+		content_sink_put(&t->sink, "\r", 1);
+	}
+	if ((why = sink_failure(&t->sink)) != NULL) {
+		fail_transaction(s, why);
+		smtpd_reject(s, last ? "END-OF-MESSAGE" : "BDAT", NULL, "%s", why);
+		if (last)
+			smtpd_txn_reset(s);
+		return (0);
+	}
+	if (last)
+		smtpd_queue_finish(s);
+	else
+		smtpd_reply(s, "250 2.0.0 Ok: %ld bytes", size);
+	return (0);
+}

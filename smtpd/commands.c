@@ -1,0 +1,215 @@
+/*
+ * commands - the SMTP command table and dispatch.
+ *
+ * Each row pairs a check function (is the command allowed now, are its
+ * arguments sane; it replies itself when not) with a proceed function
+ * (do it), as OpenSMTPD does.  The small commands (RSET, NOOP, QUIT,
+ * HELP, VRFY and the not-yet-implemented ones) live here; each larger one
+ * has its own file.  Replies are not flushed here: the session loop
+ * flushes when no more input is buffered, which answers a pipelined
+ * group in one write and never holds a reply the client waits for.  The table also drives the per-command counters of
+ * the "disconnect from" log line.
+ *
+ * Parameters: disable_vrfy_command.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "smtpd.h"
+
+#define CMD_UTF8	0x01	/* arguments may hold UTF-8 (SMTPUTF8) */
+
+struct smtpd_command {
+	const char	*name;		/* as counted in the disconnect line */
+	const char	*verb;		/* as logged in "lost connection after" */
+	int		 flags;
+	int		(*check)(struct smtpd_session *, const char *);
+	int		(*proceed)(struct smtpd_session *, const char *);
+};
+
+/* cmd_rset - RSET: drop the transaction */
+static int
+cmd_rset(struct smtpd_session *s, const char *args)
+{
+	if (*args != '\0') {
+		smtpd_reply(s, "501 5.5.4 Syntax: RSET");
+		return (0);
+	}
+	smtpd_txn_reset(s);
+	smtpd_reply(s, "250 2.0.0 Ok");
+	return (0);
+}
+
+/* cmd_noop - NOOP (arguments allowed, RFC 5321 4.1.1.9) */
+static int
+cmd_noop(struct smtpd_session *s, const char *args)
+{
+	(void)args;
+	smtpd_reply(s, "250 2.0.0 Ok");
+	return (0);
+}
+
+/* cmd_quit - QUIT: say goodbye and end the session */
+static int
+cmd_quit(struct smtpd_session *s, const char *args)
+{
+	(void)args;
+	smtpd_reply(s, "221 2.0.0 Bye");
+	return (-1);
+}
+
+/* cmd_help - HELP: list the commands */
+static int
+cmd_help(struct smtpd_session *s, const char *args)
+{
+	(void)args;
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT "
+	    "RSET NOOP QUIT HELP VRFY");
+	return (0);
+}
+
+/* cmd_vrfy - VRFY: a vague answer, or the local recipient verdict */
+static int
+cmd_vrfy(struct smtpd_session *s, const char *args)
+{
+	struct smtp_path path;
+	struct strbuf reply;
+	const char *params, *error;
+
+	if (*args == '\0') {
+		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
+		return (0);
+	}
+	if (s->cfg->disable_vrfy) {
+		smtpd_reply(s, "252 2.0.0 Send some mail, I'll try my best");
+		return (0);
+	}
+	smtp_path_init(&path);
+	strbuf_init(&reply);
+	if (smtp_path_parse(args, SMTP_PATH_ALLOW_BARE, false, &path, &params,
+	    &error) != 0 || *params != '\0' || path.null_path)
+		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
+	else if (smtpd_check_recipient(s, &path, &reply) != 0)
+		smtpd_reject(s, "VRFY", path.address.data, "%s", reply.data);
+	else
+		smtpd_reply(s, "252 2.0.0 <%s>", path.address.data);
+	strbuf_free(&reply);
+	smtp_path_free(&path);
+	return (0);
+}
+
+/* cmd_unimplemented - ETRN, AUTH, STARTTLS for now */
+static int
+cmd_unimplemented(struct smtpd_session *s, const char *args)
+{
+	(void)args;
+	smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+	return (0);
+}
+
+static const struct smtpd_command command_table[] = {
+	{ "helo", "HELO", 0, smtpd_helo_check, smtpd_helo },
+	{ "ehlo", "EHLO", 0, smtpd_helo_check, smtpd_ehlo },
+	{ "starttls", "STARTTLS", 0, NULL, cmd_unimplemented },
+	{ "auth", "AUTH", 0, NULL, cmd_unimplemented },
+	{ "mail", "MAIL", CMD_UTF8, smtpd_mail_check, smtpd_mail },
+	{ "rcpt", "RCPT", CMD_UTF8, smtpd_rcpt_check, smtpd_rcpt },
+	{ "bdat", "BDAT", 0, NULL, smtpd_bdat },
+	{ "data", "DATA", 0, smtpd_data_check, smtpd_data },
+	{ "rset", "RSET", 0, NULL, cmd_rset },
+	{ "noop", "NOOP", 0, NULL, cmd_noop },
+	{ "vrfy", "VRFY", CMD_UTF8, NULL, cmd_vrfy },
+	{ "etrn", "ETRN", 0, NULL, cmd_unimplemented },
+	{ "help", "HELP", 0, NULL, cmd_help },
+	{ "quit", "QUIT", 0, NULL, cmd_quit },
+};
+
+#define COMMAND_COUNT	(sizeof(command_table) / sizeof(command_table[0]))
+#define UNKNOWN_SLOT	COMMAND_COUNT
+
+_Static_assert(COMMAND_COUNT + 1 <= SMTPD_CMD_SLOTS, "too few counter slots");
+
+/* has_8bit - any byte outside ASCII */
+static bool
+has_8bit(const char *text)
+{
+	for (; *text; text++)
+		if ((unsigned char)*text >= 0x80)
+			return (true);
+	return (false);
+}
+
+/* smtpd_dispatch - run one command line; -1 ends the session */
+int
+smtpd_dispatch(struct smtpd_session *s, char *line)
+{
+	const struct smtpd_command *cmd = NULL;
+	struct smtpd_counter *counter;
+	char *args, *end;
+	size_t verb_len, i;
+	int rc = 0;
+
+	verb_len = strcspn(line, " \t");
+	args = line + verb_len;
+	args += strspn(args, " \t");
+	for (end = args + strlen(args); end > args && (end[-1] == ' '
+	    || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	for (i = 0; i < COMMAND_COUNT; i++) {
+		if (strlen(command_table[i].name) == verb_len
+		    && strncasecmp(line, command_table[i].name, verb_len) == 0) {
+			cmd = command_table + i;
+			break;
+		}
+	}
+	counter = s->counters + (cmd ? i : UNKNOWN_SLOT);
+	counter->total++;
+	s->last_code = 0;
+	if (cmd == NULL) {
+		s->where = "UNKNOWN";
+		smtpd_reply(s, "500 5.5.2 Error: command not recognized");
+		return (0);
+	}
+	s->where = cmd->verb;
+	if (has_8bit(line) && !((cmd->flags & CMD_UTF8) && s->cfg->smtputf8_enable)) {
+		smtpd_reply(s, "500 5.5.2 Error: non-ASCII character in command");
+		return (0);
+	}
+	if (cmd->check == NULL || cmd->check(s, args) == 0)
+		rc = cmd->proceed(s, args);
+	if (s->last_code >= 200 && s->last_code < 400)
+		counter->ok++;
+	return (rc);
+}
+
+/* add_counter - " name=total" or " name=ok/total" */
+static void
+add_counter(struct strbuf *out, const char *name, const struct smtpd_counter *c)
+{
+	if (c->total == 0)
+		return;
+	if (c->ok == c->total)
+		strbuf_printf(out, " %s=%u", name, c->total);
+	else
+		strbuf_printf(out, " %s=%u/%u", name, c->ok, c->total);
+}
+
+/* smtpd_format_counters - the counters of the "disconnect from" line */
+void
+smtpd_format_counters(const struct smtpd_session *s, struct strbuf *out)
+{
+	struct smtpd_counter sum = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i <= UNKNOWN_SLOT; i++) {
+		add_counter(out, i < COMMAND_COUNT ? command_table[i].name :
+		    "unknown", s->counters + i);
+		sum.total += s->counters[i].total;
+		sum.ok += s->counters[i].ok;
+	}
+	if (sum.ok == sum.total)
+		strbuf_printf(out, " commands=%u", sum.total);
+	else
+		strbuf_printf(out, " commands=%u/%u", sum.ok, sum.total);
+}

@@ -1,0 +1,148 @@
+/*
+ * queue - hand a mail transaction to the cleanup service.
+ *
+ * At DATA (or the first BDAT) smtpd connects to cleanup, sends the
+ * envelope and learns the queue ID; the content follows through the
+ * content sink, preceded by our Received: header.  Only cleanup's final
+ * "status=0", which it sends after the queue file and its directory are
+ * on disk, turns into "250 Ok: queued as ID"; any failure is a 4xx/5xx
+ * and the incomplete file is removed by cleanup when we hang up.
+ *
+ * Parameters: cleanup_service_name, ipc_timeout, message_size_limit,
+ * header_size_limit.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "msg.h"
+#include "smtpd.h"
+
+/* build_envelope - the attribute list of cleanup protocol step 1 */
+static void
+build_envelope(const struct smtpd_session *s, struct attr_list *env)
+{
+	const struct smtpd_txn *t = &s->txn;
+	size_t i;
+
+	attr_list_add_str(env, "request", "message");
+	attr_list_add_str(env, "sender", t->sender);
+	attr_list_add_long(env, "flags", 0);
+	attr_list_add_str(env, "client_name", s->peer.name);
+	attr_list_add_str(env, "client_address", s->peer.addr);
+	attr_list_add_long(env, "client_port", s->peer.port);
+	if (s->helo_name != NULL)
+		attr_list_add_str(env, "helo_name", s->helo_name);
+	attr_list_add_str(env, "protocol", smtpd_protocol(s));
+	if (t->envid != NULL)
+		attr_list_add_str(env, "envid", t->envid);
+	if (t->ret[0] != '\0')
+		attr_list_add_str(env, "ret", t->ret);
+	if (t->body_type[0] != '\0')
+		attr_list_add_str(env, "body_type", t->body_type);
+	attr_list_add_str(env, "smtputf8", t->smtputf8 ? "1" : "0");
+	for (i = 0; i < t->rcpt_count; i++) {
+		attr_list_add_str(env, "rcpt", t->rcpts[i].address);
+		attr_list_add_str(env, "rcpt_orcpt", t->rcpts[i].orcpt);
+		attr_list_add_long(env, "rcpt_notify", t->rcpts[i].notify);
+	}
+}
+
+/* plausible_reply - cleanup's reason text starts with a 4xx/5xx code */
+static bool
+plausible_reply(const struct strbuf *reason)
+{
+	return (reason->len >= 5 && (reason->data[0] == '4' || reason->data[0] == '5')
+	    && reason->data[1] >= '0' && reason->data[1] <= '9'
+	    && reason->data[2] >= '0' && reason->data[2] <= '9'
+	    && reason->data[3] == ' ');
+}
+
+/*
+ * smtpd_queue_open - connect to cleanup and start the content.  Returns 0,
+ * or -1 with the reply text for the client in reply.
+ */
+int
+smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply)
+{
+	struct smtpd_txn *t = &s->txn;
+	struct attr_list env;
+	struct strbuf reason, received;
+	int status = 0;
+
+	attr_list_init(&env);
+	strbuf_init(&reason);
+	build_envelope(s, &env);
+	t->cleanup = cleanup_open(s->cfg->cleanup_socket, (int)s->cfg->ipc_timeout,
+	    &env, t->queue_id, &status, &reason);
+	attr_list_free(&env);
+	if (t->cleanup == NULL) {
+		t->queue_id[0] = '\0';
+		msg_warn("cannot hand mail from %s to %s: %s", s->peer.namaddr,
+		    s->cfg->cleanup_socket, reason.len ? reason.data : "failed");
+		strbuf_set(reply, plausible_reply(&reason) ? reason.data :
+		    "451 4.3.0 Error: queue file write error");
+		strbuf_free(&reason);
+		return (-1);
+	}
+	strbuf_free(&reason);
+	msg_info("%s: client=%s", t->queue_id, s->peer.namaddr);
+	content_sink_init(&t->sink, t->cleanup, s->cfg->message_size_limit,
+	    s->cfg->header_size_limit);
+	strbuf_init(&received);
+	smtpd_received_header(s, &received);
+	if (cleanup_write(t->cleanup, received.data, received.len) != 0)
+		t->sink.write_error = true;
+	strbuf_free(&received);
+	return (0);
+}
+
+/* smtpd_queue_abort - drop the message (cleanup removes its file) */
+void
+smtpd_queue_abort(struct smtpd_session *s)
+{
+	if (s->txn.cleanup != NULL) {
+		cleanup_abort(s->txn.cleanup);
+		s->txn.cleanup = NULL;
+		s->txn.sink.cleanup = NULL;
+	}
+}
+
+/* smtpd_queue_finish - the end of the content: answer, reset the transaction */
+void
+smtpd_queue_finish(struct smtpd_session *s)
+{
+	struct smtpd_txn *t = &s->txn;
+	struct strbuf reason;
+	int status = 0;
+	const char *stage = "END-OF-MESSAGE";
+
+	if (t->sink.too_big) {
+		smtpd_queue_abort(s);
+		smtpd_reject(s, stage, NULL, "552 5.3.4 Message size exceeds fixed limit");
+	} else if (t->sink.header_too_big) {
+		smtpd_queue_abort(s);
+		smtpd_reject(s, stage, NULL,
+		    "552 5.6.0 Message header size exceeds limit");
+	} else if (t->sink.write_error) {
+		smtpd_queue_abort(s);
+		msg_warn("%s: lost connection to %s", t->queue_id,
+		    s->cfg->cleanup_socket);
+		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+	} else {
+		strbuf_init(&reason);
+		if (cleanup_finish(t->cleanup, &status, &reason) == 0) {
+			t->cleanup = NULL;
+			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", t->queue_id);
+			s->error_count = 0;
+		} else {
+			t->cleanup = NULL;
+			if (plausible_reply(&reason))
+				smtpd_reject(s, stage, NULL, "%s", reason.data);
+			else
+				smtpd_reject(s, stage, NULL,
+				    "451 4.3.0 Error: queue file write error");
+		}
+		strbuf_free(&reason);
+	}
+	smtpd_txn_reset(s);
+}

@@ -1,0 +1,239 @@
+/*
+ * session - one SMTP session: greeting, the read-eval loop, the end.
+ *
+ * Command lines are read with a length limit (line_length_limit) and a
+ * timeout (smtpd_timeout).  A line must end in CRLF: a bare LF or a bare
+ * CR is the raw material of SMTP smuggling, so with
+ * smtpd_forbid_bare_newline (unless the client is listed in
+ * smtpd_forbid_bare_newline_exclusions) it ends the session with 521;
+ * otherwise a bare LF ends a line like CRLF.  Replies are flushed only
+ * when no further input is buffered, so a pipelined batch is answered in
+ * one write (RFC 2920).
+ *
+ * Parameters: smtpd_banner, smtpd_greet_pause, smtpd_timeout,
+ * smtpd_hard_error_limit, line_length_limit, myhostname.
+ */
+#include <sys/socket.h>
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "netmatch.h"
+#include "smtpd.h"
+
+#define LINGER_MS		1000
+#define LINGER_BYTES_MAX	(1024 * 1024)
+
+/* smtpd_protocol - "SMTP" or "ESMTP" as logged and stored */
+const char *
+smtpd_protocol(const struct smtpd_session *s)
+{
+	return (s->esmtp ? "ESMTP" : "SMTP");
+}
+
+/* smtpd_txn_reset - forget the mail transaction (RSET, EHLO, after DATA) */
+void
+smtpd_txn_reset(struct smtpd_session *s)
+{
+	struct smtpd_txn *t = &s->txn;
+	size_t i;
+
+	if (t->cleanup != NULL)
+		cleanup_abort(t->cleanup);
+	free(t->sender);
+	free(t->envid);
+	for (i = 0; i < t->rcpt_count; i++) {
+		free(t->rcpts[i].address);
+		free(t->rcpts[i].orcpt);
+	}
+	free(t->rcpts);
+	free(t->bdat_fail);
+	memset(t, 0, sizeof(*t));
+}
+
+/* greet - pause, refuse clients that talk first, send the banner */
+static bool
+greet(struct smtpd_session *s)
+{
+	long pause_ms = s->cfg->greet_pause_ms;
+	int ready;
+
+	if (pause_ms > 24L * 3600 * 1000)
+		pause_ms = 24L * 3600 * 1000;
+	ready = stream_wait_readable(s->stream, (int)pause_ms);
+	if (ready < 0) {
+		msg_info("lost connection after CONNECT from %s", s->peer.namaddr);
+		return (false);
+	}
+	if (ready > 0) {
+		s->where = "CONNECT";
+		smtpd_reject(s, "CONNECT", NULL,
+		    "554 5.5.1 Error: talking before the SMTP greeting");
+		return (false);
+	}
+	smtpd_reply(s, "220 %s", s->cfg->banner);
+	smtpd_flush(s);
+	return (true);
+}
+
+/* smtpd_bare_newline - refuse a bare CR or LF; true: end the session */
+bool
+smtpd_bare_newline(struct smtpd_session *s, const char *what)
+{
+	msg_info("%s: reject: bare %s received after %s from %s",
+	    s->txn.queue_id[0] ? s->txn.queue_id : "NOQUEUE", what,
+	    s->where, s->peer.namaddr);
+	smtpd_reply(s, "521 5.5.2 %s Error: bare %s received",
+	    s->cfg->myhostname, what);
+	return (true);
+}
+
+/* smtpd_read_failed - log (and answer a timeout) when input stops */
+void
+smtpd_read_failed(struct smtpd_session *s, int status)
+{
+	struct strbuf text;
+
+	if (status == STREAM_TIMEOUT) {
+		msg_info("timeout after %s from %s", s->where, s->peer.namaddr);
+		/* the stream refuses I/O after a timeout: write past it, once */
+		strbuf_init(&text);
+		strbuf_printf(&text, "421 4.4.2 %s Error: timeout exceeded\r\n",
+		    s->cfg->myhostname);
+		(void)send(stream_fd(s->stream), text.data, text.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		strbuf_free(&text);
+	} else {
+		msg_info("lost connection after %s from %s", s->where,
+		    s->peer.namaddr);
+	}
+}
+
+/*
+ * read_command - one command line, terminator removed.  Returns 1 with a
+ * line to run, 0 to read the next (already answered), -1 to end the session.
+ */
+static int
+read_command(struct smtpd_session *s, struct strbuf *line)
+{
+	int status;
+
+	if (stream_pending(s->stream) == 0)
+		smtpd_flush(s);
+	status = stream_getline(s->stream, line, s->cfg->line_length_limit);
+	if (status == STREAM_TOOLONG) {
+		smtpd_reply(s, "500 5.5.2 Error: line too long");
+		return (0);
+	}
+	if (status != STREAM_OK || line->len == 0
+	    || line->data[line->len - 1] != '\n') {
+		smtpd_read_failed(s, status);
+		return (-1);
+	}
+	if (line->len < 2 || line->data[line->len - 2] != '\r') {
+		if (s->bare_newline_reject)
+			return (smtpd_bare_newline(s, "<LF>") ? -1 : 0);
+		strbuf_truncate(line, line->len - 1);
+	} else {
+		strbuf_truncate(line, line->len - 2);
+	}
+	if (memchr(line->data, '\r', line->len) != NULL && s->bare_newline_reject)
+		return (smtpd_bare_newline(s, "<CR>") ? -1 : 0);
+	if (memchr(line->data, '\0', line->len) != NULL) {
+		smtpd_reply(s, "500 5.5.2 Error: NUL character in command");
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * linger - after our last reply, read and drop what the client still sends
+ * for a moment, so that closing with unread input (which makes TCP reset
+ * the connection) does not destroy the replies before the client reads
+ * them.  Bounded in time and volume.
+ */
+static void
+linger(struct smtpd_session *s)
+{
+	struct pollfd pfd;
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+	int fd = stream_fd(s->stream);
+
+	stream_discard_pending(s->stream);
+	if (shutdown(fd, SHUT_WR) < 0)
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (total < LINGER_BYTES_MAX && poll(&pfd, 1, LINGER_MS) > 0) {
+		if ((n = read(fd, buf, sizeof(buf))) <= 0)
+			break;
+		total += n;
+	}
+}
+
+/* log_disconnect - the Postfix-style summary line */
+static void
+log_disconnect(struct smtpd_session *s)
+{
+	struct strbuf counts;
+
+	strbuf_init(&counts);
+	smtpd_format_counters(s, &counts);
+	msg_info("disconnect from %s%s", s->peer.namaddr, counts.data);
+	strbuf_free(&counts);
+}
+
+/* smtpd_session_run - serve one client on fd (the caller closes fd) */
+void
+smtpd_session_run(struct smtpd_config *cfg, int fd)
+{
+	struct smtpd_session sess, *s = &sess;
+	struct strbuf line;
+	int fd_copy, status;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->where = "CONNECT";
+	smtpd_peer_init(&s->peer, fd, cfg->peername_lookup);
+	msg_info("connect from %s", s->peer.namaddr);
+	s->bare_newline_reject = cfg->bare_newline == BARE_NEWLINE_REJECT
+	    && !netlist_match(cfg->bare_newline_exclusions, s->peer.addr);
+	if ((fd_copy = dup(fd)) < 0) {
+		msg_warn("dup: %m");
+		return;
+	}
+	s->stream = stream_open(fd_copy);
+	stream_set_timeout(s->stream, (int)cfg->timeout);
+	strbuf_init(&line);
+
+	if (greet(s)) {
+		for (;;) {
+			if (s->error_count >= cfg->hard_error_limit) {
+				msg_info("too many errors after %s from %s",
+				    s->where, s->peer.namaddr);
+				smtpd_reply(s, "421 4.7.0 %s Error: too many errors",
+				    cfg->myhostname);
+				break;
+			}
+			if ((status = read_command(s, &line)) < 0)
+				break;
+			if (status == 0)
+				continue;
+			if (smtpd_dispatch(s, line.data) < 0)
+				break;
+		}
+	}
+	smtpd_flush(s);
+	smtpd_txn_reset(s);
+	linger(s);
+	log_disconnect(s);
+	free(s->helo_name);
+	strbuf_free(&line);
+	stream_close(s->stream);
+}

@@ -1,0 +1,151 @@
+/*
+ * settings - read the smtpd parameters into struct smtpd_config.
+ *
+ * Runs in pre_jail, before the chroot and the privilege drop, so that the
+ * lookup tables (local_recipient_maps, virtual_*_maps, table-valued domain
+ * lists) are open while their files are still reachable.  A parameter
+ * that cannot be used is fatal: better no SMTP service than an open relay.
+ *
+ * Parameters: myhostname, smtpd_banner, cleanup_service_name,
+ * smtpd_greet_pause, smtpd_timeout, smtpd_error_sleep_time,
+ * smtpd_soft_error_limit, smtpd_hard_error_limit, smtpd_recipient_limit,
+ * message_size_limit, header_size_limit, line_length_limit, ipc_timeout,
+ * unknown_local_recipient_reject_code, smtpd_helo_required,
+ * strict_rfc821_envelopes, smtputf8_enable, disable_vrfy_command,
+ * smtpd_peername_lookup, smtpd_reject_unlisted_recipient,
+ * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
+ * smtpd_discard_ehlo_keywords, mynetworks, mydestination, relay_domains,
+ * virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
+ * virtual_alias_maps, virtual_mailbox_maps.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "domain_list.h"
+#include "maps.h"
+#include "mem.h"
+#include "msg.h"
+#include "netmatch.h"
+#include "smtpd.h"
+
+/* is_blank - the parameter value holds nothing but separators */
+static bool
+is_blank(const char *text)
+{
+	return (text[strspn(text, ", \t\r\n")] == '\0');
+}
+
+/* open_domains - a domain list parameter; fatal when unusable */
+static struct domain_list *
+open_domains(struct config *cfg, const char *name)
+{
+	struct domain_list *list;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if ((list = domain_list_open(config_get(cfg, name), &err)) == NULL)
+		msg_fatal("parameter %s: %s", name, err.data);
+	strbuf_free(&err);
+	return (list);
+}
+
+/* open_maps - a table list parameter, NULL when empty; fatal when unusable */
+static struct map_list *
+open_maps(struct config *cfg, const char *name)
+{
+	struct map_list *list;
+	struct strbuf err;
+	const char *value = config_get(cfg, name);
+
+	if (is_blank(value))
+		return (NULL);
+	strbuf_init(&err);
+	if ((list = map_list_open(value, &err)) == NULL)
+		msg_fatal("parameter %s: %s", name, err.data);
+	strbuf_free(&err);
+	if (map_list_count(list) == 0) {
+		map_list_close(list);
+		return (NULL);
+	}
+	return (list);
+}
+
+/* open_networks - a network list parameter; fatal when unusable */
+static struct netlist *
+open_networks(struct config *cfg, const char *name)
+{
+	struct netlist *list;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if ((list = netlist_parse(config_get(cfg, name), &err)) == NULL)
+		msg_fatal("parameter %s: %s", name, err.data);
+	strbuf_free(&err);
+	return (list);
+}
+
+/* bare_newline_mode - smtpd_forbid_bare_newline: yes|reject or normalize|no */
+static enum smtpd_bare_newline
+bare_newline_mode(struct config *cfg)
+{
+	const char *value = config_get(cfg, "smtpd_forbid_bare_newline");
+
+	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "reject") == 0)
+		return (BARE_NEWLINE_REJECT);
+	if (strcasecmp(value, "normalize") == 0 || strcasecmp(value, "no") == 0)
+		return (BARE_NEWLINE_NORMALIZE);
+	msg_warn("smtpd_forbid_bare_newline: unknown value \"%s\": using \"yes\"",
+	    value);
+	return (BARE_NEWLINE_REJECT);
+}
+
+/* smtpd_config_load - read every parameter smtpd uses */
+void
+smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
+{
+	struct strbuf path;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->myhostname = xstrdup(config_get(cfg, "myhostname"));
+	sc->banner = xstrdup(config_get(cfg, "smtpd_banner"));
+	strbuf_init(&path);
+	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	sc->cleanup_socket = strbuf_detach(&path);
+	strbuf_free(&path);
+
+	sc->greet_pause_ms = config_get_time_ms(cfg, "smtpd_greet_pause");
+	sc->timeout = config_get_time(cfg, "smtpd_timeout");
+	sc->error_sleep_ms = config_get_time_ms(cfg, "smtpd_error_sleep_time");
+	sc->soft_error_limit = config_get_int(cfg, "smtpd_soft_error_limit");
+	sc->hard_error_limit = config_get_int(cfg, "smtpd_hard_error_limit");
+	sc->recipient_limit = config_get_int(cfg, "smtpd_recipient_limit");
+	sc->message_size_limit = config_get_int(cfg, "message_size_limit");
+	sc->header_size_limit = config_get_int(cfg, "header_size_limit");
+	sc->line_length_limit = config_get_int(cfg, "line_length_limit");
+	if (sc->line_length_limit < 512)	/* RFC 5321 4.5.3.1.4 minimum */
+		sc->line_length_limit = 512;
+	sc->ipc_timeout = config_get_time(cfg, "ipc_timeout");
+	sc->unknown_local_code = config_get_int(cfg,
+	    "unknown_local_recipient_reject_code");
+	sc->helo_required = config_get_bool(cfg, "smtpd_helo_required");
+	sc->strict_envelopes = config_get_bool(cfg, "strict_rfc821_envelopes");
+	sc->smtputf8_enable = config_get_bool(cfg, "smtputf8_enable");
+	sc->disable_vrfy = config_get_bool(cfg, "disable_vrfy_command");
+	sc->peername_lookup = config_get_bool(cfg, "smtpd_peername_lookup");
+	sc->reject_unlisted = config_get_bool(cfg, "smtpd_reject_unlisted_recipient");
+	sc->bare_newline = bare_newline_mode(cfg);
+
+	strlist_init(&sc->discard_ehlo);
+	config_get_list(cfg, "smtpd_discard_ehlo_keywords", &sc->discard_ehlo);
+
+	sc->mynetworks = open_networks(cfg, "mynetworks");
+	sc->bare_newline_exclusions = open_networks(cfg,
+	    "smtpd_forbid_bare_newline_exclusions");
+	sc->mydestination = open_domains(cfg, "mydestination");
+	sc->relay_domains = open_domains(cfg, "relay_domains");
+	sc->virtual_alias_domains = open_domains(cfg, "virtual_alias_domains");
+	sc->virtual_mailbox_domains = open_domains(cfg, "virtual_mailbox_domains");
+	sc->local_recipient_maps = open_maps(cfg, "local_recipient_maps");
+	sc->virtual_alias_maps = open_maps(cfg, "virtual_alias_maps");
+	sc->virtual_mailbox_maps = open_maps(cfg, "virtual_mailbox_maps");
+}

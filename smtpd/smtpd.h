@@ -1,0 +1,203 @@
+/*
+ * smtpd.h - what the files of the SMTP server share.
+ *
+ * The server handles one session at a time (the service skeleton keeps a
+ * pool of processes).  Settings are read once into struct smtpd_config
+ * before the chroot; a session lives in struct smtpd_session and carries
+ * at most one mail transaction (struct smtpd_txn).  Each file implements
+ * one concern: the command loop (session.c), the command table
+ * (commands.c), one file per SMTP verb, the recipient policy (policy.c),
+ * the hand-off to cleanup (queue.c, content.c, received.c) and replies
+ * (reply.c).
+ */
+#ifndef SLUICE_SMTPD_H
+#define SLUICE_SMTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "address.h"
+#include "cleanup_client.h"
+#include "config.h"
+#include "queue_id.h"
+#include "strbuf.h"
+#include "strlist.h"
+#include "stream.h"
+
+struct domain_list;
+struct map_list;
+struct netlist;
+
+/* smtpd_forbid_bare_newline */
+enum smtpd_bare_newline {
+	BARE_NEWLINE_REJECT,	/* yes: 521 and disconnect */
+	BARE_NEWLINE_NORMALIZE,	/* normalize / no: a bare LF ends a line */
+};
+
+struct smtpd_config {
+	char		*myhostname;
+	char		*banner;
+	char		*cleanup_socket;	/* "private/cleanup" */
+	long		 greet_pause_ms;
+	long		 timeout;		/* seconds */
+	long		 error_sleep_ms;
+	long		 soft_error_limit;
+	long		 hard_error_limit;
+	long		 recipient_limit;
+	long		 message_size_limit;	/* 0 = none */
+	long		 header_size_limit;
+	long		 line_length_limit;
+	long		 ipc_timeout;
+	long		 unknown_local_code;
+	bool		 helo_required;
+	bool		 strict_envelopes;
+	bool		 smtputf8_enable;
+	bool		 disable_vrfy;
+	bool		 peername_lookup;
+	bool		 reject_unlisted;
+	enum smtpd_bare_newline bare_newline;
+	struct strlist	 discard_ehlo;
+	struct netlist	*mynetworks;
+	struct netlist	*bare_newline_exclusions;
+	struct domain_list *mydestination;
+	struct domain_list *relay_domains;
+	struct domain_list *virtual_alias_domains;
+	struct domain_list *virtual_mailbox_domains;
+	struct map_list	*local_recipient_maps;	/* NULL when empty */
+	struct map_list	*virtual_alias_maps;
+	struct map_list	*virtual_mailbox_maps;
+};
+
+/* settings.c */
+void	smtpd_config_load(struct smtpd_config *sc, struct config *cfg);
+
+struct smtpd_peer {
+	char	 name[1025];	/* verified host name or "unknown" */
+	char	 addr[64];	/* numeric address or "unknown" */
+	int	 port;
+	char	 namaddr[1025 + 64 + 2];	/* name[addr] for logs */
+};
+
+/* peer.c */
+void	smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup);
+void	smtpd_peer_prepare(void);	/* before chroot: resolver, NSS */
+
+/* content.c: counts and forwards LF-normalized message content */
+struct content_sink {
+	struct cleanup_client *cleanup;
+	off_t	 size;
+	long	 size_limit;
+	long	 header_limit;
+	long	 header_bytes;
+	int	 header_state;
+	bool	 too_big;
+	bool	 header_too_big;
+	bool	 write_error;
+};
+
+void	content_sink_init(struct content_sink *sink, struct cleanup_client *c,
+	    long size_limit, long header_limit);
+void	content_sink_put(struct content_sink *sink, const char *data, size_t len);
+bool	content_sink_failed(const struct content_sink *sink);
+
+struct smtpd_rcpt {
+	char	*address;
+	char	*orcpt;		/* "rfc822;addr" or "" */
+	int	 notify;	/* DSN_NOTIFY_* */
+};
+
+enum smtpd_content_mode {
+	CONTENT_NONE,
+	CONTENT_DATA,
+	CONTENT_BDAT,
+};
+
+struct smtpd_txn {
+	bool		 active;	/* MAIL accepted */
+	char		*sender;
+	bool		 smtputf8;
+	char		 body_type[12];	/* "", 7BIT, 8BITMIME, BINARYMIME */
+	char		 ret[8];	/* "", FULL, HDRS */
+	char		*envid;		/* decoded, or NULL */
+	struct smtpd_rcpt *rcpts;
+	size_t		 rcpt_count;
+	size_t		 rcpt_cap;
+	enum smtpd_content_mode mode;
+	struct cleanup_client *cleanup;
+	char		 queue_id[QUEUE_ID_SIZE];
+	struct content_sink sink;
+	bool		 bdat_carry_cr;	/* last chunk ended in CR */
+	char		*bdat_fail;	/* reply repeated until BDAT LAST */
+};
+
+#define SMTPD_CMD_SLOTS	24
+
+struct smtpd_counter {
+	unsigned	total;
+	unsigned	ok;
+};
+
+struct smtpd_session {
+	struct smtpd_config *cfg;
+	struct stream	*stream;
+	struct smtpd_peer peer;
+	char		*helo_name;
+	bool		 esmtp;
+	bool		 bare_newline_reject;	/* mode after exclusions */
+	const char	*where;		/* last command, for "after X" */
+	int		 last_code;	/* of the last final reply */
+	long		 error_count;
+	struct smtpd_counter counters[SMTPD_CMD_SLOTS];
+	struct smtpd_txn txn;
+};
+
+/* session.c */
+void	smtpd_session_run(struct smtpd_config *cfg, int fd);
+void	smtpd_txn_reset(struct smtpd_session *s);
+const char *smtpd_protocol(const struct smtpd_session *s);
+bool	smtpd_bare_newline(struct smtpd_session *s, const char *what);
+void	smtpd_read_failed(struct smtpd_session *s, int status);
+
+/* reply.c */
+void	smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	smtpd_reply_part(struct smtpd_session *s, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	smtpd_reject(struct smtpd_session *s, const char *stage,
+	    const char *recipient, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	smtpd_flush(struct smtpd_session *s);
+
+/* commands.c */
+int	smtpd_dispatch(struct smtpd_session *s, char *line);
+void	smtpd_format_counters(const struct smtpd_session *s, struct strbuf *out);
+
+/* per-verb handlers (check + proceed), each in its own file */
+int	smtpd_helo_check(struct smtpd_session *s, const char *args);
+int	smtpd_helo(struct smtpd_session *s, const char *args);
+int	smtpd_ehlo(struct smtpd_session *s, const char *args);
+/* mail.c: one ESMTP parameter: 1 found, 0 no more, -1 bad syntax */
+int	smtpd_next_param(const char **cursor, struct strbuf *keyword,
+	    struct strbuf *value, bool *has_value);
+int	smtpd_mail_check(struct smtpd_session *s, const char *args);
+int	smtpd_mail(struct smtpd_session *s, const char *args);
+int	smtpd_rcpt_check(struct smtpd_session *s, const char *args);
+int	smtpd_rcpt(struct smtpd_session *s, const char *args);
+int	smtpd_data_check(struct smtpd_session *s, const char *args);
+int	smtpd_data(struct smtpd_session *s, const char *args);
+int	smtpd_bdat(struct smtpd_session *s, const char *args);
+
+/* policy.c */
+int	smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
+	    struct strbuf *reply);
+
+/* queue.c */
+int	smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply);
+void	smtpd_queue_finish(struct smtpd_session *s);
+void	smtpd_queue_abort(struct smtpd_session *s);
+
+/* received.c */
+void	smtpd_received_header(const struct smtpd_session *s, struct strbuf *out);
+
+#endif
