@@ -1,0 +1,244 @@
+/*
+ * check.c - `sluice check`: is this instance fit to start?
+ *
+ * Loads main.cf and validates every value, parses master.cf, and looks
+ * at what the daemons will rely on: their programs, the queue directories
+ * with their owners and modes, mail_owner, the compiled alias tables.
+ * Every problem is printed; the exit status is 1 if there was any.
+ *
+ * Parameters: daemon_directory, queue_directory, mail_owner, setgid_group,
+ * alias_maps, default_process_limit.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+#include "msg.h"
+#include "sluice.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+struct check_state {
+	struct config	*cfg;
+	int		 problems;
+	bool		 privileged;
+	uid_t		 owner_uid;	/* valid when owner_known */
+	gid_t		 owner_gid;
+	gid_t		 drop_gid;	/* valid when drop_known */
+	bool		 owner_known;
+	bool		 drop_known;
+};
+
+/* check_problem - print one finding */
+static void __attribute__((format(printf, 2, 3)))
+check_problem(struct check_state *cs, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stdout, "sluice check: ");
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	cs->problems++;
+}
+
+/* check_users - mail_owner exists and is not root; setgid_group exists */
+static void
+check_users(struct check_state *cs)
+{
+	const char *owner = config_get(cs->cfg, "mail_owner");
+	const char *group = config_get(cs->cfg, "setgid_group");
+	struct passwd *pw;
+	struct group *gr;
+
+	if ((pw = getpwnam(owner)) == NULL) {
+		check_problem(cs, "mail_owner \"%s\" does not exist", owner);
+	} else if (pw->pw_uid == 0 && cs->privileged) {
+		check_problem(cs, "mail_owner \"%s\" must not be root", owner);
+	} else {
+		cs->owner_uid = pw->pw_uid;
+		cs->owner_gid = pw->pw_gid;
+		cs->owner_known = true;
+	}
+	if ((gr = getgrnam(group)) == NULL) {
+		check_problem(cs, "setgid_group \"%s\" does not exist", group);
+	} else {
+		cs->drop_gid = gr->gr_gid;
+		cs->drop_known = true;
+	}
+}
+
+/* check_program - name in daemon_directory is an executable file */
+static void
+check_program(struct check_state *cs, const char *name)
+{
+	struct strbuf path;
+	struct stat st;
+
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", config_get(cs->cfg, "daemon_directory"),
+	    name);
+	if (stat(path.data, &st) < 0)
+		check_problem(cs, "program %s: %s", path.data, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || access(path.data, X_OK) < 0)
+		check_problem(cs, "program %s is not executable", path.data);
+	else if (st.st_mode & 0022)
+		check_problem(cs, "program %s is group- or world-writable",
+		    path.data);
+	strbuf_free(&path);
+}
+
+/* check_master_cf - the service table parses; its programs exist */
+static void
+check_master_cf(struct check_state *cs, const char *config_dir)
+{
+	struct master_entry *entries;
+	struct strbuf path, err;
+	size_t	 count, i;
+
+	strbuf_init(&path);
+	strbuf_init(&err);
+	strbuf_printf(&path, "%s/master.cf", config_dir);
+	check_program(cs, "master");
+	if (master_cf_load(path.data, (int)config_get_int(cs->cfg,
+	    "default_process_limit"), &entries, &count, &err) < 0) {
+		check_problem(cs, "%s", err.data);
+	} else {
+		for (i = 0; i < count; i++) {
+			if (strchr(entries[i].argv.items[0], '/') != NULL)
+				check_problem(cs, "%s:%d: command must be a name "
+				    "in daemon_directory", path.data,
+				    entries[i].line);
+			else
+				check_program(cs, entries[i].argv.items[0]);
+		}
+		master_cf_free(entries, count);
+	}
+	strbuf_free(&err);
+	strbuf_free(&path);
+}
+
+/* check_dir - one queue directory: exists, owner, mode */
+static void
+check_dir(struct check_state *cs, const char *name, mode_t mode, bool by_owner,
+    bool drop_group)
+{
+	struct strbuf path;
+	struct stat st;
+
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", config_get(cs->cfg, "queue_directory"),
+	    name);
+	if (lstat(path.data, &st) < 0) {
+		check_problem(cs, "%s: %s", path.data, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		check_problem(cs, "%s is not a directory", path.data);
+	} else {
+		if ((st.st_mode & 07777) != mode)
+			check_problem(cs, "%s has mode %04o, want %04o",
+			    path.data, (unsigned)(st.st_mode & 07777),
+			    (unsigned)mode);
+		if (cs->privileged && by_owner && cs->owner_known &&
+		    st.st_uid != cs->owner_uid)
+			check_problem(cs, "%s is not owned by mail_owner",
+			    path.data);
+		if (cs->privileged && !by_owner && st.st_uid != 0)
+			check_problem(cs, "%s is not owned by root", path.data);
+		if (cs->privileged && drop_group && cs->drop_known &&
+		    st.st_gid != cs->drop_gid)
+			check_problem(cs, "%s is not in group setgid_group",
+			    path.data);
+	}
+	strbuf_free(&path);
+}
+
+/* check_queue - the layout `sluice init` creates */
+static void
+check_queue(struct check_state *cs)
+{
+	static const char *const owned[] = {"incoming", "active", "deferred",
+	    "hold", "corrupt", "private", NULL};
+	size_t	 i;
+
+	check_dir(cs, ".", 0755, false, false);
+	for (i = 0; owned[i] != NULL; i++)
+		check_dir(cs, owned[i], 0700, true, false);
+	check_dir(cs, "maildrop", 0730, true, true);
+	check_dir(cs, "public", 0710, true, true);
+	check_dir(cs, "pid", 0755, false, false);
+}
+
+/* check_aliases - every lmdb: alias table compiled and not stale */
+static void
+check_aliases(struct check_state *cs)
+{
+	struct strlist maps;
+	struct strbuf db;
+	struct stat src, bin;
+	const char *name;
+	size_t	 i;
+
+	strlist_init(&maps);
+	strbuf_init(&db);
+	config_get_list(cs->cfg, "alias_maps", &maps);
+	for (i = 0; i < maps.count; i++) {
+		if (strncmp(maps.items[i], "lmdb:", 5) != 0)
+			continue;
+		name = maps.items[i] + 5;
+		strbuf_set(&db, name);
+		strbuf_puts(&db, ".lmdb");
+		if (stat(db.data, &bin) < 0)
+			check_problem(cs, "alias table %s is not compiled (%s): "
+			    "%s", name, db.data, strerror(errno));
+		else if (stat(name, &src) == 0 && src.st_mtime > bin.st_mtime)
+			check_problem(cs, "alias table %s is newer than %s",
+			    name, db.data);
+	}
+	strbuf_free(&db);
+	strlist_free(&maps);
+}
+
+/* sluice_check - the command */
+int
+sluice_check(const struct sluice_opts *opts, int argc, char **argv)
+{
+	struct check_state cs;
+	struct strbuf err;
+	char	*line, *save;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sluice check\n");
+		return (2);
+	}
+	memset(&cs, 0, sizeof(cs));
+	cs.privileged = (geteuid() == 0);
+	strbuf_init(&err);
+	if ((cs.cfg = config_load(opts->config_dir, &err)) == NULL) {
+		check_problem(&cs, "%s", err.data);
+		strbuf_free(&err);
+		return (1);
+	}
+	if (config_check_values(cs.cfg, &err) > 0) {
+		for (line = strtok_r(err.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			check_problem(&cs, "%s", line);
+	}
+	strbuf_free(&err);
+	check_users(&cs);
+	check_master_cf(&cs, opts->config_dir);
+	check_queue(&cs);
+	check_aliases(&cs);
+	config_free(cs.cfg);
+	if (cs.problems == 0)
+		printf("sluice check: ok\n");
+	return (cs.problems > 0 ? 1 : 0);
+}

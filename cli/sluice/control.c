@@ -1,0 +1,207 @@
+/*
+ * control.c - sluice start, stop, reload, status.
+ *
+ * Whether a master runs is decided by the lock on queue/pid/master.pid
+ * (see master/pidfile.c), never by the pid alone: a stale pid file from a
+ * crash must not make us signal an unrelated process.
+ *
+ * Parameters: queue_directory, daemon_directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+#include "msg.h"
+#include "sluice.h"
+#include "strbuf.h"
+
+#define STOP_WAIT_SECONDS	30
+
+/* sluice_pid_path - queue_directory/pid/master.pid */
+static void
+sluice_pid_path(struct config *cfg, struct strbuf *path)
+{
+	strbuf_init(path);
+	strbuf_printf(path, "%s/pid/master.pid",
+	    config_get(cfg, "queue_directory"));
+}
+
+/* sluice_master_pid - pid of the running master of cfg's queue, or 0 */
+pid_t
+sluice_master_pid(struct config *cfg)
+{
+	struct strbuf path;
+	struct flock lk;
+	char	 buf[32];
+	ssize_t	 n;
+	long	 pid = 0;
+	int	 fd;
+
+	sluice_pid_path(cfg, &path);
+	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	strbuf_free(&path);
+	if (fd < 0)
+		return (0);
+	memset(&lk, 0, sizeof(lk));
+	lk.l_type = F_WRLCK;
+	lk.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type == F_UNLCK) {
+		close(fd);
+		return (0);
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		pid = strtol(buf, NULL, 10);
+	}
+	/* Locked but no pid yet: the master is still starting. */
+	return (pid > 1 ? (pid_t)pid : -1);
+}
+
+/* sluice_signal_master - send signo, or say that nothing runs */
+static int
+sluice_signal_master(struct config *cfg, int signo, pid_t *pidp)
+{
+	pid_t	 pid;
+
+	if ((pid = sluice_master_pid(cfg)) == 0) {
+		fprintf(stderr, "sluice: the Sluice mail system is not running\n");
+		return (-1);
+	}
+	if (pid < 0 || kill(pid, signo) < 0) {
+		fprintf(stderr, "sluice: cannot signal the master: %s\n",
+		    pid < 0 ? "pid not yet written" : strerror(errno));
+		return (-1);
+	}
+	*pidp = pid;
+	return (0);
+}
+
+/* sluice_start - exec the master (which daemonizes unless -f) */
+int
+sluice_start(const struct sluice_opts *opts, int argc, char **argv)
+{
+	struct config *cfg;
+	struct strbuf path;
+	char	*args[7];
+	int	 n = 0;
+	bool	 foreground = false;
+
+	if (argc == 2 && strcmp(argv[1], "-f") == 0)
+		foreground = true;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: sluice start [-f]\n");
+		return (2);
+	}
+	cfg = sluice_config(opts);
+	if (sluice_master_pid(cfg) != 0) {
+		fprintf(stderr,
+		    "sluice: the Sluice mail system is already running\n");
+		config_free(cfg);
+		return (1);
+	}
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/master", config_get(cfg, "daemon_directory"));
+	args[n++] = path.data;
+	args[n++] = "-c";
+	args[n++] = (char *)opts->config_dir;
+	if (foreground)
+		args[n++] = "-f";
+	if (opts->verbose)
+		args[n++] = "-v";
+	args[n] = NULL;
+	fflush(NULL);
+	/* exec, not fork: with -f the caller's pid is the master's pid. */
+	execv(path.data, args);
+	fprintf(stderr, "sluice: exec %s: %s\n", path.data, strerror(errno));
+	strbuf_free(&path);
+	config_free(cfg);
+	return (1);
+}
+
+/* sluice_stop - SIGTERM, then wait until the lock is released */
+int
+sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
+{
+	struct timespec nap = {0, 100 * 1000 * 1000};
+	struct config *cfg;
+	pid_t	 pid;
+	int	 i, rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sluice stop\n");
+		return (2);
+	}
+	cfg = sluice_config(opts);
+	rc = 1;
+	if (sluice_signal_master(cfg, SIGTERM, &pid) == 0) {
+		for (i = 0; i < STOP_WAIT_SECONDS * 10; i++) {
+			if (sluice_master_pid(cfg) == 0) {
+				printf("sluice: stopped the Sluice mail system\n");
+				rc = 0;
+				break;
+			}
+			(void)nanosleep(&nap, NULL);
+		}
+		if (rc != 0)
+			fprintf(stderr, "sluice: master pid %ld did not stop "
+			    "within %ds\n", (long)pid, STOP_WAIT_SECONDS);
+	}
+	config_free(cfg);
+	return (rc);
+}
+
+/* sluice_reload - SIGHUP */
+int
+sluice_reload(const struct sluice_opts *opts, int argc, char **argv)
+{
+	struct config *cfg;
+	pid_t	 pid;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sluice reload\n");
+		return (2);
+	}
+	cfg = sluice_config(opts);
+	if (sluice_signal_master(cfg, SIGHUP, &pid) < 0) {
+		config_free(cfg);
+		return (1);
+	}
+	config_free(cfg);
+	printf("sluice: refreshing the Sluice mail system\n");
+	return (0);
+}
+
+/* sluice_status - exit 0 when a master runs */
+int
+sluice_status(const struct sluice_opts *opts, int argc, char **argv)
+{
+	struct config *cfg;
+	pid_t	 pid;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sluice status\n");
+		return (2);
+	}
+	cfg = sluice_config(opts);
+	pid = sluice_master_pid(cfg);
+	config_free(cfg);
+	if (pid == 0) {
+		printf("sluice: the Sluice mail system is not running\n");
+		return (1);
+	}
+	printf("sluice: the Sluice mail system is running: PID: %ld\n",
+	    (long)pid);
+	return (0);
+}

@@ -1,0 +1,372 @@
+/*
+ * service - the skeleton every daemon started by the master runs in.
+ *
+ * The master execs a daemon with its status pipe on fd 3 and its listening
+ * sockets on fds 4 and up (see service.h).  This file turns that into a
+ * one-connection-at-a-time worker: parse the arguments, load main.cf, open
+ * logging, enter the queue directory, run the daemon's pre-jail hook, chroot
+ * and drop to mail_owner when asked, run the post-jail hook, then accept and
+ * serve until max_use, max_idle or the master closing the status pipe.
+ *
+ * Parameters: queue_directory, mail_owner, maillog_file, max_use, max_idle.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+#include "msg.h"
+#include "service.h"
+#include "sock.h"
+#include "strbuf.h"
+
+#define SERVICE_LISTEN_MAX	64	/* sanity bound on -s */
+#define SERVICE_GROUPS_MAX	64	/* supplementary groups of mail_owner */
+
+struct service_args {
+	const char	*config_dir;
+	const char	*service_name;
+	const char	*service_type;
+	int		 listen_count;
+	bool		 unprivileged;
+	bool		 chroot;
+	int		 verbose;
+	char		**overrides;	/* "name=value" from -o */
+	int		 override_count;
+};
+
+/* service_parse_args - getopt over the master's argument vector */
+static void
+service_parse_args(int argc, char **argv, struct service_args *args)
+{
+	char	*end;
+	long	 n;
+	int	 ch;
+
+	memset(args, 0, sizeof(*args));
+	args->listen_count = -1;
+	args->overrides = xcalloc((size_t)argc + 1, sizeof(char *));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "c:n:t:s:uro:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			args->config_dir = optarg;
+			break;
+		case 'n':
+			args->service_name = optarg;
+			break;
+		case 't':
+			args->service_type = optarg;
+			break;
+		case 's':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 0 || n > SERVICE_LISTEN_MAX)
+				msg_fatal("bad listen socket count: -s %s", optarg);
+			args->listen_count = (int)n;
+			break;
+		case 'u':
+			args->unprivileged = true;
+			break;
+		case 'r':
+			args->chroot = true;
+			break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				msg_fatal("bad -o argument (need name=value): %s",
+				    optarg);
+			args->overrides[args->override_count++] = optarg;
+			break;
+		case 'v':
+			args->verbose++;
+			break;
+		default:
+			msg_fatal("usage: %s -c CONFIG_DIR -n SERVICE -t TYPE "
+			    "-s NFDS [-u] [-r] [-o name=value]... [-v]",
+			    argv[0] ? argv[0] : "service");
+		}
+	}
+	if (optind < argc)
+		msg_fatal("unexpected argument: %s", argv[optind]);
+	if (args->service_name == NULL || args->service_name[0] == '\0')
+		msg_fatal("missing -n SERVICE");
+	if (args->service_type == NULL || args->service_type[0] == '\0')
+		msg_fatal("missing -t TYPE");
+	if (args->listen_count < 0)
+		msg_fatal("missing -s NFDS");
+}
+
+/*
+ * A jailed process cannot read /etc/passwd or /etc/group any more, so
+ * the user's ids and groups are looked up before chroot and applied after.
+ */
+struct service_ids {
+	char	*name;
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	 groups[SERVICE_GROUPS_MAX];
+	int	 ngroups;
+};
+
+/* service_lookup_ids - resolve user while the databases are reachable */
+static void
+service_lookup_ids(const char *user, struct service_ids *ids)
+{
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		msg_fatal("cannot drop privileges: no user name");
+	if ((pw = getpwnam(user)) == NULL)
+		msg_fatal("cannot drop privileges: unknown user \"%s\"", user);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		msg_fatal("cannot drop privileges to \"%s\": uid or gid is 0",
+		    user);
+	ids->name = xstrdup(pw->pw_name);
+	ids->uid = pw->pw_uid;
+	ids->gid = pw->pw_gid;
+	ids->ngroups = SERVICE_GROUPS_MAX;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, ids->groups,
+	    &ids->ngroups) < 0)
+		msg_fatal("%s is in more than %d groups", user,
+		    SERVICE_GROUPS_MAX);
+}
+
+/* service_apply_ids - setgroups/setgid/setuid, irreversibly */
+static void
+service_apply_ids(const struct service_ids *ids)
+{
+	if (setgroups((size_t)ids->ngroups, ids->groups) < 0)
+		msg_fatal("setgroups for %s: %s", ids->name, strerror(errno));
+	if (setgid(ids->gid) < 0)
+		msg_fatal("setgid(%ld): %s", (long)ids->gid, strerror(errno));
+	if (setuid(ids->uid) < 0)
+		msg_fatal("setuid(%ld): %s", (long)ids->uid, strerror(errno));
+	/* Paranoia: a setuid that "worked" must not leave a way back. */
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		msg_fatal("privilege drop to %s is reversible", ids->name);
+}
+
+/* service_drop_privileges - become user for good, never root */
+void
+service_drop_privileges(const char *user)
+{
+	struct service_ids ids;
+
+	service_lookup_ids(user, &ids);
+	service_apply_ids(&ids);
+	free(ids.name);
+}
+
+/* service_report - tell the master we are busy or idle; false if it is gone */
+static bool
+service_report(char status)
+{
+	struct service_status rec;
+	ssize_t n;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.pid = getpid();
+	rec.status = status;
+	do {
+		n = write(SERVICE_STATUS_FD, &rec, sizeof(rec));
+	} while (n < 0 && errno == EINTR);
+	return (n == (ssize_t)sizeof(rec));
+}
+
+/* service_check_fds - the descriptors the master promised must exist */
+static void
+service_check_fds(int listen_count)
+{
+	int	 fd;
+
+	if (fcntl(SERVICE_STATUS_FD, F_GETFD) < 0)
+		msg_fatal("status descriptor %d is not open: %s",
+		    SERVICE_STATUS_FD, strerror(errno));
+	for (fd = SERVICE_LISTEN_FD; fd < SERVICE_LISTEN_FD + listen_count;
+	    fd++) {
+		if (fcntl(fd, F_GETFD) < 0)
+			msg_fatal("listen descriptor %d is not open: %s", fd,
+			    strerror(errno));
+		/* Siblings share the socket: a lost accept race must not block. */
+		if (sock_set_nonblock(fd, true) < 0)
+			msg_fatal("listen descriptor %d: O_NONBLOCK: %s", fd,
+			    strerror(errno));
+		(void)sock_set_cloexec(fd, true);
+	}
+	(void)sock_set_cloexec(SERVICE_STATUS_FD, true);
+}
+
+/* service_enter_jail - chdir, pre_jail, chroot, privilege drop, post_jail */
+static void
+service_enter_jail(struct service_context *ctx, const struct service_args *args,
+    const struct service_ops *ops)
+{
+	struct service_ids ids;
+	const char *queue_dir;
+	bool	 drop;
+
+	queue_dir = config_get(ctx->cfg, "queue_directory");
+	if (chdir(queue_dir) < 0)
+		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
+	if (ops->pre_jail != NULL)
+		ops->pre_jail(ctx);
+	drop = args->unprivileged && ctx->privileged;
+	if (drop)
+		service_lookup_ids(config_get(ctx->cfg, "mail_owner"), &ids);
+	else if (args->unprivileged)
+		msg_debug("not root: privilege drop skipped");
+	if (args->chroot) {
+		if (ctx->privileged) {
+			queue_dir = config_get(ctx->cfg, "queue_directory");
+			if (chroot(queue_dir) < 0)
+				msg_fatal("chroot %s: %s", queue_dir,
+				    strerror(errno));
+			if (chdir("/") < 0)
+				msg_fatal("chdir / in jail: %s", strerror(errno));
+			ctx->chrooted = true;
+		} else {
+			msg_debug("not root: chroot skipped");
+		}
+	}
+	if (drop) {
+		service_apply_ids(&ids);
+		free(ids.name);
+	}
+	if (ops->post_jail != NULL)
+		ops->post_jail(ctx);
+}
+
+/* service_accept_one - accept on fd; -1 when a sibling won the race */
+static int
+service_accept_one(int listen_fd)
+{
+	int	 fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED && errno != EPROTO)
+			msg_warn("accept: %s", strerror(errno));
+		return (-1);
+	}
+	/* Daemons expect blocking I/O with their own timeouts. */
+	(void)sock_set_nonblock(fd, false);
+	return (fd);
+}
+
+/* service_loop - accept, report, serve, until told or time to go */
+static void
+service_loop(struct service_context *ctx, const struct service_ops *ops,
+    int listen_count)
+{
+	struct pollfd *pfd;
+	long	 max_use, max_idle;
+	int	 i, n, client, timeout_ms;
+
+	max_use = config_get_int(ctx->cfg, "max_use");
+	max_idle = config_get_time(ctx->cfg, "max_idle");
+	timeout_ms = max_idle > 0 && max_idle < INT_MAX / 1000 ?
+	    (int)(max_idle * 1000) : -1;
+	pfd = xcalloc((size_t)listen_count + 1, sizeof(*pfd));
+	pfd[0].fd = SERVICE_STATUS_FD;
+	pfd[0].events = 0;	/* POLLERR: the master closed its end */
+	for (i = 0; i < listen_count; i++) {
+		pfd[i + 1].fd = SERVICE_LISTEN_FD + i;
+		pfd[i + 1].events = POLLIN;
+	}
+	if (!service_report(SERVICE_STATUS_IDLE))
+		msg_fatal("cannot report to the master: %s", strerror(errno));
+	for (;;) {
+		n = poll(pfd, (nfds_t)listen_count + 1, timeout_ms);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_fatal("poll: %s", strerror(errno));
+		}
+		if (n == 0) {
+			msg_debug("idle for %lds, exiting", max_idle);
+			break;
+		}
+		/* Reload or stop wins over a pending connection. */
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			break;
+		client = -1;
+		for (i = 0; i < listen_count && client < 0; i++)
+			if (pfd[i + 1].revents & POLLIN)
+				client = service_accept_one(pfd[i + 1].fd);
+		if (client < 0)
+			continue;
+		if (!service_report(SERVICE_STATUS_BUSY)) {
+			/* Master gone: still serve this client, then exit. */
+			ops->serve(ctx, client);
+			close(client);
+			break;
+		}
+		ops->serve(ctx, client);
+		close(client);
+		ctx->use_count++;
+		if (max_use > 0 && ctx->use_count >= (unsigned long)max_use)
+			break;
+		if (!service_report(SERVICE_STATUS_IDLE))
+			break;
+	}
+	free(pfd);
+}
+
+/* service_main - the whole life of a daemon process */
+void
+service_main(int argc, char **argv, const struct service_ops *ops)
+{
+	struct service_context ctx;
+	struct service_args args;
+	struct strbuf err;
+	char	*eq, *name;
+	int	 i;
+
+	if (ops == NULL || ops->program == NULL || ops->serve == NULL)
+		msg_panic("service_main: incomplete service_ops");
+	(void)signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	/* Errors so far go to stderr, which the master passes on. */
+	service_parse_args(argc, argv, &args);
+	/* Before anything opens a descriptor that could land on 3 or 4. */
+	service_check_fds(args.listen_count);
+	msg_open(ops->program, NULL);
+	if (args.verbose)
+		msg_set_verbose(args.verbose);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.config_dir = config_directory_default(args.config_dir);
+	ctx.service_name = args.service_name;
+	ctx.service_type = args.service_type;
+	ctx.privileged = (geteuid() == 0);
+	strbuf_init(&err);
+	if ((ctx.cfg = config_load(ctx.config_dir, &err)) == NULL)
+		msg_fatal("%s", err.data);
+	for (i = 0; i < args.override_count; i++) {
+		name = xstrdup(args.overrides[i]);
+		eq = strchr(name, '=');
+		*eq = '\0';
+		config_set(ctx.cfg, name, eq + 1);
+		free(name);
+	}
+	strbuf_free(&err);
+	msg_open(ops->program, config_get(ctx.cfg, "maillog_file"));
+
+	service_enter_jail(&ctx, &args, ops);
+	service_loop(&ctx, ops, args.listen_count);
+	free(args.overrides);
+	exit(0);
+}

@@ -1,0 +1,64 @@
+/*
+ * cleanup_incoming.c - remove unfinished queue files at start-up.
+ *
+ * A writer that died mid-message leaves a file in incoming/ that is not
+ * complete (queue_file_is_complete: mode 0700 and ending in E).  No
+ * cleanup runs yet when the master starts, so nothing can be in the middle
+ * of writing: whatever is incomplete now will never be finished.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "master.h"
+#include "msg.h"
+#include "queue_file.h"
+
+#define INCOMING_DIR	"incoming"
+
+/* master_cleanup_incoming - runs in the queue directory */
+void
+master_cleanup_incoming(void)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR	*dir;
+	int	 dfd, fd;
+	bool	 complete;
+
+	if ((dir = opendir(INCOMING_DIR)) == NULL) {
+		if (errno != ENOENT)
+			msg_warn("open %s: %s", INCOMING_DIR, strerror(errno));
+		return;
+	}
+	dfd = dirfd(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd < 0) {
+			msg_warn("open %s/%s: %s", INCOMING_DIR, de->d_name,
+			    strerror(errno));
+			continue;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		complete = queue_file_is_complete(fd);
+		close(fd);
+		if (complete)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0)
+			msg_warn("remove %s/%s: %s", INCOMING_DIR, de->d_name,
+			    strerror(errno));
+		else
+			msg_info("removed incomplete queue file %s/%s",
+			    INCOMING_DIR, de->d_name);
+	}
+	closedir(dir);
+}

@@ -1,0 +1,275 @@
+/*
+ * config.c - main.cf and master.cf as the master needs them.
+ *
+ * master_main_load() reads main.cf and derives what the master keeps
+ * between reloads (mail_owner ids, the children's environment);
+ * master_services_build() turns master.cf into a list of services with
+ * their program paths and listen addresses, without opening anything.
+ *
+ * Parameters: daemon_directory, mail_owner, import_environment,
+ * inet_interfaces, default_process_limit.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "master.h"
+#include "mem.h"
+#include "msg.h"
+#include "sock.h"
+
+extern char **environ;
+
+/* master_import_env - the children's environment from import_environment */
+static void
+master_import_env(struct master_state *ms)
+{
+	struct strlist names;
+	const char *value;
+	struct strbuf pair;
+	size_t	 i;
+
+	strlist_free(&ms->env);
+	strlist_init(&ms->env);
+	strlist_init(&names);
+	strbuf_init(&pair);
+	config_get_list(ms->cfg, "import_environment", &names);
+	for (i = 0; i < names.count; i++) {
+		if (strchr(names.items[i], '=') != NULL) {
+			strlist_add(&ms->env, names.items[i]);
+			continue;
+		}
+		if ((value = getenv(names.items[i])) == NULL)
+			continue;
+		strbuf_set(&pair, names.items[i]);
+		strbuf_putc(&pair, '=');
+		strbuf_puts(&pair, value);
+		strlist_add(&ms->env, pair.data);
+	}
+	strbuf_free(&pair);
+	strlist_free(&names);
+}
+
+/* master_main_load - (re)load main.cf into ms; 0 or -1 + err (ms unchanged) */
+int
+master_main_load(struct master_state *ms, struct strbuf *err)
+{
+	struct config *cfg;
+	struct passwd *pw;
+	const char *owner;
+
+	if ((cfg = config_load(ms->config_dir, err)) == NULL)
+		return (-1);
+	owner = config_get(cfg, "mail_owner");
+	if (ms->privileged) {
+		if ((pw = getpwnam(owner)) == NULL) {
+			strbuf_printf(err, "mail_owner \"%s\" does not exist", owner);
+			config_free(cfg);
+			return (-1);
+		}
+		if (pw->pw_uid == 0) {
+			strbuf_printf(err, "mail_owner \"%s\" must not be root",
+			    owner);
+			config_free(cfg);
+			return (-1);
+		}
+		ms->owner_uid = pw->pw_uid;
+		ms->owner_gid = pw->pw_gid;
+	} else {
+		ms->owner_uid = getuid();
+		ms->owner_gid = getgid();
+	}
+	if (ms->cfg != NULL)
+		config_free(ms->cfg);
+	ms->cfg = cfg;
+	master_import_env(ms);
+	return (0);
+}
+
+/* master_inet_addresses - "host|port" for each address an inet service binds */
+static int
+master_inet_addresses(struct master_state *ms, struct master_service *svc,
+    struct strbuf *err)
+{
+	struct strbuf host, port, pair;
+	struct strlist ifaces;
+	const char *iface;
+	size_t	 i;
+	int	 rc = 0;
+
+	strbuf_init(&host);
+	strbuf_init(&port);
+	strbuf_init(&pair);
+	strlist_init(&ifaces);
+	if (inet_split_hostport(svc->name, &host, &port) < 0 ||
+	    port.len == 0) {
+		strbuf_printf(err, "bad inet service address \"%s\"", svc->name);
+		rc = -1;
+	} else if (host.len > 0) {
+		strbuf_printf(&pair, "%s|%s", host.data, port.data);
+		strlist_add(&svc->addresses, pair.data);
+	} else {
+		config_get_list(ms->cfg, "inet_interfaces", &ifaces);
+		if (ifaces.count == 0) {
+			strbuf_puts(err, "inet_interfaces is empty");
+			rc = -1;
+		}
+		for (i = 0; rc == 0 && i < ifaces.count; i++) {
+			iface = ifaces.items[i];
+			if (strcasecmp(iface, "all") == 0)
+				iface = "";
+			else if (strcasecmp(iface, "loopback-only") == 0 ||
+			    strcasecmp(iface, "localhost") == 0)
+				iface = "127.0.0.1";
+			strbuf_reset(&pair);
+			strbuf_printf(&pair, "%s|%s", iface, port.data);
+			strlist_add(&svc->addresses, pair.data);
+		}
+	}
+	strlist_free(&ifaces);
+	strbuf_free(&pair);
+	strbuf_free(&port);
+	strbuf_free(&host);
+	return (rc);
+}
+
+/* master_service_new - one service from a master.cf entry */
+static struct master_service *
+master_service_new(struct master_state *ms, const struct master_entry *ent,
+    struct strbuf *err)
+{
+	struct master_service *svc;
+	struct strbuf path;
+	size_t	 i;
+
+	if (ent->argv.count == 0 || strchr(ent->argv.items[0], '/') != NULL ||
+	    strcmp(ent->argv.items[0], "..") == 0) {
+		strbuf_printf(err, "line %d: bad command for service %s",
+		    ent->line, ent->service);
+		return (NULL);
+	}
+	svc = xcalloc(1, sizeof(*svc));
+	svc->name = xstrdup(ent->service);
+	svc->type = xstrdup(ent->type);
+	svc->private_ = ent->private_;
+	svc->unpriv = ent->unpriv;
+	svc->chroot = ent->chroot;
+	svc->wakeup = ent->wakeup;
+	svc->maxproc = ent->maxproc;
+	svc->status_rd = svc->status_wr = -1;
+	strlist_init(&svc->argv);
+	strlist_init(&svc->addresses);
+	for (i = 0; i < ent->argv.count; i++)
+		strlist_add(&svc->argv, ent->argv.items[i]);
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", config_get(ms->cfg, "daemon_directory"),
+	    ent->argv.items[0]);
+	svc->path = strbuf_detach(&path);
+	strbuf_free(&path);
+
+	if (strcmp(svc->type, "inet") == 0) {
+		if (master_inet_addresses(ms, svc, err) < 0) {
+			strbuf_printf(err, " (master.cf line %d)", ent->line);
+			master_service_free(svc);
+			return (NULL);
+		}
+	} else if (strcmp(svc->type, "unix") == 0) {
+		if (strchr(svc->name, '/') != NULL || svc->name[0] == '.') {
+			strbuf_printf(err, "line %d: bad unix service name \"%s\"",
+			    ent->line, svc->name);
+			master_service_free(svc);
+			return (NULL);
+		}
+		strbuf_init(&path);
+		strbuf_printf(&path, "%s/%s", svc->private_ ? "private" :
+		    "public", svc->name);
+		strlist_add(&svc->addresses, path.data);
+		strbuf_free(&path);
+	} else {
+		strbuf_printf(err, "line %d: unsupported service type \"%s\"",
+		    ent->line, svc->type);
+		master_service_free(svc);
+		return (NULL);
+	}
+	return (svc);
+}
+
+/* master_services_build - master.cf as a list of (unopened) services */
+struct master_service *
+master_services_build(struct master_state *ms, struct strbuf *err)
+{
+	struct master_entry *entries;
+	struct master_service *head = NULL, **tail = &head, *svc, *s;
+	struct strbuf path;
+	size_t	 count, i;
+
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/master.cf", ms->config_dir);
+	if (master_cf_load(path.data, (int)config_get_int(ms->cfg,
+	    "default_process_limit"), &entries, &count, err) < 0) {
+		strbuf_free(&path);
+		return (NULL);
+	}
+	for (i = 0; i < count; i++) {
+		for (s = head; s != NULL; s = s->next)
+			if (strcmp(s->name, entries[i].service) == 0 &&
+			    strcmp(s->type, entries[i].type) == 0)
+				break;
+		if (s != NULL) {
+			strbuf_printf(err, "%s:%d: duplicate service %s/%s",
+			    path.data, entries[i].line, s->name, s->type);
+			svc = NULL;
+		} else if ((svc = master_service_new(ms, &entries[i], err)) ==
+		    NULL) {
+			strbuf_printf(err, " in %s", path.data);
+		}
+		if (svc == NULL) {
+			while ((s = head) != NULL) {
+				head = s->next;
+				master_service_free(s);
+			}
+			master_cf_free(entries, count);
+			strbuf_free(&path);
+			return (NULL);
+		}
+		*tail = svc;
+		tail = &svc->next;
+	}
+	master_cf_free(entries, count);
+	strbuf_free(&path);
+	if (head == NULL)
+		strbuf_puts(err, "master.cf defines no services");
+	return (head);
+}
+
+/* master_service_same_listeners - may b take over a's sockets? */
+bool
+master_service_same_listeners(const struct master_service *a,
+    const struct master_service *b)
+{
+	size_t	 i;
+
+	if (strcmp(a->name, b->name) != 0 || strcmp(a->type, b->type) != 0 ||
+	    a->addresses.count != b->addresses.count)
+		return (false);
+	for (i = 0; i < a->addresses.count; i++)
+		if (strcmp(a->addresses.items[i], b->addresses.items[i]) != 0)
+			return (false);
+	return (true);
+}
+
+/* master_service_free - release a service whose descriptors are closed */
+void
+master_service_free(struct master_service *svc)
+{
+	free(svc->name);
+	free(svc->type);
+	free(svc->path);
+	free(svc->listen_fds);
+	strlist_free(&svc->argv);
+	strlist_free(&svc->addresses);
+	free(svc);
+}

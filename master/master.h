@@ -1,0 +1,131 @@
+/*
+ * master.h - state shared by the files of the master daemon.
+ *
+ * The master owns the listening sockets, one status pipe per service and
+ * the table of live children.  A reload builds a new generation of
+ * services; the old one is "retired" until its last child has exited.
+ */
+#ifndef SLUICE_MASTER_H
+#define SLUICE_MASTER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+#define MASTER_VERSION		"0.1"
+#define MASTER_PID_FILE		"pid/master.pid"
+#define MASTER_STOP_WAIT_MS	5000	/* SIGTERM grace before SIGKILL */
+
+struct master_service;
+
+struct master_child {
+	pid_t			 pid;
+	struct master_service	*service;
+	bool			 reported;	/* sent any status record */
+	bool			 busy;
+	bool			 ever_busy;	/* served at least one client */
+	struct master_child	*next;
+};
+
+struct master_service {
+	char		*name;		/* master.cf column 1 */
+	char		*type;		/* "inet" or "unix" */
+	bool		 private_;
+	bool		 unpriv;
+	bool		 chroot;
+	int		 wakeup;	/* seconds, 0 = never */
+	int		 maxproc;	/* 0 = unlimited */
+	struct strlist	 argv;		/* command + args from master.cf */
+	char		*path;		/* daemon_directory/command */
+	struct strlist	 addresses;	/* what the listeners are bound to */
+	int		*listen_fds;
+	int		 listen_count;
+	int		 status_rd;	/* -1 when closed */
+	int		 status_wr;
+	int		 child_count;
+	int		 avail_count;	/* idle or still starting */
+	bool		 throttled;
+	long long	 throttle_until;	/* monotonic ms */
+	long long	 next_wakeup;	/* monotonic ms, 0 = none */
+	bool		 retired;	/* old generation after a reload */
+	struct master_service *next;
+};
+
+struct master_state {
+	struct config	*cfg;
+	char		*config_dir;	/* absolute */
+	bool		 foreground;
+	int		 verbose;
+	bool		 privileged;	/* running as root */
+	uid_t		 owner_uid;	/* mail_owner, or ourselves */
+	gid_t		 owner_gid;
+	struct strlist	 env;		/* from import_environment */
+	struct master_service *services;	/* current generation */
+	struct master_service *retired;		/* old ones with live children */
+	struct master_child *children;
+	int		 pid_fd;
+	bool		 stopping;	/* SIGTERM deaths are expected now */
+};
+
+/* config.c */
+int	master_main_load(struct master_state *ms, struct strbuf *err);
+struct master_service *master_services_build(struct master_state *ms,
+	    struct strbuf *err);
+void	master_service_free(struct master_service *svc);
+bool	master_service_same_listeners(const struct master_service *a,
+	    const struct master_service *b);
+
+/* listen.c */
+void	master_ipc_dirs(struct master_state *ms);
+int	master_listen_open(struct master_state *ms, struct master_service *svc,
+	    struct strbuf *err);
+void	master_listen_close(struct master_service *svc, bool unlink_path);
+int	master_status_open(struct master_service *svc);
+void	master_status_close(struct master_service *svc);
+
+/* spawn.c */
+void	master_spawn(struct master_state *ms, struct master_service *svc);
+
+/* status.c */
+bool	master_wants_child(const struct master_service *svc);
+void	master_status_read(struct master_state *ms, struct master_service *svc);
+
+/* reap.c */
+void	master_reap(struct master_state *ms);
+void	master_throttle(struct master_state *ms, struct master_service *svc);
+void	master_unthrottle(struct master_service *svc, long long now);
+void	master_retired_sweep(struct master_state *ms);
+
+/* reload.c */
+void	master_reload(struct master_state *ms);
+
+/* pidfile.c */
+int	master_pidfile_lock(const char *path);
+void	master_pidfile_write(int fd);
+void	master_pidfile_remove(int fd, const char *path);
+
+/* cleanup_incoming.c */
+void	master_cleanup_incoming(void);
+
+/* signals.c */
+int	master_signals_init(void);
+int	master_signal_next(void);
+
+/* stop.c */
+void	master_stop(struct master_state *ms, int signo) __attribute__((noreturn));
+
+/* wakeup.c */
+void	master_wakeup_run(struct master_state *ms, long long now);
+
+/* daemon.c */
+int	master_daemonize(void);
+void	master_daemon_ready(int ready_fd);
+
+/* loop.c */
+long long master_now_ms(void);
+void	master_loop(struct master_state *ms) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * reap.c - dead children, and the throttle that stops a respawn loop.
+ *
+ * Every abnormal exit is logged in Postfix's words.  A child that dies
+ * before it ever reported to the master, or that dies abnormally before it
+ * served its first client, points at a broken program or configuration:
+ * its service gets no new children for service_throttle_time, then we try
+ * again.  A child killed in the middle of a session does not throttle, so
+ * one crash on hostile input does not take the service away from others.
+ *
+ * Parameters: service_throttle_time.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "master.h"
+#include "msg.h"
+
+/* master_throttle - no new children for svc for a while */
+void
+master_throttle(struct master_state *ms, struct master_service *svc)
+{
+	long	 secs;
+
+	if (svc->throttled || svc->retired)
+		return;
+	secs = config_get_time(ms->cfg, "service_throttle_time");
+	svc->throttled = true;
+	svc->throttle_until = master_now_ms() + secs * 1000LL;
+	msg_warn("%s: bad command startup -- throttling for %lds", svc->path,
+	    secs);
+}
+
+/* master_unthrottle - end the throttle when its time has come */
+void
+master_unthrottle(struct master_service *svc, long long now)
+{
+	if (svc->throttled && now >= svc->throttle_until) {
+		svc->throttled = false;
+		msg_debug("%s: throttle ended", svc->path);
+	}
+}
+
+/* master_retired_sweep - free old-generation services without children */
+void
+master_retired_sweep(struct master_state *ms)
+{
+	struct master_service **pp, *svc;
+
+	for (pp = &ms->retired; (svc = *pp) != NULL;) {
+		if (svc->child_count == 0) {
+			*pp = svc->next;
+			master_service_free(svc);
+		} else {
+			pp = &svc->next;
+		}
+	}
+}
+
+/* master_child_exited - accounting and logging for one child */
+static void
+master_child_exited(struct master_state *ms, struct master_child *child,
+    int status)
+{
+	struct master_service *svc = child->service;
+	bool	 abnormal = false;
+
+	if (WIFSIGNALED(status) && ms->stopping &&
+	    WTERMSIG(status) == SIGTERM) {
+		/* We asked for it: not worth a warning. */
+	} else if (WIFSIGNALED(status)) {
+		msg_warn("process %s pid %ld killed by signal %d", svc->path,
+		    (long)child->pid, WTERMSIG(status));
+		abnormal = true;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		msg_warn("process %s pid %ld exit status %d", svc->path,
+		    (long)child->pid, WEXITSTATUS(status));
+		abnormal = true;
+	}
+	if (!child->busy)
+		svc->avail_count--;
+	svc->child_count--;
+	if (!child->reported || (abnormal && !child->ever_busy))
+		master_throttle(ms, svc);
+}
+
+/* master_reap - collect every exited child */
+void
+master_reap(struct master_state *ms)
+{
+	struct master_child **pp, *child;
+	pid_t	 pid;
+	int	 status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		for (pp = &ms->children; (child = *pp) != NULL;
+		    pp = &child->next)
+			if (child->pid == pid)
+				break;
+		if (child == NULL) {
+			msg_debug("reaped unknown pid %ld", (long)pid);
+			continue;
+		}
+		*pp = child->next;
+		master_child_exited(ms, child, status);
+		free(child);
+	}
+	master_retired_sweep(ms);
+}

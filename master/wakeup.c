@@ -1,0 +1,57 @@
+/*
+ * wakeup.c - the master.cf wakeup column.
+ *
+ * A unix service with wakeup > 0 is poked every wakeup seconds: the master
+ * connects to its socket and writes one "W" (a trigger), which also makes
+ * the listener readable so a child is started if none runs.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master.h"
+#include "msg.h"
+#include "sock.h"
+
+#define WAKEUP_CONNECT_TIMEOUT	1
+
+/* master_wakeup_one - one trigger; failures are only logged */
+static void
+master_wakeup_one(struct master_service *svc)
+{
+	int	 fd;
+
+	if ((fd = unix_connect(svc->addresses.items[0],
+	    WAKEUP_CONNECT_TIMEOUT)) < 0) {
+		msg_warn("wakeup %s: %s", svc->addresses.items[0],
+		    strerror(errno));
+		return;
+	}
+	(void)sock_set_nonblock(fd, true);
+	if (write(fd, "W", 1) != 1)
+		msg_warn("wakeup %s: write: %s", svc->addresses.items[0],
+		    strerror(errno));
+	close(fd);
+}
+
+/* master_wakeup_run - poke every service that is due; schedule the next */
+void
+master_wakeup_run(struct master_state *ms, long long now)
+{
+	struct master_service *svc;
+
+	for (svc = ms->services; svc != NULL; svc = svc->next) {
+		if (svc->wakeup <= 0 || strcmp(svc->type, "unix") != 0 ||
+		    svc->listen_count == 0)
+			continue;
+		if (svc->next_wakeup == 0) {
+			svc->next_wakeup = now + svc->wakeup * 1000LL;
+			continue;
+		}
+		if (now < svc->next_wakeup)
+			continue;
+		if (!svc->throttled)
+			master_wakeup_one(svc);
+		svc->next_wakeup = now + svc->wakeup * 1000LL;
+	}
+}
