@@ -105,6 +105,7 @@ integration: $(BINS)
 
 run: deps
 	$(MAKE) all
+	@scripts/create-users
 	@if [ ! -f run/etc/main.cf ]; then $(BUILD)/bin/sluice init run --port 2525; fi
 	@echo "sluice: demo instance in ./run, SMTP on 127.0.0.1:2525 (Ctrl-C stops it)"
 	$(BUILD)/bin/sluice -c run/etc start -f
