@@ -54,6 +54,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SLUICE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The compiled-in paths: objects that use them are rebuilt when
+# PREFIX/SYSCONFDIR/LIBEXECDIR change between a build and make install.
+PATHS_STAMP = $(BUILD)/paths.stamp
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SYSCONFDIR) $(LIBEXECDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR) $(LIBEXECDIR)' > $@
+$(BUILD)/obj/lib/config.o $(BUILD)/obj/lib/config_params.o \
+$(BUILD)/obj/tests/unit/test_config.o: $(PATHS_STAMP)
+FORCE:
+
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
