@@ -39,7 +39,7 @@ cleanup_post_jail(struct service_context *ctx)
 	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
 	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
 	strbuf_init(&path);
-	strbuf_printf(&path, "private/%s", config_get(ctx->cfg, "qmgr_service_name"));
+	strbuf_printf(&path, "public/%s", config_get(ctx->cfg, "qmgr_service_name"));
 	d->params.qmgr_trigger_path = strbuf_detach(&path);
 	strbuf_free(&path);
 

@@ -1,7 +1,8 @@
 /*
  * trigger - tell qmgr that incoming/ has a new file.
  *
- * A one-byte "A" on qmgr's private socket, as Postfix's trigger services
+ * A one-byte "A" on qmgr's public socket (public/qmgr, so that the
+ * setgid queue tools can poke it too), as Postfix's trigger services
  * expect.  It is a hint, not a handshake: qmgr also scans incoming/ on its
  * own, so a qmgr that is absent (not part of this release yet) or busy
  * costs nothing but a debug line.  The send never blocks.
