@@ -4,7 +4,7 @@
  * main.c wires the service skeleton; protocol.c speaks the conversation of
  * cleanup_client.h; envelope.c checks and writes the envelope; content.c
  * streams the message into the queue file and hands header lines to
- * headers.c; trigger.c pokes qmgr.  One struct cleanup_message carries the
+ * headers.c; lib/trigger.c pokes qmgr.  One struct cleanup_message carries the
  * state of the message being received; its buffers are kept between
  * messages so that the hot path does not allocate.
  */
@@ -37,7 +37,7 @@ struct cleanup_params {
 	long	 message_size_limit;	/* 0 = unlimited */
 	bool	 always_add_missing_headers;
 	char	*myhostname;
-	char	*qmgr_trigger_path;	/* "private/" + qmgr_service_name */
+	char	*qmgr_trigger_path;	/* "public/" + qmgr_service_name */
 	int	 ipc_timeout;
 };
 
@@ -112,7 +112,5 @@ void	cleanup_headers_end(struct cleanup_message *msg, bool add_blank_line);
 /* cleanup_header_overflow - header_size_limit reached: the rest is body */
 void	cleanup_header_overflow(struct cleanup_message *msg);
 
-/* trigger.c */
-void	cleanup_trigger_qmgr(const char *path);
 
 #endif

@@ -25,6 +25,7 @@
 #include "service.h"
 #include "stream.h"
 #include "strbuf.h"
+#include "trigger.h"
 
 /* A data list: the value plus the name and length words. */
 #define CLEANUP_DATA_LIST_MAX	(CLEANUP_CHUNK_MAX + 256)
@@ -161,7 +162,7 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 	if (reply(s, &d->request, 0, NULL, NULL) < 0)
 		msg_warn("%s: lost connection with client before the verdict;"
 		    " the message is queued", msg->id);
-	cleanup_trigger_qmgr(d->params.qmgr_trigger_path);
+	(void)trigger_send(d->params.qmgr_trigger_path, "A", 1);
 done:
 	strbuf_free(&err);
 }

@@ -7,31 +7,20 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "master.h"
 #include "msg.h"
-#include "sock.h"
-
-#define WAKEUP_CONNECT_TIMEOUT	1
+#include "trigger.h"
 
 /* master_wakeup_one - one trigger; failures are only logged */
 static void
 master_wakeup_one(struct master_service *svc)
 {
-	int	 fd;
+	static const char wakeup = TRIGGER_WAKEUP;
 
-	if ((fd = unix_connect(svc->addresses.items[0],
-	    WAKEUP_CONNECT_TIMEOUT)) < 0) {
+	if (trigger_send(svc->addresses.items[0], &wakeup, 1) < 0)
 		msg_warn("wakeup %s: %s", svc->addresses.items[0],
 		    strerror(errno));
-		return;
-	}
-	(void)sock_set_nonblock(fd, true);
-	if (write(fd, "W", 1) != 1)
-		msg_warn("wakeup %s: write: %s", svc->addresses.items[0],
-		    strerror(errno));
-	close(fd);
 }
 
 /* master_wakeup_run - poke every service that is due; schedule the next */
