@@ -32,8 +32,15 @@ SLUICE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-# name:directory of each program
-PROGRAMS = master:master smtpd:smtpd cleanup:cleanup sluice:cli/sluice
+# name:directory of each program (a directory without .c files yet is
+# skipped, so work in progress never breaks the build of the rest)
+ALL_PROGRAMS = master:master smtpd:smtpd cleanup:cleanup qmgr:qmgr local:local \
+	pickup:pickup showq:showq sluice:cli/sluice sendmail:cli/sendmail \
+	sluice-drop:cli/sluice-drop sluice-queue:cli/sluice-queue \
+	sluice-super:cli/sluice-super sluice-map:cli/sluice-map \
+	sluice-conf:cli/sluice-conf
+PROGRAMS = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/*.c),$(p)))
+DAEMONS	= master smtpd cleanup qmgr local pickup showq
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 
@@ -127,8 +134,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)
-	install -m 755 $(BUILD)/bin/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
-	for p in master smtpd cleanup; do \
+	for p in $(filter-out $(DAEMONS),$(foreach p,$(PROGRAMS),$(call prog_name,$(p)))); do \
+	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/$$p; done
+	for p in $(filter $(DAEMONS),$(foreach p,$(PROGRAMS),$(call prog_name,$(p)))); do \
 	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -1,0 +1,71 @@
+/*
+ * bounce - delivery status notifications (RFC 3464) for the queue manager.
+ *
+ * bounce_send() builds a multipart/report; report-type=delivery-status
+ * message about some recipients of a queued message and queues it through
+ * cleanup (lib/cleanup_client.h), like any other mail.  The notification
+ * goes to the original sender from the null sender <>; if the original
+ * sender was already <> (a bounce), the notice goes to
+ * 2bounce_notice_recipient instead, from double_bounce_sender@myhostname;
+ * a message from double_bounce_sender itself is never notified about
+ * (bounce_send returns BOUNCE_DISCARDED).  The caller decides who is
+ * notified (NOTIFY, RFC 3461); this module only writes and queues.
+ *
+ * Parts: 1 text/plain for people (what happened, the reasons); 2
+ * message/delivery-status (Reporting-MTA, X-Sluice-Queue-ID,
+ * Original-Envelope-Id, Arrival-Date; per recipient Final-Recipient,
+ * Original-Recipient (from ORCPT), Action, Status, Diagnostic-Code,
+ * Last-Attempt-Date, Will-Retry-Until for delays); 3 the original message
+ * (message/rfc822, at most bounce_size_limit bytes, else its headers) or,
+ * with RET=HDRS, its headers (text/rfc822-headers).
+ */
+#ifndef SLUICE_BOUNCE_H
+#define SLUICE_BOUNCE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "queue_file.h"
+#include "strbuf.h"
+
+enum bounce_action {
+	BOUNCE_FAILED,		/* Action: failed   (5xx, or expired) */
+	BOUNCE_DELAYED,		/* Action: delayed  (delay warning)   */
+	BOUNCE_DELIVERED,	/* Action: delivered (NOTIFY=SUCCESS) */
+};
+
+struct bounce_rcpt {
+	const char	*final_recipient;	/* address the agent tried */
+	const char	*original_recipient;	/* R record address */
+	const char	*orcpt;			/* "rfc822;..." or "" */
+	const char	*status;		/* "5.1.1" */
+	const char	*diagnostic;		/* "smtp; 550 5.1.1 ..." or text */
+	time_t		 last_attempt;
+};
+
+#define BOUNCE_QUEUED		0
+#define BOUNCE_DISCARDED	1
+#define BOUNCE_ERROR		(-1)
+
+/*
+ * bounce_send - build and queue one notification.  queue_fd is the
+ * original queue file (for its content), msg its parsed envelope.
+ * Returns BOUNCE_QUEUED (bounce_id set), BOUNCE_DISCARDED, or BOUNCE_ERROR
+ * with err filled (the caller keeps the recipients and retries later).
+ */
+int	bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
+	    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
+	    char bounce_id[QUEUE_ID_SIZE], struct strbuf *err);
+
+/*
+ * bounce_build - the notification text alone (LF line ends), for tests
+ * and for bounce_send; returns the envelope recipient in notify_to
+ * ("" when the notice is to be discarded).
+ */
+int	bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
+	    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
+	    struct strbuf *text, struct strbuf *notify_to, struct strbuf *notify_from,
+	    struct strbuf *err);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * deliver_request - the conversation between qmgr and a delivery agent.
+ *
+ * qmgr connects to private/TRANSPORT (local, virtual, smtp, ...) and keeps
+ * the connection for many requests.  A request is one attr(3) list:
+ *	request=deliver
+ *	queue_name=active  queue_id=ID  transport=NAME  nexthop=TEXT
+ *	sender=ADDR ("" = null sender)  arrival=SECONDS
+ *	envid=TEXT  ret=FULL|HDRS|""  flags=N
+ *	then per recipient, in order:
+ *	    rcpt=ADDR (after virtual alias rewriting)
+ *	    rcpt_original=ADDR (the queue file's R record: what the sender wrote)
+ *	    rcpt_orcpt=TEXT  rcpt_notify=N  rcpt_offset=N (of the R record)
+ * The agent reads the content from queue_name/queue_id itself (read-only)
+ * and answers with one list holding, per recipient in request order:
+ *	status=2|4|5  dsn=X.Y.Z  reason=TEXT
+ * The agent never changes the queue file: qmgr marks recipients done,
+ * because one R record can fan out to several rewritten recipients.
+ * Exactly-once across crashes is the agent's side of the bargain: a
+ * recipient delivered again after a crash (qmgr died before marking it)
+ * must be recognised (local: deterministic Maildir names) where possible.
+ */
+#ifndef SLUICE_DELIVER_REQUEST_H
+#define SLUICE_DELIVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "queue_id.h"
+#include "stream.h"
+#include "strbuf.h"
+
+#define DELIVER_RECIPIENT_MAX	10000	/* per request */
+#define DELIVER_REASON_MAX	1000	/* bytes of reason text kept */
+
+struct deliver_rcpt {
+	char		*address;
+	char		*original;
+	char		*orcpt;
+	int		 notify;	/* DSN_NOTIFY_* */
+	off_t		 offset;
+	/* outcome, filled by the agent (or by qmgr from the reply) */
+	int		 status;	/* 0 = none yet, 2, 4, 5 */
+	char		 dsn[16];	/* "5.1.1" */
+	struct strbuf	 reason;
+};
+
+struct deliver_request {
+	char		 queue_name[16];
+	char		 queue_id[QUEUE_ID_SIZE];
+	char		*transport;
+	char		*nexthop;
+	char		*sender;
+	long		 arrival;
+	char		*envid;
+	char		*ret;
+	int		 flags;
+	struct deliver_rcpt *rcpts;
+	size_t		 rcpt_count;
+	size_t		 rcpt_cap;
+};
+
+void	deliver_request_init(struct deliver_request *req);
+void	deliver_request_free(struct deliver_request *req);	/* and re-init */
+/* deliver_request_add_rcpt - append a recipient (copies the strings) */
+struct deliver_rcpt *deliver_request_add_rcpt(struct deliver_request *req,
+	    const char *address, const char *original, const char *orcpt,
+	    int notify, off_t offset);
+/* deliver_request_set - copy one envelope string field ("sender", ...) */
+void	deliver_request_set(struct deliver_request *req, char **field, const char *value);
+
+/* qmgr side: send the request (flushes); read the reply into req->rcpts */
+int	deliver_request_write(struct stream *s, const struct deliver_request *req);
+int	deliver_reply_read(struct stream *s, struct deliver_request *req,
+	    struct strbuf *err);
+
+/*
+ * agent side: read one request (STREAM_EOF when qmgr closed the
+ * connection between requests; STREAM_ERROR + err for a bad request);
+ * record outcomes with deliver_rcpt_status; send them with
+ * deliver_reply_write (every recipient must have a status).
+ */
+int	deliver_request_read(struct stream *s, struct deliver_request *req,
+	    struct strbuf *err);
+void	deliver_rcpt_status(struct deliver_rcpt *rcpt, int status, const char *dsn,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	deliver_reply_write(struct stream *s, const struct deliver_request *req);
+
+#endif
