@@ -40,7 +40,7 @@ ALL_PROGRAMS = master:master smtpd:smtpd cleanup:cleanup qmgr:qmgr local:local \
 	sluice-super:cli/sluice-super sluice-map:cli/sluice-map \
 	sluice-conf:cli/sluice-conf
 PROGRAMS = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/*.c),$(p)))
-DAEMONS	= master smtpd cleanup qmgr local pickup showq
+DAEMONS	= master smtpd cleanup qmgr local pickup showq sluice-drop
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 
@@ -54,8 +54,14 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(filter-out tests/fuzz/driver.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
+SETGID_PROGRAMS = sluice-drop sluice-queue
+SETGID_GROUP ?= sluicedrop
 .PHONY: all check unit unit-bins fuzz-bins fuzz-regress fuzz integration run install clean deps
-all: $(BINS)
+all: $(BINS) $(if $(filter sendmail:%,$(PROGRAMS)),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
+
+# mailq and newaliases are sendmail under other names, as everywhere.
+$(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
+	ln -sf sendmail $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,9 +144,19 @@ install: all
 	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/$$p; done
 	for p in $(filter $(DAEMONS),$(foreach p,$(PROGRAMS),$(call prog_name,$(p)))); do \
 	  install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
+	[ ! -e $(BUILD)/bin/sendmail ] || { ln -sf sendmail $(DESTDIR)$(PREFIX)/sbin/mailq; \
+	  ln -sf sendmail $(DESTDIR)$(PREFIX)/sbin/newaliases; }
+	@# the submission helpers are setgid $(SETGID_GROUP) when we can arrange it
+	for p in $(SETGID_PROGRAMS); do f=$(DESTDIR)$(LIBEXECDIR)/$$p; \
+	  [ -e $$f ] || f=$(DESTDIR)$(PREFIX)/sbin/$$p; [ -e $$f ] || continue; \
+	  if [ "$$(id -u)" -eq 0 ] && getent group $(SETGID_GROUP) >/dev/null; then \
+	    chgrp $(SETGID_GROUP) $$f && chmod 2755 $$f; \
+	  else echo "install: make $$f setgid $(SETGID_GROUP) (chgrp + chmod 2755)" >&2; fi; done
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	for f in conf/main.cf conf/master.cf; do \
+	if ls man/*.1 >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/share/man/man1 && \
+	  install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	for f in conf/main.cf conf/master.cf conf/aliases; do \
 	  [ -e $(DESTDIR)$(SYSCONFDIR)/$$(basename $$f) ] || \
 	  install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/; done
 
