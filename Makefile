@@ -92,6 +92,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
+# Harnesses of a daemon's internals link its objects (not its main.o).
+SMTPD_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out smtpd/main.c,$(wildcard smtpd/*.c)))
+$(BUILD)/fuzz/fuzz_smtpd_%: $(BUILD)/obj/tests/fuzz/fuzz_smtpd_%.o $(BUILD)/obj/tests/fuzz/driver.o $(SMTPD_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_smtpd_%.o: CPPFLAGS += -Ismtpd
+
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -119,8 +126,9 @@ fuzz:
 	@test -n "$(FUZZ)" || { echo "usage: make fuzz FUZZ=name" >&2; exit 2; }
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
-	clang -D_GNU_SOURCE -Ilib -O1 -g -fsanitize=fuzzer,address,undefined \
-	  tests/fuzz/fuzz_$(FUZZ).c build/fuzz/libsluice.a $(LDLIBS) -o build/fuzz/fuzz_$(FUZZ)
+	clang -D_GNU_SOURCE -Ilib -Ismtpd -O1 -g -fsanitize=fuzzer,address,undefined \
+	  tests/fuzz/fuzz_$(FUZZ).c $(if $(filter smtpd_%,$(FUZZ)),$(filter-out smtpd/main.c,$(wildcard smtpd/*.c))) \
+	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
 integration: $(BINS)

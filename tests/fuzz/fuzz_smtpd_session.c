@@ -1,0 +1,127 @@
+/*
+ * fuzz_smtpd_session - a whole SMTP session driven by hostile input.
+ *
+ * The input is what a client sends, byte for byte; a helper thread feeds it
+ * into one end of a socketpair and drains smtpd's replies from the same
+ * end, while smtpd_session_run() serves the other end exactly as in the
+ * daemon.  The first byte picks the policy knobs (bare newline mode,
+ * strict envelopes, mynetworks on or off) so every branch gets input.
+ * cleanup is not running: DATA ends in a 451, which is a path worth
+ * fuzzing too.
+ */
+#include <sys/socket.h>
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+#include "msg.h"
+#include "smtpd.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* the configurations live as long as the fuzzer: reachable, not leaked */
+struct config *fuzz_smtpd_configs[16];
+
+struct feeder {
+	int		 fd;
+	const uint8_t	*data;
+	size_t		 size;
+};
+
+/* feed - write the input, then read replies until smtpd closes */
+static void *
+feed(void *arg)
+{
+	struct feeder *f = arg;
+	size_t	 off = 0;
+	char	 buf[4096];
+	struct pollfd pfd;
+
+	pfd.fd = f->fd;
+	for (;;) {
+		pfd.events = POLLIN | (off < f->size ? POLLOUT : 0);
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		if (pfd.revents & POLLIN) {
+			if (read(f->fd, buf, sizeof(buf)) <= 0)
+				break;
+		} else if (pfd.revents & (POLLHUP | POLLERR))
+			break;
+		if (off < f->size && (pfd.revents & POLLOUT)) {
+			ssize_t n = send(f->fd, f->data + off, f->size - off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n < 0)
+				break;
+			off += (size_t)n;
+			if (off == f->size)
+				shutdown(f->fd, SHUT_WR);
+		}
+	}
+	close(f->fd);
+	return (NULL);
+}
+
+/* fuzz_config - one configuration per knob byte */
+static struct smtpd_config *
+fuzz_config(uint8_t knobs)
+{
+	static struct smtpd_config *configs[16];
+	static const char *bare[] = { "yes", "no", "normalize", "yes" };
+	struct smtpd_config *sc;
+	struct config *cfg;
+	unsigned k = knobs & 15;
+
+	if (configs[k] != NULL)
+		return (configs[k]);
+	cfg = config_new("/nonexistent");
+	config_set(cfg, "alias_maps", "");
+	config_set(cfg, "local_recipient_maps", "inline:{root=x, postmaster=x}");
+	config_set(cfg, "myhostname", "mx.fuzz.example");
+	config_set(cfg, "smtpd_error_sleep_time", "0");
+	config_set(cfg, "smtpd_timeout", "5s");
+	config_set(cfg, "message_size_limit", "20000");
+	config_set(cfg, "smtpd_recipient_limit", "5");
+	config_set(cfg, "smtpd_forbid_bare_newline", bare[k & 3]);
+	config_set(cfg, "strict_rfc821_envelopes", (k & 4) ? "yes" : "no");
+	config_set(cfg, "mynetworks", (k & 8) ? "" : "127.0.0.0/8");
+	config_set(cfg, "smtpd_peername_lookup", "no");
+	sc = xcalloc(1, sizeof(*sc));
+	smtpd_config_load(sc, cfg);
+	configs[k] = sc;		/* kept for the life of the fuzzer */
+	fuzz_smtpd_configs[k] = cfg;
+	return (sc);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int initialized;
+	struct feeder f;
+	pthread_t thread;
+	int	 pair[2];
+
+	if (!initialized) {
+		msg_open("smtpd", "/dev/null");
+		initialized = 1;
+	}
+	if (size == 0)
+		return (0);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
+		abort();
+	f.fd = pair[1];
+	f.data = data + 1;
+	f.size = size - 1;
+	if (pthread_create(&thread, NULL, feed, &f) != 0)
+		abort();
+	smtpd_session_run(fuzz_config(data[0]), pair[0]);
+	close(pair[0]);
+	pthread_join(thread, NULL);
+	return (0);
+}
