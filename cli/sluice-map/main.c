@@ -1,0 +1,268 @@
+/*
+ * sluice-map - compile, query and edit lookup tables (like postmap).
+ *
+ * Usage:
+ *	sluice-map [-c DIR] [-a] [lmdb:]FILE...	compile FILE into FILE.lmdb
+ *	sluice-map [-c DIR] -q KEY TABLE...	print KEY's value from the
+ *						first table that has it
+ *	sluice-map [-c DIR] -q - TABLE...	keys from stdin, "key value" out
+ *	sluice-map [-c DIR] [-a] -d KEY TABLE...	delete KEY (compiled tables)
+ *	sluice-map [-c DIR] -N			newaliases: compile alias_maps
+ * -a reads the aliases(5) format instead of "key value".  Exit status:
+ * 0 success (found, deleted), 1 not found, 2 error (as postmap's -q).
+ * Compiling and deleting replace NAME.lmdb atomically (newaliases.c,
+ * delete.c): a daemon reading the table never sees a half-built one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "maps.h"
+#include "mem.h"
+#include "msg.h"
+#include "sluice_map.h"
+#include "strbuf.h"
+
+#define EXIT_NOTFOUND	1
+#define EXIT_TROUBLE	2
+#define QUERY_LINE_MAX	4096	/* keys read with -q - */
+
+/* usage - the synopsis, then fail */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sluice-map [-c DIR] [-a] [lmdb:]FILE...\n"
+	    "       sluice-map [-c DIR] -q KEY|- TABLE...\n"
+	    "       sluice-map [-c DIR] -d KEY [lmdb:]FILE...\n"
+	    "       sluice-map [-c DIR] -N\n");
+	exit(EXIT_TROUBLE);
+}
+
+/*
+ * lmdb_source - the file name of an lmdb: table ("lmdb:/x" or "/x"), or
+ * NULL for another type.
+ */
+static const char *
+lmdb_source(const char *spec)
+{
+	if (strncasecmp(spec, "lmdb:", 5) == 0)
+		return (spec[5] != 0 ? spec + 5 : NULL);
+	if (strchr(spec, ':') == NULL)
+		return (spec);
+	return (NULL);
+}
+
+/* table_spec - "type:name", with lmdb: added to a bare file name */
+static void
+table_spec(struct strbuf *out, const char *arg)
+{
+	strbuf_reset(out);
+	if (strchr(arg, ':') == NULL)
+		strbuf_puts(out, "lmdb:");
+	strbuf_puts(out, arg);
+}
+
+/* compile - build every named table; exit status */
+static int
+compile(int argc, char **argv, enum map_source_format format)
+{
+	struct strbuf err;
+	const char *path;
+	int status = 0;
+
+	strbuf_init(&err);
+	for (int i = 0; i < argc; i++) {
+		if ((path = lmdb_source(argv[i])) == NULL) {
+			msg_warn("%s: only lmdb: tables are compiled", argv[i]);
+			status = EXIT_TROUBLE;
+			continue;
+		}
+		strbuf_reset(&err);
+		if (map_lmdb_build(path, format, &err) != 0) {
+			msg_warn("%s", err.data);
+			status = EXIT_TROUBLE;
+		}
+	}
+	strbuf_free(&err);
+	return (status);
+}
+
+/* open_tables - open each table for lookups; NULL after a warning */
+static struct map **
+open_tables(int argc, char **argv)
+{
+	struct map **maps = xcalloc((size_t)argc, sizeof(*maps));
+	struct strbuf spec, err;
+
+	strbuf_init(&spec);
+	strbuf_init(&err);
+	for (int i = 0; i < argc; i++) {
+		table_spec(&spec, argv[i]);
+		strbuf_reset(&err);
+		if ((maps[i] = map_open(spec.data, &err)) == NULL) {
+			msg_warn("%s", err.data);
+			for (int j = 0; j < i; j++)
+				map_close(maps[j]);
+			free(maps);
+			maps = NULL;
+			break;
+		}
+	}
+	strbuf_free(&spec);
+	strbuf_free(&err);
+	return (maps);
+}
+
+/* lookup_one - the first table that has key; MAP_* result */
+static int
+lookup_one(struct map **maps, int count, const char *key, struct strbuf *value)
+{
+	int rc;
+
+	for (int i = 0; i < count; i++) {
+		strbuf_reset(value);
+		if ((rc = map_lookup(maps[i], key, value)) != MAP_NOTFOUND)
+			return (rc);
+	}
+	return (MAP_NOTFOUND);
+}
+
+/* query - -q KEY (or keys from stdin with -q -); exit status */
+static int
+query(const char *key, int argc, char **argv)
+{
+	struct map **maps;
+	struct strbuf value;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc, status = EXIT_NOTFOUND;
+
+	if ((maps = open_tables(argc, argv)) == NULL)
+		return (EXIT_TROUBLE);
+	strbuf_init(&value);
+	if (strcmp(key, "-") != 0) {
+		rc = lookup_one(maps, argc, key, &value);
+		if (rc == MAP_FOUND) {
+			printf("%s\n", value.data);
+			status = 0;
+		} else if (rc == MAP_TEMPFAIL) {
+			status = EXIT_TROUBLE;
+		}
+	} else {
+		while ((n = getline(&line, &cap, stdin)) >= 0) {
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				line[--n] = 0;
+			if (n == 0 || n > QUERY_LINE_MAX)
+				continue;
+			rc = lookup_one(maps, argc, line, &value);
+			if (rc == MAP_FOUND) {
+				printf("%s\t%s\n", line, value.data);
+				if (status == EXIT_NOTFOUND)
+					status = 0;
+			} else if (rc == MAP_TEMPFAIL) {
+				status = EXIT_TROUBLE;
+			}
+		}
+		free(line);
+	}
+	for (int i = 0; i < argc; i++)
+		map_close(maps[i]);
+	free(maps);
+	strbuf_free(&value);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_warn("write standard output: %s", strerror(errno));
+		return (EXIT_TROUBLE);
+	}
+	return (status);
+}
+
+/* delete - -d KEY from each table; exit status */
+static int
+delete(const char *key, int argc, char **argv)
+{
+	struct strbuf err;
+	const char *path;
+	int status = EXIT_NOTFOUND, rc;
+
+	strbuf_init(&err);
+	for (int i = 0; i < argc; i++) {
+		if ((path = lmdb_source(argv[i])) == NULL) {
+			msg_warn("%s: keys can only be deleted from lmdb: tables",
+			    argv[i]);
+			status = EXIT_TROUBLE;
+			continue;
+		}
+		strbuf_reset(&err);
+		if ((rc = map_delete_key(path, key, &err)) < 0) {
+			msg_warn("%s", err.data);
+			status = EXIT_TROUBLE;
+		} else if (rc == 1 && status == EXIT_NOTFOUND) {
+			status = 0;
+		}
+	}
+	strbuf_free(&err);
+	return (status);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum map_source_format format = MAP_SOURCE_TABLE;
+	const char *dir = NULL, *qkey = NULL, *dkey = NULL;
+	struct config *cfg;
+	struct strbuf err;
+	int ch, run_newaliases = 0, status;
+
+	msg_open("sluice-map", NULL);
+	msg_set_stderr(true);
+	while ((ch = getopt(argc, argv, "ac:d:Nq:")) != -1) {
+		switch (ch) {
+		case 'a':
+			format = MAP_SOURCE_ALIASES;
+			break;
+		case 'c':
+			dir = optarg;
+			break;
+		case 'd':
+			dkey = optarg;
+			break;
+		case 'N':
+			run_newaliases = 1;
+			break;
+		case 'q':
+			qkey = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((qkey != NULL) + (dkey != NULL) + run_newaliases > 1)
+		usage();
+	if (run_newaliases) {
+		if (argc != 0)
+			usage();
+		strbuf_init(&err);
+		if ((cfg = config_load(config_directory_default(dir), &err)) == NULL) {
+			msg_warn("%s", err.data);
+			return (EXIT_TROUBLE);
+		}
+		strbuf_free(&err);
+		status = newaliases(cfg) == 0 ? 0 : EXIT_TROUBLE;
+		config_free(cfg);
+		return (status);
+	}
+	if (argc < 1)
+		usage();
+	if (qkey != NULL)
+		return (query(qkey, argc, argv));
+	if (dkey != NULL)
+		return (delete(dkey, argc, argv));
+	return (compile(argc, argv, format));
+}

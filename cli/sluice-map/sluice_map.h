@@ -1,0 +1,27 @@
+/*
+ * sluice_map - the pieces of the sluice-map program: compiling and
+ * querying tables (main.c), deleting a key from a compiled table
+ * (delete.c) and newaliases (newaliases.c).
+ */
+#ifndef SLUICE_MAP_PROGRAM_H
+#define SLUICE_MAP_PROGRAM_H
+
+#include "config.h"
+#include "strbuf.h"
+
+/*
+ * map_delete_key - remove key from the compiled table source_path.lmdb
+ * by writing a new table without it and renaming it into place.
+ * Returns 1 when the key was there (and is gone), 0 when it was not (the
+ * table is left alone), -1 with err filled on error.
+ */
+int	map_delete_key(const char *source_path, const char *key, struct strbuf *err);
+
+/*
+ * newaliases - compile every lmdb: table of alias_maps in the aliases(5)
+ * format.  Returns the number of tables that failed (each reported with
+ * msg_warn); 0 when all went well.
+ */
+int	newaliases(struct config *cfg);
+
+#endif
