@@ -1,0 +1,203 @@
+/*
+ * local.h - the shared state of the local and virtual delivery agent.
+ *
+ * One process serves private/local and private/virtual.  A request's
+ * recipients are delivered one by one; each recipient may expand (aliases,
+ * .forward, :include:) into a tree of deliveries, walked recursively with
+ * a struct local_state per level.  Every leaf delivery is logged and folded
+ * into the recipient's single outcome for qmgr (defer beats bounce beats
+ * success, so a partly failed expansion is retried rather than lost).
+ */
+#ifndef SLUICE_LOCAL_H
+#define SLUICE_LOCAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "deliver_request.h"
+#include "domain_list.h"
+#include "maps.h"
+#include "queue_file.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+/* Where an expanded destination came from (allow_mail_to_* classes). */
+#define LOCAL_CLASS_ALIAS	0x01
+#define LOCAL_CLASS_FORWARD	0x02
+#define LOCAL_CLASS_INCLUDE	0x04
+
+/* prepend_delivered_header classes */
+#define LOCAL_HDR_COMMAND	0x01
+#define LOCAL_HDR_FILE		0x02
+#define LOCAL_HDR_FORWARD	0x04
+
+#define LOCAL_EXPAND_DEPTH_MAX	20	/* alias/forward/include nesting */
+#define LOCAL_LIST_SIZE_MAX	(1024 * 1024)	/* .forward, :include: file */
+#define LOCAL_HEADER_SCAN_MAX	(1024 * 1024)	/* loop detection scan */
+
+struct local_params {
+	char		*myhostname;
+	char		*home_mailbox;
+	char		*mail_spool_directory;
+	char		*forward_path;
+	char		*recipient_delimiter;
+	char		*virtual_mailbox_base;
+	char		*default_privs;
+	char		*cleanup_path;		/* "private/cleanup" */
+	bool		 lock_fcntl;
+	bool		 lock_dotlock;
+	bool		 owner_request_special;
+	long		 mailbox_size_limit;
+	long		 virtual_mailbox_limit;
+	long		 virtual_minimum_uid;
+	int		 command_time_limit;
+	int		 ipc_timeout;
+	unsigned	 allow_commands;	/* LOCAL_CLASS_* */
+	unsigned	 allow_files;
+	unsigned	 prepend_delivered;	/* LOCAL_HDR_* */
+	uid_t		 mail_owner_uid;
+};
+
+/* One alias table and whose privileges its files and commands get. */
+struct local_alias_map {
+	struct map	*map;
+	uid_t		 uid;
+	gid_t		 gid;
+};
+
+struct local_daemon {
+	struct local_params	 p;
+	const char		*service_name;
+	bool			 privileged;	/* running as root */
+	struct local_alias_map	*alias_maps;
+	size_t			 alias_count;
+	struct domain_list	*mydestination;
+	struct domain_list	*virtual_domains;
+	struct map_list		*vmailbox_maps;
+	struct map_list		*vuid_maps;
+	struct map_list		*vgid_maps;
+	struct map_list		*valias_maps;	/* NULL when empty */
+};
+
+/* The message being delivered: one per request. */
+struct local_message {
+	struct deliver_request	*req;
+	struct queue_message	 msg;
+	int			 fd;		/* active/ID, read-only */
+	struct strlist		 delivered_to;	/* lower-cased, from the headers */
+	double			 arrival;
+};
+
+/* Whose identity file and command deliveries take. */
+struct local_privs {
+	uid_t	 uid;
+	gid_t	 gid;
+	char	 user[64];
+	char	 home[256];
+	char	 shell[128];
+};
+
+/* The folded outcome of one request recipient. */
+struct local_result {
+	int		 status;	/* 0 none yet, 2, 4, 5 */
+	char		 dsn[16];
+	struct strbuf	 reason;
+	int		 leaves;
+	struct strlist	 seen;		/* expanded addresses (duplicate filter) */
+};
+
+/* One level of the expansion tree. */
+struct local_state {
+	struct local_daemon	*d;
+	struct local_message	*m;
+	struct deliver_rcpt	*rcpt;
+	struct local_result	*result;
+	const char		*address;	/* being delivered at this level */
+	const char		*parent;	/* the address whose list produced it */
+	int			 depth;
+	unsigned		 source;	/* LOCAL_CLASS_* of the list, 0 = top */
+	const struct local_privs *privs; /* for files/commands; NULL = none yet */
+	const char		*sender;	/* for forwarded copies */
+	bool			 no_alias;	/* "\user": mailbox, no alias/forward */
+};
+
+/* request.c */
+void	local_serve(struct local_daemon *d, int client_fd);
+double	local_now(void);
+
+/* recipient.c */
+void	local_deliver_address(struct local_state *st);
+void	local_deliver_rcpt(struct local_daemon *d, struct local_message *m,
+	    struct deliver_rcpt *rcpt);
+int	local_address_is_local(struct local_daemon *d, const char *address);
+int	local_address_is_virtual(struct local_daemon *d, const char *address);
+void	local_result(struct local_state *st, const char *to, int status,
+	    const char *dsn, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* alias.c */
+int	local_alias(struct local_state *st, const char *local_part);
+void	local_expand_list(struct local_state *st, const char *text,
+	    unsigned source, const struct local_privs *privs, const char *sender,
+	    const char *delivered_to);
+
+/* forward.c */
+int	local_forward(struct local_state *st, const struct local_privs *user,
+	    const char *local_part, const char *extension);
+int	local_include(struct local_state *st, const char *path,
+	    unsigned source);
+
+/* forward_inject.c */
+void	local_forward_inject(struct local_state *st, const struct strlist *addrs,
+	    const char *sender, const char *delivered_to);
+
+/* maildir.c */
+void	local_maildir(struct local_state *st, const char *dir,
+	    const struct local_privs *owner, long size_limit,
+	    const char *final_address);
+
+/* mbox.c */
+struct local_copy;
+void	local_mbox(struct local_state *st, const char *path,
+	    const struct local_privs *owner, long size_limit, bool spool,
+	    bool add_delivered, const char *what);
+
+/* pipe.c */
+void	local_pipe(struct local_state *st, const char *command,
+	    const struct local_privs *privs);
+
+/* file.c */
+void	local_file(struct local_state *st, const char *path,
+	    const struct local_privs *privs);
+
+/* virtual.c */
+void	local_virtual(struct local_state *st);
+
+/* privs.c */
+int	local_privs_lookup(const char *name, struct local_privs *out);
+int	local_privs_from_uid(uid_t uid, gid_t gid, struct local_privs *out);
+int	local_privs_enter(struct local_daemon *d, const struct local_privs *p);
+void	local_privs_leave(struct local_daemon *d);
+int	local_privs_apply_child(const struct local_privs *p);
+
+/* headers.c */
+void	local_headers_scan(struct local_message *m);
+bool	local_headers_loop(const struct local_message *m, const char *address);
+
+/*
+ * copy.c - write the message to a descriptor with the prefix lines a
+ * delivery type wants (From_ line, Return-Path, Delivered-To) and, for
+ * mbox files, ">From " quoting and a trailing empty line.
+ */
+#define LOCAL_COPY_FROM		0x01	/* "From sender date" first line */
+#define LOCAL_COPY_RETURN_PATH	0x02
+#define LOCAL_COPY_DELIVERED	0x04
+#define LOCAL_COPY_QUOTE	0x08	/* ">From " quoting */
+#define LOCAL_COPY_BLANK	0x10	/* mbox: end with an empty line */
+#define LOCAL_COPY_MBOX		(LOCAL_COPY_FROM | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK)
+
+int	local_copy(struct local_state *st, int fd, unsigned flags,
+	    const char *delivered_to, struct strbuf *err);
+extern volatile int local_timed_out;
+
+#endif

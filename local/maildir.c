@@ -1,0 +1,196 @@
+/*
+ * maildir - Maildir delivery, exactly once.
+ *
+ * Written as the mailbox owner: tmp/NAME, fsync, link(2) into new/NAME,
+ * fsync new/.  NAME is deterministic, not the usual time.pid.host:
+ *	ARRIVAL.Q<queue id>R<record offset>H<hash of final address>.<host>
+ * so a recipient offered again after a crash (qmgr died before it marked
+ * the recipient done) finds its earlier copy: new/NAME existing (EEXIST
+ * from link) or cur/NAME:flags (the reader already moved it) means the
+ * mail is already there, and the answer is success without a second copy.
+ * Missing Maildir directories are created 0700 by the owner.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "msg.h"
+
+/* fnv64 - FNV-1a of a string, lower-cased */
+static uint64_t
+fnv64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h ^= c;
+		h *= 0x100000001b3ULL;
+	}
+	return (h);
+}
+
+/* make_dirs - mkdir -p with mode 0700, as the current identity */
+static int
+make_dirs(const char *path)
+{
+	char	 buf[4096];
+	size_t	 len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return (-1);
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != 0)
+			continue;
+		buf[i] = 0;
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return (-1);
+		buf[i] = path[i];
+	}
+	return (0);
+}
+
+/* in_cur - is NAME (or NAME:flags) in cur/ */
+static bool
+in_cur(const char *cur, const char *name)
+{
+	size_t	 n = strlen(name);
+	struct dirent *de;
+	bool	 found = false;
+	DIR	*dir;
+
+	if ((dir = opendir(cur)) == NULL)
+		return (false);
+	while (!found && (de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, name, n) == 0 &&
+		    (de->d_name[n] == ':' || de->d_name[n] == 0))
+			found = true;
+	closedir(dir);
+	return (found);
+}
+
+/* fsync_dir - make a directory entry durable */
+static int
+fsync_dir(const char *path)
+{
+	int	 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (-1);
+	rc = fsync(fd);
+	close(fd);
+	return (rc);
+}
+
+/* write_error - DSN for a failed write: a full mailbox is permanent */
+static void
+write_error(struct local_state *st, const char *to, int err, const char *what)
+{
+	if (err == EDQUOT || err == EFBIG)
+		local_result(st, to, 5, "5.2.2", "maildir delivery failed: %s: %s",
+		    what, strerror(err));
+	else
+		local_result(st, to, 4, "4.2.0", "maildir delivery failed: %s: %s",
+		    what, strerror(err));
+}
+
+/* local_maildir - deliver to the Maildir dir (with trailing '/') */
+void
+local_maildir(struct local_state *st, const char *dir,
+    const struct local_privs *owner, long size_limit, const char *final_address)
+{
+	struct local_message *m = st->m;
+	char	 base[512], host[256], tmp[4096 + 600], newp[4096 + 600];
+	char	 sub[4096 + 8];
+	struct strbuf err;
+	size_t	 h = 0;
+	int	 fd = -1, saved;
+
+	strbuf_init(&err);
+	if (size_limit > 0 && m->msg.size > size_limit) {
+		local_result(st, final_address, 5, "5.2.2",
+		    "message is larger than the mailbox size limit");
+		goto out_free;
+	}
+	/* Maildir names may not contain '/' or ':' (the spec's escapes) */
+	for (const char *p = st->d->p.myhostname; *p && h < sizeof(host) - 5; p++) {
+		if (*p == '/' || *p == ':')
+			h += (size_t)snprintf(host + h, sizeof(host) - h, "\\%03o",
+			    (unsigned char)*p);
+		else
+			host[h++] = *p;
+	}
+	host[h] = 0;
+	snprintf(base, sizeof(base), "%ld.Q%sR%lldH%016llx.%s",
+	    (long)m->msg.arrival, m->req->queue_id, (long long)st->rcpt->offset,
+	    (unsigned long long)fnv64(final_address), host);
+	if (strlen(dir) > 4096) {
+		local_result(st, final_address, 5, "5.3.5", "maildir path too long");
+		goto out_free;
+	}
+	if (local_privs_enter(st->d, owner) < 0) {
+		local_result(st, final_address, 4, "4.3.0",
+		    "cannot switch to the mailbox owner");
+		goto out_free;
+	}
+	snprintf(sub, sizeof(sub), "%s/tmp", dir);
+	if (make_dirs(sub) < 0 ||
+	    (snprintf(sub, sizeof(sub), "%s/new", dir), make_dirs(sub)) < 0 ||
+	    (snprintf(sub, sizeof(sub), "%s/cur", dir), make_dirs(sub)) < 0) {
+		write_error(st, final_address, errno, "create maildir");
+		goto out;
+	}
+	snprintf(newp, sizeof(newp), "%s/new/%s", dir, base);
+	snprintf(sub, sizeof(sub), "%s/cur", dir);
+	if (access(newp, F_OK) == 0 || in_cur(sub, base)) {
+		local_result(st, final_address, 2, "2.0.0",
+		    "delivered to maildir (already delivered)");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, base);
+	(void)unlink(tmp);		/* left by a crashed earlier attempt */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		write_error(st, final_address, errno, "create file in tmp/");
+		goto out;
+	}
+	if (local_copy(st, fd, LOCAL_COPY_RETURN_PATH | LOCAL_COPY_DELIVERED,
+	    final_address, &err) < 0 || fsync(fd) < 0) {
+		saved = errno;
+		(void)unlink(tmp);
+		write_error(st, final_address, saved ? saved : EIO, "write");
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (link(tmp, newp) < 0 && errno != EEXIST) {
+		saved = errno;
+		(void)unlink(tmp);
+		write_error(st, final_address, saved, "link into new/");
+		goto out;
+	}
+	(void)unlink(tmp);
+	snprintf(sub, sizeof(sub), "%s/new", dir);
+	if (fsync_dir(sub) < 0) {
+		write_error(st, final_address, errno, "fsync new/");
+		goto out;
+	}
+	local_result(st, final_address, 2, "2.0.0", "delivered to maildir");
+out:
+	if (fd >= 0)
+		close(fd);
+	local_privs_leave(st->d);
+out_free:
+	strbuf_free(&err);
+}

@@ -1,0 +1,211 @@
+/*
+ * local - the local and virtual delivery agent.
+ *
+ * A one-connection-at-a-time service under the master, running as root
+ * (master.cf unpriv column "n") so that it can take each recipient's
+ * identity for the write; it never writes mail as root.  qmgr keeps its
+ * connection open for many requests (lib/deliver_request.h); request.c
+ * serves them until EOF.  The same program serves private/local (system
+ * users of mydestination, aliases, .forward) and private/virtual (virtual
+ * mailbox domains); the recipient's domain decides.
+ *
+ * Parameters read: alias_maps, allow_mail_to_commands, allow_mail_to_files,
+ * cleanup_service_name, command_time_limit, default_privs, forward_path,
+ * home_mailbox, ipc_timeout, mail_owner, mail_spool_directory,
+ * mailbox_delivery_lock, mailbox_size_limit, mydestination, myhostname,
+ * owner_request_special, prepend_delivered_header, recipient_delimiter,
+ * virtual_alias_maps, virtual_gid_maps, virtual_mailbox_base,
+ * virtual_mailbox_domains, virtual_mailbox_limit, virtual_mailbox_maps,
+ * virtual_minimum_uid, virtual_uid_maps.
+ */
+#include <sys/stat.h>
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "local.h"
+#include "mem.h"
+#include "msg.h"
+#include "service.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+/* class_mask - "alias, forward, include" style list to bits */
+static unsigned
+class_mask(struct config *cfg, const char *name, const char *const *words,
+    const unsigned *bits)
+{
+	struct strlist list;
+	unsigned mask = 0;
+
+	strlist_init(&list);
+	config_get_list(cfg, name, &list);
+	for (size_t i = 0; i < list.count; i++) {
+		size_t	 w;
+
+		for (w = 0; words[w] != NULL; w++)
+			if (strcasecmp(list.items[i], words[w]) == 0)
+				break;
+		if (words[w] == NULL)
+			msg_warn("%s: unknown class \"%s\" ignored", name,
+			    list.items[i]);
+		else
+			mask |= bits[w];
+	}
+	strlist_free(&list);
+	return (mask);
+}
+
+/* open_alias_maps - each table with the owner of its file */
+static void
+open_alias_maps(struct local_daemon *d, struct config *cfg)
+{
+	struct strlist specs;
+	struct strbuf err, path;
+	struct stat st;
+
+	strlist_init(&specs);
+	strbuf_init(&err);
+	strbuf_init(&path);
+	config_get_list(cfg, "alias_maps", &specs);
+	d->alias_maps = xcalloc(specs.count + 1, sizeof(*d->alias_maps));
+	for (size_t i = 0; i < specs.count; i++) {
+		struct local_alias_map *am = &d->alias_maps[d->alias_count];
+		const char *spec = specs.items[i];
+
+		if ((am->map = map_open(spec, &err)) == NULL)
+			msg_fatal("alias_maps: %s", err.data);
+		/* Files and commands in a table run as its owner (not root). */
+		am->uid = 0;
+		am->gid = 0;
+		if (strncmp(spec, "lmdb:", 5) == 0) {
+			strbuf_set(&path, spec + 5);
+			strbuf_puts(&path, ".lmdb");
+			if (stat(path.data, &st) == 0) {
+				am->uid = st.st_uid;
+				am->gid = st.st_gid;
+			}
+		}
+		d->alias_count++;
+	}
+	strlist_free(&specs);
+	strbuf_free(&err);
+	strbuf_free(&path);
+}
+
+/* open_list - a map list parameter, NULL when empty */
+static struct map_list *
+open_list(struct config *cfg, const char *name, bool optional)
+{
+	struct map_list *list;
+	struct strbuf err;
+	const char *value = config_get(cfg, name);
+
+	if (optional && value[strspn(value, ", \t\r\n")] == 0)
+		return (NULL);
+	strbuf_init(&err);
+	if ((list = map_list_open(value, &err)) == NULL)
+		msg_fatal("%s: %s", name, err.data);
+	strbuf_free(&err);
+	return (list);
+}
+
+/* open_domains - a domain list parameter */
+static struct domain_list *
+open_domains(struct config *cfg, const char *name)
+{
+	struct domain_list *list;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if ((list = domain_list_open(config_get(cfg, name), &err)) == NULL)
+		msg_fatal("%s: %s", name, err.data);
+	strbuf_free(&err);
+	return (list);
+}
+
+/* local_post_jail - read the parameters and open the tables */
+static void
+local_post_jail(struct service_context *ctx)
+{
+	static const char *const classes[] = { "alias", "forward", "include", NULL };
+	static const unsigned class_bits[] = { LOCAL_CLASS_ALIAS,
+	    LOCAL_CLASS_FORWARD, LOCAL_CLASS_INCLUDE };
+	static const char *const hdrs[] = { "command", "file", "forward", NULL };
+	static const unsigned hdr_bits[] = { LOCAL_HDR_COMMAND, LOCAL_HDR_FILE,
+	    LOCAL_HDR_FORWARD };
+	struct local_daemon *d = xcalloc(1, sizeof(*d));
+	struct config *cfg = ctx->cfg;
+	struct local_params *p = &d->p;
+	struct strlist locks;
+	struct passwd *pw;
+	struct strbuf path;
+
+	tzset();
+	d->service_name = ctx->service_name;
+	d->privileged = ctx->privileged;
+	p->myhostname = xstrdup(config_get(cfg, "myhostname"));
+	p->home_mailbox = xstrdup(config_get(cfg, "home_mailbox"));
+	p->mail_spool_directory = xstrdup(config_get(cfg, "mail_spool_directory"));
+	p->forward_path = xstrdup(config_get_raw(cfg, "forward_path"));
+	p->recipient_delimiter = xstrdup(config_get(cfg, "recipient_delimiter"));
+	p->virtual_mailbox_base = xstrdup(config_get(cfg, "virtual_mailbox_base"));
+	p->default_privs = xstrdup(config_get(cfg, "default_privs"));
+	strbuf_init(&path);
+	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	p->cleanup_path = strbuf_detach(&path);
+	strbuf_free(&path);
+	strlist_init(&locks);
+	config_get_list(cfg, "mailbox_delivery_lock", &locks);
+	p->lock_fcntl = strlist_contains_ci(&locks, "fcntl");
+	p->lock_dotlock = strlist_contains_ci(&locks, "dotlock");
+	strlist_free(&locks);
+	p->owner_request_special = config_get_bool(cfg, "owner_request_special");
+	p->mailbox_size_limit = config_get_int(cfg, "mailbox_size_limit");
+	p->virtual_mailbox_limit = config_get_int(cfg, "virtual_mailbox_limit");
+	p->virtual_minimum_uid = config_get_int(cfg, "virtual_minimum_uid");
+	p->command_time_limit = (int)config_get_time(cfg, "command_time_limit");
+	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
+	p->allow_commands = class_mask(cfg, "allow_mail_to_commands", classes,
+	    class_bits);
+	p->allow_files = class_mask(cfg, "allow_mail_to_files", classes,
+	    class_bits);
+	p->prepend_delivered = class_mask(cfg, "prepend_delivered_header", hdrs,
+	    hdr_bits);
+	pw = getpwnam(config_get(cfg, "mail_owner"));
+	p->mail_owner_uid = pw != NULL ? pw->pw_uid : (uid_t)-1;
+
+	open_alias_maps(d, cfg);
+	d->mydestination = open_domains(cfg, "mydestination");
+	d->virtual_domains = open_domains(cfg, "virtual_mailbox_domains");
+	d->vmailbox_maps = open_list(cfg, "virtual_mailbox_maps", true);
+	d->vuid_maps = open_list(cfg, "virtual_uid_maps", true);
+	d->vgid_maps = open_list(cfg, "virtual_gid_maps", true);
+	d->valias_maps = open_list(cfg, "virtual_alias_maps", true);
+	umask(077);
+	ctx->app = d;
+}
+
+/* local_serve_cb - the skeleton's per-connection callback */
+static void
+local_serve_cb(struct service_context *ctx, int client_fd)
+{
+	local_serve(ctx->app, client_fd);
+}
+
+static const struct service_ops local_ops = {
+	.program = "local",
+	.post_jail = local_post_jail,
+	.serve = local_serve_cb,
+};
+
+/* main - hand the local callbacks to the service skeleton */
+int
+main(int argc, char **argv)
+{
+	service_main(argc, argv, &local_ops);
+}

@@ -1,0 +1,125 @@
+/*
+ * request - serve qmgr's delivery requests on one connection.
+ *
+ * qmgr keeps the connection for many requests; each one names a file in
+ * active/ that we open read-only and parse ourselves (queue_file_read), so
+ * the content never travels over the socket.  Every recipient gets exactly
+ * one outcome in the reply; a file we cannot read defers them all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "deliver_request.h"
+#include "local.h"
+#include "msg.h"
+#include "stream.h"
+
+/* local_now - wall clock with sub-second precision */
+double
+local_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((double)tv.tv_sec + tv.tv_usec / 1e6);
+}
+
+/* defer_all - give every recipient the same temporary failure */
+static void
+defer_all(struct deliver_request *req, const char *why)
+{
+	for (size_t i = 0; i < req->rcpt_count; i++) {
+		struct deliver_rcpt *r = &req->rcpts[i];
+
+		msg_info("%s: to=<%s>, relay=%s, delay=0, dsn=4.3.0, "
+		    "status=deferred (%s)", req->queue_id, r->address,
+		    req->transport && *req->transport ? req->transport : "local",
+		    why);
+		deliver_rcpt_status(r, 4, "4.3.0", "%s", why);
+	}
+}
+
+/* deliver_one_request - open the queue file and deliver every recipient */
+static void
+deliver_one_request(struct local_daemon *d, struct deliver_request *req)
+{
+	struct local_message m;
+	struct strbuf err, path;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	strlist_init(&m.delivered_to);
+	strbuf_init(&err);
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", req->queue_name, req->queue_id);
+	if ((m.fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		msg_warn("%s: open %s: %s", req->queue_id, path.data, strerror(errno));
+		defer_all(req, "queue file unavailable");
+		goto out;
+	}
+	if (queue_file_read(m.fd, &m.msg, &err) < 0) {
+		msg_warn("%s: malformed queue file: %s", req->queue_id, err.data);
+		defer_all(req, "malformed queue file");
+		goto out;
+	}
+	if (!m.msg.complete) {
+		defer_all(req, "queue file is incomplete");
+		goto out;
+	}
+	m.arrival = (double)m.msg.arrival + m.msg.arrival_usec / 1e6;
+	local_headers_scan(&m);
+	for (size_t i = 0; i < req->rcpt_count; i++)
+		local_deliver_rcpt(d, &m, &req->rcpts[i]);
+out:
+	if (m.fd >= 0)
+		close(m.fd);
+	queue_message_free(&m.msg);
+	strlist_free(&m.delivered_to);
+	strbuf_free(&err);
+	strbuf_free(&path);
+}
+
+/* local_serve - requests until qmgr closes the connection */
+void
+local_serve(struct local_daemon *d, int client_fd)
+{
+	struct deliver_request req;
+	struct stream *s;
+	struct strbuf err;
+	int	 fd, rc;
+
+	/* The skeleton closes client_fd; the stream gets its own copy. */
+	if ((fd = dup(client_fd)) < 0) {
+		msg_warn("dup: %s", strerror(errno));
+		return;
+	}
+	s = stream_open(fd);
+	stream_set_timeout(s, d->p.ipc_timeout);
+	deliver_request_init(&req);
+	strbuf_init(&err);
+	for (;;) {
+		rc = deliver_request_read(s, &req, &err);
+		if (rc == STREAM_EOF)
+			break;
+		if (rc != STREAM_OK) {
+			msg_warn("bad request from qmgr: %s",
+			    rc == STREAM_ERROR && err.len ? err.data :
+			    stream_status_text(rc));
+			break;
+		}
+		deliver_one_request(d, &req);
+		if (deliver_reply_write(s, &req) < 0) {
+			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
+			    stream_status_text(stream_status(s)));
+			break;
+		}
+	}
+	deliver_request_free(&req);
+	strbuf_free(&err);
+	stream_close(s);
+}
