@@ -46,6 +46,7 @@ struct queue_writer {
 	bool		 have_sender;
 	bool		 in_content;
 	bool		 failed;
+	mode_t		 final_mode;	/* QUEUE_MODE_COMPLETE unless told */
 	struct strbuf	 error;		/* first failure, for finish() */
 	size_t		 wlen;
 	unsigned char	 wbuf[QF_WBUF_SIZE];
@@ -185,6 +186,7 @@ queue_writer_create(const char *subdir, struct strbuf *err)
 
 	w = xcalloc(1, sizeof(*w));
 	w->fd = -1;
+	w->final_mode = QUEUE_MODE_COMPLETE;
 	w->subdir = xstrdup(subdir);
 	strbuf_init(&w->error);
 	strbuf_init(&path);
@@ -235,6 +237,16 @@ const char *
 queue_writer_id(const struct queue_writer *w)
 {
 	return (w->id);
+}
+
+/*
+ * queue_writer_set_final_mode - the mode finish() flips to (maildrop files
+ * end 0644 so that pickup, not their owner, can read them)
+ */
+void
+queue_writer_set_final_mode(struct queue_writer *w, mode_t mode)
+{
+	w->final_mode = mode & 0777;
 }
 
 /* queue_writer_sender - the S record ("" = null sender); exactly once */
@@ -386,11 +398,16 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 		if (n != QF_SIZE_DIGITS)
 			writer_fail(w, "write", n < 0 ? errno : EIO);
 	}
-	if (!w->failed && fchmod(w->fd, QUEUE_MODE_COMPLETE) < 0)
+	if (!w->failed && fchmod(w->fd, w->final_mode) < 0)
 		writer_fail(w, "chmod", errno);
 	if (!w->failed && fsync(w->fd) < 0)
 		writer_fail(w, "fsync", errno);
-	if (!w->failed && sync_directory(w->subdir) < 0)
+	/*
+	 * A maildrop writer (setgid, directory mode 1730) may not read its
+	 * directory, so cannot fsync it: then the file's own fsync has to do.
+	 */
+	if (!w->failed && sync_directory(w->subdir) < 0 &&
+	    (errno != EACCES || w->final_mode == QUEUE_MODE_COMPLETE))
 		writer_fail(w, "fsync directory of", errno);
 	fd = w->fd;
 	w->fd = -1;

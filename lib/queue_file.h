@@ -45,6 +45,7 @@
 #define QUEUE_CHUNK_MAX		(64 * 1024)
 #define QUEUE_MODE_WRITING	0600
 #define QUEUE_MODE_COMPLETE	0700
+#define QUEUE_MODE_MAILDROP	0644	/* a finished maildrop/ file */
 
 /* DSN NOTIFY (RFC 3461); 0 = not specified */
 #define DSN_NOTIFY_NEVER	1
@@ -83,6 +84,14 @@ int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
 int	queue_writer_finish(struct queue_writer *w, struct strbuf *err);
 /* queue_writer_abort - remove the file and free w */
 void	queue_writer_abort(struct queue_writer *w);
+/*
+ * queue_writer_set_final_mode - the mode finish() flips the file to instead
+ * of QUEUE_MODE_COMPLETE (sluice-drop: QUEUE_MODE_MAILDROP, so that pickup
+ * can read a file owned by the submitting user).  Call before finish.
+ * Such a writer tolerates EACCES when fsyncing the directory (a setgid
+ * writer in a mode 1730 directory cannot open it); the file is fsynced.
+ */
+void	queue_writer_set_final_mode(struct queue_writer *w, mode_t mode);
 
 /* Reader: qmgr, the queue tools, the tests. */
 struct queue_message {
@@ -119,5 +128,12 @@ int	queue_file_mark_done(int fd, off_t offset);
  * mode 0700 and the last record is E.
  */
 bool	queue_file_is_complete(int fd);
+/*
+ * queue_file_ends_with_end_record - the last record is an empty E,
+ * whatever the mode (maildrop files, whose mode the writer chose).  Only a
+ * cheap hint: content could end in the same bytes, so readers still insist
+ * that queue_file_read_content() reaches the E record.
+ */
+bool	queue_file_ends_with_end_record(int fd);
 
 #endif

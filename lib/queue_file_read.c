@@ -438,21 +438,38 @@ queue_file_mark_done(int fd, off_t offset)
 	return (fdatasync(fd));
 }
 
+/* tail_is_end_record - the last QF_HEADER_LEN bytes are an empty E */
+static bool
+tail_is_end_record(int fd, const struct stat *st)
+{
+	static const unsigned char end[QF_HEADER_LEN] = { QUEUE_REC_END, 0, 0, 0, 0 };
+	unsigned char tail[QF_HEADER_LEN];
+	ssize_t n;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < QF_HEADER_LEN)
+		return (false);
+	do {
+		n = pread(fd, tail, sizeof(tail), st->st_size - QF_HEADER_LEN);
+	} while (n < 0 && errno == EINTR);
+	return (n == QF_HEADER_LEN && memcmp(tail, end, sizeof(end)) == 0);
+}
+
+/* queue_file_ends_with_end_record - an empty E last, any mode */
+bool
+queue_file_ends_with_end_record(int fd)
+{
+	struct stat st;
+
+	return (fstat(fd, &st) == 0 && tail_is_end_record(fd, &st));
+}
+
 /* queue_file_is_complete - mode 0700 and the last record is an empty E */
 bool
 queue_file_is_complete(int fd)
 {
-	static const unsigned char end[QF_HEADER_LEN] = { QUEUE_REC_END, 0, 0, 0, 0 };
-	unsigned char tail[QF_HEADER_LEN];
 	struct stat st;
-	ssize_t n;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != QUEUE_MODE_COMPLETE ||
-	    st.st_size < QF_HEADER_LEN)
-		return (false);
-	do {
-		n = pread(fd, tail, sizeof(tail), st.st_size - QF_HEADER_LEN);
-	} while (n < 0 && errno == EINTR);
-	return (n == QF_HEADER_LEN && memcmp(tail, end, sizeof(end)) == 0);
+	return (fstat(fd, &st) == 0 &&
+	    (st.st_mode & 07777) == QUEUE_MODE_COMPLETE &&
+	    tail_is_end_record(fd, &st));
 }

@@ -503,6 +503,54 @@ START_TEST(test_is_complete_cheap_check)
 }
 END_TEST
 
+/* test_final_mode_maildrop - a maildrop writer ends 0644, not "complete" */
+START_TEST(test_final_mode_maildrop)
+{
+	struct queue_recipient r = { .address = "u@example.test", .orcpt = "" };
+	struct queue_message msg;
+	struct queue_writer *w;
+	struct strbuf err;
+	struct stat st;
+	char path[128];
+	int fd;
+
+	strbuf_init(&err);
+	w = queue_writer_create(dir, &err);
+	ck_assert_ptr_nonnull(w);
+	snprintf(path, sizeof(path), "%s/%s", dir, queue_writer_id(w));
+	queue_writer_set_final_mode(w, QUEUE_MODE_MAILDROP);
+	ck_assert_int_eq(queue_writer_sender(w, ""), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+	ck_assert_int_eq(queue_writer_content_start(w), 0);
+	ck_assert_int_eq(queue_writer_content(w, "x\n", 2), 0);
+	/* unfinished: no end record yet, mode still 0600 */
+	fd = open(path, O_RDONLY);
+	ck_assert(!queue_file_ends_with_end_record(fd));
+	close(fd);
+	ck_assert_int_eq(queue_writer_finish(w, &err), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, QUEUE_MODE_MAILDROP);
+	fd = open(path, O_RDWR);
+	ck_assert(queue_file_ends_with_end_record(fd));
+	ck_assert(!queue_file_is_complete(fd));
+	ck_assert_int_eq(queue_file_read(fd, &msg, &err), 0);
+	ck_assert(!msg.complete);
+	ck_assert_int_eq(msg.size, 2);
+	ck_assert_uint_eq(msg.recipient_count, 1);
+	queue_message_free(&msg);
+	/* a cut-off end record is not an end record */
+	ck_assert_int_eq(ftruncate(fd, st.st_size - 1), 0);
+	ck_assert(!queue_file_ends_with_end_record(fd));
+	ck_assert_int_eq(ftruncate(fd, 2), 0);
+	ck_assert(!queue_file_ends_with_end_record(fd));
+	close(fd);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert(!queue_file_ends_with_end_record(fd));
+	close(fd);
+	strbuf_free(&err);
+}
+END_TEST
+
 /* queue_file_suite - every test above */
 static Suite *
 queue_file_suite(void)
@@ -521,6 +569,7 @@ queue_file_suite(void)
 	tcase_add_test(tc, test_built_good);
 	tcase_add_test(tc, test_built_malformed);
 	tcase_add_test(tc, test_is_complete_cheap_check);
+	tcase_add_test(tc, test_final_mode_maildrop);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }

@@ -1,0 +1,49 @@
+/*
+ * pickup.h - the pickup daemon's internals: the maildrop scan (scan.c)
+ * and the hand-over of one maildrop file to cleanup (submit.c).
+ */
+#ifndef SLUICE_PICKUP_H
+#define SLUICE_PICKUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "queue_file.h"
+#include "strbuf.h"
+
+#define PICKUP_DIR		"maildrop"
+#define PICKUP_CORRUPT_DIR	"corrupt"
+#define PICKUP_SCAN_MAX		10000	/* files looked at per scan */
+#define PICKUP_RCPT_MAX		10000	/* as sluice-drop enforces */
+#define PICKUP_ENVELOPE_SLACK	(16L * 1024 * 1024)	/* file size past the content */
+#define PICKUP_STALE_SECONDS	(24L * 3600)	/* unfinished drop left behind */
+
+struct pickup_config {
+	char	*cleanup_socket;	/* "private/" + cleanup_service_name */
+	char	*myhostname;
+	char	*myorigin;
+	long	 message_size_limit;	/* 0 = none */
+	int	 ipc_timeout;
+};
+
+/* What submitting one file came to. */
+enum pickup_result {
+	PICKUP_DONE,		/* queued: remove the maildrop file */
+	PICKUP_RETRY,		/* cleanup unavailable or 4xx: leave it */
+	PICKUP_REJECT,		/* 5xx: remove it, with a warning */
+	PICKUP_CORRUPT,		/* malformed: move to corrupt/ */
+};
+
+void	pickup_config_load(struct pickup_config *pc, struct config *cfg);
+/* pickup_scan - one pass over maildrop/ (cwd is the queue directory) */
+void	pickup_scan(const struct pickup_config *pc);
+/*
+ * pickup_submit - hand an open, checked maildrop file to cleanup as
+ * local mail from uid.  why gets the reason for anything but DONE; on
+ * DONE queue_id holds cleanup's queue ID.
+ */
+enum pickup_result pickup_submit(const struct pickup_config *pc, int fd,
+	    const char *file_id, uid_t uid, char *queue_id, struct strbuf *why);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * scan - one pass over maildrop/.
+ *
+ * maildrop/ (mode 1730, group setgid_group) holds files that sluice-drop
+ * wrote on behalf of local users.  Nobody but sluice-drop and pickup can
+ * reach it, but the files belong to their submitters, so each is checked
+ * like hostile input before it is opened: a plain file (lstat, then
+ * O_NOFOLLOW and the same inode again after open), exactly one link, a
+ * sane size, and the mode sluice-drop flips to when it is done.  A file
+ * still mode 0600 is being written, or was left behind by a sluice-drop
+ * that was killed: the latter are removed after a day.  Files are taken
+ * oldest first (queue IDs sort by time), at most PICKUP_SCAN_MAX a pass;
+ * the master's wakeup brings the next pass.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "pickup.h"
+#include "queue_id.h"
+#include "strlist.h"
+
+#define PICKUP_PATH_MAX	(sizeof(PICKUP_DIR) + sizeof(PICKUP_CORRUPT_DIR) + NAME_MAX)
+
+/* compare_names - qsort helper: IDs sort by arrival */
+static int
+compare_names(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* drop_path - "maildrop/ID" into buf */
+static void
+drop_path(char *buf, size_t size, const char *dir, const char *id)
+{
+	snprintf(buf, size, "%s/%s", dir, id);
+}
+
+/* remove_file - unlink a maildrop file, saying why */
+static void
+remove_file(const char *id, const char *why)
+{
+	char path[PICKUP_PATH_MAX];
+
+	drop_path(path, sizeof(path), PICKUP_DIR, id);
+	msg_warn("%s: removed from maildrop: %s", id, why);
+	if (unlink(path) < 0 && errno != ENOENT)
+		msg_warn("remove %s: %s", path, strerror(errno));
+}
+
+/* move_corrupt - park a malformed file in corrupt/ for the administrator */
+static void
+move_corrupt(const char *id, const char *why)
+{
+	char from[PICKUP_PATH_MAX], to[PICKUP_PATH_MAX];
+
+	drop_path(from, sizeof(from), PICKUP_DIR, id);
+	drop_path(to, sizeof(to), PICKUP_CORRUPT_DIR, id);
+	msg_warn("%s: malformed maildrop file, moved to %s/: %s", id,
+	    PICKUP_CORRUPT_DIR, why);
+	if (rename(from, to) < 0 && errno != ENOENT) {
+		msg_warn("rename %s to %s: %s; removing it", from, to,
+		    strerror(errno));
+		(void)unlink(from);
+	}
+}
+
+/*
+ * check_and_open - the checks that come before reading a file.  Returns
+ * an open descriptor, or -1 when the file was dealt with (or skipped).
+ */
+static int
+check_and_open(const struct pickup_config *pc, const char *id,
+    struct stat *st)
+{
+	struct stat lst;
+	char path[PICKUP_PATH_MAX];
+	mode_t mode;
+	int fd;
+
+	drop_path(path, sizeof(path), PICKUP_DIR, id);
+	if (lstat(path, &lst) < 0) {
+		if (errno != ENOENT)
+			msg_warn("lstat %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		move_corrupt(id, "not a regular file");
+		return (-1);
+	}
+	if (lst.st_nlink != 1) {
+		remove_file(id, "file has more than one link");
+		return (-1);
+	}
+	mode = lst.st_mode & 07777;
+	if (mode == QUEUE_MODE_WRITING) {
+		if (time(NULL) - lst.st_mtime > PICKUP_STALE_SECONDS)
+			remove_file(id, "unfinished file left by sluice-drop");
+		return (-1);
+	}
+	if (mode != QUEUE_MODE_MAILDROP) {
+		move_corrupt(id, "unexpected file mode");
+		return (-1);
+	}
+	if (pc->message_size_limit > 0 && lst.st_size >
+	    pc->message_size_limit + PICKUP_ENVELOPE_SLACK) {
+		remove_file(id, "message file too big");
+		return (-1);
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			msg_warn("open %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, st) < 0 || st->st_dev != lst.st_dev ||
+	    st->st_ino != lst.st_ino || !S_ISREG(st->st_mode) ||
+	    st->st_nlink != 1) {
+		msg_warn("%s: file changed while it was opened, skipped", path);
+		(void)close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* pickup_one - one file; false when the pass should stop (cleanup down) */
+static bool
+pickup_one(const struct pickup_config *pc, const char *id)
+{
+	char queue_id[QUEUE_ID_SIZE] = "";
+	char path[PICKUP_PATH_MAX];
+	struct strbuf why;
+	struct stat st;
+	enum pickup_result res;
+	int fd;
+
+	if ((fd = check_and_open(pc, id, &st)) < 0)
+		return (true);
+	if (!queue_file_ends_with_end_record(fd)) {
+		(void)close(fd);
+		move_corrupt(id, "no end record");
+		return (true);
+	}
+	strbuf_init(&why);
+	res = pickup_submit(pc, fd, id, st.st_uid, queue_id, &why);
+	(void)close(fd);
+	switch (res) {
+	case PICKUP_DONE:
+		drop_path(path, sizeof(path), PICKUP_DIR, id);
+		if (unlink(path) < 0)
+			msg_warn("remove %s: %s", path, strerror(errno));
+		break;
+	case PICKUP_RETRY:
+		msg_warn("%s: maildrop file kept for a later try: %s", id,
+		    why.data);
+		break;
+	case PICKUP_REJECT:
+		/* TODO: tell the submitter with a bounce once bounce(3) allows */
+		remove_file(id, why.data);
+		break;
+	case PICKUP_CORRUPT:
+		move_corrupt(id, why.data);
+		break;
+	}
+	strbuf_free(&why);
+	return (res != PICKUP_RETRY);
+}
+
+/* pickup_scan - the oldest PICKUP_SCAN_MAX files, one by one */
+void
+pickup_scan(const struct pickup_config *pc)
+{
+	struct strlist names;
+	struct dirent *de;
+	DIR *dir;
+
+	if ((dir = opendir(PICKUP_DIR)) == NULL) {
+		msg_warn("open directory %s: %s", PICKUP_DIR, strerror(errno));
+		return;
+	}
+	strlist_init(&names);
+	while ((de = readdir(dir)) != NULL && names.count < PICKUP_SCAN_MAX) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!queue_id_valid(de->d_name)) {
+			move_corrupt(de->d_name, "not a queue file name");
+			continue;
+		}
+		strlist_add(&names, de->d_name);
+	}
+	(void)closedir(dir);
+	if (names.count > 0)
+		qsort(names.items, names.count, sizeof(*names.items),
+		    compare_names);
+	for (size_t i = 0; i < names.count; i++)
+		if (!pickup_one(pc, names.items[i]))
+			break;
+	strlist_free(&names);
+}

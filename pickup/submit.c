@@ -1,0 +1,229 @@
+/*
+ * submit - hand one maildrop file to cleanup.
+ *
+ * The envelope comes from the file, but the submitter comes from the
+ * file's owner (st_uid) and nothing else: the Received: header names the
+ * uid, and a file without a sender gets the owner's login name at
+ * $myorigin.  Of the file's A records only envid and ret (DSN) and
+ * null_sender (an explicit "sendmail -f <>") mean anything; client
+ * attributes a user might forge are never passed on.  Unqualified
+ * addresses get "@$myorigin", as Postfix does for local submissions.
+ * Cleanup does the rest (Message-ID, Date, From: with CLEANUP_FLAG_LOCAL),
+ * and decides with its own limits; its 4xx leaves the file for the next
+ * pass, its 5xx removes it.
+ */
+#include <sys/types.h>
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup_client.h"
+#include "mem.h"
+#include "msg.h"
+#include "pickup.h"
+
+struct content_ctx {
+	struct cleanup_client	*client;
+	bool			 write_failed;
+};
+
+/* pickup_config_load - the parameters pickup reads */
+void
+pickup_config_load(struct pickup_config *pc, struct config *cfg)
+{
+	struct strbuf path;
+
+	strbuf_init(&path);
+	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	pc->cleanup_socket = strbuf_detach(&path);
+	strbuf_free(&path);
+	pc->myhostname = xstrdup(config_get(cfg, "myhostname"));
+	pc->myorigin = xstrdup(config_get(cfg, "myorigin"));
+	pc->message_size_limit = config_get_int(cfg, "message_size_limit");
+	pc->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
+}
+
+/* rfc5322_date - "Mon, 2 Jan 2006 15:04:05 +0000" for now */
+static void
+rfc5322_date(char *buf, size_t size)
+{
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	long off;
+
+	localtime_r(&now, &tm);
+	off = tm.tm_gmtoff / 60;
+	snprintf(buf, size, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
+	    (off < 0 ? -off : off) % 60);
+}
+
+/* qualify - address, with "@myorigin" when it has no domain */
+static void
+qualify(const struct pickup_config *pc, const char *address,
+    struct strbuf *out)
+{
+	strbuf_set(out, address);
+	if (strchr(address, '@') == NULL)
+		strbuf_printf(out, "@%s", pc->myorigin);
+}
+
+/* envelope_sender - the sender cleanup gets for a file owned by uid */
+static void
+envelope_sender(const struct pickup_config *pc,
+    const struct queue_message *msg, uid_t uid, struct strbuf *out)
+{
+	const char *explicit_null = attr_list_get(&msg->attrs, "null_sender");
+	struct passwd *pw;
+	char login[32];
+
+	if (msg->sender[0] != 0) {
+		qualify(pc, msg->sender, out);
+		return;
+	}
+	if (explicit_null != NULL && strcmp(explicit_null, "1") == 0) {
+		strbuf_reset(out);
+		return;
+	}
+	if ((pw = getpwuid(uid)) != NULL && pw->pw_name[0] != 0)
+		qualify(pc, pw->pw_name, out);
+	else {
+		snprintf(login, sizeof(login), "#%lu", (unsigned long)uid);
+		qualify(pc, login, out);
+	}
+}
+
+/* build_envelope - step 1 of the cleanup conversation */
+static void
+build_envelope(const struct pickup_config *pc,
+    const struct queue_message *msg, const char *sender, const char *file_id,
+    struct attr_list *env)
+{
+	struct strbuf addr;
+	const char *value;
+
+	strbuf_init(&addr);
+	attr_list_add_str(env, "request", "message");
+	attr_list_add_str(env, "sender", sender);
+	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL);
+	attr_list_add_str(env, "protocol", "LOCAL");
+	attr_list_add_str(env, "log_ident", file_id);
+	if ((value = attr_list_get(&msg->attrs, "envid")) != NULL)
+		attr_list_add_str(env, "envid", value);
+	if ((value = attr_list_get(&msg->attrs, "ret")) != NULL)
+		attr_list_add_str(env, "ret", value);
+	for (size_t i = 0; i < msg->recipient_count; i++) {
+		const struct queue_recipient *r = &msg->recipients[i];
+
+		if (r->done)
+			continue;
+		qualify(pc, r->address, &addr);
+		attr_list_add_str(env, "rcpt", addr.data);
+		attr_list_add_str(env, "rcpt_orcpt", r->orcpt);
+		attr_list_add_long(env, "rcpt_notify", r->notify);
+	}
+	strbuf_free(&addr);
+}
+
+/* copy_chunk - queue_file_read_content callback: one C record to cleanup */
+static int
+copy_chunk(const char *data, size_t len, void *ctx)
+{
+	struct content_ctx *cc = ctx;
+
+	if (cleanup_write(cc->client, data, len) != 0) {
+		cc->write_failed = true;
+		return (1);
+	}
+	return (0);
+}
+
+/* verdict - a cleanup status as a pickup result */
+static enum pickup_result
+verdict(int status)
+{
+	return (status == 5 ? PICKUP_REJECT : PICKUP_RETRY);
+}
+
+/* send_message - the conversation with cleanup, envelope to verdict */
+static enum pickup_result
+send_message(const struct pickup_config *pc, int fd,
+    const struct queue_message *msg, const struct attr_list *env, uid_t uid,
+    char *queue_id, struct strbuf *why)
+{
+	struct content_ctx cc = { 0 };
+	struct strbuf received;
+	char date[64];
+	int status = 4, r;
+
+	cc.client = cleanup_open(pc->cleanup_socket, pc->ipc_timeout, env,
+	    queue_id, &status, why);
+	if (cc.client == NULL)
+		return (verdict(status));
+	rfc5322_date(date, sizeof(date));
+	strbuf_init(&received);
+	strbuf_printf(&received, "Received: by %s (Sluice, from userid %lu)\n"
+	    "\tid %s; %s\n", pc->myhostname, (unsigned long)uid, queue_id, date);
+	r = cleanup_write(cc.client, received.data, received.len);
+	strbuf_free(&received);
+	if (r != 0) {
+		cleanup_abort(cc.client);
+		strbuf_set(why, "lost connection to cleanup");
+		return (PICKUP_RETRY);
+	}
+	r = queue_file_read_content(fd, msg, copy_chunk, &cc);
+	if (r != 0) {
+		cleanup_abort(cc.client);
+		strbuf_set(why, cc.write_failed ? "lost connection to cleanup" :
+		    "unreadable content or no end record");
+		return (cc.write_failed ? PICKUP_RETRY : PICKUP_CORRUPT);
+	}
+	if (cleanup_finish(cc.client, &status, why) != 0)
+		return (verdict(status));
+	return (PICKUP_DONE);
+}
+
+/* pickup_submit - read the file's envelope, check it, send it */
+enum pickup_result
+pickup_submit(const struct pickup_config *pc, int fd, const char *file_id,
+    uid_t uid, char *queue_id, struct strbuf *why)
+{
+	struct queue_message msg;
+	struct attr_list env;
+	struct strbuf sender;
+	enum pickup_result res;
+
+	if (queue_file_read(fd, &msg, why) < 0)
+		return (PICKUP_CORRUPT);
+	if (msg.recipient_count == 0 || msg.recipient_count > PICKUP_RCPT_MAX) {
+		strbuf_printf(why, "%zu recipients", msg.recipient_count);
+		queue_message_free(&msg);
+		return (PICKUP_CORRUPT);
+	}
+	if (pc->message_size_limit > 0 && msg.size > pc->message_size_limit) {
+		strbuf_set(why, "5.3.4 message file too big");
+		queue_message_free(&msg);
+		return (PICKUP_REJECT);
+	}
+	strbuf_init(&sender);
+	envelope_sender(pc, &msg, uid, &sender);
+	attr_list_init(&env);
+	build_envelope(pc, &msg, sender.data, file_id, &env);
+	res = send_message(pc, fd, &msg, &env, uid, queue_id, why);
+	if (res == PICKUP_DONE)
+		msg_info("%s: uid=%lu from=<%s>", queue_id, (unsigned long)uid,
+		    sender.data);
+	attr_list_free(&env);
+	strbuf_free(&sender);
+	queue_message_free(&msg);
+	return (res);
+}
