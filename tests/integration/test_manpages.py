@@ -11,7 +11,26 @@ import pytest
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAN = os.path.join(REPO, "man")
 
-PAGES = ["master.8", "smtpd.8", "cleanup.8", "sluice.8", "sluice.conf.5"]
+# Every program directory of the Makefile gets a page: daemons in section
+# 8 (and the sluice control command), user commands in section 1.
+SECTION8 = {"master", "smtpd", "cleanup", "qmgr", "local", "pickup", "showq",
+            "sluice"}
+
+
+def program_pages():
+    with open(os.path.join(REPO, "Makefile")) as f:
+        text = f.read()
+    block = re.search(r"ALL_PROGRAMS\s*=((?:.*\\\n)*.*)", text).group(1)
+    pages = []
+    for entry in block.replace("\\\n", " ").split():
+        name, directory = entry.split(":")
+        path = os.path.join(REPO, directory)
+        if os.path.isdir(path) and any(n.endswith(".c") for n in os.listdir(path)):
+            pages.append("%s.%s" % (name, "8" if name in SECTION8 else "1"))
+    return pages
+
+
+PAGES = program_pages() + ["sluice.conf.5"]
 
 # The parameters of the team contract (lib/config_params.c).
 PARAMETERS = """
