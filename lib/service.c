@@ -325,6 +325,27 @@ service_loop(struct service_context *ctx, const struct service_ops *ops,
 	free(pfd);
 }
 
+/*
+ * service_run - hand the listening sockets to an event-driven daemon.
+ * It reports busy once: the master then neither throttles it as a
+ * child that died before its first request nor counts it as spare.
+ */
+static void
+service_run(struct service_context *ctx, const struct service_ops *ops,
+    int listen_count)
+{
+	int	*fds;
+	int	 i;
+
+	fds = xcalloc((size_t)listen_count + 1, sizeof(*fds));
+	for (i = 0; i < listen_count; i++)
+		fds[i] = SERVICE_LISTEN_FD + i;
+	if (!service_report(SERVICE_STATUS_BUSY))
+		msg_fatal("cannot report to the master: %s", strerror(errno));
+	ops->run(ctx, fds, listen_count);
+	free(fds);
+}
+
 /* service_main - the whole life of a daemon process */
 void
 service_main(int argc, char **argv, const struct service_ops *ops)
@@ -335,7 +356,8 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	char	*eq, *name;
 	int	 i;
 
-	if (ops == NULL || ops->program == NULL || ops->serve == NULL)
+	if (ops == NULL || ops->program == NULL ||
+	    (ops->serve == NULL && ops->run == NULL))
 		msg_panic("service_main: incomplete service_ops");
 	(void)signal(SIGPIPE, SIG_IGN);
 	umask(077);
@@ -366,7 +388,10 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	msg_open(ops->program, config_get(ctx.cfg, "maillog_file"));
 
 	service_enter_jail(&ctx, &args, ops);
-	service_loop(&ctx, ops, args.listen_count);
+	if (ops->run != NULL)
+		service_run(&ctx, ops, args.listen_count);
+	else
+		service_loop(&ctx, ops, args.listen_count);
 	free(args.overrides);
 	exit(0);
 }

@@ -59,6 +59,16 @@ struct service_ops {
 	void		(*post_jail)(struct service_context *ctx);	/* optional */
 	/* serve one accepted connection; the skeleton closes client_fd after */
 	void		(*serve)(struct service_context *ctx, int client_fd);
+	/*
+	 * optional: an event-driven daemon (qmgr) runs its own loop instead
+	 * of the accept loop.  Called after post_jail with the listening
+	 * sockets (non-blocking); the skeleton has reported the process busy
+	 * for its whole life.  The daemon watches SERVICE_STATUS_FD (POLLERR/
+	 * POLLHUP: the master closed its end) and returns to exit.  When run
+	 * is set, serve may be NULL.
+	 */
+	void		(*run)(struct service_context *ctx, const int *listen_fds,
+			    int count);
 };
 
 /* service_main - never returns */

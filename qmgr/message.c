@@ -1,0 +1,244 @@
+/*
+ * message.c - bring one queue file into memory.
+ *
+ * A message is moved to active/ and read once: envelope, recipients and
+ * the defer log.  Every pending recipient is rewritten (virtual aliases)
+ * and resolved to a transport and next hop, and becomes part of a job
+ * for that destination.  Recipients that cannot be resolved get their
+ * outcome at once.  The content stays on disk: the agents read it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "qmgr.h"
+#include "queue_scan.h"
+
+/* qmgr_message_delay - seconds since arrival */
+double
+qmgr_message_delay(const struct qmgr_message *m)
+{
+	struct timespec now;
+	double	 d;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	d = (double)(now.tv_sec - m->msg.arrival) +
+	    ((double)now.tv_nsec / 1e9 - (double)m->msg.arrival_usec / 1e6);
+	return (d < 0 ? 0 : d);
+}
+
+/* qmgr_log_rcpt - the Postfix-style to= line for an outcome qmgr decided */
+void
+qmgr_log_rcpt(const struct qmgr_message *m, const struct qmgr_rcpt *r,
+    const char *status)
+{
+	const char *orig = m->msg.recipients[r->rec].address;
+	double	 d = qmgr_message_delay(m);
+	char	 delay[32];
+
+	snprintf(delay, sizeof(delay), d < 10 ? "%.2g" : "%.0f", d);
+	if (strcasecmp(orig, r->address) != 0)
+		msg_info("%s: to=<%s>, orig_to=<%s>, relay=none, delay=%s, "
+		    "dsn=%s, status=%s (%s)", m->id, r->address, orig, delay,
+		    r->dsn, status, r->reason ? r->reason : "");
+	else
+		msg_info("%s: to=<%s>, relay=none, delay=%s, dsn=%s, "
+		    "status=%s (%s)", m->id, r->address, delay, r->dsn, status,
+		    r->reason ? r->reason : "");
+}
+
+/* qmgr_message_add_rcpt - one final address; duplicates share an outcome */
+static struct qmgr_rcpt *
+qmgr_message_add_rcpt(struct qmgr_message *m, const char *address, size_t rec,
+    bool *duplicate)
+{
+	struct qmgr_rcpt *r;
+
+	m->rcpts = xrealloc(m->rcpts, (m->rcpt_count + 1) * sizeof(*m->rcpts));
+	r = &m->rcpts[m->rcpt_count];
+	memset(r, 0, sizeof(*r));
+	r->address = xstrdup(address);
+	r->rec = rec;
+	r->same_as = -1;
+	*duplicate = false;
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		if (m->rcpts[i].same_as < 0 &&
+		    strcasecmp(m->rcpts[i].address, address) == 0) {
+			r->same_as = (long)i;
+			*duplicate = true;
+			break;
+		}
+	}
+	m->rcpt_count++;
+	return (r);
+}
+
+/* qmgr_message_resolve - expand and route one R record */
+static void
+qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
+{
+	const struct queue_recipient *qr = &m->msg.recipients[rec];
+	struct resolve_result res;
+	struct strlist finals;
+	struct qmgr_rcpt *r;
+	enum resolve_status st;
+	bool	 dup;
+
+	resolve_result_init(&res);
+	strlist_init(&finals);
+	st = resolve_expand(qm->resolver, qr->address, &finals, &res);
+	if (st != RESOLVE_OK) {
+		r = qmgr_message_add_rcpt(m, qr->address, rec, &dup);
+		r->same_as = -1;
+		qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,
+		    res.reason.data);
+		qmgr_log_rcpt(m, r, st == RESOLVE_DEFER ? "deferred" : "bounced");
+		goto out;
+	}
+	for (size_t i = 0; i < finals.count; i++) {
+		r = qmgr_message_add_rcpt(m, finals.items[i], rec, &dup);
+		if (dup)
+			continue;
+		st = resolve_transport(qm->resolver, r->address, &res);
+		if (st != RESOLVE_OK) {
+			qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,
+			    res.reason.data);
+			qmgr_log_rcpt(m, r, st == RESOLVE_DEFER ? "deferred" :
+			    "bounced");
+			continue;
+		}
+		qmgr_job_add(qm, m, res.transport.data, res.nexthop.data,
+		    (size_t)(r - m->rcpts));
+	}
+out:
+	strlist_free(&finals);
+	resolve_result_free(&res);
+}
+
+/* qmgr_message_corrupt - a file that does not parse goes to corrupt/ */
+static void
+qmgr_message_corrupt(const char *id, const char *why)
+{
+	struct strbuf from, to;
+
+	strbuf_init(&from);
+	strbuf_init(&to);
+	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, id);
+	strbuf_printf(&to, "%s/%s", QUEUE_CORRUPT, id);
+	msg_warn("%s: %s; moved to %s/", id, why, QUEUE_CORRUPT);
+	if (rename(from.data, to.data) < 0 && errno != ENOENT)
+		msg_warn("%s: rename to %s: %s", id, to.data, strerror(errno));
+	strbuf_free(&from);
+	strbuf_free(&to);
+}
+
+/*
+ * qmgr_message_activate - move queue/ID to active/ (when it is not there
+ * yet), read it, resolve it.  NULL when the file is not (or no longer)
+ * deliverable: incomplete, vanished, corrupt.
+ */
+struct qmgr_message *
+qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
+{
+	struct qmgr_message *m;
+	struct strbuf from, to, err;
+	struct stat st;
+	int	 fd;
+
+	strbuf_init(&from);
+	strbuf_init(&to);
+	strbuf_init(&err);
+	m = NULL;
+	if ((fd = queue_scan_open(queue, id, O_RDONLY, &st)) < 0) {
+		if (errno != ENOENT)
+			msg_warn("open %s/%s: %s", queue, id, strerror(errno));
+		goto out;
+	}
+	/* cleanup is still writing it: the next trigger brings it back */
+	if (!queue_file_is_complete(fd)) {
+		close(fd);
+		goto out;
+	}
+	if (strcmp(queue, QUEUE_ACTIVE) != 0) {
+		strbuf_printf(&from, "%s/%s", queue, id);
+		strbuf_printf(&to, "%s/%s", QUEUE_ACTIVE, id);
+		if (rename(from.data, to.data) < 0) {
+			if (errno != ENOENT)
+				msg_warn("rename %s to %s: %s", from.data,
+				    to.data, strerror(errno));
+			close(fd);
+			goto out;
+		}
+	}
+	m = xcalloc(1, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	clock_gettime(CLOCK_REALTIME, &m->started);
+	if (queue_file_read(fd, &m->msg, &err) < 0 || !m->msg.complete) {
+		close(fd);
+		qmgr_message_corrupt(id, err.len ? err.data : "incomplete file");
+		queue_message_free(&m->msg);
+		free(m);
+		m = NULL;
+		goto out;
+	}
+	close(fd);
+	strbuf_reset(&err);
+	if (defer_log_read(id, &m->defer, &err) < 0)
+		msg_warn("%s: %s (ignored)", id, err.data);
+
+	m->prev = qm->tail;
+	if (qm->tail)
+		qm->tail->next = m;
+	else
+		qm->head = m;
+	qm->tail = m;
+	qm->message_count++;
+	m->jobs = 1;		/* hold: no finish while resolving */
+	msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id,
+	    m->msg.sender, m->msg.size, m->msg.recipient_count);
+	for (size_t i = 0; i < m->msg.recipient_count; i++)
+		if (!m->msg.recipients[i].done)
+			qmgr_message_resolve(qm, m, i);
+	if (--m->jobs == 0) {
+		qmgr_message_finish(qm, m);
+		m = NULL;
+	}
+out:
+	strbuf_free(&from);
+	strbuf_free(&to);
+	strbuf_free(&err);
+	return (m);
+}
+
+/* qmgr_message_free - unlink from the active list and release */
+void
+qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
+{
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		qm->head = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		qm->tail = m->prev;
+	qm->message_count--;
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		free(m->rcpts[i].address);
+		free(m->rcpts[i].reason);
+	}
+	free(m->rcpts);
+	defer_log_free(&m->defer);
+	queue_message_free(&m->msg);
+	free(m);
+}

@@ -1,0 +1,241 @@
+/*
+ * outcome.c - the end of one delivery attempt of a message.
+ *
+ * When a message has no job left, its outcomes go to disk: recipients
+ * that were delivered, or failed and were reported to the sender, are
+ * marked done in the queue file (one byte each, fsync'ed); if anything
+ * is left, defer/ID records why and the file moves to deferred/ with its
+ * modification time set to the next attempt:
+ *	next = now + clamp(now - arrival, minimal_backoff_time,
+ *	    maximal_backoff_time)
+ * which doubles the wait with every attempt.  A message older than
+ * maximal_queue_lifetime (bounce_queue_lifetime for a bounce) turns its
+ * deferred recipients into failures.  A file that left active/ while it
+ * was being delivered (sluice-super -d, -h, -r) is forgotten quietly.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "qmgr.h"
+#include "queue_scan.h"
+
+/* qmgr_rcpt_set - record one recipient's outcome */
+void
+qmgr_rcpt_set(struct qmgr_rcpt *r, int status, const char *dsn,
+    const char *reason)
+{
+	r->status = status;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn :
+	    status == 2 ? "2.0.0" : status == 5 ? "5.0.0" : "4.0.0");
+	free(r->reason);
+	r->reason = xstrdup(reason ? reason : "");
+}
+
+/* qmgr_outcome_settle - copy duplicates, expire, fill the gaps */
+static void
+qmgr_outcome_settle(struct qmgr *qm, struct qmgr_message *m, time_t now)
+{
+	long	 lifetime;
+	bool	 expired;
+
+	lifetime = m->msg.sender[0] == '\0' ? qm->bounce_lifetime : qm->lifetime;
+	expired = now - m->msg.arrival >= lifetime;
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		struct qmgr_rcpt *r = &m->rcpts[i];
+
+		if (r->same_as >= 0)
+			continue;
+		if (r->status == 0)
+			qmgr_rcpt_set(r, 4, "4.3.0", "delivery not attempted");
+		if (r->status == 4 && expired) {
+			qmgr_log_rcpt(m, r, "expired, returned to sender");
+			r->dsn[0] = '5';
+			r->status = 5;
+		}
+	}
+}
+
+/* qmgr_outcome_copy_dups - duplicates share their first address's fate */
+static void
+qmgr_outcome_copy_dups(struct qmgr_message *m)
+{
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		struct qmgr_rcpt *r = &m->rcpts[i];
+		const struct qmgr_rcpt *p;
+
+		if (r->same_as < 0)
+			continue;
+		p = &m->rcpts[r->same_as];
+		qmgr_rcpt_set(r, p->status, p->dsn, p->reason);
+		r->notified = p->notified;
+	}
+}
+
+/* qmgr_rcpt_finished - nothing more to do for this address */
+static bool
+qmgr_rcpt_finished(const struct qmgr_rcpt *r)
+{
+	return (r->status == 2 || (r->status == 5 && r->notified));
+}
+
+/* qmgr_outcome_defer - write defer/ID, move to deferred/, set the mtime */
+static void
+qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
+    const bool *pending, time_t now)
+{
+	struct defer_log log;
+	struct strbuf err, from, to;
+	struct timespec times[2];
+	long	 age, wait;
+	time_t	 next;
+
+	defer_log_init(&log);
+	log.warned = m->defer.warned;
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		const struct qmgr_rcpt *r = &m->rcpts[i];
+
+		if (pending[r->rec] && !qmgr_rcpt_finished(r) &&
+		    defer_log_find(&log, m->msg.recipients[r->rec].offset) == NULL)
+			defer_log_set(&log, m->msg.recipients[r->rec].offset,
+			    r->dsn, r->reason);
+	}
+	strbuf_init(&err);
+	strbuf_init(&from);
+	strbuf_init(&to);
+	if (defer_log_write(m->id, &log, &err) < 0)
+		msg_warn("%s: %s", m->id, err.data);
+	defer_log_free(&log);
+
+	age = (long)(now - m->msg.arrival);
+	wait = age < qm->min_backoff ? qm->min_backoff :
+	    age > qm->max_backoff ? qm->max_backoff : age;
+	next = now + wait;
+	times[0].tv_sec = now;
+	times[0].tv_nsec = 0;
+	times[1].tv_sec = next;
+	times[1].tv_nsec = 0;
+	if (futimens(fd, times) < 0)
+		msg_warn("%s: set next attempt time: %s", m->id, strerror(errno));
+	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, m->id);
+	strbuf_printf(&to, "%s/%s", QUEUE_DEFERRED, m->id);
+	if (rename(from.data, to.data) < 0)
+		msg_warn("%s: rename to %s: %s", m->id, to.data, strerror(errno));
+	if (next < qm->next_deferred)
+		qm->next_deferred = next;
+	strbuf_free(&err);
+	strbuf_free(&from);
+	strbuf_free(&to);
+}
+
+/*
+ * qmgr_outcome_job - mark delivered R records done as soon as a job's
+ * reply says so, not only at the end of the message: a qmgr killed
+ * between jobs then re-offers as little as possible.
+ */
+void
+qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
+{
+	struct qmgr_message *m = job->msg;
+	struct stat st;
+	int	 fd = -1;
+
+	(void)qm;
+	for (size_t j = 0; j < job->count; j++) {
+		size_t	 rec = m->rcpts[job->idx[j]].rec;
+		bool	 all = true;
+
+		if (m->msg.recipients[rec].done)
+			continue;
+		for (size_t i = 0; i < m->rcpt_count && all; i++) {
+			const struct qmgr_rcpt *r = &m->rcpts[i];
+			long	 p = r->same_as;
+
+			if (r->rec == rec && (p >= 0 ? m->rcpts[p].status :
+			    r->status) != 2)
+				all = false;
+		}
+		if (!all)
+			continue;
+		if (fd < 0) {
+			fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
+			if (fd < 0)
+				return;
+			if (st.st_dev != m->dev || st.st_ino != m->ino)
+				break;	/* not ours any more: finish decides */
+		}
+		if (queue_file_mark_done(fd, m->msg.recipients[rec].offset) == 0)
+			m->msg.recipients[rec].done = true;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* qmgr_message_finish - record the attempt, then forget the message */
+void
+qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
+{
+	struct stat st;
+	struct strbuf path;
+	time_t	 now = time(NULL);
+	bool	*pending, any = false;
+	int	 fd;
+
+	fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
+	if (fd < 0 || st.st_dev != m->dev || st.st_ino != m->ino) {
+		/* removed, held or requeued under us: not ours any more */
+		msg_debug("%s: left %s/ during delivery", m->id, QUEUE_ACTIVE);
+		if (fd >= 0)
+			close(fd);
+		/* deleted outright: its defer log has no message any more */
+		if (queue_scan_find(queue_scan_all, m->id) == NULL)
+			defer_log_remove(m->id);
+		qmgr_message_free(qm, m);
+		return;
+	}
+	qmgr_outcome_settle(qm, m, now);
+	qmgr_notify(qm, m, fd, now);
+	qmgr_outcome_copy_dups(m);
+
+	/* an R record is done when every address it became is finished */
+	pending = xcalloc(m->msg.recipient_count + 1, sizeof(*pending));
+	for (size_t i = 0; i < m->rcpt_count; i++)
+		if (!qmgr_rcpt_finished(&m->rcpts[i]) &&
+		    !m->msg.recipients[m->rcpts[i].rec].done)
+			pending[m->rcpts[i].rec] = true;
+	for (size_t i = 0; i < m->msg.recipient_count; i++) {
+		const struct queue_recipient *qr = &m->msg.recipients[i];
+
+		if (qr->done || pending[i])
+			continue;
+		if (queue_file_mark_done(fd, qr->offset) < 0) {
+			msg_warn("%s: mark recipient <%s> done: %s", m->id,
+			    qr->address, strerror(errno));
+			pending[i] = true;
+		}
+	}
+	for (size_t i = 0; i < m->msg.recipient_count; i++)
+		if (pending[i])
+			any = true;
+	if (any) {
+		qmgr_outcome_defer(qm, m, fd, pending, now);
+	} else {
+		strbuf_init(&path);
+		strbuf_printf(&path, "%s/%s", QUEUE_ACTIVE, m->id);
+		if (unlink(path.data) < 0 && errno != ENOENT)
+			msg_warn("%s: remove: %s", m->id, strerror(errno));
+		defer_log_remove(m->id);
+		msg_info("%s: removed", m->id);
+		strbuf_free(&path);
+	}
+	free(pending);
+	close(fd);
+	qmgr_message_free(qm, m);
+}

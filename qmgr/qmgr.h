@@ -1,0 +1,181 @@
+/*
+ * qmgr.h - the queue manager's shared state.
+ *
+ * One process, one poll loop (loop.c).  Messages are read once into
+ * memory (message.c) and split into jobs: the recipients of one message
+ * for one (transport, next hop) destination, at most the transport's
+ * recipient limit per job.  Destinations keep FIFO job queues and run at
+ * most their concurrency limit of jobs at a time (schedule.c) over
+ * connections to private/TRANSPORT that stay open between jobs
+ * (agent.c).  When a message has no job left, outcome.c records the
+ * results in the queue file, sends notifications (notify.c) and removes
+ * the file or moves it to deferred/.
+ */
+#ifndef SLUICE_QMGR_H
+#define SLUICE_QMGR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "defer_log.h"
+#include "deliver_request.h"
+#include "queue_file.h"
+#include "resolve.h"
+#include "service.h"
+#include "strbuf.h"
+#include "strlist.h"
+#include "trigger.h"
+
+#define QMGR_INCOMING_SAFETY	5	/* seconds between incoming/ scans */
+#define QMGR_AGENT_IDLE		60	/* close unused agent connections */
+#define QMGR_AGENT_WRITE_TIMEOUT 60	/* a request write may take */
+#define QMGR_REPLY_MAX		(16 * 1024 * 1024)
+#define QMGR_TRIGGER_TIMEOUT	5	/* a trigger client gets this long */
+#define QMGR_TRIGGER_CONN_MAX	64
+#define QMGR_DRAIN_TIMEOUT	30	/* finish jobs after the master left */
+
+struct qmgr_dest;
+
+/* One final address (after virtual alias rewriting) of one R record. */
+struct qmgr_rcpt {
+	char		*address;
+	size_t		 rec;		/* index into msg.recipients */
+	long		 same_as;	/* duplicate of rcpts[same_as], or -1 */
+	int		 status;	/* 0 pending, 2 sent, 4 deferred, 5 failed */
+	char		 dsn[16];
+	char		*reason;
+	bool		 notified;	/* failure: bounce queued or not wanted */
+};
+
+struct qmgr_message {
+	struct qmgr_message *prev, *next;
+	char		 id[QUEUE_ID_SIZE];
+	dev_t		 dev;		/* of active/ID, to notice removal */
+	ino_t		 ino;
+	struct queue_message msg;
+	struct defer_log defer;		/* warned flag across attempts */
+	struct qmgr_rcpt *rcpts;
+	size_t		 rcpt_count;
+	int		 jobs;		/* queued or in flight */
+	struct timespec	 started;	/* when it became active */
+};
+
+struct qmgr_job {
+	struct qmgr_job	*next;
+	struct qmgr_message *msg;
+	struct qmgr_dest *dest;
+	size_t		*idx;		/* into msg->rcpts */
+	size_t		 count;
+};
+
+struct qmgr_agent;
+
+struct qmgr_transport {
+	struct qmgr_transport *next;
+	char		*name;
+	int		 concurrency;	/* per destination */
+	int		 rcpt_limit;	/* per job */
+	int		 agent_limit;	/* connections (master.cf maxproc) */
+	int		 agents;	/* open connections */
+	struct qmgr_dest *dests;
+};
+
+struct qmgr_dest {
+	struct qmgr_dest *next;
+	struct qmgr_transport *transport;
+	char		*name;		/* next hop */
+	struct qmgr_job	*head, *tail;
+	int		 active;	/* jobs in flight */
+};
+
+struct qmgr_agent {
+	struct qmgr_agent *next;
+	struct qmgr_transport *transport;
+	struct stream	*stream;
+	int		 fd;
+	struct strbuf	 in;		/* reply bytes read so far */
+	size_t		 in_pos;	/* consumed by the parser */
+	struct qmgr_job	*job;		/* NULL: idle */
+	struct deliver_request req;
+	time_t		 deadline;	/* reply due / idle close */
+};
+
+struct qmgr_trigger_conn {
+	struct qmgr_trigger_conn *next;
+	int		 fd;
+	char		 buf[TRIGGER_MAX];
+	size_t		 len;
+	time_t		 deadline;
+};
+
+struct qmgr {
+	struct service_context *ctx;
+	struct config	*cfg;
+	struct resolver	*resolver;
+	long		 min_backoff, max_backoff;
+	long		 lifetime, bounce_lifetime, delay_warning;
+	long		 queue_run_delay, active_limit, ipc_timeout;
+	struct qmgr_message *head, *tail;
+	size_t		 message_count;
+	struct qmgr_transport *transports;
+	struct qmgr_agent *agents;
+	struct qmgr_trigger_conn *triggers;
+	size_t		 trigger_count;
+	struct master_entry *services;	/* master.cf, for agent limits */
+	size_t		 service_count;
+	bool		 want_incoming, want_deferred, flush_all;
+	struct strlist	 flush_ids, flush_sites;
+	time_t		 next_incoming, next_deferred;
+	bool		 draining;
+};
+
+/* scan.c */
+void	qmgr_recover_active(struct qmgr *qm);
+void	qmgr_scan_incoming(struct qmgr *qm);
+void	qmgr_scan_deferred(struct qmgr *qm);
+
+/* message.c */
+struct qmgr_message *qmgr_message_activate(struct qmgr *qm, const char *queue,
+	    const char *id);
+void	qmgr_message_free(struct qmgr *qm, struct qmgr_message *m);
+double	qmgr_message_delay(const struct qmgr_message *m);
+void	qmgr_log_rcpt(const struct qmgr_message *m, const struct qmgr_rcpt *r,
+	    const char *status);
+
+/* schedule.c */
+struct qmgr_transport *qmgr_transport_get(struct qmgr *qm, const char *name);
+void	qmgr_job_add(struct qmgr *qm, struct qmgr_message *m, const char *transport,
+	    const char *nexthop, size_t rcpt_index);
+void	qmgr_schedule(struct qmgr *qm);
+void	qmgr_job_done(struct qmgr *qm, struct qmgr_job *job);
+
+/* agent.c */
+struct qmgr_agent *qmgr_agent_get(struct qmgr *qm, struct qmgr_transport *t,
+	    struct strbuf *err);
+int	qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job);
+void	qmgr_agent_input(struct qmgr *qm, struct qmgr_agent *a);
+void	qmgr_agent_close(struct qmgr *qm, struct qmgr_agent *a, const char *why);
+void	qmgr_agent_expire(struct qmgr *qm, time_t now);
+int	qmgr_agents_busy(const struct qmgr *qm);
+
+/* outcome.c */
+void	qmgr_rcpt_set(struct qmgr_rcpt *r, int status, const char *dsn,
+	    const char *reason);
+void	qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job);
+void	qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m);
+
+/* notify.c */
+void	qmgr_notify(struct qmgr *qm, struct qmgr_message *m, int fd, time_t now);
+
+/* trigger.c */
+void	qmgr_trigger_accept(struct qmgr *qm, int listen_fd);
+void	qmgr_trigger_input(struct qmgr *qm, struct qmgr_trigger_conn *t);
+void	qmgr_trigger_expire(struct qmgr *qm, time_t now);
+
+/* loop.c */
+void	qmgr_loop(struct qmgr *qm, const int *listen_fds, int count);
+
+#endif

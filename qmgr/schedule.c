@@ -1,0 +1,222 @@
+/*
+ * schedule.c - transports, destinations and their job queues.
+ *
+ * A destination is a (transport, next hop) pair with a FIFO of jobs.
+ * It runs at most TRANSPORT_destination_concurrency_limit jobs at once
+ * (else default_destination_concurrency_limit); a job holds at most
+ * TRANSPORT_destination_recipient_limit recipients (local: 1).  The
+ * number of connections to one transport is capped by its master.cf
+ * maxproc, because every connection holds one agent process.  All of it
+ * is decided from memory; nothing here touches the disk.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "qmgr.h"
+
+#define QMGR_TRANSPORT_NAME_MAX	64
+
+/* qmgr_transport_param - TRANSPORT_suffix if it exists, else default_suffix */
+static int
+qmgr_transport_param(struct qmgr *qm, const char *transport, const char *suffix)
+{
+	struct strbuf name;
+	long	 value;
+
+	strbuf_init(&name);
+	strbuf_printf(&name, "%s_%s", transport, suffix);
+	if (config_param_find(name.data) == NULL &&
+	    !config_is_set(qm->cfg, name.data)) {
+		strbuf_reset(&name);
+		strbuf_printf(&name, "default_%s", suffix);
+	}
+	value = config_get_int(qm->cfg, name.data);
+	strbuf_free(&name);
+	if (value < 1)
+		value = 1;
+	return (value > INT_MAX ? INT_MAX : (int)value);
+}
+
+/* qmgr_transport_agent_limit - the maxproc of the transport's service */
+static int
+qmgr_transport_agent_limit(struct qmgr *qm, const char *transport)
+{
+	for (size_t i = 0; i < qm->service_count; i++) {
+		const struct master_entry *e = &qm->services[i];
+
+		if (strcmp(e->service, transport) == 0 &&
+		    strcmp(e->type, "unix") == 0)
+			return (e->maxproc > 0 ? e->maxproc : INT_MAX);
+	}
+	return ((int)config_get_int(qm->cfg, "default_process_limit"));
+}
+
+/* qmgr_transport_name_ok - it becomes a path under private/ */
+static bool
+qmgr_transport_name_ok(const char *name)
+{
+	size_t	 len = strlen(name);
+
+	if (len == 0 || len > QMGR_TRANSPORT_NAME_MAX)
+		return (false);
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-' && name[i] != '.')
+			return (false);
+	return (name[0] != '.');
+}
+
+/* qmgr_transport_get - find or create the transport named name */
+struct qmgr_transport *
+qmgr_transport_get(struct qmgr *qm, const char *name)
+{
+	struct qmgr_transport *t;
+
+	for (t = qm->transports; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0)
+			return (t);
+	t = xcalloc(1, sizeof(*t));
+	t->name = xstrdup(name);
+	t->concurrency = qmgr_transport_param(qm, name,
+	    "destination_concurrency_limit");
+	t->rcpt_limit = qmgr_transport_param(qm, name,
+	    "destination_recipient_limit");
+	t->agent_limit = qmgr_transport_agent_limit(qm, name);
+	t->next = qm->transports;
+	qm->transports = t;
+	msg_debug("transport %s: concurrency %d, recipients %d, agents %d",
+	    name, t->concurrency, t->rcpt_limit, t->agent_limit);
+	return (t);
+}
+
+/* qmgr_dest_get - find or create a destination of t */
+static struct qmgr_dest *
+qmgr_dest_get(struct qmgr_transport *t, const char *nexthop)
+{
+	struct qmgr_dest *d;
+
+	for (d = t->dests; d != NULL; d = d->next)
+		if (strcmp(d->name, nexthop) == 0)
+			return (d);
+	d = xcalloc(1, sizeof(*d));
+	d->name = xstrdup(nexthop);
+	d->transport = t;
+	d->next = t->dests;
+	t->dests = d;
+	return (d);
+}
+
+/* qmgr_job_add - put rcpts[idx] of m in a job for (transport, nexthop) */
+void
+qmgr_job_add(struct qmgr *qm, struct qmgr_message *m, const char *transport,
+    const char *nexthop, size_t idx)
+{
+	struct qmgr_transport *t;
+	struct qmgr_dest *d;
+	struct qmgr_job *job;
+
+	if (!qmgr_transport_name_ok(transport)) {
+		qmgr_rcpt_set(&m->rcpts[idx], 4, "4.3.5",
+		    "bad transport name in the configuration");
+		qmgr_log_rcpt(m, &m->rcpts[idx], "deferred");
+		return;
+	}
+	t = qmgr_transport_get(qm, transport);
+	d = qmgr_dest_get(t, nexthop);
+	job = d->tail;
+	if (job == NULL || job->msg != m || job->count >= (size_t)t->rcpt_limit) {
+		job = xcalloc(1, sizeof(*job));
+		job->msg = m;
+		job->dest = d;
+		job->idx = xcalloc((size_t)t->rcpt_limit < 16 ?
+		    (size_t)t->rcpt_limit : 16, sizeof(*job->idx));
+		if (d->tail)
+			d->tail->next = job;
+		else
+			d->head = job;
+		d->tail = job;
+		m->jobs++;
+	} else if (job->count >= 16 && (job->count & (job->count - 1)) == 0) {
+		/* grow by doubling past the first 16 */
+		job->idx = xrealloc(job->idx, job->count * 2 * sizeof(*job->idx));
+	}
+	job->idx[job->count++] = idx;
+}
+
+/* qmgr_job_unavailable - no agent for the transport: defer the job */
+static void
+qmgr_job_unavailable(struct qmgr *qm, struct qmgr_job *job, const char *why)
+{
+	struct qmgr_message *m = job->msg;
+
+	msg_debug("%s: transport %s: %s", m->id, job->dest->transport->name, why);
+	for (size_t i = 0; i < job->count; i++) {
+		struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
+
+		qmgr_rcpt_set(r, 4, "4.4.1", "mail transport unavailable");
+		qmgr_log_rcpt(m, r, "deferred");
+	}
+	qmgr_job_done(qm, job);
+}
+
+/* qmgr_schedule - start every job that a destination and agent allow */
+void
+qmgr_schedule(struct qmgr *qm)
+{
+	struct qmgr_transport *t;
+	struct qmgr_dest *d, **dp;
+	struct qmgr_agent *a;
+	struct qmgr_job *job;
+	struct strbuf err;
+
+	if (qm->draining)
+		return;
+	strbuf_init(&err);
+	for (t = qm->transports; t != NULL; t = t->next) {
+		for (d = t->dests; d != NULL; d = d->next) {
+			while (d->head != NULL && d->active < t->concurrency) {
+				strbuf_reset(&err);
+				a = qmgr_agent_get(qm, t, &err);
+				if (a == NULL && err.len == 0)
+					break;	/* all agents busy: later */
+				job = d->head;
+				if ((d->head = job->next) == NULL)
+					d->tail = NULL;
+				job->next = NULL;
+				if (a == NULL) {
+					qmgr_job_unavailable(qm, job, err.data);
+					continue;
+				}
+				d->active++;
+				(void)qmgr_agent_send(qm, a, job);
+			}
+		}
+		/* forget idle destinations so their number stays bounded */
+		for (dp = &t->dests; (d = *dp) != NULL;) {
+			if (d->head == NULL && d->active == 0) {
+				*dp = d->next;
+				free(d->name);
+				free(d);
+			} else
+				dp = &d->next;
+		}
+	}
+	strbuf_free(&err);
+}
+
+/* qmgr_job_done - a job has all its outcomes; maybe finish its message */
+void
+qmgr_job_done(struct qmgr *qm, struct qmgr_job *job)
+{
+	struct qmgr_message *m = job->msg;
+
+	free(job->idx);
+	free(job);
+	if (--m->jobs == 0)
+		qmgr_message_finish(qm, m);
+}

@@ -1,0 +1,241 @@
+/*
+ * test_defer_log - unit tests for lib/defer_log.c: round trips through
+ * defer/ID, the set/find semantics, hostile file contents, and removal.
+ * Each case runs in a fresh temporary directory holding defer/.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "defer_log.h"
+#include "strbuf.h"
+
+#define ID	"0123456789ABCDEF0"
+
+static char dir[64];
+static char old_cwd[4096];
+
+/* setup - chdir into a new directory with defer/ */
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_defer_log.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(getcwd(old_cwd, sizeof(old_cwd)));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(mkdir(DEFER_LOG_DIR, 0700), 0);
+}
+
+/* teardown - leave and remove the directory */
+static void
+teardown(void)
+{
+	char	 cmd[128];
+
+	ck_assert_int_eq(chdir(old_cwd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* put_file - write raw text as defer/ID */
+static void
+put_file(const char *text, size_t len)
+{
+	FILE	*fp = fopen(DEFER_LOG_DIR "/" ID, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+}
+
+START_TEST(test_roundtrip)
+{
+	struct defer_log log, back;
+	struct strbuf err;
+	const struct defer_entry *e;
+
+	defer_log_init(&log);
+	defer_log_init(&back);
+	strbuf_init(&err);
+	log.warned = true;
+	defer_log_set(&log, 123, "4.4.1", "mail transport unavailable");
+	defer_log_set(&log, 456, "4.2.2", "mailbox full");
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), 0);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert(back.warned);
+	ck_assert_uint_eq(back.count, 2);
+	e = defer_log_find(&back, 456);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->dsn, "4.2.2");
+	ck_assert_str_eq(e->reason, "mailbox full");
+	ck_assert_ptr_null(defer_log_find(&back, 789));
+	/* no temporary file is left behind */
+	ck_assert_int_ne(access(DEFER_LOG_DIR "/" ID ".tmp", F_OK), 0);
+	defer_log_free(&log);
+	defer_log_free(&back);
+	strbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_set_replaces_and_cleans)
+{
+	struct defer_log log;
+	char	 big[DEFER_REASON_MAX * 2];
+
+	defer_log_init(&log);
+	defer_log_set(&log, 10, "4.0.0", "first");
+	defer_log_set(&log, 10, "4.3.0", "second\nline\tx");
+	ck_assert_uint_eq(log.count, 1);
+	ck_assert_str_eq(log.entries[0].dsn, "4.3.0");
+	/* line breaks and tabs would break the file format */
+	ck_assert_str_eq(log.entries[0].reason, "second line x");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	defer_log_set(&log, 11, "bogus", big);
+	ck_assert_uint_eq(strlen(defer_log_find(&log, 11)->reason),
+	    DEFER_REASON_MAX);
+	ck_assert_str_eq(defer_log_find(&log, 11)->dsn, "4.0.0");
+	defer_log_free(&log);
+	ck_assert_uint_eq(log.count, 0);
+}
+END_TEST
+
+START_TEST(test_absent_is_empty)
+{
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), 0);
+	ck_assert_uint_eq(log.count, 0);
+	ck_assert(!log.warned);
+	strbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_malformed)
+{
+	static const char *const bad[] = {
+		"warned=2\n",
+		"hello\n",
+		"warned=0\n12\t4.4.1\n",		/* missing reason field */
+		"warned=0\nx12\t4.4.1\twhy\n",		/* offset not a number */
+		"warned=0\n12\t4.4\twhy\n",		/* short dsn */
+		"warned=0\n12\t4.4.1234\twhy\n",	/* long dsn part */
+		"warned=0\n12\t4.4.1\twhy",		/* no final newline */
+		"warned=0\n-1\t4.4.1\twhy\n",
+	};
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put_file(bad[i], strlen(bad[i]));
+		strbuf_reset(&err);
+		ck_assert_msg(defer_log_read(ID, &log, &err) == -1,
+		    "accepted case %zu", i);
+		ck_assert_uint_gt(err.len, 0);
+		ck_assert_uint_eq(log.count, 0);
+	}
+	/* an embedded NUL */
+	put_file("warned=0\n1\t4.0.0\ta\0b\n", 20);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	strbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_overlong_line)
+{
+	struct defer_log log;
+	struct strbuf err, text;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	strbuf_init(&text);
+	strbuf_puts(&text, "warned=0\n1\t4.0.0\t");
+	for (int i = 0; i < DEFER_REASON_MAX + 100; i++)
+		strbuf_putc(&text, 'y');
+	strbuf_putc(&text, '\n');
+	put_file(text.data, text.len);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	strbuf_free(&err);
+	strbuf_free(&text);
+}
+END_TEST
+
+START_TEST(test_bad_id_and_symlink)
+{
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	ck_assert_int_eq(defer_log_write("../etc/passwd", &log, &err), -1);
+	ck_assert_int_eq(defer_log_read("../x", &log, &err), -1);
+	/* a symbolic link planted as defer/ID is not followed */
+	ck_assert_int_eq(symlink("/etc/hostname", DEFER_LOG_DIR "/" ID), 0);
+	strbuf_reset(&err);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	strbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_remove_and_stale_tmp)
+{
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	/* a temporary file left by a crash does not block the next write */
+	put_file("junk", 4);
+	ck_assert_int_eq(rename(DEFER_LOG_DIR "/" ID, DEFER_LOG_DIR "/" ID ".tmp"), 0);
+	defer_log_set(&log, 5, "4.1.1", "r");
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), 0);
+	ck_assert_int_eq(access(DEFER_LOG_DIR "/" ID, F_OK), 0);
+	defer_log_remove(ID);
+	ck_assert_int_ne(access(DEFER_LOG_DIR "/" ID, F_OK), 0);
+	defer_log_remove(ID);	/* absent: no harm */
+	defer_log_free(&log);
+	strbuf_free(&err);
+}
+END_TEST
+
+/* defer_log_suite - all cases */
+static Suite *
+defer_log_suite(void)
+{
+	Suite	*s = suite_create("defer_log");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_set_replaces_and_cleans);
+	tcase_add_test(tc, test_absent_is_empty);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_overlong_line);
+	tcase_add_test(tc, test_bad_id_and_symlink);
+	tcase_add_test(tc, test_remove_and_stale_tmp);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+/* main - run the suite */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(defer_log_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
