@@ -16,6 +16,13 @@
 
 #define STRBUF_MIN_CAP	64
 
+/*
+ * What a detached strbuf points at: an empty string that owns no memory
+ * (cap 0), so that detaching leaves nothing to free and strbuf_free() after
+ * a detach is still harmless.  Writable, because reset writes its NUL.
+ */
+static char strbuf_no_data[1];
+
 /* strbuf_reserve - make room for extra more bytes plus the NUL */
 static void
 strbuf_reserve(struct strbuf *sb, size_t extra)
@@ -30,7 +37,9 @@ strbuf_reserve(struct strbuf *sb, size_t extra)
 	cap = sb->cap ? sb->cap : STRBUF_MIN_CAP;
 	while (cap < need)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-	sb->data = xrealloc(sb->data, cap);
+	sb->data = xrealloc(sb->cap ? sb->data : NULL, cap);
+	if (sb->len == 0)
+		sb->data[0] = '\0';
 	sb->cap = cap;
 }
 
@@ -48,7 +57,8 @@ strbuf_init(struct strbuf *sb)
 void
 strbuf_free(struct strbuf *sb)
 {
-	free(sb->data);
+	if (sb->cap)
+		free(sb->data);
 	sb->data = NULL;
 	sb->len = sb->cap = 0;
 }
@@ -166,10 +176,12 @@ strbuf_detach(struct strbuf *sb)
 {
 	char *p;
 
-	if (sb->data == NULL)
-		strbuf_init(sb);
+	if (sb->cap == 0)
+		return (xstrdup(""));
 	p = sb->data;
-	strbuf_init(sb);
+	strbuf_no_data[0] = '\0';
+	sb->data = strbuf_no_data;
+	sb->len = sb->cap = 0;
 	return (p);
 }
 

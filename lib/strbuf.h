@@ -28,7 +28,8 @@ void	 strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3)));	/* appends */
 void	 strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void	 strbuf_set(struct strbuf *sb, const char *s);	/* reset + puts */
-/* strbuf_detach - hand the buffer to the caller, leave sb empty */
+/* strbuf_detach - hand the buffer to the caller; sb is left empty, owning
+ * nothing (strbuf_free is then optional) and reusable as it is */
 char	*strbuf_detach(struct strbuf *sb);
 /* strbuf_lower - ASCII lower-case in place */
 void	 strbuf_lower(struct strbuf *sb);

@@ -33,11 +33,12 @@ master_wakeup_run(struct master_state *ms, long long now)
 		if (svc->wakeup <= 0 || strcmp(svc->type, "unix") != 0 ||
 		    svc->listen_count == 0)
 			continue;
-		if (svc->next_wakeup == 0) {
-			svc->next_wakeup = now + svc->wakeup * 1000LL;
-			continue;
-		}
-		if (now < svc->next_wakeup)
+		/*
+		 * The first wakeup is at once (as Postfix's master does), so
+		 * that qmgr and pickup look at the queue right after a start or
+		 * a reload instead of one wakeup interval later.
+		 */
+		if (svc->next_wakeup != 0 && now < svc->next_wakeup)
 			continue;
 		if (!svc->throttled)
 			master_wakeup_one(svc);
