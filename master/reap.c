@@ -85,6 +85,13 @@ master_child_exited(struct master_state *ms, struct master_child *child,
 	svc->child_count--;
 	if (!child->reported || (abnormal && !child->ever_busy))
 		master_throttle(ms, svc);
+	/*
+	 * A trigger service (qmgr, pickup) that lost its last process may have
+	 * work in the queue that no new trigger will announce: wake it at once
+	 * instead of a full wakeup interval later.
+	 */
+	if (svc->wakeup > 0 && svc->child_count == 0 && !ms->stopping)
+		svc->next_wakeup = 0;
 }
 
 /* master_reap - collect every exited child */

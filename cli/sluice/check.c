@@ -7,7 +7,8 @@
  * Every problem is printed; the exit status is 1 if there was any.
  *
  * Parameters: daemon_directory, queue_directory, mail_owner, setgid_group,
- * alias_maps, default_process_limit.
+ * alias_maps, virtual_mailbox_maps, virtual_alias_maps, transport_maps,
+ * default_process_limit.
  */
 #include <errno.h>
 #include <grp.h>
@@ -165,20 +166,20 @@ static void
 check_queue(struct check_state *cs)
 {
 	static const char *const owned[] = {"incoming", "active", "deferred",
-	    "hold", "corrupt", "private", NULL};
+	    "hold", "corrupt", "defer", "private", NULL};
 	size_t	 i;
 
 	check_dir(cs, ".", 0755, false, false);
 	for (i = 0; owned[i] != NULL; i++)
 		check_dir(cs, owned[i], 0700, true, false);
-	check_dir(cs, "maildrop", 0730, true, true);
+	check_dir(cs, "maildrop", 01730, true, true);
 	check_dir(cs, "public", 0710, true, true);
 	check_dir(cs, "pid", 0755, false, false);
 }
 
-/* check_aliases - every lmdb: alias table compiled and not stale */
+/* check_tables - every lmdb: table of param compiled and not stale */
 static void
-check_aliases(struct check_state *cs)
+check_tables(struct check_state *cs, const char *param)
 {
 	struct strlist maps;
 	struct strbuf db;
@@ -188,7 +189,7 @@ check_aliases(struct check_state *cs)
 
 	strlist_init(&maps);
 	strbuf_init(&db);
-	config_get_list(cs->cfg, "alias_maps", &maps);
+	config_get_list(cs->cfg, param, &maps);
 	for (i = 0; i < maps.count; i++) {
 		if (strncmp(maps.items[i], "lmdb:", 5) != 0)
 			continue;
@@ -196,11 +197,11 @@ check_aliases(struct check_state *cs)
 		strbuf_set(&db, name);
 		strbuf_puts(&db, ".lmdb");
 		if (stat(db.data, &bin) < 0)
-			check_problem(cs, "alias table %s is not compiled (%s): "
-			    "%s", name, db.data, strerror(errno));
+			check_problem(cs, "%s table %s is not compiled (%s): "
+			    "%s", param, name, db.data, strerror(errno));
 		else if (stat(name, &src) == 0 && src.st_mtime > bin.st_mtime)
-			check_problem(cs, "alias table %s is newer than %s",
-			    name, db.data);
+			check_problem(cs, "%s table %s is newer than %s",
+			    param, name, db.data);
 	}
 	strbuf_free(&db);
 	strlist_free(&maps);
@@ -236,7 +237,10 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 	check_users(&cs);
 	check_master_cf(&cs, opts->config_dir);
 	check_queue(&cs);
-	check_aliases(&cs);
+	check_tables(&cs, "alias_maps");
+	check_tables(&cs, "virtual_mailbox_maps");
+	check_tables(&cs, "virtual_alias_maps");
+	check_tables(&cs, "transport_maps");
 	config_free(cs.cfg);
 	if (cs.problems == 0)
 		printf("sluice check: ok\n");

@@ -2,7 +2,9 @@
  * init.c - `sluice init DIR [--port N] [--hostname H]`.
  *
  * Creates a self-contained instance: DIR/etc (main.cf, master.cf, aliases
- * + aliases.lmdb), DIR/queue with its subdirectories, DIR/mail, DIR/log.
+ * + aliases.lmdb, vmailbox + vmailbox.lmdb), DIR/queue with its
+ * subdirectories, DIR/mail (the virtual mailbox base, with the demo
+ * domain's directory owned by the virtual uid), DIR/log.
  * As root the daemons' user and group ("sluice", "sluicedrop") must exist
  * already: creating system accounts is the administrator's decision, so we
  * only say how.  Not as root, the instance belongs to the caller and the
@@ -49,11 +51,15 @@ static const struct init_dir init_dirs[] = {
 	{"queue/deferred", 0700, INIT_BY_OWNER},
 	{"queue/hold", 0700, INIT_BY_OWNER},
 	{"queue/corrupt", 0700, INIT_BY_OWNER},
+	{"queue/defer", 0700, INIT_BY_OWNER},
 	{"queue/private", 0700, INIT_BY_OWNER},
-	{"queue/maildrop", 0730, INIT_BY_DROP},
+	/* sticky: a submitter may not remove another one's file */
+	{"queue/maildrop", 01730, INIT_BY_DROP},
 	{"queue/public", 0710, INIT_BY_DROP},
 	{"queue/pid", 0755, INIT_BY_ROOT},
 	{"mail", 0755, INIT_BY_ROOT},
+	/* the virtual uid (mail_owner here) creates the Maildirs in it */
+	{"mail/" INIT_VIRTUAL_DOMAIN, 0700, INIT_BY_OWNER},
 	{"log", 0755, INIT_BY_ROOT},
 	{NULL, 0, 0},
 };
@@ -205,28 +211,47 @@ out:
 	return (rc);
 }
 
-/* init_files - main.cf, master.cf, aliases and its compiled table */
+/* init_table - write DIR/etc/NAME and compile it to NAME.lmdb */
+static int
+init_table(const struct init_layout *lay, const char *name,
+    const struct strbuf *text, enum map_source_format format)
+{
+	struct strbuf path, err;
+	int	 rc = -1;
+
+	if (init_write(lay, name, text) < 0)
+		return (-1);
+	strbuf_init(&path);
+	strbuf_init(&err);
+	strbuf_printf(&path, "%s/etc/%s", lay->dir, name);
+	if (map_lmdb_build(path.data, format, &err) < 0)
+		fprintf(stderr, "sluice init: %s\n", err.data);
+	else
+		rc = 0;
+	strbuf_free(&err);
+	strbuf_free(&path);
+	return (rc);
+}
+
+/* init_files - main.cf, master.cf and the compiled tables */
 static int
 init_files(const struct init_layout *lay)
 {
-	struct strbuf text, path, err;
+	struct strbuf text;
 	int	 rc = -1;
 
 	strbuf_init(&text);
-	strbuf_init(&path);
-	strbuf_init(&err);
 	init_master_cf(&text, lay);
 	if (init_write(lay, "master.cf", &text) < 0)
 		goto out;
 	strbuf_reset(&text);
 	init_aliases(&text);
-	if (init_write(lay, "aliases", &text) < 0)
+	if (init_table(lay, "aliases", &text, MAP_SOURCE_ALIASES) < 0)
 		goto out;
-	strbuf_printf(&path, "%s/etc/aliases", lay->dir);
-	if (map_lmdb_build(path.data, MAP_SOURCE_ALIASES, &err) < 0) {
-		fprintf(stderr, "sluice init: %s\n", err.data);
+	strbuf_reset(&text);
+	init_vmailbox(&text);
+	if (init_table(lay, "vmailbox", &text, MAP_SOURCE_TABLE) < 0)
 		goto out;
-	}
 	/* main.cf last: its presence marks a finished instance. */
 	strbuf_reset(&text);
 	init_main_cf(&text, lay);
@@ -234,8 +259,6 @@ init_files(const struct init_layout *lay)
 		goto out;
 	rc = 0;
 out:
-	strbuf_free(&err);
-	strbuf_free(&path);
 	strbuf_free(&text);
 	return (rc);
 }
@@ -316,6 +339,14 @@ sluice_init(const struct sluice_opts *opts, int argc, char **argv)
 		return (1);
 	}
 	lay.dir = real;
+	if (strpbrk(real, " \t\n,{}\"'$") != NULL) {
+		/* main.cf table lists ("lmdb:DIR/etc/aliases") split there */
+		fprintf(stderr, "sluice init: %s: the instance path may not "
+		    "contain blanks, commas, quotes, braces or '$'\n", real);
+		free(owner_copy);
+		free(group_copy);
+		return (1);
+	}
 	strbuf_init(&main_cf);
 	strbuf_printf(&main_cf, "%s/etc/main.cf", lay.dir);
 	if (lstat(main_cf.data, &st) == 0) {

@@ -9,6 +9,9 @@
 
 #include "strbuf.h"
 
+/* The demo's virtual mailbox domain and its mailboxes (init_vmailbox). */
+#define INIT_VIRTUAL_DOMAIN	"example.test"
+
 struct init_layout {
 	const char	*dir;		/* absolute instance directory */
 	const char	*daemon_dir;	/* where master, smtpd... live */
@@ -25,5 +28,6 @@ struct init_layout {
 void	init_main_cf(struct strbuf *out, const struct init_layout *lay);
 void	init_master_cf(struct strbuf *out, const struct init_layout *lay);
 void	init_aliases(struct strbuf *out);
+void	init_vmailbox(struct strbuf *out);
 
 #endif

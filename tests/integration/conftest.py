@@ -8,9 +8,16 @@ current user and the tests that need root are skipped.
 
 Every instance is stopped by pid at teardown, and a test fails when a
 daemon's stderr or the maillog shows a sanitizer report or a panic.
+
+An instance is inbound-only unless a test asks for delivery: its
+master.cf loses the qmgr, pickup, showq, local and virtual lines that
+`sluice init` writes, so accepted mail stays in incoming/ where the
+inbound tests read it.  make_instance(delivery=True) keeps the whole
+mail system (and fails early when its programs are not built).
 """
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -61,17 +68,29 @@ def instances_root():
 
 @pytest.fixture
 def make_instance(request, sluice_bin, instances_root):
-    """Factory: make_instance(main={...}, master=callable, start=True).
+    """Factory: make_instance(main={...}, master=callable, start=True,
+    delivery=False, before_start=callable).
 
     main: main.cf parameters set on top of DEFAULT_MAIN.
     master: a function called with the Instance before start, to edit
     master.cf (Instance.edit_master_line, write_master_cf).
+    delivery: keep qmgr, pickup, showq, local and virtual in master.cf.
+    before_start: a function called with the Instance last before start
+    (to add aliases, mailboxes, files).
     """
     created = []
 
-    def factory(main=None, master=None, start=True, hostname=si.HOSTNAME):
-        name = "%s-%d" % (request.node.name[:40].replace("/", "_")
-                          .replace("[", "_").replace("]", ""), len(created))
+    def factory(main=None, master=None, start=True, hostname=si.HOSTNAME,
+                delivery=False, before_start=None):
+        if delivery:
+            missing = [p for p in si.DELIVERY_PROGRAMS
+                       if not os.access(os.path.join(sluice_bin, p), os.X_OK)]
+            if missing:
+                pytest.fail("delivery programs missing in %s: %s (run make)"
+                            % (sluice_bin, ", ".join(missing)))
+        # table specs in main.cf cannot hold blanks or commas
+        name = "%s-%d" % (re.sub(r"[^A-Za-z0-9_.-]", "_",
+                                 request.node.name[:40]), len(created))
         directory = tempfile.mkdtemp(prefix=name + "-", dir=instances_root)
         os.chmod(directory, 0o755)
         os.rmdir(directory)        # sluice init creates it
@@ -82,8 +101,12 @@ def make_instance(request, sluice_bin, instances_root):
         params = dict(DEFAULT_MAIN)
         params.update(main or {})
         inst.set_main(params)
+        if not delivery:
+            inbound_only(inst)
         if master:
             master(inst)
+        if before_start:
+            before_start(inst)
         if start:
             inst.start()
         return inst
@@ -111,7 +134,25 @@ def make_instance(request, sluice_bin, instances_root):
                     pytrace=False)
 
 
+def inbound_only(inst):
+    """Drop the delivery services from master.cf."""
+    out = []
+    for line in inst.master_cf().split("\n"):
+        fields = line.split()
+        if fields and not line.startswith("#") and \
+                fields[0] in si.DELIVERY_SERVICES:
+            continue
+        out.append(line)
+    inst.write_master_cf("\n".join(out))
+
+
 @pytest.fixture
 def instance(make_instance):
-    """A started instance with the default test configuration."""
+    """A started inbound-only instance with the default test configuration."""
     return make_instance()
+
+
+@pytest.fixture
+def delivering(make_instance):
+    """A started instance with the whole mail system: mail is delivered."""
+    return make_instance(delivery=True)

@@ -4,7 +4,11 @@ An Instance is one directory made by `sluice init`, with its own port, its
 own queue and its own maillog.  The tests start it with `sluice start -f`,
 talk SMTP to it (smtplib or a raw socket for byte-exact sessions), inspect
 the queue files it wrote (the record format of lib/queue_file.h, ported
-below) and stop it by pid.  Only the standard library is used.
+below) and stop it by pid.  For the delivery side it finds mailboxes
+(Maildir, mbox), waits for them and for an empty queue with bounded
+polling, splits off what delivery put in front of a message, finds the
+children serving a master.cf service, and edits the instance's tables
+(aliases, vmailbox) with sluice-map.  Only the standard library is used.
 """
 
 import os
@@ -29,6 +33,14 @@ DAEMON_ENV = {
 }
 
 QUEUE_MODE_COMPLETE = 0o700
+
+VIRTUAL_DOMAIN = "example.test"
+# The queues a message passes through before it is delivered or bounced
+# (hold/ is left alone: nothing schedules it).
+LIVE_QUEUES = ("maildrop", "incoming", "active", "deferred")
+# Delivery services of an instance's master.cf (sluice init writes them).
+DELIVERY_SERVICES = ("qmgr", "pickup", "showq", "local", "virtual")
+DELIVERY_PROGRAMS = ("qmgr", "local")
 
 
 def is_root():
@@ -682,12 +694,22 @@ class Instance:
         st = os.stat(self.queue_path(qid, subdir))
         return stat.S_IMODE(st.st_mode) == QUEUE_MODE_COMPLETE
 
+    def _completeness(self, subdir):
+        """{qid: complete?} of the files that still exist (the master
+        and qmgr remove and move files while we look)."""
+        out = {}
+        for q in self.queue_ids(subdir):
+            try:
+                out[q] = self.is_complete(q, subdir)
+            except FileNotFoundError:
+                continue
+        return out
+
     def complete_ids(self, subdir="incoming"):
-        return [q for q in self.queue_ids(subdir) if self.is_complete(q, subdir)]
+        return [q for q, c in self._completeness(subdir).items() if c]
 
     def incomplete_ids(self, subdir="incoming"):
-        return [q for q in self.queue_ids(subdir)
-                if not self.is_complete(q, subdir)]
+        return [q for q, c in self._completeness(subdir).items() if not c]
 
     def read_queue(self, qid, subdir="incoming"):
         return parse_queue_file(self.queue_path(qid, subdir))
@@ -718,3 +740,260 @@ class Instance:
                     return p
             return None
         return wait_until(find, timeout)
+
+    # --- delivery side: mailboxes, queue draining, agents, tables ---
+
+    def mail_dir(self, *parts):
+        return os.path.join(self.dir, "mail", *parts)
+
+    def vmaildir(self, local, domain=VIRTUAL_DOMAIN):
+        """The Maildir of a virtual mailbox of the demo layout."""
+        return os.path.join(self.dir, "mail", domain, local)
+
+    def virtual_ids(self):
+        """(uid, gid) of the virtual mailboxes: mail_owner's."""
+        if not is_root():
+            return os.getuid(), os.getgid()
+        import pwd
+        pw = pwd.getpwnam("sluice")
+        return pw.pw_uid, pw.pw_gid
+
+    def wait_maildir(self, maildir, count, timeout=30.0,
+                     subdirs=("new",), exact=True):
+        """Wait (bounded) until maildir holds count messages; returns
+        their paths.  With exact, more than count is a failure too (it
+        waits a moment for extra copies before it says yes)."""
+        got = wait_until(lambda: len(maildir_files(maildir, subdirs))
+                         >= count, timeout, interval=0.05)
+        files = maildir_files(maildir, subdirs)
+        if not got:
+            raise DeliveryTimeout(
+                "%s: %d message(s) after %.0fs, want %d\n%s"
+                % (maildir, len(files), timeout, count,
+                   _instance_diagnostics(self)))
+        if exact:
+            time.sleep(0.2)
+            files = maildir_files(maildir, subdirs)
+            if len(files) != count:
+                raise AssertionError("%s: %d messages, want exactly %d: %s"
+                                     % (maildir, len(files), count, files))
+        return files
+
+    def wait_file(self, path, predicate=None, timeout=30.0):
+        """Wait until path exists (and predicate(bytes) holds)."""
+        def ready():
+            try:
+                data = read_bytes(path)
+            except FileNotFoundError:
+                return None
+            return data if predicate is None or predicate(data) else None
+        data = wait_until(ready, timeout, interval=0.05)
+        if data is None:
+            raise DeliveryTimeout("%s did not appear (or not as expected) "
+                                  "in %.0fs\n%s" % (path, timeout,
+                                                    _instance_diagnostics(self)))
+        return data
+
+    def queue_files(self, queues=LIVE_QUEUES):
+        """[(queue, id)] of every message file in the given queues."""
+        out = []
+        for q in queues:
+            d = os.path.join(self.queue, q)
+            try:
+                names = os.listdir(d)
+            except FileNotFoundError:
+                continue
+            out.extend((q, n) for n in sorted(names) if not n.startswith("."))
+        return out
+
+    def queue_listing(self, limit=5):
+        """A short account of the live queues: counts, a few IDs."""
+        files = self.queue_files()
+        if not files:
+            return "empty"
+        by_queue = {}
+        for q, i in files:
+            by_queue.setdefault(q, []).append(i)
+        return "; ".join("%s/: %d (%s%s)" % (q, len(ids), " ".join(ids[:limit]),
+                                            " ..." if len(ids) > limit else "")
+                         for q, ids in by_queue.items())
+
+    def wait_queue_empty(self, timeout=30.0, queues=LIVE_QUEUES):
+        """Wait (bounded) until no message is left to deliver."""
+        if not wait_until(lambda: not self.queue_files(queues), timeout,
+                          interval=0.05):
+            raise DeliveryTimeout("queue not empty after %.0fs\n%s"
+                                  % (timeout, _instance_diagnostics(self)))
+
+    def wait_queue(self, queue, qid=None, timeout=30.0):
+        """Wait until a message (qid, or any) is in queue; its id."""
+        def find():
+            for q, i in self.queue_files((queue,)):
+                if qid is None or i == qid:
+                    return i
+            return None
+        found = wait_until(find, timeout, interval=0.05)
+        if not found:
+            raise DeliveryTimeout("no message%s in %s/ after %.0fs\n%s"
+                                  % (" " + qid if qid else "", queue,
+                                     timeout, _instance_diagnostics(self)))
+        return found
+
+    def service_pids(self, service):
+        """Live children of the master serving one master.cf service
+        (local and virtual run the same program)."""
+        return [p for p in self.children() if service_of(p) == service]
+
+    def wait_service_pid(self, service, timeout=10.0, exclude=()):
+        pid = wait_until(lambda: next((p for p in self.service_pids(service)
+                                       if p not in exclude), None), timeout)
+        return pid
+
+    # tables and tools
+    def tool(self, prog, *args, stdin=None, env=None, user=None,
+             timeout=30, text=False):
+        """Run build/bin/prog with args; CompletedProcess (bytes unless
+        text).  user: run as that system user (as root)."""
+        kwargs = {}
+        if user is not None:
+            kwargs["preexec_fn"] = _demote(user)
+        return subprocess.run([self.prog(prog)] + list(args), input=stdin,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=_tool_env(self, env), timeout=timeout,
+                              text=text, **kwargs)
+
+    def have(self, prog):
+        return os.access(self.prog(prog), os.X_OK)
+
+    def compile_table(self, name, aliases=False):
+        """Compile DIR/etc/name into name.lmdb with sluice-map."""
+        if not self.have("sluice-map"):
+            raise RuntimeError("sluice-map missing in %s" % self.bindir)
+        args = ["-c", self.etc] + (["-a"] if aliases else []) + \
+            ["lmdb:" + os.path.join(self.etc, name)]
+        r = self.tool("sluice-map", *args, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("sluice-map %s failed (%d): %s"
+                               % (name, r.returncode, r.stderr))
+
+    def add_aliases(self, text):
+        """Append aliases(5) lines to DIR/etc/aliases and recompile."""
+        with open(os.path.join(self.etc, "aliases"), "a") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+        self.compile_table("aliases", aliases=True)
+
+    def add_vmailbox(self, address, path):
+        """A virtual mailbox (path under DIR/mail, '/' = Maildir)."""
+        with open(os.path.join(self.etc, "vmailbox"), "a") as f:
+            f.write("%s\t%s\n" % (address, path))
+        self.compile_table("vmailbox")
+
+    def sendmail(self, *args, stdin=b"", env=None, user=None, timeout=30):
+        """The instance's sendmail (-C DIR/etc first)."""
+        return self.tool("sendmail", "-C", self.etc, *args, stdin=stdin,
+                         env=env, user=user, timeout=timeout)
+
+
+# --- delivery helpers (used by the Instance methods above) -------------
+
+def maildir_files(maildir, subdirs=("new",)):
+    """Paths of the messages in a Maildir (new/ by default), sorted."""
+    found = []
+    for sub in subdirs:
+        d = os.path.join(maildir, sub)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        found.extend(os.path.join(d, n) for n in names
+                     if not n.startswith("."))
+    return sorted(found)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def split_header_field(data):
+    """(first header field with its folded lines, the rest) of bytes."""
+    lines = data.split(b"\n")
+    i = 1
+    while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+        i += 1
+    return b"\n".join(lines[:i]) + b"\n", b"\n".join(lines[i:])
+
+
+def delivery_prefix(data):
+    """Split what delivery added in front of a message: the Return-Path:
+    and Delivered-To: lines local(8) writes, then the Received: headers
+    of the trip.  Returns (return_path, delivered_to, [received...],
+    rest) with the values as str (Received: as raw bytes)."""
+    first, data = split_header_field(data)
+    if not first.startswith(b"Return-Path: "):
+        raise AssertionError("delivered message does not start with "
+                             "Return-Path: %r" % first[:200])
+    second, data = split_header_field(data)
+    if not second.startswith(b"Delivered-To: "):
+        raise AssertionError("second line is not Delivered-To: %r"
+                             % second[:200])
+    received = []
+    while data.startswith(b"Received: "):
+        field, data = split_header_field(data)
+        received.append(field)
+    return (first[len(b"Return-Path: "):].rstrip(b"\n").decode(),
+            second[len(b"Delivered-To: "):].rstrip(b"\n").decode(),
+            received, data)
+
+
+def header_section(data):
+    """[(name, raw field bytes incl. folds and LF)] of a message."""
+    out = []
+    while data and not data.startswith(b"\n"):
+        field, data = split_header_field(data)
+        out.append((field.split(b":", 1)[0].decode("latin-1"), field))
+    return out
+
+
+def message_id_of(data):
+    """The Message-ID value (stripped) of a message, or None."""
+    for name, field in header_section(data):
+        if name.lower() == "message-id":
+            return field.split(b":", 1)[1].strip().decode("latin-1")
+    return None
+
+
+def service_of(pid):
+    """The master.cf service a child serves (its -n argument)."""
+    argv = proc_argv(pid)
+    for i, a in enumerate(argv[:-1]):
+        if a == "-n":
+            return argv[i + 1]
+    return None
+
+
+class DeliveryTimeout(AssertionError):
+    pass
+
+
+def _instance_diagnostics(inst):
+    lines = inst.maillog().rstrip("\n").split("\n")[-30:]
+    return ("queue: %s\nlast maillog lines:\n%s"
+            % (inst.queue_listing(), "\n".join(lines)))
+
+
+def _tool_env(inst, env):
+    e = inst.env()
+    e.update(env or {})
+    return e
+
+
+def _demote(user):
+    import pwd
+    pw = pwd.getpwnam(user)
+
+    def demote():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return demote

@@ -1,0 +1,177 @@
+"""Exactly once: 1000 messages to 3 recipients each, delivered while the
+queue manager and the delivery agents are SIGKILLed in the middle.
+
+qmgr marks a recipient done only after the agent's success, so a kill in
+between offers the recipient again; local must recognise its earlier
+Maildir copy (deterministic names, link(2)) and say success without a
+second one.  At the end every recipient holds exactly one copy of every
+message (counted by Message-ID) and the queue is empty.
+"""
+
+import collections
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import sluice_instance as si
+
+MESSAGES = 1000
+SESSIONS = 4
+KILLS_EACH = 3
+KILL_INTERVAL = 0.15            # seconds between kills
+DEADLINE = 180.0                # seconds for the whole run
+STALL = 30.0                    # seconds without a new delivery = stuck
+RECIPIENTS = ("user@example.test", "postmaster@example.test",
+              "third@example.test")
+SENDER = "load@client.example"
+
+
+def body(n):
+    return (b"From: load@client.example\r\n"
+            b"To: three recipients\r\n"
+            b"Subject: exactly once %d\r\n"
+            b"Message-ID: <once-%d@client.example>\r\n"
+            b"\r\n"
+            b"message number %d\r\n" % (n, n, n)) + b"x" * 200 + b"\r\n"
+
+
+def sender_session(inst, numbers, errors):
+    try:
+        with inst.smtp(timeout=30) as s:
+            s.ehlo("client.example")
+            for n in numbers:
+                refused = s.sendmail(SENDER, list(RECIPIENTS), body(n))
+                if refused:
+                    errors.append("message %d refused: %r" % (n, refused))
+    except Exception as e:      # reported by the main thread
+        errors.append("session %d..: %r" % (numbers[0], e))
+
+
+def count_by_message_id(maildir):
+    counts = collections.Counter()
+    for path in si.maildir_files(maildir, ("new", "cur")):
+        counts[si.message_id_of(si.read_bytes(path))] += 1
+    return counts
+
+
+def kill_one(inst, services):
+    """SIGKILL one live child serving one of services; its pid or None."""
+    for service in services:
+        for pid in inst.service_pids(service):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                return pid
+            except ProcessLookupError:
+                continue
+    return None
+
+
+def test_exactly_once_across_sigkill(make_instance, sluice_bin):
+    if not os.access(os.path.join(sluice_bin, "sluice-map"), os.X_OK):
+        pytest.skip("sluice-map is not built: cannot add the third "
+                    "virtual mailbox")
+    inst = make_instance(
+        delivery=True,
+        main={
+            # a kill right after a restart is not a broken program
+            "service_throttle_time": "1s",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "queue_run_delay": "1s",
+        },
+        before_start=lambda i: i.add_vmailbox("third@example.test",
+                                               "example.test/third/"))
+    deadline = time.monotonic() + DEADLINE
+    errors = []
+    numbers = list(range(MESSAGES))
+    threads = [threading.Thread(target=sender_session,
+                                args=(inst, numbers[k::SESSIONS], errors))
+               for k in range(SESSIONS)]
+    for t in threads:
+        t.start()
+
+    kills = {"qmgr": [], "agent": []}
+    # Kill while there is work in the queue, alternating, a little apart
+    # (the optimised build takes the whole run in a couple of seconds).
+    # The last qmgr kill waits until the SMTP sessions are over, when
+    # there is work left: then no cleanup poke restarts qmgr by accident,
+    # and the master has to bring it back by itself.
+    after_sending = None
+    turn = 0
+    while (len(kills["qmgr"]) < KILLS_EACH or
+           len(kills["agent"]) < KILLS_EACH) and time.monotonic() < deadline:
+        time.sleep(KILL_INTERVAL)
+        sending = any(t.is_alive() for t in threads)
+        if not inst.queue_files(("incoming", "active", "deferred")):
+            if not sending:
+                break
+            continue
+        wanted = [w for w in (("qmgr", "agent")[turn % 2],
+                              ("agent", "qmgr")[turn % 2])
+                  if len(kills[w]) < KILLS_EACH and
+                  not (w == "qmgr" and sending and
+                       len(kills[w]) == KILLS_EACH - 1)]
+        if not wanted:
+            continue
+        which = wanted[0]
+        pid = kill_one(inst, ("qmgr",) if which == "qmgr"
+                       else ("virtual", "local"))
+        if pid:
+            kills[which].append(pid)
+            if which == "qmgr" and not sending:
+                after_sending = pid
+            turn += 1
+    for t in threads:
+        t.join(max(1.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), \
+        "SMTP sessions still running after %.0fs" % DEADLINE
+    assert errors == [], errors[:5]
+    # the last qmgr kill finds no work when delivery keeps up with SMTP
+    assert len(kills["qmgr"]) >= KILLS_EACH - 1 and \
+        len(kills["agent"]) == KILLS_EACH, \
+        ("delivery finished before the kills could land: %r" % kills)
+
+    expected = {"<once-%d@client.example>" % n for n in range(MESSAGES)}
+    maildirs = [inst.vmaildir(r.split("@")[0]) for r in RECIPIENTS]
+
+    def delivered():
+        return sum(len(si.maildir_files(m, ("new", "cur"))) for m in maildirs)
+
+    # wait for the end, but fail early when nothing moves any more
+    last, last_change = -1, time.monotonic()
+    done = False
+    while time.monotonic() < deadline:
+        now_count = delivered()
+        if now_count >= MESSAGES * len(maildirs) and not inst.queue_files():
+            done = True
+            break
+        if now_count != last:
+            last, last_change = now_count, time.monotonic()
+        elif time.monotonic() - last_change > STALL:
+            break
+        time.sleep(0.5)
+    counts = {m: count_by_message_id(m) for m in maildirs}
+    summary = {os.path.basename(m): (len(counts[m]), sum(counts[m].values()))
+               for m in maildirs}
+    for m in maildirs:
+        dup = {k: v for k, v in counts[m].items() if v != 1}
+        assert not dup, "%s: duplicates %r" % (m, list(dup.items())[:5])
+    assert done, ("not all delivered (no progress for %.0fs, or past %.0fs): "
+                  "(distinct, files) per mailbox %r; queue %s; qmgr killed "
+                  "after the last SMTP session: %s; live services %r; last "
+                  "maillog lines:\n%s"
+                  % (STALL, DEADLINE, summary, inst.queue_listing(),
+                     after_sending is not None,
+                     sorted(si.service_of(p) for p in inst.children()),
+                     "\n".join(inst.maillog().split("\n")[-8:])))
+    for m in maildirs:
+        assert set(counts[m]) == expected, \
+            "%s: missing %r" % (m, sorted(expected - set(counts[m]))[:5])
+    inst.wait_queue_empty(timeout=5)
+    # the master noticed and replaced what we killed
+    log = inst.maillog()
+    for pid in kills["qmgr"] + kills["agent"]:
+        assert "pid %d killed by signal 9" % pid in log
