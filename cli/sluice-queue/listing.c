@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "address.h"
 #include "attr.h"
 #include "json_write.h"
 #include "sluice_queue.h"
@@ -60,14 +61,19 @@ message_from_list(const struct attr_list *list, struct listed_message *m)
 	m->forced_expire = forced != 0;
 }
 
-/* put_safe - len bytes with control characters shown as '?' */
+/* put_safe - len bytes with control characters and bad UTF-8 shown as '?' */
 static void
 put_safe(FILE *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t	 n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 
-		fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+		if (c >= 0x80 && n > 1 && i + n <= len && utf8_valid(s + i, n)) {
+			fwrite(s + i, 1, n, out);
+			i += n - 1;
+		} else
+			fputc(c < 0x20 || c >= 0x7f ? '?' : c, out);
 	}
 }
 
