@@ -140,6 +140,18 @@ domain_list_match(struct domain_list *list, const char *domain)
 	return (0);
 }
 
+/* domain_list_changed - one of the tables in the list was rebuilt */
+bool
+domain_list_changed(struct domain_list *list)
+{
+	if (list == NULL)
+		return (false);
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].table != NULL && map_changed(list->items[i].table))
+			return (true);
+	return (false);
+}
+
 /* domain_list_free - close tables and free names */
 void
 domain_list_free(struct domain_list *list)

@@ -11,6 +11,8 @@
 #ifndef SLUICE_DOMAIN_LIST_H
 #define SLUICE_DOMAIN_LIST_H
 
+#include <stdbool.h>
+
 #include "strbuf.h"
 
 struct domain_list;
@@ -19,5 +21,7 @@ struct domain_list *domain_list_open(const char *text, struct strbuf *err);
 /* domain_list_match - 1 match, 0 no match, -1 a table failed (tempfail) */
 int	domain_list_match(struct domain_list *list, const char *domain);
 void	domain_list_free(struct domain_list *list);
+/* domain_list_changed - one of its tables was rebuilt (see map_changed) */
+bool	domain_list_changed(struct domain_list *list);
 
 #endif

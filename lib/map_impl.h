@@ -9,6 +9,7 @@
 #ifndef SLUICE_MAP_IMPL_H
 #define SLUICE_MAP_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "maps.h"
@@ -24,6 +25,8 @@ struct map_ops {
 	int	(*lookup)(struct map *map, const char *key, size_t key_len,
 		    struct strbuf *value);
 	void	(*close)(struct map *map);
+	/* changed - the table was replaced on disk (optional: NULL = never) */
+	bool	(*changed)(struct map *map);
 };
 
 struct map {

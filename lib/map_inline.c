@@ -38,7 +38,7 @@ inline_close(struct map *map)
 	free(map->data);
 }
 
-static const struct map_ops inline_ops = {inline_lookup, inline_close};
+static const struct map_ops inline_ops = {inline_lookup, inline_close, NULL};
 
 /* trimmed - copy of [start, end) without surrounding white space */
 static void

@@ -66,6 +66,18 @@ map_list_count(const struct map_list *list)
 	return (list->count);
 }
 
+/* map_list_changed - one of the tables was rebuilt */
+bool
+map_list_changed(struct map_list *list)
+{
+	if (list == NULL)
+		return (false);
+	for (int i = 0; i < list->count; i++)
+		if (map_changed(list->maps[i]))
+			return (true);
+	return (false);
+}
+
 /* map_list_close - close every table */
 void
 map_list_close(struct map_list *list)

@@ -89,6 +89,25 @@ lmdb_refresh(struct lmdb_map *lm)
 	strbuf_free(&err);
 }
 
+/*
+ * lmdb_changed - replaced on disk: a different inode at the path, or (when
+ * the path is out of sight, e.g. after chroot) our copy has been unlinked
+ */
+static bool
+lmdb_changed(struct map *map)
+{
+	struct lmdb_map *lm = map->data;
+	struct stat st;
+	int	 fd;
+
+	if (stat(lm->path, &st) == 0)
+		return (st.st_dev != lm->dev || st.st_ino != lm->ino);
+	if (lm->env == NULL || mdb_env_get_fd(lm->env, &fd) != 0 ||
+	    fstat(fd, &st) != 0)
+		return (false);
+	return (st.st_nlink == 0);
+}
+
 /* lmdb_lookup - one read-only transaction per lookup */
 static int
 lmdb_lookup(struct map *map, const char *key, size_t key_len,
@@ -133,7 +152,7 @@ lmdb_close(struct map *map)
 	free(lm);
 }
 
-static const struct map_ops lmdb_ops = {lmdb_lookup, lmdb_close};
+static const struct map_ops lmdb_ops = {lmdb_lookup, lmdb_close, lmdb_changed};
 
 /* map_lmdb_open - map NAME.lmdb */
 int

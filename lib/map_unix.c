@@ -37,7 +37,7 @@ unix_close(struct map *map)
 	free(map->data);
 }
 
-static const struct map_ops unix_ops = {unix_lookup, unix_close};
+static const struct map_ops unix_ops = {unix_lookup, unix_close, NULL};
 
 /* map_unix_open - snapshot the passwd database */
 int

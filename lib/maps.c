@@ -80,6 +80,13 @@ map_spec(const struct map *map)
 	return (map->spec);
 }
 
+/* map_changed - see maps.h */
+bool
+map_changed(struct map *map)
+{
+	return (map->ops->changed != NULL && map->ops->changed(map));
+}
+
 /* map_close - release the type's state and the map */
 void
 map_close(struct map *map)

@@ -32,6 +32,13 @@ struct map;
 struct map *map_open(const char *spec, struct strbuf *err);
 int	map_lookup(struct map *map, const char *key, struct strbuf *value);
 const char *map_spec(const struct map *map);
+/*
+ * map_changed - the table was rebuilt since it was opened and this process
+ * cannot reopen it (after chroot the path is out of sight, but the open
+ * copy's link count drops to zero).  A long-lived process that sees this
+ * finishes its current work and exits, so the master starts a fresh one.
+ */
+bool	map_changed(struct map *map);
 void	map_close(struct map *map);
 
 /*
@@ -43,6 +50,7 @@ struct map_list;
 struct map_list *map_list_open(const char *specs, struct strbuf *err);
 int	map_list_lookup(struct map_list *list, const char *key, struct strbuf *value);
 int	map_list_count(const struct map_list *list);
+bool	map_list_changed(struct map_list *list);	/* any map_changed() */
 void	map_list_close(struct map_list *list);
 
 /*

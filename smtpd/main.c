@@ -8,6 +8,8 @@
  * session itself (session.c) never writes the queue: it streams each
  * message to the cleanup service (queue.c).
  */
+#include <stdlib.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "mem.h"
@@ -32,6 +34,11 @@ static void
 serve(struct service_context *ctx, int client_fd)
 {
 	smtpd_session_run(ctx->app, client_fd);
+	if (smtpd_config_tables_changed(ctx->app)) {
+		msg_info("lookup table has changed -- restarting");
+		close(client_fd);
+		exit(0);
+	}
 }
 
 /* main - hand the callbacks to the service skeleton */

@@ -149,3 +149,20 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->virtual_alias_maps = open_maps(cfg, "virtual_alias_maps");
 	sc->virtual_mailbox_maps = open_maps(cfg, "virtual_mailbox_maps");
 }
+
+/*
+ * smtpd_config_tables_changed - a lookup table was rebuilt (sluice-map)
+ * since this process opened it; chrooted, it cannot reopen it, so the
+ * caller exits after the session and the master starts a fresh smtpd.
+ */
+bool
+smtpd_config_tables_changed(struct smtpd_config *sc)
+{
+	return (map_list_changed(sc->local_recipient_maps) ||
+	    map_list_changed(sc->virtual_alias_maps) ||
+	    map_list_changed(sc->virtual_mailbox_maps) ||
+	    domain_list_changed(sc->mydestination) ||
+	    domain_list_changed(sc->relay_domains) ||
+	    domain_list_changed(sc->virtual_alias_domains) ||
+	    domain_list_changed(sc->virtual_mailbox_domains));
+}

@@ -70,6 +70,7 @@ struct smtpd_config {
 };
 
 /* settings.c */
+bool	smtpd_config_tables_changed(struct smtpd_config *sc);
 void	smtpd_config_load(struct smtpd_config *sc, struct config *cfg);
 
 struct smtpd_peer {

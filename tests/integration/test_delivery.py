@@ -386,3 +386,29 @@ def test_alias_to_include_list(make_instance):
         assert b"Delivered-To: %s@example.test\n" % local.encode() in \
             content[:-len(lf(sent))]
     inst.wait_queue_empty()
+
+
+def test_rebuilt_vmailbox_table_reaches_running_smtpd(make_instance):
+    """sluice-map replaces the table under a running (chrooted) smtpd: the
+    session that sees the old table is the last one of that process; the
+    next session is served by a fresh smtpd with the new table, no reload."""
+    inst = make_instance(delivery=True)
+    if not inst.have("sluice-map"):
+        pytest.skip("sluice-map not built")
+    rcpt = "newbox@example.test"
+    with inst.smtp() as s:
+        s.ehlo("client.example")
+        s.mail("sender@client.example")
+        code, _ = s.rcpt(rcpt)
+        assert code == 550
+    inst.add_vmailbox(rcpt, "example.test/newbox/")
+    codes = []
+    for _ in range(3):
+        with inst.smtp() as s:
+            s.ehlo("client.example")
+            s.mail("sender@client.example")
+            codes.append(s.rcpt(rcpt)[0])
+            s.rset()
+    # at most the first session may still run on the old table
+    assert codes[1:] == [250, 250], codes
+    inst.wait_log(r"lookup table has changed -- restarting")

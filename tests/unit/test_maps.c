@@ -351,6 +351,50 @@ START_TEST(test_lmdb_aliases)
 }
 END_TEST
 
+START_TEST(test_lmdb_changed)
+{
+	struct strbuf err, spec, lpath;
+	struct map_list *list;
+	char path[128];
+	struct map *m;
+
+	strbuf_init(&err);
+	strbuf_init(&spec);
+	strbuf_init(&lpath);
+	snprintf(path, sizeof(path), "%s/changing", tmpdir);
+	write_file(path, "a 1\n");
+	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
+	strbuf_printf(&spec, "lmdb:%s", path);
+	m = map_open(spec.data, &err);
+	ck_assert_ptr_nonnull(m);
+	list = map_list_open(spec.data, &err);
+	ck_assert_ptr_nonnull(list);
+	ck_assert(!map_changed(m));
+	ck_assert(!map_list_changed(list));
+	/* rebuilt: a new inode at the path */
+	write_file(path, "a 2\n");
+	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
+	ck_assert(map_changed(m));
+	ck_assert(map_list_changed(list));
+	map_list_close(list);
+	map_close(m);
+	/* path out of sight (as after chroot): our copy unlinked = changed */
+	m = map_open(spec.data, &err);
+	ck_assert_ptr_nonnull(m);
+	strbuf_printf(&lpath, "%s.lmdb", path);
+	ck_assert_int_eq(unlink(lpath.data), 0);
+	ck_assert(map_changed(m));
+	map_close(m);
+	/* tables without files never change */
+	m = map_open("inline:{x=y}", &err);
+	ck_assert(!map_changed(m));
+	map_close(m);
+	strbuf_free(&err);
+	strbuf_free(&spec);
+	strbuf_free(&lpath);
+}
+END_TEST
+
 START_TEST(test_lmdb_many)
 {
 	struct strbuf err, v, spec, text;
@@ -437,6 +481,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_static);
+	tcase_add_test(tc, test_lmdb_changed);
 	tcase_add_test(tc, test_inline);
 	tcase_add_test(tc, test_inline_malformed);
 	tcase_add_test(tc, test_open_errors);
