@@ -1,0 +1,61 @@
+/*
+ * tls - TLS on a stream, for smtpd and the smtp client (OpenSSL 3).
+ *
+ * One code path for both sides: a context is built once per process from
+ * the configuration (before chroot and the privilege drop, which is when
+ * the key file can be read), and tls_start_* runs the handshake on an
+ * existing stream, then replaces the stream's I/O functions
+ * (stream_set_io) so that everything above keeps reading and writing the
+ * stream as before.  TLS 1.2 is the minimum, whatever the *_protocols
+ * parameters say; compression and renegotiation are off.
+ */
+#ifndef SLUICE_TLS_H
+#define SLUICE_TLS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "stream.h"
+#include "strbuf.h"
+
+struct tls_context;
+
+/* server side: smtpd_tls_cert_file/key_file/protocols; NULL + err */
+struct tls_context *tls_server_context(struct config *cfg, struct strbuf *err);
+/*
+ * client side: smtp_tls_CAfile/CApath/protocols, session cache;
+ * NULL + err.
+ */
+struct tls_context *tls_client_context(struct config *cfg, struct strbuf *err);
+void	tls_context_free(struct tls_context *ctx);
+
+struct tls_session_info {
+	char	protocol[16];		/* "TLSv1.3" */
+	char	cipher[64];		/* "TLS_AES_256_GCM_SHA384" */
+	int	bits;
+	bool	peer_verified;		/* chain verified against the CAs */
+	bool	peer_name_matched;	/* and the name matched what was asked */
+	char	peer_cn[256];
+};
+
+/*
+ * tls_start_server - handshake as server on s (after "220 Ready to start
+ * TLS", or at once in wrapper mode).  The caller discards buffered
+ * plaintext BEFORE calling (stream_discard_pending).  0 or -1 + err.
+ */
+int	tls_start_server(struct tls_context *ctx, struct stream *s, int timeout,
+	    struct tls_session_info *info, struct strbuf *err);
+/*
+ * tls_start_client - handshake as client; servername is sent as SNI and,
+ * when match_names is non-NULL (a NULL-terminated list), the certificate
+ * must match one of them (verify/secure levels).  session_key selects the
+ * cached session to resume ("[host]:port").  0 or -1 + err.
+ */
+int	tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
+	    const char *servername, const char *const *match_names,
+	    bool require_verified, const char *session_key,
+	    struct tls_session_info *info, struct strbuf *err);
+/* tls_stop - send close_notify (best effort) and free the session */
+void	tls_stop(struct stream *s);
+
+#endif
