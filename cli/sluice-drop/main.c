@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_trust.h"
 #include "mem.h"
 #include "msg.h"
 #include "sluice_drop.h"
@@ -117,32 +118,19 @@ sane_process(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* owned_by_root_or_user - the trust rule for an alternate config dir */
-static bool
-owned_by_root_or_user(const char *path)
-{
-	struct stat st;
-
-	return (stat(path, &st) == 0 && (st.st_uid == 0 || st.st_uid == getuid()));
-}
-
 /* load_config - main.cf of the chosen instance, under the setgid rule */
 static struct config *
 load_config(const char *dir)
 {
-	struct strbuf path, err;
+	struct strbuf err;
 	struct config *cfg;
 
-	strbuf_init(&path);
 	strbuf_init(&err);
-	strbuf_printf(&path, "%s/main.cf", dir);
-	if (getgid() != getegid() && strcmp(dir, SLUICE_CONFIG_DIR) != 0 &&
-	    (!owned_by_root_or_user(dir) || !owned_by_root_or_user(path.data)))
+	if (!config_dir_trusted(dir, getgid() != getegid()))
 		drop_fatal(EX_NOPERM, "%s: an alternate configuration directory "
 		    "must be owned by root or by you", dir);
 	if ((cfg = config_load(dir, &err)) == NULL)
 		drop_fatal(EX_CONFIG, "%s", err.data);
-	strbuf_free(&path);
 	strbuf_free(&err);
 	return (cfg);
 }

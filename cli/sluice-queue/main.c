@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_trust.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_id.h"
@@ -65,33 +66,20 @@ usage(void)
 	exit(EX_QUEUE_USAGE);
 }
 
-/* owned_by_root_or_user - the trust rule for an alternate config dir */
-static bool
-owned_by_root_or_user(const char *path)
-{
-	struct stat st;
-
-	return (stat(path, &st) == 0 && (st.st_uid == 0 || st.st_uid == getuid()));
-}
-
 /* load_config - main.cf of the chosen instance, under the setgid rule */
 static struct config *
 load_config(const char *from_command_line)
 {
 	const char *dir = config_directory_default(from_command_line);
-	struct strbuf path, err;
+	struct strbuf err;
 	struct config *cfg;
 
-	strbuf_init(&path);
 	strbuf_init(&err);
-	strbuf_printf(&path, "%s/main.cf", dir);
-	if (getgid() != getegid() && strcmp(dir, SLUICE_CONFIG_DIR) != 0 &&
-	    (!owned_by_root_or_user(dir) || !owned_by_root_or_user(path.data)))
+	if (!config_dir_trusted(dir, getgid() != getegid()))
 		queue_fatal(EX_QUEUE_NOPERM, "%s: an alternate configuration "
 		    "directory must be owned by root or by you", dir);
 	if ((cfg = config_load(dir, &err)) == NULL)
 		queue_fatal(EX_QUEUE_DATAERR, "%s", err.data);
-	strbuf_free(&path);
 	strbuf_free(&err);
 	return (cfg);
 }
