@@ -143,6 +143,13 @@ stream_set_io(struct stream *s, stream_read_fn rd, stream_write_fn wr, void *ctx
 	s->ctx = ctx;
 }
 
+/* stream_io_context - the replaced transport's context, or NULL */
+void *
+stream_io_context(struct stream *s)
+{
+	return (s->rd == default_read ? NULL : s->ctx);
+}
+
 /* monotonic_ms - a clock for deadlines that wall-clock changes cannot move */
 static long long
 monotonic_ms(void)

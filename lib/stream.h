@@ -40,6 +40,8 @@ void	stream_close(struct stream *s);	/* flush is NOT implied; closes fd */
 int	stream_fd(const struct stream *s);
 void	stream_set_timeout(struct stream *s, int seconds);	/* 0 = none */
 void	stream_set_io(struct stream *s, stream_read_fn rd, stream_write_fn wr, void *ctx);
+/* stream_io_context - the ctx given to stream_set_io, NULL for the default */
+void	*stream_io_context(struct stream *s);
 
 /*
  * stream_read - up to len bytes (buffered data first).  Returns the count

@@ -19,6 +19,7 @@
 #include "smtpd.h"
 
 #define CMD_UTF8	0x01	/* arguments may hold UTF-8 (SMTPUTF8) */
+#define CMD_MAIL_TXN	0x02	/* refused before STARTTLS at level encrypt */
 
 struct smtpd_command {
 	const char	*name;		/* as counted in the disconnect line */
@@ -99,7 +100,7 @@ cmd_vrfy(struct smtpd_session *s, const char *args)
 	return (0);
 }
 
-/* cmd_unimplemented - ETRN, AUTH, STARTTLS for now */
+/* cmd_unimplemented - ETRN, AUTH for now */
 static int
 cmd_unimplemented(struct smtpd_session *s, const char *args)
 {
@@ -111,12 +112,12 @@ cmd_unimplemented(struct smtpd_session *s, const char *args)
 static const struct smtpd_command command_table[] = {
 	{ "helo", "HELO", 0, smtpd_helo_check, smtpd_helo },
 	{ "ehlo", "EHLO", 0, smtpd_helo_check, smtpd_ehlo },
-	{ "starttls", "STARTTLS", 0, NULL, cmd_unimplemented },
+	{ "starttls", "STARTTLS", 0, NULL, smtpd_starttls },
 	{ "auth", "AUTH", 0, NULL, cmd_unimplemented },
-	{ "mail", "MAIL", CMD_UTF8, smtpd_mail_check, smtpd_mail },
-	{ "rcpt", "RCPT", CMD_UTF8, smtpd_rcpt_check, smtpd_rcpt },
-	{ "bdat", "BDAT", 0, NULL, smtpd_bdat },
-	{ "data", "DATA", 0, smtpd_data_check, smtpd_data },
+	{ "mail", "MAIL", CMD_UTF8 | CMD_MAIL_TXN, smtpd_mail_check, smtpd_mail },
+	{ "rcpt", "RCPT", CMD_UTF8 | CMD_MAIL_TXN, smtpd_rcpt_check, smtpd_rcpt },
+	{ "bdat", "BDAT", CMD_MAIL_TXN, NULL, smtpd_bdat },
+	{ "data", "DATA", CMD_MAIL_TXN, smtpd_data_check, smtpd_data },
 	{ "rset", "RSET", 0, NULL, cmd_rset },
 	{ "noop", "NOOP", 0, NULL, cmd_noop },
 	{ "vrfy", "VRFY", CMD_UTF8, NULL, cmd_vrfy },
@@ -176,6 +177,8 @@ smtpd_dispatch(struct smtpd_session *s, char *line)
 		smtpd_reply(s, "500 5.5.2 Error: non-ASCII character in command");
 		return (0);
 	}
+	if ((cmd->flags & CMD_MAIL_TXN) && smtpd_tls_required(s))
+		return (0);
 	if (cmd->check == NULL || cmd->check(s, args) == 0)
 		rc = cmd->proceed(s, args);
 	if (s->last_code >= 200 && s->last_code < 400)

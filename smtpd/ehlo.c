@@ -4,7 +4,8 @@
  * Either one starts a new session state: the transaction is reset and the
  * name the client gave is kept for the Received: header and the logs.
  * EHLO lists the extensions, minus those named in
- * smtpd_discard_ehlo_keywords.
+ * smtpd_discard_ehlo_keywords.  STARTTLS is listed only while the session
+ * is still in plaintext (see starttls.c).
  *
  * Parameters: smtpd_discard_ehlo_keywords, message_size_limit,
  * smtputf8_enable, myhostname.
@@ -71,7 +72,7 @@ keyword_wanted(const struct smtpd_session *s, const char *keyword)
 int
 smtpd_ehlo(struct smtpd_session *s, const char *args)
 {
-	const char *keywords[8];
+	const char *keywords[10];
 	char size_line[40];
 	size_t n = 0, i;
 
@@ -96,6 +97,8 @@ smtpd_ehlo(struct smtpd_session *s, const char *args)
 		keywords[n++] = "DSN";
 	if (keyword_wanted(s, "CHUNKING"))
 		keywords[n++] = "CHUNKING";
+	if (smtpd_starttls_offered(s) && keyword_wanted(s, "STARTTLS"))
+		keywords[n++] = "STARTTLS";
 	if (n == 0) {
 		smtpd_reply(s, "250 %s", s->cfg->myhostname);
 		return (0);

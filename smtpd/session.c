@@ -8,7 +8,8 @@
  * smtpd_forbid_bare_newline_exclusions) it ends the session with 521;
  * otherwise a bare LF ends a line like CRLF.  Replies are flushed only
  * when no further input is buffered, so a pipelined batch is answered in
- * one write (RFC 2920).
+ * one write (RFC 2920).  In wrapper mode (smtps) the TLS handshake comes
+ * before the greeting.
  *
  * Parameters: smtpd_banner, smtpd_greet_pause, smtpd_timeout,
  * smtpd_hard_error_limit, line_length_limit, myhostname.
@@ -28,10 +29,12 @@
 #define LINGER_MS		1000
 #define LINGER_BYTES_MAX	(1024 * 1024)
 
-/* smtpd_protocol - "SMTP" or "ESMTP" as logged and stored */
+/* smtpd_protocol - "SMTP", "ESMTP", "ESMTPS" (RFC 3848) as logged and stored */
 const char *
 smtpd_protocol(const struct smtpd_session *s)
 {
+	if (s->tls_active)
+		return (s->esmtp ? "ESMTPS" : "SMTPS");
 	return (s->esmtp ? "ESMTP" : "SMTP");
 }
 
@@ -212,7 +215,9 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	stream_set_timeout(s->stream, (int)cfg->timeout);
 	strbuf_init(&line);
 
-	if (greet(s)) {
+	if (cfg->tls_wrappermode && smtpd_tls_wrapper_start(s) != 0)
+		s->where = "CONNECT";
+	else if (greet(s)) {
 		for (;;) {
 			if (s->error_count >= cfg->hard_error_limit) {
 				msg_info("too many errors after %s from %s",
@@ -231,6 +236,8 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	}
 	smtpd_flush(s);
 	smtpd_txn_reset(s);
+	if (s->tls_active)
+		tls_stop(s->stream);
 	linger(s);
 	log_disconnect(s);
 	free(s->helo_name);

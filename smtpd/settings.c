@@ -16,7 +16,8 @@
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_discard_ehlo_keywords, mynetworks, mydestination, relay_domains,
  * virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
- * virtual_alias_maps, virtual_mailbox_maps.
+ * virtual_alias_maps, virtual_mailbox_maps; the TLS parameters through
+ * smtpd_tls_setup (starttls.c).
  */
 #include <string.h>
 #include <strings.h>
@@ -148,6 +149,7 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->local_recipient_maps = open_maps(cfg, "local_recipient_maps");
 	sc->virtual_alias_maps = open_maps(cfg, "virtual_alias_maps");
 	sc->virtual_mailbox_maps = open_maps(cfg, "virtual_mailbox_maps");
+	smtpd_tls_setup(sc, cfg);	/* the key may be readable by root only */
 }
 
 /*

@@ -24,10 +24,18 @@
 #include "strbuf.h"
 #include "strlist.h"
 #include "stream.h"
+#include "tls.h"
 
 struct domain_list;
 struct map_list;
 struct netlist;
+
+/* smtpd_tls_security_level */
+enum smtpd_tls_level {
+	SMTPD_TLS_NONE,
+	SMTPD_TLS_MAY,		/* offer STARTTLS */
+	SMTPD_TLS_ENCRYPT,	/* and require it before mail */
+};
 
 /* smtpd_forbid_bare_newline */
 enum smtpd_bare_newline {
@@ -67,6 +75,9 @@ struct smtpd_config {
 	struct map_list	*local_recipient_maps;	/* NULL when empty */
 	struct map_list	*virtual_alias_maps;
 	struct map_list	*virtual_mailbox_maps;
+	enum smtpd_tls_level tls_level;
+	bool		 tls_wrappermode;	/* TLS from the first byte */
+	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
 };
 
 /* settings.c */
@@ -151,6 +162,8 @@ struct smtpd_session {
 	long		 error_count;
 	struct smtpd_counter counters[SMTPD_CMD_SLOTS];
 	struct smtpd_txn txn;
+	bool		 tls_active;
+	struct tls_session_info tls_info;
 };
 
 /* session.c */
@@ -192,11 +205,19 @@ int	smtpd_bdat(struct smtpd_session *s, const char *args);
 /* policy.c */
 int	smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
 	    struct strbuf *reply);
+int	smtpd_check_sender_domain(struct smtpd_session *s, const struct smtp_path *sender);
 
 /* queue.c */
 int	smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply);
 void	smtpd_queue_finish(struct smtpd_session *s);
 void	smtpd_queue_abort(struct smtpd_session *s);
+
+/* starttls.c */
+void	smtpd_tls_setup(struct smtpd_config *sc, struct config *cfg);
+bool	smtpd_starttls_offered(const struct smtpd_session *s);
+bool	smtpd_tls_required(struct smtpd_session *s);
+int	smtpd_starttls(struct smtpd_session *s, const char *args);
+int	smtpd_tls_wrapper_start(struct smtpd_session *s);
 
 /* received.c */
 void	smtpd_received_header(const struct smtpd_session *s, struct strbuf *out);
