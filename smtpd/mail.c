@@ -240,6 +240,8 @@ smtpd_mail(struct smtpd_session *s, const char *args)
 		    "552 5.3.4 Message size exceeds fixed limit");
 		goto done;
 	}
+	if (smtpd_check_sender_domain(s, &path) != 0)
+		goto done;
 	t->active = true;
 	t->sender = xstrdup(path.address.data);
 	t->smtputf8 = mp.smtputf8;

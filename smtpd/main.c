@@ -9,9 +9,11 @@
  * message to the cleanup service (queue.c).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <time.h>
 
+#include "dns.h"
 #include "mem.h"
 #include "msg.h"
 #include "service.h"
@@ -25,6 +27,15 @@ pre_jail(struct service_context *ctx)
 
 	smtpd_config_load(sc, ctx->cfg);
 	smtpd_peer_prepare();
+	if (strstr(config_get(ctx->cfg, "smtpd_sender_restrictions"),
+	    "reject_unknown_sender_domain") != NULL) {
+		struct strbuf err;
+
+		strbuf_init(&err);
+		if (dns_init(ctx->cfg, &err) != 0)
+			msg_fatal("%s", err.data);
+		strbuf_free(&err);
+	}
 	tzset();			/* Received: dates after chroot */
 	ctx->app = sc;
 }

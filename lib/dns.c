@@ -1,0 +1,409 @@
+/*
+ * dns - the libunbound context of the process and the query primitive.
+ *
+ * dns_init() builds the one context before the chroot: forwarders from
+ * dns_resolver_address (libunbound wants "addr@port"), or the system's
+ * resolv.conf when that is empty; the trust anchors of
+ * dns_trust_anchor_file are read here, line by line, because libunbound
+ * would otherwise open the file lazily at the first query, inside the
+ * jail.  The address families come from inet_protocols.
+ *
+ * dns_query() runs one query through libunbound's asynchronous interface
+ * (a resolver thread) and waits with a deadline, so that a dead resolver
+ * costs a bounded time and turns into DNS_TEMPFAIL, never a bounce.
+ * When forwarders are configured, the RFC 6761 "test." names that
+ * libunbound answers itself by default are passed to them ("transparent"
+ * local zone): the administrator chose those servers, and the test suite
+ * serves its zones from them.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unbound.h>
+
+#include "dns_impl.h"
+#include "mem.h"
+#include "msg.h"
+#include "sock.h"
+#include "strlist.h"
+
+#define DNS_QUERY_TIMEOUT_MS	10000	/* one query, all retries included */
+#define DNS_TA_FILE_MAX		(256 * 1024)
+#define DNS_TA_LINE_MAX		4096
+
+static struct ub_ctx *dns_ctx;
+static bool dns_use_v4 = true;
+static bool dns_use_v6 = true;
+
+/* dns_want_family - inet_protocols allows this address family */
+bool
+dns_want_family(int family)
+{
+	return (family == AF_INET ? dns_use_v4 : family == AF_INET6 ? dns_use_v6 :
+	    false);
+}
+
+/* set_protocols - parse inet_protocols: all, ipv4, ipv6 */
+static int
+set_protocols(struct config *cfg, struct strbuf *err)
+{
+	struct strlist list;
+	size_t i;
+	int rc = 0;
+
+	strlist_init(&list);
+	config_get_list(cfg, "inet_protocols", &list);
+	dns_use_v4 = dns_use_v6 = false;
+	for (i = 0; i < list.count; i++) {
+		if (strcasecmp(list.items[i], "all") == 0)
+			dns_use_v4 = dns_use_v6 = true;
+		else if (strcasecmp(list.items[i], "ipv4") == 0)
+			dns_use_v4 = true;
+		else if (strcasecmp(list.items[i], "ipv6") == 0)
+			dns_use_v6 = true;
+		else {
+			strbuf_printf(err, "bad inet_protocols value: %s",
+			    list.items[i]);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && !dns_use_v4 && !dns_use_v6) {
+		strbuf_puts(err, "inet_protocols enables no address family");
+		rc = -1;
+	}
+	strlist_free(&list);
+	return (rc);
+}
+
+/* numeric_address - an IPv4 or IPv6 literal */
+static bool
+numeric_address(const char *text)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return (inet_pton(AF_INET, text, buf) == 1 ||
+	    inet_pton(AF_INET6, text, buf) == 1);
+}
+
+/*
+ * forwarder_text - "addr", "[v6]", "addr:port" or "[v6]:port" to
+ * libunbound's "addr@port".  0 or -1.
+ */
+static int
+forwarder_text(const char *item, struct strbuf *out)
+{
+	struct strbuf host, port;
+	size_t len = strlen(item);
+	int rc = -1;
+
+	strbuf_reset(out);
+	if (numeric_address(item)) {
+		strbuf_printf(out, "%s@53", item);
+		return (0);
+	}
+	strbuf_init(&host);
+	strbuf_init(&port);
+	if (len > 2 && item[0] == '[' && item[len - 1] == ']') {
+		strbuf_append(&host, item + 1, len - 2);
+		strbuf_set(&port, "53");
+	} else if (inet_split_hostport(item, &host, &port) != 0) {
+		goto done;
+	}
+	if (host.len == 0 || !numeric_address(host.data) ||
+	    strtol(port.data, NULL, 10) < 1 || strtol(port.data, NULL, 10) > 65535)
+		goto done;
+	strbuf_printf(out, "%s@%s", host.data, port.data);
+	rc = 0;
+done:
+	strbuf_free(&host);
+	strbuf_free(&port);
+	return (rc);
+}
+
+/* set_forwarders - dns_resolver_address, or resolv.conf when empty */
+static int
+set_forwarders(struct config *cfg, struct strbuf *err)
+{
+	struct strlist list;
+	struct strbuf fwd;
+	size_t i;
+	int rc = 0, ub;
+
+	strlist_init(&list);
+	strbuf_init(&fwd);
+	config_get_list(cfg, "dns_resolver_address", &list);
+	if (list.count == 0) {
+		if ((ub = ub_ctx_resolvconf(dns_ctx, NULL)) != 0) {
+			strbuf_printf(err, "cannot read resolv.conf: %s",
+			    ub == UB_READFILE ? strerror(errno) : ub_strerror(ub));
+			rc = -1;
+		}
+	}
+	for (i = 0; rc == 0 && i < list.count; i++) {
+		if (forwarder_text(list.items[i], &fwd) != 0) {
+			strbuf_printf(err, "bad dns_resolver_address entry: %s",
+			    list.items[i]);
+			rc = -1;
+		} else if ((ub = ub_ctx_set_fwd(dns_ctx, fwd.data)) != 0) {
+			strbuf_printf(err, "dns_resolver_address %s: %s",
+			    list.items[i], ub_strerror(ub));
+			rc = -1;
+		}
+	}
+	if (rc == 0 && list.count > 0 &&
+	    ub_ctx_set_option(dns_ctx, "local-zone:", "test. transparent") != 0) {
+		strbuf_puts(err, "cannot configure the resolver's local zones");
+		rc = -1;
+	}
+	strbuf_free(&fwd);
+	strlist_free(&list);
+	return (rc);
+}
+
+/* set_trust_anchors - each RR line of the file, read now (before chroot) */
+static int
+set_trust_anchors(const char *path, struct strbuf *err)
+{
+	FILE *fp;
+	char line[DNS_TA_LINE_MAX];
+	size_t total = 0, len, count = 0;
+	int rc = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		strbuf_printf(err, "open dns_trust_anchor_file %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		len = strlen(line);
+		total += len;
+		if (total > DNS_TA_FILE_MAX || (len > 0 && line[len - 1] != '\n' &&
+		    !feof(fp))) {
+			strbuf_printf(err, "%s: line or file too long", path);
+			rc = -1;
+			break;
+		}
+		line[strcspn(line, ";\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0')
+			continue;
+		if (strchr(line, '(') != NULL) {
+			strbuf_printf(err, "%s: multi-line records are not supported",
+			    path);
+			rc = -1;
+		} else if (ub_ctx_add_ta(dns_ctx, line) != 0) {
+			strbuf_printf(err, "%s: bad trust anchor: %s", path, line);
+			rc = -1;
+		} else
+			count++;
+	}
+	if (rc == 0 && ferror(fp)) {
+		strbuf_printf(err, "read %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && count == 0) {
+		strbuf_printf(err, "%s: no trust anchor", path);
+		rc = -1;
+	}
+	fclose(fp);
+	return (rc);
+}
+
+/* dns_init - the process's resolver context, before the chroot */
+int
+dns_init(struct config *cfg, struct strbuf *err)
+{
+	const char *ta_file;
+
+	dns_shutdown();
+	if (set_protocols(cfg, err) != 0)
+		return (-1);
+	if ((dns_ctx = ub_ctx_create()) == NULL) {
+		strbuf_puts(err, "cannot create the resolver context");
+		return (-1);
+	}
+	/* a thread, not a forked helper: nothing outlives the process */
+	if (ub_ctx_async(dns_ctx, 1) != 0 ||
+	    ub_ctx_set_option(dns_ctx, "do-ip6:", dns_use_v6 ? "yes" : "no") != 0 ||
+	    ub_ctx_set_option(dns_ctx, "infra-cache-max-rtt:", "2000") != 0) {
+		strbuf_puts(err, "cannot configure the resolver context");
+		goto fail;
+	}
+	if (set_forwarders(cfg, err) != 0)
+		goto fail;
+	ta_file = config_get(cfg, "dns_trust_anchor_file");
+	if (ta_file != NULL && *ta_file != '\0' &&
+	    set_trust_anchors(ta_file, err) != 0)
+		goto fail;
+	return (0);
+fail:
+	dns_shutdown();
+	return (-1);
+}
+
+/* dns_shutdown - drop the context (and its resolver thread) */
+void
+dns_shutdown(void)
+{
+	if (dns_ctx != NULL) {
+		ub_ctx_delete(dns_ctx);
+		dns_ctx = NULL;
+	}
+}
+
+/* dns_fd - descriptor to poll for asynchronous answers, -1 without init */
+int
+dns_fd(void)
+{
+	return (dns_ctx == NULL ? -1 : ub_fd(dns_ctx));
+}
+
+/* dns_process - deliver the answers that have arrived */
+int
+dns_process(void)
+{
+	return (dns_ctx == NULL ? -1 : ub_process(dns_ctx));
+}
+
+struct query_slot {
+	bool			 done;
+	int			 err;
+	struct ub_result	*result;
+};
+
+/* query_done - libunbound's callback for dns_query */
+static void
+query_done(void *arg, int err, struct ub_result *result)
+{
+	struct query_slot *slot = arg;
+
+	slot->done = true;
+	slot->err = err;
+	slot->result = result;
+}
+
+/* now_ms - monotonic clock */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* wait_answer - run the query to completion or the deadline; 0 or -1 */
+static int
+wait_answer(struct query_slot *slot, int async_id)
+{
+	struct pollfd pfd;
+	long long deadline = now_ms() + DNS_QUERY_TIMEOUT_MS, left;
+
+	pfd.fd = ub_fd(dns_ctx);
+	pfd.events = POLLIN;
+	while (!slot->done) {
+		if ((left = deadline - now_ms()) <= 0) {
+			(void)ub_cancel(dns_ctx, async_id);
+			return (-1);
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			msg_fatal("poll on the resolver: %s", strerror(errno));
+		if (ub_process(dns_ctx) != 0)
+			msg_fatal("resolver failure in ub_process");
+	}
+	return (0);
+}
+
+/* copy_answer - the rdata of a positive answer */
+static void
+copy_answer(const struct ub_result *res, struct dns_answer *ans)
+{
+	size_t i;
+
+	for (ans->count = 0; res->data[ans->count] != NULL; ans->count++)
+		;
+	ans->data = xcalloc(ans->count + 1, sizeof(*ans->data));
+	ans->len = xcalloc(ans->count + 1, sizeof(*ans->len));
+	for (i = 0; i < ans->count; i++) {
+		ans->len[i] = res->len[i] < 0 ? 0 : (size_t)res->len[i];
+		ans->data[i] = (unsigned char *)xmemdup(res->data[i], ans->len[i]);
+	}
+}
+
+/*
+ * dns_query - one lookup: DNS_OK with the records, DNS_NOTFOUND for
+ * NXDOMAIN or no such records, DNS_TEMPFAIL when the answer is unknown,
+ * DNS_INVALID for a DNSSEC-bogus answer.  why explains a failure.
+ */
+int
+dns_query(const char *name, int rrtype, struct dns_answer *ans,
+    struct strbuf *why)
+{
+	struct query_slot slot;
+	struct ub_result *res;
+	int async_id = 0, err;
+
+	memset(ans, 0, sizeof(*ans));
+	memset(&slot, 0, sizeof(slot));
+	if (dns_ctx == NULL) {
+		strbuf_printf(why, "no resolver for %s", name);
+		return (ans->status = DNS_TEMPFAIL);
+	}
+	if ((err = ub_resolve_async(dns_ctx, name, rrtype, 1, &slot, query_done,
+	    &async_id)) != 0) {
+		strbuf_printf(why, "lookup of %s failed: %s", name, ub_strerror(err));
+		return (ans->status = DNS_TEMPFAIL);
+	}
+	if (wait_answer(&slot, async_id) != 0) {
+		strbuf_printf(why, "lookup of %s timed out", name);
+		return (ans->status = DNS_TEMPFAIL);
+	}
+	if (slot.err != 0 || (res = slot.result) == NULL) {
+		strbuf_printf(why, "lookup of %s failed: %s", name,
+		    ub_strerror(slot.err));
+		return (ans->status = DNS_TEMPFAIL);
+	}
+	ans->secure = res->secure != 0;
+	if (res->bogus) {
+		strbuf_printf(why, "DNSSEC validation of %s failed: %s", name,
+		    res->why_bogus ? res->why_bogus : "bogus");
+		ans->status = DNS_INVALID;
+	} else if (res->nxdomain || res->rcode == 3) {
+		strbuf_printf(why, "%s: host not found", name);
+		ans->status = DNS_NOTFOUND;
+	} else if (res->rcode != 0) {
+		strbuf_printf(why, "%s: temporary DNS failure (rcode %d)", name,
+		    res->rcode);
+		ans->status = DNS_TEMPFAIL;
+	} else if (!res->havedata) {
+		strbuf_printf(why, "%s: no such record", name);
+		ans->nodata = true;
+		ans->status = DNS_NOTFOUND;
+	} else {
+		copy_answer(res, ans);
+		ans->status = DNS_OK;
+	}
+	ub_resolve_free(res);
+	return (ans->status);
+}
+
+/* dns_answer_free - release copied records */
+void
+dns_answer_free(struct dns_answer *ans)
+{
+	size_t i;
+
+	for (i = 0; i < ans->count; i++)
+		free(ans->data[i]);
+	free(ans->data);
+	free(ans->len);
+	memset(ans, 0, sizeof(*ans));
+}

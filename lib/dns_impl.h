@@ -1,0 +1,51 @@
+/*
+ * dns_impl - what the files of the dns module share (internal: other code
+ * uses dns.h only).
+ *
+ * dns.c owns the libunbound context and runs one query at a time with a
+ * deadline; dns_lookup.c builds MX and address answers from those
+ * results; dns_wire.c validates names and decodes record data, which
+ * arrives from the network and is treated as hostile.
+ */
+#ifndef SLUICE_DNS_IMPL_H
+#define SLUICE_DNS_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "strbuf.h"
+
+#define DNS_NAME_MAX	253	/* text form, without the trailing dot */
+#define DNS_LABEL_MAX	63
+#define DNS_WIRE_NAME_MAX 255
+
+#define DNS_RR_A	1
+#define DNS_RR_MX	15
+#define DNS_RR_AAAA	28
+
+/* one answer, copied out of the ub_result */
+struct dns_answer {
+	int		 status;	/* DNS_OK (data present) or an error */
+	bool		 secure;
+	bool		 nodata;	/* DNS_NOTFOUND: the name exists */
+	size_t		 count;
+	unsigned char	**data;		/* rdata of each record */
+	size_t		*len;
+};
+
+/* dns.c */
+int	dns_query(const char *name, int rrtype, struct dns_answer *ans,
+	    struct strbuf *why);
+void	dns_answer_free(struct dns_answer *ans);
+bool	dns_want_family(int family);
+
+/* dns_wire.c */
+bool	dns_name_valid(const char *name);
+int	dns_wire_name(const unsigned char *data, size_t len, size_t *used,
+	    struct strbuf *out);
+int	dns_mx_decode(const unsigned char *data, size_t len, int *preference,
+	    struct strbuf *exchange);
+
+#endif

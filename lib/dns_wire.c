@@ -1,0 +1,95 @@
+/*
+ * dns_wire - host name checks and record data decoding for the dns module.
+ *
+ * Names given to the resolver are checked first (total length, label
+ * length, characters), so that nothing odd reaches libunbound or a log.
+ * Record data comes from the network: MX rdata is a 16-bit preference and
+ * an uncompressed wire-format name (libunbound hands rdata over
+ * decompressed); a compression pointer, an overlong label or name, or a
+ * byte that cannot appear in a host name makes the record malformed.
+ */
+#include <string.h>
+
+#include "dns_impl.h"
+
+/* host_char - letters, digits, hyphen; underscore for service names */
+static bool
+host_char(unsigned char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_');
+}
+
+/* dns_name_valid - a host or domain name we are willing to look up */
+bool
+dns_name_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0, i;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_NAME_MAX)
+		return (false);
+	for (i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			if (label == 0)
+				return (false);
+			label = 0;
+			continue;
+		}
+		if (!host_char((unsigned char)name[i]) || ++label > DNS_LABEL_MAX)
+			return (false);
+	}
+	return (label > 0);
+}
+
+/*
+ * dns_wire_name - decode an uncompressed wire name into dotted text (""
+ * for the root).  *used gets the bytes consumed.  0, or -1 if malformed.
+ */
+int
+dns_wire_name(const unsigned char *data, size_t len, size_t *used,
+    struct strbuf *out)
+{
+	size_t pos = 0, label, i;
+
+	strbuf_reset(out);
+	for (;;) {
+		if (pos >= len)
+			return (-1);
+		label = data[pos++];
+		if (label == 0)
+			break;
+		if (label > DNS_LABEL_MAX)	/* 0xC0 pointers, 0x40 types */
+			return (-1);
+		if (label > len - pos || pos + label + 1 > DNS_WIRE_NAME_MAX)
+			return (-1);
+		if (out->len > 0)
+			strbuf_putc(out, '.');
+		for (i = 0; i < label; i++) {
+			if (!host_char(data[pos + i]))
+				return (-1);
+			strbuf_putc(out, data[pos + i]);
+		}
+		pos += label;
+	}
+	*used = pos;
+	return (0);
+}
+
+/* dns_mx_decode - preference and exchange of one MX rdata; 0 or -1 */
+int
+dns_mx_decode(const unsigned char *data, size_t len, int *preference,
+    struct strbuf *exchange)
+{
+	size_t used;
+
+	if (len < 3)
+		return (-1);
+	*preference = (data[0] << 8) | data[1];
+	if (dns_wire_name(data + 2, len - 2, &used, exchange) != 0)
+		return (-1);
+	if (used != len - 2)		/* trailing garbage */
+		return (-1);
+	return (0);
+}

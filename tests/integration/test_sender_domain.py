@@ -1,0 +1,104 @@
+"""smtpd_sender_restrictions = reject_unknown_sender_domain against a real
+DNS server (nsd on a loopback port, see dns_server.py)."""
+
+import pytest
+
+import sluice_instance as si
+from dns_server import DNSServer, nsd_available, zone
+
+pytestmark = pytest.mark.skipif(not nsd_available(),
+                                reason="/usr/sbin/nsd not installed")
+
+RECORDS = [
+    "known IN MX 10 mx.known",
+    "mx.known IN A 127.0.0.2",
+    "aonly IN A 127.0.0.3",
+    "nullmx IN MX 0 .",
+    "txtonly IN TXT \"nothing for mail\"",
+]
+
+
+@pytest.fixture(scope="module")
+def dns():
+    srv = DNSServer({"test": zone("test", RECORDS)})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def inst(make_instance, dns):
+    return make_instance(main={
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "dns_resolver_address": dns.resolver_address,
+    })
+
+
+def mail_from(inst, sender):
+    c = inst.raw()
+    assert c.cmd("EHLO client.example").code == 250
+    r = c.cmd("MAIL FROM:<%s>" % sender)
+    return c, r
+
+
+@pytest.mark.parametrize("sender", ["user@known.test", "user@aonly.test",
+                                    "User@KNOWN.test", "user@localhost",
+                                    "user@[127.0.0.1]"])
+def test_known_sender_domain_accepted(inst, sender):
+    c, r = mail_from(inst, sender)
+    assert r.code == 250, r
+    assert c.cmd("RCPT TO:<postmaster@localhost>").code == 250
+    c.close()
+
+
+def test_null_sender_accepted(inst):
+    c, r = mail_from(inst, "")
+    assert r.code == 250, r
+    c.close()
+
+
+@pytest.mark.parametrize("sender", ["user@nx.test", "user@txtonly.test",
+                                    "user@nx.nx.test"])
+def test_unknown_sender_domain_rejected(inst, sender):
+    c, r = mail_from(inst, sender)
+    assert r.code == 450 and r.text == (
+        "4.1.8 <%s>: Sender address rejected: Domain not found" % sender), r
+    # the session goes on: no transaction, a good sender still works
+    assert c.cmd("RCPT TO:<postmaster@localhost>").code == 503
+    assert c.cmd("MAIL FROM:<a@known.test>").code == 250
+    c.close()
+    assert inst.wait_log(
+        r"NOQUEUE: reject: MAIL from \S+\[127\.0\.0\.1\]: 450 4\.1\.8 <%s>: "
+        r"Sender address rejected: Domain not found; proto=ESMTP "
+        r"helo=<client\.example>" % sender.replace(".", r"\."))
+
+
+def test_null_mx_sender_rejected(inst):
+    c, r = mail_from(inst, "user@nullmx.test")
+    assert r.code == 550 and r.text == (
+        "5.7.27 <user@nullmx.test>: Sender address rejected: Domain "
+        "nullmx.test does not accept mail (nullMX)"), r
+    c.close()
+    assert inst.wait_log(r"NOQUEUE: reject: MAIL from .*550 5\.7\.27 "
+                         r"<user@nullmx\.test>")
+
+
+def test_dns_failure_defers(make_instance):
+    # nothing answers on this port: a temporary failure, never a 5xx
+    port = si.free_port()
+    inst = make_instance(main={
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "dns_resolver_address": "127.0.0.1:%d" % port,
+    })
+    c = inst.raw(timeout=30)
+    assert c.cmd("EHLO client.example").code == 250
+    r = c.cmd("MAIL FROM:<user@known.test>", timeout=30)
+    assert r.code == 450 and r.text.startswith("4.1.8 "), r
+    c.close()
+
+
+def test_restriction_off_by_default(make_instance, dns):
+    inst = make_instance(main={"dns_resolver_address": dns.resolver_address})
+    c, r = mail_from(inst, "user@nx.test")
+    assert r.code == 250, r
+    c.close()
