@@ -27,8 +27,7 @@ pre_jail(struct service_context *ctx)
 
 	smtpd_config_load(sc, ctx->cfg);
 	smtpd_peer_prepare();
-	if (strstr(config_get(ctx->cfg, "smtpd_sender_restrictions"),
-	    "reject_unknown_sender_domain") != NULL) {
+	if (sc->reject_unknown_sender_domain) {
 		struct strbuf err;
 
 		strbuf_init(&err);

@@ -22,7 +22,6 @@
 #include "domain_list.h"
 #include "smtpd.h"
 
-#define UNKNOWN_ADDRESS_CODE	450	/* unknown_address_reject_code default */
 
 /* final_destination - we deliver this domain ourselves; -1 table failure */
 static int
@@ -50,9 +49,14 @@ smtpd_check_sender_domain(struct smtpd_session *s, const struct smtp_path *sende
 	const char *address = sender->address.data;
 	const char *domain;
 	struct strbuf why;
-	int status, code = UNKNOWN_ADDRESS_CODE;
+	int status, code = (int)s->cfg->unknown_address_code;
 
-	if (dns_fd() < 0 || sender->null_path || sender->utf8 ||
+	if (s->cfg->sender_restrictions_broken) {
+		smtpd_reject(s, "MAIL", NULL, "451 4.3.5 <%s>: Server "
+		    "configuration error", address);
+		return (-1);
+	}
+	if (!s->cfg->reject_unknown_sender_domain || sender->null_path || sender->utf8 ||
 	    sender->at >= sender->address.len)
 		return (0);
 	domain = address + sender->at + 1;

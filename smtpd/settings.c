@@ -16,7 +16,8 @@
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_discard_ehlo_keywords, mynetworks, mydestination, relay_domains,
  * virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
- * virtual_alias_maps, virtual_mailbox_maps; the TLS parameters through
+ * virtual_alias_maps, virtual_mailbox_maps, smtpd_sender_restrictions,
+ * unknown_address_reject_code; the TLS parameters through
  * smtpd_tls_setup (starttls.c).
  */
 #include <string.h>
@@ -100,6 +101,35 @@ bare_newline_mode(struct config *cfg)
 	return (BARE_NEWLINE_REJECT);
 }
 
+/*
+ * sender_restrictions - smtpd_sender_restrictions.  Only
+ * reject_unknown_sender_domain exists so far; an unknown word is a
+ * configuration error that answers every MAIL with 451 4.3.5 (as
+ * Postfix does) rather than silently accepting what the administrator
+ * meant to refuse.
+ */
+static void
+sender_restrictions(struct smtpd_config *sc, struct config *cfg)
+{
+	struct strlist words;
+
+	sc->unknown_address_code = config_get_int(cfg,
+	    "unknown_address_reject_code");
+	strlist_init(&words);
+	config_get_list(cfg, "smtpd_sender_restrictions", &words);
+	for (size_t i = 0; i < words.count; i++) {
+		if (strcmp(words.items[i], "reject_unknown_sender_domain") == 0)
+			sc->reject_unknown_sender_domain = true;
+		else if (strcmp(words.items[i], "permit") != 0) {
+			msg_warn("smtpd_sender_restrictions: unknown restriction "
+			    "\"%s\": answering MAIL with 451 4.3.5",
+			    words.items[i]);
+			sc->sender_restrictions_broken = true;
+		}
+	}
+	strlist_free(&words);
+}
+
 /* smtpd_config_load - read every parameter smtpd uses */
 void
 smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
@@ -135,6 +165,7 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->peername_lookup = config_get_bool(cfg, "smtpd_peername_lookup");
 	sc->reject_unlisted = config_get_bool(cfg, "smtpd_reject_unlisted_recipient");
 	sc->bare_newline = bare_newline_mode(cfg);
+	sender_restrictions(sc, cfg);
 
 	strlist_init(&sc->discard_ehlo);
 	config_get_list(cfg, "smtpd_discard_ehlo_keywords", &sc->discard_ehlo);

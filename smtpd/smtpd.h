@@ -75,6 +75,9 @@ struct smtpd_config {
 	struct map_list	*local_recipient_maps;	/* NULL when empty */
 	struct map_list	*virtual_alias_maps;
 	struct map_list	*virtual_mailbox_maps;
+	long		 unknown_address_code;	/* unknown_address_reject_code */
+	bool		 reject_unknown_sender_domain;
+	bool		 sender_restrictions_broken;
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */

@@ -102,3 +102,24 @@ def test_restriction_off_by_default(make_instance, dns):
     c, r = mail_from(inst, "user@nx.test")
     assert r.code == 250, r
     c.close()
+
+
+def test_unknown_address_reject_code_is_honoured(make_instance, dns):
+    inst = make_instance(main={
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "unknown_address_reject_code": "550",
+        "dns_resolver_address": dns.resolver_address,
+    })
+    c, r = mail_from(inst, "user@nx.test")
+    assert r.code == 550 and r.text.startswith("5.1.8 <user@nx.test>:"), r
+    c.close()
+
+
+def test_unknown_restriction_is_a_configuration_error(make_instance):
+    inst = make_instance(main={
+        "smtpd_sender_restrictions": "reject_sender_of_the_day",
+    })
+    c, r = mail_from(inst, "user@localhost")
+    assert r.code == 451 and r.text.startswith("4.3.5 "), r
+    c.close()
+    assert inst.wait_log(r"unknown restriction \"reject_sender_of_the_day\"")
