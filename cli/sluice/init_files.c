@@ -86,7 +86,9 @@ init_master_cf(struct strbuf *out, const struct init_layout *lay)
 	    "# local(8) starts as root and takes the recipient's identity for\n"
 	    "# each delivery; the same program serves the virtual domains.\n"
 	    "local    unix  -       n       n      -       -       local\n"
-	    "virtual  unix  -       n       n      -       -       local\n",
+	    "virtual  unix  -       n       n      -       -       local\n"
+	    "smtp     unix  -       -       n      -       -       smtp\n"
+	    "lmtp     unix  -       -       n      -       -       smtp\n",
 	    lay->port);
 }
 

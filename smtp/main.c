@@ -1,0 +1,116 @@
+/*
+ * smtp - the SMTP/LMTP client delivery agent.
+ *
+ * A one-connection-at-a-time service under the master, running as
+ * mail_owner (master.cf unpriv column "-"): qmgr connects to private/smtp
+ * or private/lmtp, keeps the connection for many requests, and gets one
+ * outcome per recipient back (lib/deliver_request.h).  The same program
+ * serves both; the service name or the request's transport selects LMTP.
+ * The DNS resolver context is created in pre_jail, before any chroot.
+ *
+ * Parameters read: dns_resolver_address, dns_trust_anchor_file,
+ * inet_protocols, ipc_timeout, lmtp_tcp_port, relayhost,
+ * sender_dependent_relayhost_maps, smtp_bind_address,
+ * smtp_connect_timeout, smtp_connection_cache_time_limit,
+ * smtp_data_done_timeout, smtp_data_init_timeout, smtp_data_xfer_timeout,
+ * smtp_helo_name, smtp_helo_timeout, smtp_host_lookup, smtp_mail_timeout,
+ * smtp_mx_address_limit, smtp_mx_session_limit, smtp_quit_timeout,
+ * smtp_rcpt_timeout, smtp_sasl_auth_enable, smtp_sasl_password_maps,
+ * smtp_sasl_tls_only, smtp_tcp_port, smtp_tls_CAfile, smtp_tls_CApath,
+ * smtp_tls_policy_maps, smtp_tls_protocols, smtp_tls_secure_cert_match,
+ * smtp_tls_security_level, smtp_tls_session_cache_timeout,
+ * smtp_tls_verify_cert_match.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dns.h"
+#include "mem.h"
+#include "msg.h"
+#include "service.h"
+#include "smtp.h"
+#include "strlist.h"
+
+/* smtp_pre_jail - the resolver reads its files before any chroot */
+static void
+smtp_pre_jail(struct service_context *ctx)
+{
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if (dns_init(ctx->cfg, &err) < 0)
+		msg_warn("DNS resolver unavailable: %s", err.data);
+	strbuf_free(&err);
+	/* CA files are read now; post_jail fills in the rest */
+	ctx->app = xcalloc(1, sizeof(struct smtp_agent));
+	smtp_tls_setup(ctx->app, ctx->cfg);
+}
+
+/* smtp_post_jail - read the parameters */
+static void
+smtp_post_jail(struct service_context *ctx)
+{
+	struct smtp_agent *a = ctx->app;
+	struct smtp_params *p = &a->p;
+	struct config *cfg = ctx->cfg;
+	struct strlist lookup;
+	struct strbuf err;
+	const char *maps;
+
+	a->service_name = ctx->service_name;
+	p->helo_name = xstrdup(config_get(cfg, "smtp_helo_name"));
+	p->smtp_port = xstrdup(config_get(cfg, "smtp_tcp_port"));
+	p->lmtp_port = xstrdup(config_get(cfg, "lmtp_tcp_port"));
+	p->bind_address = xstrdup(config_get(cfg, "smtp_bind_address"));
+	p->relayhost = xstrdup(config_get(cfg, "relayhost"));
+	p->connect_timeout = (int)config_get_time(cfg, "smtp_connect_timeout");
+	p->helo_timeout = (int)config_get_time(cfg, "smtp_helo_timeout");
+	p->mail_timeout = (int)config_get_time(cfg, "smtp_mail_timeout");
+	p->rcpt_timeout = (int)config_get_time(cfg, "smtp_rcpt_timeout");
+	p->data_init_timeout = (int)config_get_time(cfg, "smtp_data_init_timeout");
+	p->data_xfer_timeout = (int)config_get_time(cfg, "smtp_data_xfer_timeout");
+	p->data_done_timeout = (int)config_get_time(cfg, "smtp_data_done_timeout");
+	p->quit_timeout = (int)config_get_time(cfg, "smtp_quit_timeout");
+	p->cache_time_limit = (int)config_get_time(cfg,
+	    "smtp_connection_cache_time_limit");
+	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
+	p->mx_address_limit = (int)config_get_int(cfg, "smtp_mx_address_limit");
+	p->mx_session_limit = (int)config_get_int(cfg, "smtp_mx_session_limit");
+	strlist_init(&lookup);
+	config_get_list(cfg, "smtp_host_lookup", &lookup);
+	p->host_lookup_dns = strlist_contains_ci(&lookup, "dns");
+	p->host_lookup_native = strlist_contains_ci(&lookup, "native");
+	strlist_free(&lookup);
+	if (*p->helo_name == '\0')
+		msg_fatal("smtp_helo_name is empty");
+	maps = config_get(cfg, "sender_dependent_relayhost_maps");
+	if (maps[strspn(maps, ", \t\r\n")] != '\0') {
+		strbuf_init(&err);
+		if ((p->sender_relay_maps = map_list_open(maps, &err)) == NULL)
+			msg_fatal("sender_dependent_relayhost_maps: %s", err.data);
+		strbuf_free(&err);
+	}
+	ctx->app = a;
+}
+
+/* smtp_serve_cb - the skeleton's per-connection callback */
+static void
+smtp_serve_cb(struct service_context *ctx, int client_fd)
+{
+	smtp_serve(ctx->app, client_fd);
+}
+
+static const struct service_ops smtp_ops = {
+	.program = "smtp",
+	.pre_jail = smtp_pre_jail,
+	.post_jail = smtp_post_jail,
+	.serve = smtp_serve_cb,
+};
+
+/* main - hand the smtp callbacks to the service skeleton */
+int
+main(int argc, char **argv)
+{
+	service_main(argc, argv, &smtp_ops);
+}

@@ -1,0 +1,156 @@
+/*
+ * reply - read and describe the server's replies.
+ *
+ * A reply is one or more "CODE-text" lines ending with "CODE text"; every
+ * line must carry the same code.  Lines and line counts are bounded: a
+ * server that talks forever is a broken session, not a memory problem.
+ * The enhanced status code (RFC 3463) is taken from the first line when
+ * its class matches the reply code; otherwise one is derived from it.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "smtp.h"
+
+/* smtp_reply_init - empty reply */
+void
+smtp_reply_init(struct smtp_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->text);
+	strbuf_init(&r->first);
+}
+
+/* smtp_reply_free - release */
+void
+smtp_reply_free(struct smtp_reply *r)
+{
+	strbuf_free(&r->text);
+	strbuf_free(&r->first);
+}
+
+/*
+ * smtp_reply_parse_line - "250-text" / "250 text" / "250": 0 with the
+ * code, whether more lines follow and the text; -1 when malformed.
+ */
+int
+smtp_reply_parse_line(const char *line, size_t len, int *code, bool *more,
+    const char **text)
+{
+	if (len < 3 || !isdigit((unsigned char)line[0]) ||
+	    !isdigit((unsigned char)line[1]) || !isdigit((unsigned char)line[2]))
+		return (-1);
+	if (line[0] < '2' || line[0] > '5')
+		return (-1);
+	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (len == 3) {
+		*more = false;
+		*text = line + 3;
+		return (0);
+	}
+	if (line[3] != ' ' && line[3] != '-')
+		return (-1);
+	*more = line[3] == '-';
+	*text = line + 4;
+	return (0);
+}
+
+/* smtp_reply_dsn - the enhanced code from the text, or a derived one */
+void
+smtp_reply_dsn(struct smtp_reply *r)
+{
+	const char *t = r->first.data;
+	int	 c, s, d, n = 0;
+
+	if (sscanf(t, "%1d.%3d.%3d%n", &c, &s, &d, &n) == 3 && n > 0 &&
+	    (t[n] == ' ' || t[n] == '\0') && c == r->code / 100 && c >= 2) {
+		snprintf(r->dsn, sizeof(r->dsn), "%d.%d.%d", c, s, d);
+		return;
+	}
+	snprintf(r->dsn, sizeof(r->dsn), "%d.0.0", r->code / 100);
+}
+
+/* clean_append - reply text with controls replaced, bounded */
+static void
+clean_append(struct strbuf *out, const char *text, size_t max)
+{
+	for (; *text != '\0' && out->len < max; text++) {
+		unsigned char ch = (unsigned char)*text;
+
+		strbuf_putc(out, ch < 0x20 || ch == 0x7f ? ' ' : ch);
+	}
+}
+
+/*
+ * smtp_reply_read - one complete reply.  Returns the code (> 0), or 0
+ * for an I/O failure or a malformed reply (io_status says which).
+ */
+int
+smtp_reply_read(struct stream *s, struct smtp_reply *r)
+{
+	struct strbuf line;
+	const char *text;
+	bool	 more = true;
+	int	 code, rc, lines = 0;
+
+	strbuf_reset(&r->text);
+	strbuf_reset(&r->first);
+	r->code = 0;
+	r->io_status = STREAM_OK;
+	strbuf_init(&line);
+	while (more) {
+		rc = stream_getline(s, &line, SMTP_REPLY_LINE_MAX);
+		if (rc == STREAM_OK && (line.len == 0 ||
+		    line.data[line.len - 1] != '\n'))
+			rc = STREAM_EOF;
+		if (rc != STREAM_OK && rc != STREAM_TOOLONG) {
+			r->io_status = rc;
+			goto fail;
+		}
+		while (line.len > 0 && (line.data[line.len - 1] == '\n' ||
+		    line.data[line.len - 1] == '\r'))
+			strbuf_truncate(&line, line.len - 1);
+		if (smtp_reply_parse_line(line.data, line.len, &code, &more,
+		    &text) < 0 || (r->code != 0 && code != r->code) ||
+		    ++lines > SMTP_REPLY_LINES_MAX) {
+			r->io_status = STREAM_ERROR;
+			goto fail;
+		}
+		if (r->code == 0) {
+			r->code = code;
+			clean_append(&r->first, text, SMTP_REPLY_TEXT_MAX);
+		}
+		if (r->text.len > 0 && r->text.len < SMTP_REPLY_TEXT_MAX)
+			strbuf_putc(&r->text, ' ');
+		clean_append(&r->text, text, SMTP_REPLY_TEXT_MAX);
+	}
+	strbuf_free(&line);
+	smtp_reply_dsn(r);
+	return (r->code);
+fail:
+	strbuf_free(&line);
+	r->code = 0;
+	snprintf(r->dsn, sizeof(r->dsn), "4.4.2");
+	return (0);
+}
+
+/*
+ * smtp_reply_describe - "host H[A] said: 550 5.1.1 text (in reply to
+ * RCPT TO command)", or the lost-connection text for an I/O failure.
+ */
+void
+smtp_reply_describe(const struct smtp_session *sess, const struct smtp_reply *r,
+    const char *command, struct strbuf *out)
+{
+	strbuf_reset(out);
+	if (r->code == 0) {
+		strbuf_printf(out, "%s with %s[%s] while sending %s",
+		    r->io_status == STREAM_TIMEOUT ? "conversation timed out" :
+		    r->io_status == STREAM_ERROR ? "protocol error" :
+		    "lost connection", sess->hostname, sess->addr, command);
+		return;
+	}
+	strbuf_printf(out, "host %s[%s] said: %d %s (in reply to %s command)",
+	    sess->hostname, sess->addr, r->code, r->text.data, command);
+}

@@ -1,0 +1,235 @@
+/*
+ * request - serve qmgr's delivery requests on one connection.
+ *
+ * Each request names a message in the queue and the recipients that go
+ * to one next hop.  We read the content from the queue file ourselves
+ * (read-only), find or reuse a session with the next hop, run one
+ * transaction and send back one outcome per recipient.  While qmgr is
+ * quiet the idle cached session is closed when its time is up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "mem.h"
+#include "msg.h"
+#include "smtp.h"
+
+/* smtp_now - wall clock with sub-second precision */
+double
+smtp_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((double)tv.tv_sec + tv.tv_usec / 1e6);
+}
+
+/* smtp_log_rcpt - the Postfix-style to= line for one outcome */
+void
+smtp_log_rcpt(const struct smtp_message *m, const struct deliver_rcpt *r,
+    const char *relay, const char *text)
+{
+	static const char *const words[] = { "", "", "sent", "", "deferred",
+	    "bounced" };
+	struct strbuf orig;
+	double	 delay = m->arrival > 0 ? smtp_now() - m->arrival : 0;
+
+	strbuf_init(&orig);
+	if (r->original != NULL && *r->original != '\0' &&
+	    strcasecmp(r->original, r->address) != 0)
+		strbuf_printf(&orig, ", orig_to=<%s>", r->original);
+	msg_info("%s: to=<%s>%s, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+	    m->req->queue_id, r->address, orig.data ? orig.data : "", relay,
+	    delay < 0 ? 0 : delay, r->dsn,
+	    r->status >= 2 && r->status <= 5 ? words[r->status] : "unknown",
+	    text);
+	strbuf_free(&orig);
+}
+
+/* all_status - one outcome for every undecided recipient, logged */
+static void
+all_status(struct smtp_message *m, int status, const char *dsn,
+    const char *text)
+{
+	for (size_t i = 0; i < m->req->rcpt_count; i++) {
+		struct deliver_rcpt *r = &m->req->rcpts[i];
+
+		if (r->status != 0)
+			continue;
+		deliver_rcpt_status(r, status, dsn, "%s", text);
+		smtp_log_rcpt(m, r, "none", text);
+	}
+}
+
+/* pick_nexthop - sender_dependent_relayhost_maps over the default route */
+static void
+pick_nexthop(struct smtp_agent *a, const struct deliver_request *req,
+    bool lmtp, struct strbuf *out)
+{
+	struct strbuf key, value;
+	const char *nexthop = req->nexthop ? req->nexthop : "";
+	const char *rcpt_domain = req->rcpt_count > 0 ?
+	    address_domain(req->rcpts[0].address) : "";
+	bool	 default_route;
+
+	strbuf_set(out, nexthop);
+	if (lmtp || a->p.sender_relay_maps == NULL || req->sender == NULL ||
+	    *req->sender == '\0')
+		return;
+	/* only the default route: an explicit transport_maps hop stays */
+	default_route = *a->p.relayhost ? strcmp(nexthop, a->p.relayhost) == 0 :
+	    strcasecmp(nexthop, rcpt_domain) == 0;
+	if (!default_route)
+		return;
+	strbuf_init(&key);
+	strbuf_init(&value);
+	if (map_list_lookup(a->p.sender_relay_maps, req->sender, &value) ==
+	    MAP_FOUND)
+		strbuf_set(out, value.data);
+	else {
+		strbuf_printf(&key, "@%s", address_domain(req->sender));
+		if (map_list_lookup(a->p.sender_relay_maps, key.data, &value) ==
+		    MAP_FOUND)
+			strbuf_set(out, value.data);
+	}
+	strbuf_trim(out);
+	strbuf_free(&key);
+	strbuf_free(&value);
+}
+
+/* deliver_message - a session for the next hop, then the transaction */
+static void
+deliver_message(struct smtp_agent *a, struct smtp_message *m)
+{
+	struct deliver_request *req = m->req;
+	struct smtp_nexthop nh;
+	struct smtp_session *sess;
+	struct smtp_tls_policy policy;
+	struct strbuf hop, why;
+	char	 dsn[16];
+	bool	 lmtp;
+	int	 status;
+
+	strbuf_init(&hop);
+	strbuf_init(&why);
+	lmtp = (req->transport != NULL && strcmp(req->transport, "lmtp") == 0) ||
+	    strcmp(a->service_name, "lmtp") == 0;
+	pick_nexthop(a, req, lmtp, &hop);
+	if (smtp_nexthop_parse(hop.data, lmtp, &a->p, &nh, &why) < 0) {
+		msg_warn("%s: %s", req->queue_id, why.data);
+		all_status(m, 4, "4.3.5", why.data);
+		goto out;
+	}
+	smtp_tls_policy_find(a, hop.data, nh.host, &policy);
+	a->policy = &policy;
+	a->nexthop_key = hop.data;
+	if ((sess = smtp_reuse_take(a, hop.data)) == NULL &&
+	    smtp_connect(a, &nh, hop.data, &sess, &status, dsn, &why) < 0) {
+		all_status(m, status, dsn, why.data);
+		goto done;
+	}
+	if (smtp_transaction(a, sess, m) == 0)
+		smtp_reuse_keep(a, sess);
+	else
+		smtp_session_free(sess);
+done:
+	a->policy = NULL;
+	a->nexthop_key = NULL;
+	smtp_tls_policy_free(&policy);
+	smtp_nexthop_free(&nh);
+out:
+	strbuf_free(&hop);
+	strbuf_free(&why);
+}
+
+/* deliver_one_request - open the queue file and deliver */
+static void
+deliver_one_request(struct smtp_agent *a, struct deliver_request *req)
+{
+	struct smtp_message m;
+	struct strbuf err, path;
+	const char *utf8;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	strbuf_init(&err);
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", req->queue_name, req->queue_id);
+	if ((m.fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		msg_warn("%s: open %s: %s", req->queue_id, path.data,
+		    strerror(errno));
+		all_status(&m, 4, "4.3.0", "queue file unavailable");
+		goto out;
+	}
+	if (queue_file_read(m.fd, &m.msg, &err) < 0 || !m.msg.complete) {
+		msg_warn("%s: malformed queue file: %s", req->queue_id,
+		    err.len ? err.data : "incomplete");
+		all_status(&m, 4, "4.3.0", "malformed queue file");
+		goto out;
+	}
+	m.arrival = (double)m.msg.arrival + m.msg.arrival_usec / 1e6;
+	utf8 = attr_list_get(&m.msg.attrs, "smtputf8");
+	m.smtputf8 = utf8 != NULL && strcmp(utf8, "1") == 0;
+	if (smtp_content_scan(&m) < 0) {
+		all_status(&m, 4, "4.3.0", "queue file read error");
+		goto out;
+	}
+	deliver_message(a, &m);
+out:
+	if (m.fd >= 0)
+		close(m.fd);
+	queue_message_free(&m.msg);
+	strbuf_free(&err);
+	strbuf_free(&path);
+}
+
+/* smtp_serve - requests until qmgr closes the connection */
+void
+smtp_serve(struct smtp_agent *a, int client_fd)
+{
+	struct deliver_request req;
+	struct stream *s;
+	struct strbuf err;
+	int	 fd, rc, wait;
+
+	/* The skeleton closes client_fd; the stream gets its own copy. */
+	if ((fd = dup(client_fd)) < 0) {
+		msg_warn("dup: %s", strerror(errno));
+		return;
+	}
+	s = stream_open(fd);
+	stream_set_timeout(s, a->p.ipc_timeout);
+	deliver_request_init(&req);
+	strbuf_init(&err);
+	for (;;) {
+		/* close an idle cached session when its time is up */
+		while ((wait = smtp_reuse_wait_ms(a)) >= 0 &&
+		    stream_wait_readable(s, wait) == 0)
+			smtp_reuse_expire(a, false);
+		rc = deliver_request_read(s, &req, &err);
+		if (rc == STREAM_EOF)
+			break;
+		if (rc != STREAM_OK) {
+			msg_warn("bad request from qmgr: %s",
+			    rc == STREAM_ERROR && err.len ? err.data :
+			    stream_status_text(rc));
+			break;
+		}
+		deliver_one_request(a, &req);
+		if (deliver_reply_write(s, &req) < 0) {
+			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
+			    stream_status_text(stream_status(s)));
+			break;
+		}
+	}
+	smtp_reuse_expire(a, true);
+	deliver_request_free(&req);
+	strbuf_free(&err);
+	stream_close(s);
+}

@@ -1,0 +1,76 @@
+/*
+ * reuse - keep the last session open for the next request.
+ *
+ * qmgr sends requests for the same next hop back to back; reusing the
+ * session saves the connect, greeting and EHLO.  One idle session is
+ * kept, keyed by the next-hop text, for smtp_connection_cache_time_limit
+ * seconds; it gets RSET before its next transaction, and QUIT when it
+ * expires, when a request for another next hop comes, or at exit.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "smtp.h"
+
+/* smtp_reuse_take - the cached session for key (after RSET), or NULL */
+struct smtp_session *
+smtp_reuse_take(struct smtp_agent *a, const char *key)
+{
+	struct smtp_session *sess = a->cached;
+
+	if (sess == NULL)
+		return (NULL);
+	a->cached = NULL;
+	if (strcmp(sess->key, key) != 0 ||
+	    time(NULL) - sess->idle_since > a->p.cache_time_limit) {
+		smtp_session_quit(a, sess);
+		smtp_session_free(sess);
+		return (NULL);
+	}
+	if (smtp_session_rset(a, sess) < 0) {
+		smtp_session_free(sess);
+		return (NULL);
+	}
+	return (sess);
+}
+
+/* smtp_reuse_keep - park a healthy session (or close it when disabled) */
+void
+smtp_reuse_keep(struct smtp_agent *a, struct smtp_session *sess)
+{
+	smtp_reuse_expire(a, true);
+	if (a->p.cache_time_limit <= 0) {
+		smtp_session_quit(a, sess);
+		smtp_session_free(sess);
+		return;
+	}
+	sess->idle_since = time(NULL);
+	a->cached = sess;
+}
+
+/* smtp_reuse_expire - close the cached session when too old (or always) */
+void
+smtp_reuse_expire(struct smtp_agent *a, bool all)
+{
+	struct smtp_session *sess = a->cached;
+
+	if (sess == NULL)
+		return;
+	if (!all && time(NULL) - sess->idle_since < a->p.cache_time_limit)
+		return;
+	a->cached = NULL;
+	smtp_session_quit(a, sess);
+	smtp_session_free(sess);
+}
+
+/* smtp_reuse_wait_ms - how long to wait for qmgr before expiring; -1 none */
+int
+smtp_reuse_wait_ms(struct smtp_agent *a)
+{
+	long	 left;
+
+	if (a->cached == NULL)
+		return (-1);
+	left = a->p.cache_time_limit - (long)(time(NULL) - a->cached->idle_since);
+	return (left > 0 ? (int)(left * 1000) : 0);
+}
