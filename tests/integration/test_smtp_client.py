@@ -402,7 +402,9 @@ def test_against_smtp_sink(make_instance, options, status):
     # smtp-sink runs as nobody: pytest's tmp_path (0700) is out of reach
     dump = tempfile.mkdtemp(prefix="sluice-smtp-sink-")
     os.chmod(dump, 0o777)
-    proc = subprocess.Popen([SMTP_SINK, "-u", "nobody", "-d",
+    # as root smtp-sink must drop to a user (-u); unprivileged it cannot
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    proc = subprocess.Popen([SMTP_SINK] + user + ["-d",
                              dump + "/%M."] + options +
                             ["127.0.0.1:%d" % port, "10"],
                             stdout=subprocess.DEVNULL,
