@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "mail_date.h"
 #include "cleanup_client.h"
 #include "msg.h"
 #include "strbuf.h"
@@ -137,9 +138,9 @@ add_missing_headers(struct cleanup_message *msg)
 		strbuf_printf(buf, "Message-ID: %s\n", msg->message_id.data);
 	}
 	if (!msg->seen_date) {
-		localtime_r(&tv.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%a, %d %b %Y %H:%M:%S %z", &tm);
-		strbuf_printf(buf, "Date: %s\n", stamp);
+		strbuf_puts(buf, "Date: ");
+		mail_date(buf, tv.tv_sec);
+		strbuf_putc(buf, '\n');
 	}
 	if (!msg->seen_from && ((msg->flags & CLEANUP_FLAG_LOCAL) != 0
 	    || p->always_add_missing_headers)) {

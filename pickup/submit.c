@@ -23,6 +23,7 @@
 #include "cleanup_client.h"
 #include "mem.h"
 #include "msg.h"
+#include "mail_date.h"
 #include "pickup.h"
 
 struct content_ctx {
@@ -44,27 +45,6 @@ pickup_config_load(struct pickup_config *pc, struct config *cfg)
 	pc->myorigin = xstrdup(config_get(cfg, "myorigin"));
 	pc->message_size_limit = config_get_int(cfg, "message_size_limit");
 	pc->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
-}
-
-/* rfc5322_date - "Mon, 2 Jan 2006 15:04:05 +0000" for now */
-static void
-rfc5322_date(char *buf, size_t size)
-{
-	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-	long off;
-
-	localtime_r(&now, &tm);
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, size, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
-	    (off < 0 ? -off : off) % 60);
 }
 
 /* qualify - address, with "@myorigin" when it has no domain */
@@ -162,17 +142,17 @@ send_message(const struct pickup_config *pc, int fd,
 {
 	struct content_ctx cc = { 0 };
 	struct strbuf received;
-	char date[64];
 	int status = 4, r;
 
 	cc.client = cleanup_open(pc->cleanup_socket, pc->ipc_timeout, env,
 	    queue_id, &status, why);
 	if (cc.client == NULL)
 		return (verdict(status));
-	rfc5322_date(date, sizeof(date));
 	strbuf_init(&received);
 	strbuf_printf(&received, "Received: by %s (Sluice, from userid %lu)\n"
-	    "\tid %s; %s\n", pc->myhostname, (unsigned long)uid, queue_id, date);
+	    "\tid %s; ", pc->myhostname, (unsigned long)uid, queue_id);
+	mail_date(&received, time(NULL));
+	strbuf_putc(&received, '\n');
 	r = cleanup_write(cc.client, received.data, received.len);
 	strbuf_free(&received);
 	if (r != 0) {

@@ -15,37 +15,18 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "mail_date.h"
 #include "smtpd.h"
-
-/* rfc5322_date - "Mon, 2 Jan 2006 15:04:05 +0000" for now */
-static void
-rfc5322_date(char *buf, size_t size)
-{
-	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-	long off;
-
-	localtime_r(&now, &tm);
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, size, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
-	    (off < 0 ? -off : off) % 60);
-}
 
 /* smtpd_received_header - the whole header, folded, LF-terminated */
 void
 smtpd_received_header(const struct smtpd_session *s, struct strbuf *out)
 {
 	const struct smtpd_txn *t = &s->txn;
-	char date[64];
+	struct strbuf date;
 
-	rfc5322_date(date, sizeof(date));
+	strbuf_init(&date);
+	mail_date(&date, time(NULL));
 	strbuf_reset(out);
 	strbuf_printf(out, "Received: from %s (%s [%s])\n",
 	    s->helo_name ? s->helo_name : s->peer.name, s->peer.name,
@@ -58,7 +39,9 @@ smtpd_received_header(const struct smtpd_session *s, struct strbuf *out)
 	    s->cfg->myhostname, t->smtputf8 ? (s->tls_active ? "UTF8SMTPS" :
 	    "UTF8SMTP") : smtpd_protocol(s), t->queue_id);
 	if (t->rcpt_count == 1)
-		strbuf_printf(out, "\n\tfor <%s>; %s\n", t->rcpts[0].address, date);
+		strbuf_printf(out, "\n\tfor <%s>; %s\n", t->rcpts[0].address,
+		    date.data);
 	else
-		strbuf_printf(out, ";\n\t%s\n", date);
+		strbuf_printf(out, ";\n\t%s\n", date.data);
+	strbuf_free(&date);
 }
