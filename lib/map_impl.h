@@ -68,5 +68,7 @@ void	map_pairs_add(struct map_pairs *pairs, const char *key, const char *value);
 void	map_pairs_sort(struct map_pairs *pairs, const char *what);
 const char *map_pairs_find(const struct map_pairs *pairs, const char *key);
 void	map_pairs_free(struct map_pairs *pairs);
+/* map_pairs_ops - lookup/close for maps whose data is a sorted map_pairs */
+extern const struct map_ops map_pairs_ops;
 
 #endif

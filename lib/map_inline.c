@@ -16,30 +16,6 @@
 #include "strbuf.h"
 #include "strlist.h"
 
-/* inline_lookup - binary search in the pair table */
-static int
-inline_lookup(struct map *map, const char *key, size_t key_len,
-    struct strbuf *value)
-{
-	const char *hit = map_pairs_find(map->data, key);
-
-	(void)key_len;
-	if (hit == NULL)
-		return (MAP_NOTFOUND);
-	strbuf_puts(value, hit);
-	return (MAP_FOUND);
-}
-
-/* inline_close - free the pair table */
-static void
-inline_close(struct map *map)
-{
-	map_pairs_free(map->data);
-	free(map->data);
-}
-
-static const struct map_ops inline_ops = {inline_lookup, inline_close, NULL};
-
 /* trimmed - copy of [start, end) without surrounding white space */
 static void
 trimmed(struct strbuf *out, const char *start, const char *end)
@@ -126,7 +102,7 @@ map_inline_open(struct map *map, const char *name, struct strbuf *err)
 	strbuf_printf(&what, "table \"inline:%s\"", name);
 	map_pairs_sort(pairs, what.data);
 	strbuf_free(&what);
-	map->ops = &inline_ops;
+	map->ops = &map_pairs_ops;
 	map->data = pairs;
 	return (0);
 }

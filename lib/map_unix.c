@@ -15,30 +15,6 @@
 #include "mem.h"
 #include "strbuf.h"
 
-/* unix_lookup - binary search in the snapshot */
-static int
-unix_lookup(struct map *map, const char *key, size_t key_len,
-    struct strbuf *value)
-{
-	const char *hit = map_pairs_find(map->data, key);
-
-	(void)key_len;
-	if (hit == NULL)
-		return (MAP_NOTFOUND);
-	strbuf_puts(value, hit);
-	return (MAP_FOUND);
-}
-
-/* unix_close - free the snapshot */
-static void
-unix_close(struct map *map)
-{
-	map_pairs_free(map->data);
-	free(map->data);
-}
-
-static const struct map_ops unix_ops = {unix_lookup, unix_close, NULL};
-
 /* map_unix_open - snapshot the passwd database */
 int
 map_unix_open(struct map *map, const char *name, struct strbuf *err)
@@ -71,7 +47,7 @@ map_unix_open(struct map *map, const char *name, struct strbuf *err)
 	strbuf_free(&line);
 	/* NIS-style duplicates are normal: no warning */
 	map_pairs_sort(pairs, NULL);
-	map->ops = &unix_ops;
+	map->ops = &map_pairs_ops;
 	map->data = pairs;
 	return (0);
 }

@@ -214,3 +214,28 @@ map_pairs_free(struct map_pairs *pairs)
 	pairs->items = NULL;
 	pairs->count = pairs->cap = 0;
 }
+
+/* pairs_lookup - binary search in the sorted pair table */
+static int
+pairs_lookup(struct map *map, const char *key, size_t key_len,
+    struct strbuf *value)
+{
+	const char *hit = map_pairs_find(map->data, key);
+
+	(void)key_len;
+	if (hit == NULL)
+		return (MAP_NOTFOUND);
+	strbuf_puts(value, hit);
+	return (MAP_FOUND);
+}
+
+/* pairs_close - free the pair table */
+static void
+pairs_close(struct map *map)
+{
+	map_pairs_free(map->data);
+	free(map->data);
+}
+
+/* map_pairs_ops - for tables built in memory at open time (inline, unix) */
+const struct map_ops map_pairs_ops = {pairs_lookup, pairs_close, NULL};
