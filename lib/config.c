@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "logical_lines.h"
 #include "mem.h"
 #include "msg.h"
 
@@ -260,19 +261,20 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	return (0);
 }
 
-/* config_finish_line - trim and parse the pending logical line, if any */
-static int
-config_finish_line(struct config *cfg, struct strbuf *line, int lineno,
-    const char *origin, struct strbuf *err)
-{
-	int ret = 0;
+struct config_text {
+	struct config	*cfg;
+	const char	*origin;
+	struct strbuf	*err;
+};
 
-	if (lineno > 0) {
-		strbuf_trim(line);
-		ret = config_parse_line(cfg, line, origin, lineno, err);
-	}
-	strbuf_reset(line);
-	return (ret);
+/* config_text_line - trim and parse one logical line */
+static int
+config_text_line(struct strbuf *line, int lineno, void *ctx)
+{
+	struct config_text *ct = ctx;
+
+	strbuf_trim(line);
+	return (config_parse_line(ct->cfg, line, ct->origin, lineno, ct->err));
 }
 
 /* config_parse_text - merge main.cf-format text into cfg */
@@ -280,48 +282,13 @@ int
 config_parse_text(struct config *cfg, const char *text, const char *origin,
     struct strbuf *err)
 {
-	struct strbuf line;
-	const char *p = text, *end, *q;
-	int lineno = 0, start = 0, ret = 0;
-	size_t len;
+	struct config_text ct;
 
-	if (origin == NULL)
-		origin = "(text)";
-	strbuf_init(&line);
-	while (*p != '\0' && ret == 0) {
-		end = strchr(p, '\n');
-		len = end ? (size_t)(end - p) : strlen(p);
-		lineno++;
-		for (q = p; q < p + len && isspace((unsigned char)*q); q++)
-			;
-		if (q == p + len || *q == '#') {
-			/* blank and comment lines are skipped, as in Postfix */
-		} else if (q != p) {
-			if (start == 0) {
-				strbuf_printf(err, "%s, line %d: continuation "
-				    "line without a preceding parameter",
-				    origin, lineno);
-				ret = -1;
-				break;
-			}
-			strbuf_putc(&line, ' ');
-			strbuf_append(&line, q, (size_t)(p + len - q));
-		} else {
-			ret = config_finish_line(cfg, &line, start, origin, err);
-			start = lineno;
-			strbuf_append(&line, p, len);
-		}
-		if (line.len > CONFIG_LINE_MAX) {
-			strbuf_printf(err, "%s, line %d: logical line longer "
-			    "than %d bytes", origin, start, CONFIG_LINE_MAX);
-			ret = -1;
-		}
-		p = end ? end + 1 : p + len;
-	}
-	if (ret == 0)
-		ret = config_finish_line(cfg, &line, start, origin, err);
-	strbuf_free(&line);
-	return (ret);
+	ct.cfg = cfg;
+	ct.origin = origin != NULL ? origin : "(text)";
+	ct.err = err;
+	return (logical_lines(text, ct.origin, "parameter", CONFIG_LINE_MAX,
+	    config_text_line, &ct, err));
 }
 
 /* config_load_file - merge one main.cf-format file into cfg */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "logical_lines.h"
 #include "mem.h"
 #include "msg.h"
 
@@ -203,51 +204,19 @@ out:
 	return (ret);
 }
 
+/* master_cf_line - one logical line */
+static int
+master_cf_line(struct strbuf *line, int lineno, void *ctx)
+{
+	return (master_cf_parse_line(ctx, line->data, lineno));
+}
+
 /* master_cf_parse - split text into logical lines and parse each */
 static int
 master_cf_parse(struct master_cf_state *st, const char *text)
 {
-	struct strbuf line;
-	const char *p = text, *end, *q;
-	int lineno = 0, start = 0, ret = 0;
-	size_t len;
-
-	strbuf_init(&line);
-	while (*p != '\0' && ret == 0) {
-		end = strchr(p, '\n');
-		len = end ? (size_t)(end - p) : strlen(p);
-		lineno++;
-		for (q = p; q < p + len && isspace((unsigned char)*q); q++)
-			;
-		if (q == p + len || *q == '#') {
-			/* blank and comment lines are skipped */
-		} else if (q != p) {
-			if (start == 0) {
-				strbuf_printf(st->err, "%s, line %d: "
-				    "continuation line without a preceding "
-				    "service", st->path, lineno);
-				ret = -1;
-			}
-			strbuf_putc(&line, ' ');
-			strbuf_append(&line, q, (size_t)(p + len - q));
-		} else {
-			if (start > 0)
-				ret = master_cf_parse_line(st, line.data, start);
-			strbuf_reset(&line);
-			start = lineno;
-			strbuf_append(&line, p, len);
-		}
-		if (ret == 0 && line.len > MASTER_CF_LINE_MAX) {
-			strbuf_printf(st->err, "%s, line %d: logical line longer "
-			    "than %d bytes", st->path, start, MASTER_CF_LINE_MAX);
-			ret = -1;
-		}
-		p = end ? end + 1 : p + len;
-	}
-	if (ret == 0 && start > 0)
-		ret = master_cf_parse_line(st, line.data, start);
-	strbuf_free(&line);
-	return (ret);
+	return (logical_lines(text, st->path, "service", MASTER_CF_LINE_MAX,
+	    master_cf_line, st, st->err));
 }
 
 /* master_cf_read - the whole file, bounded, without NUL bytes */
