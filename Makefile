@@ -56,7 +56,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 SETGID_PROGRAMS = sluice-drop sluice-queue
 SETGID_GROUP ?= sluicedrop
-.PHONY: all check unit unit-bins fuzz-bins fuzz-regress fuzz integration run install clean deps
+.PHONY: all check unit unit-bins fuzz-bins fuzz-regress fuzz integration run install clean deps bench
 all: $(BINS) $(if $(filter sendmail:%,$(PROGRAMS)),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
 # mailq and newaliases are sendmail under other names, as everywhere.
@@ -133,6 +133,11 @@ fuzz:
 
 integration: $(BINS)
 	SLUICE_BIN=$(abspath $(BUILD)/bin) $(PYTEST) -q tests/integration
+
+# Sluice against Postfix side by side (root; not part of check).
+# Options: make bench BENCH_ARGS="--quick" (see bench/README.md).
+bench: all
+	SLUICE_BIN=$(abspath $(BUILD)/bin) /usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
 run: deps
 	$(MAKE) all

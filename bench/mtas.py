@@ -1,0 +1,151 @@
+"""mtas - the two MTAs under test, set up alike for one scenario.
+
+Both get: a durable queue in a fresh directory under the same /tmp
+filesystem, no content filters, logging to a file (Sluice's
+maillog_file, Postfix's maillog_file through postlogd), loopback only.
+Postfix keeps its built-in defaults except what a private instance
+needs (directories, ports, relayhost, transport_maps, the virtual
+mailbox domain): the test fixture's speed-ups (smtpd_error_sleep_time=0,
+in_flow_delay=0, short backoff times) are put back to the defaults here.
+Sluice keeps its defaults too.
+
+Scenario routing:
+  relay   relayhost = [127.0.0.1]:SINK
+  fanout  transport_maps: dN.bench.test -> smtp:[127.0.0.1]:SINK_N (5 sinks)
+  local   the virtual mailbox domain, Maildir user@DOMAIN
+  idle    nothing is delivered
+"""
+
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+BINDIR = os.path.abspath(os.environ.get("SLUICE_BIN")
+                         or os.path.join(REPO, "build", "bin"))
+
+import postfix_peer as pp     # noqa: E402
+import sluice_instance as si  # noqa: E402
+
+# Postfix built-in defaults the test fixture overrides for speed.
+POSTFIX_DEFAULTS_BACK = {
+    "smtpd_error_sleep_time": "1s",
+    "in_flow_delay": "1s",
+    "queue_run_delay": "300s",
+    "minimal_backoff_time": "300s",
+    "maximal_backoff_time": "4000s",
+    "smtp_connect_timeout": "30s",
+    "smtp_tls_security_level": "",
+    "smtp_tls_loglevel": "0",
+}
+
+FANOUT_DOMAINS = ["d%d.bench.test" % i for i in range(5)]
+
+
+def transport_inline(sink_ports):
+    return "inline:{ %s }" % ", ".join(
+        "{%s = smtp:[127.0.0.1]:%d}" % (d, p)
+        for d, p in zip(FANOUT_DOMAINS, sink_ports))
+
+
+class SluiceMTA:
+    name = "sluice"
+
+    def __init__(self, workdir, scenario, sink_ports, extra=None):
+        if si.is_root():
+            si.ensure_system_account()
+        self.dir = os.path.join(workdir, "sluice")
+        self.inst = si.Instance(BINDIR, self.dir,
+                                hostname="mx.sluice.test")
+        self.inst.init()
+        os.chmod(self.dir, 0o755)
+        params = {}
+        if scenario == "relay":
+            params["relayhost"] = "[127.0.0.1]:%d" % sink_ports[0]
+        elif scenario == "fanout":
+            params["transport_maps"] = transport_inline(sink_ports)
+        params.update(extra or {})
+        self.inst.set_main(params)
+        self.domain = si.VIRTUAL_DOMAIN
+        self.port = self.inst.port
+
+    def start(self):
+        self.inst.start()
+        self.pid = self.inst.master_pid
+
+    def queue_empty(self):
+        return not self.inst.queue_files()
+
+    def maildir_count(self):
+        return len(si.maildir_files(self.inst.vmaildir("user")))
+
+    def log_tail(self):
+        return "\n".join(self.inst.maillog().split("\n")[-15:])
+
+    def stop(self):
+        self.inst.stop()
+
+    def cleanup(self, keep=False):
+        self.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PostfixMTA:
+    name = "postfix"
+
+    def __init__(self, workdir, scenario, sink_ports, extra=None):
+        self.dir = os.path.join(workdir, "postfix")
+        os.makedirs(self.dir)
+        main = dict(POSTFIX_DEFAULTS_BACK)
+        relayhost = ""
+        if scenario == "relay":
+            relayhost = "[127.0.0.1]:%d" % sink_ports[0]
+        elif scenario == "fanout":
+            main["transport_maps"] = transport_inline(sink_ports)
+        main.update(extra or {})
+        self.peer = pp.PostfixPeer(self.dir, relayhost=relayhost, main=main,
+                                   domain="bench.postfix.test",
+                                   hostname="mx.postfix.test")
+        self.domain = self.peer.domain
+        self.port = self.peer.port
+
+    def start(self):
+        self.peer.start()
+        self.pid = self.peer.master_pid
+
+    def queue_empty(self):
+        return self.peer.queue_empty()
+
+    def maildir_count(self):
+        return len(si.maildir_files(self.peer.maildir("user")))
+
+    def log_tail(self):
+        return "\n".join(self.peer.maillog().split("\n")[-15:])
+
+    def stop(self):
+        self.peer.stop()
+
+    def cleanup(self, keep=False):
+        self.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+MTAS = {"sluice": SluiceMTA, "postfix": PostfixMTA}
+
+
+def refuse_reason():
+    """Why the benchmark cannot run here, or None."""
+    if not si.is_root():
+        return "the benchmark needs root (Postfix's master and privilege drop)"
+    why = pp.skip_reason()
+    if why:
+        return why
+    for prog in ("master", "smtpd", "cleanup", "qmgr", "smtp", "local",
+                 "sluice"):
+        if not os.access(os.path.join(BINDIR, prog), os.X_OK):
+            return "%s/%s missing (run make)" % (BINDIR, prog)
+    return None

@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""run - Sluice against Postfix, side by side, on this machine.
+
+`make bench` runs this (BENCH_ARGS passes options).  For every scenario
+it alternates the two MTAs run by run (S P, then P S, ...), each run on a
+fresh instance with fresh sinks, and prints per scenario and MTA:
+messages/s, CPU ms per message over the MTA's whole process tree, peak
+PSS, the end-of-data -> 250 latency (median, p99) and Sluice/Postfix.
+
+Drivers: --driver smtp-source (default) pushes the timed messages with
+Postfix's smtp-source (relay and local; fan-out needs 20 recipients over
+5 domains, which smtp-source cannot generate, so it uses the Python
+generator), then a shorter Python phase (--latency-fraction of the
+count, same sessions, not in the throughput/CPU figures) measures the
+latency.  --driver python uses bench/loadgen.py for everything.
+
+Deliveries are counted at smtp-sink (-c counters) or in the Maildir,
+and the clock stops only when they are all there and the queue is
+empty.  Needs root (Postfix); refuses otherwise.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import loadgen    # noqa: E402
+import mtas       # noqa: E402
+import procstat   # noqa: E402
+import peer_util as pu        # noqa: E402  (path set up by mtas)
+import sluice_instance as si  # noqa: E402
+import smtp_sink              # noqa: E402
+
+FULL = {"relay": 20000, "local": 10000, "fanout": 2000, "idle": 500}
+QUICK = {"relay": 400, "local": 300, "fanout": 40, "idle": 500}
+FANOUT_RCPTS = 20
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def recipients(scenario, mta):
+    if scenario == "relay":
+        return lambda n: ["rcpt@relay.bench.test"]
+    if scenario == "local":
+        return lambda n: ["user@" + mta.domain]
+    return lambda n: ["u%d@%s" % (j, mtas.FANOUT_DOMAINS[j % 5])
+                      for j in range(FANOUT_RCPTS)]
+
+
+def delivered(scenario, mta, sinks):
+    if scenario == "local":
+        return mta.maildir_count()
+    return sum(s.messages() for s in sinks)
+
+
+def wanted(scenario, count):
+    # fan-out: at least one transaction per destination and message
+    return count * 5 if scenario == "fanout" else count
+
+
+def wait_drained(scenario, mta, sinks, count, timeout):
+    want = wanted(scenario, count)
+    ok = si.wait_until(lambda: delivered(scenario, mta, sinks) >= want
+                       and mta.queue_empty(), timeout, interval=0.02)
+    if not ok:
+        raise BenchError("%s/%s: %d of %d delivered after %.0fs (queue %s)"
+                         "\n%s" % (mta.name, scenario,
+                                   delivered(scenario, mta, sinks), want,
+                                   timeout, "empty" if mta.queue_empty()
+                                   else "not empty", mta.log_tail()))
+
+
+def smtp_source(mta, scenario, count, sessions, timeout):
+    rcpt = recipients(scenario, mta)(0)[0]
+    cmd = [smtp_sink.SMTP_SOURCE, "-s", str(sessions), "-m", str(count),
+           "-l", "4096", "-f", "bench@source.test", "-t", rcpt,
+           "-M", "client.source.test", "127.0.0.1:%d" % mta.port]
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    if r.returncode != 0:
+        raise BenchError("smtp-source exit %d: %s"
+                         % (r.returncode, r.stdout[-2000:].decode(
+                             errors="replace")))
+
+
+def python_load(mta, scenario, count, sessions, timeout):
+    stats = {}
+    lat, errors, _ = loadgen.run_load("127.0.0.1", mta.port, count, sessions,
+                                      recipients(scenario, mta),
+                                      timeout=timeout, stats=stats)
+    if stats["reconnects"]:
+        print("    (%s: %d connect/greeting timeout(s) retried)"
+              % (mta.name, stats["reconnects"]), flush=True)
+    if errors:
+        raise BenchError("%d session error(s), first: %s"
+                         % (len(errors), errors[0]))
+    return lat
+
+
+def run_one(args, mta_name, scenario, sessions, count):
+    """One run on a fresh instance; a dict of measurements."""
+    workdir = pu.loopback_dir("sluice-bench-")
+    sinks, mta = [], None
+    try:
+        for _ in range(5 if scenario == "fanout" else
+                       1 if scenario == "relay" else 0):
+            sinks.append(smtp_sink.SmtpSink(workdir, backlog=1024).start())
+        extra = dict(x.split("=", 1) for x in args.set)
+        mta = mtas.MTAS[mta_name](workdir, scenario, [s.port for s in sinks],
+                                  extra)
+        mta.start()
+        time.sleep(args.settle)
+        pid = mta.pid
+        res = {"mta": mta_name, "scenario": scenario, "sessions": sessions,
+               "count": count}
+        cpu0 = procstat.tree_cpu_seconds(pid)
+        sampler = procstat.PssSampler(pid).start()
+        if scenario == "idle":
+            greeted, pss = loadgen.hold_idle(
+                "127.0.0.1", mta.port, count, args.idle_hold,
+                lambda: procstat.tree_pss_kib(pid))
+            res.update(greeted=greeted, idle_pss_kib=pss,
+                       peak_pss_kib=sampler.stop(),
+                       procs=len(procstat.process_tree(pid)))
+            return res
+        t0 = time.monotonic()
+        lat = []
+        if args.driver == "smtp-source" and scenario != "fanout":
+            smtp_source(mta, scenario, count, sessions, args.timeout)
+        else:
+            lat = python_load(mta, scenario, count, sessions, args.timeout)
+        wait_drained(scenario, mta, sinks, count, args.timeout)
+        elapsed = time.monotonic() - t0
+        cpu = procstat.tree_cpu_seconds(pid) - cpu0
+        res.update(elapsed=elapsed, rate=count / elapsed,
+                   cpu_ms_per_msg=1000.0 * cpu / count,
+                   peak_pss_kib=sampler.stop())
+        if not lat and args.latency_fraction > 0:
+            n = max(sessions, int(count * args.latency_fraction))
+            before = delivered(scenario, mta, sinks)
+            lat = python_load(mta, scenario, n, sessions, args.timeout)
+            wait_drained(scenario, mta, sinks, n + before // (
+                5 if scenario == "fanout" else 1), args.timeout)
+        if lat:
+            lat.sort()
+            res.update(lat_median_ms=1000 * statistics.median(lat),
+                       lat_p99_ms=1000 * lat[min(len(lat) - 1,
+                                                 int(len(lat) * 0.99))],
+                       lat_samples=len(lat))
+        return res
+    finally:
+        if mta is not None:
+            mta.stop()
+        for s in sinks:
+            s.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, spec):
+    return "-" if v is None else spec % v
+
+
+def print_table(results, out=sys.stdout):
+    cols = ("scenario", "mta", "msg/s", "cpu ms/msg", "peak PSS MiB",
+            "lat p50 ms", "lat p99 ms")
+    rows = []
+    keys = []
+    for r in results:
+        k = (r["scenario"], r["sessions"])
+        if k not in keys:
+            keys.append(k)
+    for scen, sess in keys:
+        label = "%s s=%d" % (scen, sess) if scen != "idle" else \
+            "idle %d sess" % sess
+        agg = {}
+        for m in ("sluice", "postfix"):
+            runs = [r for r in results if r["scenario"] == scen and
+                    r["sessions"] == sess and r["mta"] == m]
+            if scen == "idle":
+                agg[m] = {"rate": None, "cpu": None,
+                          "pss": median_of(runs, "idle_pss_kib"),
+                          "p50": None, "p99": None,
+                          "note": "greeted %s" % fmt(median_of(runs, "greeted"),
+                                                     "%d")}
+            else:
+                agg[m] = {"rate": median_of(runs, "rate"),
+                          "cpu": median_of(runs, "cpu_ms_per_msg"),
+                          "pss": median_of(runs, "peak_pss_kib"),
+                          "p50": median_of(runs, "lat_median_ms"),
+                          "p99": median_of(runs, "lat_p99_ms"),
+                          "note": "%d run(s)" % len(runs)}
+        for m in ("sluice", "postfix"):
+            a = agg[m]
+            rows.append((label, m, fmt(a["rate"], "%.0f"),
+                         fmt(a["cpu"], "%.2f"),
+                         fmt(a["pss"] and a["pss"] / 1024.0, "%.1f"),
+                         fmt(a["p50"], "%.1f"), fmt(a["p99"], "%.1f")))
+
+        def ratio(k):
+            s, p = agg["sluice"][k], agg["postfix"][k]
+            return "-" if not s or not p else "%.2fx" % (s / p)
+        rows.append((label, "S/P", ratio("rate"), ratio("cpu"), ratio("pss"),
+                     ratio("p50"), ratio("p99")))
+    widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows)]
+    line = "| " + " | ".join("%-*s" % (w, c) for w, c in zip(widths, cols)) \
+        + " |"
+    print(line, file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for row in rows:
+        print("| " + " | ".join("%-*s" % (w, c) for w, c in zip(widths, row))
+              + " |", file=out)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="small counts for a smoke run")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="multiply every message count by this")
+    p.add_argument("--scenarios", default="relay,local,fanout,idle")
+    p.add_argument("--relay-sessions", default="1,10,50,500")
+    p.add_argument("--runs", type=int, default=1,
+                   help="runs per MTA and scenario (alternating)")
+    p.add_argument("--driver", choices=("smtp-source", "python"),
+                   default="smtp-source")
+    p.add_argument("--latency-fraction", type=float, default=0.25,
+                   help="with smtp-source: size of the latency phase")
+    p.add_argument("--timeout", type=float, default=300.0,
+                   help="bound on each load and drain phase (s)")
+    p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--idle-hold", type=float, default=2.0)
+    p.add_argument("--json", help="also write the raw results here")
+    p.add_argument("--set", action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="main.cf parameter for BOTH MTAs (repeatable), "
+                   "e.g. smtpd_peername_lookup=no")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the instance directories")
+    for s in FULL:
+        p.add_argument("--%s-count" % s, type=int)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    why = mtas.refuse_reason()
+    if why:
+        print("bench: refusing to run: %s" % why, file=sys.stderr)
+        return 2
+    base = QUICK if args.quick else FULL
+    counts = {}
+    for s in FULL:
+        c = getattr(args, "%s_count" % s)
+        counts[s] = c if c else max(1, int(base[s] * (args.scale
+                                                       if s != "idle" else 1)))
+    max_sess = max(int(x) for x in args.relay_sessions.split(","))
+    plan = []
+    for scen in args.scenarios.split(","):
+        if scen not in FULL:
+            raise SystemExit("unknown scenario %s" % scen)
+        sess_list = [int(x) for x in args.relay_sessions.split(",")] \
+            if scen == "relay" else [10] if scen in ("local", "fanout") \
+            else [counts["idle"]]
+        for sess in sess_list:
+            plan.append((scen, sess))
+    if args.quick:
+        # every relay session should carry at least two messages
+        counts["relay"] = max(counts["relay"], 2 * max_sess)
+    print("bench: %s, counts %s, driver %s, %d run(s) each%s"
+          % (datetime.datetime.now().isoformat(timespec="seconds"), counts,
+             args.driver, args.runs,
+             ", both with " + " ".join(args.set) if args.set else ""),
+          flush=True)
+    results, failures = [], []
+    for scen, sess in plan:
+        for run in range(args.runs):
+            order = ("sluice", "postfix") if run % 2 == 0 else \
+                ("postfix", "sluice")
+            for m in order:
+                t = time.monotonic()
+                try:
+                    r = run_one(args, m, scen, sess, counts[scen])
+                except (BenchError, subprocess.TimeoutExpired,
+                        RuntimeError, OSError) as e:
+                    failures.append("%s %s s=%d: %s" % (m, scen, sess, e))
+                    print("  FAILED %s %s s=%d: %s" % (m, scen, sess, e),
+                          flush=True)
+                    continue
+                results.append(r)
+                print("  %-7s %-6s s=%-3d %s (%.0fs)"
+                      % (m, scen, sess, json.dumps(
+                          {k: round(v, 3) if isinstance(v, float) else v
+                           for k, v in r.items()
+                           if k not in ("mta", "scenario", "sessions")}),
+                         time.monotonic() - t), flush=True)
+    print()
+    print_table(results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"results": results, "failures": failures}, f, indent=1)
+    if failures:
+        print("\n%d failure(s):" % len(failures))
+        for f in failures:
+            print("  " + f.split("\n")[0])
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
