@@ -45,6 +45,7 @@ smtpd_peer_prepare(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	(void)getnameinfo((struct sockaddr *)&sin, sizeof(sin), host, sizeof(host),
 	    NULL, 0, NI_NAMEREQD);
+	smtpd_hosts_load();
 }
 
 /* forward_confirmed - does name resolve back to addr */
@@ -92,6 +93,7 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char host[NI_MAXHOST];
+	const char *listed;
 
 	memset(peer, 0, sizeof(*peer));
 	memset(&ss, 0, sizeof(ss));
@@ -102,6 +104,9 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 		if (sockaddr_format((struct sockaddr *)&ss, len, peer->addr,
 		    sizeof(peer->addr), &peer->port) != 0)
 			strcpy(peer->addr, "unknown");
+		else if (lookup && (listed = smtpd_hosts_name(peer->addr)) != NULL
+		    && name_plausible(listed))
+			snprintf(peer->name, sizeof(peer->name), "%s", listed);
 		else if (lookup && getnameinfo((struct sockaddr *)&ss, len, host,
 		    sizeof(host), NULL, 0, NI_NAMEREQD) == 0
 		    && name_plausible(host) && forward_confirmed(host, peer->addr))
