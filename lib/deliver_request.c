@@ -162,6 +162,23 @@ fail(struct strbuf *err, const char *fmt, const char *name)
 	return (STREAM_ERROR);
 }
 
+/* envelope_field - the string member named n, or NULL */
+static char **
+envelope_field(struct deliver_request *req, const char *n)
+{
+	if (strcmp(n, "transport") == 0)
+		return (&req->transport);
+	if (strcmp(n, "nexthop") == 0)
+		return (&req->nexthop);
+	if (strcmp(n, "sender") == 0)
+		return (&req->sender);
+	if (strcmp(n, "envid") == 0)
+		return (&req->envid);
+	if (strcmp(n, "ret") == 0)
+		return (&req->ret);
+	return (NULL);
+}
+
 /* deliver_request_read - agent side: one validated request */
 int
 deliver_request_read(struct stream *s, struct deliver_request *req,
@@ -169,6 +186,7 @@ deliver_request_read(struct stream *s, struct deliver_request *req,
 {
 	struct attr_list list;
 	struct deliver_rcpt *r = NULL;
+	char	**field;
 	int	 rc, seen_request = 0;
 	long	 num;
 
@@ -199,13 +217,7 @@ deliver_request_read(struct stream *s, struct deliver_request *req,
 				rc = fail(err, "bad %s", n);
 			else
 				strcpy(req->queue_id, a->value);
-		} else if (strcmp(n, "transport") == 0 || strcmp(n, "nexthop") == 0 ||
-		    strcmp(n, "sender") == 0 || strcmp(n, "envid") == 0 ||
-		    strcmp(n, "ret") == 0) {
-			char  **field = n[0] == 't' ? &req->transport :
-			    n[0] == 'n' ? &req->nexthop : n[0] == 's' ?
-			    &req->sender : n[0] == 'e' ? &req->envid : &req->ret;
-
+		} else if ((field = envelope_field(req, n)) != NULL) {
 			if (!text_ok(a, DELIVER_ADDRESS_MAX))
 				rc = fail(err, "bad %s", n);
 			else
@@ -231,9 +243,8 @@ deliver_request_read(struct stream *s, struct deliver_request *req,
 				rc = fail(err, "%s before rcpt", n);
 			else if (strcmp(n, "rcpt_original") == 0 ||
 			    strcmp(n, "rcpt_orcpt") == 0) {
-				char  **field = strcmp(n, "rcpt_original") == 0 ?
+				field = strcmp(n, "rcpt_original") == 0 ?
 				    &r->original : &r->orcpt;
-
 				if (!text_ok(a, DELIVER_ADDRESS_MAX))
 					rc = fail(err, "bad %s", n);
 				else
