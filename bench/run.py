@@ -107,6 +107,31 @@ def python_load(mta, scenario, count, sessions, timeout):
     return lat
 
 
+def start_profile(args, mta_name, scenario, sessions):
+    """perf record -a -g over the throughput phase, with --profile DIR."""
+    if not args.profile:
+        return None
+    os.makedirs(args.profile, exist_ok=True)
+    out = os.path.join(args.profile, "%s-%s-s%d.data"
+                       % (mta_name, scenario, sessions))
+    p = subprocess.Popen(["perf", "record", "-q", "-a", "-g", "-F", "999",
+                          "-o", out], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return p
+
+
+def stop_profile(p):
+    if p is None:
+        return
+    p.send_signal(2)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def run_one(args, mta_name, scenario, sessions, count):
     """One run on a fresh instance; a dict of measurements."""
     workdir = pu.loopback_dir("sluice-bench-")
@@ -133,13 +158,18 @@ def run_one(args, mta_name, scenario, sessions, count):
                        peak_pss_kib=sampler.stop(),
                        procs=len(procstat.process_tree(pid)))
             return res
+        perf = start_profile(args, mta_name, scenario, sessions)
         t0 = time.monotonic()
         lat = []
-        if args.driver == "smtp-source" and scenario != "fanout":
-            smtp_source(mta, scenario, count, sessions, args.timeout)
-        else:
-            lat = python_load(mta, scenario, count, sessions, args.timeout)
-        wait_drained(scenario, mta, sinks, count, args.timeout)
+        try:
+            if args.driver == "smtp-source" and scenario != "fanout":
+                smtp_source(mta, scenario, count, sessions, args.timeout)
+            else:
+                lat = python_load(mta, scenario, count, sessions,
+                                  args.timeout)
+            wait_drained(scenario, mta, sinks, count, args.timeout)
+        finally:
+            stop_profile(perf)
         elapsed = time.monotonic() - t0
         cpu = procstat.tree_cpu_seconds(pid) - cpu0
         res.update(elapsed=elapsed, rate=count / elapsed,
@@ -250,6 +280,10 @@ def parse_args(argv):
                    metavar="NAME=VALUE",
                    help="main.cf parameter for BOTH MTAs (repeatable), "
                    "e.g. smtpd_peername_lookup=no")
+    p.add_argument("--mtas", default="sluice,postfix",
+                   help="which MTAs to run (e.g. sluice alone to profile)")
+    p.add_argument("--profile", metavar="DIR",
+                   help="perf record -a -g each throughput phase into DIR")
     p.add_argument("--keep", action="store_true",
                    help="keep the instance directories")
     for s in FULL:
@@ -293,6 +327,8 @@ def main(argv=None):
             order = ("sluice", "postfix") if run % 2 == 0 else \
                 ("postfix", "sluice")
             for m in order:
+                if m not in args.mtas.split(","):
+                    continue
                 t = time.monotonic()
                 try:
                     r = run_one(args, m, scen, sess, counts[scen])

@@ -22,6 +22,7 @@
 #include "cleanup_client.h"
 #include "msg.h"
 #include "queue_file.h"
+#include "queue_recycle.h"
 #include "service.h"
 #include "stream.h"
 #include "strbuf.h"
@@ -115,7 +116,8 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		goto done;
 	}
-	if ((w = queue_writer_create("incoming", &err)) == NULL) {
+	if ((w = queue_writer_create_recycled("incoming", QUEUE_RECYCLE,
+	    &err)) == NULL) {
 		msg_warn("cannot create queue file: %s", err.data);
 		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
 		goto done;

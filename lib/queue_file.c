@@ -28,6 +28,7 @@
 
 #include "mem.h"
 #include "queue_file.h"
+#include "queue_recycle.h"
 
 #define QF_HEADER_LEN	5		/* type byte + u32 length */
 #define QF_SIZE_DIGITS	20
@@ -46,6 +47,7 @@ struct queue_writer {
 	bool		 have_sender;
 	bool		 in_content;
 	bool		 failed;
+	bool		 recycled;	/* old content past offset to cut off */
 	mode_t		 final_mode;	/* QUEUE_MODE_COMPLETE unless told */
 	struct strbuf	 error;		/* first failure, for finish() */
 	size_t		 wlen;
@@ -174,43 +176,30 @@ writer_record(struct queue_writer *w, int type, const void *data, size_t len)
 	return (writer_bytes(w, data, len));
 }
 
-/* queue_writer_create - a new queue file under a fresh ID */
-struct queue_writer *
-queue_writer_create(const char *subdir, struct strbuf *err)
+static void writer_free(struct queue_writer *);
+
+/* writer_new - an empty writer for subdir */
+static struct queue_writer *
+writer_new(const char *subdir)
 {
 	struct queue_writer *w;
-	struct strbuf path;
-	struct timeval tv;
-	char buf[64];
-	int n, saved = EEXIST;
 
 	w = xcalloc(1, sizeof(*w));
 	w->fd = -1;
 	w->final_mode = QUEUE_MODE_COMPLETE;
 	w->subdir = xstrdup(subdir);
 	strbuf_init(&w->error);
-	strbuf_init(&path);
-	for (int i = 0; i < QF_CREATE_TRIES && w->fd < 0; i++) {
-		queue_id_new(w->id);
-		strbuf_reset(&path);
-		strbuf_printf(&path, "%s/%s", subdir, w->id);
-		w->fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, QUEUE_MODE_WRITING);
-		if (w->fd < 0 && (saved = errno) != EEXIST)
-			break;
-	}
-	w->path = strbuf_detach(&path);
-	strbuf_free(&path);
-	if (w->fd < 0) {
-		strbuf_reset(err);
-		strbuf_printf(err, "queue file write error: create %s: %s",
-		    w->path, strerror(saved));
-		strbuf_free(&w->error);
-		free(w->subdir);
-		free(w->path);
-		free(w);
-		return (NULL);
-	}
+	return (w);
+}
+
+/* writer_start - mode and the V, T, Z records; w or NULL (w freed) */
+static struct queue_writer *
+writer_start(struct queue_writer *w, struct strbuf *err)
+{
+	struct timeval tv;
+	char buf[64];
+	int n;
+
 	/* the umask must not decide the mode that "unfinished" depends on */
 	if (fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
 		writer_fail(w, "chmod", errno);
@@ -230,6 +219,60 @@ queue_writer_create(const char *subdir, struct strbuf *err)
 		return (NULL);
 	}
 	return (w);
+}
+
+/* queue_writer_create - a new queue file under a fresh ID */
+struct queue_writer *
+queue_writer_create(const char *subdir, struct strbuf *err)
+{
+	struct queue_writer *w;
+	struct strbuf path;
+	int saved = EEXIST;
+
+	w = writer_new(subdir);
+	strbuf_init(&path);
+	for (int i = 0; i < QF_CREATE_TRIES && w->fd < 0; i++) {
+		queue_id_new(w->id);
+		strbuf_reset(&path);
+		strbuf_printf(&path, "%s/%s", subdir, w->id);
+		w->fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, QUEUE_MODE_WRITING);
+		if (w->fd < 0 && (saved = errno) != EEXIST)
+			break;
+	}
+	w->path = strbuf_detach(&path);
+	strbuf_free(&path);
+	if (w->fd < 0) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file write error: create %s: %s",
+		    w->path, strerror(saved));
+		writer_free(w);
+		return (NULL);
+	}
+	return (writer_start(w, err));
+}
+
+/* queue_writer_create_recycled - like create, reusing a pool file if any */
+struct queue_writer *
+queue_writer_create_recycled(const char *subdir, const char *pool,
+    struct strbuf *err)
+{
+	struct queue_writer *w;
+	struct strbuf path;
+	char id[QUEUE_ID_SIZE];
+	int fd;
+
+	if ((fd = queue_recycle_take(pool, subdir, id)) < 0)
+		return (queue_writer_create(subdir, err));
+	w = writer_new(subdir);
+	memcpy(w->id, id, QUEUE_ID_SIZE);
+	w->fd = fd;
+	w->recycled = true;
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/%s", subdir, w->id);
+	w->path = strbuf_detach(&path);
+	strbuf_free(&path);
+	return (writer_start(w, err));
 }
 
 /* queue_writer_id - the ID the file was created under */
@@ -398,6 +441,9 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 		if (n != QF_SIZE_DIGITS)
 			writer_fail(w, "write", n < 0 ? errno : EIO);
 	}
+	/* a recycled file may be longer than this message */
+	if (!w->failed && w->recycled && ftruncate(w->fd, w->offset) < 0)
+		writer_fail(w, "truncate", errno);
 	if (!w->failed && fchmod(w->fd, w->final_mode) < 0)
 		writer_fail(w, "chmod", errno);
 	if (!w->failed && fsync(w->fd) < 0)

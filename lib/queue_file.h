@@ -70,6 +70,13 @@ struct queue_writer;
  * O_NOFOLLOW, mode 0600) under a fresh ID, and write V, T, Z.
  */
 struct queue_writer *queue_writer_create(const char *subdir, struct strbuf *err);
+/*
+ * queue_writer_create_recycled - the same, but takes a spare file from the
+ * pool directory (lib/queue_recycle.h) when there is one: cleanup's way
+ * of creating incoming/ files without allocating an inode.
+ */
+struct queue_writer *queue_writer_create_recycled(const char *subdir,
+	    const char *pool, struct strbuf *err);
 const char *queue_writer_id(const struct queue_writer *w);
 int	queue_writer_sender(struct queue_writer *w, const char *sender);
 int	queue_writer_attr(struct queue_writer *w, const char *name, const char *value);
@@ -121,7 +128,10 @@ void	queue_message_free(struct queue_message *msg);
  */
 int	queue_file_read_content(int fd, const struct queue_message *msg,
 	    int (*fn)(const char *data, size_t len, void *ctx), void *ctx);
-/* queue_file_mark_done - flip R to D at offset and fsync; 0 / -1 */
+/*
+ * queue_file_mark_done - flip R to D at offset; 0 / -1.  Not flushed:
+ * the caller fdatasync()s once after a batch of marks.
+ */
 int	queue_file_mark_done(int fd, off_t offset);
 /*
  * queue_file_is_complete - cheap check used to skip unfinished files:

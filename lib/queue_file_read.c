@@ -405,7 +405,7 @@ queue_file_read_content(int fd, const struct queue_message *msg,
 	return (r);
 }
 
-/* queue_file_mark_done - R becomes D in place, durably */
+/* queue_file_mark_done - R becomes D in place (the caller flushes) */
 int
 queue_file_mark_done(int fd, off_t offset)
 {
@@ -435,7 +435,7 @@ queue_file_mark_done(int fd, off_t offset)
 			errno = EIO;
 		return (-1);
 	}
-	return (fdatasync(fd));
+	return (0);
 }
 
 /* tail_is_end_record - the last QF_HEADER_LEN bytes are an empty E */

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "qmgr.h"
+#include "queue_recycle.h"
 #include "queue_scan.h"
 
 /* qmgr_rcpt_set - record one recipient's outcome */
@@ -138,16 +139,21 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 /*
  * qmgr_outcome_job - mark delivered R records done as soon as a job's
  * reply says so, not only at the end of the message: a qmgr killed
- * between jobs then re-offers as little as possible.
+ * between jobs then re-offers as little as possible.  The message's last
+ * job leaves this to qmgr_message_finish, which does it right away (and
+ * not at all when the whole file goes).
  */
 void
 qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
 	struct stat st;
+	bool	 marked = false;
 	int	 fd = -1;
 
 	(void)qm;
+	if (m->jobs <= 1)
+		return;
 	for (size_t j = 0; j < job->count; j++) {
 		size_t	 rec = m->rcpts[job->idx[j]].rec;
 		bool	 all = true;
@@ -172,10 +178,39 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 				break;	/* not ours any more: finish decides */
 		}
 		if (queue_file_mark_done(fd, m->msg.recipients[rec].offset) == 0)
-			m->msg.recipients[rec].done = true;
+			marked = m->msg.recipients[rec].done = true;
 	}
+	/* one flush for all of this job's marks */
+	if (marked && fdatasync(fd) < 0)
+		msg_warn("%s: fsync: %s", m->id, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * qmgr_outcome_mark_done - flip every finished R record to D before the
+ * file is kept for a later attempt, with one flush for all of them.
+ * A failed mark leaves the record pending (re-offered later).
+ */
+static void
+qmgr_outcome_mark_done(struct qmgr_message *m, int fd, bool *pending)
+{
+	bool	 marked = false;
+
+	for (size_t i = 0; i < m->msg.recipient_count; i++) {
+		const struct queue_recipient *qr = &m->msg.recipients[i];
+
+		if (qr->done || pending[i])
+			continue;
+		if (queue_file_mark_done(fd, qr->offset) < 0) {
+			msg_warn("%s: mark recipient <%s> done: %s", m->id,
+			    qr->address, strerror(errno));
+			pending[i] = true;
+		} else
+			marked = true;
+	}
+	if (marked && fdatasync(fd) < 0)
+		msg_warn("%s: fsync: %s", m->id, strerror(errno));
 }
 
 /* qmgr_message_finish - record the attempt, then forget the message */
@@ -210,26 +245,22 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		if (!qmgr_rcpt_finished(&m->rcpts[i]) &&
 		    !m->msg.recipients[m->rcpts[i].rec].done)
 			pending[m->rcpts[i].rec] = true;
-	for (size_t i = 0; i < m->msg.recipient_count; i++) {
-		const struct queue_recipient *qr = &m->msg.recipients[i];
-
-		if (qr->done || pending[i])
-			continue;
-		if (queue_file_mark_done(fd, qr->offset) < 0) {
-			msg_warn("%s: mark recipient <%s> done: %s", m->id,
-			    qr->address, strerror(errno));
-			pending[i] = true;
-		}
-	}
 	for (size_t i = 0; i < m->msg.recipient_count; i++)
 		if (pending[i])
 			any = true;
 	if (any) {
+		qmgr_outcome_mark_done(m, fd, pending);
 		qmgr_outcome_defer(qm, m, fd, pending, now);
 	} else {
+		/*
+		 * Nothing left: the file goes as a whole, without marking
+		 * each R record first.  A crash before this point re-offers
+		 * the message, exactly as it would between the marks.
+		 */
 		strbuf_init(&path);
 		strbuf_printf(&path, "%s/%s", QUEUE_ACTIVE, m->id);
-		if (unlink(path.data) < 0 && errno != ENOENT)
+		if (queue_recycle_put(QUEUE_RECYCLE, path.data, st.st_ino) < 0 &&
+		    errno != ENOENT)
 			msg_warn("%s: remove: %s", m->id, strerror(errno));
 		defer_log_remove(m->id);
 		msg_info("%s: removed", m->id);

@@ -166,7 +166,7 @@ static void
 check_queue(struct check_state *cs)
 {
 	static const char *const owned[] = {"incoming", "active", "deferred",
-	    "hold", "corrupt", "defer", "private", NULL};
+	    "hold", "corrupt", "defer", "private", "recycle", NULL};
 	size_t	 i;
 
 	check_dir(cs, ".", 0755, false, false);

@@ -51,6 +51,7 @@ static const struct init_dir init_dirs[] = {
 	{"queue/deferred", 0700, INIT_BY_OWNER},
 	{"queue/hold", 0700, INIT_BY_OWNER},
 	{"queue/corrupt", 0700, INIT_BY_OWNER},
+	{"queue/recycle", 0700, INIT_BY_OWNER},
 	{"queue/defer", 0700, INIT_BY_OWNER},
 	{"queue/private", 0700, INIT_BY_OWNER},
 	/* sticky: a submitter may not remove another one's file */

@@ -1,0 +1,265 @@
+/*
+ * test_queue_recycle - unit tests of lib/queue_recycle.c and the writer
+ * that uses it: a delivered file goes into the pool under its inode
+ * number and comes back as a fresh incoming/ file (same inode, new ID,
+ * mode 0600, old content cut off at finish); the pool is bounded; files
+ * that are not plain, single-link, own files are never taken.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue_file.h"
+#include "queue_recycle.h"
+#include "strbuf.h"
+
+static char	 topdir[PATH_MAX];
+static char	 olddir[PATH_MAX];
+
+/* setup - a scratch queue directory as the cwd */
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(getcwd(olddir, sizeof(olddir)));
+	snprintf(topdir, sizeof(topdir), "/tmp/test_queue_recycle.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(topdir));
+	ck_assert_int_eq(chdir(topdir), 0);
+	ck_assert_int_eq(mkdir("incoming", 0700), 0);
+	ck_assert_int_eq(mkdir("active", 0700), 0);
+	ck_assert_int_eq(mkdir(QUEUE_RECYCLE, 0700), 0);
+}
+
+/* teardown - remove the scratch tree */
+static void
+teardown(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	ck_assert_int_eq(chdir(olddir), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", topdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* make_file - path with content, mode 0700; its inode */
+static ino_t
+make_file(const char *path, const char *content)
+{
+	struct stat st;
+	int	 fd;
+
+	fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0700);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	return (st.st_ino);
+}
+
+/* count_dir - entries other than . and .. */
+static int
+count_dir(const char *dir)
+{
+	struct strbuf cmd;
+	char	 line[64];
+	FILE	*fp;
+	int	 n = -1;
+
+	strbuf_init(&cmd);
+	strbuf_printf(&cmd, "ls -A '%s' | wc -l", dir);
+	fp = popen(cmd.data, "r");
+	ck_assert_ptr_nonnull(fp);
+	if (fgets(line, sizeof(line), fp) != NULL)
+		n = atoi(line);
+	pclose(fp);
+	strbuf_free(&cmd);
+	return (n);
+}
+
+START_TEST(test_put_then_take)
+{
+	char	 id[QUEUE_ID_SIZE], path[PATH_MAX], name[64];
+	struct stat st;
+	ino_t	 ino;
+	int	 fd;
+
+	ino = make_file("active/65000001000000001", "old message content");
+	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
+	    "active/65000001000000001", ino), 0);
+	ck_assert_int_eq(access("active/65000001000000001", F_OK), -1);
+	snprintf(name, sizeof(name), "%s/%llx", QUEUE_RECYCLE,
+	    (unsigned long long)ino);
+	ck_assert_int_eq(access(name, F_OK), 0);
+
+	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(queue_id_valid(id));
+	snprintf(path, sizeof(path), "incoming/%s", id);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_ino, ino);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+	ck_assert_int_eq(count_dir(QUEUE_RECYCLE), 0);
+	close(fd);
+
+	/* empty now: nothing to take, the caller creates */
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+}
+END_TEST
+
+START_TEST(test_put_gone_file)
+{
+	errno = 0;
+	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
+	    "active/65000001000000009", 12345), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(test_pool_is_bounded)
+{
+	char	 path[PATH_MAX];
+	ino_t	 ino;
+
+	for (int i = 0; i < QUEUE_RECYCLE_MAX + 40; i++) {
+		snprintf(path, sizeof(path), "active/6500000100000%04X", i);
+		ino = make_file(path, "x");
+		ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE, path, ino), 0);
+		ck_assert_int_eq(access(path, F_OK), -1);
+	}
+	/* the count is refreshed every few puts: a little slack at most */
+	ck_assert_int_le(count_dir(QUEUE_RECYCLE), QUEUE_RECYCLE_MAX);
+	ck_assert_int_ge(count_dir(QUEUE_RECYCLE), QUEUE_RECYCLE_MAX - 64);
+}
+END_TEST
+
+START_TEST(test_refuses_strange_files)
+{
+	char	 id[QUEUE_ID_SIZE];
+
+	/* a symbolic link, a directory, a file with two links, a bad name */
+	make_file("target", "secret");
+	ck_assert_int_eq(symlink("../target", QUEUE_RECYCLE "/1a"), 0);
+	ck_assert_int_eq(mkdir(QUEUE_RECYCLE "/2b", 0700), 0);
+	make_file(QUEUE_RECYCLE "/3c", "two links");
+	ck_assert_int_eq(link(QUEUE_RECYCLE "/3c", "elsewhere"), 0);
+	make_file(QUEUE_RECYCLE "/NOT-HEX", "bad name");
+	make_file(QUEUE_RECYCLE "/ABCD", "upper case");
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+	ck_assert_int_eq(count_dir("incoming"), 0);
+}
+END_TEST
+
+START_TEST(test_missing_pool)
+{
+	char	 id[QUEUE_ID_SIZE];
+	ino_t	 ino;
+
+	ck_assert_int_eq(rmdir(QUEUE_RECYCLE), 0);
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+	ino = make_file("active/65000001000000001", "x");
+	/* no pool: the file is simply removed */
+	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
+	    "active/65000001000000001", ino), 0);
+	ck_assert_int_eq(access("active/65000001000000001", F_OK), -1);
+}
+END_TEST
+
+/* read_back - incoming/ID parsed as a complete message */
+static void
+read_back(const char *id, struct queue_message *msg)
+{
+	struct strbuf err, path;
+	int	 fd;
+
+	strbuf_init(&err);
+	strbuf_init(&path);
+	strbuf_printf(&path, "incoming/%s", id);
+	fd = open(path.data, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(queue_file_read(fd, msg, &err), 0);
+	ck_assert_msg(msg->complete, "not complete: %s", err.data);
+	close(fd);
+	strbuf_free(&path);
+	strbuf_free(&err);
+}
+
+START_TEST(test_writer_overwrites_longer_file)
+{
+	struct queue_recipient r = { 0 };
+	struct queue_message msg;
+	struct queue_writer *w;
+	struct strbuf err, old;
+	char	 id[QUEUE_ID_SIZE];
+	struct stat st;
+	ino_t	 ino;
+
+	/* a big stale file: the new message must not inherit its tail */
+	strbuf_init(&old);
+	for (int i = 0; i < 2000; i++)
+		strbuf_append(&old, "stale content ", 14);
+	ino = make_file("active/65000001000000001", old.data);
+	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
+	    "active/65000001000000001", ino), 0);
+
+	strbuf_init(&err);
+	w = queue_writer_create_recycled("incoming", QUEUE_RECYCLE, &err);
+	ck_assert_ptr_nonnull(w);
+	memcpy(id, queue_writer_id(w), QUEUE_ID_SIZE);
+	ck_assert_int_eq(queue_writer_sender(w, "a@example.test"), 0);
+	r.address = "b@example.test";
+	r.orcpt = "";
+	ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+	ck_assert_int_eq(queue_writer_content_start(w), 0);
+	ck_assert_int_eq(queue_writer_content(w, "Subject: x\n\nhi\n", 15), 0);
+	ck_assert_int_eq(queue_writer_finish(w, &err), 0);
+
+	memset(&msg, 0, sizeof(msg));
+	read_back(id, &msg);
+	ck_assert_str_eq(msg.sender, "a@example.test");
+	ck_assert_uint_eq(msg.recipient_count, 1);
+	ck_assert_int_eq(msg.size, 15);
+	queue_message_free(&msg);
+	{
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "incoming/%s", id);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_uint_eq(st.st_ino, ino);
+		ck_assert_int_lt(st.st_size, 200);
+		ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	}
+	strbuf_free(&err);
+	strbuf_free(&old);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("queue_recycle");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_put_then_take);
+	tcase_add_test(tc, test_put_gone_file);
+	tcase_add_test(tc, test_pool_is_bounded);
+	tcase_add_test(tc, test_refuses_strange_files);
+	tcase_add_test(tc, test_missing_pool);
+	tcase_add_test(tc, test_writer_overwrites_longer_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? 0 : 1);
+}
