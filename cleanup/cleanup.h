@@ -37,7 +37,6 @@ struct cleanup_params {
 	long	 message_size_limit;	/* 0 = unlimited */
 	bool	 always_add_missing_headers;
 	char	*myhostname;
-	char	*qmgr_trigger_path;	/* "public/" + qmgr_service_name */
 	int	 ipc_timeout;
 };
 

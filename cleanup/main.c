@@ -5,7 +5,7 @@
  * Each connection carries one message in the conversation described in
  * lib/cleanup_client.h; see protocol.c.  Parameters read: hopcount_limit,
  * header_size_limit, message_size_limit, always_add_missing_headers,
- * myhostname, qmgr_service_name, ipc_timeout.
+ * myhostname, ipc_timeout.
  */
 #include <string.h>
 #include <time.h>
@@ -29,7 +29,6 @@ static void
 cleanup_post_jail(struct service_context *ctx)
 {
 	struct cleanup_daemon *d = xcalloc(1, sizeof(*d));
-	struct strbuf path;
 
 	d->params.hopcount_limit = config_get_int(ctx->cfg, "hopcount_limit");
 	d->params.header_size_limit = config_get_int(ctx->cfg, "header_size_limit");
@@ -38,10 +37,6 @@ cleanup_post_jail(struct service_context *ctx)
 	    config_get_bool(ctx->cfg, "always_add_missing_headers");
 	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
 	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
-	strbuf_init(&path);
-	strbuf_printf(&path, "public/%s", config_get(ctx->cfg, "qmgr_service_name"));
-	d->params.qmgr_trigger_path = strbuf_detach(&path);
-	strbuf_free(&path);
 
 	attr_list_init(&d->request);
 	cleanup_message_init(&d->msg, &d->params);

@@ -26,7 +26,6 @@
 #include "service.h"
 #include "stream.h"
 #include "strbuf.h"
-#include "trigger.h"
 
 /* A data list: the value plus the name and length words. */
 #define CLEANUP_DATA_LIST_MAX	(CLEANUP_CHUNK_MAX + 256)
@@ -164,7 +163,7 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 	if (reply(s, &d->request, 0, NULL, NULL) < 0)
 		msg_warn("%s: lost connection with client before the verdict;"
 		    " the message is queued", msg->id);
-	(void)trigger_send(d->params.qmgr_trigger_path, "A", 1);
+	/* no trigger: qmgr learns of the file from inotify (qmgr/watch.c) */
 done:
 	strbuf_free(&err);
 }

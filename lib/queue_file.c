@@ -200,8 +200,11 @@ writer_start(struct queue_writer *w, struct strbuf *err)
 	char buf[64];
 	int n;
 
-	/* the umask must not decide the mode that "unfinished" depends on */
-	if (fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
+	/*
+	 * The umask must not decide the mode that "unfinished" depends on
+	 * (a recycled file was set to it before it was renamed in).
+	 */
+	if (!w->recycled && fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
 		writer_fail(w, "chmod", errno);
 	gettimeofday(&tv, NULL);
 	writer_record(w, QUEUE_REC_VERSION, "1", 1);

@@ -29,7 +29,7 @@
 #define TAKE_BATCH	32	/* names kept per process between reads */
 #define SCAN_MAX	1024	/* entries looked at per read */
 #define NAME_MAX_LEN	24	/* hex of an ino_t, with room */
-#define EMPTY_PAUSE_NS	500000000L	/* after finding the pool empty */
+#define EMPTY_PAUSE_NS	20000000L	/* 20 ms after finding it empty */
 #define RECOUNT_EVERY	64	/* puts between directory counts */
 #define RENAME_TRIES	5	/* fresh IDs on EEXIST */
 
@@ -135,8 +135,14 @@ try_take(const char *pool, const char *name, const char *subdir,
 	fd = open(from, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return (-1);
+	/*
+	 * No change to the file before the rename has claimed it: another
+	 * process may hold this same inode open, lose the race, and must not
+	 * touch a file that is by then a message being written or queued.
+	 * That is why put() sets the mode, not take().
+	 */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    st.st_uid != geteuid() || fchmod(fd, 0600) < 0 ||
+	    st.st_uid != geteuid() || (st.st_mode & 07777) != 0600 ||
 	    fcntl(fd, F_SETFL, 0) < 0) {
 		close(fd);
 		return (-1);
@@ -208,17 +214,20 @@ count_pool(const char *pool)
 
 /* queue_recycle_put - see queue_recycle.h */
 int
-queue_recycle_put(const char *pool, const char *path, ino_t ino)
+queue_recycle_put(const char *pool, const char *path, int fd)
 {
 	char	 to[PATH_MAX];
+	struct stat st;
 
 	if (pool_estimate < 0 || ++puts_since_count >= RECOUNT_EVERY) {
 		pool_estimate = count_pool(pool);
 		puts_since_count = 0;
 	}
 	if (pool_estimate >= 0 && pool_estimate < QUEUE_RECYCLE_MAX &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    fchmod(fd, 0600) == 0 &&
 	    (size_t)snprintf(to, sizeof(to), "%s/%llx", pool,
-	    (unsigned long long)ino) < sizeof(to) &&
+	    (unsigned long long)st.st_ino) < sizeof(to) &&
 	    renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
 		pool_estimate++;
 		return (0);

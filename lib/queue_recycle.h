@@ -12,11 +12,13 @@
  * two directory entries and no inode bitmap.
  *
  * Safety: the pool is bounded (QUEUE_RECYCLE_MAX entries, beyond which
- * files are simply removed); a file is taken only when it is a regular
- * file with one link owned by the caller; the rename into incoming/ uses
- * RENAME_NOREPLACE, and the file's mode is set to "being written" (0600)
- * before it becomes visible there, so a half-overwritten file is never
- * mistaken for a complete one.  The name is the inode number: a name can
+ * files are simply removed); put() sets the mode to "being written"
+ * (0600) before the file enters the pool, so a recycled file never shows
+ * up in incoming/ looking complete; a file is taken only when it is a
+ * regular file with one link, owned by the caller and at mode 0600, and
+ * the taker changes nothing before its RENAME_NOREPLACE into incoming/
+ * has claimed the file (a process that lost the race for the same inode
+ * must not touch what is by then somebody's message).  The name is the inode number: a name can
  * only ever refer to one file while the caller holds that file open, so
  * "open, then rename by name" cannot take a different file than the one
  * checked.  Nothing in recycle/ is ever read as a message; a crash leaves
@@ -43,10 +45,11 @@ int	queue_recycle_take(const char *pool, const char *subdir,
 	    char id[QUEUE_ID_SIZE]);
 
 /*
- * queue_recycle_put - retire the file at path, whose inode is ino: rename
- * it into pool when there is room, remove it otherwise.  0, or -1 with
- * errno from the unlink (ENOENT when the file is already gone).
+ * queue_recycle_put - retire the file at path, open as fd (for its inode
+ * number and the mode change): mode 0600 and into pool when there is
+ * room, removed otherwise.  0, or -1 with errno from the unlink (ENOENT
+ * when the file is already gone).
  */
-int	queue_recycle_put(const char *pool, const char *path, ino_t ino);
+int	queue_recycle_put(const char *pool, const char *path, int fd);
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * maildir - Maildir delivery, exactly once.
  *
- * Written as the mailbox owner: tmp/NAME, fsync, link(2) into new/NAME,
- * fsync new/.  NAME is deterministic, not the usual time.pid.host:
+ * Written as the mailbox owner: tmp/NAME, fsync, rename into new/NAME
+ * without replacing (or link(2) where that is unsupported), fsync new/.
+ * NAME is deterministic, not the usual time.pid.host:
  *	ARRIVAL.Q<queue id>R<record offset>H<hash of final address>.<host>
  * so a recipient offered again after a crash (qmgr died before it marked
  * the recipient done) finds its earlier copy: new/NAME existing (EEXIST
- * from link) or cur/NAME:flags (the reader already moved it) means the
+ * from the rename or link) or cur/NAME:flags (the reader already moved it) means the
  * mail is already there, and the answer is success without a second copy.
  * Missing Maildir directories are created 0700 by the owner.
  */
@@ -93,6 +94,59 @@ fsync_dir(const char *path)
 	return (rc);
 }
 
+/*
+ * create_in_tmp - open tmp/NAME for writing.  The Maildir is created only
+ * when the first try says it is missing, not checked on every delivery;
+ * a file left by a crashed earlier attempt is replaced.
+ */
+static int
+create_in_tmp(const char *dir, const char *tmp)
+{
+	static const char *const subdirs[] = { "tmp", "new", "cur", NULL };
+	char	 sub[4096 + 8];
+	int	 fd;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return (fd);
+		if (errno == EEXIST) {
+			if (unlink(tmp) < 0 && errno != ENOENT)
+				return (-1);
+		} else if (errno == ENOENT) {
+			for (int i = 0; subdirs[i] != NULL; i++) {
+				snprintf(sub, sizeof(sub), "%s/%s", dir, subdirs[i]);
+				if (make_dirs(sub) < 0)
+					return (-1);
+			}
+		} else
+			return (-1);
+	}
+	return (-1);
+}
+
+/*
+ * move_into_new - tmp/NAME becomes new/NAME without replacing anything:
+ * an existing new/NAME is the earlier copy of this very delivery, which
+ * counts as success.  One rename where the file system supports
+ * RENAME_NOREPLACE, else the Maildir spec's link and unlink.
+ */
+static int
+move_into_new(const char *tmp, const char *newp)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, newp, RENAME_NOREPLACE) == 0)
+		return (0);
+	if (errno == EEXIST)
+		return (unlink(tmp) < 0 && errno != ENOENT ? -1 : 0);
+	if (errno != EINVAL && errno != ENOSYS)
+		return (-1);
+	if (link(tmp, newp) < 0 && errno != EEXIST)
+		return (-1);
+	(void)unlink(tmp);
+	return (0);
+}
+
 /* write_error - DSN for a failed write: a full mailbox is permanent */
 static void
 write_error(struct local_state *st, const char *to, int err, const char *what)
@@ -144,13 +198,6 @@ local_maildir(struct local_state *st, const char *dir,
 		    "cannot switch to the mailbox owner");
 		goto out_free;
 	}
-	snprintf(sub, sizeof(sub), "%s/tmp", dir);
-	if (make_dirs(sub) < 0 ||
-	    (snprintf(sub, sizeof(sub), "%s/new", dir), make_dirs(sub)) < 0 ||
-	    (snprintf(sub, sizeof(sub), "%s/cur", dir), make_dirs(sub)) < 0) {
-		write_error(st, final_address, errno, "create maildir");
-		goto out;
-	}
 	snprintf(newp, sizeof(newp), "%s/new/%s", dir, base);
 	snprintf(sub, sizeof(sub), "%s/cur", dir);
 	if (access(newp, F_OK) == 0 || in_cur(sub, base)) {
@@ -159,9 +206,7 @@ local_maildir(struct local_state *st, const char *dir,
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, base);
-	(void)unlink(tmp);		/* left by a crashed earlier attempt */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if ((fd = create_in_tmp(dir, tmp)) < 0) {
 		write_error(st, final_address, errno, "create file in tmp/");
 		goto out;
 	}
@@ -174,13 +219,12 @@ local_maildir(struct local_state *st, const char *dir,
 	}
 	close(fd);
 	fd = -1;
-	if (link(tmp, newp) < 0 && errno != EEXIST) {
+	if (move_into_new(tmp, newp) < 0) {
 		saved = errno;
 		(void)unlink(tmp);
-		write_error(st, final_address, saved, "link into new/");
+		write_error(st, final_address, saved, "move into new/");
 		goto out;
 	}
-	(void)unlink(tmp);
 	snprintf(sub, sizeof(sub), "%s/new", dir);
 	if (fsync_dir(sub) < 0) {
 		write_error(st, final_address, errno, "fsync new/");

@@ -2,7 +2,8 @@
  * loop.c - the queue manager's event loop.
  *
  * One poll(2) over the master's status pipe, the trigger socket, the
- * trigger clients and the agent connections; timers for the incoming/
+ * inotify watch on incoming/ (watch.c), the trigger clients and the agent
+ * connections; timers for the incoming/
  * safety scan, the deferred/ queue run and the connection deadlines.
  * When the master closes the status pipe (reload, stop) qmgr starts no
  * new job, waits up to QMGR_DRAIN_TIMEOUT for the running ones and
@@ -79,6 +80,8 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 	int	 rc;
 
 	qmgr_params(qm);
+	/* watch first, then scan: nothing written in between is missed */
+	qm->watch_fd = qmgr_watch_init();
 	qmgr_recover_active(qm);
 	qm->want_incoming = true;
 	qm->want_deferred = true;
@@ -89,7 +92,7 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 		else if (qmgr_agents_busy(qm) == 0 || now >= drain_until)
 			break;
 
-		n = 1 + (size_t)count + qm->trigger_count;
+		n = 2 + (size_t)count + qm->trigger_count;
 		for (struct qmgr_agent *a = qm->agents; a; a = a->next)
 			n++;
 		if (n > cap) {
@@ -106,6 +109,9 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 			pfd[n].events = POLLIN;
 			owner[n++] = NULL;
 		}
+		pfd[n].fd = qm->draining ? -1 : qm->watch_fd;
+		pfd[n].events = POLLIN;
+		owner[n++] = NULL;
 		first_trigger = n;
 		for (struct qmgr_trigger_conn *t = qm->triggers; t; t = t->next) {
 			pfd[n].fd = t->fd;
@@ -130,9 +136,11 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 			qm->draining = true;
 			drain_until = now + QMGR_DRAIN_TIMEOUT;
 		}
-		for (size_t i = 1; i < first_trigger; i++)
+		for (size_t i = 1; i < first_trigger - 1; i++)
 			if (pfd[i].revents & POLLIN)
 				qmgr_trigger_accept(qm, pfd[i].fd);
+		if (pfd[first_trigger - 1].revents & POLLIN)
+			qmgr_watch_input(qm, qm->watch_fd);
 		for (size_t i = first_trigger; i < first_agent; i++)
 			if (pfd[i].revents)
 				qmgr_trigger_input(qm, owner[i]);

@@ -259,7 +259,7 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		 */
 		strbuf_init(&path);
 		strbuf_printf(&path, "%s/%s", QUEUE_ACTIVE, m->id);
-		if (queue_recycle_put(QUEUE_RECYCLE, path.data, st.st_ino) < 0 &&
+		if (queue_recycle_put(QUEUE_RECYCLE, path.data, fd) < 0 &&
 		    errno != ENOENT)
 			msg_warn("%s: remove: %s", m->id, strerror(errno));
 		defer_log_remove(m->id);

@@ -130,6 +130,7 @@ struct qmgr {
 	struct strlist	 flush_ids, flush_sites;
 	time_t		 next_incoming, next_deferred;
 	bool		 draining;
+	int		 watch_fd;	/* inotify on incoming/, or -1 */
 };
 
 /* scan.c */
@@ -169,6 +170,10 @@ void	qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m);
 
 /* notify.c */
 void	qmgr_notify(struct qmgr *qm, struct qmgr_message *m, int fd, time_t now);
+
+/* watch.c */
+int	qmgr_watch_init(void);
+void	qmgr_watch_input(struct qmgr *qm, int fd);
 
 /* trigger.c */
 void	qmgr_trigger_accept(struct qmgr *qm, int listen_fd);

@@ -78,7 +78,9 @@ qmgr_scan_incoming(struct qmgr *qm)
 	bool	 truncated = false;
 	size_t	 room = qmgr_room(qm);
 
-	qm->next_incoming = time(NULL) + QMGR_INCOMING_SAFETY;
+	/* without inotify (watch.c) the scan is the only news of new mail */
+	qm->next_incoming = time(NULL) + (qm->watch_fd >= 0 ?
+	    QMGR_INCOMING_SAFETY : 1);
 	if (room == 0)
 		return;		/* want_incoming stays: later, when there is room */
 	strlist_init(&names);

@@ -63,6 +63,20 @@ make_file(const char *path, const char *content)
 	return (st.st_ino);
 }
 
+/* put_file - create path (mode 0700, like a delivered queue file) and
+ * retire it with queue_recycle_put; its inode, and put()'s result */
+static ino_t
+put_file(const char *path, const char *content, int *rc)
+{
+	ino_t	 ino = make_file(path, content);
+	int	 fd = open(path, O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	*rc = queue_recycle_put(QUEUE_RECYCLE, path, fd);
+	close(fd);
+	return (ino);
+}
+
 /* count_dir - entries other than . and .. */
 static int
 count_dir(const char *dir)
@@ -88,15 +102,16 @@ START_TEST(test_put_then_take)
 	char	 id[QUEUE_ID_SIZE], path[PATH_MAX], name[64];
 	struct stat st;
 	ino_t	 ino;
-	int	 fd;
+	int	 fd, rc;
 
-	ino = make_file("active/65000001000000001", "old message content");
-	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
-	    "active/65000001000000001", ino), 0);
+	ino = put_file("active/65000001000000001", "old message content", &rc);
+	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(access("active/65000001000000001", F_OK), -1);
 	snprintf(name, sizeof(name), "%s/%llx", QUEUE_RECYCLE,
 	    (unsigned long long)ino);
-	ck_assert_int_eq(access(name, F_OK), 0);
+	/* in the pool at "being written": never looks complete */
+	ck_assert_int_eq(stat(name, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 
 	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id);
 	ck_assert_int_ge(fd, 0);
@@ -116,22 +131,31 @@ END_TEST
 
 START_TEST(test_put_gone_file)
 {
+	int	 fd;
+
+	/* removed under us (sluice-super -d) while qmgr held it open */
+	make_file("active/65000001000000009", "x");
+	fd = open("active/65000001000000009", O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink("active/65000001000000009"), 0);
 	errno = 0;
 	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
-	    "active/65000001000000009", 12345), -1);
+	    "active/65000001000000009", fd), -1);
 	ck_assert_int_eq(errno, ENOENT);
+	close(fd);
+	ck_assert_int_eq(count_dir(QUEUE_RECYCLE), 0);
 }
 END_TEST
 
 START_TEST(test_pool_is_bounded)
 {
 	char	 path[PATH_MAX];
-	ino_t	 ino;
+	int	 rc;
 
 	for (int i = 0; i < QUEUE_RECYCLE_MAX + 40; i++) {
 		snprintf(path, sizeof(path), "active/6500000100000%04X", i);
-		ino = make_file(path, "x");
-		ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE, path, ino), 0);
+		(void)put_file(path, "x", &rc);
+		ck_assert_int_eq(rc, 0);
 		ck_assert_int_eq(access(path, F_OK), -1);
 	}
 	/* the count is refreshed every few puts: a little slack at most */
@@ -144,14 +168,22 @@ START_TEST(test_refuses_strange_files)
 {
 	char	 id[QUEUE_ID_SIZE];
 
-	/* a symbolic link, a directory, a file with two links, a bad name */
+	/*
+	 * A symbolic link, a directory, a file with two links, one at mode
+	 * 0700 (it would appear complete in incoming/), bad names.
+	 */
 	make_file("target", "secret");
+	ck_assert_int_eq(chmod("target", 0600), 0);
 	ck_assert_int_eq(symlink("../target", QUEUE_RECYCLE "/1a"), 0);
 	ck_assert_int_eq(mkdir(QUEUE_RECYCLE "/2b", 0700), 0);
 	make_file(QUEUE_RECYCLE "/3c", "two links");
+	ck_assert_int_eq(chmod(QUEUE_RECYCLE "/3c", 0600), 0);
 	ck_assert_int_eq(link(QUEUE_RECYCLE "/3c", "elsewhere"), 0);
+	make_file(QUEUE_RECYCLE "/4d", "complete-looking");
 	make_file(QUEUE_RECYCLE "/NOT-HEX", "bad name");
+	ck_assert_int_eq(chmod(QUEUE_RECYCLE "/NOT-HEX", 0600), 0);
 	make_file(QUEUE_RECYCLE "/ABCD", "upper case");
+	ck_assert_int_eq(chmod(QUEUE_RECYCLE "/ABCD", 0600), 0);
 	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
 	ck_assert_int_eq(count_dir("incoming"), 0);
 }
@@ -160,14 +192,13 @@ END_TEST
 START_TEST(test_missing_pool)
 {
 	char	 id[QUEUE_ID_SIZE];
-	ino_t	 ino;
+	int	 rc;
 
 	ck_assert_int_eq(rmdir(QUEUE_RECYCLE), 0);
 	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
-	ino = make_file("active/65000001000000001", "x");
 	/* no pool: the file is simply removed */
-	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
-	    "active/65000001000000001", ino), 0);
+	(void)put_file("active/65000001000000001", "x", &rc);
+	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(access("active/65000001000000001", F_OK), -1);
 }
 END_TEST
@@ -200,14 +231,14 @@ START_TEST(test_writer_overwrites_longer_file)
 	char	 id[QUEUE_ID_SIZE];
 	struct stat st;
 	ino_t	 ino;
+	int	 rc;
 
 	/* a big stale file: the new message must not inherit its tail */
 	strbuf_init(&old);
 	for (int i = 0; i < 2000; i++)
 		strbuf_append(&old, "stale content ", 14);
-	ino = make_file("active/65000001000000001", old.data);
-	ck_assert_int_eq(queue_recycle_put(QUEUE_RECYCLE,
-	    "active/65000001000000001", ino), 0);
+	ino = put_file("active/65000001000000001", old.data, &rc);
+	ck_assert_int_eq(rc, 0);
 
 	strbuf_init(&err);
 	w = queue_writer_create_recycled("incoming", QUEUE_RECYCLE, &err);
