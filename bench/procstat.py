@@ -72,7 +72,7 @@ def tree_pss_kib(root):
 class PssSampler:
     """Peak PSS of a process tree, sampled every interval seconds."""
 
-    def __init__(self, root, interval=0.1):
+    def __init__(self, root, interval=0.25):
         self.root = root
         self.interval = interval
         self.peak = 0

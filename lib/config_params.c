@@ -237,6 +237,8 @@ const struct param_def config_param_table[] = {
 	    "no", 0, 0, 0 },
 	{ "smtpd_peername_lookup", PARAM_BOOL,
 	    "yes", 0, 0, 0 },
+	{ "smtpd_process_session_limit", PARAM_INT,
+	    "100", 1, 10000, 0 },
 	{ "smtpd_recipient_limit", PARAM_INT,
 	    "1000", 1, 1000000, 0 },
 	{ "smtpd_reject_unlisted_recipient", PARAM_BOOL,

@@ -11,10 +11,15 @@
  * dns_query() runs one query through libunbound's asynchronous interface
  * (a resolver thread) and waits with a deadline, so that a dead resolver
  * costs a bounded time and turns into DNS_TEMPFAIL, never a bounce.
- * When forwarders are configured, the RFC 6761 "test." names that
- * libunbound answers itself by default are passed to them ("transparent"
- * local zone): the administrator chose those servers, and the test suite
- * serves its zones from them.
+ * When forwarders are configured, the RFC 6761 "test." names and the
+ * loopback reverse zone 127.in-addr.arpa, which libunbound answers itself
+ * by default, are passed to them ("transparent" local zones): the
+ * administrator chose those servers, and the test suite serves its zones
+ * (forward and reverse) from them.  The reverse zones of private
+ * networks (RFC 1918 and friends) are likewise not blocked: libunbound
+ * always forwards here (resolv.conf or dns_resolver_address), so those
+ * queries reach the site's own resolver, which is where the names of LAN
+ * clients of smtpd live.
  */
 #include <sys/socket.h>
 
@@ -30,6 +35,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "coro.h"
 #include "dns_impl.h"
 #include "mem.h"
 #include "msg.h"
@@ -37,6 +43,7 @@
 #include "strlist.h"
 
 #define DNS_QUERY_TIMEOUT_MS	10000	/* one query, all retries included */
+#define DNS_COROUTINE_SLICE_MS	50	/* see wait_answer */
 #define DNS_TA_FILE_MAX		(256 * 1024)
 #define DNS_TA_LINE_MAX		4096
 
@@ -160,7 +167,9 @@ set_forwarders(struct config *cfg, struct strbuf *err)
 		}
 	}
 	if (rc == 0 && list.count > 0 &&
-	    ub_ctx_set_option(dns_ctx, "local-zone:", "test. transparent") != 0) {
+	    (ub_ctx_set_option(dns_ctx, "local-zone:", "test. transparent") != 0 ||
+	    ub_ctx_set_option(dns_ctx, "local-zone:",
+	    "127.in-addr.arpa. transparent") != 0)) {
 		strbuf_puts(err, "cannot configure the resolver's local zones");
 		rc = -1;
 	}
@@ -233,7 +242,9 @@ dns_init(struct config *cfg, struct strbuf *err)
 	/* a thread, not a forked helper: nothing outlives the process */
 	if (ub_ctx_async(dns_ctx, 1) != 0 ||
 	    ub_ctx_set_option(dns_ctx, "do-ip6:", dns_use_v6 ? "yes" : "no") != 0 ||
-	    ub_ctx_set_option(dns_ctx, "infra-cache-max-rtt:", "2000") != 0) {
+	    ub_ctx_set_option(dns_ctx, "infra-cache-max-rtt:", "2000") != 0 ||
+	    ub_ctx_set_option(dns_ctx, "unblock-lan-zones:", "yes") != 0 ||
+	    ub_ctx_set_option(dns_ctx, "insecure-lan-zones:", "yes") != 0) {
 		strbuf_puts(err, "cannot configure the resolver context");
 		goto fail;
 	}
@@ -257,6 +268,13 @@ dns_shutdown(void)
 		ub_ctx_delete(dns_ctx);
 		dns_ctx = NULL;
 	}
+}
+
+/* dns_initialized - a context exists (dns_init succeeded, no shutdown) */
+bool
+dns_initialized(void)
+{
+	return (dns_ctx != NULL);
 }
 
 /* dns_fd - descriptor to poll for asynchronous answers, -1 without init */
@@ -304,17 +322,22 @@ now_ms(void)
 static int
 wait_answer(struct query_slot *slot, int async_id)
 {
-	struct pollfd pfd;
 	long long deadline = now_ms() + DNS_QUERY_TIMEOUT_MS, left;
 
-	pfd.fd = ub_fd(dns_ctx);
-	pfd.events = POLLIN;
 	while (!slot->done) {
 		if ((left = deadline - now_ms()) <= 0) {
 			(void)ub_cancel(dns_ctx, async_id);
 			return (-1);
 		}
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+		/*
+		 * Sessions of one process share the resolver: whoever runs
+		 * ub_process may complete another coroutine's query, whose
+		 * own wait then sees no input; short slices bound that delay.
+		 */
+		if (coro_active() && left > DNS_COROUTINE_SLICE_MS)
+			left = DNS_COROUTINE_SLICE_MS;
+		if (coro_poll(ub_fd(dns_ctx), POLLIN, (int)left, NULL) < 0 &&
+		    errno != EINTR)
 			msg_fatal("poll on the resolver: %s", strerror(errno));
 		if (ub_process(dns_ctx) != 0)
 			msg_fatal("resolver failure in ub_process");

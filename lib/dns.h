@@ -9,6 +9,9 @@
  * for now (ub_resolve); dns_fd()/dns_process() expose libunbound's
  * asynchronous interface for event loops.
  *
+ * Besides mail routing, the module answers smtpd's client name question:
+ * the PTR names of an address, and whether a name resolves back to it.
+ *
  * Every lookup distinguishes a definite "no such thing" (DNS_NOTFOUND:
  * NXDOMAIN or no data) from a failure to find out (DNS_TEMPFAIL: SERVFAIL,
  * timeout, no resolver): a DNS outage defers mail, never bounces it.
@@ -22,6 +25,7 @@
 
 #include "config.h"
 #include "strbuf.h"
+#include "strlist.h"
 
 enum dns_status {
 	DNS_OK = 0,
@@ -56,6 +60,9 @@ struct dns_hosts {
  */
 int	dns_init(struct config *cfg, struct strbuf *err);
 void	dns_shutdown(void);
+/* dns_initialized - dns_init succeeded (a daemon that needs DNS for more
+ * than one reason initialises once) */
+bool	dns_initialized(void);
 
 /*
  * dns_lookup_mx - the mail hosts of domain: MX records in preference
@@ -70,6 +77,24 @@ int	dns_lookup_host(const char *host, struct dns_hosts *out, struct strbuf *why)
 /* dns_domain_exists - A, AAAA or MX present (reject_unknown_sender_domain) */
 int	dns_domain_exists(const char *domain, struct strbuf *why);
 void	dns_hosts_free(struct dns_hosts *hosts);
+
+/*
+ * dns_lookup_ptr - the host names of an address (IPv4 or IPv6 text) from
+ * its PTR records, appended to names: only names fit to stand for a host
+ * (valid, not numeric; at most DNS_PTR_MAX), in answer order.  DNS_OK,
+ * DNS_NOTFOUND, DNS_TEMPFAIL, or DNS_INVALID (no literal, or only
+ * malformed records).  Unverified: see dns_host_has_addr.
+ */
+#define DNS_PTR_MAX	10
+int	dns_lookup_ptr(const char *addr, struct strlist *names,
+	    struct strbuf *why);
+/*
+ * dns_host_has_addr - forward confirmation: DNS_OK when host has an A
+ * (IPv4 addr) or AAAA (IPv6 addr) record equal to addr, DNS_NOTFOUND when
+ * it definitely has not, else DNS_TEMPFAIL or DNS_INVALID.
+ */
+int	dns_host_has_addr(const char *host, const char *addr,
+	    struct strbuf *why);
 
 /* asynchronous use: the descriptor to poll, and the call when readable */
 int	dns_fd(void);

@@ -4,8 +4,9 @@
  *
  * dns.c owns the libunbound context and runs one query at a time with a
  * deadline; dns_lookup.c builds MX and address answers from those
- * results; dns_wire.c validates names and decodes record data, which
- * arrives from the network and is treated as hostile.
+ * results; dns_ptr.c does the reverse (address to name) lookups;
+ * dns_wire.c validates names and decodes record data, which arrives from
+ * the network and is treated as hostile.
  */
 #ifndef SLUICE_DNS_IMPL_H
 #define SLUICE_DNS_IMPL_H
@@ -22,6 +23,7 @@
 #define DNS_WIRE_NAME_MAX 255
 
 #define DNS_RR_A	1
+#define DNS_RR_PTR	12
 #define DNS_RR_MX	15
 #define DNS_RR_AAAA	28
 
@@ -47,5 +49,7 @@ int	dns_wire_name(const unsigned char *data, size_t len, size_t *used,
 	    struct strbuf *out);
 int	dns_mx_decode(const unsigned char *data, size_t len, int *preference,
 	    struct strbuf *exchange);
+int	dns_ptr_decode(const unsigned char *data, size_t len, struct strbuf *host);
+int	dns_reverse_name(const char *addr, struct strbuf *out);
 
 #endif

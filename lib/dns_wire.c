@@ -7,7 +7,17 @@
  * an uncompressed wire-format name (libunbound hands rdata over
  * decompressed); a compression pointer, an overlong label or name, or a
  * byte that cannot appear in a host name makes the record malformed.
+ * PTR rdata is a bare wire name, held to a stricter standard because the
+ * name ends up in logs, Received: headers and access decisions: no empty
+ * name, no label that begins or ends with a hyphen, and nothing made of
+ * digits and dots only (a PTR of "10.0.0.1" must not pass for an
+ * address).  dns_reverse_name() builds the in-addr.arpa / ip6.arpa name
+ * of an address.
  */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
 #include <string.h>
 
 #include "dns_impl.h"
@@ -91,5 +101,66 @@ dns_mx_decode(const unsigned char *data, size_t len, int *preference,
 		return (-1);
 	if (used != len - 2)		/* trailing garbage */
 		return (-1);
+	return (0);
+}
+
+/* ptr_host_valid - a PTR name fit to stand for a client (see above) */
+static bool
+ptr_host_valid(const char *name, size_t len)
+{
+	size_t i;
+	bool numeric = true;
+
+	if (len == 0 || len > DNS_NAME_MAX)
+		return (false);
+	for (i = 0; i < len; i++) {
+		if (name[i] == '-' && (i == 0 || name[i - 1] == '.' ||
+		    i + 1 == len || name[i + 1] == '.'))
+			return (false);
+		if (name[i] != '.' && (name[i] < '0' || name[i] > '9'))
+			numeric = false;
+	}
+	return (!numeric);
+}
+
+/* dns_ptr_decode - the host name of one PTR rdata; 0 or -1 */
+int
+dns_ptr_decode(const unsigned char *data, size_t len, struct strbuf *host)
+{
+	size_t used;
+
+	if (dns_wire_name(data, len, &used, host) != 0 || used != len)
+		return (-1);
+	if (!ptr_host_valid(host->data, host->len))
+		return (-1);
+	return (0);
+}
+
+/*
+ * dns_reverse_name - "4.3.2.1.in-addr.arpa" for 1.2.3.4, the 32 nibbles
+ * under ip6.arpa for an IPv6 address.  0, or -1 when addr is no literal.
+ */
+int
+dns_reverse_name(const char *addr, struct strbuf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[16];
+	int i;
+
+	strbuf_reset(out);
+	if (inet_pton(AF_INET, addr, buf) == 1) {
+		strbuf_printf(out, "%u.%u.%u.%u.in-addr.arpa", buf[3], buf[2],
+		    buf[1], buf[0]);
+		return (0);
+	}
+	if (inet_pton(AF_INET6, addr, buf) != 1)
+		return (-1);
+	for (i = 15; i >= 0; i--) {
+		strbuf_putc(out, hex[buf[i] & 0x0f]);
+		strbuf_putc(out, '.');
+		strbuf_putc(out, hex[buf[i] >> 4]);
+		strbuf_putc(out, '.');
+	}
+	strbuf_puts(out, "ip6.arpa");
 	return (0);
 }

@@ -23,9 +23,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "coro.h"
 #include "mem.h"
 #include "msg.h"
 #include "service.h"
@@ -348,6 +350,8 @@ service_loop(struct service_context *ctx, const struct service_ops *ops,
 		ops->serve(ctx, client);
 		close(client);
 		ctx->use_count++;
+		if (ctx->stop_accepting)
+			break;
 		if (max_use > 0 && ctx->use_count >= (unsigned long)max_use)
 			break;
 		if (!service_report(SERVICE_STATUS_IDLE))
@@ -355,6 +359,115 @@ service_loop(struct service_context *ctx, const struct service_ops *ops,
 	}
 	free(evs);
 	close(ep);
+}
+
+/* multi_session - what one coroutine runs: a whole connection */
+struct multi_session {
+	struct service_context *ctx;
+	const struct service_ops *ops;
+	int	 fd;
+};
+
+static size_t multi_sessions;	/* live ones */
+
+/* multi_session_run - serve, close, forget */
+static void
+multi_session_run(void *arg)
+{
+	struct multi_session *ms = arg;
+
+	ms->ops->serve(ms->ctx, ms->fd);
+	close(ms->fd);
+	free(ms);
+	multi_sessions--;
+}
+
+/* service_stop_accepting - see service.h */
+void
+service_stop_accepting(struct service_context *ctx)
+{
+	ctx->stop_accepting = true;
+}
+
+/*
+ * service_loop_multi - up to session_limit connections at once, each in a
+ * coroutine; the coroutine scheduler polls the sessions together with
+ * the status pipe and (while there is room) the listening sockets.
+ */
+static void
+service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
+    int listen_count)
+{
+	struct pollfd *pfd;
+	struct multi_session *ms;
+	long	 max_use, max_idle;
+	time_t	 idle_since = time(NULL);
+	bool	 busy = false, room;
+	int	 i, n, client;
+
+	max_use = config_get_int(ctx->cfg, "max_use");
+	max_idle = config_get_time(ctx->cfg, "max_idle");
+	pfd = xcalloc((size_t)listen_count + 1, sizeof(*pfd));
+	for (i = 0; i < listen_count; i++)
+		(void)sock_set_nonblock(SERVICE_LISTEN_FD + i, true);
+	if (!service_report(SERVICE_STATUS_IDLE))
+		msg_fatal("cannot report to the master: %s", strerror(errno));
+	for (;;) {
+		if (max_use > 0 && ctx->use_count >= (unsigned long)max_use)
+			ctx->stop_accepting = true;
+		if (ctx->stop_accepting && multi_sessions == 0)
+			break;
+		if (multi_sessions > 0)
+			idle_since = time(NULL);
+		else if (max_idle > 0 && time(NULL) - idle_since >= max_idle) {
+			msg_debug("idle for %lds, exiting", max_idle);
+			break;
+		}
+		room = !ctx->stop_accepting && multi_sessions < ctx->session_limit;
+		/* busy while full: the master then starts another process */
+		if (room == busy) {
+			busy = !room;
+			if (!service_report(busy ? SERVICE_STATUS_BUSY :
+			    SERVICE_STATUS_IDLE))
+				ctx->stop_accepting = true;
+		}
+		pfd[0].fd = ctx->stop_accepting ? -1 : SERVICE_STATUS_FD;
+		pfd[0].events = 0;	/* POLLERR/POLLHUP: the master left */
+		for (i = 0; i < listen_count; i++) {
+			pfd[i + 1].fd = room ? SERVICE_LISTEN_FD + i : -1;
+			pfd[i + 1].events = POLLIN;
+		}
+		n = coro_schedule(pfd, (size_t)listen_count + 1,
+		    multi_sessions == 0 && max_idle > 0 ? 1000 : -1);
+		if (n < 0)
+			msg_fatal("poll: %s", strerror(errno));
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			ctx->stop_accepting = true;
+			continue;
+		}
+		for (i = 0; i < listen_count; i++) {
+			if (!(pfd[i + 1].revents & POLLIN) || ctx->stop_accepting ||
+			    multi_sessions >= ctx->session_limit)
+				continue;
+			if ((client = service_accept_one(pfd[i + 1].fd)) < 0)
+				continue;
+			ms = xcalloc(1, sizeof(*ms));
+			ms->ctx = ctx;
+			ms->ops = ops;
+			ms->fd = client;
+			if (ctx->use_count++ == 0)
+				(void)service_report(SERVICE_STATUS_USED);
+			multi_sessions++;
+			if (coro_start(multi_session_run, ms) < 0) {
+				msg_warn("cannot start a session: %s",
+				    strerror(errno));
+				close(client);
+				free(ms);
+				multi_sessions--;
+			}
+		}
+	}
+	free(pfd);
 }
 
 /*
@@ -376,6 +489,17 @@ service_run(struct service_context *ctx, const struct service_ops *ops,
 		msg_fatal("cannot report to the master: %s", strerror(errno));
 	ops->run(ctx, fds, listen_count);
 	free(fds);
+}
+
+/* service_loop_multi_or_not - the loop that session_limit asks for */
+static void
+service_loop_multi_or_not(struct service_context *ctx,
+    const struct service_ops *ops, int listen_count)
+{
+	if (ctx->session_limit > 1)
+		service_loop_multi(ctx, ops, listen_count);
+	else
+		service_loop(ctx, ops, listen_count);
 }
 
 /* service_main - the whole life of a daemon process */
@@ -423,7 +547,7 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	if (ops->run != NULL)
 		service_run(&ctx, ops, args.listen_count);
 	else
-		service_loop(&ctx, ops, args.listen_count);
+		service_loop_multi_or_not(&ctx, ops, args.listen_count);
 	free(args.overrides);
 	exit(0);
 }

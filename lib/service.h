@@ -21,6 +21,17 @@
  * One connection at a time: the skeleton accepts on any listening socket,
  * reports busy, calls serve(), closes the connection, reports idle.  It
  * exits after max_use connections or max_idle seconds without one.
+ *
+ * Several at a time: when pre_jail or post_jail sets session_limit above
+ * 1, every accepted connection's serve() runs in a coroutine (lib/coro.h)
+ * and the process keeps accepting until it has session_limit of them.
+ * It reports busy only while it is full, so the master starts another
+ * process only when every running one is full; it stops accepting after
+ * max_use connections, or when the master closes the status pipe, or
+ * when the daemon calls service_stop_accepting(), and exits when its last
+ * session ends.  serve() must then wait only through lib/ (stream, sock,
+ * tls, dns: all go through coro_poll), never in a blocking call of its
+ * own, and must not exit().
  */
 #ifndef SLUICE_SERVICE_H
 #define SLUICE_SERVICE_H
@@ -35,6 +46,12 @@
 
 #define SERVICE_STATUS_IDLE	'I'
 #define SERVICE_STATUS_BUSY	'B'
+/*
+ * SERVICE_STATUS_USED: a multi-session child has accepted its first
+ * connection and still has room (it is neither busy nor new): a crash
+ * later is not "died before its first request", which would throttle.
+ */
+#define SERVICE_STATUS_USED	'U'
 
 struct service_status {
 	pid_t	pid;
@@ -50,6 +67,8 @@ struct service_context {
 	bool		 chrooted;
 	bool		 privileged;	/* started as root */
 	unsigned long	 use_count;	/* connections served so far */
+	unsigned	 session_limit;	/* concurrent serve() calls; 1 = classic */
+	bool		 stop_accepting; /* finish the sessions, then exit */
 	void		*app;		/* the daemon's own state */
 };
 
@@ -80,5 +99,11 @@ void	service_main(int argc, char **argv, const struct service_ops *ops)
  * msg_fatal on failure.  Shared with the command-line tools.
  */
 void	service_drop_privileges(const char *user);
+
+/*
+ * service_stop_accepting - take no new connection; the process exits
+ * when its current sessions are done (after a lookup table changed).
+ */
+void	service_stop_accepting(struct service_context *ctx);
 
 #endif

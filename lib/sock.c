@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "sock.h"
 
 #define SOCK_HOST_MAX	255
@@ -158,7 +159,6 @@ unix_connect(const char *path, int timeout)
 {
 	struct sockaddr_un sun;
 	struct timespec deadline;
-	struct pollfd pfd;
 	socklen_t optlen;
 	int fd, n, soerr, saved;
 
@@ -182,15 +182,14 @@ unix_connect(const char *path, int timeout)
 				errno = ETIMEDOUT;
 				goto fail;
 			}
-			(void)poll(NULL, 0, 10);
+			(void)coro_poll(-1, 0, 10, NULL);
 			continue;
 		}
 		if (errno != EINPROGRESS)
 			goto fail;
 		do {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			n = poll(&pfd, 1, timeout > 0 ? remaining_ms(&deadline) : -1);
+			n = coro_poll(fd, POLLOUT, timeout > 0 ?
+			    remaining_ms(&deadline) : -1, NULL);
 		} while (n < 0 && errno == EINTR);
 		if (n == 0)
 			errno = ETIMEDOUT;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "coro.h"
 #include "stream.h"
 
 #define STREAM_RBUF_SIZE	(16 * 1024)
@@ -164,17 +165,14 @@ monotonic_ms(void)
 static int
 poll_fd(int fd, short events, int timeout_ms)
 {
-	struct pollfd pfd;
 	long long deadline = 0;
 	int n, wait_ms = timeout_ms;
 
 	if (timeout_ms > 0)
 		deadline = monotonic_ms() + timeout_ms;
 	for (;;) {
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, wait_ms);
+		/* in a coroutine this parks only the calling session */
+		n = coro_poll(fd, events, wait_ms, NULL);
 		if (n > 0)
 			return (1);
 		if (n == 0)

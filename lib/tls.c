@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "coro.h"
 #include "mem.h"
 #include "msg.h"
 #include "tls.h"
@@ -448,7 +449,6 @@ static int
 handshake(SSL *ssl, int fd, int timeout, struct strbuf *err)
 {
 	long long deadline = monotonic_ms() + (long long)timeout * 1000;
-	struct pollfd pfd;
 	int r, ssl_err;
 	long long left;
 
@@ -467,15 +467,13 @@ handshake(SSL *ssl, int fd, int timeout, struct strbuf *err)
 			ssl_errors(err);
 			return (-1);
 		}
-		pfd.fd = fd;
-		pfd.events = ssl_err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		pfd.revents = 0;
 		left = timeout > 0 ? deadline - monotonic_ms() : -1;
 		if (timeout > 0 && left <= 0) {
 			strbuf_set(err, "timeout");
 			return (-1);
 		}
-		r = poll(&pfd, 1, timeout > 0 ? (int)left : -1);
+		r = coro_poll(fd, ssl_err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+		    timeout > 0 ? (int)left : -1, NULL);
 		if (r < 0 && errno != EINTR) {
 			strbuf_printf(err, "poll: %s", strerror(errno));
 			return (-1);

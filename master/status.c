@@ -53,6 +53,9 @@ master_status_apply(struct master_state *ms, struct master_service *svc,
 			svc->avail_count--;
 		}
 		break;
+	case SERVICE_STATUS_USED:
+		child->ever_busy = true;
+		break;
 	case SERVICE_STATUS_IDLE:
 		if (child->busy) {
 			child->busy = false;

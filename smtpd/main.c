@@ -1,10 +1,12 @@
 /*
  * smtpd - the SMTP server daemon.
  *
- * Started by the master (one SMTP session at a time per process, see
- * lib/service.h).  Everything that needs the file system outside the
- * queue directory happens in pre_jail: the settings and lookup tables
- * (settings.c) and the resolver and name-service set-up (peer.c).  The
+ * Started by the master; one process runs up to smtpd_process_session_limit
+ * sessions at once, each in a coroutine (lib/service.h, lib/coro.h), so
+ * every wait of a session goes through lib/'s stream, sock, tls and dns.
+ * Everything that needs the file system outside the queue directory
+ * happens in pre_jail: the settings and lookup tables (settings.c), the
+ * /etc/hosts snapshot and the resolver for client names (peer.c).  The
  * session itself (session.c) never writes the queue: it streams each
  * message to the cleanup service (queue.c).
  */
@@ -26,8 +28,8 @@ pre_jail(struct service_context *ctx)
 	struct smtpd_config *sc = xcalloc(1, sizeof(*sc));
 
 	smtpd_config_load(sc, ctx->cfg);
-	smtpd_peer_prepare();
-	if (sc->reject_unknown_sender_domain) {
+	smtpd_peer_prepare(ctx->cfg);
+	if (sc->reject_unknown_sender_domain && !dns_initialized()) {
 		struct strbuf err;
 
 		strbuf_init(&err);
@@ -36,6 +38,8 @@ pre_jail(struct service_context *ctx)
 		strbuf_free(&err);
 	}
 	tzset();			/* Received: dates after chroot */
+	ctx->session_limit = (unsigned)config_get_int(ctx->cfg,
+	    "smtpd_process_session_limit");
 	ctx->app = sc;
 }
 
@@ -44,10 +48,10 @@ static void
 serve(struct service_context *ctx, int client_fd)
 {
 	smtpd_session_run(ctx->app, client_fd);
-	if (smtpd_config_tables_changed(ctx->app)) {
+	if (!ctx->stop_accepting && smtpd_config_tables_changed(ctx->app)) {
+		/* the other sessions of this process may still be running */
 		msg_info("lookup table has changed -- restarting");
-		close(client_fd);
-		exit(0);
+		service_stop_accepting(ctx);
 	}
 }
 

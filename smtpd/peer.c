@@ -2,75 +2,59 @@
  * peer - who is on the other end of the SMTP connection.
  *
  * The address comes from getpeername(2).  With smtpd_peername_lookup the
- * name is the PTR name of the address, kept only when it resolves forward
- * to the same address again (otherwise anyone controlling a reverse zone
- * could claim any name); any failure yields "unknown", as Postfix does.
- * smtpd may run chrooted, so the resolver and the name-service modules
- * are loaded before the chroot (smtpd_peer_prepare) and the resolver is
- * told to give up quickly: a slow DNS server must not hold the session.
+ * name is, first, the one the administrator listed in /etc/hosts (a
+ * snapshot taken before the chroot, hosts.c); otherwise a PTR name of the
+ * address, kept only when it resolves forward to the same address again
+ * (anyone controlling a reverse zone could claim any name).  Any failure,
+ * temporary ones included, yields "unknown", as Postfix does.
  *
- * Parameters: smtpd_peername_lookup.
+ * The DNS half goes through lib/dns (libunbound), never the libc
+ * resolver: lib/dns waits for its answers in a way that can yield to
+ * other sessions of the process, while getnameinfo() would stall all of
+ * them for as long as a slow DNS server takes.  The resolver context is
+ * created before the chroot (smtpd_peer_prepare), as it reads its files.
+ *
+ * Parameters: smtpd_peername_lookup (the resolver itself:
+ * dns_resolver_address, dns_trust_anchor_file, inet_protocols).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/nameser.h>
 
-#include <netdb.h>
-#include <resolv.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dns.h"
 #include "msg.h"
 #include "smtpd.h"
 #include "sock.h"
+#include "strbuf.h"
+#include "strlist.h"
 
-/* smtpd_peer_prepare - load resolver state and NSS modules pre-chroot */
+/*
+ * A reverse zone may list many names; each costs a forward query, so
+ * only the first few are tried.
+ */
+#define PEER_FORWARD_TRIES	4
+
+/* smtpd_peer_prepare - pre-chroot: hosts snapshot and resolver context */
 void
-smtpd_peer_prepare(void)
+smtpd_peer_prepare(struct config *cfg)
 {
-	struct addrinfo hints, *res = NULL;
-	char host[NI_MAXHOST];
-	struct sockaddr_in sin;
+	struct strbuf err;
 
-	if (res_init() == 0) {
-		_res.retrans = 2;	/* seconds per try */
-		_res.retry = 1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo("localhost", NULL, &hints, &res) == 0)
-		freeaddrinfo(res);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	(void)getnameinfo((struct sockaddr *)&sin, sizeof(sin), host, sizeof(host),
-	    NULL, 0, NI_NAMEREQD);
+	if (!config_get_bool(cfg, "smtpd_peername_lookup"))
+		return;
 	smtpd_hosts_load();
+	if (dns_initialized())
+		return;
+	/* no resolver only means nameless clients: not worth refusing mail */
+	strbuf_init(&err);
+	if (dns_init(cfg, &err) != 0)
+		msg_warn("no DNS for client names: %s", err.data);
+	strbuf_free(&err);
 }
 
-/* forward_confirmed - does name resolve back to addr */
-static bool
-forward_confirmed(const char *name, const char *addr)
-{
-	struct addrinfo hints, *res, *ai;
-	char text[64];
-	int port;
-	bool found = false;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
-		return (false);
-	for (ai = res; ai != NULL && !found; ai = ai->ai_next) {
-		if (sockaddr_format(ai->ai_addr, ai->ai_addrlen, text,
-		    sizeof(text), &port) == 0 && strcmp(text, addr) == 0)
-			found = true;
-	}
-	freeaddrinfo(res);
-	return (found);
-}
-
-/* name_plausible - a PTR answer we are willing to print and log */
+/* name_plausible - a hosts-file name we are willing to print and log */
 static bool
 name_plausible(const char *name)
 {
@@ -86,14 +70,64 @@ name_plausible(const char *name)
 	return (true);
 }
 
+/*
+ * dns_name - a PTR name of addr that resolves back to it, into peer->name;
+ * false leaves the name alone.  A name that does not confirm is logged,
+ * as Postfix does: the administrator of the client may want to know.
+ */
+static bool
+dns_name(struct smtpd_peer *peer)
+{
+	struct strlist names;
+	struct strbuf why;
+	size_t i;
+	int status = DNS_NOTFOUND;
+
+	strlist_init(&names);
+	strbuf_init(&why);
+	if (dns_lookup_ptr(peer->addr, &names, &why) == DNS_OK) {
+		for (i = 0; i < names.count && i < PEER_FORWARD_TRIES; i++) {
+			status = dns_host_has_addr(names.items[i], peer->addr, &why);
+			if (status == DNS_OK) {
+				snprintf(peer->name, sizeof(peer->name), "%s",
+				    names.items[i]);
+				break;
+			}
+			if (status == DNS_TEMPFAIL) {
+				msg_warn("hostname %s verification failed for "
+				    "address %s: %s", names.items[i], peer->addr,
+				    why.data);
+				break;
+			}
+		}
+		if (status != DNS_OK && status != DNS_TEMPFAIL)
+			msg_warn("hostname %s does not resolve to address %s",
+			    names.items[0], peer->addr);
+	}
+	strbuf_free(&why);
+	strlist_free(&names);
+	return (status == DNS_OK);
+}
+
+/* peer_name - the verified name of peer->addr, or leave "unknown" */
+static void
+peer_name(struct smtpd_peer *peer)
+{
+	const char *listed;
+
+	if ((listed = smtpd_hosts_name(peer->addr)) != NULL
+	    && name_plausible(listed))
+		snprintf(peer->name, sizeof(peer->name), "%s", listed);
+	else
+		(void)dns_name(peer);
+}
+
 /* smtpd_peer_init - fill peer from the connected socket fd */
 void
 smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST];
-	const char *listed;
 
 	memset(peer, 0, sizeof(*peer));
 	memset(&ss, 0, sizeof(ss));
@@ -104,13 +138,8 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 		if (sockaddr_format((struct sockaddr *)&ss, len, peer->addr,
 		    sizeof(peer->addr), &peer->port) != 0)
 			strcpy(peer->addr, "unknown");
-		else if (lookup && (listed = smtpd_hosts_name(peer->addr)) != NULL
-		    && name_plausible(listed))
-			snprintf(peer->name, sizeof(peer->name), "%s", listed);
-		else if (lookup && getnameinfo((struct sockaddr *)&ss, len, host,
-		    sizeof(host), NULL, 0, NI_NAMEREQD) == 0
-		    && name_plausible(host) && forward_confirmed(host, peer->addr))
-			snprintf(peer->name, sizeof(peer->name), "%s", host);
+		else if (lookup)
+			peer_name(peer);
 	} else if (ss.ss_family == AF_UNIX) {
 		strcpy(peer->name, "localhost");
 		strcpy(peer->addr, "127.0.0.1");	/* local IPC, trusted */

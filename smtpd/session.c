@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
@@ -162,7 +163,6 @@ read_command(struct smtpd_session *s, struct strbuf *line)
 static void
 linger(struct smtpd_session *s)
 {
-	struct pollfd pfd;
 	char buf[4096];
 	size_t total = 0;
 	ssize_t n;
@@ -171,9 +171,8 @@ linger(struct smtpd_session *s)
 	stream_discard_pending(s->stream);
 	if (shutdown(fd, SHUT_WR) < 0)
 		return;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (total < LINGER_BYTES_MAX && poll(&pfd, 1, LINGER_MS) > 0) {
+	while (total < LINGER_BYTES_MAX && coro_poll(fd, POLLIN, LINGER_MS,
+	    NULL) > 0) {
 		if ((n = read(fd, buf, sizeof(buf))) <= 0)
 			break;
 		total += n;

@@ -96,7 +96,7 @@ struct smtpd_peer {
 
 /* peer.c */
 void	smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup);
-void	smtpd_peer_prepare(void);	/* before chroot: resolver, NSS */
+void	smtpd_peer_prepare(struct config *cfg);	/* before chroot: hosts, DNS */
 /* hosts.c: /etc/hosts snapshot for peer names inside the chroot */
 void	smtpd_hosts_load(void);
 const char *smtpd_hosts_name(const char *addr);

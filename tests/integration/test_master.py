@@ -232,7 +232,12 @@ def test_idle_children_are_reused(instance):
     assert pid in seen or len(seen) < 5, (pid, seen)
 
 
-def test_many_concurrent_sessions(instance):
+@pytest.mark.parametrize("limit", ["1", "100"])
+def test_many_concurrent_sessions(make_instance, limit):
+    """8 sessions at once: with smtpd_process_session_limit = 1 (Postfix's
+    model) the master runs 8 smtpd processes; with 100 one process holds
+    them all (tests/integration/test_sessions.py has more)."""
+    instance = make_instance(main={"smtpd_process_session_limit": limit})
     clients = [instance.raw() for _ in range(8)]
     for i, c in enumerate(clients):
         assert c.cmd("EHLO c%d.example" % i).code == 250
@@ -249,4 +254,7 @@ def test_many_concurrent_sessions(instance):
     assert len(set(ids)) == 8
     assert set(ids) <= set(instance.complete_ids())
     smtpds = instance.children("smtpd")
-    assert len(smtpds) >= 8
+    if limit == "1":
+        assert len(smtpds) >= 8
+    else:
+        assert len(smtpds) == 1, smtpds

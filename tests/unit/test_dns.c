@@ -3,7 +3,9 @@
  *
  * The test starts Debian's nsd on a free loopback port with a "test." zone
  * (MX at two preferences and at equal ones, null MX, A-only, AAAA-only,
- * CNAMEs, a dangling MX) and points dns_resolver_address at it; a second
+ * CNAMEs, a dangling MX), reverse zones under in-addr.arpa and ip6.arpa
+ * (loopback and RFC 1918 addresses, which libunbound would answer itself
+ * unless told otherwise) and points dns_resolver_address at it; a second
  * context points at a port where nothing listens, for DNS_TEMPFAIL.  The
  * wire decoders and the name checks are exercised directly with crafted
  * and malformed data.  Without /usr/sbin/nsd the server cases are skipped
@@ -32,6 +34,7 @@
 #include "dns.h"
 #include "dns_impl.h"
 #include "strbuf.h"
+#include "strlist.h"
 
 #ifndef NSD_PATH
 #define NSD_PATH	"/usr/sbin/nsd"
@@ -75,7 +78,42 @@ static const char zone_text[] =
 	"deadmx IN MX 10 nowhere.deadmx\n"
 	"halfdead IN MX 10 nowhere.halfdead\n"
 	"halfdead IN MX 20 mx1.mx\n"
-	"txtonly IN TXT \"no mail here\"\n";
+	"txtonly IN TXT \"no mail here\"\n"
+	"good.ptr IN A 127.0.0.2\n"
+	"bad.ptr IN A 127.0.0.99\n"
+	"six.ptr IN A 127.0.0.6\n"
+	"lan.ptr IN A 10.0.0.1\n"
+	"v6.ptr IN AAAA ::2\n"
+	"v6.ptr IN A 127.0.0.2\n";
+
+/* reverse zones: what the PTR cases look up */
+static const char in_addr_text[] =
+	"$ORIGIN in-addr.arpa.\n"
+	"$TTL 60\n"
+	"@ IN SOA ns.test. admin.test. 1 3600 600 86400 60\n"
+	"@ IN NS ns.test.\n"
+	"2.0.0.127 IN PTR good.ptr.test.\n"
+	"3.0.0.127 IN PTR bad.ptr.test.\n"
+	"4.0.0.127 IN PTR 10.0.0.1.\n"
+	"5.0.0.127 IN PTR -dash.ptr.test.\n"
+	"5.0.0.127 IN PTR nx.ptr.test.\n"
+	"6.0.0.127 IN PTR bad.ptr.test.\n"
+	"6.0.0.127 IN PTR six.ptr.test.\n"
+	"1.0.0.10 IN PTR lan.ptr.test.\n";
+
+static const char ip6_arpa_text[] =
+	"$ORIGIN ip6.arpa.\n"
+	"$TTL 60\n"
+	"@ IN SOA ns.test. admin.test. 1 3600 600 86400 60\n"
+	"@ IN NS ns.test.\n"
+	"2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR "
+	"v6.ptr.test.\n";
+
+static const struct { const char *name, *file, *text; } zones[] = {
+	{ "test", "test.zone", zone_text },
+	{ "in-addr.arpa", "in-addr.zone", in_addr_text },
+	{ "ip6.arpa", "ip6.zone", ip6_arpa_text },
+};
 
 /* write_file - create path with text (outside the cases: no ck_assert) */
 static int
@@ -149,17 +187,22 @@ server_answers(int port)
 	return (ok);
 }
 
-/* start_nsd - zone, configuration, nsd -d in a child; 0 or -1 */
+/* start_nsd - zones, configuration, nsd -d in a child; 0 or -1 */
 static int
 start_nsd(void)
 {
 	char path[256], conf[2048];
+	size_t z, used;
 	int i;
 
 	if (mkdtemp(server_dir) == NULL)
 		return (-1);
-	snprintf(path, sizeof(path), "%s/test.zone", server_dir);
-	if (write_file(path, zone_text) != 0 || (nsd_port = free_port()) < 0)
+	for (z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		snprintf(path, sizeof(path), "%s/%s", server_dir, zones[z].file);
+		if (write_file(path, zones[z].text) != 0)
+			return (-1);
+	}
+	if ((nsd_port = free_port()) < 0)
 		return (-1);
 	snprintf(conf, sizeof(conf),
 	    "server:\n\tip-address: 127.0.0.1\n\tport: %d\n\tzonesdir: \"%s\"\n"
@@ -167,10 +210,15 @@ start_nsd(void)
 	    "\tdatabase: \"\"\n\tzonelistfile: \"%s/zone.list\"\n"
 	    "\txfrdfile: \"%s/xfrd.state\"\n\txfrdir: \"%s\"\n"
 	    "\tlogfile: \"%s/nsd.log\"\n\tverbosity: 0\n\tserver-count: 1\n"
-	    "remote-control:\n\tcontrol-enable: no\n"
-	    "zone:\n\tname: \"test\"\n\tzonefile: \"test.zone\"\n",
+	    "remote-control:\n\tcontrol-enable: no\n",
 	    nsd_port, server_dir, server_dir, server_dir, server_dir,
 	    server_dir, server_dir);
+	for (z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		used = strlen(conf);
+		snprintf(conf + used, sizeof(conf) - used,
+		    "zone:\n\tname: \"%s\"\n\tzonefile: \"%s\"\n",
+		    zones[z].name, zones[z].file);
+	}
 	snprintf(path, sizeof(path), "%s/nsd.conf", server_dir);
 	if (write_file(path, conf) != 0)
 		return (-1);
@@ -423,12 +471,14 @@ END_TEST
 START_TEST(tempfail_dead_resolver)
 {
 	struct dns_hosts hosts;
+	struct strlist names;
 	struct strbuf err;
 	char addr[64];
 	time_t start = time(NULL);
 
 	/* nothing listens on the port of a closed UDP socket */
 	ck_assert_int_gt(nsd_port, 0);
+	strlist_init(&names);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
 	config_set(cfg, "dns_resolver_address", addr);
 	strbuf_init(&err);
@@ -438,21 +488,34 @@ START_TEST(tempfail_dead_resolver)
 	ck_assert_uint_eq(hosts.count, 0);
 	ck_assert_int_eq(dns_domain_exists("mx.test", &why), DNS_TEMPFAIL);
 	ck_assert_int_eq(dns_lookup_host("mx1.mx.test", &hosts, &why), DNS_TEMPFAIL);
-	ck_assert_int_le(time(NULL) - start, 35);
+	ck_assert_int_eq(dns_lookup_ptr("127.0.0.2", &names, &why), DNS_TEMPFAIL);
+	ck_assert_uint_eq(names.count, 0);
+	ck_assert_int_eq(dns_host_has_addr("good.ptr.test", "127.0.0.2", &why),
+	    DNS_TEMPFAIL);
+	strlist_free(&names);
+	ck_assert_int_le(time(NULL) - start, 55);
 }
 END_TEST
 
 START_TEST(no_context_tempfails)
 {
 	struct dns_hosts hosts;
+	struct strlist names;
 
+	strlist_init(&names);
 	ck_assert_int_eq(dns_fd(), -1);
+	ck_assert(!dns_initialized());
 	ck_assert_int_eq(dns_lookup_mx("mx.test", &hosts, &why), DNS_TEMPFAIL);
+	ck_assert_int_eq(dns_lookup_ptr("127.0.0.2", &names, &why), DNS_TEMPFAIL);
+	ck_assert_uint_eq(names.count, 0);
+	ck_assert_int_eq(dns_host_has_addr("good.ptr.test", "127.0.0.2", &why),
+	    DNS_TEMPFAIL);
 	ck_assert_int_eq(dns_domain_exists("mx.test", &why), DNS_TEMPFAIL);
 	/* literals need no resolver */
 	ck_assert_int_eq(dns_lookup_host("127.0.0.7", &hosts, &why), DNS_OK);
 	ck_assert_str_eq(addr_text(&hosts.hosts[0].addrs[0]), "127.0.0.7");
 	dns_hosts_free(&hosts);
+	strlist_free(&names);
 }
 END_TEST
 
@@ -501,12 +564,15 @@ START_TEST(bad_configuration)
 		ck_assert_msg(dns_init(cfg, &err) == -1, "accepted %s", bad[i]);
 		ck_assert_ptr_nonnull(strstr(err.data, "dns_resolver_address"));
 		ck_assert_int_eq(dns_fd(), -1);
+		ck_assert(!dns_initialized());
 	}
 	config_set(cfg, "dns_resolver_address", "127.0.0.1, [::1]:5353, ::1");
 	ck_assert_int_eq(dns_init(cfg, &err), 0);
 	ck_assert_int_ge(dns_fd(), 0);
+	ck_assert(dns_initialized());
 	config_set(cfg, "inet_protocols", "ipv5");
 	ck_assert_int_eq(dns_init(cfg, &err), -1);
+	ck_assert(!dns_initialized());
 	config_set(cfg, "inet_protocols", "all");
 	config_set(cfg, "dns_trust_anchor_file", "/nonexistent/root.key");
 	strbuf_reset(&err);
@@ -574,6 +640,184 @@ START_TEST(mx_rdata_decoding)
 }
 END_TEST
 
+START_TEST(ptr_rdata_decoding)
+{
+	static const unsigned char good[] = { 4, 'm', 'a', 'i', 'l', 7, 'E',
+	    'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	static const unsigned char inner_hyphen[] = { 3, 'a', '-', 'b', 1, '7',
+	    0 };
+	static const unsigned char mixed[] = { 2, '1', 'a', 1, '2', 0 };
+	static const unsigned char root[] = { 0 };
+	static const unsigned char self_pointer[] = { 0xc0, 0 };
+	static const unsigned char loop[] = { 1, 'a', 0xc0, 0 };
+	static const unsigned char overrun[] = { 5, 'a', 'b', 0 };
+	static const unsigned char unterminated[] = { 1, 'a' };
+	static const unsigned char trailing[] = { 1, 'a', 0, 'x' };
+	static const unsigned char numeric[] = { 2, '1', '0', 1, '0', 1, '0',
+	    1, '1', 0 };
+	static const unsigned char digits[] = { 3, '1', '2', '3', 0 };
+	static const unsigned char lead_hyphen[] = { 5, '-', 'd', 'a', 's', 'h',
+	    0 };
+	static const unsigned char tail_hyphen[] = { 2, 'a', '-', 1, 'b', 0 };
+	static const unsigned char dot_in_label[] = { 3, 'a', '.', 'b', 0 };
+	static const unsigned char space[] = { 3, 'a', ' ', 'b', 0 };
+	static const unsigned char high_bit[] = { 2, 'a', 0x80, 0 };
+	static const unsigned char nul_byte[] = { 3, 'a', 0, 'b', 0 };
+	unsigned char big[300];
+	struct strbuf name;
+	size_t pos = 0;
+
+	strbuf_init(&name);
+	ck_assert_int_eq(dns_ptr_decode(good, sizeof(good), &name), 0);
+	ck_assert_str_eq(name.data, "mail.Example");
+	ck_assert_int_eq(dns_ptr_decode(inner_hyphen, sizeof(inner_hyphen),
+	    &name), 0);
+	ck_assert_str_eq(name.data, "a-b.7");
+	ck_assert_int_eq(dns_ptr_decode(mixed, sizeof(mixed), &name), 0);
+	ck_assert_int_eq(dns_ptr_decode(root, sizeof(root), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(good, 0, &name), -1);
+	/* compression pointers (a pointer to itself would loop) are refused */
+	ck_assert_int_eq(dns_ptr_decode(self_pointer, sizeof(self_pointer),
+	    &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(loop, sizeof(loop), &name), -1);
+	/* truncated */
+	ck_assert_int_eq(dns_ptr_decode(overrun, sizeof(overrun), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(unterminated, sizeof(unterminated),
+	    &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(good, sizeof(good) - 1, &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(trailing, sizeof(trailing), &name), -1);
+	/* names that must not stand for a host */
+	ck_assert_int_eq(dns_ptr_decode(numeric, sizeof(numeric), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(digits, sizeof(digits), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(lead_hyphen, sizeof(lead_hyphen),
+	    &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(tail_hyphen, sizeof(tail_hyphen),
+	    &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(dot_in_label, sizeof(dot_in_label),
+	    &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(space, sizeof(space), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(high_bit, sizeof(high_bit), &name), -1);
+	ck_assert_int_eq(dns_ptr_decode(nul_byte, sizeof(nul_byte), &name), -1);
+	/* a 64-byte label; then 255 wire octets pass and 256 do not */
+	memset(big, 'a', sizeof(big));
+	big[0] = 64;
+	big[65] = 0;
+	ck_assert_int_eq(dns_ptr_decode(big, 66, &name), -1);
+	while (pos + 64 < sizeof(big)) {
+		big[pos] = 63;
+		pos += 64;
+	}
+	big[pos] = 0;
+	ck_assert_int_eq(dns_ptr_decode(big, pos + 1, &name), -1);
+	memset(big, 'a', sizeof(big));
+	big[0] = 63; big[64] = 63; big[128] = 63; big[192] = 61; big[254] = 0;
+	ck_assert_int_eq(dns_ptr_decode(big, 255, &name), 0);
+	ck_assert_uint_eq(name.len, 253);
+	ck_assert(dns_name_valid(name.data));
+	big[192] = 62; big[254] = 'a'; big[255] = 0;
+	ck_assert_int_eq(dns_ptr_decode(big, 256, &name), -1);
+	strbuf_free(&name);
+}
+END_TEST
+
+START_TEST(reverse_names)
+{
+	static const char *const bad[] = {
+		"", "foo", "1.2.3", "127.0.0.1 ", "1.2.3.256", "::g", "[::1]",
+	};
+	struct strbuf name;
+	struct strlist names;
+	size_t i;
+
+	strbuf_init(&name);
+	strlist_init(&names);
+	ck_assert_int_eq(dns_reverse_name("127.0.0.2", &name), 0);
+	ck_assert_str_eq(name.data, "2.0.0.127.in-addr.arpa");
+	ck_assert_int_eq(dns_reverse_name("192.0.2.10", &name), 0);
+	ck_assert_str_eq(name.data, "10.2.0.192.in-addr.arpa");
+	ck_assert_int_eq(dns_reverse_name("2001:DB8::a1", &name), 0);
+	ck_assert_str_eq(name.data, "1.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert(dns_name_valid(name.data));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(dns_reverse_name(bad[i], &name) == -1, "took %s",
+		    bad[i]);
+		ck_assert_msg(dns_lookup_ptr(bad[i], &names, &why) == DNS_INVALID,
+		    "looked up %s", bad[i]);
+	}
+	ck_assert_uint_eq(names.count, 0);
+	strlist_free(&names);
+	strbuf_free(&name);
+}
+END_TEST
+
+/* ptr_expect - dns_lookup_ptr of addr gives status and (if OK) names */
+static void
+ptr_expect(const char *addr, int status, const char *first,
+    const char *second)
+{
+	struct strlist names;
+
+	strlist_init(&names);
+	ck_assert_msg(dns_lookup_ptr(addr, &names, &why) == status,
+	    "%s: %s", addr, why.data);
+	ck_assert_uint_eq(names.count, first == NULL ? 0 : second == NULL ? 1 : 2);
+	if (first != NULL && second == NULL)
+		ck_assert_str_eq(names.items[0], first);
+	if (second != NULL) {
+		ck_assert(strlist_contains_ci(&names, first));
+		ck_assert(strlist_contains_ci(&names, second));
+	}
+	strlist_free(&names);
+}
+
+START_TEST(ptr_lookup)
+{
+	init_with("all");
+	ck_assert(dns_initialized());
+	ptr_expect("127.0.0.2", DNS_OK, "good.ptr.test", NULL);
+	ptr_expect("127.0.0.3", DNS_OK, "bad.ptr.test", NULL);
+	ptr_expect("127.0.0.4", DNS_INVALID, NULL, NULL);	/* numeric PTR */
+	ck_assert_ptr_nonnull(strstr(why.data, "malformed PTR"));
+	ptr_expect("127.0.0.5", DNS_OK, "nx.ptr.test", NULL);	/* -dash dropped */
+	ptr_expect("127.0.0.6", DNS_OK, "bad.ptr.test", "six.ptr.test");
+	ptr_expect("127.0.0.7", DNS_NOTFOUND, NULL, NULL);
+	ptr_expect("10.0.0.1", DNS_OK, "lan.ptr.test", NULL);	/* RFC 1918 */
+	ptr_expect("::2", DNS_OK, "v6.ptr.test", NULL);
+	ptr_expect("::3", DNS_NOTFOUND, NULL, NULL);
+}
+END_TEST
+
+START_TEST(forward_confirmation)
+{
+	init_with("all");
+	ck_assert_int_eq(dns_host_has_addr("good.ptr.test", "127.0.0.2", &why),
+	    DNS_OK);
+	ck_assert_int_eq(dns_host_has_addr("GOOD.ptr.test.", "127.0.0.2", &why),
+	    DNS_OK);
+	ck_assert_int_eq(dns_host_has_addr("six.ptr.test", "127.0.0.6", &why),
+	    DNS_OK);
+	ck_assert_int_eq(dns_host_has_addr("bad.ptr.test", "127.0.0.3", &why),
+	    DNS_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(why.data, "does not resolve to address"));
+	ck_assert_int_eq(dns_host_has_addr("nx.ptr.test", "127.0.0.5", &why),
+	    DNS_NOTFOUND);
+	/* the address family picks A or AAAA */
+	ck_assert_int_eq(dns_host_has_addr("v6.ptr.test", "::2", &why), DNS_OK);
+	ck_assert_int_eq(dns_host_has_addr("v6.ptr.test", "127.0.0.2", &why),
+	    DNS_OK);
+	ck_assert_int_eq(dns_host_has_addr("good.ptr.test", "::2", &why),
+	    DNS_NOTFOUND);
+	ck_assert_int_eq(dns_host_has_addr("lan.ptr.test", "10.0.0.1", &why),
+	    DNS_OK);
+	/* names and addresses that are not */
+	ck_assert_int_eq(dns_host_has_addr("a..test", "127.0.0.2", &why),
+	    DNS_INVALID);
+	ck_assert_int_eq(dns_host_has_addr("good.ptr.test", "good", &why),
+	    DNS_INVALID);
+}
+END_TEST
+
 /* main - offline cases always; server cases when nsd is installed */
 int
 main(void)
@@ -588,6 +832,8 @@ main(void)
 	tcase_add_test(offline, no_context_tempfails);
 	tcase_add_test(offline, bad_configuration);
 	tcase_add_test(offline, mx_rdata_decoding);
+	tcase_add_test(offline, ptr_rdata_decoding);
+	tcase_add_test(offline, reverse_names);
 	tcase_set_timeout(offline, 30);
 	suite_add_tcase(s, offline);
 	if (access(NSD_PATH, X_OK) != 0) {
@@ -609,8 +855,10 @@ main(void)
 		tcase_add_test(server, aaaa_only);
 		tcase_add_test(server, not_found);
 		tcase_add_test(server, invalid_names);
+		tcase_add_test(server, ptr_lookup);
+		tcase_add_test(server, forward_confirmation);
 		tcase_add_test(server, tempfail_dead_resolver);
-		tcase_set_timeout(server, 60);
+		tcase_set_timeout(server, 90);
 		suite_add_tcase(s, server);
 	}
 	sr = srunner_create(s);

@@ -1,0 +1,124 @@
+"""Many SMTP sessions per smtpd process (smtpd_process_session_limit).
+
+Each session runs in a coroutine (lib/coro.h); these tests check that a
+process really holds many sessions, that the master starts another one
+only when a process is full, and that a session stuck in the middle of a
+command does not hold up the other sessions of its process.
+"""
+
+import re
+import socket
+import time
+
+import pytest
+
+CONNECT_RE = re.compile(r"sluice/smtpd\[(\d+)\]: connect from ")
+
+
+def open_session(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    greeting = s.recv(512)
+    assert greeting.startswith(b"220 "), greeting
+    return s
+
+
+def command(s, line):
+    s.sendall(line)
+    reply = b""
+    while not re.search(rb"(^|\r\n)\d{3} [^\r\n]*\r\n$", reply):
+        chunk = s.recv(4096)
+        assert chunk, "connection closed after %r" % line
+        reply += chunk
+    return reply
+
+
+def smtpd_pids(instance, expect_connects, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = CONNECT_RE.findall(instance.maillog())
+        if len(pids) >= expect_connects or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)
+
+
+def test_one_process_holds_many_sessions(make_instance):
+    instance = make_instance()
+    socks = []
+    try:
+        for _ in range(20):
+            socks.append(open_session(instance.port))
+        for s in socks:
+            assert command(s, b"EHLO client.example\r\n").startswith(b"250")
+        pids = smtpd_pids(instance, 20)
+        assert len(pids) == 20
+        # the first process takes them all (limit 100): no spawn storm
+        assert len(set(pids)) == 1, pids
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_full_process_makes_the_master_start_another(make_instance):
+    instance = make_instance(main={"smtpd_process_session_limit": "3"})
+    socks = []
+    try:
+        for _ in range(10):
+            socks.append(open_session(instance.port))
+        pids = smtpd_pids(instance, 10)
+        assert len(pids) == 10
+        counts = {p: pids.count(p) for p in set(pids)}
+        assert max(counts.values()) <= 3, counts
+        assert len(counts) >= 4, counts
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_stalled_session_does_not_hold_the_others(make_instance):
+    instance = make_instance()
+    stalled = open_session(instance.port)
+    other = None
+    try:
+        assert command(stalled, b"EHLO stalled.example\r\n").startswith(b"250")
+        # half a command line: its session waits in the middle of a read
+        stalled.sendall(b"MAIL FROM:<stalled@client.exa")
+        other = open_session(instance.port)
+        t0 = time.monotonic()
+        assert command(other, b"EHLO other.example\r\n").startswith(b"250")
+        assert command(other, b"MAIL FROM:<a@client.example>\r\n") \
+            .startswith(b"250")
+        assert command(other, b"RCPT TO:<someone@localhost>\r\n") \
+            .startswith(b"250")
+        assert command(other, b"DATA\r\n").startswith(b"354")
+        reply = command(other, b"Subject: x\r\n\r\nbody\r\n.\r\n")
+        assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
+        assert time.monotonic() - t0 < 5
+        pids = smtpd_pids(instance, 2)
+        assert len(set(pids)) == 1, pids   # both in one process
+        # and the stalled one goes on where it stopped
+        assert command(stalled, b"mple>\r\n").startswith(b"250")
+        assert command(stalled, b"QUIT\r\n").startswith(b"221")
+    finally:
+        stalled.close()
+        if other is not None:
+            other.close()
+
+
+@pytest.mark.parametrize("limit", ["1", "100"])
+def test_both_modes_deliver_a_message(make_instance, limit):
+    """One session per process (Postfix's model) still works too."""
+    instance = make_instance(main={"smtpd_process_session_limit": limit})
+    s = open_session(instance.port)
+    try:
+        assert command(s, b"EHLO client.example\r\n").startswith(b"250")
+        assert command(s, b"MAIL FROM:<a@client.example>\r\n") \
+            .startswith(b"250")
+        assert command(s, b"RCPT TO:<someone@localhost>\r\n") \
+            .startswith(b"250")
+        assert command(s, b"DATA\r\n").startswith(b"354")
+        reply = command(s, b"Subject: y\r\n\r\nbody\r\n.\r\n")
+        assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
+        qid = reply.split()[-1].decode()
+        assert qid in instance.queue_ids()
+    finally:
+        s.close()
