@@ -110,6 +110,22 @@ def python_load(mta, scenario, count, sessions, timeout):
     return lat
 
 
+def warmup(args, mta, scenario, sessions, sinks, count):
+    """Unmeasured messages first, so both MTAs are in their steady state
+    (processes started, caches and queue directories warm, and whatever
+    a running MTA's file churn does to the file system).  Returns the
+    number of messages sent."""
+    if scenario == "idle" or args.warmup <= 0:
+        return 0
+    n = max(sessions, int(args.warmup * count))
+    if args.driver == "smtp-source" and scenario != "fanout":
+        smtp_source(mta, scenario, n, sessions, args.timeout)
+    else:
+        python_load(mta, scenario, n, sessions, args.timeout)
+    wait_drained(scenario, mta, sinks, n, args.timeout)
+    return n
+
+
 def start_profile(args, mta_name, scenario, sessions):
     """perf record -a -g over the throughput phase, with --profile DIR."""
     if not args.profile:
@@ -151,7 +167,6 @@ def run_one(args, mta_name, scenario, sessions, count):
         pid = mta.pid
         res = {"mta": mta_name, "scenario": scenario, "sessions": sessions,
                "count": count}
-        cpu0 = procstat.tree_cpu_seconds(pid)
         sampler = procstat.PssSampler(pid).start()
         if scenario == "idle":
             greeted, pss = loadgen.hold_idle(
@@ -161,6 +176,8 @@ def run_one(args, mta_name, scenario, sessions, count):
                        peak_pss_kib=sampler.stop(),
                        procs=len(procstat.process_tree(pid)))
             return res
+        warm = warmup(args, mta, scenario, sessions, sinks, count)
+        cpu0 = procstat.tree_cpu_seconds(pid)
         perf = start_profile(args, mta_name, scenario, sessions)
         t0 = time.monotonic()
         lat = []
@@ -170,7 +187,7 @@ def run_one(args, mta_name, scenario, sessions, count):
             else:
                 lat = python_load(mta, scenario, count, sessions,
                                   args.timeout)
-            wait_drained(scenario, mta, sinks, count, args.timeout)
+            wait_drained(scenario, mta, sinks, count + warm, args.timeout)
         finally:
             stop_profile(perf)
         elapsed = time.monotonic() - t0
@@ -280,6 +297,9 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="bound on each load and drain phase (s)")
     p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--warmup", type=float, default=0.1,
+                   help="unmeasured messages first, as a fraction of the "
+                   "count (at least one per session; 0: none)")
     p.add_argument("--idle-hold", type=float, default=2.0)
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--set", action="append", default=[],
