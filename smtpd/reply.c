@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "coro.h"
 #include "msg.h"
 #include "smtpd.h"
 
@@ -28,16 +29,17 @@ reply_code(const char *text)
 	return (0);
 }
 
-/* sleep_ms - pause without signals getting in the way */
+/*
+ * sleep_ms - pause this session only: other sessions of the process run
+ * on (a nanosleep would stall all of them, letting one misbehaving
+ * client slow everybody down)
+ */
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if (ms > 24L * 3600 * 1000)
+		ms = 24L * 3600 * 1000;
+	(void)coro_poll(-1, 0, (int)ms, NULL);
 }
 
 /* write_line - sanitize and buffer one reply line */

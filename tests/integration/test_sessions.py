@@ -104,6 +104,31 @@ def test_stalled_session_does_not_hold_the_others(make_instance):
             other.close()
 
 
+def test_error_sleep_pauses_only_its_own_session(make_instance):
+    """smtpd_error_sleep_time delays the client that erred, not the
+    other sessions of the same process."""
+    instance = make_instance(main={"smtpd_error_sleep_time": "3s",
+                                   "smtpd_soft_error_limit": "1"})
+    bad = open_session(instance.port)
+    good = open_session(instance.port)
+    try:
+        assert command(good, b"EHLO good.example\r\n").startswith(b"250")
+        # two errors: past the soft limit every error reply waits 3 s
+        assert command(bad, b"FOO\r\n").startswith(b"5")
+        bad.sendall(b"BAR\r\n")
+        time.sleep(0.2)          # bad's session is now in its pause
+        t0 = time.monotonic()
+        assert command(good, b"NOOP\r\n").startswith(b"250")
+        assert command(good, b"MAIL FROM:<a@client.example>\r\n") \
+            .startswith(b"250")
+        assert time.monotonic() - t0 < 1.5
+        pids = smtpd_pids(instance, 2)
+        assert len(set(pids)) == 1, pids   # same process
+    finally:
+        bad.close()
+        good.close()
+
+
 @pytest.mark.parametrize("limit", ["1", "100"])
 def test_both_modes_deliver_a_message(make_instance, limit):
     """One session per process (Postfix's model) still works too."""
