@@ -92,12 +92,21 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-# Harnesses of a daemon's internals link its objects (not its main.o).
-SMTPD_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out smtpd/main.c,$(wildcard smtpd/*.c)))
+# Harnesses of a daemon's internals, tests/fuzz/fuzz_<program>_<what>.c,
+# link the program's objects (not its main.o).  Make prefers the rule
+# with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
+FUZZ_PROGRAMS = smtpd smtp
+program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+SMTPD_OBJ = $(call program_obj,smtpd)
+SMTP_OBJ = $(call program_obj,smtp)
 $(BUILD)/fuzz/fuzz_smtpd_%: $(BUILD)/obj/tests/fuzz/fuzz_smtpd_%.o $(BUILD)/obj/tests/fuzz/driver.o $(SMTPD_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_smtpd_%.o: CPPFLAGS += -Ismtpd
+$(BUILD)/fuzz/fuzz_smtp_%: $(BUILD)/obj/tests/fuzz/fuzz_smtp_%.o $(BUILD)/obj/tests/fuzz/driver.o $(SMTP_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_smtp_%.o: CPPFLAGS += -Ismtp
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -126,8 +135,8 @@ fuzz:
 	@test -n "$(FUZZ)" || { echo "usage: make fuzz FUZZ=name" >&2; exit 2; }
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
-	clang -D_GNU_SOURCE -Ilib -Ismtpd -O1 -g -fsanitize=fuzzer,address,undefined \
-	  tests/fuzz/fuzz_$(FUZZ).c $(if $(filter smtpd_%,$(FUZZ)),$(filter-out smtpd/main.c,$(wildcard smtpd/*.c))) \
+	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined \
+	  tests/fuzz/fuzz_$(FUZZ).c $(foreach p,$(FUZZ_PROGRAMS),$(if $(filter $(p)_%,$(FUZZ)),$(filter-out $(p)/main.c,$(wildcard $(p)/*.c)))) \
 	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
