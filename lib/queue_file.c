@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "async_fsync.h"
 #include "mem.h"
 #include "queue_file.h"
 #include "queue_recycle.h"
@@ -48,6 +49,8 @@ struct queue_writer {
 	bool		 in_content;
 	bool		 failed;
 	bool		 recycled;	/* old content past offset to cut off */
+	bool		 dir_sync_started; /* dir_sync runs since creation */
+	struct async_fsync dir_sync;	/* of the directory entry */
 	mode_t		 final_mode;	/* QUEUE_MODE_COMPLETE unless told */
 	struct strbuf	 error;		/* first failure, for finish() */
 	size_t		 wlen;
@@ -192,6 +195,42 @@ writer_new(const char *subdir)
 	return (w);
 }
 
+/*
+ * subdir_fd - a descriptor of the queue subdirectory, kept open for the
+ * process's life (the asynchronous fsync needs it until it completes);
+ * -1 when it cannot be opened (a setgid writer in maildrop/).
+ */
+static int
+subdir_fd(const char *subdir)
+{
+	static char *cached_dir;
+	static int cached_fd = -1;
+
+	if (cached_dir != NULL && strcmp(cached_dir, subdir) == 0)
+		return (cached_fd);
+	if (cached_fd >= 0)
+		close(cached_fd);
+	free(cached_dir);
+	cached_dir = xstrdup(subdir);
+	cached_fd = open(subdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return (cached_fd);
+}
+
+/*
+ * writer_start_dir_sync - the entry exists now: start the directory's
+ * fsync, so that it runs while the content arrives (async_fsync.h)
+ */
+static void
+writer_start_dir_sync(struct queue_writer *w)
+{
+	int	 fd = subdir_fd(w->subdir);
+
+	if (fd < 0)
+		return;		/* finish() syncs the directory itself */
+	async_fsync_start(&w->dir_sync, fd);
+	w->dir_sync_started = true;
+}
+
 /* writer_start - mode and the V, T, Z records; w or NULL (w freed) */
 static struct queue_writer *
 writer_start(struct queue_writer *w, struct strbuf *err)
@@ -206,6 +245,7 @@ writer_start(struct queue_writer *w, struct strbuf *err)
 	 */
 	if (!w->recycled && fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
 		writer_fail(w, "chmod", errno);
+	writer_start_dir_sync(w);
 	gettimeofday(&tv, NULL);
 	writer_record(w, QUEUE_REC_VERSION, "1", 1);
 	n = snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)tv.tv_sec,
@@ -416,10 +456,21 @@ sync_directory(const char *dir)
 static void
 writer_free(struct queue_writer *w)
 {
+	/* an abandoned directory fsync is reaped; its result is moot */
+	if (w->dir_sync_started)
+		(void)async_fsync_wait(&w->dir_sync);
 	strbuf_free(&w->error);
 	free(w->subdir);
 	free(w->path);
 	free(w);
+}
+
+/* writer_wait_dir_sync - the result of the fsync begun at creation */
+static int
+writer_wait_dir_sync(struct queue_writer *w)
+{
+	w->dir_sync_started = false;
+	return (async_fsync_wait(&w->dir_sync));
 }
 
 /* queue_writer_finish - E, size patch, mode flip, fsync file and directory */
@@ -455,7 +506,8 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	 * A maildrop writer (setgid, directory mode 1730) may not read its
 	 * directory, so cannot fsync it: then the file's own fsync has to do.
 	 */
-	if (!w->failed && sync_directory(w->subdir) < 0 &&
+	if (!w->failed && (w->dir_sync_started ?
+	    writer_wait_dir_sync(w) : sync_directory(w->subdir)) < 0 &&
 	    (errno != EACCES || w->final_mode == QUEUE_MODE_COMPLETE))
 		writer_fail(w, "fsync directory of", errno);
 	fd = w->fd;

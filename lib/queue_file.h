@@ -85,7 +85,9 @@ int	queue_writer_content_start(struct queue_writer *w);
 int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
 /*
  * queue_writer_finish - write E, patch Z, flip the mode to 0700, fsync the
- * file and its directory.  0 on success; -1 with err filled (the file is
+ * file, and wait for the fsync of its directory that began when the file
+ * appeared there (lib/async_fsync.h; a plain fsync where that could not
+ * be started).  0 on success; -1 with err filled (the file is
  * then removed).  Frees w in both cases.
  */
 int	queue_writer_finish(struct queue_writer *w, struct strbuf *err);
