@@ -6,6 +6,7 @@ only when a process is full, and that a session stuck in the middle of a
 command does not hold up the other sessions of its process.
 """
 
+import os
 import re
 import socket
 import time
@@ -146,4 +147,36 @@ def test_both_modes_deliver_a_message(make_instance, limit):
         qid = reply.split()[-1].decode()
         assert qid in instance.queue_ids()
     finally:
+        s.close()
+
+
+def test_cleanup_refusal_answers_data_and_the_session_goes_on(make_instance):
+    """When cleanup cannot create the queue file, DATA gets its 4xx,
+    nothing is queued, and the transaction stays, so the client can try
+    DATA again."""
+    instance = make_instance()
+    incoming = os.path.join(instance.queue, "incoming")
+    recycle = os.path.join(instance.queue, "recycle")
+    s = open_session(instance.port)
+    try:
+        assert command(s, b"EHLO client.example\r\n").startswith(b"250")
+        os.chmod(incoming, 0o500)
+        os.chmod(recycle, 0o500)
+        assert command(s, b"MAIL FROM:<a@client.example>\r\n") \
+            .startswith(b"250")
+        assert command(s, b"RCPT TO:<someone@localhost>\r\n") \
+            .startswith(b"250")
+        reply = command(s, b"DATA\r\n")
+        assert reply.startswith(b"451 4.3.0"), reply
+        assert instance.queue_ids() == []
+        os.chmod(incoming, 0o700)
+        os.chmod(recycle, 0o700)
+        # the envelope is still there: the client may try DATA again
+        assert command(s, b"DATA\r\n").startswith(b"354")
+        reply = command(s, b"Subject: z\r\n\r\nbody\r\n.\r\n")
+        assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
+        assert "cannot hand mail from" in instance.maillog()
+    finally:
+        os.chmod(incoming, 0o700)
+        os.chmod(recycle, 0o700)
         s.close()
