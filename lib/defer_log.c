@@ -59,13 +59,17 @@ defer_clean_reason(const char *reason)
 	return (copy);
 }
 
-/* defer_dsn_valid - "D.D.D" with small numbers, fits the entry */
+/*
+ * defer_dsn_valid - "C.D.D" with small numbers that fits the entry; the
+ * class C is 2, 4 or 5 (RFC 3463)
+ */
 static bool
 defer_dsn_valid(const char *dsn, size_t len)
 {
 	int	 dots = 0, digits = 0;
 
-	if (len == 0 || len >= sizeof(((struct defer_entry *)0)->dsn))
+	if (len == 0 || len >= sizeof(((struct defer_entry *)0)->dsn) ||
+	    (dsn[0] != '2' && dsn[0] != '4' && dsn[0] != '5'))
 		return (false);
 	for (size_t i = 0; i < len; i++) {
 		if (dsn[i] == '.') {

@@ -100,6 +100,8 @@ START_TEST(test_set_replaces_and_cleans)
 	ck_assert_uint_eq(strlen(defer_log_find(&log, 11)->reason),
 	    DEFER_REASON_MAX);
 	ck_assert_str_eq(defer_log_find(&log, 11)->dsn, "4.0.0");
+	defer_log_set(&log, 12, "1.2.3", "class 1 is not a status class");
+	ck_assert_str_eq(defer_log_find(&log, 12)->dsn, "4.0.0");
 	defer_log_free(&log);
 	ck_assert_uint_eq(log.count, 0);
 }
@@ -130,6 +132,8 @@ START_TEST(test_malformed)
 		"warned=0\n12\t4.4.1234\twhy\n",	/* long dsn part */
 		"warned=0\n12\t4.4.1\twhy",		/* no final newline */
 		"warned=0\n-1\t4.4.1\twhy\n",
+		"warned=0\n12\t1.4.1\twhy\n",		/* no such class (fuzzer) */
+		"warned=0\n12\t3.0.0\twhy\n",
 	};
 	struct defer_log log;
 	struct strbuf err;
