@@ -92,10 +92,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-# Harnesses of a daemon's internals, tests/fuzz/fuzz_<program>_<what>.c,
+# Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule
 # with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
-FUZZ_PROGRAMS = smtpd smtp
+FUZZ_PROGRAMS = smtpd smtp cli/sendmail
 program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 SMTPD_OBJ = $(call program_obj,smtpd)
 SMTP_OBJ = $(call program_obj,smtp)
@@ -107,6 +107,11 @@ $(BUILD)/fuzz/fuzz_smtp_%: $(BUILD)/obj/tests/fuzz/fuzz_smtp_%.o $(BUILD)/obj/te
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_smtp_%.o: CPPFLAGS += -Ismtp
+SENDMAIL_OBJ = $(call program_obj,cli/sendmail)
+$(BUILD)/fuzz/fuzz_sendmail_%: $(BUILD)/obj/tests/fuzz/fuzz_sendmail_%.o $(BUILD)/obj/tests/fuzz/driver.o $(SENDMAIL_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_sendmail_%.o: CPPFLAGS += -Icli/sendmail
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -136,7 +141,7 @@ fuzz:
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
 	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined \
-	  tests/fuzz/fuzz_$(FUZZ).c $(foreach p,$(FUZZ_PROGRAMS),$(if $(filter $(p)_%,$(FUZZ)),$(filter-out $(p)/main.c,$(wildcard $(p)/*.c)))) \
+	  tests/fuzz/fuzz_$(FUZZ).c $(foreach p,$(FUZZ_PROGRAMS),$(if $(filter $(notdir $(p))_%,$(FUZZ)),$(filter-out $(p)/main.c,$(wildcard $(p)/*.c)))) \
 	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 

@@ -26,14 +26,16 @@ finish_item(struct addr_state *st, struct strlist *out)
 {
 	struct strbuf *pick = st->have_angle ? &st->angle : &st->plain;
 	const char *colon;
-	size_t skip = 0;
+	size_t skip = 0, len;
 
 	strbuf_trim(pick);
+	/* a NUL byte in header text ends the element: C strings from here */
+	len = strlen(pick->data);
 	/* <@relay1,@relay2:user@example> */
-	if (st->have_angle && pick->len > 0 && pick->data[0] == '@' &&
+	if (st->have_angle && len > 0 && pick->data[0] == '@' &&
 	    (colon = strchr(pick->data, ':')) != NULL)
 		skip = (size_t)(colon - pick->data) + 1;
-	if (pick->len > skip)
+	if (len > skip)
 		strlist_add(out, pick->data + skip);
 	strbuf_reset(&st->plain);
 	strbuf_reset(&st->angle);
