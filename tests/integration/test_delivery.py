@@ -262,9 +262,11 @@ def test_system_user_mbox_in_spool(make_instance, system_user):
     check_mbox_message(second, message(6), SENDER, rcpt)
     assert owner(mbox) == (pw.pw_uid, pw.pw_gid)
     assert os.stat(mbox).st_mode & 0o077 == 0
+    # the content is visible before local drops the lock; once the queue
+    # is empty local has answered qmgr, which it does after unlocking
+    inst.wait_queue_empty()
     assert not os.path.exists(mbox + ".lock")
     assert not os.path.exists(os.path.join(pw.pw_dir, "Maildir"))
-    inst.wait_queue_empty()
 
 
 def test_dot_forward(make_instance, system_user):

@@ -7,6 +7,7 @@
 
 #include "address.h"
 #include "strbuf.h"
+#include "unit.h"
 
 struct path_case {
 	const char	*text;
@@ -317,8 +318,6 @@ main(void)
 {
 	Suite *s = suite_create("address");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_path_table, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_recipient_code);
@@ -330,9 +329,5 @@ main(void)
 	tcase_add_test(tc, test_domain_valid);
 	tcase_add_test(tc, test_utf8_valid);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "async_fsync.h"
+#include "unit.h"
 
 static char	 topdir[64];
 
@@ -104,17 +105,11 @@ main(void)
 {
 	Suite *s = suite_create("async_fsync");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_file_and_directory);
 	tcase_add_test(tc, test_many_in_any_order);
 	tcase_add_test(tc, test_bad_descriptor);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

@@ -14,6 +14,7 @@
 
 #include "attr.h"
 #include "mem.h"
+#include "unit.h"
 
 /* wire_u32 - append a big-endian length */
 static void
@@ -375,11 +376,5 @@ attr_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(attr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(attr_suite()));
 }

@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "queue_file.h"
 #include "strbuf.h"
+#include "unit.h"
 
 #define PYTHON	"/usr/bin/python3"
 
@@ -559,11 +560,5 @@ bounce_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(bounce_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(bounce_suite()));
 }

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "unit.h"
 
 static char tmpdir[64];
 static jmp_buf fatal_jmp;
@@ -751,8 +752,6 @@ main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table_sorted_and_valid);
@@ -783,9 +782,5 @@ main(void)
 	    sizeof(bad_master_cf) / sizeof(bad_master_cf[0]));
 	tcase_add_test(tc, test_master_cf_missing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

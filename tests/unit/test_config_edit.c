@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config_edit.h"
 #include "strbuf.h"
+#include "unit.h"
 
 static struct strbuf out, err;
 static char dir[64];
@@ -301,11 +302,5 @@ config_edit_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(config_edit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(config_edit_suite()));
 }

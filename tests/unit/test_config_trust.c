@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_trust.h"
+#include "unit.h"
 
 static char dir[64];
 static char main_cf[96];
@@ -78,17 +79,11 @@ main(void)
 {
 	Suite *s = suite_create("config_trust");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unprivileged_and_default_always_trusted);
 	tcase_add_test(tc, test_own_directory_trusted);
 	tcase_add_test(tc, test_foreign_directory_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

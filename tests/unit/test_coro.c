@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "unit.h"
 
 static int	 steps[256];
 static int	 nsteps;
@@ -265,8 +266,6 @@ main(void)
 {
 	Suite *s = suite_create("coro");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_runs_at_once);
@@ -276,9 +275,5 @@ main(void)
 	tcase_add_test(tc, test_no_nesting_and_plain_poll);
 	tcase_add_test(tc, test_many_sessions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

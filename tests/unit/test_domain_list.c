@@ -10,6 +10,7 @@
 #include "domain_list.h"
 #include "maps.h"
 #include "strbuf.h"
+#include "unit.h"
 
 START_TEST(test_names)
 {
@@ -97,15 +98,9 @@ main(void)
 {
 	Suite *s = suite_create("domain_list");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_tables);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

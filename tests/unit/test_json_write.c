@@ -7,6 +7,7 @@
 
 #include "json_write.h"
 #include "strbuf.h"
+#include "unit.h"
 
 /* quoted - json_write_string of len bytes, compared with want */
 static void
@@ -122,8 +123,6 @@ main(void)
 {
 	Suite *s = suite_create("json_write");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_plain_and_escapes);
 	tcase_add_test(tc, test_valid_utf8_passes);
@@ -132,9 +131,5 @@ main(void)
 	tcase_add_test(tc, test_members_numbers);
 	tcase_add_test(tc, test_every_byte_yields_valid_output);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

@@ -7,6 +7,7 @@
 
 #include "logical_lines.h"
 #include "strbuf.h"
+#include "unit.h"
 
 /* collect - "N:line|" for each logical line */
 static int
@@ -68,15 +69,9 @@ main(void)
 {
 	Suite *s = suite_create("logical_lines");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_structure);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

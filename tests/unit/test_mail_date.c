@@ -8,6 +8,7 @@
 
 #include "mail_date.h"
 #include "strbuf.h"
+#include "unit.h"
 
 /* format_in - the date of when in time zone tz */
 static void
@@ -64,16 +65,10 @@ main(void)
 {
 	Suite *s = suite_create("mail_date");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_utc);
 	tcase_add_test(tc, test_zones);
 	tcase_add_test(tc, test_appends);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

@@ -13,6 +13,7 @@
 
 #include "maps.h"
 #include "strbuf.h"
+#include "unit.h"
 
 static char tmpdir[64];
 
@@ -475,8 +476,6 @@ main(void)
 {
 	Suite *s = suite_create("maps");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -492,9 +491,5 @@ main(void)
 	tcase_add_test(tc, test_lmdb_many);
 	tcase_add_test(tc, test_map_list);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "unit.h"
 
 const char *__asan_default_options(void);
 
@@ -74,8 +75,6 @@ main(void)
 {
 	Suite *s = suite_create("mem");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_xmalloc_zero);
 	tcase_add_test(tc, test_xcalloc_zeroed);
@@ -83,9 +82,5 @@ main(void)
 	tcase_add_exit_test(tc, test_xmalloc_huge_exits, 1);
 	tcase_add_exit_test(tc, test_xcalloc_overflow_exits, 1);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

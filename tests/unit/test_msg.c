@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "unit.h"
 
 static char tmpdir[64];
 static char logpath[128];
@@ -247,8 +248,6 @@ main(void)
 {
 	Suite *s = suite_create("msg");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_line_format);
@@ -262,9 +261,5 @@ main(void)
 	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_reopen);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

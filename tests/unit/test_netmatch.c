@@ -6,6 +6,7 @@
 
 #include "netmatch.h"
 #include "strbuf.h"
+#include "unit.h"
 
 START_TEST(test_match)
 {
@@ -114,16 +115,10 @@ main(void)
 {
 	Suite *s = suite_create("netmatch");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_edges);
 	tcase_add_test(tc, test_malformed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }

@@ -18,6 +18,7 @@
 
 #include "mem.h"
 #include "queue_file.h"
+#include "unit.h"
 
 static char dir[64];
 
@@ -577,11 +578,5 @@ queue_file_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(queue_file_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(queue_file_suite()));
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "queue_id.h"
+#include "unit.h"
 
 #define MANY	10000
 
@@ -105,11 +106,5 @@ queue_id_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(queue_id_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(queue_id_suite()));
 }

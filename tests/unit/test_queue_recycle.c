@@ -19,6 +19,7 @@
 #include "queue_file.h"
 #include "queue_recycle.h"
 #include "strbuf.h"
+#include "unit.h"
 
 static char	 topdir[PATH_MAX];
 static char	 olddir[PATH_MAX];
@@ -277,8 +278,6 @@ main(void)
 {
 	Suite *s = suite_create("queue_recycle");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_put_then_take);
@@ -288,9 +287,5 @@ main(void)
 	tcase_add_test(tc, test_missing_pool);
 	tcase_add_test(tc, test_writer_overwrites_longer_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

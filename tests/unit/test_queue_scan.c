@@ -17,6 +17,7 @@
 #include "queue_scan.h"
 #include "strbuf.h"
 #include "strlist.h"
+#include "unit.h"
 
 static char	 topdir[PATH_MAX];
 static char	 olddir[PATH_MAX];
@@ -195,8 +196,6 @@ main(void)
 {
 	Suite *s = suite_create("queue_scan");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_queue_names);
@@ -205,9 +204,5 @@ main(void)
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_open_safely);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

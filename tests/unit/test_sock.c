@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "unit.h"
 
 static char dir[64];
 static char path[128];
@@ -305,11 +306,5 @@ sock_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(sock_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(sock_suite()));
 }

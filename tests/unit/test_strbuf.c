@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "unit.h"
 
 START_TEST(test_append_grow)
 {
@@ -116,8 +117,6 @@ main(void)
 {
 	Suite *s = suite_create("strbuf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_append_grow);
 	tcase_add_test(tc, test_binary_safe);
@@ -126,9 +125,5 @@ main(void)
 	tcase_add_test(tc, test_detach);
 	tcase_add_test(tc, test_self_append);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "stream.h"
+#include "unit.h"
 
 static struct stream *s;
 static int peer;
@@ -467,11 +468,5 @@ stream_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(stream_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(stream_suite()));
 }

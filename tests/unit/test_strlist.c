@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strlist.h"
+#include "unit.h"
 
 START_TEST(test_split)
 {
@@ -62,16 +63,10 @@ main(void)
 {
 	Suite *s = suite_create("strlist");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_add_grow_null_terminated);
 	tcase_add_test(tc, test_contains_ci);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(s));
 }

@@ -26,6 +26,7 @@
 #include "strbuf.h"
 #include "stream.h"
 #include "tls.h"
+#include "unit.h"
 
 static char tmpdir[] = "/tmp/test_tls.XXXXXX";
 static char cert_path[256], key_path[256], other_key_path[256];
@@ -505,11 +506,5 @@ tls_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tls_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(tls_suite()));
 }

@@ -7,6 +7,7 @@
 
 #include "address.h"
 #include "strbuf.h"
+#include "unit.h"
 
 START_TEST(test_decode_valid)
 {
@@ -98,17 +99,11 @@ main(void)
 {
 	Suite *s = suite_create("xtext");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_decode_valid);
 	tcase_add_test(tc, test_decode_malformed);
 	tcase_add_test(tc, test_encode);
 	tcase_add_test(tc, test_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(s));
 }
