@@ -7,14 +7,17 @@
  * carry more or fewer outcomes than it asked for.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attr.h"
 #include "deliver_request.h"
 #include "mem.h"
+#include "msg.h"
 #include "queue_file.h"
 
 #define DELIVER_ADDRESS_MAX	1024
@@ -352,4 +355,48 @@ deliver_reply_read(struct stream *s, struct deliver_request *req,
 	}
 	attr_list_free(&list);
 	return (STREAM_OK);
+}
+
+/* deliver_agent_serve - see deliver_request.h */
+void
+deliver_agent_serve(int client_fd, int timeout,
+    void (*deliver)(void *ctx, struct deliver_request *req),
+    void (*idle)(void *ctx, struct stream *s), void *ctx)
+{
+	struct deliver_request req;
+	struct stream *s;
+	struct strbuf err;
+	int	 fd, rc;
+
+	/* The skeleton closes client_fd; the stream gets its own copy. */
+	if ((fd = dup(client_fd)) < 0) {
+		msg_warn("dup: %s", strerror(errno));
+		return;
+	}
+	s = stream_open(fd);
+	stream_set_timeout(s, timeout);
+	deliver_request_init(&req);
+	strbuf_init(&err);
+	for (;;) {
+		if (idle != NULL)
+			idle(ctx, s);
+		rc = deliver_request_read(s, &req, &err);
+		if (rc == STREAM_EOF)
+			break;
+		if (rc != STREAM_OK) {
+			msg_warn("bad request from qmgr: %s",
+			    rc == STREAM_ERROR && err.len ? err.data :
+			    stream_status_text(rc));
+			break;
+		}
+		deliver(ctx, &req);
+		if (deliver_reply_write(s, &req) < 0) {
+			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
+			    stream_status_text(stream_status(s)));
+			break;
+		}
+	}
+	deliver_request_free(&req);
+	strbuf_free(&err);
+	stream_close(s);
 }

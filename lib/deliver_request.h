@@ -87,4 +87,16 @@ void	deliver_rcpt_status(struct deliver_rcpt *rcpt, int status, const char *dsn,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int	deliver_reply_write(struct stream *s, const struct deliver_request *req);
 
+/*
+ * deliver_agent_serve - an agent's side of one qmgr connection (the
+ * service skeleton's client_fd, which it closes itself): read a request,
+ * deliver(ctx, req) fills in the outcomes, the reply goes back; until
+ * qmgr hangs up, or a request is malformed or the reply cannot be sent
+ * (logged).  idle, if not NULL, runs before each read, with the stream
+ * to wait on (smtp closes cached sessions while qmgr is quiet).
+ */
+void	deliver_agent_serve(int client_fd, int timeout,
+	    void (*deliver)(void *ctx, struct deliver_request *req),
+	    void (*idle)(void *ctx, struct stream *s), void *ctx);
+
 #endif

@@ -84,42 +84,16 @@ out:
 	strbuf_free(&path);
 }
 
+/* deliver - deliver_agent_serve's callback */
+static void
+deliver(void *ctx, struct deliver_request *req)
+{
+	deliver_one_request(ctx, req);
+}
+
 /* local_serve - requests until qmgr closes the connection */
 void
 local_serve(struct local_daemon *d, int client_fd)
 {
-	struct deliver_request req;
-	struct stream *s;
-	struct strbuf err;
-	int	 fd, rc;
-
-	/* The skeleton closes client_fd; the stream gets its own copy. */
-	if ((fd = dup(client_fd)) < 0) {
-		msg_warn("dup: %s", strerror(errno));
-		return;
-	}
-	s = stream_open(fd);
-	stream_set_timeout(s, d->p.ipc_timeout);
-	deliver_request_init(&req);
-	strbuf_init(&err);
-	for (;;) {
-		rc = deliver_request_read(s, &req, &err);
-		if (rc == STREAM_EOF)
-			break;
-		if (rc != STREAM_OK) {
-			msg_warn("bad request from qmgr: %s",
-			    rc == STREAM_ERROR && err.len ? err.data :
-			    stream_status_text(rc));
-			break;
-		}
-		deliver_one_request(d, &req);
-		if (deliver_reply_write(s, &req) < 0) {
-			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
-			    stream_status_text(stream_status(s)));
-			break;
-		}
-	}
-	deliver_request_free(&req);
-	strbuf_free(&err);
-	stream_close(s);
+	deliver_agent_serve(client_fd, d->p.ipc_timeout, deliver, NULL, d);
 }

@@ -189,47 +189,29 @@ out:
 	strbuf_free(&path);
 }
 
+/* deliver - deliver_agent_serve's callback */
+static void
+deliver(void *ctx, struct deliver_request *req)
+{
+	deliver_one_request(ctx, req);
+}
+
+/* idle - close an idle cached session when its time is up */
+static void
+idle(void *ctx, struct stream *s)
+{
+	struct smtp_agent *a = ctx;
+	int	 wait;
+
+	while ((wait = smtp_reuse_wait_ms(a)) >= 0 &&
+	    stream_wait_readable(s, wait) == 0)
+		smtp_reuse_expire(a, false);
+}
+
 /* smtp_serve - requests until qmgr closes the connection */
 void
 smtp_serve(struct smtp_agent *a, int client_fd)
 {
-	struct deliver_request req;
-	struct stream *s;
-	struct strbuf err;
-	int	 fd, rc, wait;
-
-	/* The skeleton closes client_fd; the stream gets its own copy. */
-	if ((fd = dup(client_fd)) < 0) {
-		msg_warn("dup: %s", strerror(errno));
-		return;
-	}
-	s = stream_open(fd);
-	stream_set_timeout(s, a->p.ipc_timeout);
-	deliver_request_init(&req);
-	strbuf_init(&err);
-	for (;;) {
-		/* close an idle cached session when its time is up */
-		while ((wait = smtp_reuse_wait_ms(a)) >= 0 &&
-		    stream_wait_readable(s, wait) == 0)
-			smtp_reuse_expire(a, false);
-		rc = deliver_request_read(s, &req, &err);
-		if (rc == STREAM_EOF)
-			break;
-		if (rc != STREAM_OK) {
-			msg_warn("bad request from qmgr: %s",
-			    rc == STREAM_ERROR && err.len ? err.data :
-			    stream_status_text(rc));
-			break;
-		}
-		deliver_one_request(a, &req);
-		if (deliver_reply_write(s, &req) < 0) {
-			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
-			    stream_status_text(stream_status(s)));
-			break;
-		}
-	}
+	deliver_agent_serve(client_fd, a->p.ipc_timeout, deliver, idle, a);
 	smtp_reuse_expire(a, true);
-	deliver_request_free(&req);
-	strbuf_free(&err);
-	stream_close(s);
 }
