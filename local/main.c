@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_lists.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -97,37 +98,6 @@ open_alias_maps(struct local_daemon *d, struct config *cfg)
 	strbuf_free(&path);
 }
 
-/* open_list - a map list parameter, NULL when empty */
-static struct map_list *
-open_list(struct config *cfg, const char *name, bool optional)
-{
-	struct map_list *list;
-	struct strbuf err;
-	const char *value = config_get(cfg, name);
-
-	if (optional && value[strspn(value, ", \t\r\n")] == 0)
-		return (NULL);
-	strbuf_init(&err);
-	if ((list = map_list_open(value, &err)) == NULL)
-		msg_fatal("%s: %s", name, err.data);
-	strbuf_free(&err);
-	return (list);
-}
-
-/* open_domains - a domain list parameter */
-static struct domain_list *
-open_domains(struct config *cfg, const char *name)
-{
-	struct domain_list *list;
-	struct strbuf err;
-
-	strbuf_init(&err);
-	if ((list = domain_list_open(config_get(cfg, name), &err)) == NULL)
-		msg_fatal("%s: %s", name, err.data);
-	strbuf_free(&err);
-	return (list);
-}
-
 /* local_post_jail - read the parameters and open the tables */
 static void
 local_post_jail(struct service_context *ctx)
@@ -180,12 +150,12 @@ local_post_jail(struct service_context *ctx)
 	p->mail_owner_uid = pw != NULL ? pw->pw_uid : (uid_t)-1;
 
 	open_alias_maps(d, cfg);
-	d->mydestination = open_domains(cfg, "mydestination");
-	d->virtual_domains = open_domains(cfg, "virtual_mailbox_domains");
-	d->vmailbox_maps = open_list(cfg, "virtual_mailbox_maps", true);
-	d->vuid_maps = open_list(cfg, "virtual_uid_maps", true);
-	d->vgid_maps = open_list(cfg, "virtual_gid_maps", true);
-	d->valias_maps = open_list(cfg, "virtual_alias_maps", true);
+	d->mydestination = config_domains(cfg, "mydestination");
+	d->virtual_domains = config_domains(cfg, "virtual_mailbox_domains");
+	d->vmailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
+	d->vuid_maps = config_maps(cfg, "virtual_uid_maps");
+	d->vgid_maps = config_maps(cfg, "virtual_gid_maps");
+	d->valias_maps = config_maps(cfg, "virtual_alias_maps");
 	umask(077);
 	ctx->app = d;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_lists.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -55,8 +56,6 @@ smtp_post_jail(struct service_context *ctx)
 	struct smtp_params *p = &a->p;
 	struct config *cfg = ctx->cfg;
 	struct strlist lookup;
-	struct strbuf err;
-	const char *maps;
 
 	a->service_name = ctx->service_name;
 	p->helo_name = xstrdup(config_get(cfg, "smtp_helo_name"));
@@ -84,13 +83,7 @@ smtp_post_jail(struct service_context *ctx)
 	strlist_free(&lookup);
 	if (*p->helo_name == '\0')
 		msg_fatal("smtp_helo_name is empty");
-	maps = config_get(cfg, "sender_dependent_relayhost_maps");
-	if (maps[strspn(maps, ", \t\r\n")] != '\0') {
-		strbuf_init(&err);
-		if ((p->sender_relay_maps = map_list_open(maps, &err)) == NULL)
-			msg_fatal("sender_dependent_relayhost_maps: %s", err.data);
-		strbuf_free(&err);
-	}
+	p->sender_relay_maps = config_maps(cfg, "sender_dependent_relayhost_maps");
 	ctx->app = a;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config_lists.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp.h"
@@ -44,23 +45,6 @@ level_parse(const char *text, size_t len)
 	return (-1);
 }
 
-/* open_maps - an optional table list parameter */
-static struct map_list *
-open_maps(struct config *cfg, const char *name)
-{
-	const char *value = config_get(cfg, name);
-	struct map_list *maps;
-	struct strbuf err;
-
-	if (value[strspn(value, ", \t\r\n")] == '\0')
-		return (NULL);
-	strbuf_init(&err);
-	if ((maps = map_list_open(value, &err)) == NULL)
-		msg_fatal("%s: %s", name, err.data);
-	strbuf_free(&err);
-	return (maps);
-}
-
 /* smtp_tls_setup - parameters and the client context (before chroot) */
 void
 smtp_tls_setup(struct smtp_agent *a, struct config *cfg)
@@ -72,13 +56,13 @@ smtp_tls_setup(struct smtp_agent *a, struct config *cfg)
 	if ((l = level_parse(level, strlen(level))) < 0)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"", level);
 	a->tls_level = (enum smtp_tls_level)l;
-	a->tls_policy_maps = open_maps(cfg, "smtp_tls_policy_maps");
+	a->tls_policy_maps = config_maps(cfg, "smtp_tls_policy_maps");
 	a->tls_verify_match = xstrdup(config_get(cfg, "smtp_tls_verify_cert_match"));
 	a->tls_secure_match = xstrdup(config_get(cfg, "smtp_tls_secure_cert_match"));
 	a->sasl_enable = config_get_bool(cfg, "smtp_sasl_auth_enable");
 	a->sasl_tls_only = config_get_bool(cfg, "smtp_sasl_tls_only");
 	if (a->sasl_enable)
-		a->sasl_password_maps = open_maps(cfg, "smtp_sasl_password_maps");
+		a->sasl_password_maps = config_maps(cfg, "smtp_sasl_password_maps");
 	if (a->tls_level == SMTP_TLS_NONE && a->tls_policy_maps == NULL)
 		return;
 	strbuf_init(&err);

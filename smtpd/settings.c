@@ -23,68 +23,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config_lists.h"
 #include "domain_list.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
 #include "smtpd.h"
-
-/* is_blank - the parameter value holds nothing but separators */
-static bool
-is_blank(const char *text)
-{
-	return (text[strspn(text, ", \t\r\n")] == '\0');
-}
-
-/* open_domains - a domain list parameter; fatal when unusable */
-static struct domain_list *
-open_domains(struct config *cfg, const char *name)
-{
-	struct domain_list *list;
-	struct strbuf err;
-
-	strbuf_init(&err);
-	if ((list = domain_list_open(config_get(cfg, name), &err)) == NULL)
-		msg_fatal("parameter %s: %s", name, err.data);
-	strbuf_free(&err);
-	return (list);
-}
-
-/* open_maps - a table list parameter, NULL when empty; fatal when unusable */
-static struct map_list *
-open_maps(struct config *cfg, const char *name)
-{
-	struct map_list *list;
-	struct strbuf err;
-	const char *value = config_get(cfg, name);
-
-	if (is_blank(value))
-		return (NULL);
-	strbuf_init(&err);
-	if ((list = map_list_open(value, &err)) == NULL)
-		msg_fatal("parameter %s: %s", name, err.data);
-	strbuf_free(&err);
-	if (map_list_count(list) == 0) {
-		map_list_close(list);
-		return (NULL);
-	}
-	return (list);
-}
-
-/* open_networks - a network list parameter; fatal when unusable */
-static struct netlist *
-open_networks(struct config *cfg, const char *name)
-{
-	struct netlist *list;
-	struct strbuf err;
-
-	strbuf_init(&err);
-	if ((list = netlist_parse(config_get(cfg, name), &err)) == NULL)
-		msg_fatal("parameter %s: %s", name, err.data);
-	strbuf_free(&err);
-	return (list);
-}
 
 /* bare_newline_mode - smtpd_forbid_bare_newline: yes|reject or normalize|no */
 static enum smtpd_bare_newline
@@ -170,16 +115,16 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	strlist_init(&sc->discard_ehlo);
 	config_get_list(cfg, "smtpd_discard_ehlo_keywords", &sc->discard_ehlo);
 
-	sc->mynetworks = open_networks(cfg, "mynetworks");
-	sc->bare_newline_exclusions = open_networks(cfg,
+	sc->mynetworks = config_networks(cfg, "mynetworks");
+	sc->bare_newline_exclusions = config_networks(cfg,
 	    "smtpd_forbid_bare_newline_exclusions");
-	sc->mydestination = open_domains(cfg, "mydestination");
-	sc->relay_domains = open_domains(cfg, "relay_domains");
-	sc->virtual_alias_domains = open_domains(cfg, "virtual_alias_domains");
-	sc->virtual_mailbox_domains = open_domains(cfg, "virtual_mailbox_domains");
-	sc->local_recipient_maps = open_maps(cfg, "local_recipient_maps");
-	sc->virtual_alias_maps = open_maps(cfg, "virtual_alias_maps");
-	sc->virtual_mailbox_maps = open_maps(cfg, "virtual_mailbox_maps");
+	sc->mydestination = config_domains(cfg, "mydestination");
+	sc->relay_domains = config_domains(cfg, "relay_domains");
+	sc->virtual_alias_domains = config_domains(cfg, "virtual_alias_domains");
+	sc->virtual_mailbox_domains = config_domains(cfg, "virtual_mailbox_domains");
+	sc->local_recipient_maps = config_maps(cfg, "local_recipient_maps");
+	sc->virtual_alias_maps = config_maps(cfg, "virtual_alias_maps");
+	sc->virtual_mailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
 	smtpd_tls_setup(sc, cfg);	/* the key may be readable by root only */
 }
 
