@@ -368,7 +368,6 @@ struct multi_session {
 	int	 fd;
 };
 
-static size_t multi_sessions;	/* live ones */
 
 /* multi_session_run - serve, close, forget */
 static void
@@ -379,7 +378,6 @@ multi_session_run(void *arg)
 	ms->ops->serve(ms->ctx, ms->fd);
 	close(ms->fd);
 	free(ms);
-	multi_sessions--;
 }
 
 /* service_stop_accepting - see service.h */
@@ -415,15 +413,15 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 	for (;;) {
 		if (max_use > 0 && ctx->use_count >= (unsigned long)max_use)
 			ctx->stop_accepting = true;
-		if (ctx->stop_accepting && multi_sessions == 0)
+		if (ctx->stop_accepting && coro_count() == 0)
 			break;
-		if (multi_sessions > 0)
+		if (coro_count() > 0)
 			idle_since = time(NULL);
 		else if (max_idle > 0 && time(NULL) - idle_since >= max_idle) {
 			msg_debug("idle for %lds, exiting", max_idle);
 			break;
 		}
-		room = !ctx->stop_accepting && multi_sessions < ctx->session_limit;
+		room = !ctx->stop_accepting && coro_count() < ctx->session_limit;
 		/* busy while full: the master then starts another process */
 		if (room == busy) {
 			busy = !room;
@@ -438,7 +436,7 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 			pfd[i + 1].events = POLLIN;
 		}
 		n = coro_schedule(pfd, (size_t)listen_count + 1,
-		    multi_sessions == 0 && max_idle > 0 ? 1000 : -1);
+		    coro_count() == 0 && max_idle > 0 ? 1000 : -1);
 		if (n < 0)
 			msg_fatal("poll: %s", strerror(errno));
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -447,7 +445,7 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 		}
 		for (i = 0; i < listen_count; i++) {
 			if (!(pfd[i + 1].revents & POLLIN) || ctx->stop_accepting ||
-			    multi_sessions >= ctx->session_limit)
+			    coro_count() >= ctx->session_limit)
 				continue;
 			if ((client = service_accept_one(pfd[i + 1].fd)) < 0)
 				continue;
@@ -457,13 +455,11 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 			ms->fd = client;
 			if (ctx->use_count++ == 0)
 				(void)service_report(SERVICE_STATUS_USED);
-			multi_sessions++;
 			if (coro_start(multi_session_run, ms) < 0) {
 				msg_warn("cannot start a session: %s",
 				    strerror(errno));
 				close(client);
 				free(ms);
-				multi_sessions--;
 			}
 		}
 	}
