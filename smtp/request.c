@@ -114,7 +114,7 @@ deliver_message(struct smtp_agent *a, struct smtp_message *m)
 	struct strbuf hop, why;
 	char	 dsn[16];
 	bool	 lmtp;
-	int	 status;
+	int	 status, rc;
 
 	strbuf_init(&hop);
 	strbuf_init(&why);
@@ -129,15 +129,23 @@ deliver_message(struct smtp_agent *a, struct smtp_message *m)
 	smtp_tls_policy_find(a, hop.data, nh.host, &policy);
 	a->policy = &policy;
 	a->nexthop_key = hop.data;
-	if ((sess = smtp_reuse_take(a, hop.data)) == NULL &&
-	    smtp_connect(a, &nh, hop.data, &sess, &status, dsn, &why) < 0) {
-		all_status(m, status, dsn, why.data);
-		goto done;
+	sess = smtp_reuse_take(a, hop.data);
+	for (;;) {
+		if (sess == NULL && smtp_connect(a, &nh, hop.data, &sess, &status,
+		    dsn, &why) < 0) {
+			all_status(m, status, dsn, why.data);
+			goto done;
+		}
+		rc = smtp_transaction(a, sess, m);
+		if (rc == 0)
+			smtp_reuse_keep(a, sess);
+		else
+			smtp_session_free(sess);
+		if (rc != SMTP_TRANSACTION_STALE)
+			break;
+		/* a new session is not reused, so this runs at most twice */
+		sess = NULL;
 	}
-	if (smtp_transaction(a, sess, m) == 0)
-		smtp_reuse_keep(a, sess);
-	else
-		smtp_session_free(sess);
 done:
 	a->policy = NULL;
 	a->nexthop_key = NULL;

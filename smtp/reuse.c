@@ -4,15 +4,16 @@
  * qmgr sends requests for the same next hop back to back; reusing the
  * session saves the connect, greeting and EHLO.  One idle session is
  * kept, keyed by the next-hop text, for smtp_connection_cache_time_limit
- * seconds; it gets RSET before its next transaction, and QUIT when it
- * expires, when a request for another next hop comes, or at exit.
+ * seconds; its next transaction starts with RSET (smtp_transaction, which
+ * pipelines it when it can), and it gets QUIT when it expires, when a
+ * request for another next hop comes, or at exit.
  */
 #include <string.h>
 #include <time.h>
 
 #include "smtp.h"
 
-/* smtp_reuse_take - the cached session for key (after RSET), or NULL */
+/* smtp_reuse_take - the cached session for key (RSET pending), or NULL */
 struct smtp_session *
 smtp_reuse_take(struct smtp_agent *a, const char *key)
 {
@@ -27,10 +28,7 @@ smtp_reuse_take(struct smtp_agent *a, const char *key)
 		smtp_session_free(sess);
 		return (NULL);
 	}
-	if (smtp_session_rset(a, sess) < 0) {
-		smtp_session_free(sess);
-		return (NULL);
-	}
+	sess->rset_pending = true;
 	return (sess);
 }
 

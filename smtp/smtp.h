@@ -111,6 +111,7 @@ struct smtp_session {
 	long		 size_limit;	/* SIZE n; 0 = none announced */
 	time_t		 idle_since;
 	unsigned	 transactions;
+	bool		 rset_pending;	/* reused: RSET before the next MAIL */
 };
 
 struct smtp_reply {
@@ -183,6 +184,7 @@ void	smtp_reply_describe(const struct smtp_session *sess,
 	    const struct smtp_reply *r, const char *command, struct strbuf *out);
 
 /* transaction.c: run one delivery on an open session */
+#define SMTP_TRANSACTION_STALE	(-2)
 int	smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 	    struct smtp_message *m);
 

@@ -251,7 +251,9 @@ read_final(struct txn *t, struct smtp_reply *rep)
 }
 
 /*
- * smtp_transaction - deliver m over sess; every recipient gets an outcome.
+ * smtp_transaction - deliver m over sess; every recipient gets an outcome,
+ * except after SMTP_TRANSACTION_STALE: the reused session failed its RSET
+ * and the caller retries on a new one.
  * Returns 0 when the session can carry another transaction, -1 if not.
  */
 int
@@ -262,7 +264,7 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 	struct smtp_reply rep;
 	struct strbuf cmd;
 	struct txn t;
-	bool	 pipelining, chunking;
+	bool	 pipelining, chunking, rset;
 	int	 rc = -1;
 
 	memset(&t, 0, sizeof(t));
@@ -280,9 +282,22 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 		rc = 0;
 		goto out;
 	}
+	/*
+	 * A reused session is checked with RSET before anything is committed
+	 * to it; pipelined, the check rides in the envelope's write instead
+	 * of costing a round trip of its own.
+	 */
+	rset = sess->rset_pending;
+	sess->rset_pending = false;
+	if (rset && !pipelining && smtp_session_rset(a, sess) < 0) {
+		rc = SMTP_TRANSACTION_STALE;
+		goto stale;
+	}
 
 	/* the envelope: all at once when pipelining, else step by step */
 	stream_set_timeout(sess->s, a->p.mail_timeout);
+	if (rset && pipelining)
+		stream_puts(sess->s, "RSET\r\n");
 	put_mail(&t, &cmd);
 	stream_write(sess->s, cmd.data, cmd.len);
 	if (!pipelining) {
@@ -313,6 +328,12 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 		if (!chunking)
 			stream_puts(sess->s, "DATA\r\n");
 		stream_set_timeout(sess->s, a->p.rcpt_timeout);
+		/* a cached session that fails its RSET is dropped, not blamed */
+		if (rset && (stream_flush(sess->s) < 0 ||
+		    smtp_reply_read(sess->s, &rep) / 100 != 2)) {
+			rc = SMTP_TRANSACTION_STALE;
+			goto stale;
+		}
 		if (stream_flush(sess->s) < 0 || smtp_reply_read(sess->s, &rep) == 0) {
 			all_reply(&t, &rep, "MAIL FROM");
 			goto out;
@@ -402,6 +423,7 @@ out:
 	strbuf_printf(&t.reason, "lost connection with %s[%s]", sess->hostname,
 	    sess->addr);
 	all_outcome(&t, 4, "4.4.2", t.reason.data);
+stale:
 	free(t.accepted);
 	strbuf_free(&t.reason);
 	strbuf_free(&cmd);

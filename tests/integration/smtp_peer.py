@@ -30,7 +30,8 @@ class Peer:
                                  "DSN", "ENHANCEDSTATUSCODES"),
                  lmtp=False, answers=None, rcpt_replies=None,
                  lmtp_replies=None, port=None, tls_context=None,
-                 starttls_break=False, address="127.0.0.1"):
+                 starttls_break=False, address="127.0.0.1",
+                 hangup_after_data=False):
         self.features = list(features)
         self.lmtp = lmtp
         self.answers = dict(answers or {})
@@ -41,6 +42,9 @@ class Peer:
         # 220 and hangs up instead of the handshake
         self.tls_context = tls_context
         self.starttls_break = starttls_break
+        # hangup_after_data: close without a word after each message, as a
+        # server that timed the idle session out would
+        self.hangup_after_data = hangup_after_data
         if tls_context is not None or starttls_break:
             self.features.append("STARTTLS")
         self.tls_sessions = 0
@@ -198,6 +202,8 @@ class Peer:
                     txn.data = bytes(data)
                     self._finish(txn, send)
                     txn = None
+                    if self.hangup_after_data:
+                        return
                 elif verb == "BDAT":
                     parts = text.split()
                     size = int(parts[1])

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -266,6 +267,28 @@ def test_connection_reuse(make_instance):
                         peer.transactions[1].data is not None)
         assert peer.connections == 1
         assert "RSET" in peer.commands
+        # pipelined: the check costs no round trip of its own
+        assert any(seg.startswith(b"RSET\r\nMAIL FROM:<")
+                   for seg in peer.segments)
+
+
+def test_reused_session_found_closed_is_replaced(make_instance):
+    """The server dropped the cached session: the next message goes
+    over a new one at once instead of being deferred."""
+    with Peer(hangup_after_data=True) as peer:
+        inst = relay_instance(make_instance, peer.port,
+                              smtp_connection_cache_time_limit="30s")
+        send(inst, ["a@dest.test"], MESSAGE)
+        assert wait_for(lambda: len(peer.transactions) == 1 and
+                        peer.transactions[0].data is not None)
+        time.sleep(0.3)
+        qid = send(inst, ["b@dest.test"], MESSAGE)
+        assert wait_for(lambda: len(peer.transactions) == 2 and
+                        peer.transactions[1].data is not None)
+        must_log(inst, r"%s: to=<b@dest.test>.*status=sent" % qid)
+        assert peer.connections == 2
+        assert "deferred" not in inst.maillog()
+        inst.wait_queue_empty(timeout=20)
 
 
 def free_port_on(*addresses):
