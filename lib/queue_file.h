@@ -120,9 +120,13 @@ struct queue_message {
  * queue_file_read - parse the envelope of an open queue file (content
  * records are skipped, not loaded).  Returns 0, or -1 with err filled for a
  * malformed file (bad record type, length past EOF, missing V/T/S, ...).
- * An incomplete file parses fine with complete = false.
+ * An incomplete file parses fine with complete = false.  msg->id is the
+ * file's name as /proc tells it; queue_file_read_named takes it from a
+ * caller that opened the file by its ID (no readlink per read).
  */
 int	queue_file_read(int fd, struct queue_message *msg, struct strbuf *err);
+int	queue_file_read_named(int fd, const char *id, struct queue_message *msg,
+	    struct strbuf *err);
 void	queue_message_free(struct queue_message *msg);
 /*
  * queue_file_read_content - call fn for each content chunk in order;

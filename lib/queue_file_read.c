@@ -291,9 +291,10 @@ parse_record(struct qf_input *in, struct queue_message *msg,
 	}
 }
 
-/* queue_file_read - parse and check the envelope of an open queue file */
+/* queue_file_read_named - parse and check the envelope; id names the file */
 int
-queue_file_read(int fd, struct queue_message *msg, struct strbuf *err)
+queue_file_read_named(int fd, const char *id, struct queue_message *msg,
+    struct strbuf *err)
 {
 	struct qf_input in = { .fd = fd };
 	enum qf_stage stage = QF_START;
@@ -346,8 +347,18 @@ queue_file_read(int fd, struct queue_message *msg, struct strbuf *err)
 		return (-1);
 	}
 	msg->size = (long)content;
-	set_id_from_fd(fd, msg->id);
+	if (id != NULL && queue_id_valid(id))
+		memcpy(msg->id, id, QUEUE_ID_SIZE);
+	else if (id == NULL)
+		set_id_from_fd(fd, msg->id);
 	return (0);
+}
+
+/* queue_file_read - the same, the ID from the file's name in /proc */
+int
+queue_file_read(int fd, struct queue_message *msg, struct strbuf *err)
+{
+	return (queue_file_read_named(fd, NULL, msg, err));
 }
 
 /* queue_message_free - release what queue_file_read loaded */

@@ -62,7 +62,7 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 		defer_all(req, "queue file unavailable");
 		goto out;
 	}
-	if (queue_file_read(m.fd, &m.msg, &err) < 0) {
+	if (queue_file_read_named(m.fd, req->queue_id, &m.msg, &err) < 0) {
 		msg_warn("%s: malformed queue file: %s", req->queue_id, err.data);
 		defer_all(req, "malformed queue file");
 		goto out;

@@ -183,7 +183,7 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	clock_gettime(CLOCK_REALTIME, &m->started);
-	if (queue_file_read(fd, &m->msg, &err) < 0 || !m->msg.complete) {
+	if (queue_file_read_named(fd, id, &m->msg, &err) < 0 || !m->msg.complete) {
 		close(fd);
 		qmgr_message_corrupt(id, err.len ? err.data : "incomplete file");
 		queue_message_free(&m->msg);

@@ -108,7 +108,7 @@ qmgr_site_match(struct qmgr *qm, const char *id)
 		return (false);
 	strbuf_init(&err);
 	memset(&msg, 0, sizeof(msg));
-	if (queue_file_read(fd, &msg, &err) == 0) {
+	if (queue_file_read_named(fd, id, &msg, &err) == 0) {
 		for (size_t i = 0; i < msg.recipient_count && !found; i++) {
 			const char *dom = address_domain(msg.recipients[i].address);
 

@@ -175,7 +175,8 @@ deliver_one_request(struct smtp_agent *a, struct deliver_request *req)
 		all_status(&m, 4, "4.3.0", "queue file unavailable");
 		goto out;
 	}
-	if (queue_file_read(m.fd, &m.msg, &err) < 0 || !m.msg.complete) {
+	if (queue_file_read_named(m.fd, req->queue_id, &m.msg,
+	    &err) < 0 || !m.msg.complete) {
 		msg_warn("%s: malformed queue file: %s", req->queue_id,
 		    err.len ? err.data : "incomplete");
 		all_status(&m, 4, "4.3.0", "malformed queue file");

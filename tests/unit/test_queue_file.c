@@ -190,6 +190,30 @@ START_TEST(test_empty_content)
 }
 END_TEST
 
+/* the caller's ID is taken as is: no /proc lookup; a bad one is not */
+START_TEST(test_read_named)
+{
+	struct queue_message msg;
+	struct strbuf err;
+	char *path = write_message(10);
+	int fd = open(path, O_RDONLY);
+
+	strbuf_init(&err);
+	ck_assert_int_eq(queue_file_read_named(fd, "0123456789ABCDEF0", &msg,
+	    &err), 0);
+	ck_assert_str_eq(msg.id, "0123456789ABCDEF0");
+	ck_assert_str_eq(msg.sender, "sender@example.com");
+	queue_message_free(&msg);
+	ck_assert_int_eq(queue_file_read_named(fd, "../etc/passwd", &msg,
+	    &err), 0);
+	ck_assert_str_eq(msg.id, "");
+	queue_message_free(&msg);
+	close(fd);
+	free(path);
+	strbuf_free(&err);
+}
+END_TEST
+
 /* stop_early - read_content callback that stops at once */
 static int
 stop_early(const char *data, size_t len, void *ctx)
@@ -563,6 +587,7 @@ queue_file_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_empty_content);
+	tcase_add_test(tc, test_read_named);
 	tcase_add_test(tc, test_content_callback_stops);
 	tcase_add_test(tc, test_mark_done);
 	tcase_add_test(tc, test_incomplete);
