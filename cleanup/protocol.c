@@ -1,12 +1,13 @@
 /*
  * protocol - cleanup's side of the conversation in cleanup_client.h.
  *
- * One connection, one message:
+ * One message at a time, several per connection:
  *	envelope list  -> checked (envelope.c), queue file created and the
  *	                  envelope written -> status=0 queue_id=ID
  *	data lists     -> content.c, until end=1
  *	               -> queue_writer_finish (E, mode 0700, fsync file and
  *	                  directory), and only then status=0
+ *	(then the next envelope, if one comes within CLEANUP_NEXT_MESSAGE_WAIT)
  * Every list is read with a size bound and checked for exactly the shape
  * expected at that point; anything else is a protocol error answered with
  * status=4 and the file removed.  A client that disconnects before end=1
@@ -53,7 +54,10 @@ is_single(const struct attr_list *list, const char *name)
 	return (list->count == 1 && strcmp(list->items[0].name, name) == 0);
 }
 
-/* receive_content - data lists until end=1; 0, or -1 when the client went */
+/*
+ * receive_content - data lists until end=1: 0; -1 when the client went;
+ * 1 after a protocol error (the rest of its lists are not read)
+ */
 static int
 receive_content(struct cleanup_daemon *d, struct stream *s)
 {
@@ -80,34 +84,39 @@ receive_content(struct cleanup_daemon *d, struct stream *s)
 			    " first \"%.64s\") in the content", msg->id,
 			    d->request.count, a != NULL ? a->name : "");
 			cleanup_reject(msg, 4, CLEANUP_TEXT_PROTO);
-			return (0);
+			return (1);
 		}
 	}
 }
 
-/* serve_message - the whole conversation for one message */
-static void
+/*
+ * serve_message - the whole conversation for one message.  Returns true
+ * when it ended with the final verdict sent and the connection in step
+ * (end=1 read), so that the next envelope may follow.
+ */
+static bool
 serve_message(struct cleanup_daemon *d, struct stream *s)
 {
 	struct cleanup_message *msg = &d->msg;
 	struct queue_writer *w;
 	struct strbuf err;
 	const char *request;
+	bool	 in_step = false;
 	int	rc;
 
 	rc = attr_read(s, &d->request, ATTR_TOTAL_DEFAULT);
 	if (rc == STREAM_EOF)
-		return;
+		return (false);
 	if (rc != STREAM_OK) {
 		msg_warn("reading envelope: %s", stream_status_text(rc));
 		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
-		return;
+		return (false);
 	}
 	request = attr_list_get(&d->request, "request");
 	if (request == NULL || strcmp(request, "message") != 0) {
 		msg_warn("unknown request \"%.64s\"", request ? request : "(none)");
 		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
-		return;
+		return (false);
 	}
 	strbuf_init(&err);
 	if (cleanup_envelope_check(&d->request, msg, &err) < 0) {
@@ -136,13 +145,14 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
-	if (receive_content(d, s) < 0) {
+	if ((rc = receive_content(d, s)) < 0) {
 		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
 	cleanup_content_end(msg);
 	if (msg->status != 0) {
-		(void)reply(s, &d->request, msg->status, NULL, msg->reason);
+		in_step = reply(s, &d->request, msg->status, NULL,
+		    msg->reason) == 0 && rc == 0;
 		goto done;
 	}
 
@@ -157,15 +167,18 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 	strbuf_reset(&err);
 	if (queue_writer_finish(w, &err) < 0) {
 		msg_warn("%s: queue file write error: %s", msg->id, err.data);
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		in_step = reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE) == 0;
 		goto done;
 	}
 	if (reply(s, &d->request, 0, NULL, NULL) < 0)
 		msg_warn("%s: lost connection with client before the verdict;"
 		    " the message is queued", msg->id);
+	else
+		in_step = true;
 	/* no trigger: qmgr learns of the file from inotify (qmgr/watch.c) */
 done:
 	strbuf_free(&err);
+	return (in_step);
 }
 
 /* cleanup_serve - one accepted connection (the skeleton closes client_fd) */
@@ -183,7 +196,10 @@ cleanup_serve(struct service_context *ctx, int client_fd)
 	}
 	s = stream_open(fd);
 	stream_set_timeout(s, d->params.ipc_timeout);
-	serve_message(d, s);
+	/* a client between messages holds this process: only briefly */
+	while (serve_message(d, s) &&
+	    stream_wait_readable(s, CLEANUP_NEXT_MESSAGE_WAIT * 1000) > 0)
+		;
 	stream_close(s);
 	attr_list_reset(&d->request);
 }

@@ -7,11 +7,19 @@
  * mid-message gives the caller a 4xx (the stream layer never raises
  * SIGPIPE).  Any failure to talk to cleanup becomes "451 4.3.0"; the details
  * go to the log, never to the SMTP client.
+ *
+ * A connection whose conversation ended with a verdict is kept for the
+ * next message (a few per process, briefly): that saves a connect, an
+ * accept and two master status updates per message.  cleanup may have
+ * closed it meanwhile, so a reused connection that fails before its
+ * envelope is answered is replaced by a new one once, silently: nothing
+ * was queued over it.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attr.h"
 #include "cleanup_client.h"
@@ -29,8 +37,26 @@
 #define CLEANUP_TEXT_PROTO	"4.3.0 Error: internal protocol error"
 #define CLEANUP_TEXT_REJECT	"5.3.0 Error: message rejected"
 
+/*
+ * Idle connections kept per process, and for how long.  cleanup waits
+ * CLEANUP_NEXT_MESSAGE_WAIT for the next envelope; a client gives up on a
+ * connection well before that, so that the race is rare (and harmless).
+ */
+#define CLEANUP_POOL_SIZE	8
+#define CLEANUP_POOL_IDLE_MS	((CLEANUP_NEXT_MESSAGE_WAIT * 1000) / 2)
+
+struct cleanup_pooled {
+	struct stream	*stream;
+	char		*socket_path;
+	struct timespec	 since;
+};
+
+static struct cleanup_pooled cleanup_pool[CLEANUP_POOL_SIZE];
+
 struct cleanup_client {
 	struct stream	*stream;
+	char		*socket_path;	/* where it came from, for the pool */
+	bool		 reusable;	/* the last verdict left it in step */
 	char		*chunk;		/* content not yet sent */
 	size_t		 chunk_len;
 	struct attr_list list;		/* reused for every request and reply */
@@ -111,24 +137,33 @@ fail(int *status, struct strbuf *reason, const char *text)
 	}
 }
 
-/*
- * read_verdict - read one reply list.  Returns 0 for status=0 (queue_id,
- * when asked for, checked and copied), else -1 with *status and reason.
- */
+/* read_reply - one reply list into c->list; 0, or -1 (logged) */
 static int
-read_verdict(struct cleanup_client *c, char *queue_id, int *status,
-	     struct strbuf *reason)
+read_reply(struct cleanup_client *c)
 {
-	const char *id;
-	long	code;
 	int	rc;
 
 	if ((rc = attr_read(c->stream, &c->list, CLEANUP_REPLY_MAX)) != STREAM_OK) {
 		msg_warn("cleanup: reading reply: %s", rc == STREAM_EOF ?
 		    "lost connection" : stream_status_text(rc));
-		fail(status, reason, CLEANUP_TEXT_WRITE);
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * check_verdict - the reply list read.  Returns 0 for status=0 (queue_id,
+ * when asked for, checked and copied), else -1 with *status and reason.
+ * A well-formed verdict, whatever it says, leaves the connection in step.
+ */
+static int
+check_verdict(struct cleanup_client *c, char *queue_id, int *status,
+	     struct strbuf *reason)
+{
+	const char *id;
+	long	code;
+
+	c->reusable = false;
 	if (attr_list_get_long(&c->list, "status", &code) < 0
 	    || (code != 0 && code != 4 && code != 5)) {
 		msg_warn("cleanup: malformed reply (no valid status)");
@@ -138,6 +173,8 @@ read_verdict(struct cleanup_client *c, char *queue_id, int *status,
 	if (code != 0) {
 		*status = (int)code;
 		set_reason(reason, (int)code, attr_list_find(&c->list, "reason"));
+		/* refused at the envelope: the conversation is over mid-way */
+		c->reusable = queue_id == NULL;
 		return (-1);
 	}
 	if (queue_id != NULL) {
@@ -149,6 +186,7 @@ read_verdict(struct cleanup_client *c, char *queue_id, int *status,
 		}
 		memcpy(queue_id, id, QUEUE_ID_SIZE);
 	}
+	c->reusable = queue_id == NULL;
 	*status = 0;
 	return (0);
 }
@@ -177,61 +215,164 @@ send_data(struct cleanup_client *c, const void *data, size_t len)
 	return (send_list(c, false));
 }
 
-/* client_free - release everything, closing the connection */
+/* elapsed_ms - milliseconds since then */
+static long
+elapsed_ms(const struct timespec *then)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((long)(now.tv_sec - then->tv_sec) * 1000 +
+	    (now.tv_nsec - then->tv_nsec) / 1000000);
+}
+
+/* pool_put - keep a connection that is in step for the next message */
+static void
+pool_put(struct stream *stream, const char *socket_path)
+{
+	struct cleanup_pooled *slot = NULL, *p;
+
+	for (p = cleanup_pool; p < cleanup_pool + CLEANUP_POOL_SIZE; p++) {
+		if (p->stream == NULL) {
+			slot = p;
+			break;
+		}
+		if (slot == NULL || p->since.tv_sec < slot->since.tv_sec ||
+		    (p->since.tv_sec == slot->since.tv_sec &&
+		    p->since.tv_nsec < slot->since.tv_nsec))
+			slot = p;	/* full: the oldest makes room */
+	}
+	if (slot->stream != NULL) {
+		stream_close(slot->stream);
+		free(slot->socket_path);
+	}
+	slot->stream = stream;
+	slot->socket_path = xstrdup(socket_path);
+	clock_gettime(CLOCK_MONOTONIC, &slot->since);
+}
+
+/*
+ * pool_take - a kept connection to socket_path that still looks alive (no
+ * input waiting: an idle cleanup says nothing until it hangs up), or NULL
+ */
+static struct stream *
+pool_take(const char *socket_path)
+{
+	struct cleanup_pooled *p;
+	struct stream *found = NULL;
+
+	for (p = cleanup_pool; p < cleanup_pool + CLEANUP_POOL_SIZE; p++) {
+		if (p->stream == NULL)
+			continue;
+		if (elapsed_ms(&p->since) > CLEANUP_POOL_IDLE_MS ||
+		    stream_wait_readable(p->stream, 0) != 0) {
+			stream_close(p->stream);
+		} else if (found == NULL && strcmp(p->socket_path,
+		    socket_path) == 0) {
+			found = p->stream;
+		} else
+			continue;
+		p->stream = NULL;
+		free(p->socket_path);
+		p->socket_path = NULL;
+	}
+	return (found);
+}
+
+/* client_free - release everything; the connection is kept if it can be */
 static void
 client_free(struct cleanup_client *c)
 {
-	stream_close(c->stream);
+	if (c->reusable && !c->failed && stream_status(c->stream) == STREAM_OK)
+		pool_put(c->stream, c->socket_path);
+	else
+		stream_close(c->stream);
 	attr_list_free(&c->list);
+	free(c->socket_path);
 	free(c->chunk);
 	free(c);
 }
 
-/* cleanup_open - connect, send the envelope, wait for the queue ID */
+/* send_envelope - the envelope list, request=message first; 0 / -1 */
+static int
+send_envelope(struct cleanup_client *c, const struct attr_list *envelope)
+{
+	/* Callers may leave out request=message; cleanup insists on it first. */
+	if (attr_list_get(envelope, "request") != NULL)
+		return (attr_write(c->stream, envelope) < 0 ||
+		    stream_flush(c->stream) < 0 ? -1 : 0);
+	attr_list_reset(&c->list);
+	attr_list_add_str(&c->list, "request", "message");
+	for (size_t i = 0; i < envelope->count; i++)
+		attr_list_add(&c->list, envelope->items[i].name,
+		    envelope->items[i].value, envelope->items[i].value_len);
+	return (attr_write(c->stream, &c->list) < 0 ||
+	    stream_flush(c->stream) < 0 ? -1 : 0);
+}
+
+/* client_new - a client on an open stream */
+static struct cleanup_client *
+client_new(struct stream *stream, const char *socket_path, int timeout)
+{
+	struct cleanup_client *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->stream = stream;
+	c->socket_path = xstrdup(socket_path);
+	stream_set_timeout(c->stream, timeout);
+	attr_list_init(&c->list);
+	return (c);
+}
+
+/*
+ * cleanup_open - send the envelope over a kept connection or a new one,
+ * wait for the queue ID
+ */
 struct cleanup_client *
 cleanup_open(const char *socket_path, int timeout,
 	     const struct attr_list *envelope, char queue_id[QUEUE_ID_SIZE],
 	     int *status, struct strbuf *reason)
 {
 	struct cleanup_client *c;
-	size_t	i;
+	struct stream *kept;
 	int	fd;
 
+	/*
+	 * A kept connection cleanup has just closed fails here, before
+	 * anything was queued: it goes, and a new one is tried.
+	 */
+	if ((kept = pool_take(socket_path)) != NULL) {
+		c = client_new(kept, socket_path, timeout);
+		if (send_envelope(c, envelope) == 0 &&
+		    attr_read(c->stream, &c->list, CLEANUP_REPLY_MAX) == STREAM_OK)
+			goto verdict;
+		client_free(c);
+	}
 	if ((fd = unix_connect(socket_path, timeout)) < 0) {
 		msg_warn("cleanup: connect to %s: %s", socket_path, strerror(errno));
 		fail(status, reason, CLEANUP_TEXT_WRITE);
 		return (NULL);
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->stream = stream_open(fd);
-	stream_set_timeout(c->stream, timeout);
-	attr_list_init(&c->list);
-
-	/* Callers may leave out request=message; cleanup insists on it first. */
-	if (attr_list_get(envelope, "request") == NULL) {
-		attr_list_add_str(&c->list, "request", "message");
-		for (i = 0; i < envelope->count; i++)
-			attr_list_add(&c->list, envelope->items[i].name,
-			    envelope->items[i].value, envelope->items[i].value_len);
-		if (send_list(c, true) < 0)
-			goto failed;
-	} else if (attr_write(c->stream, envelope) < 0
-	    || stream_flush(c->stream) < 0) {
+	c = client_new(stream_open(fd), socket_path, timeout);
+	if (send_envelope(c, envelope) < 0) {
 		msg_warn("cleanup: sending envelope: %s",
 		    stream_status_text(stream_status(c->stream)));
-		goto failed;
+		fail(status, reason, CLEANUP_TEXT_WRITE);
+		client_free(c);
+		return (NULL);
 	}
-	if (read_verdict(c, queue_id, status, reason) < 0) {
+	if (read_reply(c) < 0) {
+		fail(status, reason, CLEANUP_TEXT_WRITE);
+		client_free(c);
+		return (NULL);
+	}
+verdict:
+	if (check_verdict(c, queue_id, status, reason) < 0) {
 		client_free(c);
 		return (NULL);
 	}
 	c->chunk = xmalloc(CLEANUP_CHUNK_MAX);
 	return (c);
-
-failed:
-	fail(status, reason, CLEANUP_TEXT_WRITE);
-	client_free(c);
-	return (NULL);
 }
 
 /* cleanup_write - buffer content, sending each full chunk */
@@ -283,10 +424,10 @@ cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason)
 		attr_list_add_str(&c->list, "end", "1");
 		(void)send_list(c, true);
 	}
-	if (c->failed)
+	if (c->failed || read_reply(c) < 0)
 		fail(status, reason, CLEANUP_TEXT_WRITE);
 	else
-		rc = read_verdict(c, NULL, status, reason);
+		rc = check_verdict(c, NULL, status, reason);
 	client_free(c);
 	return (rc);
 }

@@ -25,6 +25,9 @@
  *  4. cleanup -> client: status=0 (queue file and directory fsync'ed: the
  *     client may now say 250), or status=4|5 reason=TEXT.
  * Closing the connection before step 4 makes cleanup remove the file.
+ * After step 4 the client may start over at step 1 with the next message
+ * on the same connection; cleanup waits CLEANUP_NEXT_MESSAGE_WAIT seconds
+ * for it, then hangs up.  After any other reply the connection is done.
  */
 #ifndef SLUICE_CLEANUP_CLIENT_H
 #define SLUICE_CLEANUP_CLIENT_H
@@ -34,6 +37,7 @@
 #include "strbuf.h"
 
 #define CLEANUP_CHUNK_MAX	(64 * 1024)
+#define CLEANUP_NEXT_MESSAGE_WAIT 2	/* seconds, between messages */
 
 #define CLEANUP_FLAG_LOCAL	0x01	/* local submission: add From/Date/Message-ID freely */
 
@@ -41,7 +45,8 @@ struct cleanup_client;
 
 /*
  * cleanup_open - connect to socket_path (normally "private/cleanup",
- * relative to the queue directory) and send the envelope.  On success
+ * relative to the queue directory), or take a connection kept from an
+ * earlier message of this process, and send the envelope.  On success
  * returns the client and copies the queue ID; on failure NULL, *status
  * 4 or 5 and reason the text for the SMTP reply (code included, e.g.
  * "451 4.3.0 Error: queue file write error").
@@ -54,7 +59,8 @@ int	cleanup_write(struct cleanup_client *c, const void *data, size_t len);
 /*
  * cleanup_finish - send end=1 and wait for the verdict.  Returns 0 when
  * the message is safely queued; else *status 4/5 and reason with the
- * reply text (code included).  Frees c.
+ * reply text (code included).  Frees c (keeping the connection for the
+ * next cleanup_open when the conversation ended in step).
  */
 int	cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason);
 /* cleanup_abort - drop the connection; cleanup removes the file. Frees c. */

@@ -38,6 +38,8 @@ struct script {
 	const char	*final_raw_status;	/* send this text as status */
 	const char	*expect;	/* content the client must send */
 	size_t		 expect_len;
+	int		 messages;	/* on one connection; 0 = 1 */
+	bool		 drop_next_envelope; /* then a new connection */
 };
 
 static char sock_dir[64];
@@ -65,21 +67,16 @@ reply(struct stream *s, const char *status, const char *key, const char *val)
 	attr_list_free(&list);
 }
 
-/* serve - the fake cleanup: returns the child's exit code */
+/* serve_one - one message on s; the child's exit code, s closed unless kept */
 static int
-serve(int listen_fd, const struct script *sc)
+serve_one(struct stream *s, const struct script *sc, bool keep)
 {
 	struct attr_list list;
-	struct stream *s;
 	struct strbuf got;
 	char	num[16];
 	size_t	last_len = CLEANUP_CHUNK_MAX;
-	int	fd, rc;
+	int	rc;
 
-	if ((fd = accept(listen_fd, NULL, NULL)) < 0)
-		return (CHILD_ACCEPT);
-	s = stream_open(fd);
-	stream_set_timeout(s, 10);
 	attr_list_init(&list);
 	strbuf_init(&got);
 	if (attr_read(s, &list, ATTR_TOTAL_DEFAULT) != STREAM_OK)
@@ -141,10 +138,54 @@ serve(int listen_fd, const struct script *sc)
 		reply(s, num, "reason", sc->final_reason);
 	} else
 		reply(s, "0", NULL, NULL);
-	stream_close(s);
+	if (!keep)
+		stream_close(s);
 	attr_list_free(&list);
 	strbuf_free(&got);
 	return (CHILD_OK);
+}
+
+/* accept_stream - the next client connection */
+static struct stream *
+accept_stream(int listen_fd)
+{
+	struct stream *s;
+	int	fd;
+
+	if ((fd = accept(listen_fd, NULL, NULL)) < 0)
+		return (NULL);
+	s = stream_open(fd);
+	stream_set_timeout(s, 10);
+	return (s);
+}
+
+/*
+ * serve - the fake cleanup: returns the child's exit code.  Several
+ * messages on one connection when the script says so; with
+ * drop_next_envelope, the envelope after the first message is read and
+ * the connection dropped, and the message must come again on a new one.
+ */
+static int
+serve(int listen_fd, const struct script *sc)
+{
+	struct attr_list list;
+	struct stream *s;
+	int	n = sc->messages > 0 ? sc->messages : 1, rc = CHILD_OK;
+
+	if ((s = accept_stream(listen_fd)) == NULL)
+		return (CHILD_ACCEPT);
+	for (int i = 0; i < n && rc == CHILD_OK; i++)
+		rc = serve_one(s, sc, i + 1 < n || sc->drop_next_envelope);
+	if (rc != CHILD_OK || !sc->drop_next_envelope)
+		return (rc);
+	attr_list_init(&list);
+	if (attr_read(s, &list, ATTR_TOTAL_DEFAULT) != STREAM_OK)
+		return (CHILD_ENVELOPE);
+	attr_list_free(&list);
+	stream_close(s);
+	if ((s = accept_stream(listen_fd)) == NULL)
+		return (CHILD_ACCEPT);
+	return (serve_one(s, sc, false));
 }
 
 /* start_server - fork the fake cleanup for one conversation */
@@ -233,6 +274,55 @@ teardown(void)
 	unlink(sock_path);
 	rmdir(sock_dir);
 }
+
+/* send_message - open, write msg, finish; the verdict's status */
+static int
+send_message(const char *msg)
+{
+	char	id[QUEUE_ID_SIZE] = "";
+	struct cleanup_client *c;
+	struct strbuf reason;
+	int	status = -1;
+
+	strbuf_init(&reason);
+	c = open_client(id, &status, &reason);
+	ck_assert_msg(c != NULL, "%s", reason.data);
+	ck_assert_str_eq(id, TEST_QUEUE_ID);
+	ck_assert_int_eq(cleanup_write(c, msg, strlen(msg)), 0);
+	ck_assert_int_eq(cleanup_finish(c, &status, &reason), 0);
+	strbuf_free(&reason);
+	return (status);
+}
+
+/* The next message goes over the connection the last one ended on. */
+START_TEST(test_connection_kept)
+{
+	static const char msg[] = "Subject: hi\n\nbody\n";
+	struct script sc = { .expect = msg, .expect_len = sizeof(msg) - 1,
+	    .messages = 3 };
+	pid_t	pid = start_server(&sc);
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(send_message(msg), 0);
+	/* the fake accepts once: a fourth connection would never be served */
+	ck_assert_int_eq(server_result(pid), CHILD_OK);
+}
+END_TEST
+
+/* A kept connection that fails before its envelope is answered is
+ * replaced by a new one, with no error for the caller. */
+START_TEST(test_kept_connection_dropped)
+{
+	static const char msg[] = "Subject: hi\n\nbody\n";
+	struct script sc = { .expect = msg, .expect_len = sizeof(msg) - 1,
+	    .drop_next_envelope = true };
+	pid_t	pid = start_server(&sc);
+
+	ck_assert_int_eq(send_message(msg), 0);
+	ck_assert_int_eq(send_message(msg), 0);
+	ck_assert_int_eq(server_result(pid), CHILD_OK);
+}
+END_TEST
 
 START_TEST(test_normal_flow)
 {
@@ -569,6 +659,8 @@ cleanup_client_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_normal_flow);
+	tcase_add_test(tc, test_connection_kept);
+	tcase_add_test(tc, test_kept_connection_dropped);
 	tcase_add_test(tc, test_chunking);
 	tcase_add_test(tc, test_chunk_boundaries);
 	tcase_add_test(tc, test_envelope_tempfail);
