@@ -49,6 +49,7 @@ struct queue_writer {
 	bool		 in_content;
 	bool		 failed;
 	bool		 recycled;	/* old content past offset to cut off */
+	off_t		 recycled_size;	/* how much old content there was */
 	bool		 dir_sync_started; /* dir_sync runs since creation */
 	struct async_fsync dir_sync;	/* of the directory entry */
 	mode_t		 final_mode;	/* QUEUE_MODE_COMPLETE unless told */
@@ -305,12 +306,15 @@ queue_writer_create_recycled(const char *subdir, const char *pool,
 	char id[QUEUE_ID_SIZE];
 	int fd;
 
-	if ((fd = queue_recycle_take(pool, subdir, id)) < 0)
+	off_t old_size;
+
+	if ((fd = queue_recycle_take(pool, subdir, id, &old_size)) < 0)
 		return (queue_writer_create(subdir, err));
 	w = writer_new(subdir);
 	memcpy(w->id, id, QUEUE_ID_SIZE);
 	w->fd = fd;
 	w->recycled = true;
+	w->recycled_size = old_size;
 	strbuf_init(&path);
 	strbuf_printf(&path, "%s/%s", subdir, w->id);
 	w->path = strbuf_detach(&path);
@@ -496,7 +500,8 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 			writer_fail(w, "write", n < 0 ? errno : EIO);
 	}
 	/* a recycled file may be longer than this message */
-	if (!w->failed && w->recycled && ftruncate(w->fd, w->offset) < 0)
+	if (!w->failed && w->recycled && w->recycled_size > w->offset &&
+	    ftruncate(w->fd, w->offset) < 0)
 		writer_fail(w, "truncate", errno);
 	if (!w->failed && fchmod(w->fd, w->final_mode) < 0)
 		writer_fail(w, "chmod", errno);

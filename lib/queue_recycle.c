@@ -123,8 +123,10 @@ refill(const char *pool)
 /* try_take - one named file: checks, mode, rename; fd or -1 */
 static int
 try_take(const char *pool, const char *name, const char *subdir,
-    char id[QUEUE_ID_SIZE])
+    char id[QUEUE_ID_SIZE], off_t *old_size)
 {
+	static uid_t euid = (uid_t)-1;
+
 	char	 from[PATH_MAX], to[PATH_MAX];
 	struct stat st;
 	int	 fd;
@@ -135,6 +137,8 @@ try_take(const char *pool, const char *name, const char *subdir,
 	fd = open(from, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return (-1);
+	if (euid == (uid_t)-1)
+		euid = geteuid();	/* a daemon's never changes after setup */
 	/*
 	 * No change to the file before the rename has claimed it: another
 	 * process may hold this same inode open, lose the race, and must not
@@ -142,7 +146,7 @@ try_take(const char *pool, const char *name, const char *subdir,
 	 * That is why put() sets the mode, not take().
 	 */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    st.st_uid != geteuid() || (st.st_mode & 07777) != 0600 ||
+	    st.st_uid != euid || (st.st_mode & 07777) != 0600 ||
 	    fcntl(fd, F_SETFL, 0) < 0) {
 		close(fd);
 		return (-1);
@@ -152,8 +156,10 @@ try_take(const char *pool, const char *name, const char *subdir,
 		if ((size_t)snprintf(to, sizeof(to), "%s/%s", subdir, id) >=
 		    sizeof(to))
 			break;
-		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+			*old_size = st.st_size;
 			return (fd);
+		}
 		if (errno != EEXIST)
 			break;		/* ENOENT: another process took it */
 	}
@@ -163,7 +169,8 @@ try_take(const char *pool, const char *name, const char *subdir,
 
 /* queue_recycle_take - see queue_recycle.h */
 int
-queue_recycle_take(const char *pool, const char *subdir, char id[QUEUE_ID_SIZE])
+queue_recycle_take(const char *pool, const char *subdir, char id[QUEUE_ID_SIZE],
+    off_t *old_size)
 {
 	int	 fd;
 
@@ -188,7 +195,7 @@ queue_recycle_take(const char *pool, const char *subdir, char id[QUEUE_ID_SIZE])
 		while (take_cache.count > 0) {
 			const char *name = take_cache.names[--take_cache.count];
 
-			if ((fd = try_take(pool, name, subdir, id)) >= 0)
+			if ((fd = try_take(pool, name, subdir, id, old_size)) >= 0)
 				return (fd);
 		}
 	}

@@ -37,12 +37,13 @@
 /*
  * queue_recycle_take - a spare file from pool, renamed to subdir/ID under
  * a fresh ID (written to id), mode 0600, opened O_WRONLY at offset 0; its
- * old content is still there (the writer truncates when it finishes).
+ * old content is still there (*old_size bytes: the writer truncates when
+ * it finishes, if the new message is shorter).
  * -1 when the pool has nothing usable (missing, empty, or only files that
  * fail the checks): the caller creates a new file as usual.
  */
 int	queue_recycle_take(const char *pool, const char *subdir,
-	    char id[QUEUE_ID_SIZE]);
+	    char id[QUEUE_ID_SIZE], off_t *old_size);
 
 /*
  * queue_recycle_put - retire the file at path, open as fd (for its inode

@@ -105,6 +105,8 @@ START_TEST(test_put_then_take)
 	ino_t	 ino;
 	int	 fd, rc;
 
+	off_t	 old_size = -1;
+
 	ino = put_file("active/65000001000000001", "old message content", &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(access("active/65000001000000001", F_OK), -1);
@@ -114,7 +116,7 @@ START_TEST(test_put_then_take)
 	ck_assert_int_eq(stat(name, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 
-	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id);
+	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size);
 	ck_assert_int_ge(fd, 0);
 	ck_assert(queue_id_valid(id));
 	snprintf(path, sizeof(path), "incoming/%s", id);
@@ -122,11 +124,12 @@ START_TEST(test_put_then_take)
 	ck_assert_uint_eq(st.st_ino, ino);
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+	ck_assert_int_eq(old_size, strlen("old message content"));
 	ck_assert_int_eq(count_dir(QUEUE_RECYCLE), 0);
 	close(fd);
 
 	/* empty now: nothing to take, the caller creates */
-	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size), -1);
 }
 END_TEST
 
@@ -183,9 +186,11 @@ START_TEST(test_refuses_strange_files)
 	make_file(QUEUE_RECYCLE "/4d", "complete-looking");
 	make_file(QUEUE_RECYCLE "/NOT-HEX", "bad name");
 	ck_assert_int_eq(chmod(QUEUE_RECYCLE "/NOT-HEX", 0600), 0);
+	off_t	 old_size;
+
 	make_file(QUEUE_RECYCLE "/ABCD", "upper case");
 	ck_assert_int_eq(chmod(QUEUE_RECYCLE "/ABCD", 0600), 0);
-	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size), -1);
 	ck_assert_int_eq(count_dir("incoming"), 0);
 }
 END_TEST
@@ -193,10 +198,11 @@ END_TEST
 START_TEST(test_missing_pool)
 {
 	char	 id[QUEUE_ID_SIZE];
+	off_t	 old_size;
 	int	 rc;
 
 	ck_assert_int_eq(rmdir(QUEUE_RECYCLE), 0);
-	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id), -1);
+	ck_assert_int_eq(queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size), -1);
 	/* no pool: the file is simply removed */
 	(void)put_file("active/65000001000000001", "x", &rc);
 	ck_assert_int_eq(rc, 0);
