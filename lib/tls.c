@@ -15,6 +15,7 @@
  * Parameters: smtpd_tls_cert_file, smtpd_tls_key_file, smtpd_tls_protocols,
  * smtpd_tls_mandatory_protocols (with smtpd_tls_security_level = encrypt),
  * smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_protocols,
+ * smtp_tls_mandatory_protocols (levels encrypt and up),
  * smtp_tls_session_cache_timeout.
  */
 #include <errno.h>
@@ -46,6 +47,8 @@ struct tls_cached_session {
 struct tls_context {
 	SSL_CTX		*ssl_ctx;
 	bool		 server;
+	int		 mandatory_min;		/* client: the protocol range */
+	int		 mandatory_max;		/* where TLS is required */
 	long		 cache_timeout;		/* seconds */
 	struct tls_cached_session *cache;
 	size_t		 cache_count;
@@ -123,11 +126,12 @@ protocol_rank(const char *name)
 }
 
 /*
- * apply_protocols - a Postfix-style protocol list ("!TLSv1.1, !TLSv1.2" or
+ * parse_protocols - a Postfix-style protocol list ("!TLSv1.1, !TLSv1.2" or
  * "TLSv1.3") narrows the TLS 1.2..1.3 window; it can never widen it.
+ * The window's ends go to *min and *max (OpenSSL version numbers).
  */
 static int
-apply_protocols(SSL_CTX *ssl_ctx, const char *name, const char *value,
+parse_protocols(const char *name, const char *value, int *min, int *max,
     struct strbuf *err)
 {
 	bool included[6] = { false }, excluded[6] = { false }, any_included = false;
@@ -167,8 +171,22 @@ apply_protocols(SSL_CTX *ssl_ctx, const char *name, const char *value,
 		    "enabled by \"%s\"", name, value);
 		return (-1);
 	}
-	if (SSL_CTX_set_min_proto_version(ssl_ctx, versions[lo]) != 1 ||
-	    SSL_CTX_set_max_proto_version(ssl_ctx, versions[hi]) != 1) {
+	*min = versions[lo];
+	*max = versions[hi];
+	return (0);
+}
+
+/* apply_protocols - parse_protocols, then set the context's range */
+static int
+apply_protocols(SSL_CTX *ssl_ctx, const char *name, const char *value,
+    struct strbuf *err)
+{
+	int	 min, max;
+
+	if (parse_protocols(name, value, &min, &max, err) != 0)
+		return (-1);
+	if (SSL_CTX_set_min_proto_version(ssl_ctx, min) != 1 ||
+	    SSL_CTX_set_max_proto_version(ssl_ctx, max) != 1) {
 		strbuf_printf(err, "%s: cannot set the protocol range", name);
 		return (-1);
 	}
@@ -345,7 +363,10 @@ tls_client_context(struct config *cfg, struct strbuf *err)
 	if ((ctx = context_new(TLS_client_method(), false, err)) == NULL)
 		return (NULL);
 	if (apply_protocols(ctx->ssl_ctx, "smtp_tls_protocols",
-	    config_get(cfg, "smtp_tls_protocols"), err) != 0)
+	    config_get(cfg, "smtp_tls_protocols"), err) != 0 ||
+	    parse_protocols("smtp_tls_mandatory_protocols",
+	    config_get(cfg, "smtp_tls_mandatory_protocols"),
+	    &ctx->mandatory_min, &ctx->mandatory_max, err) != 0)
 		goto fail;
 	if ((*cafile != '\0' || *capath != '\0') &&
 	    SSL_CTX_load_verify_locations(ctx->ssl_ctx,
@@ -550,7 +571,7 @@ tls_start_server(struct tls_context *ctx, struct stream *s, int timeout,
 int
 tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
     const char *servername, const char *const *match_names,
-    bool require_verified, const char *session_key,
+    bool require_verified, bool mandatory, const char *session_key,
     struct tls_session_info *info, struct strbuf *err)
 {
 	X509_VERIFY_PARAM *param;
@@ -569,6 +590,14 @@ tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
 	}
 	SSL_set_connect_state(ssl);
 	SSL_set_ex_data(ssl, tls_ex_index, ctx);
+	/* as in Postfix: where TLS is required, the mandatory list rules */
+	if (mandatory && (SSL_set_min_proto_version(ssl, ctx->mandatory_min) != 1
+	    || SSL_set_max_proto_version(ssl, ctx->mandatory_max) != 1)) {
+		strbuf_set(err, "cannot set the mandatory protocol range");
+		ssl_errors(err);
+		SSL_free(ssl);
+		return (-1);
+	}
 	if (servername != NULL && *servername != '\0' &&
 	    SSL_set_tlsext_host_name(ssl, servername) != 1) {
 		strbuf_printf(err, "bad server name \"%s\"", servername);

@@ -23,8 +23,8 @@ struct tls_context;
 /* server side: smtpd_tls_cert_file/key_file/protocols; NULL + err */
 struct tls_context *tls_server_context(struct config *cfg, struct strbuf *err);
 /*
- * client side: smtp_tls_CAfile/CApath/protocols, session cache;
- * NULL + err.
+ * client side: smtp_tls_CAfile/CApath/protocols/mandatory_protocols,
+ * session cache; NULL + err.
  */
 struct tls_context *tls_client_context(struct config *cfg, struct strbuf *err);
 void	tls_context_free(struct tls_context *ctx);
@@ -48,12 +48,14 @@ int	tls_start_server(struct tls_context *ctx, struct stream *s, int timeout,
 /*
  * tls_start_client - handshake as client; servername is sent as SNI and,
  * when match_names is non-NULL (a NULL-terminated list), the certificate
- * must match one of them (verify/secure levels).  session_key selects the
- * cached session to resume ("[host]:port").  0 or -1 + err.
+ * must match one of them (verify/secure levels).  mandatory: TLS is
+ * required (level encrypt and up), so smtp_tls_mandatory_protocols sets
+ * the protocol range instead of smtp_tls_protocols.  session_key selects
+ * the cached session to resume ("[host]:port").  0 or -1 + err.
  */
 int	tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
 	    const char *servername, const char *const *match_names,
-	    bool require_verified, const char *session_key,
+	    bool require_verified, bool mandatory, const char *session_key,
 	    struct tls_session_info *info, struct strbuf *err);
 /* tls_stop - send close_notify (best effort) and free the session */
 void	tls_stop(struct stream *s);

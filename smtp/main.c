@@ -17,7 +17,8 @@
  * smtp_mx_address_limit, smtp_mx_session_limit, smtp_quit_timeout,
  * smtp_rcpt_timeout, smtp_sasl_auth_enable, smtp_sasl_password_maps,
  * smtp_sasl_tls_only, smtp_tcp_port, smtp_tls_CAfile, smtp_tls_CApath,
- * smtp_tls_policy_maps, smtp_tls_protocols, smtp_tls_secure_cert_match,
+ * smtp_tls_mandatory_protocols, smtp_tls_policy_maps, smtp_tls_protocols,
+ * smtp_tls_secure_cert_match,
  * smtp_tls_security_level, smtp_tls_session_cache_timeout,
  * smtp_tls_verify_cert_match.
  */

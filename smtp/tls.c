@@ -224,7 +224,8 @@ smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 	strbuf_printf(&key, "[%s]:%d", sess->hostname, sess->port);
 	memset(&info, 0, sizeof(info));
 	rc = tls_start_client(a->tls, sess->s, a->p.helo_timeout, sess->hostname,
-	    list, sess->tls_level >= SMTP_TLS_VERIFY, key.data, &info, &err);
+	    list, sess->tls_level >= SMTP_TLS_VERIFY,
+	    sess->tls_level >= SMTP_TLS_ENCRYPT, key.data, &info, &err);
 	if (rc < 0) {
 		strbuf_reset(why);
 		strbuf_printf(why, "TLS handshake with %s[%s] failed: %s",

@@ -528,6 +528,42 @@ def test_level_encrypt_requires_starttls(make_instance):
         assert not peer.transactions
 
 
+@pytest.fixture
+def server_tls12(tmp_path_factory):
+    """The same certificate, on a server that stops at TLS 1.2."""
+    import ssl
+    d = tmp_path_factory.mktemp("tls12")
+    key, cert = str(d / "key.pem"), str(d / "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=peer.test"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+@pytest.mark.parametrize("level, sent", [("may", True), ("encrypt", False)])
+def test_mandatory_protocols_where_tls_is_required(make_instance,
+                                                    server_tls12, level,
+                                                    sent):
+    """smtp_tls_mandatory_protocols rules at encrypt and up,
+    smtp_tls_protocols at may (as in Postfix)."""
+    with Peer(tls_context=server_tls12) as peer:
+        inst = relay_instance(make_instance, peer.port,
+                              smtp_tls_security_level=level,
+                              smtp_tls_mandatory_protocols="TLSv1.3")
+        qid = send(inst, ["a@dest.test"], MESSAGE)
+        if sent:
+            must_log(inst, r"%s: to=<a@dest.test>.*status=sent" % qid)
+            must_log(inst, r"TLS connection established to .*: TLSv1\.2 ")
+        else:
+            must_log(inst, r"%s: to=<a@dest.test>.*dsn=4\.7\.5, "
+                     r"status=deferred \(TLS handshake with .* failed" % qid)
+            assert not peer.transactions
+
+
 def test_level_verify_refuses_self_signed(make_instance, server_tls):
     with Peer(tls_context=server_tls) as peer:
         inst = relay_instance(make_instance, peer.port,

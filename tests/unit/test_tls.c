@@ -206,21 +206,25 @@ echo_once(struct stream *s, const char *text)
 	strbuf_free(&want);
 }
 
-/* client_session - one full client connection; returns handshake result */
+/*
+ * client_session_on - one full client connection to a server limited to
+ * server_protocols (NULL: its default); returns the handshake result
+ */
 static int
-client_session(struct tls_context *ctx, const char *const *names,
-    bool require, struct tls_session_info *info, int *resumed, int *srv)
+client_session_on(const char *server_protocols, struct tls_context *ctx,
+    const char *const *names, bool require, bool mandatory,
+    struct tls_session_info *info, int *resumed, int *srv)
 {
 	struct strbuf err;
 	struct stream *s;
 	pid_t pid;
 	int fd, r;
 
-	fd = start_server(NULL, 5, &pid);
+	fd = start_server(server_protocols, 5, &pid);
 	s = stream_open(fd);
 	stream_set_timeout(s, 5);
 	strbuf_init(&err);
-	r = tls_start_client(ctx, s, 5, "localhost", names, require,
+	r = tls_start_client(ctx, s, 5, "localhost", names, require, mandatory,
 	    "[localhost]:25", info, &err);
 	if (r == 0) {
 		ck_assert_ptr_nonnull(stream_io_context(s));
@@ -235,6 +239,15 @@ client_session(struct tls_context *ctx, const char *const *names,
 	stream_close(s);
 	*srv = server_status(pid);
 	return (r);
+}
+
+/* client_session - the same against a default server, TLS not mandatory */
+static int
+client_session(struct tls_context *ctx, const char *const *names,
+    bool require, struct tls_session_info *info, int *resumed, int *srv)
+{
+	return (client_session_on(NULL, ctx, names, require, false, info,
+	    resumed, srv));
 }
 
 START_TEST(test_handshake_and_echo)
@@ -256,6 +269,46 @@ START_TEST(test_handshake_and_echo)
 	ck_assert(info.peer_name_matched);
 	ck_assert_str_eq(info.peer_cn, "localhost");
 	tls_context_free(ctx);
+	cleanup_files();
+}
+END_TEST
+
+/*
+ * Where TLS is mandatory smtp_tls_mandatory_protocols rules, elsewhere
+ * smtp_tls_protocols: a TLS 1.2-only server is fine for the one and
+ * refused by the other when the mandatory list asks for TLS 1.3.
+ */
+START_TEST(test_mandatory_protocols)
+{
+	struct config *cfg = config_new("/nonexistent");
+	struct tls_session_info info;
+	struct tls_context *ctx;
+	struct strbuf err;
+	int srv;
+
+	make_cert();
+	strbuf_init(&err);
+	config_set(cfg, "smtp_tls_mandatory_protocols", "TLSv1.3");
+	ctx = tls_client_context(cfg, &err);
+	ck_assert_msg(ctx != NULL, "client context: %s", err.data);
+	ck_assert_int_eq(client_session_on("!TLSv1.3", ctx, NULL, false, false,
+	    &info, NULL, &srv), 0);
+	ck_assert_str_eq(info.protocol, "TLSv1.2");
+	ck_assert_int_eq(srv, 0);
+	ck_assert_int_eq(client_session_on("!TLSv1.3", ctx, NULL, false, true,
+	    &info, NULL, &srv), -1);
+	ck_assert_int_eq(srv, 2);
+	ck_assert_int_eq(client_session_on(NULL, ctx, NULL, false, true,
+	    &info, NULL, &srv), 0);
+	ck_assert_str_eq(info.protocol, "TLSv1.3");
+	tls_context_free(ctx);
+
+	/* a list that leaves nothing is refused when the context is made */
+	config_set(cfg, "smtp_tls_mandatory_protocols", "!TLSv1.2, !TLSv1.3");
+	ck_assert_ptr_null(tls_client_context(cfg, &err));
+	ck_assert_ptr_nonnull(strstr(err.data, "smtp_tls_mandatory_protocols"));
+	config_free(cfg);
+	strbuf_free(&err);
 	cleanup_files();
 }
 END_TEST
@@ -493,6 +546,7 @@ tls_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_handshake_and_echo);
 	tcase_add_test(tc, test_wrong_name);
+	tcase_add_test(tc, test_mandatory_protocols);
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_resumption);
 	tcase_add_test(tc, test_old_protocol_refused);
