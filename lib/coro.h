@@ -12,7 +12,9 @@
  * waits runs alone: static buffers and the one-threaded libraries stay
  * safe, and nothing needs a lock.  What must never happen inside a
  * coroutine is a wait that does not go through coro_poll (it would hold
- * every session of the process).
+ * every session of the process).  The caller's own descriptors (the
+ * listening sockets, say) are watched with coro_watch and come back
+ * from coro_schedule when ready.
  *
  * Stacks are mmap'ed with a guard page below them and kept for reuse;
  * only the pages a session touches become resident.
@@ -48,12 +50,23 @@ size_t	coro_count(void);
 int	coro_poll(int fd, short events, int timeout_ms, short *revents);
 
 /*
- * coro_schedule - one round of the scheduler: poll the parked coroutines
- * together with the caller's own descriptors extra[0..n-1] (revents are
- * filled in) for at most timeout_ms (< 0: no limit), then resume every
- * coroutine whose descriptor is ready or whose time is up.  Returns the
- * number of the caller's descriptors with events, or -1 (errno).
+ * coro_watch - have coro_schedule report fd (the caller's, not waited on
+ * by any coroutine) for events until coro_unwatch; errors and hang-ups
+ * always count.  0, or -1 (errno; EINVAL: already watched, or too many).
+ * Closing a watched descriptor without coro_unwatch leaves a stale slot:
+ * unwatch first.
  */
-int	coro_schedule(struct pollfd *extra, size_t n, int timeout_ms);
+int	coro_watch(int fd, short events);
+void	coro_unwatch(int fd);
+
+/*
+ * coro_schedule - one round of the scheduler: wait at most timeout_ms (<
+ * 0: no limit) for the parked coroutines' descriptors and deadlines and
+ * for the watched descriptors, then resume every coroutine whose
+ * descriptor is ready or whose time is up.  The watched descriptors that
+ * are ready are written to ready[0..max-1] (fd and revents).  Returns
+ * their number, or -1 (errno).
+ */
+int	coro_schedule(struct pollfd *ready, size_t max, int timeout_ms);
 
 #endif

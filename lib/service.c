@@ -396,23 +396,31 @@ static void
 service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
     int listen_count)
 {
-	struct pollfd *pfd;
+	struct pollfd *ready;
 	struct multi_session *ms;
 	long	 max_use, max_idle;
 	time_t	 idle_since = time(NULL);
-	bool	 busy = false, room;
+	bool	 busy = false, room, listening = false, watching_status;
 	int	 i, n, client;
 
 	max_use = config_get_int(ctx->cfg, "max_use");
 	max_idle = config_get_time(ctx->cfg, "max_idle");
-	pfd = xcalloc((size_t)listen_count + 1, sizeof(*pfd));
+	ready = xcalloc((size_t)listen_count + 1, sizeof(*ready));
 	for (i = 0; i < listen_count; i++)
 		(void)sock_set_nonblock(SERVICE_LISTEN_FD + i, true);
 	if (!service_report(SERVICE_STATUS_IDLE))
 		msg_fatal("cannot report to the master: %s", strerror(errno));
+	/* POLLERR/POLLHUP on the status pipe: the master left */
+	if (coro_watch(SERVICE_STATUS_FD, 0) < 0)
+		msg_fatal("watch the status pipe: %s", strerror(errno));
+	watching_status = true;
 	for (;;) {
 		if (max_use > 0 && ctx->use_count >= (unsigned long)max_use)
 			ctx->stop_accepting = true;
+		if (ctx->stop_accepting && watching_status) {
+			coro_unwatch(SERVICE_STATUS_FD);
+			watching_status = false;
+		}
 		if (ctx->stop_accepting && coro_count() == 0)
 			break;
 		if (coro_count() > 0)
@@ -429,25 +437,31 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 			    SERVICE_STATUS_IDLE))
 				ctx->stop_accepting = true;
 		}
-		pfd[0].fd = ctx->stop_accepting ? -1 : SERVICE_STATUS_FD;
-		pfd[0].events = 0;	/* POLLERR/POLLHUP: the master left */
-		for (i = 0; i < listen_count; i++) {
-			pfd[i + 1].fd = room ? SERVICE_LISTEN_FD + i : -1;
-			pfd[i + 1].events = POLLIN;
+		/* the listening sockets are watched only while there is room */
+		if (room != listening) {
+			for (i = 0; i < listen_count; i++) {
+				if (!room)
+					coro_unwatch(SERVICE_LISTEN_FD + i);
+				else if (coro_watch(SERVICE_LISTEN_FD + i,
+				    POLLIN) < 0)
+					msg_fatal("watch a listening socket: %s",
+					    strerror(errno));
+			}
+			listening = room;
 		}
-		n = coro_schedule(pfd, (size_t)listen_count + 1,
+		n = coro_schedule(ready, (size_t)listen_count + 1,
 		    coro_count() == 0 && max_idle > 0 ? 1000 : -1);
 		if (n < 0)
-			msg_fatal("poll: %s", strerror(errno));
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			ctx->stop_accepting = true;
-			continue;
-		}
-		for (i = 0; i < listen_count; i++) {
-			if (!(pfd[i + 1].revents & POLLIN) || ctx->stop_accepting ||
+			msg_fatal("epoll: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			if (ready[i].fd == SERVICE_STATUS_FD) {
+				ctx->stop_accepting = true;
+				continue;
+			}
+			if (!(ready[i].revents & POLLIN) || ctx->stop_accepting ||
 			    coro_count() >= ctx->session_limit)
 				continue;
-			if ((client = service_accept_one(pfd[i + 1].fd)) < 0)
+			if ((client = service_accept_one(ready[i].fd)) < 0)
 				continue;
 			ms = xcalloc(1, sizeof(*ms));
 			ms->ctx = ctx;
@@ -463,7 +477,7 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 			}
 		}
 	}
-	free(pfd);
+	free(ready);
 }
 
 /*

@@ -1,11 +1,16 @@
 /*
  * test_coro - unit tests of lib/coro.c: a coroutine runs at once until
  * its first wait; waits on descriptors and timeouts resume the right
- * coroutine; several may wait on one descriptor; outside a coroutine
- * coro_poll is poll(); stacks are reused; and a few hundred sessions
- * doing ping-pong over socket pairs all finish with the right data.
+ * coroutine; several may wait on one descriptor, for different events;
+ * a descriptor number reused by the next coroutine is waited on afresh;
+ * the caller's watched descriptors come back from the round; outside a
+ * coroutine coro_poll is poll(); stacks are reused; and a few hundred
+ * sessions doing ping-pong over socket pairs all finish with the right
+ * data.
  */
 #include <sys/socket.h>
+
+#include <fcntl.h>
 
 #include <check.h>
 #include <errno.h>
@@ -171,12 +176,119 @@ START_TEST(test_no_nesting_and_plain_poll)
 	ck_assert_int_eq(coro_poll(sv[0], POLLIN, 1000, &rev), 1);
 	ck_assert(rev & POLLIN);
 	/* the caller's own descriptors come back with their revents */
-	extra.fd = sv[0];
-	extra.events = POLLIN;
+	ck_assert_int_eq(coro_watch(sv[0], POLLIN), 0);
+	ck_assert_int_eq(coro_watch(sv[0], POLLIN), -1);
 	ck_assert_int_eq(coro_schedule(&extra, 1, 1000), 1);
+	ck_assert_int_eq(extra.fd, sv[0]);
 	ck_assert(extra.revents & POLLIN);
+	/* until unwatched */
+	coro_unwatch(sv[0]);
+	ck_assert_int_eq(coro_schedule(&extra, 1, 10), 0);
+	/* a hang-up is reported even with no events asked for */
+	ck_assert_int_eq(coro_watch(sv[0], 0), 0);
+	ck_assert_int_eq(coro_schedule(&extra, 1, 10), 0);
+	close(sv[1]);
+	ck_assert_int_eq(coro_schedule(&extra, 1, 1000), 1);
+	ck_assert(extra.revents & POLLHUP);
+	coro_unwatch(sv[0]);
+	close(sv[0]);
+}
+END_TEST
+
+/* writer_wait - wait until fd is writable, note it */
+static void
+writer_wait(void *arg)
+{
+	ck_assert_int_eq(coro_poll(*(int *)arg, POLLOUT, 1000, NULL), 1);
+	steps[nsteps++] = 'w';
+}
+
+/* A reader and a writer on one socket: each wakes for its own event. */
+START_TEST(test_different_events_one_descriptor)
+{
+	int	 sv[2];
+
+	nsteps = 0;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(coro_start(reader, &sv[0]), 0);
+	ck_assert_int_eq(coro_start(writer_wait, &sv[0]), 0);
+	ck_assert_int_ge(coro_schedule(NULL, 0, 1000), 0);
+	ck_assert_int_eq(nsteps, 1);
+	ck_assert_int_eq(steps[0], 'w');
+	/* the reader is still parked, and still hears its data */
+	ck_assert_uint_eq(coro_count(), 1);
+	ck_assert_int_eq(write(sv[1], "r", 1), 1);
+	run_all();
+	ck_assert_int_eq(nsteps, 2);
+	ck_assert_int_eq(steps[1], 'r');
 	close(sv[0]);
 	close(sv[1]);
+}
+END_TEST
+
+/* reopen_and_read - close the descriptor, get a new one with the same
+ * number, and wait on that */
+static void
+reopen_and_read(void *arg)
+{
+	int	*fds = arg, sv[2];
+	char	 c;
+
+	ck_assert_int_eq(coro_poll(fds[0], POLLIN, 1000, NULL), 1);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(sv[0], fds[0]);	/* lowest free number */
+	fds[1] = sv[1];
+	ck_assert_int_eq(coro_poll(sv[0], POLLIN, 1000, NULL), 1);
+	ck_assert_int_eq(read(sv[0], &c, 1), 1);
+	steps[nsteps++] = c;
+	close(sv[0]);
+}
+
+START_TEST(test_descriptor_number_reused)
+{
+	int	 sv[2], fds[2];
+
+	nsteps = 0;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fds[0] = sv[0];
+	fds[1] = -1;
+	ck_assert_int_eq(coro_start(reopen_and_read, fds), 0);
+	ck_assert_int_eq(write(sv[1], "a", 1), 1);
+	for (int i = 0; i < 100 && fds[1] < 0; i++)
+		ck_assert_int_ge(coro_schedule(NULL, 0, 1000), 0);
+	ck_assert_int_ge(fds[1], 0);
+	ck_assert_int_eq(write(fds[1], "b", 1), 1);
+	run_all();
+	ck_assert_int_eq(nsteps, 1);
+	ck_assert_int_eq(steps[0], 'b');
+	close(sv[1]);
+	close(fds[1]);
+}
+END_TEST
+
+/* file_reader - a regular file cannot go into an epoll set: ready */
+static void
+file_reader(void *arg)
+{
+	short	 rev = 0;
+
+	ck_assert_int_eq(coro_poll(*(int *)arg, POLLIN, 1000, &rev), 1);
+	ck_assert(rev & POLLIN);
+	steps[nsteps++] = 'f';
+}
+
+START_TEST(test_regular_file_is_ready)
+{
+	int	 fd = open("/proc/self/exe", O_RDONLY);
+
+	nsteps = 0;
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(coro_start(file_reader, &fd), 0);
+	ck_assert_int_eq(nsteps, 1);
+	ck_assert_uint_eq(coro_count(), 0);
+	close(fd);
 }
 END_TEST
 
@@ -272,6 +384,9 @@ main(void)
 	tcase_add_test(tc, test_wait_for_descriptor);
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_same_descriptor_twice);
+	tcase_add_test(tc, test_different_events_one_descriptor);
+	tcase_add_test(tc, test_descriptor_number_reused);
+	tcase_add_test(tc, test_regular_file_is_ready);
 	tcase_add_test(tc, test_no_nesting_and_plain_poll);
 	tcase_add_test(tc, test_many_sessions);
 	suite_add_tcase(s, tc);
