@@ -12,7 +12,9 @@
  * two directory entries and no inode bitmap.
  *
  * Safety: the pool is bounded (QUEUE_RECYCLE_MAX entries, beyond which
- * files are simply removed); put() sets the mode to "being written"
+ * files are simply removed; a file longer than QUEUE_RECYCLE_KEEP is cut
+ * to nothing first, so the pool holds at most 32 MiB of old content, and
+ * only its inode is what is being saved); put() sets the mode to "being written"
  * (0600) before the file enters the pool, so a recycled file never shows
  * up in incoming/ looking complete; a file is taken only when it is a
  * regular file with one link, owned by the caller and at mode 0600, and
@@ -32,7 +34,8 @@
 #include "queue_id.h"
 
 #define QUEUE_RECYCLE		"recycle"	/* queue subdirectory */
-#define QUEUE_RECYCLE_MAX	512		/* files kept at most */
+#define QUEUE_RECYCLE_MAX	1024		/* files kept at most */
+#define QUEUE_RECYCLE_KEEP	(32 * 1024)	/* bytes a spare file keeps */
 
 /*
  * queue_recycle_take - a spare file from pool, renamed to subdir/ID under
@@ -47,8 +50,9 @@ int	queue_recycle_take(const char *pool, const char *subdir,
 
 /*
  * queue_recycle_put - retire the file at path, open as fd (for its inode
- * number and the mode change): mode 0600 and into pool when there is
- * room, removed otherwise.  0, or -1 with errno from the unlink (ENOENT
+ * number, the mode change and the truncation of a long file, so open for
+ * writing): mode 0600 and into pool when there is room, removed
+ * otherwise.  0, or -1 with errno from the unlink (ENOENT
  * when the file is already gone).
  */
 int	queue_recycle_put(const char *pool, const char *path, int fd);

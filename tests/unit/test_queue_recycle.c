@@ -133,6 +133,33 @@ START_TEST(test_put_then_take)
 }
 END_TEST
 
+/* a long file keeps its inode in the pool, not its blocks */
+START_TEST(test_long_file_cut_before_pooling)
+{
+	char	 id[QUEUE_ID_SIZE];
+	char	*big = malloc(QUEUE_RECYCLE_KEEP + 2);
+	off_t	 old_size = -1;
+	int	 fd, rc;
+
+	memset(big, 'x', QUEUE_RECYCLE_KEEP + 1);
+	big[QUEUE_RECYCLE_KEEP + 1] = 0;
+	(void)put_file("active/65000001000000002", big, &rc);
+	ck_assert_int_eq(rc, 0);
+	free(big);
+	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(old_size, 0);
+	close(fd);
+	/* at the limit it keeps its content */
+	(void)put_file("active/65000001000000003", "short", &rc);
+	ck_assert_int_eq(rc, 0);
+	fd = queue_recycle_take(QUEUE_RECYCLE, "incoming", id, &old_size);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(old_size, 5);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_put_gone_file)
 {
 	int	 fd;
@@ -287,6 +314,7 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_put_then_take);
+	tcase_add_test(tc, test_long_file_cut_before_pooling);
 	tcase_add_test(tc, test_put_gone_file);
 	tcase_add_test(tc, test_pool_is_bounded);
 	tcase_add_test(tc, test_refuses_strange_files);
