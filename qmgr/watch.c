@@ -5,8 +5,11 @@
  * complete; inotify reports that (IN_ATTRIB) with the file's name, so
  * qmgr activates exactly that file: no trigger connection from cleanup
  * and no directory scan per message, and a burst of messages arrives as
- * one read().  Files moved in by the queue tools show up as IN_MOVED_TO.
- * Only names that look like queue IDs and files already at mode 0700 are
+ * one read().  Nothing else is watched: the rename that brings a spare
+ * file in from recycle/ and the close after the fsync would each cost
+ * qmgr a wake-up per message for nothing, and the queue tools that move
+ * complete files in send qmgr a new-mail trigger (sluice-super).  Only
+ * names that look like queue IDs and files already at mode 0700 are
  * looked at further (qmgr_message_activate checks the rest).  An event
  * queue overflow, or no inotify at all, falls back to scanning the
  * directory (want_incoming); the periodic safety scan stays either way.
@@ -27,7 +30,7 @@
 #include "queue_id.h"
 #include "queue_scan.h"
 
-#define WATCH_EVENTS	(IN_ATTRIB | IN_MOVED_TO | IN_CLOSE_WRITE)
+#define WATCH_EVENTS	IN_ATTRIB
 #define WATCH_BUF	(64 * 1024)
 
 /* qmgr_watch_init - start watching incoming/; -1 when unavailable */
