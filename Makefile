@@ -95,7 +95,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(L
 # Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule
 # with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
-FUZZ_PROGRAMS = smtpd smtp cli/sendmail
+FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup
 program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 SMTPD_OBJ = $(call program_obj,smtpd)
 SMTP_OBJ = $(call program_obj,smtp)
@@ -112,6 +112,11 @@ $(BUILD)/fuzz/fuzz_sendmail_%: $(BUILD)/obj/tests/fuzz/fuzz_sendmail_%.o $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_sendmail_%.o: CPPFLAGS += -Icli/sendmail
+PICKUP_OBJ = $(call program_obj,pickup)
+$(BUILD)/fuzz/fuzz_pickup_%: $(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o $(BUILD)/obj/tests/fuzz/driver.o $(PICKUP_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o: CPPFLAGS += -Ipickup
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -138,9 +143,9 @@ fuzz-regress: $(FUZZ_BIN)
 FUZZ_SECONDS ?= 60
 fuzz:
 	@test -n "$(FUZZ)" || { echo "usage: make fuzz FUZZ=name" >&2; exit 2; }
-	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libsluice.a
+	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
-	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined \
+	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  tests/fuzz/fuzz_$(FUZZ).c $(foreach p,$(FUZZ_PROGRAMS),$(if $(filter $(notdir $(p))_%,$(FUZZ)),$(filter-out $(p)/main.c,$(wildcard $(p)/*.c)))) \
 	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)

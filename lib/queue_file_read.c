@@ -229,7 +229,10 @@ parse_record(struct qf_input *in, struct queue_message *msg,
 		*stage = QF_END;
 		return (NULL);
 	}
-	if (len > 0 && (p = input_get(in, pos + QF_HEADER_LEN, len)) == NULL)
+	/* an empty record still gets a pointer: memchr(NULL, c, 0) is UB */
+	if (len == 0)
+		p = (const unsigned char *)"";
+	else if ((p = input_get(in, pos + QF_HEADER_LEN, len)) == NULL)
 		return ("read error");
 	switch (type) {
 	case QUEUE_REC_VERSION:

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "attr.h"
 #include "config.h"
 #include "queue_file.h"
 #include "strbuf.h"
@@ -38,6 +39,16 @@ enum pickup_result {
 void	pickup_config_load(struct pickup_config *pc, struct config *cfg);
 /* pickup_scan - one pass over maildrop/ (cwd is the queue directory) */
 void	pickup_scan(const struct pickup_config *pc);
+/*
+ * pickup_envelope - step 1 of the cleanup conversation for a parsed
+ * maildrop file owned by uid: the sender (written to sender_out too), the
+ * local-submission flags, envid and ret, and the recipients not yet done,
+ * unqualified ones completed with @myorigin.  Nothing else of the file's
+ * attributes gets through.
+ */
+void	pickup_envelope(const struct pickup_config *pc,
+	    const struct queue_message *msg, uid_t uid, const char *file_id,
+	    struct attr_list *env, struct strbuf *sender_out);
 /*
  * pickup_submit - hand an open, checked maildrop file to cleanup as
  * local mail from uid.  why gets the reason for anything but DONE; on

@@ -82,15 +82,17 @@ envelope_sender(const struct pickup_config *pc,
 	}
 }
 
-/* build_envelope - step 1 of the cleanup conversation */
-static void
-build_envelope(const struct pickup_config *pc,
-    const struct queue_message *msg, const char *sender, const char *file_id,
-    struct attr_list *env)
+/* pickup_envelope - see pickup.h */
+void
+pickup_envelope(const struct pickup_config *pc,
+    const struct queue_message *msg, uid_t uid, const char *file_id,
+    struct attr_list *env, struct strbuf *sender_out)
 {
 	struct strbuf addr;
-	const char *value;
+	const char *value, *sender;
 
+	envelope_sender(pc, msg, uid, sender_out);
+	sender = sender_out->data;
 	strbuf_init(&addr);
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", sender);
@@ -195,9 +197,8 @@ pickup_submit(const struct pickup_config *pc, int fd, const char *file_id,
 		return (PICKUP_REJECT);
 	}
 	strbuf_init(&sender);
-	envelope_sender(pc, &msg, uid, &sender);
 	attr_list_init(&env);
-	build_envelope(pc, &msg, sender.data, file_id, &env);
+	pickup_envelope(pc, &msg, uid, file_id, &env, &sender);
 	res = send_message(pc, fd, &msg, &env, uid, queue_id, why);
 	if (res == PICKUP_DONE)
 		msg_info("%s: uid=%lu from=<%s>", queue_id, (unsigned long)uid,
