@@ -466,9 +466,9 @@ def test_against_smtp_sink(make_instance, options, status):
 
 # --- STARTTLS and SASL ---------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server_tls(tmp_path_factory):
-    """A server-side ssl context with a self-signed certificate made now."""
+def self_signed_server_context(tmp_path_factory, maximum_version=None):
+    """A server-side ssl context with a self-signed certificate made now,
+    optionally capped at a TLS version."""
     import ssl
     d = tmp_path_factory.mktemp("tls")
     key, cert = str(d / "key.pem"), str(d / "cert.pem")
@@ -477,8 +477,15 @@ def server_tls(tmp_path_factory):
                     "-subj", "/CN=peer.test"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if maximum_version is not None:
+        ctx.maximum_version = maximum_version
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+@pytest.fixture(scope="module")
+def server_tls(tmp_path_factory):
+    return self_signed_server_context(tmp_path_factory)
 
 
 def test_starttls_at_level_may(make_instance, server_tls):
@@ -528,20 +535,12 @@ def test_level_encrypt_requires_starttls(make_instance):
         assert not peer.transactions
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server_tls12(tmp_path_factory):
-    """The same certificate, on a server that stops at TLS 1.2."""
+    """A server that stops at TLS 1.2."""
     import ssl
-    d = tmp_path_factory.mktemp("tls12")
-    key, cert = str(d / "key.pem"), str(d / "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                    "-subj", "/CN=peer.test"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert, key)
-    return ctx
+    return self_signed_server_context(tmp_path_factory,
+                                      ssl.TLSVersion.TLSv1_2)
 
 
 @pytest.mark.parametrize("level, sent", [("may", True), ("encrypt", False)])
