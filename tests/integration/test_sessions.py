@@ -75,6 +75,25 @@ def test_full_process_makes_the_master_start_another(make_instance):
             s.close()
 
 
+def test_max_use_counts_per_session_slot(make_instance):
+    """With 2 sessions per process and max_use 2, a process serves 4
+    connections (2 per slot, as two Postfix processes would), then the
+    next connection goes to a new process."""
+    instance = make_instance(main={"smtpd_process_session_limit": "2",
+                                   "max_use": "2"})
+    for i in range(5):
+        s = open_session(instance.port)
+        try:
+            assert command(s, b"QUIT\r\n").startswith(b"221")
+        finally:
+            s.close()
+        # one at a time: each connection ends before the next begins
+        pids = smtpd_pids(instance, i + 1)
+        assert len(pids) == i + 1
+    assert len(set(pids[:4])) == 1, pids
+    assert pids[4] != pids[0], pids
+
+
 def test_stalled_session_does_not_hold_the_others(make_instance):
     instance = make_instance()
     stalled = open_session(instance.port)
