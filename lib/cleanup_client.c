@@ -226,6 +226,22 @@ elapsed_ms(const struct timespec *then)
 	    (now.tv_nsec - then->tv_nsec) / 1000000);
 }
 
+/* pool_drop - empty a slot, closing its connection unless taken */
+static struct stream *
+pool_drop(struct cleanup_pooled *p, bool close_it)
+{
+	struct stream *stream = p->stream;
+
+	if (close_it) {
+		stream_close(stream);
+		stream = NULL;
+	}
+	p->stream = NULL;
+	free(p->socket_path);
+	p->socket_path = NULL;
+	return (stream);
+}
+
 /* pool_put - keep a connection that is in step for the next message */
 static void
 pool_put(struct stream *stream, const char *socket_path)
@@ -242,10 +258,8 @@ pool_put(struct stream *stream, const char *socket_path)
 		    p->since.tv_nsec < slot->since.tv_nsec))
 			slot = p;	/* full: the oldest makes room */
 	}
-	if (slot->stream != NULL) {
-		stream_close(slot->stream);
-		free(slot->socket_path);
-	}
+	if (slot->stream != NULL)
+		(void)pool_drop(slot, true);
 	slot->stream = stream;
 	slot->socket_path = xstrdup(socket_path);
 	clock_gettime(CLOCK_MONOTONIC, &slot->since);
@@ -253,30 +267,26 @@ pool_put(struct stream *stream, const char *socket_path)
 
 /*
  * pool_take - a kept connection to socket_path that still looks alive (no
- * input waiting: an idle cleanup says nothing until it hangs up), or NULL
+ * input waiting: an idle cleanup says nothing until it hangs up), or
+ * NULL.  Expired ones go on the way; only the candidate costs a probe.
  */
 static struct stream *
 pool_take(const char *socket_path)
 {
 	struct cleanup_pooled *p;
-	struct stream *found = NULL;
 
 	for (p = cleanup_pool; p < cleanup_pool + CLEANUP_POOL_SIZE; p++) {
 		if (p->stream == NULL)
 			continue;
-		if (elapsed_ms(&p->since) > CLEANUP_POOL_IDLE_MS ||
-		    stream_wait_readable(p->stream, 0) != 0) {
-			stream_close(p->stream);
-		} else if (found == NULL && strcmp(p->socket_path,
-		    socket_path) == 0) {
-			found = p->stream;
-		} else
-			continue;
-		p->stream = NULL;
-		free(p->socket_path);
-		p->socket_path = NULL;
+		if (elapsed_ms(&p->since) > CLEANUP_POOL_IDLE_MS)
+			(void)pool_drop(p, true);
+		else if (strcmp(p->socket_path, socket_path) == 0) {
+			if (stream_wait_readable(p->stream, 0) == 0)
+				return (pool_drop(p, false));
+			(void)pool_drop(p, true);	/* hung up */
+		}
 	}
-	return (found);
+	return (NULL);
 }
 
 /* client_free - release everything; the connection is kept if it can be */

@@ -62,19 +62,13 @@ struct fd_waiters {
 	uint32_t	 events;	/* for these */
 };
 
-/* the caller's own descriptors (coro_watch) */
-struct watched {
-	int		 fd;
-	short		 events;
-};
-
 #define WATCH_MAX	16
 #define WATCH_TAG	(1ULL << 62)	/* epoll data of a watched descriptor */
 
 static int epoll_fd = -1;
 static struct fd_waiters *waiters;
 static size_t waiters_cap;
-static struct watched watched[WATCH_MAX];
+static int watched[WATCH_MAX];		/* the caller's own (coro_watch) */
 static size_t watched_count;
 
 static ucontext_t sched_ctx;
@@ -426,7 +420,7 @@ static int
 watched_find(int fd)
 {
 	for (size_t i = 0; i < watched_count; i++)
-		if (watched[i].fd == fd)
+		if (watched[i] == fd)
 			return ((int)i);
 	return (-1);
 }
@@ -448,8 +442,7 @@ coro_watch(int fd, short events)
 	ev.data.u64 = WATCH_TAG | (uint64_t)fd;
 	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return (-1);
-	watched[watched_count].fd = fd;
-	watched[watched_count++].events = events;
+	watched[watched_count++] = fd;
 	return (0);
 }
 
