@@ -6,8 +6,11 @@
  * list of names, picked at random from what is there so that concurrent
  * cleanup processes rarely race for the same file; a lost race is just an
  * ENOENT from rename and the next name is tried.  Putting keeps a count
- * of the pool that is refreshed from the directory every so many puts, so
- * the bound holds however many processes take from it.
+ * of the pool: takes only make it smaller, so with one putting process
+ * (qmgr) the count plus the puts since it was read is an upper bound, and
+ * the directory is read again only when that bound says the pool may be
+ * past QUEUE_RECYCLE_FULL (then every so many puts), not while the pool
+ * is small.
  */
 
 #include <sys/stat.h>
@@ -172,34 +175,38 @@ int
 queue_recycle_take(const char *pool, const char *subdir, char id[QUEUE_ID_SIZE],
     off_t *old_size)
 {
+	bool	 refilled = false;
 	int	 fd;
 
-	for (int round = 0; round < 2; round++) {
-		if (take_cache.count == 0) {
-			if (round > 0 ||
-			    before(monotonic_now(), take_cache.empty_until))
-				return (-1);
-			refill(pool);
-			if (take_cache.count == 0) {
-				struct timespec t = monotonic_now();
-
-				t.tv_nsec += EMPTY_PAUSE_NS;
-				if (t.tv_nsec >= 1000000000L) {
-					t.tv_sec++;
-					t.tv_nsec -= 1000000000L;
-				}
-				take_cache.empty_until = t;
-				return (-1);
-			}
-		}
+	/*
+	 * Names kept from an earlier read may have been taken by other
+	 * processes since (at hundreds of sessions most of them are), so
+	 * when they are used up the directory is read once more before the
+	 * caller is sent off to create a new inode.
+	 */
+	for (;;) {
 		while (take_cache.count > 0) {
 			const char *name = take_cache.names[--take_cache.count];
 
 			if ((fd = try_take(pool, name, subdir, id, old_size)) >= 0)
 				return (fd);
 		}
+		if (refilled || before(monotonic_now(), take_cache.empty_until))
+			return (-1);
+		refill(pool);
+		refilled = true;
+		if (take_cache.count == 0) {
+			struct timespec t = monotonic_now();
+
+			t.tv_nsec += EMPTY_PAUSE_NS;
+			if (t.tv_nsec >= 1000000000L) {
+				t.tv_sec++;
+				t.tv_nsec -= 1000000000L;
+			}
+			take_cache.empty_until = t;
+			return (-1);
+		}
 	}
-	return (-1);
 }
 
 /* count_pool - entries in pool, stopping a little past the bound */
@@ -226,13 +233,19 @@ queue_recycle_put(const char *pool, const char *path, int fd)
 	char	 to[PATH_MAX];
 	struct stat st;
 
-	if (pool_estimate < 0 || ++puts_since_count >= RECOUNT_EVERY) {
+	bool	 keep_blocks;
+
+	if (pool_estimate < 0 || (pool_estimate >= QUEUE_RECYCLE_FULL &&
+	    puts_since_count >= RECOUNT_EVERY)) {
 		pool_estimate = count_pool(pool);
 		puts_since_count = 0;
 	}
+	puts_since_count++;
+	keep_blocks = pool_estimate < QUEUE_RECYCLE_FULL;
 	if (pool_estimate >= 0 && pool_estimate < QUEUE_RECYCLE_MAX &&
 	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    (st.st_size <= QUEUE_RECYCLE_KEEP || ftruncate(fd, 0) == 0) &&
+	    ((keep_blocks && st.st_size <= QUEUE_RECYCLE_KEEP) ||
+	    st.st_size == 0 || ftruncate(fd, 0) == 0) &&
 	    fchmod(fd, 0600) == 0 &&
 	    (size_t)snprintf(to, sizeof(to), "%s/%llx", pool,
 	    (unsigned long long)st.st_ino) < sizeof(to) &&

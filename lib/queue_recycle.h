@@ -11,9 +11,19 @@
  * incoming/ under a fresh queue ID and overwrites it.  A rename touches
  * two directory entries and no inode bitmap.
  *
+ * The pool is sized for a backlog, not for the steady state: when more
+ * messages are in flight than the pool holds (a burst, a destination
+ * down for a while) cleanup creates new files, and when they drain qmgr
+ * would unlink the surplus, so every burst would both free and allocate
+ * thousands of inodes (a third of all queue files at 500 sessions with a
+ * 1,024-file pool, most of cleanup's time then going to the inode scan).
+ * So the pool keeps up to QUEUE_RECYCLE_MAX inodes, but only the first
+ * QUEUE_RECYCLE_FULL of them keep their blocks.
+ *
  * Safety: the pool is bounded (QUEUE_RECYCLE_MAX entries, beyond which
- * files are simply removed; a file longer than QUEUE_RECYCLE_KEEP is cut
- * to nothing first, so the pool holds at most 32 MiB of old content, and
+ * files are simply removed; a file longer than QUEUE_RECYCLE_KEEP, or any
+ * file put while the pool already holds QUEUE_RECYCLE_FULL, is cut to
+ * nothing first, so the pool holds at most 32 MiB of old content, and
  * only its inode is what is being saved); put() sets the mode to "being written"
  * (0600) before the file enters the pool, so a recycled file never shows
  * up in incoming/ looking complete; a file is taken only when it is a
@@ -34,7 +44,8 @@
 #include "queue_id.h"
 
 #define QUEUE_RECYCLE		"recycle"	/* queue subdirectory */
-#define QUEUE_RECYCLE_MAX	1024		/* files kept at most */
+#define QUEUE_RECYCLE_MAX	8192		/* files kept at most */
+#define QUEUE_RECYCLE_FULL	1024		/* of which keep their blocks */
 #define QUEUE_RECYCLE_KEEP	(32 * 1024)	/* bytes a spare file keeps */
 
 /*

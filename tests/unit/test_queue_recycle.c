@@ -2,12 +2,14 @@
  * test_queue_recycle - unit tests of lib/queue_recycle.c and the writer
  * that uses it: a delivered file goes into the pool under its inode
  * number and comes back as a fresh incoming/ file (same inode, new ID,
- * mode 0600, old content cut off at finish); the pool is bounded; files
+ * mode 0600, old content cut off at finish); the pool is bounded and only
+ * its first QUEUE_RECYCLE_FULL files keep their blocks; files
  * that are not plain, single-link, own files are never taken.
  */
 #include <sys/stat.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,6 +136,27 @@ START_TEST(test_put_then_take)
 END_TEST
 
 /* a long file keeps its inode in the pool, not its blocks */
+/* count_nonempty - files in dir with at least one byte */
+static int
+count_nonempty(const char *dir)
+{
+	char	 path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR	*d = opendir(dir);
+	int	 n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] != '.' && stat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_size > 0)
+			n++;
+	}
+	closedir(d);
+	return (n);
+}
+
 START_TEST(test_long_file_cut_before_pooling)
 {
 	char	 id[QUEUE_ID_SIZE];
@@ -192,6 +215,8 @@ START_TEST(test_pool_is_bounded)
 	/* the count is refreshed every few puts: a little slack at most */
 	ck_assert_int_le(count_dir(QUEUE_RECYCLE), QUEUE_RECYCLE_MAX);
 	ck_assert_int_ge(count_dir(QUEUE_RECYCLE), QUEUE_RECYCLE_MAX - 64);
+	/* nothing was taken, so the count was exact: the rest are empty */
+	ck_assert_int_eq(count_nonempty(QUEUE_RECYCLE), QUEUE_RECYCLE_FULL);
 }
 END_TEST
 
