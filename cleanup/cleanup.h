@@ -38,6 +38,7 @@ struct cleanup_params {
 	bool	 always_add_missing_headers;
 	char	*myhostname;
 	int	 ipc_timeout;
+	long	 in_flow_delay;		/* seconds; 0 = no in-flow control */
 };
 
 enum cleanup_phase {

@@ -5,7 +5,7 @@
  * Each connection carries one message in the conversation described in
  * lib/cleanup_client.h; see protocol.c.  Parameters read: hopcount_limit,
  * header_size_limit, message_size_limit, always_add_missing_headers,
- * myhostname, ipc_timeout.
+ * myhostname, ipc_timeout, in_flow_delay.
  */
 #include <string.h>
 #include <time.h>
@@ -37,6 +37,7 @@ cleanup_post_jail(struct service_context *ctx)
 	    config_get_bool(ctx->cfg, "always_add_missing_headers");
 	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
 	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
+	d->params.in_flow_delay = config_get_time(ctx->cfg, "in_flow_delay");
 
 	attr_list_init(&d->request);
 	cleanup_message_init(&d->msg, &d->params);

@@ -2,8 +2,11 @@
  * protocol - cleanup's side of the conversation in cleanup_client.h.
  *
  * One message at a time, several per connection:
- *	envelope list  -> checked (envelope.c), queue file created and the
- *	                  envelope written -> status=0 queue_id=ID
+ *	envelope list  -> checked (envelope.c); new mail from outside
+ *	                  (CLEANUP_FLAG_FLOW) first waits for an in-flow
+ *	                  credit, at most in_flow_delay (lib/flow.h); queue
+ *	                  file created and the envelope written
+ *	                  -> status=0 queue_id=ID
  *	data lists     -> content.c, until end=1
  *	               -> queue_writer_finish (E, mode 0700, fsync file and
  *	                  directory), and only then status=0
@@ -21,6 +24,7 @@
 #include "attr.h"
 #include "cleanup.h"
 #include "cleanup_client.h"
+#include "flow.h"
 #include "msg.h"
 #include "queue_file.h"
 #include "queue_recycle.h"
@@ -101,7 +105,7 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 	struct queue_writer *w;
 	struct strbuf err;
 	const char *request;
-	bool	 in_step = false;
+	bool	 in_step = false, credit = false, queued = false;
 	int	rc;
 
 	rc = attr_read(s, &d->request, ATTR_TOTAL_DEFAULT);
@@ -124,6 +128,9 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		goto done;
 	}
+	/* the client waits for the envelope's answer: that is the pause */
+	if ((msg->flags & CLEANUP_FLAG_FLOW) && d->params.in_flow_delay > 0)
+		credit = flow_take(d->params.in_flow_delay * 1000L);
 	if ((w = queue_writer_create_recycled("incoming", QUEUE_RECYCLE,
 	    &err)) == NULL) {
 		msg_warn("cannot create queue file: %s", err.data);
@@ -170,6 +177,7 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 		in_step = reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE) == 0;
 		goto done;
 	}
+	queued = true;
 	if (reply(s, &d->request, 0, NULL, NULL) < 0)
 		msg_warn("%s: lost connection with client before the verdict;"
 		    " the message is queued", msg->id);
@@ -177,6 +185,9 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 		in_step = true;
 	/* no trigger: qmgr learns of the file from inotify (qmgr/watch.c) */
 done:
+	/* a message not queued after all holds no place in the window */
+	if (credit && !queued)
+		flow_give();
 	strbuf_free(&err);
 	return (in_step);
 }

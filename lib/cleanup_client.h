@@ -40,6 +40,9 @@
 #define CLEANUP_NEXT_MESSAGE_WAIT 2	/* seconds, between messages */
 
 #define CLEANUP_FLAG_LOCAL	0x01	/* local submission: add From/Date/Message-ID freely */
+#define CLEANUP_FLAG_FLOW	0x02	/* new mail from outside (smtpd, pickup):
+					 * paced by in_flow_delay; not bounces
+					 * and forwards, which delivery makes */
 
 struct cleanup_client;
 

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "coro.h"
+#include "flow.h"
 #include "mem.h"
 #include "msg.h"
 #include "service.h"
@@ -210,6 +211,10 @@ service_check_fds(int listen_count)
 		(void)sock_set_cloexec(fd, true);
 	}
 	(void)sock_set_cloexec(SERVICE_STATUS_FD, true);
+	/* Absent when not started by the master: then no flow control. */
+	if (fcntl(SERVICE_FLOW_FD, F_GETFD) >= 0 && !flow_attach(SERVICE_FLOW_FD))
+		msg_warn("descriptor %d is not the master's flow page",
+		    SERVICE_FLOW_FD);
 }
 
 /* service_enter_jail - chdir, pre_jail, chroot, privilege drop, post_jail */
@@ -540,7 +545,7 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	umask(077);
 	/* Errors so far go to stderr, which the master passes on. */
 	service_parse_args(argc, argv, &args);
-	/* Before anything opens a descriptor that could land on 3 or 4. */
+	/* Before anything opens a descriptor that could land on 3, 4, 5... */
 	service_check_fds(args.listen_count);
 	msg_open(ops->program, NULL);
 	if (args.verbose)

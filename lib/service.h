@@ -13,7 +13,8 @@
  * privilege steps are skipped (chroot with a debug note).
  *
  * Descriptors from the master: fd 3 is the write end of the service's
- * status pipe, fds 4 .. 4+N-1 the listening sockets.  The skeleton writes a
+ * status pipe, fd 4 the in-flow control page (lib/flow.h: mapped and
+ * closed at start), fds 5 .. 5+N-1 the listening sockets.  The skeleton writes a
  * struct service_status record (PIPE_BUF-atomic) when a child becomes busy
  * or idle; when the master closes the pipe's read end (reload, stop) an
  * idle child exits at once and a busy one after its current connection.
@@ -42,7 +43,8 @@
 #include "config.h"
 
 #define SERVICE_STATUS_FD	3
-#define SERVICE_LISTEN_FD	4
+#define SERVICE_FLOW_FD		4	/* lib/flow.h's page; mapped, then closed */
+#define SERVICE_LISTEN_FD	5
 
 #define SERVICE_STATUS_IDLE	'I'
 #define SERVICE_STATUS_BUSY	'B'

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flow.h"
 #include "master.h"
 #include "mem.h"
 #include "msg.h"
@@ -114,6 +115,9 @@ main(int argc, char **argv)
 		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
 
 	ms.pid_fd = master_pidfile_lock(MASTER_PID_FILE);
+	if ((ms.flow_fd = flow_create((int)config_get_int(ms.cfg,
+	    "in_flow_window"))) < 0)
+		msg_fatal("flow page: %s", strerror(errno));
 	master_open_services(&ms);
 	master_cleanup_incoming();
 	if (!ms.foreground)

@@ -3,8 +3,8 @@
  *
  * The child is always exec'd, so every daemon starts with a clean address
  * space.  Descriptors follow service.h: fd 3 the status pipe's write end,
- * fds 4.. the service's listeners; everything else the master holds is
- * close-on-exec and disappears.  Arguments:
+ * fd 4 the flow page (lib/flow.h), fds 5.. the service's listeners;
+ * everything else the master holds is close-on-exec and disappears.  Arguments:
  *	PROGRAM -c CONFIG_DIR -n SERVICE -t TYPE -s NFDS [-u] [-r] [-v] ARGS...
  * where ARGS are the master.cf arguments after the command (-o name=value).
  * The environment holds only what import_environment names.
@@ -22,29 +22,32 @@
 #include "msg.h"
 #include "service.h"
 
-/* master_child_fds - move svc's descriptors onto 3, 4..; child side only */
+/* master_child_fds - move svc's descriptors onto 3, 4, 5..; child side only */
 static int
-master_child_fds(const struct master_service *svc)
+master_child_fds(const struct master_state *ms,
+    const struct master_service *svc)
 {
-	int	 tmp[1 + 64];
+	int	 tmp[2 + 64];
 	int	 base, i, n;
 
-	n = 1 + svc->listen_count;
+	n = 2 + svc->listen_count;
 	if (n > (int)(sizeof(tmp) / sizeof(tmp[0])))
 		return (-1);
 	/* Park above the target range first, so no dup2 clobbers a source. */
 	base = SERVICE_LISTEN_FD + svc->listen_count;
-	if ((tmp[0] = fcntl(svc->status_wr, F_DUPFD_CLOEXEC, base)) < 0)
+	if ((tmp[0] = fcntl(svc->status_wr, F_DUPFD_CLOEXEC, base)) < 0 ||
+	    (tmp[1] = fcntl(ms->flow_fd, F_DUPFD_CLOEXEC, base)) < 0)
 		return (-1);
 	for (i = 0; i < svc->listen_count; i++)
-		if ((tmp[i + 1] = fcntl(svc->listen_fds[i], F_DUPFD_CLOEXEC,
+		if ((tmp[i + 2] = fcntl(svc->listen_fds[i], F_DUPFD_CLOEXEC,
 		    base)) < 0)
 			return (-1);
 	/* dup2 clears FD_CLOEXEC on the target: exactly these survive exec. */
-	if (dup2(tmp[0], SERVICE_STATUS_FD) < 0)
+	if (dup2(tmp[0], SERVICE_STATUS_FD) < 0 ||
+	    dup2(tmp[1], SERVICE_FLOW_FD) < 0)
 		return (-1);
 	for (i = 0; i < svc->listen_count; i++)
-		if (dup2(tmp[i + 1], SERVICE_LISTEN_FD + i) < 0)
+		if (dup2(tmp[i + 2], SERVICE_LISTEN_FD + i) < 0)
 			return (-1);
 	return (0);
 }
@@ -96,7 +99,7 @@ master_child_exec(struct master_state *ms, const struct master_service *svc)
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	if (master_child_fds(svc) < 0) {
+	if (master_child_fds(ms, svc) < 0) {
 		msg_error("%s: cannot set up descriptors: %s", svc->path,
 		    strerror(errno));
 		_exit(1);

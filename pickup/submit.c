@@ -96,7 +96,7 @@ pickup_envelope(const struct pickup_config *pc,
 	strbuf_init(&addr);
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", sender);
-	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL);
+	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_FLOW);
 	attr_list_add_str(env, "protocol", "LOCAL");
 	attr_list_add_str(env, "log_ident", file_id);
 	if ((value = attr_list_get(&msg->attrs, "envid")) != NULL)

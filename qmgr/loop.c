@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow.h"
 #include "mem.h"
 #include "msg.h"
 #include "qmgr.h"
@@ -33,6 +34,8 @@ qmgr_params(struct qmgr *qm)
 	qm->queue_run_delay = config_get_time(qm->cfg, "queue_run_delay");
 	qm->active_limit = config_get_int(qm->cfg, "qmgr_message_active_limit");
 	qm->ipc_timeout = config_get_time(qm->cfg, "ipc_timeout");
+	qm->flow_window = (int)config_get_int(qm->cfg, "in_flow_window");
+	flow_reset(qm->flow_window);
 	strlist_init(&qm->flush_ids);
 	strlist_init(&qm->flush_sites);
 }

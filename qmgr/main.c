@@ -10,7 +10,7 @@
  *
  * Parameters: minimal_backoff_time, maximal_backoff_time,
  * maximal_queue_lifetime, bounce_queue_lifetime, delay_warning_time,
- * queue_run_delay, qmgr_message_active_limit, ipc_timeout,
+ * queue_run_delay, qmgr_message_active_limit, in_flow_window, ipc_timeout,
  * default_destination_concurrency_limit,
  * TRANSPORT_destination_concurrency_limit,
  * default_destination_recipient_limit,

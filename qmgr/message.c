@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "flow.h"
 #include "mem.h"
 #include "msg.h"
 #include "qmgr.h"
@@ -220,7 +221,12 @@ out:
 	return (m);
 }
 
-/* qmgr_message_free - unlink from the active list and release */
+/*
+ * qmgr_message_free - unlink from the active list and release.  A message
+ * leaving the active queue (delivered, deferred or bounced) lets one new
+ * message in without waiting (lib/flow.h); an empty queue restores the
+ * whole window, whatever credits crashed cleanup processes took with them.
+ */
 void
 qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 {
@@ -241,4 +247,8 @@ qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 	defer_log_free(&m->defer);
 	queue_message_free(&m->msg);
 	free(m);
+	if (qm->message_count == 0)
+		flow_reset(qm->flow_window);
+	else
+		flow_give();
 }

@@ -26,7 +26,7 @@ build_envelope(const struct smtpd_session *s, struct attr_list *env)
 
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", t->sender);
-	attr_list_add_long(env, "flags", 0);
+	attr_list_add_long(env, "flags", CLEANUP_FLAG_FLOW);
 	attr_list_add_str(env, "client_name", s->peer.name);
 	attr_list_add_str(env, "client_address", s->peer.addr);
 	attr_list_add_long(env, "client_port", s->peer.port);

@@ -2,7 +2,8 @@
  * test_service - unit tests for lib/service.c, the daemon skeleton.
  *
  * Each case forks a child that runs service_main() with the descriptor
- * layout the master provides (status pipe on 3, a UNIX listener on 4) and
+ * layout the master provides (status pipe on 3, the flow page on 4, a
+ * UNIX listener on 5) and
  * a throwaway main.cf, then watches it from the outside: its exit status,
  * the status records it writes, what a client sees.
  */
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "flow.h"
 #include "msg.h"
 #include "service.h"
 
@@ -65,14 +67,18 @@ teardown(void)
 	rmdir(dir);
 }
 
-/* serve_hello - the test daemon: greet, then echo one line */
+/*
+ * serve_hello - the test daemon: greet (with the flow page's credits, to
+ * show that the page was mapped), then echo one line
+ */
 static void
 serve_hello(struct service_context *ctx, int fd)
 {
 	char	 buf[64];
 	ssize_t	 n;
 
-	dprintf(fd, "hello %s %lu\n", ctx->service_name, ctx->use_count);
+	dprintf(fd, "hello %s %lu %d\n", ctx->service_name, ctx->use_count,
+	    flow_credits());
 	n = read(fd, buf, sizeof(buf));
 	if (n > 0)
 		(void)write(fd, buf, (size_t)n);
@@ -117,14 +123,15 @@ connect_unix(void)
 }
 
 /*
- * spawn - fork a child running service_main with argv; status_fd and
- * listen_fd (either may be -1) become fds 3 and 4 as the master does it.
+ * spawn - fork a child running service_main with argv; status_fd, a new
+ * flow page with 7 credits and listen_fd (either fd may be -1) become
+ * fds 3, 4 and 5 as the master does it.
  */
 static pid_t
 spawn(char **argv, int status_fd, int listen_fd)
 {
 	pid_t	 pid;
-	int	 argc, s = -1, l = -1;
+	int	 argc, s = -1, l = -1, f;
 
 	for (argc = 0; argv[argc] != NULL; argc++)
 		;
@@ -136,13 +143,16 @@ spawn(char **argv, int status_fd, int listen_fd)
 		s = fcntl(status_fd, F_DUPFD, 20);
 	if (listen_fd >= 0)
 		l = fcntl(listen_fd, F_DUPFD, 20);
+	f = fcntl(flow_create(7), F_DUPFD, 20);
 	close(SERVICE_STATUS_FD);
+	close(SERVICE_FLOW_FD);
 	close(SERVICE_LISTEN_FD);
 	if (s >= 0)
 		dup2(s, SERVICE_STATUS_FD);
+	dup2(f, SERVICE_FLOW_FD);
 	if (l >= 0)
 		dup2(l, SERVICE_LISTEN_FD);
-	/* Like the master: nothing but 0-2, 3 and 4 reaches the daemon. */
+	/* Like the master: nothing but 0-2, 3, 4 and 5 reaches the daemon. */
 	closefrom(SERVICE_LISTEN_FD + 1);
 	service_main(argc, argv, &hello_ops);
 }
@@ -292,7 +302,7 @@ START_TEST(test_missing_listen_fd)
 	    NULL};
 	int	 pipefd[2], lfd;
 
-	/* -s 2 but only fd 4 exists. */
+	/* -s 2 but only fd 5 exists. */
 	ck_assert_int_eq(pipe(pipefd), 0);
 	lfd = listen_unix();
 	ck_assert_int_eq(wait_exit(spawn(argv, pipefd[1], lfd)), 1);
@@ -337,7 +347,7 @@ START_TEST(test_status_records_and_max_use)
 	ck_assert_int_eq(rec.pid, pid);
 	ck_assert_int_eq(rec.status, SERVICE_STATUS_IDLE);
 
-	serve_and_check("hello svc 0\n");
+	serve_and_check("hello svc 0 7\n");
 	rec = read_status(pipefd[0]);
 	ck_assert_int_eq(rec.status, SERVICE_STATUS_BUSY);
 	rec = read_status(pipefd[0]);
@@ -345,7 +355,7 @@ START_TEST(test_status_records_and_max_use)
 	ck_assert_int_eq(rec.pid, pid);
 
 	/* Second connection reaches max_use (from -o): exit after it. */
-	serve_and_check("hello svc 1\n");
+	serve_and_check("hello svc 1 7\n");
 	rec = read_status(pipefd[0]);
 	ck_assert_int_eq(rec.status, SERVICE_STATUS_BUSY);
 	ck_assert_int_eq(wait_exit(pid), 0);
