@@ -9,6 +9,9 @@
  * the recipient done) finds its earlier copy: new/NAME existing (EEXIST
  * from the rename or link) or cur/NAME:flags (the reader already moved it) means the
  * mail is already there, and the answer is success without a second copy.
+ * cur/ is read only when it changed since the message arrived (a reader
+ * moving our earlier copy there changes it); a mailbox with thousands of
+ * read messages is not read through on every delivery.
  * Missing Maildir directories are created 0700 by the owner.
  */
 #include <sys/stat.h>
@@ -62,15 +65,23 @@ make_dirs(const char *path)
 	return (0);
 }
 
-/* in_cur - is NAME (or NAME:flags) in cur/ */
+/*
+ * in_cur - is NAME (or NAME:flags) in cur/.  An earlier copy of this
+ * delivery can only have reached cur/ after the message arrived, and that
+ * rename set cur/'s mtime: a cur/ untouched since well before the arrival
+ * (a minute's margin for clock steps) cannot hold it.
+ */
 static bool
-in_cur(const char *cur, const char *name)
+in_cur(const char *cur, const char *name, long arrival)
 {
 	size_t	 n = strlen(name);
 	struct dirent *de;
+	struct stat st;
 	bool	 found = false;
 	DIR	*dir;
 
+	if (stat(cur, &st) == 0 && (long)st.st_mtime < arrival - 60)
+		return (false);
 	if ((dir = opendir(cur)) == NULL)
 		return (false);
 	while (!found && (de = readdir(dir)) != NULL)
@@ -200,7 +211,7 @@ local_maildir(struct local_state *st, const char *dir,
 	}
 	snprintf(newp, sizeof(newp), "%s/new/%s", dir, base);
 	snprintf(sub, sizeof(sub), "%s/cur", dir);
-	if (access(newp, F_OK) == 0 || in_cur(sub, base)) {
+	if (access(newp, F_OK) == 0 || in_cur(sub, base, (long)m->msg.arrival)) {
 		local_result(st, final_address, 2, "2.0.0",
 		    "delivered to maildir (already delivered)");
 		goto out;

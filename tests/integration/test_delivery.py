@@ -414,3 +414,55 @@ def test_rebuilt_vmailbox_table_reaches_running_smtpd(make_instance):
     # at most the first session may still run on the old table
     assert codes[1:] == [250, 250], codes
     inst.wait_log(r"lookup table has changed -- restarting")
+
+
+def test_copy_already_read_into_cur_is_not_delivered_again(make_instance):
+    """A recipient offered again after a crash (qmgr died between the
+    agent's success and marking the recipient done) whose first copy a
+    reader has since moved to cur/NAME:2,S: local finds it there and
+    answers success without a second copy.  The crash is replayed
+    exactly: the queue file as it was before delivery is put back."""
+    inst = make_instance(delivery=True, start=False)
+    full_master = inst.master_cf()
+    inst.write_master_cf("\n".join(
+        line for line in full_master.split("\n")
+        if not (line.split() and line.split()[0] == "qmgr")))
+    inst.start()
+    sent = message(7)
+    qid = send(inst, ["user@example.test"], sent)
+    path = inst.queue_path(qid)
+    assert si.wait_until(lambda: si.parse_queue_file(path).complete, 10)
+    st = os.stat(path)
+    saved = si.read_bytes(path)
+
+    inst.stop()
+    inst.write_master_cf(full_master)
+    inst.start()
+    maildir = inst.vmaildir("user")
+    [first] = inst.wait_maildir(maildir, 1)
+    inst.wait_queue_empty()
+    name = os.path.basename(first)
+    assert name.startswith(saved_arrival(saved) + ".Q" + qid), name
+    os.rename(first, os.path.join(maildir, "cur", name + ":2,S"))
+
+    # qmgr "crashed" before marking: the unmarked file is back
+    inst.stop()
+    back = inst.queue_path(qid)
+    with open(back, "xb") as f:
+        f.write(saved)
+    os.chmod(back, 0o700)
+    if si.is_root():
+        os.chown(back, st.st_uid, st.st_gid)
+    inst.start()
+    assert inst.wait_log(r"local\[\d+\]: %s: to=<user@example\.test>, .*"
+                         r"status=sent \(delivered to maildir \(already "
+                         r"delivered\)\)" % qid, timeout=20), \
+        inst.maillog()[-2000:]
+    inst.wait_queue_empty()
+    assert os.listdir(os.path.join(maildir, "new")) == []
+    assert os.listdir(os.path.join(maildir, "cur")) == [name + ":2,S"]
+
+
+def saved_arrival(queue_bytes):
+    """The arrival second of a queue file, as local names Maildir files."""
+    return si.parse_queue_bytes(queue_bytes).arrival.split(".")[0]
