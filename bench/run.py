@@ -16,7 +16,11 @@ latency.  --driver python uses bench/loadgen.py for everything.
 
 Deliveries are counted at smtp-sink (-c counters) or in the Maildir,
 and the clock stops only when they are all there and the queue is
-empty.  Needs root (Postfix); refuses otherwise.
+empty.  Between two runs the file system is synced and left alone for
+--quiet seconds (60): on ext4 without a journal, inodes freed in the last
+minute make every file creation slower (see README.md), so without the
+pause each run would pay for the file churn of the one before it.
+Needs root (Postfix); refuses otherwise.
 """
 
 import argparse
@@ -297,6 +301,9 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="bound on each load and drain phase (s)")
     p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--quiet", type=float, default=60.0,
+                   help="seconds between runs after a sync, so that no run "
+                   "pays for the previous run's freed inodes (0: none)")
     p.add_argument("--warmup", type=float, default=0.1,
                    help="unmeasured messages first, as a fraction of the "
                    "count (at least one per session; 0: none)")
@@ -348,6 +355,7 @@ def main(argv=None):
              ", both with " + " ".join(args.set) if args.set else ""),
           flush=True)
     results, failures = [], []
+    last_end = None
     for scen, sess in plan:
         for run in range(args.runs):
             order = ("sluice", "postfix") if run % 2 == 0 else \
@@ -355,6 +363,11 @@ def main(argv=None):
             for m in order:
                 if m not in args.mtas.split(","):
                     continue
+                if last_end is not None and args.quiet > 0:
+                    os.sync()
+                    left = last_end + args.quiet - time.monotonic()
+                    if left > 0:
+                        time.sleep(left)
                 t = time.monotonic()
                 try:
                     r = run_one(args, m, scen, sess, counts[scen])
@@ -363,7 +376,9 @@ def main(argv=None):
                     failures.append("%s %s s=%d: %s" % (m, scen, sess, e))
                     print("  FAILED %s %s s=%d: %s" % (m, scen, sess, e),
                           flush=True)
+                    last_end = time.monotonic()
                     continue
+                last_end = time.monotonic()
                 results.append(r)
                 print("  %-7s %-6s s=%-3d %s (%.0fs)"
                       % (m, scen, sess, json.dumps(
