@@ -160,7 +160,22 @@ try_take(const char *pool, const char *name, const char *subdir,
 		    sizeof(to))
 			break;
 		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
-			*old_size = st.st_size;
+			/*
+			 * Only now is the file ours.  The size seen before
+			 * the rename can be stale: between that fstat and
+			 * the rename another process may have taken this
+			 * inode, queued a message in it, and qmgr put it back
+			 * under the same name.  A wrong size would leave the
+			 * old tail behind a shorter message.
+			 */
+			if (fstat(fd, &st) == 0)
+				*old_size = st.st_size;
+			else if (ftruncate(fd, 0) == 0)
+				*old_size = 0;
+			else {
+				(void)unlink(to);
+				break;
+			}
 			return (fd);
 		}
 		if (errno != EEXIST)
