@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import freshfs    # noqa: E402
 import loadgen    # noqa: E402
 import mtas       # noqa: E402
 import procstat   # noqa: E402
@@ -157,7 +158,14 @@ def stop_profile(p):
 
 def run_one(args, mta_name, scenario, sessions, count):
     """One run on a fresh instance; a dict of measurements."""
-    workdir = pu.loopback_dir("sluice-bench-")
+    fs = freshfs.FreshFS().create() if args.fs == "fresh" else None
+    try:
+        workdir = pu.loopback_dir("sluice-bench-",
+                                  base=fs.mountpoint if fs else None)
+    except OSError:
+        if fs is not None:
+            fs.destroy()
+        raise
     sinks, mta = [], None
     try:
         for _ in range(5 if scenario == "fanout" else
@@ -217,7 +225,11 @@ def run_one(args, mta_name, scenario, sessions, count):
             mta.stop()
         for s in sinks:
             s.stop()
-        if not args.keep:
+        if args.keep:
+            print("    kept %s" % workdir, flush=True)
+        elif fs is not None:
+            fs.destroy()
+        else:
             # removed after the last run: ext4 without a journal skips
             # recently freed inodes when it allocates, so deleting the
             # thousands of files of one run would slow down the next
@@ -301,9 +313,13 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="bound on each load and drain phase (s)")
     p.add_argument("--settle", type=float, default=1.0)
-    p.add_argument("--quiet", type=float, default=60.0,
-                   help="seconds between runs after a sync, so that no run "
-                   "pays for the previous run's freed inodes (0: none)")
+    p.add_argument("--fs", choices=("fresh", "shared"), default="fresh",
+                   help="fresh: each run on a new ext4 file system of its "
+                   "own (freshfs.py); shared: every run under /tmp")
+    p.add_argument("--quiet", type=float,
+                   help="seconds between runs after a sync (default 5 with "
+                   "--fs fresh, 60 with --fs shared, where it keeps a run "
+                   "from paying for the previous run's freed inodes)")
     p.add_argument("--warmup", type=float, default=0.1,
                    help="unmeasured messages first, as a fraction of the "
                    "count (at least one per session; 0: none)")
@@ -326,6 +342,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.quiet is None:
+        args.quiet = 5.0 if args.fs == "fresh" else 60.0
     why = mtas.refuse_reason()
     if why:
         print("bench: refusing to run: %s" % why, file=sys.stderr)
@@ -349,9 +367,10 @@ def main(argv=None):
     if args.quick:
         # every relay session should carry at least two messages
         counts["relay"] = max(counts["relay"], 2 * max_sess)
-    print("bench: %s, counts %s, driver %s, %d run(s) each%s"
+    print("bench: %s, counts %s, driver %s, %d run(s) each, %s%s"
           % (datetime.datetime.now().isoformat(timespec="seconds"), counts,
              args.driver, args.runs,
+             freshfs.describe() if args.fs == "fresh" else "under /tmp",
              ", both with " + " ".join(args.set) if args.set else ""),
           flush=True)
     results, failures = [], []
