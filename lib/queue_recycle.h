@@ -30,7 +30,9 @@
  * regular file with one link, owned by the caller and at mode 0600, and
  * the taker changes nothing before its RENAME_NOREPLACE into incoming/
  * has claimed the file (a process that lost the race for the same inode
- * must not touch what is by then somebody's message).  The name is the inode number: a name can
+ * must not touch what is by then somebody's message), and it learns the
+ * file's size only after that rename (before it, the inode may still go
+ * through a whole message and back into the pool under the same name).  The name is the inode number: a name can
  * only ever refer to one file while the caller holds that file open, so
  * "open, then rename by name" cannot take a different file than the one
  * checked.  Nothing in recycle/ is ever read as a message; a crash leaves
