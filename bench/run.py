@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -427,4 +428,8 @@ def main_and_clean(argv=None):
 
 
 if __name__ == "__main__":
+    # a stop by SIGTERM or SIGHUP still runs every finally: the MTAs, the
+    # sinks and the file systems of the run in progress are torn down
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(main_and_clean())
