@@ -1,4 +1,4 @@
-"""freshfs - a new, empty ext4 file system for each benchmark run.
+"""freshfs - where a benchmark run keeps its files (run.py --fs).
 
 On ext4 without a journal (this machine's root file system) the inode
 allocator skips every free inode whose deletion is recent and reads its
@@ -9,14 +9,23 @@ machine) deleted in the last six minutes make every file creation of the
 next run slower, by up to a factor of two in the local scenario; a quiet
 minute between runs did not remove that (README.md, "The file system").
 
-Each run therefore gets a file system of its own: a sparse image file on
+spread: every run directory is made under a directory
+with the "top of a hierarchy" flag (chattr +T), so ext4's Orlov
+allocator puts it, and the files under it, in block groups of its own
+rather than next to the previous runs'; the run directory is removed
+right after the run.  Nothing else changes between the MTA and the disk.
+
+fresh (the default): every run gets a file system of its own: a sparse image file on
 the same disk (under /tmp), formatted like the root file system (ext4,
 without a journal when the root has none, inode tables written at mkfs
 time so no background initialisation runs during the measurement),
-attached to a loop device in direct-I/O mode (no second page cache; a
-cache flush still reaches the disk) and mounted with the root's discard
-option.  Both MTAs pay only for their own file churn, as on a server of
-their own.  Torn down (unmount, detach, image removed) after the run.
+attached to a loop device in direct-I/O mode and mounted with the root's
+discard option; torn down after the run.  Fully isolated, but every
+cache flush also writes the image file's inode and goes through the loop
+driver's worker: a cost per flush, so larger for the MTA that flushes
+more often.
+
+shared: every run directory under /tmp, removed only when the bench ends.
 """
 
 import os
@@ -56,8 +65,43 @@ def root_has_journal():
         return True
 
 
-def describe():
+SPREAD_BASE = "/tmp/sluice-bench.d"
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_TOPDIR_FL = 0x00020000
+
+
+def spread_base():
+    """The parent of the --fs spread run directories: a directory with
+    ext2/3/4's "top of a directory hierarchy" flag (chattr +T), so that
+    the Orlov allocator puts each new run directory, and so the files
+    under it, in block groups of its own instead of next to its
+    siblings.  A run then does not scan past the inodes that earlier runs
+    freed, without any extra layer between the MTA and the disk."""
+    import fcntl
+    import struct
+    os.makedirs(SPREAD_BASE, mode=0o755, exist_ok=True)
+    os.chmod(SPREAD_BASE, 0o755)
+    fd = os.open(SPREAD_BASE, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        buf = fcntl.ioctl(fd, FS_IOC_GETFLAGS, struct.pack("l", 0))
+        flags = struct.unpack("l", buf)[0]
+        if not flags & FS_TOPDIR_FL:
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS,
+                        struct.pack("l", flags | FS_TOPDIR_FL))
+    except OSError:
+        pass    # not ext2/3/4: the runs are only in fresh directories
+    finally:
+        os.close(fd)
+    return SPREAD_BASE
+
+
+def describe(mode="fresh"):
     """One line for the bench header."""
+    if mode == "spread":
+        return "each run in block groups of its own under %s" % SPREAD_BASE
+    if mode == "shared":
+        return "all runs under /tmp"
     return "fresh ext4%s per run (loop, direct I/O)" % (
         "" if root_has_journal() else " without a journal")
 

@@ -162,7 +162,9 @@ def run_one(args, mta_name, scenario, sessions, count):
     fs = freshfs.FreshFS().create() if args.fs == "fresh" else None
     try:
         workdir = pu.loopback_dir("sluice-bench-",
-                                  base=fs.mountpoint if fs else None)
+                                  base=fs.mountpoint if fs else
+                                  freshfs.spread_base() if args.fs == "spread"
+                                  else None)
     except OSError:
         if fs is not None:
             fs.destroy()
@@ -230,6 +232,9 @@ def run_one(args, mta_name, scenario, sessions, count):
             print("    kept %s" % workdir, flush=True)
         elif fs is not None:
             fs.destroy()
+        elif args.fs == "spread":
+            # its inodes are in block groups the next run will not use
+            shutil.rmtree(workdir, ignore_errors=True)
         else:
             # removed after the last run: ext4 without a journal skips
             # recently freed inodes when it allocates, so deleting the
@@ -314,13 +319,16 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="bound on each load and drain phase (s)")
     p.add_argument("--settle", type=float, default=1.0)
-    p.add_argument("--fs", choices=("fresh", "shared"), default="fresh",
-                   help="fresh: each run on a new ext4 file system of its "
-                   "own (freshfs.py); shared: every run under /tmp")
+    p.add_argument("--fs", choices=("spread", "fresh", "shared"),
+                   default="fresh",
+                   help="spread: each run in block groups of its own on "
+                   "the root file system; fresh: each run on a new ext4 "
+                   "file system of its own (loop device); shared: every "
+                   "run under /tmp (freshfs.py)")
     p.add_argument("--quiet", type=float,
-                   help="seconds between runs after a sync (default 5 with "
-                   "--fs fresh, 60 with --fs shared, where it keeps a run "
-                   "from paying for the previous run's freed inodes)")
+                   help="seconds between runs after a sync (default 5; 60 "
+                   "with --fs shared, where it keeps a run from paying for "
+                   "the previous run's freed inodes)")
     p.add_argument("--warmup", type=float, default=0.1,
                    help="unmeasured messages first, as a fraction of the "
                    "count (at least one per session; 0: none)")
@@ -344,8 +352,14 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     if args.quiet is None:
-        args.quiet = 5.0 if args.fs == "fresh" else 60.0
+        args.quiet = 60.0 if args.fs == "shared" else 5.0
     why = mtas.refuse_reason()
+    if not why and args.fs == "fresh":
+        try:
+            freshfs.FreshFS().create().destroy()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            why = "cannot make a file system for the runs (%s); " \
+                "--fs shared runs them under /tmp" % e
     if why:
         print("bench: refusing to run: %s" % why, file=sys.stderr)
         return 2
@@ -371,7 +385,7 @@ def main(argv=None):
     print("bench: %s, counts %s, driver %s, %d run(s) each, %s%s"
           % (datetime.datetime.now().isoformat(timespec="seconds"), counts,
              args.driver, args.runs,
-             freshfs.describe() if args.fs == "fresh" else "under /tmp",
+             freshfs.describe(args.fs),
              ", both with " + " ".join(args.set) if args.set else ""),
           flush=True)
     results, failures = [], []
