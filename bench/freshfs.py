@@ -28,7 +28,9 @@ more often.
 shared: every run directory under /tmp, removed only when the bench ends.
 """
 
+import fcntl
 import os
+import struct
 import subprocess
 import tempfile
 import time
@@ -45,7 +47,7 @@ def _run(*cmd):
 
 
 def root_fs():
-    """(device name, mount options) of the root file system."""
+    """(device name, type, mount options) of the root file system."""
     with open("/proc/mounts") as f:
         for line in f:
             dev, mnt, fstype, opts = line.split()[:4]
@@ -78,8 +80,6 @@ def spread_base():
     under it, in block groups of its own instead of next to its
     siblings.  A run then does not scan past the inodes that earlier runs
     freed, without any extra layer between the MTA and the disk."""
-    import fcntl
-    import struct
     os.makedirs(SPREAD_BASE, mode=0o755, exist_ok=True)
     os.chmod(SPREAD_BASE, 0o755)
     fd = os.open(SPREAD_BASE, os.O_RDONLY | os.O_DIRECTORY)
@@ -111,12 +111,6 @@ class FreshFS:
         self.size = size_gib
         self.image = self.loop = self.mountpoint = None
 
-    def __enter__(self):
-        return self.create()
-
-    def __exit__(self, *exc):
-        self.destroy()
-
     def create(self):
         fd, self.image = tempfile.mkstemp(prefix="sluice-bench-fs-",
                                           suffix=".img", dir="/tmp")
@@ -142,7 +136,7 @@ class FreshFS:
 
     def destroy(self):
         if self.mountpoint:
-            for attempt in range(50):
+            for _ in range(50):
                 r = subprocess.run(["umount", self.mountpoint],
                                    stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL,

@@ -168,14 +168,11 @@ try_take(const char *pool, const char *name, const char *subdir,
 			 * under the same name.  A wrong size would leave the
 			 * old tail behind a shorter message.
 			 */
-			if (fstat(fd, &st) == 0)
-				*old_size = st.st_size;
-			else if (ftruncate(fd, 0) == 0)
-				*old_size = 0;
-			else {
+			if (fstat(fd, &st) < 0) {
 				(void)unlink(to);
 				break;
 			}
+			*old_size = st.st_size;
 			return (fd);
 		}
 		if (errno != EEXIST)

@@ -3,7 +3,8 @@
  *
  * Creating a file allocates an inode and removing one frees it.  On ext4
  * without a journal the inode allocator skips every inode freed in the
- * last minute or so (it reads each one's deletion time), so at a few
+ * last minute (six while its inode-table block is dirty), reading each
+ * one's deletion time, so at a few
  * hundred messages a second queue-file creation becomes the largest cost
  * of the whole MTA (bench/README.md has the profile).  Instead of
  * unlinking a delivered file, qmgr renames it into queue/recycle/ under
@@ -32,7 +33,8 @@
  * has claimed the file (a process that lost the race for the same inode
  * must not touch what is by then somebody's message), and it learns the
  * file's size only after that rename (before it, the inode may still go
- * through a whole message and back into the pool under the same name).  The name is the inode number: a name can
+ * through a whole message and back into the pool under the same name).
+ * The name is the inode number: a name can
  * only ever refer to one file while the caller holds that file open, so
  * "open, then rename by name" cannot take a different file than the one
  * checked.  Nothing in recycle/ is ever read as a message; a crash leaves

@@ -336,7 +336,8 @@ END_TEST
 /*
  * cycle_for - one process's share of the race test: take a spare file,
  * compare the size take() reported with the file's real size, give it
- * a new length, retire it again.  The number of wrong sizes seen.
+ * a new length, retire it again.  The number of wrong sizes and failed
+ * steps seen.
  */
 static int
 cycle_for(double seconds, unsigned seed)
