@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "async_fsync.h"
+#include "dir_sync.h"
 #include "mem.h"
 #include "queue_file.h"
 #include "queue_recycle.h"
@@ -50,8 +50,8 @@ struct queue_writer {
 	bool		 failed;
 	bool		 recycled;	/* old content past offset to cut off */
 	off_t		 recycled_size;	/* how much old content there was */
-	bool		 dir_sync_started; /* dir_sync runs since creation */
-	struct async_fsync dir_sync;	/* of the directory entry */
+	bool		 dir_sync_marked; /* dir_sync holds the entry's mark */
+	struct dir_sync	 dir_sync;	/* of the directory entry */
 	mode_t		 final_mode;	/* QUEUE_MODE_COMPLETE unless told */
 	struct strbuf	 error;		/* first failure, for finish() */
 	size_t		 wlen;
@@ -218,18 +218,24 @@ subdir_fd(const char *subdir)
 }
 
 /*
- * writer_start_dir_sync - the entry exists now: start the directory's
- * fsync, so that it runs while the content arrives (async_fsync.h)
+ * writer_mark_dir_sync - the entry exists now: note it for the group
+ * commit of the directory's fsync (dir_sync.h)
  */
 static void
-writer_start_dir_sync(struct queue_writer *w)
+writer_mark_dir_sync(struct queue_writer *w)
 {
+	static bool table_tried;
 	int	 fd = subdir_fd(w->subdir);
 
 	if (fd < 0)
 		return;		/* finish() syncs the directory itself */
-	async_fsync_start(&w->dir_sync, fd);
-	w->dir_sync_started = true;
+	/* the master's table; without it every finish syncs on its own */
+	if (!table_tried) {
+		table_tried = true;
+		(void)dir_sync_table_open(DIR_SYNC_TABLE, geteuid());
+	}
+	dir_sync_mark(&w->dir_sync, fd);
+	w->dir_sync_marked = true;
 }
 
 /* writer_start - mode and the V, T, Z records; w or NULL (w freed) */
@@ -246,7 +252,7 @@ writer_start(struct queue_writer *w, struct strbuf *err)
 	 */
 	if (!w->recycled && fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
 		writer_fail(w, "chmod", errno);
-	writer_start_dir_sync(w);
+	writer_mark_dir_sync(w);
 	gettimeofday(&tv, NULL);
 	writer_record(w, QUEUE_REC_VERSION, "1", 1);
 	n = snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)tv.tv_sec,
@@ -460,21 +466,21 @@ sync_directory(const char *dir)
 static void
 writer_free(struct queue_writer *w)
 {
-	/* an abandoned directory fsync is reaped; its result is moot */
-	if (w->dir_sync_started)
-		(void)async_fsync_wait(&w->dir_sync);
+	/* an abandoned lead is reaped and published; its result is moot */
+	if (w->dir_sync_marked)
+		dir_sync_abandon(&w->dir_sync);
 	strbuf_free(&w->error);
 	free(w->subdir);
 	free(w->path);
 	free(w);
 }
 
-/* writer_wait_dir_sync - the result of the fsync begun at creation */
+/* writer_finish_dir_sync - an fsync of the directory since the mark */
 static int
-writer_wait_dir_sync(struct queue_writer *w)
+writer_finish_dir_sync(struct queue_writer *w)
 {
-	w->dir_sync_started = false;
-	return (async_fsync_wait(&w->dir_sync));
+	w->dir_sync_marked = false;
+	return (dir_sync_finish(&w->dir_sync));
 }
 
 /* queue_writer_finish - E, size patch, mode flip, fsync file and directory */
@@ -505,14 +511,17 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 		writer_fail(w, "truncate", errno);
 	if (!w->failed && fchmod(w->fd, w->final_mode) < 0)
 		writer_fail(w, "chmod", errno);
+	/* the directory's fsync (ours, or a shared one) runs alongside */
+	if (!w->failed && w->dir_sync_marked)
+		dir_sync_start(&w->dir_sync);
 	if (!w->failed && fsync(w->fd) < 0)
 		writer_fail(w, "fsync", errno);
 	/*
 	 * A maildrop writer (setgid, directory mode 1730) may not read its
 	 * directory, so cannot fsync it: then the file's own fsync has to do.
 	 */
-	if (!w->failed && (w->dir_sync_started ?
-	    writer_wait_dir_sync(w) : sync_directory(w->subdir)) < 0 &&
+	if (!w->failed && (w->dir_sync_marked ?
+	    writer_finish_dir_sync(w) : sync_directory(w->subdir)) < 0 &&
 	    (errno != EACCES || w->final_mode == QUEUE_MODE_COMPLETE))
 		writer_fail(w, "fsync directory of", errno);
 	fd = w->fd;

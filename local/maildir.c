@@ -2,7 +2,8 @@
  * maildir - Maildir delivery, exactly once.
  *
  * Written as the mailbox owner: tmp/NAME, fsync, rename into new/NAME
- * without replacing (or link(2) where that is unsupported), fsync new/.
+ * without replacing (or link(2) where that is unsupported), fsync new/
+ * (an fsync shared with concurrent deliveries to the same Maildir).
  * NAME is deterministic, not the usual time.pid.host:
  *	ARRIVAL.Q<queue id>R<record offset>H<hash of final address>.<host>
  * so a recipient offered again after a crash (qmgr died before it marked
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir_sync.h"
 #include "local.h"
 #include "msg.h"
 
@@ -92,16 +94,24 @@ in_cur(const char *cur, const char *name, long arrival)
 	return (found);
 }
 
-/* fsync_dir - make a directory entry durable */
+/*
+ * sync_new_entry - make the entry just renamed into new/ durable.  The
+ * fsync of new/ is shared with the other local processes delivering to
+ * the same Maildir at the same time (lib/dir_sync.h): one covers them all.
+ */
 static int
-fsync_dir(const char *path)
+sync_new_entry(const char *path)
 {
-	int	 fd, rc;
+	struct dir_sync ds;
+	int	 fd, rc, saved;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return (-1);
-	rc = fsync(fd);
+	dir_sync_mark(&ds, fd);
+	rc = dir_sync_finish(&ds);
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return (rc);
 }
 
@@ -237,7 +247,7 @@ local_maildir(struct local_state *st, const char *dir,
 		goto out;
 	}
 	snprintf(sub, sizeof(sub), "%s/new", dir);
-	if (fsync_dir(sub) < 0) {
+	if (sync_new_entry(sub) < 0) {
 		write_error(st, final_address, errno, "fsync new/");
 		goto out;
 	}

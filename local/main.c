@@ -20,6 +20,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #include "config.h"
 #include "config_lists.h"
+#include "dir_sync.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -149,6 +151,10 @@ local_post_jail(struct service_context *ctx)
 	pw = getpwnam(config_get(cfg, "mail_owner"));
 	p->mail_owner_uid = pw != NULL ? pw->pw_uid : (uid_t)-1;
 
+	/* shared Maildir new/ fsyncs; without the table each syncs alone */
+	if (dir_sync_table_open(DIR_SYNC_TABLE, p->mail_owner_uid) < 0)
+		msg_warn("%s: %s (each delivery syncs its directory alone)",
+		    DIR_SYNC_TABLE, strerror(errno));
 	open_alias_maps(d, cfg);
 	d->mydestination = config_domains(cfg, "mydestination");
 	d->virtual_domains = config_domains(cfg, "virtual_mailbox_domains");

@@ -6,7 +6,8 @@
  * exec: spawn.c moves a service's own descriptors onto 3, 4.. in the child,
  * so a child never inherits another service's sockets or pipes.  UNIX
  * sockets live in private/ (master and services only) or public/ (the
- * setgid helpers) and belong to mail_owner.
+ * setgid helpers) and belong to mail_owner, as does private/dirsync, the
+ * table through which services share directory fsyncs (lib/dir_sync.h).
  *
  * Parameters: listen_backlog, setgid_group.
  */
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir_sync.h"
 #include "master.h"
 #include "mem.h"
 #include "msg.h"
@@ -62,6 +64,11 @@ master_ipc_dirs(struct master_state *ms)
 		drop_gid = gr->gr_gid;
 	master_ipc_dir(ms, "private", 0700, ms->owner_gid);
 	master_ipc_dir(ms, "public", 0710, drop_gid);
+	/* shared by cleanup and local for their directory fsyncs */
+	if (dir_sync_table_create(DIR_SYNC_TABLE, ms->owner_uid,
+	    ms->owner_gid) < 0)
+		msg_warn("cannot create %s (directory fsyncs will not be "
+		    "shared): %s", DIR_SYNC_TABLE, strerror(errno));
 }
 
 /* master_listen_one - open one address of svc; fd or -1 + err */

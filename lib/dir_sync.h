@@ -1,0 +1,101 @@
+/*
+ * dir_sync - group commit for directory fsyncs, shared by processes.
+ *
+ * A new directory entry (a queue file renamed into incoming/, a mail
+ * renamed into a Maildir's new/) is durable only after an fsync of its
+ * directory that began after the entry was made.  One such fsync covers
+ * every entry made before it began, whichever process made them, so the
+ * processes that add entries to the same directory share their fsyncs
+ * through a small table in shared memory (a file the master creates in
+ * private/), one slot per directory (device and inode number):
+ *
+ *	started	the last ticket handed out; a process takes a ticket
+ *		right before it calls fsync, so a ticket greater than the
+ *		value read after making an entry means an fsync that began
+ *		after the entry existed;
+ *	done	the highest ticket whose fsync succeeded (failed: failed);
+ *	busy	the ticket being synced now, so that one fsync at a time
+ *		runs per directory and whoever arrives meanwhile waits for
+ *		the next one, which covers them all (the classic leader and
+ *		followers of a group commit);
+ *	seq	a futex word bumped at each completion.
+ *
+ * A caller marks right after making its entry (dir_sync_mark), may start
+ * leading at once with an asynchronous fsync when nobody is syncing
+ * (dir_sync_start: cleanup does this before the file's own fsync, so the
+ * two run together), and finishes with dir_sync_finish, which returns 0
+ * only once an fsync with a ticket above its mark has succeeded: its
+ * own, or another process's.
+ *
+ * Safety: every race only costs an extra fsync, never a missed one,
+ * because the only thing trusted is "a ticket greater than my mark has
+ * succeeded", and a ticket is taken before its fsync is called.  A
+ * leader that died mid-fsync leaves busy set: followers take over after
+ * DIR_SYNC_STALE_MS, and nobody waits longer than DIR_SYNC_WAIT_MS before
+ * doing an fsync of its own.  Without the table (not created, wrong
+ * owner or format, full) every finish is a plain fsync.  The table holds
+ * only counters: whoever can write it (mail_owner, root) can at worst
+ * make a process skip an fsync, which it could cause anyway by removing
+ * queue files.
+ */
+#ifndef SLUICE_DIR_SYNC_H
+#define SLUICE_DIR_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "async_fsync.h"
+
+#define DIR_SYNC_TABLE		"private/dirsync"	/* under the queue directory */
+#define DIR_SYNC_SLOTS		1024
+#define DIR_SYNC_PROBES		32
+#define DIR_SYNC_STALE_MS	200
+#define DIR_SYNC_WAIT_MS	2000
+
+struct dir_sync_slot;
+
+/* one pending directory entry of the calling process */
+struct dir_sync {
+	struct dir_sync_slot *slot;	/* NULL: a plain fsync at the finish */
+	int	 dirfd;			/* the caller's; open until the finish */
+	uint64_t seen;			/* started, read after the entry was made */
+	uint64_t ticket;		/* ours, while leading asynchronously */
+	struct async_fsync aio;
+};
+
+/*
+ * dir_sync_table_create - make path a table (as root, for the master):
+ * an existing valid table owned by uid is kept, anything else there is
+ * replaced by a new file of owner uid:gid, mode 0600.  0, or -1 (errno).
+ */
+int	dir_sync_table_create(const char *path, uid_t uid, gid_t gid);
+
+/*
+ * dir_sync_table_open - map the table for this process: 0, or -1 (errno)
+ * and every later finish is a plain fsync.  The file must be a regular
+ * file of the right size and format, owned by the caller's effective uid
+ * or (for root) by owner_uid.
+ */
+int	dir_sync_table_open(const char *path, uid_t owner_uid);
+
+/* dir_sync_mark - the caller has just made an entry in directory dirfd */
+void	dir_sync_mark(struct dir_sync *ds, int dirfd);
+
+/* dir_sync_start - lead now with an asynchronous fsync if nobody syncs */
+void	dir_sync_start(struct dir_sync *ds);
+
+/*
+ * dir_sync_finish - 0 once an fsync of the directory that began after the
+ * mark has succeeded, or -1 with errno from the caller's own fsync.  Also
+ * what abandons a mark (a lead started must be reaped and published).
+ */
+int	dir_sync_finish(struct dir_sync *ds);
+
+/* dir_sync_abandon - forget the mark (reaping and publishing a lead) */
+void	dir_sync_abandon(struct dir_sync *ds);
+
+/* dir_sync_fsyncs - directory fsyncs this process has issued (tests) */
+unsigned long dir_sync_fsyncs(void);
+
+#endif
