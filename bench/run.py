@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import freshfs    # noqa: E402
+import benchfs    # noqa: E402
 import loadgen    # noqa: E402
 import mtas       # noqa: E402
 import procstat   # noqa: E402
@@ -159,11 +159,11 @@ def stop_profile(p):
 
 def run_one(args, mta_name, scenario, sessions, count):
     """One run on a fresh instance; a dict of measurements."""
-    fs = freshfs.FreshFS().create() if args.fs == "fresh" else None
+    fs = benchfs.FreshFS().create() if args.fs == "fresh" else None
     try:
         workdir = pu.loopback_dir("sluice-bench-",
                                   base=fs.mountpoint if fs else
-                                  freshfs.spread_base() if args.fs == "spread"
+                                  benchfs.spread_base() if args.fs == "spread"
                                   else None)
     except OSError:
         if fs is not None:
@@ -320,11 +320,11 @@ def parse_args(argv):
                    help="bound on each load and drain phase (s)")
     p.add_argument("--settle", type=float, default=1.0)
     p.add_argument("--fs", choices=("spread", "fresh", "shared"),
-                   default="fresh",
+                   default="spread",
                    help="spread: each run in block groups of its own on "
                    "the root file system; fresh: each run on a new ext4 "
                    "file system of its own (loop device); shared: every "
-                   "run under /tmp (freshfs.py)")
+                   "run under /tmp (benchfs.py)")
     p.add_argument("--quiet", type=float,
                    help="seconds between runs after a sync (default 5; 60 "
                    "with --fs shared, where it keeps a run from paying for "
@@ -356,7 +356,7 @@ def main(argv=None):
     why = mtas.refuse_reason()
     if not why and args.fs == "fresh":
         try:
-            freshfs.FreshFS().create().destroy()
+            benchfs.FreshFS().create().destroy()
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             why = "cannot make a file system for the runs (%s); " \
                 "--fs shared runs them under /tmp" % e
@@ -385,7 +385,7 @@ def main(argv=None):
     print("bench: %s, counts %s, driver %s, %d run(s) each, %s%s"
           % (datetime.datetime.now().isoformat(timespec="seconds"), counts,
              args.driver, args.runs,
-             freshfs.describe(args.fs),
+             benchfs.describe(args.fs),
              ", both with " + " ".join(args.set) if args.set else ""),
           flush=True)
     results, failures = [], []

@@ -261,8 +261,15 @@ dir_sync_mark(struct dir_sync *ds, int dirfd)
 {
 	memset(ds, 0, sizeof(*ds));
 	ds->dirfd = dirfd;
-	if ((ds->slot = slot_find(dirfd)) != NULL)
-		ds->seen = atomic_load(&ds->slot->started);
+	if ((ds->slot = slot_find(dirfd)) == NULL)
+		return;
+	/*
+	 * The entry's stores (the kernel's, in the rename or create just
+	 * made) must be visible to every CPU before started is read: a
+	 * leader whose ticket comes after this read then syncs them.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	ds->seen = atomic_load(&ds->slot->started);
 }
 
 /* dir_sync_start - see dir_sync.h */

@@ -1,4 +1,4 @@
-"""freshfs - where a benchmark run keeps its files (run.py --fs).
+"""benchfs - where a benchmark run keeps its files (run.py --fs).
 
 On ext4 without a journal (this machine's root file system) the inode
 allocator skips every free inode whose deletion is recent and reads its
@@ -9,13 +9,13 @@ machine) deleted in the last six minutes make every file creation of the
 next run slower, by up to a factor of two in the local scenario; a quiet
 minute between runs did not remove that (README.md, "The file system").
 
-spread: every run directory is made under a directory
+spread (the default): every run directory is made under a directory
 with the "top of a hierarchy" flag (chattr +T), so ext4's Orlov
 allocator puts it, and the files under it, in block groups of its own
 rather than next to the previous runs'; the run directory is removed
 right after the run.  Nothing else changes between the MTA and the disk.
 
-fresh (the default): every run gets a file system of its own: a sparse image file on
+fresh: every run gets a file system of its own: a sparse image file on
 the same disk (under /tmp), formatted like the root file system (ext4,
 without a journal when the root has none, inode tables written at mkfs
 time so no background initialisation runs during the measurement),
@@ -23,7 +23,7 @@ attached to a loop device in direct-I/O mode and mounted with the root's
 discard option; torn down after the run.  Fully isolated, but every
 cache flush also writes the image file's inode and goes through the loop
 driver's worker: a cost per flush, so larger for the MTA that flushes
-more often.
+more often (about 10% of Sluice's rate, README.md).
 
 shared: every run directory under /tmp, removed only when the bench ends.
 """
@@ -96,7 +96,7 @@ def spread_base():
     return SPREAD_BASE
 
 
-def describe(mode="fresh"):
+def describe(mode="spread"):
     """One line for the bench header."""
     if mode == "spread":
         return "each run in block groups of its own under %s" % SPREAD_BASE
