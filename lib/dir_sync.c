@@ -82,20 +82,9 @@ int
 dir_sync_table_create(const char *path, uid_t uid, gid_t gid)
 {
 	struct dir_sync_table head;
-	struct stat st;
 	int	 fd, saved;
 
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_uid == uid && st.st_nlink == 1 &&
-		    (st.st_mode & 07777) == 0600 &&
-		    st.st_size == (off_t)sizeof(struct dir_sync_table) &&
-		    header_matches(fd))
-			return (close(fd));
-		close(fd);
-	}
-	/* Anything else goes; running processes keep their old mapping. */
+	/* Whatever is there goes; a process still using it keeps its map. */
 	if (unlink(path) < 0 && errno != ENOENT)
 		return (-1);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -33,7 +33,10 @@
  * leader that died mid-fsync leaves busy set: followers take over after
  * DIR_SYNC_STALE_MS, and nobody waits longer than DIR_SYNC_WAIT_MS before
  * doing an fsync of its own.  Without the table (not created, wrong
- * owner or format, full) every finish is a plain fsync.  The table holds
+ * owner or format) every finish is a plain fsync, and so is every
+ * finish for a directory that finds no slot: slots are claimed for good
+ * (DIR_SYNC_SLOTS per master start), so on a server with many Maildirs
+ * the first ones delivered to share and the others sync alone.  The table holds
  * only counters: whoever can write it (mail_owner, root) can at worst
  * make a process skip an fsync, which it could cause anyway by removing
  * queue files.
@@ -65,9 +68,11 @@ struct dir_sync {
 };
 
 /*
- * dir_sync_table_create - make path a table (as root, for the master):
- * an existing valid table owned by uid is kept, anything else there is
- * replaced by a new file of owner uid:gid, mode 0600.  0, or -1 (errno).
+ * dir_sync_table_create - a new, empty table at path (the master, at
+ * start), owner uid:gid, mode 0600, replacing whatever was there: slots
+ * are never freed, so each master start begins with all of them (a
+ * process of an earlier master still using the old file only shares
+ * with others that have it).  0, or -1 (errno).
  */
 int	dir_sync_table_create(const char *path, uid_t uid, gid_t gid);
 

@@ -1,11 +1,11 @@
 /*
- * test_dir_sync - unit tests of lib/dir_sync.c: the table is created,
- * kept and replaced as documented and refused when it is not ours; an
+ * test_dir_sync - unit tests of lib/dir_sync.c: the table is made anew
+ * by every create and refused when damaged or a symlink; an
  * fsync that began after a mark covers it, one that began before does
  * not; a failed fsync sends the followers to their own; a leader that
  * died mid-fsync is taken over; processes hammering one directory share
- * fsyncs and every finish succeeds; without a table a finish is a plain
- * fsync.
+ * fsyncs and every finish succeeds; without a table, or without a slot
+ * in a full one, a finish is a plain fsync.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,7 +78,7 @@ now(void)
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
-START_TEST(test_table_create_keep_replace)
+START_TEST(test_table_create_replace_refuse)
 {
 	struct stat st1, st2;
 	int	 fd;
@@ -87,12 +87,13 @@ START_TEST(test_table_create_keep_replace)
 	    getegid()), 0);
 	ck_assert_int_eq(stat(table_path, &st1), 0);
 	ck_assert_int_eq(st1.st_mode & 07777, 0600);
-	/* a valid table is kept (processes may have it mapped) */
+	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), 0);
+	/* every create starts over with a new file */
 	ck_assert_int_eq(dir_sync_table_create(table_path, geteuid(),
 	    getegid()), 0);
 	ck_assert_int_eq(stat(table_path, &st2), 0);
-	ck_assert_uint_eq(st1.st_ino, st2.st_ino);
-	/* a damaged one is refused by open and replaced by create */
+	ck_assert_uint_ne(st1.st_ino, st2.st_ino);
+	/* a damaged one is refused by open */
 	fd = open(table_path, O_WRONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pwrite(fd, "garbage!", 8, 0), 8);
@@ -100,10 +101,10 @@ START_TEST(test_table_create_keep_replace)
 	errno = 0;
 	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(dir_sync_table_create(table_path, geteuid(),
-	    getegid()), 0);
-	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), 0);
-	/* a symlink is never followed */
+	/* a short one too */
+	ck_assert_int_eq(truncate(table_path, 4096), 0);
+	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), -1);
+	/* a symlink is never followed, and create replaces it */
 	ck_assert_int_eq(unlink(table_path), 0);
 	ck_assert_int_eq(symlink("/etc/passwd", table_path), 0);
 	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), -1);
@@ -111,6 +112,7 @@ START_TEST(test_table_create_keep_replace)
 	    getegid()), 0);
 	ck_assert_int_eq(lstat(table_path, &st1), 0);
 	ck_assert(S_ISREG(st1.st_mode));
+	ck_assert_int_eq(dir_sync_table_open(table_path, geteuid()), 0);
 }
 END_TEST
 
@@ -226,6 +228,38 @@ START_TEST(test_dead_leader_is_taken_over)
 }
 END_TEST
 
+START_TEST(test_full_table_syncs_alone)
+{
+	struct dir_sync a, b;
+	char	 path[PATH_MAX];
+	unsigned long dirs = 0;
+	int	 fd = -1;
+
+	with_table();
+	/* new directories until one finds no slot (at most 4 per slot) */
+	do {
+		ck_assert_uint_lt(dirs, 4 * DIR_SYNC_SLOTS);
+		snprintf(path, sizeof(path), "%s/d%lu", topdir, dirs++);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		if (fd >= 0)
+			close(fd);
+		fd = open(path, O_RDONLY | O_DIRECTORY);
+		ck_assert_int_ge(fd, 0);
+		dir_sync_mark(&a, fd);
+		ck_assert_int_eq(dir_sync_finish(&a), 0);
+	} while (a.slot != NULL);
+	ck_assert_uint_ge(dirs, DIR_SYNC_SLOTS / 2);
+	/* two marks on the slotless directory: no sharing, two fsyncs */
+	dir_sync_mark(&a, fd);
+	dir_sync_mark(&b, fd);
+	ck_assert_ptr_null(b.slot);
+	ck_assert_int_eq(dir_sync_finish(&a), 0);
+	ck_assert_int_eq(dir_sync_finish(&b), 0);
+	ck_assert_uint_eq(dir_sync_fsyncs(), dirs + 2);
+	close(fd);
+}
+END_TEST
+
 #define HAMMER_PROCS	4
 #define HAMMER_ROUNDS	200
 
@@ -286,12 +320,13 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_table_create_keep_replace);
+	tcase_add_test(tc, test_table_create_replace_refuse);
 	tcase_add_test(tc, test_no_table_is_plain_fsync);
 	tcase_add_test(tc, test_later_fsync_covers_earlier_marks);
 	tcase_add_test(tc, test_earlier_fsync_does_not_cover_later_mark);
 	tcase_add_test(tc, test_failed_fsync_sends_followers_to_their_own);
 	tcase_add_test(tc, test_dead_leader_is_taken_over);
+	tcase_add_test(tc, test_full_table_syncs_alone);
 	tcase_add_test(tc, test_processes_share_fsyncs);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
