@@ -36,6 +36,7 @@ struct dir_sync_slot {
 	_Atomic uint64_t failed;
 	_Atomic uint64_t busy;
 	_Atomic uint64_t busy_since;	/* CLOCK_MONOTONIC ms */
+	_Atomic uint64_t last_mark;	/* CLOCK_MONOTONIC us */
 };
 
 struct dir_sync_table {
@@ -49,14 +50,21 @@ struct dir_sync_table {
 static struct dir_sync_table *table;
 static unsigned long fsync_count;
 
-/* now_ms - monotonic milliseconds */
+/* now_us - monotonic microseconds */
 static uint64_t
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* now_ms - monotonic milliseconds */
+static uint64_t
+now_ms(void)
+{
+	return (now_us() / 1000);
 }
 
 /* table_valid - the header says this is our format and size */
@@ -195,11 +203,11 @@ atomic_raise(_Atomic uint64_t *word, uint64_t value)
 		;
 }
 
-/* futex_wait_ms - sleep while *word == expect, at most ms */
+/* futex_wait_us - sleep while *word == expect, at most us */
 static void
-futex_wait_ms(_Atomic uint32_t *word, uint32_t expect, long ms)
+futex_wait_us(_Atomic uint32_t *word, uint32_t expect, long us)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000L };
 
 	(void)syscall(SYS_futex, word, FUTEX_WAIT, expect, &ts, NULL, 0);
 }
@@ -248,6 +256,8 @@ counted_fsync(int fd)
 void
 dir_sync_mark(struct dir_sync *ds, int dirfd)
 {
+	uint64_t now;
+
 	memset(ds, 0, sizeof(*ds));
 	ds->dirfd = dirfd;
 	if ((ds->slot = slot_find(dirfd)) == NULL)
@@ -259,6 +269,16 @@ dir_sync_mark(struct dir_sync *ds, int dirfd)
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
 	ds->seen = atomic_load(&ds->slot->started);
+	now = now_us();
+	ds->hot = now - atomic_exchange(&ds->slot->last_mark, now) <
+	    DIR_SYNC_HOT_US;
+}
+
+/* dir_sync_linger - see dir_sync.h */
+void
+dir_sync_linger(struct dir_sync *ds, long usec)
+{
+	ds->linger_us = usec;
 }
 
 /* dir_sync_start - see dir_sync.h */
@@ -306,6 +326,12 @@ dir_sync_finish(struct dir_sync *ds)
 		/* one begun after the mark failed: our own says why */
 		if (atomic_load(&s->failed) > ds->seen || now_ms() >= deadline)
 			break;
+		/* a busy directory: let the entries on their way join in */
+		if (ds->hot && ds->linger_us > 0 && atomic_load(&s->busy) == 0) {
+			ds->hot = false;
+			futex_wait_us(&s->seq, seq, ds->linger_us);
+			continue;
+		}
 		if (lead(s, &ticket)) {
 			r = counted_fsync(ds->dirfd);
 			publish(s, ticket, r, true);
@@ -314,7 +340,7 @@ dir_sync_finish(struct dir_sync *ds)
 			errno = r;
 			return (-1);
 		}
-		futex_wait_ms(&s->seq, seq, 20);
+		futex_wait_us(&s->seq, seq, 20000);
 	}
 	ticket = atomic_fetch_add(&s->started, 1) + 1;
 	r = counted_fsync(ds->dirfd);

@@ -55,6 +55,7 @@
 #define DIR_SYNC_PROBES		32
 #define DIR_SYNC_STALE_MS	200
 #define DIR_SYNC_WAIT_MS	2000
+#define DIR_SYNC_HOT_US		5000	/* marks this close: a busy directory */
 
 struct dir_sync_slot;
 
@@ -64,6 +65,8 @@ struct dir_sync {
 	int	 dirfd;			/* the caller's; open until the finish */
 	uint64_t seen;			/* started, read after the entry was made */
 	uint64_t ticket;		/* ours, while leading asynchronously */
+	bool	 hot;			/* another mark came just before ours */
+	long	 linger_us;		/* see dir_sync_linger */
 	struct async_fsync aio;
 };
 
@@ -86,6 +89,15 @@ int	dir_sync_table_open(const char *path, uid_t owner_uid);
 
 /* dir_sync_mark - the caller has just made an entry in directory dirfd */
 void	dir_sync_mark(struct dir_sync *ds, int dirfd);
+
+/*
+ * dir_sync_linger - before leading an fsync of a busy directory (another
+ * mark less than DIR_SYNC_HOT_US before this one), wait up to usec for
+ * more entries to be made, so that the fsync covers them too.  For
+ * callers whose wait is not on anybody's critical path (local, whose
+ * client already has its 250); cleanup does not linger.
+ */
+void	dir_sync_linger(struct dir_sync *ds, long usec);
 
 /* dir_sync_start - lead now with an asynchronous fsync if nobody syncs */
 void	dir_sync_start(struct dir_sync *ds);

@@ -3,7 +3,8 @@
  * by every create and refused when damaged or a symlink; an
  * fsync that began after a mark covers it, one that began before does
  * not; a failed fsync sends the followers to their own; a leader that
- * died mid-fsync is taken over; processes hammering one directory share
+ * died mid-fsync is taken over; a lingering leader of a busy directory
+ * covers an entry made while it lingered; processes hammering one directory share
  * fsyncs and every finish succeeds; without a table, or without a slot
  * in a full one, a finish is a plain fsync.
  */
@@ -228,6 +229,53 @@ START_TEST(test_dead_leader_is_taken_over)
 }
 END_TEST
 
+START_TEST(test_linger_lets_later_entries_join)
+{
+	struct dir_sync a, b, c, x;
+	int	 go[2], done[2], status;
+	unsigned long n;
+	char	 byte = 0;
+	pid_t	 pid;
+
+	with_table();
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	new_entry("a");
+	dir_sync_mark(&a, dirfd_top);
+	ck_assert(!a.hot);	/* the first mark */
+	ck_assert_int_eq(dir_sync_finish(&a), 0);
+	/* two marks close together: the directory is busy ("hot") */
+	dir_sync_mark(&x, dirfd_top);
+	new_entry("b");
+	dir_sync_mark(&b, dirfd_top);
+	ck_assert(b.hot);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* b lingers long enough for the parent's entry to be made */
+		dir_sync_linger(&b, 500 * 1000);
+		if (write(go[1], &byte, 1) != 1 || dir_sync_finish(&b) != 0)
+			_exit(1);
+		n = dir_sync_fsyncs();
+		_exit(write(done[1], &n, sizeof(n)) == sizeof(n) ? 0 : 2);
+	}
+	ck_assert_int_eq(read(go[0], &byte, 1), 1);
+	new_entry("c");
+	dir_sync_mark(&c, dirfd_top);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_int_eq(read(done[0], &n, sizeof(n)), sizeof(n));
+	ck_assert_uint_eq(n, 2);	/* a's, and b's which waited for c */
+	/* c was made before b's fsync began: covered, no fsync of its own */
+	ck_assert_int_eq(dir_sync_finish(&c), 0);
+	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
 START_TEST(test_full_table_syncs_alone)
 {
 	struct dir_sync a, b;
@@ -326,6 +374,7 @@ main(void)
 	tcase_add_test(tc, test_earlier_fsync_does_not_cover_later_mark);
 	tcase_add_test(tc, test_failed_fsync_sends_followers_to_their_own);
 	tcase_add_test(tc, test_dead_leader_is_taken_over);
+	tcase_add_test(tc, test_linger_lets_later_entries_join);
 	tcase_add_test(tc, test_full_table_syncs_alone);
 	tcase_add_test(tc, test_processes_share_fsyncs);
 	suite_add_tcase(s, tc);
