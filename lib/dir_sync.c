@@ -287,13 +287,19 @@ dir_sync_start(struct dir_sync *ds)
 {
 	struct dir_sync_slot *s = ds->slot;
 
-	if (s == NULL || ds->ticket != 0 || atomic_load(&s->done) > ds->seen)
-		return;
-	if (lead(s, &ds->ticket)) {
-		fsync_count++;
-		async_fsync_start(&ds->aio, ds->dirfd);
-	} else
-		ds->ticket = 0;
+	if (s == NULL || ds->ticket != 0 || atomic_load(&s->done) > ds->seen ||
+	    atomic_load(&s->busy) > ds->seen)
+		return;			/* covered, or about to be */
+	/*
+	 * Lead; or, beside a running fsync that began before the mark (and
+	 * so cannot cover it), start a second one rather than wait for the
+	 * first to end before the next can begin.
+	 */
+	ds->leading = lead(s, &ds->ticket);
+	if (!ds->leading)
+		ds->ticket = atomic_fetch_add(&s->started, 1) + 1;
+	fsync_count++;
+	async_fsync_start(&ds->aio, ds->dirfd);
 }
 
 /* dir_sync_finish - see dir_sync.h */
@@ -311,7 +317,7 @@ dir_sync_finish(struct dir_sync *ds)
 	}
 	if (ds->ticket != 0) {
 		r = async_fsync_wait(&ds->aio) == 0 ? 0 : errno;
-		publish(s, ds->ticket, r, true);
+		publish(s, ds->ticket, r, ds->leading);
 		ds->ticket = 0;
 		if (r == 0 || atomic_load(&s->done) > ds->seen)
 			return (0);
@@ -357,7 +363,7 @@ dir_sync_abandon(struct dir_sync *ds)
 {
 	if (ds->slot != NULL && ds->ticket != 0) {
 		publish(ds->slot, ds->ticket, async_fsync_wait(&ds->aio) == 0 ?
-		    0 : errno, true);
+		    0 : errno, ds->leading);
 		ds->ticket = 0;
 	}
 }

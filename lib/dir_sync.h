@@ -21,11 +21,11 @@
  *	seq	a futex word bumped at each completion.
  *
  * A caller marks right after making its entry (dir_sync_mark), may start
- * leading at once with an asynchronous fsync when nobody is syncing
- * (dir_sync_start: cleanup does this before the file's own fsync, so the
- * two run together), and finishes with dir_sync_finish, which returns 0
- * only once an fsync with a ticket above its mark has succeeded: its
- * own, or another process's.
+ * an asynchronous fsync at once unless one that covers the mark is done
+ * or running (dir_sync_start: cleanup does this before the file's own
+ * fsync, so the two run together), and finishes with dir_sync_finish,
+ * which returns 0 only once an fsync with a ticket above its mark has
+ * succeeded: its own, or another process's.
  *
  * Safety: every race only costs an extra fsync, never a missed one,
  * because the only thing trusted is "a ticket greater than my mark has
@@ -64,7 +64,8 @@ struct dir_sync {
 	struct dir_sync_slot *slot;	/* NULL: a plain fsync at the finish */
 	int	 dirfd;			/* the caller's; open until the finish */
 	uint64_t seen;			/* started, read after the entry was made */
-	uint64_t ticket;		/* ours, while leading asynchronously */
+	uint64_t ticket;		/* ours, while syncing asynchronously */
+	bool	 leading;		/* ticket holds busy */
 	bool	 hot;			/* another mark came just before ours */
 	long	 linger_us;		/* see dir_sync_linger */
 	struct async_fsync aio;
@@ -99,7 +100,12 @@ void	dir_sync_mark(struct dir_sync *ds, int dirfd);
  */
 void	dir_sync_linger(struct dir_sync *ds, long usec);
 
-/* dir_sync_start - lead now with an asynchronous fsync if nobody syncs */
+/*
+ * dir_sync_start - start an asynchronous fsync now, unless one that covers
+ * the mark has succeeded or is running: as the leader when nobody syncs,
+ * else beside the running one (which began before the mark), so that
+ * the caller's wait never holds two fsyncs in a row.
+ */
 void	dir_sync_start(struct dir_sync *ds);
 
 /*

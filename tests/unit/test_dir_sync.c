@@ -163,12 +163,36 @@ START_TEST(test_earlier_fsync_does_not_cover_later_mark)
 	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
 	new_entry("b");
 	dir_sync_mark(&b, dirfd_top);
-	/* b's start may not lead while a's fsync runs */
-	dir_sync_start(&b);
-	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
 	ck_assert_int_eq(dir_sync_finish(&a), 0);
 	/* a's fsync began before b's entry existed: b must have its own */
 	ck_assert_int_eq(dir_sync_finish(&b), 0);
+	ck_assert_uint_eq(dir_sync_fsyncs(), 2);
+}
+END_TEST
+
+START_TEST(test_start_beside_an_older_fsync)
+{
+	struct dir_sync a, b, c;
+
+	with_table();
+	new_entry("a");
+	dir_sync_mark(&a, dirfd_top);
+	new_entry("c");
+	dir_sync_mark(&c, dirfd_top);
+	dir_sync_start(&a);	/* a leads */
+	ck_assert(a.leading);
+	/* a's began after c's mark: c has nothing to start */
+	dir_sync_start(&c);
+	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
+	new_entry("b");
+	dir_sync_mark(&b, dirfd_top);
+	/* a's cannot cover b: b starts one of its own beside it at once */
+	dir_sync_start(&b);
+	ck_assert(!b.leading);
+	ck_assert_uint_eq(dir_sync_fsyncs(), 2);
+	ck_assert_int_eq(dir_sync_finish(&b), 0);
+	ck_assert_int_eq(dir_sync_finish(&a), 0);
+	ck_assert_int_eq(dir_sync_finish(&c), 0);
 	ck_assert_uint_eq(dir_sync_fsyncs(), 2);
 }
 END_TEST
@@ -372,6 +396,7 @@ main(void)
 	tcase_add_test(tc, test_no_table_is_plain_fsync);
 	tcase_add_test(tc, test_later_fsync_covers_earlier_marks);
 	tcase_add_test(tc, test_earlier_fsync_does_not_cover_later_mark);
+	tcase_add_test(tc, test_start_beside_an_older_fsync);
 	tcase_add_test(tc, test_failed_fsync_sends_followers_to_their_own);
 	tcase_add_test(tc, test_dead_leader_is_taken_over);
 	tcase_add_test(tc, test_linger_lets_later_entries_join);
