@@ -160,11 +160,14 @@ def stop_profile(p):
 def run_one(args, mta_name, scenario, sessions, count):
     """One run on a fresh instance; a dict of measurements."""
     fs = benchfs.FreshFS().create() if args.fs == "fresh" else None
+    if fs is not None:
+        base = fs.mountpoint
+    elif args.fs == "spread":
+        base = benchfs.spread_base()
+    else:
+        base = None     # shared: under /tmp
     try:
-        workdir = pu.loopback_dir("sluice-bench-",
-                                  base=fs.mountpoint if fs else
-                                  benchfs.spread_base() if args.fs == "spread"
-                                  else None)
+        workdir = pu.loopback_dir("sluice-bench-", base=base)
     except OSError:
         if fs is not None:
             fs.destroy()

@@ -220,9 +220,10 @@ static bool
 lead(struct dir_sync_slot *s, uint64_t *ticket)
 {
 	uint64_t busy = atomic_load(&s->busy);
+	uint64_t since = atomic_load(&s->busy_since);
 
-	if (busy != 0 &&
-	    now_ms() - atomic_load(&s->busy_since) < DIR_SYNC_STALE_MS)
+	/* signed: a since stored after now was read is not stale */
+	if (busy != 0 && (int64_t)(now_ms() - since) < DIR_SYNC_STALE_MS)
 		return (false);
 	*ticket = atomic_fetch_add(&s->started, 1) + 1;
 	if (!atomic_compare_exchange_strong(&s->busy, &busy, *ticket))
@@ -252,12 +253,20 @@ counted_fsync(int fd)
 	return (fsync(fd) == 0 ? 0 : errno);
 }
 
+/* outcome - an errno value as a return: 0, or -1 with errno set */
+static int
+outcome(int err)
+{
+	if (err == 0)
+		return (0);
+	errno = err;
+	return (-1);
+}
+
 /* dir_sync_mark - see dir_sync.h */
 void
 dir_sync_mark(struct dir_sync *ds, int dirfd)
 {
-	uint64_t now;
-
 	memset(ds, 0, sizeof(*ds));
 	ds->dirfd = dirfd;
 	if ((ds->slot = slot_find(dirfd)) == NULL)
@@ -269,16 +278,22 @@ dir_sync_mark(struct dir_sync *ds, int dirfd)
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
 	ds->seen = atomic_load(&ds->slot->started);
-	now = now_us();
-	ds->hot = now - atomic_exchange(&ds->slot->last_mark, now) <
-	    DIR_SYNC_HOT_US;
 }
 
-/* dir_sync_linger - see dir_sync.h */
+/*
+ * dir_sync_linger - see dir_sync.h.  Only lingering callers record the
+ * time of their marks, so the others (cleanup) pay nothing for it.
+ */
 void
 dir_sync_linger(struct dir_sync *ds, long usec)
 {
+	uint64_t now = now_us();
+
+	if (ds->slot == NULL)
+		return;
 	ds->linger_us = usec;
+	ds->hot = (int64_t)(now - atomic_exchange(&ds->slot->last_mark, now)) <
+	    DIR_SYNC_HOT_US;
 }
 
 /* dir_sync_start - see dir_sync.h */
@@ -319,10 +334,7 @@ dir_sync_finish(struct dir_sync *ds)
 		r = async_fsync_wait(&ds->aio) == 0 ? 0 : errno;
 		publish(s, ds->ticket, r, ds->leading);
 		ds->ticket = 0;
-		if (r == 0 || atomic_load(&s->done) > ds->seen)
-			return (0);
-		errno = r;
-		return (-1);
+		return (outcome(atomic_load(&s->done) > ds->seen ? 0 : r));
 	}
 	deadline = now_ms() + DIR_SYNC_WAIT_MS;
 	for (;;) {
@@ -341,20 +353,14 @@ dir_sync_finish(struct dir_sync *ds)
 		if (lead(s, &ticket)) {
 			r = counted_fsync(ds->dirfd);
 			publish(s, ticket, r, true);
-			if (r == 0)
-				return (0);
-			errno = r;
-			return (-1);
+			return (outcome(r));
 		}
 		futex_wait_us(&s->seq, seq, 20000);
 	}
 	ticket = atomic_fetch_add(&s->started, 1) + 1;
 	r = counted_fsync(ds->dirfd);
 	publish(s, ticket, r, false);
-	if (r == 0)
-		return (0);
-	errno = r;
-	return (-1);
+	return (outcome(r));
 }
 
 /* dir_sync_abandon - see dir_sync.h */

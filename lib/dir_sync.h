@@ -36,10 +36,10 @@
  * owner or format) every finish is a plain fsync, and so is every
  * finish for a directory that finds no slot: slots are claimed for good
  * (DIR_SYNC_SLOTS per master start), so on a server with many Maildirs
- * the first ones delivered to share and the others sync alone.  The table holds
- * only counters: whoever can write it (mail_owner, root) can at worst
- * make a process skip an fsync, which it could cause anyway by removing
- * queue files.
+ * the first ones delivered to share and the others sync alone.  The
+ * table holds only counters: whoever can write it (mail_owner, root) can
+ * at worst make a process skip an fsync, which it could cause anyway by
+ * removing queue files.
  */
 #ifndef SLUICE_DIR_SYNC_H
 #define SLUICE_DIR_SYNC_H
@@ -66,7 +66,7 @@ struct dir_sync {
 	uint64_t seen;			/* started, read after the entry was made */
 	uint64_t ticket;		/* ours, while syncing asynchronously */
 	bool	 leading;		/* ticket holds busy */
-	bool	 hot;			/* another mark came just before ours */
+	bool	 hot;			/* another lingering mark came just before */
 	long	 linger_us;		/* see dir_sync_linger */
 	struct async_fsync aio;
 };
@@ -92,8 +92,9 @@ int	dir_sync_table_open(const char *path, uid_t owner_uid);
 void	dir_sync_mark(struct dir_sync *ds, int dirfd);
 
 /*
- * dir_sync_linger - before leading an fsync of a busy directory (another
- * mark less than DIR_SYNC_HOT_US before this one), wait up to usec for
+ * dir_sync_linger - right after the mark: before leading an fsync of a
+ * busy directory (another lingering caller's mark less than
+ * DIR_SYNC_HOT_US before this one), wait up to usec for
  * more entries to be made, so that the fsync covers them too.  For
  * callers whose wait is not on anybody's critical path (local, whose
  * client already has its 250); cleanup does not linger.

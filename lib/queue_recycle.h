@@ -4,13 +4,13 @@
  * Creating a file allocates an inode and removing one frees it.  On ext4
  * without a journal the inode allocator skips every inode freed in the
  * last minute (six while its inode-table block is dirty), reading each
- * one's deletion time, so at a few
- * hundred messages a second queue-file creation becomes the largest cost
- * of the whole MTA (bench/README.md has the profile).  Instead of
- * unlinking a delivered file, qmgr renames it into queue/recycle/ under
- * its inode number; cleanup takes one from there by renaming it into
- * incoming/ under a fresh queue ID and overwrites it.  A rename touches
- * two directory entries and no inode bitmap.
+ * one's deletion time, so at a few hundred messages a second queue-file
+ * creation becomes the largest cost of the whole MTA (bench/README.md
+ * has the profile).  Instead of unlinking a delivered file, qmgr renames
+ * it into queue/recycle/ under its inode number; cleanup takes one from
+ * there by renaming it into incoming/ under a fresh queue ID and
+ * overwrites it.  A rename touches two directory entries and no inode
+ * bitmap.
  *
  * The pool is sized for a backlog, not for the steady state: when more
  * messages are in flight than the pool holds (a burst, a destination
@@ -25,20 +25,21 @@
  * files are simply removed; a file longer than QUEUE_RECYCLE_KEEP, or any
  * file put while the pool already holds QUEUE_RECYCLE_FULL, is cut to
  * nothing first, so the pool holds at most 32 MiB of old content, and
- * only its inode is what is being saved); put() sets the mode to "being written"
- * (0600) before the file enters the pool, so a recycled file never shows
- * up in incoming/ looking complete; a file is taken only when it is a
- * regular file with one link, owned by the caller and at mode 0600, and
+ * only its inode is what is being saved); put() sets the mode to "being
+ * written" (0600) before the file enters the pool, so a recycled file
+ * never shows up in incoming/ looking complete; a file is taken only
+ * when it is a regular file with one link, owned by the caller and at
+ * mode 0600, and
  * the taker changes nothing before its RENAME_NOREPLACE into incoming/
  * has claimed the file (a process that lost the race for the same inode
  * must not touch what is by then somebody's message), and it learns the
  * file's size only after that rename (before it, the inode may still go
  * through a whole message and back into the pool under the same name).
- * The name is the inode number: a name can
- * only ever refer to one file while the caller holds that file open, so
- * "open, then rename by name" cannot take a different file than the one
- * checked.  Nothing in recycle/ is ever read as a message; a crash leaves
- * at worst a few spare files there.
+ * The name is the inode number: a name can only ever refer to one file
+ * while the caller holds that file open, so "open, then rename by name"
+ * cannot take a different file than the one checked.  Nothing in
+ * recycle/ is ever read as a message; a crash leaves at worst a few
+ * spare files there.
  */
 #ifndef SLUICE_QUEUE_RECYCLE_H
 #define SLUICE_QUEUE_RECYCLE_H

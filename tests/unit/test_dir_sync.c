@@ -4,9 +4,9 @@
  * fsync that began after a mark covers it, one that began before does
  * not; a failed fsync sends the followers to their own; a leader that
  * died mid-fsync is taken over; a lingering leader of a busy directory
- * covers an entry made while it lingered; processes hammering one directory share
- * fsyncs and every finish succeeds; without a table, or without a slot
- * in a full one, a finish is a plain fsync.
+ * covers an entry made while it lingered; processes hammering one
+ * directory share fsyncs and every finish succeeds; without a table, or
+ * without a slot in a full one, a finish is a plain fsync.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -266,18 +266,20 @@ START_TEST(test_linger_lets_later_entries_join)
 	ck_assert_int_eq(pipe(done), 0);
 	new_entry("a");
 	dir_sync_mark(&a, dirfd_top);
+	dir_sync_linger(&a, 0);	/* records the mark's time, never waits */
 	ck_assert(!a.hot);	/* the first mark */
 	ck_assert_int_eq(dir_sync_finish(&a), 0);
 	/* two marks close together: the directory is busy ("hot") */
 	dir_sync_mark(&x, dirfd_top);
+	dir_sync_linger(&x, 0);
 	new_entry("b");
 	dir_sync_mark(&b, dirfd_top);
+	/* b lingers long enough for the parent's entry to be made */
+	dir_sync_linger(&b, 500 * 1000);
 	ck_assert(b.hot);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		/* b lingers long enough for the parent's entry to be made */
-		dir_sync_linger(&b, 500 * 1000);
 		if (write(go[1], &byte, 1) != 1 || dir_sync_finish(&b) != 0)
 			_exit(1);
 		n = dir_sync_fsyncs();
