@@ -14,6 +14,10 @@
  * Built on the kernel's native AIO (IOCB_CMD_FSYNC, Linux 4.18 and
  * later) through raw system calls, so a daemon stays single-threaded.
  * Where that is unavailable, async_fsync_wait() does a plain fsync.
+ * A request started inside a coroutine (lib/coro.h) is waited for by
+ * parking only the calling coroutine, so that a multi-session daemon
+ * (cleanup) keeps serving its other sessions while a session's fsync
+ * runs; one started outside is waited for by blocking the process.
  */
 #ifndef SLUICE_ASYNC_FSYNC_H
 #define SLUICE_ASYNC_FSYNC_H
@@ -23,13 +27,17 @@
 
 struct async_fsync {
 	int	 fd;		/* kept open by the caller until the wait */
+	int	 efd;		/* started in a coroutine: signalled when done */
 	bool	 started;	/* submitted to the kernel */
 	bool	 done;
 	int	 result;	/* 0, or an errno value */
 	uint64_t seq;		/* matches the completion event */
 };
 
-/* async_fsync_start - begin fsync(fd); never fails (see the wait) */
+/*
+ * async_fsync_start - begin fsync(fd); never fails (see the wait).  Every
+ * start must be waited for (the wait also releases what it holds).
+ */
 void	async_fsync_start(struct async_fsync *a, int fd);
 
 /*
@@ -37,5 +45,11 @@ void	async_fsync_start(struct async_fsync *a, int fd);
  * with errno.  Falls back to fsync(fd) when it could not be submitted.
  */
 int	async_fsync_wait(struct async_fsync *a);
+
+/*
+ * async_fsync_run - fsync(fd): a plain one outside a coroutine, started
+ * and waited for as above inside one.  0, or -1 with errno.
+ */
+int	async_fsync_run(int fd);
 
 #endif
