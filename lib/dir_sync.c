@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "dir_sync.h"
 
 #define DIR_SYNC_MAGIC		0x31434e5953524944ULL	/* "DIRSYNC1" */
@@ -49,6 +50,7 @@ struct dir_sync_table {
 
 static struct dir_sync_table *table;
 static unsigned long fsync_count;
+static unsigned long naps;		/* a coroutine's sleeps for lack of a futex */
 
 /* now_us - monotonic microseconds */
 static uint64_t
@@ -203,12 +205,22 @@ atomic_raise(_Atomic uint64_t *word, uint64_t value)
 		;
 }
 
-/* futex_wait_us - sleep while *word == expect, at most us */
+/*
+ * futex_wait_us - sleep while *word == expect, at most us.  A coroutine
+ * cannot sleep on a futex without holding every session of its process,
+ * and epoll cannot watch one: it naps for DIR_SYNC_NAP_MS instead and
+ * its caller looks again (the finish's loop re-reads everything).
+ */
 static void
 futex_wait_us(_Atomic uint32_t *word, uint32_t expect, long us)
 {
 	struct timespec ts = { us / 1000000, (us % 1000000) * 1000L };
 
+	if (coro_active()) {
+		naps++;
+		(void)coro_poll(-1, 0, DIR_SYNC_NAP_MS, NULL);
+		return;
+	}
 	(void)syscall(SYS_futex, word, FUTEX_WAIT, expect, &ts, NULL, 0);
 }
 
@@ -245,12 +257,12 @@ publish(struct dir_sync_slot *s, uint64_t ticket, int result, bool leading)
 	(void)syscall(SYS_futex, &s->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* counted_fsync - fsync(fd), counted; 0, or an errno value */
+/* counted_fsync - fsync(fd), counted (a coroutine's parks only it); errno */
 static int
 counted_fsync(int fd)
 {
 	fsync_count++;
-	return (fsync(fd) == 0 ? 0 : errno);
+	return (async_fsync_run(fd) == 0 ? 0 : errno);
 }
 
 /* outcome - an errno value as a return: 0, or -1 with errno set */
@@ -326,10 +338,8 @@ dir_sync_finish(struct dir_sync *ds)
 	uint32_t seq;
 	int	 r;
 
-	if (s == NULL) {
-		fsync_count++;
-		return (fsync(ds->dirfd));
-	}
+	if (s == NULL)
+		return (outcome(counted_fsync(ds->dirfd)));
 	if (ds->ticket != 0) {
 		r = async_fsync_wait(&ds->aio) == 0 ? 0 : errno;
 		publish(s, ds->ticket, r, ds->leading);
@@ -379,4 +389,11 @@ unsigned long
 dir_sync_fsyncs(void)
 {
 	return (fsync_count);
+}
+
+/* dir_sync_naps - see dir_sync.h */
+unsigned long
+dir_sync_naps(void)
+{
+	return (naps);
 }

@@ -39,7 +39,10 @@
  * the first ones delivered to share and the others sync alone.  The
  * table holds only counters: whoever can write it (mail_owner, root) can
  * at worst make a process skip an fsync, which it could cause anyway by
- * removing queue files.
+ * removing queue files.  Inside a coroutine (a multi-session cleanup)
+ * every fsync goes through AIO, parking only the calling session, and a
+ * wait for another's fsync is a nap of DIR_SYNC_NAP_MS at a time, epoll
+ * being unable to watch a futex.
  */
 #ifndef SLUICE_DIR_SYNC_H
 #define SLUICE_DIR_SYNC_H
@@ -56,6 +59,7 @@
 #define DIR_SYNC_STALE_MS	200
 #define DIR_SYNC_WAIT_MS	2000
 #define DIR_SYNC_HOT_US		5000	/* marks this close: a busy directory */
+#define DIR_SYNC_NAP_MS		1	/* a coroutine's wait for another's fsync */
 
 struct dir_sync_slot;
 
@@ -121,5 +125,8 @@ void	dir_sync_abandon(struct dir_sync *ds);
 
 /* dir_sync_fsyncs - directory fsyncs this process has issued (tests) */
 unsigned long dir_sync_fsyncs(void);
+
+/* dir_sync_naps - waits of a coroutine for another's fsync (tests) */
+unsigned long dir_sync_naps(void);
 
 #endif

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "flow.h"
 
 #define FLOW_MAGIC	0x736c7569636566ULL	/* "sluicef" */
@@ -161,6 +162,11 @@ flow_take(long max_wait_ms)
 				return (true);
 		if (max_wait_ms <= 0 || !remaining(&deadline, &left))
 			return (false);
+		if (coro_active()) {
+			/* a futex sleep would hold the process's other sessions */
+			(void)coro_poll(-1, 0, FLOW_NAP_MS, NULL);
+			continue;
+		}
 		atomic_fetch_add(&page->sleepers, 1);
 		(void)futex(&page->credits, FUTEX_WAIT, c, &left);
 		atomic_fetch_sub(&page->sleepers, 1);

@@ -15,7 +15,9 @@
  * Why: without it, 500 sending clients take the CPU from qmgr and the
  * delivery agents, the active queue grows by thousands of files (each a
  * new inode, since the recycle pool runs dry) and the whole machine does
- * more work per message.  Waiting is a futex sleep, not a poll.
+ * more work per message.  Waiting is a futex sleep, not a poll, except
+ * in a coroutine (a multi-session cleanup), which naps FLOW_NAP_MS at a
+ * time so that the process's other sessions go on.
  *
  * A credit lost (a cleanup killed between take and give-back) only makes
  * the window smaller until qmgr finds its queue empty and resets it.
@@ -26,6 +28,8 @@
 #define SLUICE_FLOW_H
 
 #include <stdbool.h>
+
+#define FLOW_NAP_MS	5	/* a coroutine's look again for a credit */
 
 /* flow_create - master: a new page holding window credits; fd or -1 */
 int	flow_create(int window);

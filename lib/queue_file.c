@@ -455,7 +455,7 @@ sync_directory(const char *dir)
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return (-1);
-	r = fsync(fd);
+	r = async_fsync_run(fd);
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -514,7 +514,8 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	/* the directory's fsync (ours, or a shared one) runs alongside */
 	if (!w->failed && w->dir_sync_marked)
 		dir_sync_start(&w->dir_sync);
-	if (!w->failed && fsync(w->fd) < 0)
+	/* in a coroutine (a multi-session cleanup) only this session waits */
+	if (!w->failed && async_fsync_run(w->fd) < 0)
 		writer_fail(w, "fsync", errno);
 	/*
 	 * A maildrop writer (setgid, directory mode 1730) may not read its

@@ -6,7 +6,13 @@
  * died mid-fsync is taken over; a lingering leader of a busy directory
  * covers an entry made while it lingered; processes hammering one
  * directory share fsyncs and every finish succeeds; without a table, or
- * without a slot in a full one, a finish is a plain fsync.
+ * without a slot in a full one, a finish is a plain fsync.  In
+ * coroutines (lib/coro.h): many sessions making entries in one directory
+ * all finish with 0, within a bound; a session waiting for another
+ * session's fsync, for another process's, or for a dead leader's, naps
+ * (dir_sync_naps) instead of sleeping on the futex, so the process's
+ * other sessions, the leader among them, go on running meanwhile; and
+ * a session's own fsync, with or without the table, parks only it.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,12 +21,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "dir_sync.h"
 #include "unit.h"
 
@@ -386,6 +395,371 @@ START_TEST(test_processes_share_fsyncs)
 }
 END_TEST
 
+#define RUN_LIMIT_S	10.0
+
+/* run_all - schedule until every coroutine has ended, within RUN_LIMIT_S */
+static void
+run_all(void)
+{
+	double	 deadline = now() + RUN_LIMIT_S;
+
+	while (coro_count() > 0 && now() < deadline)
+		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
+	ck_assert_msg(coro_count() == 0,
+	    "%zu coroutine(s) still waiting after %.0fs", coro_count(),
+	    RUN_LIMIT_S);
+}
+
+#define CORO_SESSIONS	16
+#define CORO_ENTRIES	10
+
+/* one session of test_coroutines_in_one_directory */
+struct session {
+	int	 id;
+	int	 finished;	/* entries whose finish returned */
+	int	 failed;	/* ... with -1 */
+	int	 error;
+};
+
+/* session - entries one after the other, some with a start, some napping */
+static void
+session(void *arg)
+{
+	struct session *se = arg;
+	struct dir_sync ds;
+	char	 name[32];
+
+	for (int i = 0; i < CORO_ENTRIES; i++) {
+		snprintf(name, sizeof(name), "c%d.%d", se->id, i);
+		new_entry(name);
+		dir_sync_mark(&ds, dirfd_top);
+		if ((se->id + i) % 2)
+			dir_sync_start(&ds);
+		/* others make entries and finish meanwhile */
+		if ((se->id + i) % 3 == 0)
+			(void)coro_poll(-1, 0, 1, NULL);
+		errno = 0;
+		if (dir_sync_finish(&ds) != 0) {
+			se->failed++;
+			se->error = errno;
+		}
+		se->finished++;
+	}
+}
+
+START_TEST(test_coroutines_in_one_directory)
+{
+	static struct session se[CORO_SESSIONS];
+
+	with_table();
+	memset(se, 0, sizeof(se));
+	for (int i = 0; i < CORO_SESSIONS; i++) {
+		se[i].id = i;
+		ck_assert_int_eq(coro_start(session, &se[i]), 0);
+	}
+	run_all();
+	for (int i = 0; i < CORO_SESSIONS; i++) {
+		ck_assert_int_eq(se[i].finished, CORO_ENTRIES);
+		ck_assert_msg(se[i].failed == 0, "session %d: %d failed (%s)",
+		    i, se[i].failed, strerror(se[i].error));
+	}
+	/* never more than one fsync per entry (sharing is not asserted) */
+	ck_assert_uint_ge(dir_sync_fsyncs(), 1);
+	ck_assert_uint_le(dir_sync_fsyncs(), CORO_SESSIONS * CORO_ENTRIES);
+}
+END_TEST
+
+/*
+ * The ticker naps 1 ms at a time until told to stop, counting its
+ * rounds: if they go up while a session waits, the wait held only that
+ * session, not the process.
+ */
+static unsigned long ticks;
+static bool	 stop_ticking;
+
+static void
+ticker(void *arg)
+{
+	(void)arg;
+	while (!stop_ticking) {
+		(void)coro_poll(-1, 0, 1, NULL);
+		ticks++;
+	}
+}
+
+/* a session that marks and finishes, timing its wait (a follower) */
+struct follower {
+	const char *name;
+	int	 result;
+	int	 error;
+	double	 waited;
+	unsigned long ticks_during;
+	bool	 done;
+};
+
+static char	 order[8];	/* finish order: L(eader), F(ollower) */
+static int	 norder;
+
+static void
+follower(void *arg)
+{
+	struct follower *f = arg;
+	struct dir_sync ds;
+	unsigned long t0_ticks;
+	double	 t0;
+
+	new_entry(f->name);
+	dir_sync_mark(&ds, dirfd_top);
+	t0 = now();
+	t0_ticks = ticks;
+	errno = 0;
+	f->result = dir_sync_finish(&ds);
+	f->error = errno;
+	f->waited = now() - t0;
+	f->ticks_during = ticks - t0_ticks;
+	order[norder++] = 'F';
+	f->done = true;
+	stop_ticking = true;
+}
+
+/* a session that leads an asynchronous fsync, then dawdles */
+struct leader {
+	int	 result;
+	bool	 leading;
+};
+
+static void
+leader(void *arg)
+{
+	struct leader *l = arg;
+	struct dir_sync ds;
+
+	new_entry("lead");
+	dir_sync_mark(&ds, dirfd_top);
+	dir_sync_start(&ds);
+	l->leading = ds.leading;
+	/* busy stays set, well short of DIR_SYNC_STALE_MS */
+	(void)coro_poll(-1, 0, 20, NULL);
+	l->result = dir_sync_finish(&ds);
+	order[norder++] = 'L';
+}
+
+/* reset_counters - ticks, order and stop flag afresh; the naps so far */
+static unsigned long
+reset_counters(void)
+{
+	ticks = 0;
+	stop_ticking = false;
+	norder = 0;
+	memset(order, 0, sizeof(order));
+	return (dir_sync_naps());
+}
+
+/*
+ * check_naps - the follower's wait was naps, each through the scheduler:
+ * at least one, and at most about one per millisecond waited (a nap
+ * that did not switch would spin, thousands a millisecond)
+ */
+static void
+check_naps(const struct follower *f, unsigned long naps0)
+{
+	unsigned long naps = dir_sync_naps() - naps0;
+
+	ck_assert_uint_gt(naps, 0);
+	ck_assert_msg(naps <= (unsigned long)(2 * f->waited * 1000 /
+	    DIR_SYNC_NAP_MS) + 10, "%lu naps in %.3fs", naps, f->waited);
+	ck_assert_uint_gt(f->ticks_during, 0);
+}
+
+START_TEST(test_coroutine_naps_while_another_leads)
+{
+	struct leader l = { -1, false };
+	struct follower f = { "follow", -1, 0, 0, 0, false };
+	unsigned long naps0;
+
+	with_table();
+	naps0 = reset_counters();
+	ck_assert_int_eq(coro_start(ticker, NULL), 0);
+	ck_assert_int_eq(coro_start(leader, &l), 0);
+	ck_assert(l.leading);
+	/* marked after the leader's fsync began: it must wait for the next */
+	ck_assert_int_eq(coro_start(follower, &f), 0);
+	run_all();
+	ck_assert_int_eq(l.result, 0);
+	ck_assert_msg(f.result == 0, "follower: %s", strerror(f.error));
+	/*
+	 * The follower napped until the leader (same process) published,
+	 * then synced on its own: a futex sleep would have held the leader
+	 * until the follower took over a "stale" lead (F before L).
+	 */
+	check_naps(&f, naps0);
+	ck_assert_str_eq(order, "LF");
+	ck_assert_uint_eq(dir_sync_fsyncs(), 2);
+}
+END_TEST
+
+START_TEST(test_coroutine_waits_for_another_process)
+{
+	struct follower f = { "follow", -1, 0, 0, 0, false };
+	struct dir_sync a;
+	unsigned long naps0;
+	int	 go[2], status;
+	char	 byte = 0;
+	pid_t	 pid;
+
+	with_table();
+	new_entry("a");
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* the other process leads, and holds busy for 100 ms */
+		dir_sync_mark(&a, dirfd_top);
+		dir_sync_start(&a);
+		if (!a.leading || write(go[1], &byte, 1) != 1)
+			_exit(2);
+		usleep(100 * 1000);
+		_exit(dir_sync_finish(&a) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(read(go[0], &byte, 1), 1);
+	naps0 = reset_counters();
+	ck_assert_int_eq(coro_start(ticker, NULL), 0);
+	ck_assert_int_eq(coro_start(follower, &f), 0);
+	run_all();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "leader: status %d", status);
+	ck_assert_msg(f.result == 0, "follower: %s", strerror(f.error));
+	check_naps(&f, naps0);
+	/* the leader's began before the mark: one of its own after it */
+	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
+START_TEST(test_coroutine_takes_over_dead_leader)
+{
+	struct follower f = { "b", -1, 0, 0, 0, false };
+	struct dir_sync a;
+	unsigned long naps0;
+	pid_t	 pid;
+	int	 status;
+
+	with_table();
+	new_entry("a");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dir_sync_mark(&a, dirfd_top);
+		dir_sync_start(&a);	/* busy is set ... */
+		_exit(0);		/* ... and never cleared */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	naps0 = reset_counters();
+	ck_assert_int_eq(coro_start(ticker, NULL), 0);
+	ck_assert_int_eq(coro_start(follower, &f), 0);
+	run_all();
+	ck_assert_msg(f.result == 0, "follower: %s", strerror(f.error));
+	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
+	/* napped through DIR_SYNC_STALE_MS, the other session ticking */
+	check_naps(&f, naps0);
+	ck_assert_msg(f.waited < DIR_SYNC_WAIT_MS / 1000.0 * 0.75,
+	    "waited %.3fs for a dead leader", f.waited);
+}
+END_TEST
+
+/*
+ * The spinner yields on a descriptor that is always ready (a pipe's
+ * write end), so it runs in every round of the scheduler: its count goes
+ * up while a session's own fsync is in flight only if that fsync parked
+ * the session instead of holding the process.
+ */
+static int	 spin_fd;
+
+static void
+spinner(void *arg)
+{
+	(void)arg;
+	while (!stop_ticking) {
+		ck_assert_int_eq(coro_poll(spin_fd, POLLOUT, 1000, NULL), 1);
+		ticks++;
+	}
+}
+
+/* a session whose own fsync is timed against the spinner */
+struct syncer {
+	int	 serial;	/* names its entries */
+	bool	 start;		/* dir_sync_start first */
+	int	 result;
+	unsigned long spins_during;
+};
+
+static void
+syncer(void *arg)
+{
+	struct syncer *sy = arg;
+	struct dir_sync ds;
+	unsigned long t0_ticks;
+	char	 name[32];
+
+	/* entries to make the directory's fsync take a while */
+	for (int i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "s%d.%d", sy->serial, i);
+		new_entry(name);
+	}
+	dir_sync_mark(&ds, dirfd_top);
+	t0_ticks = ticks;
+	if (sy->start)
+		dir_sync_start(&ds);
+	sy->result = dir_sync_finish(&ds);
+	sy->spins_during = ticks - t0_ticks;
+	stop_ticking = true;
+}
+
+/* own_fsync_parks - whether a session's own fsync let another run */
+static void
+own_fsync_parks(bool start, const char *what)
+{
+	static int serial;
+	struct syncer sy;
+	bool	 overlapped = false;
+	int	 pfd[2];
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	spin_fd = pfd[1];
+	for (int attempt = 0; attempt < 10 && !overlapped; attempt++) {
+		memset(&sy, 0, sizeof(sy));
+		sy.serial = serial++;
+		sy.start = start;
+		sy.result = -1;
+		(void)reset_counters();
+		ck_assert_int_eq(coro_start(spinner, NULL), 0);
+		ck_assert_int_eq(coro_start(syncer, &sy), 0);
+		run_all();
+		ck_assert_int_eq(sy.result, 0);
+		overlapped = sy.spins_during > 0;
+	}
+	ck_assert_msg(overlapped, "%s: the fsync held the whole process", what);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * A session's own directory fsync goes through AIO and parks only it:
+ * without a table (a plain fsync at the finish), as the leader at the
+ * finish, and started early then waited for at the finish.
+ */
+START_TEST(test_coroutine_own_fsync_parks)
+{
+	own_fsync_parks(false, "without a table");
+	with_table();
+	own_fsync_parks(false, "leading at the finish");
+	own_fsync_parks(true, "started, then finished");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -404,6 +778,11 @@ main(void)
 	tcase_add_test(tc, test_linger_lets_later_entries_join);
 	tcase_add_test(tc, test_full_table_syncs_alone);
 	tcase_add_test(tc, test_processes_share_fsyncs);
+	tcase_add_test(tc, test_coroutines_in_one_directory);
+	tcase_add_test(tc, test_coroutine_naps_while_another_leads);
+	tcase_add_test(tc, test_coroutine_waits_for_another_process);
+	tcase_add_test(tc, test_coroutine_takes_over_dead_leader);
+	tcase_add_test(tc, test_coroutine_own_fsync_parks);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }

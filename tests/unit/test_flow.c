@@ -2,18 +2,23 @@
  * test_flow - unit tests of lib/flow.c, the in-flow control page: credits
  * are taken and given back up to the window, a taker without credit waits
  * at most its limit and is woken by a give from another process, and
- * attach refuses what is not a flow page.  Each test forks (Check's
- * default), so each starts without a page.
+ * attach refuses what is not a flow page.  In a coroutine (lib/coro.h)
+ * a taker without credit waits about its limit and the process's other
+ * coroutines keep running meanwhile (naps, not a futex sleep), and a
+ * credit given by another coroutine during the wait is taken.  Each
+ * test forks (Check's default), so each starts without a page.
  */
 #include <sys/wait.h>
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "flow.h"
 #include "unit.h"
 
@@ -146,6 +151,113 @@ START_TEST(test_attach_refuses_other_descriptors)
 }
 END_TEST
 
+/* run_all - schedule until every coroutine has ended, within 10 s */
+static void
+run_all(void)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (coro_count() > 0 && elapsed_ms(&start) < 10000)
+		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
+	ck_assert_msg(coro_count() == 0,
+	    "%zu coroutine(s) still waiting after 10s", coro_count());
+}
+
+/* the ticker naps 1 ms at a time, counting, until the taker is done */
+static unsigned long ticks;
+static bool	 taker_done;
+
+static void
+ticker(void *arg)
+{
+	(void)arg;
+	while (!taker_done) {
+		ck_assert_int_eq(coro_poll(-1, 0, 1, NULL), 0);
+		ticks++;
+	}
+}
+
+/* a coroutine's flow_take, timed, counting the ticker's rounds */
+struct taker {
+	long	 max_wait_ms;
+	bool	 took;
+	long	 ms;
+	unsigned long ticks_during;
+};
+
+static void
+taker(void *arg)
+{
+	struct taker *t = arg;
+	struct timespec start;
+	unsigned long t0 = ticks;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	t->took = flow_take(t->max_wait_ms);
+	t->ms = elapsed_ms(&start);
+	t->ticks_during = ticks - t0;
+	taker_done = true;
+}
+
+START_TEST(test_coroutine_wait_is_bounded_and_yields)
+{
+	struct taker t = { 300, true, 0, 0 };
+
+	attach_new(1);
+	ck_assert(flow_take(0));
+	ticks = 0;
+	taker_done = false;
+	ck_assert_int_eq(coro_start(ticker, NULL), 0);
+	ck_assert_int_eq(coro_start(taker, &t), 0);
+	/* the taker naps: coro_start came back with it waiting */
+	ck_assert_uint_eq(coro_count(), 2);
+	run_all();
+	ck_assert(!t.took);
+	ck_assert_int_ge(t.ms, 290);
+	ck_assert_int_lt(t.ms, 2000);
+	/* about one tick a millisecond; a futex sleep would allow none */
+	ck_assert_msg(t.ticks_during >= 10, "%lu ticks in %ld ms",
+	    t.ticks_during, t.ms);
+	ck_assert_int_eq(flow_credits(), 0);
+}
+END_TEST
+
+/* giver - a coroutine that gives a credit back after 100 ms */
+static bool	 given;
+
+static void
+giver(void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(coro_poll(-1, 0, 100, NULL), 0);
+	given = true;
+	flow_give();
+}
+
+START_TEST(test_coroutine_woken_by_give)
+{
+	struct taker t = { 3000, false, 0, 0 };
+
+	attach_new(1);
+	ck_assert(flow_take(0));
+	ticks = 0;
+	taker_done = false;
+	given = false;
+	ck_assert_int_eq(coro_start(ticker, NULL), 0);
+	ck_assert_int_eq(coro_start(giver, NULL), 0);
+	ck_assert_int_eq(coro_start(taker, &t), 0);
+	run_all();
+	/* the giver ran during the wait, and its credit was taken */
+	ck_assert(given);
+	ck_assert(t.took);
+	ck_assert_int_ge(t.ms, 90);
+	ck_assert_int_lt(t.ms, 2000);	/* taken, not timed out */
+	ck_assert_uint_gt(t.ticks_during, 0);
+	ck_assert_int_eq(flow_credits(), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -158,6 +270,8 @@ main(void)
 	tcase_add_test(tc, test_wait_is_bounded);
 	tcase_add_test(tc, test_give_from_another_process_wakes);
 	tcase_add_test(tc, test_attach_refuses_other_descriptors);
+	tcase_add_test(tc, test_coroutine_wait_is_bounded_and_yields);
+	tcase_add_test(tc, test_coroutine_woken_by_give);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
