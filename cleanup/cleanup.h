@@ -4,9 +4,10 @@
  * main.c wires the service skeleton; protocol.c speaks the conversation of
  * cleanup_client.h; envelope.c checks and writes the envelope; content.c
  * streams the message into the queue file and hands header lines to
- * headers.c; lib/trigger.c pokes qmgr.  One struct cleanup_message carries the
- * state of the message being received; its buffers are kept between
- * messages so that the hot path does not allocate.
+ * headers.c.  One struct cleanup_session per connection (several run at
+ * once, each in a coroutine, up to cleanup_process_session_limit) holds
+ * the struct cleanup_message being received; sessions and their buffers
+ * are kept between connections so that the hot path does not allocate.
  */
 #ifndef SLUICE_CLEANUP_H
 #define SLUICE_CLEANUP_H
@@ -67,10 +68,16 @@ struct cleanup_message {
 	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
 };
 
-struct cleanup_daemon {
-	struct cleanup_params	params;
+/* One connection's state; kept on a free list for the next connection. */
+struct cleanup_session {
 	struct attr_list	request;	/* reused for every list read */
 	struct cleanup_message	msg;
+	struct cleanup_session	*next_free;
+};
+
+struct cleanup_daemon {
+	struct cleanup_params	params;
+	struct cleanup_session	*free_sessions;
 };
 
 /* protocol.c */

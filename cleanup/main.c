@@ -1,11 +1,15 @@
 /*
  * cleanup - build queue files from messages handed in by smtpd and pickup.
  *
- * A one-connection-at-a-time service under the master (lib/service.h).
- * Each connection carries one message in the conversation described in
- * lib/cleanup_client.h; see protocol.c.  Parameters read: hopcount_limit,
- * header_size_limit, message_size_limit, always_add_missing_headers,
- * myhostname, ipc_timeout, in_flow_delay.
+ * A service under the master (lib/service.h) that serves up to
+ * cleanup_process_session_limit connections at once, each in a coroutine:
+ * while one session waits for its client or its fsyncs (started through
+ * AIO, lib/async_fsync.h), the others run, so a few busy processes do
+ * what one process per connection did.  Each connection carries messages
+ * in the conversation described in lib/cleanup_client.h; see protocol.c.
+ * Parameters read: hopcount_limit, header_size_limit, message_size_limit,
+ * always_add_missing_headers, myhostname, ipc_timeout, in_flow_delay,
+ * cleanup_process_session_limit.
  */
 #include <string.h>
 #include <time.h>
@@ -39,8 +43,10 @@ cleanup_post_jail(struct service_context *ctx)
 	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
 	d->params.in_flow_delay = config_get_time(ctx->cfg, "in_flow_delay");
 
-	attr_list_init(&d->request);
-	cleanup_message_init(&d->msg, &d->params);
+	ctx->session_limit = (unsigned)config_get_int(ctx->cfg,
+	    "cleanup_process_session_limit");
+	if (ctx->session_limit < 1)
+		ctx->session_limit = 1;
 	ctx->app = d;
 }
 

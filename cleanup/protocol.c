@@ -25,6 +25,7 @@
 #include "cleanup.h"
 #include "cleanup_client.h"
 #include "flow.h"
+#include "mem.h"
 #include "msg.h"
 #include "queue_file.h"
 #include "queue_recycle.h"
@@ -63,30 +64,30 @@ is_single(const struct attr_list *list, const char *name)
  * 1 after a protocol error (the rest of its lists are not read)
  */
 static int
-receive_content(struct cleanup_daemon *d, struct stream *s)
+receive_content(struct cleanup_session *cs, struct stream *s)
 {
-	struct cleanup_message *msg = &d->msg;
+	struct cleanup_message *msg = &cs->msg;
 	const struct attr *a;
 	int	rc;
 
 	for (;;) {
-		rc = attr_read(s, &d->request, CLEANUP_DATA_LIST_MAX);
+		rc = attr_read(s, &cs->request, CLEANUP_DATA_LIST_MAX);
 		if (rc != STREAM_OK) {
 			msg_warn("%s: lost connection with client while receiving"
 			    " content (%s)", msg->id, rc == STREAM_EOF ?
 			    "end of input" : stream_status_text(rc));
 			return (-1);
 		}
-		a = d->request.count > 0 ? &d->request.items[0] : NULL;
-		if (is_single(&d->request, "data") && a->value_len <= CLEANUP_CHUNK_MAX) {
+		a = cs->request.count > 0 ? &cs->request.items[0] : NULL;
+		if (is_single(&cs->request, "data") && a->value_len <= CLEANUP_CHUNK_MAX) {
 			cleanup_content(msg, a->value, a->value_len);
-		} else if (is_single(&d->request, "end") && strcmp(a->value, "1") == 0
+		} else if (is_single(&cs->request, "end") && strcmp(a->value, "1") == 0
 		    && a->value_len == 1) {
 			return (0);
 		} else {
 			msg_warn("%s: protocol error: unexpected list (%zu attributes,"
 			    " first \"%.64s\") in the content", msg->id,
-			    d->request.count, a != NULL ? a->name : "");
+			    cs->request.count, a != NULL ? a->name : "");
 			cleanup_reject(msg, 4, CLEANUP_TEXT_PROTO);
 			return (1);
 		}
@@ -99,33 +100,34 @@ receive_content(struct cleanup_daemon *d, struct stream *s)
  * (end=1 read), so that the next envelope may follow.
  */
 static bool
-serve_message(struct cleanup_daemon *d, struct stream *s)
+serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
+    struct stream *s)
 {
-	struct cleanup_message *msg = &d->msg;
+	struct cleanup_message *msg = &cs->msg;
 	struct queue_writer *w;
 	struct strbuf err;
 	const char *request;
 	bool	 in_step = false, credit = false, queued = false;
 	int	rc;
 
-	rc = attr_read(s, &d->request, ATTR_TOTAL_DEFAULT);
+	rc = attr_read(s, &cs->request, ATTR_TOTAL_DEFAULT);
 	if (rc == STREAM_EOF)
 		return (false);
 	if (rc != STREAM_OK) {
 		msg_warn("reading envelope: %s", stream_status_text(rc));
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		return (false);
 	}
-	request = attr_list_get(&d->request, "request");
+	request = attr_list_get(&cs->request, "request");
 	if (request == NULL || strcmp(request, "message") != 0) {
 		msg_warn("unknown request \"%.64s\"", request ? request : "(none)");
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		return (false);
 	}
 	strbuf_init(&err);
-	if (cleanup_envelope_check(&d->request, msg, &err) < 0) {
+	if (cleanup_envelope_check(&cs->request, msg, &err) < 0) {
 		msg_warn("malformed envelope: %s", err.data);
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_PROTO);
+		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		goto done;
 	}
 	/* the client waits for the envelope's answer: that is the pause */
@@ -134,51 +136,50 @@ serve_message(struct cleanup_daemon *d, struct stream *s)
 	if ((w = queue_writer_create_recycled("incoming", QUEUE_RECYCLE,
 	    &err)) == NULL) {
 		msg_warn("cannot create queue file: %s", err.data);
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
 	memcpy(msg->id, queue_writer_id(w), QUEUE_ID_SIZE);
 	msg->id[QUEUE_ID_SIZE - 1] = 0;
-	if (cleanup_envelope_write(w, &d->request) < 0) {
+	if (cleanup_envelope_write(w, &cs->request) < 0) {
 		msg_warn("%s: queue file write error: %s", msg->id, strerror(errno));
 		queue_writer_abort(w);
-		(void)reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
 	cleanup_message_start(msg, w);
-	if (reply(s, &d->request, 0, msg->id, NULL) < 0) {
+	if (reply(s, &cs->request, 0, msg->id, NULL) < 0) {
 		msg_warn("%s: lost connection with client after the envelope",
 		    msg->id);
 		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
-	if ((rc = receive_content(d, s)) < 0) {
+	if ((rc = receive_content(cs, s)) < 0) {
 		cleanup_reject(msg, 4, CLEANUP_TEXT_WRITE);
 		goto done;
 	}
 	cleanup_content_end(msg);
 	if (msg->status != 0) {
-		in_step = reply(s, &d->request, msg->status, NULL,
+		in_step = reply(s, &cs->request, msg->status, NULL,
 		    msg->reason) == 0 && rc == 0;
 		goto done;
 	}
 
 	/*
-	 * Group commit goes here: instead of finishing (and fsyncing) this
-	 * file alone, a multi-client cleanup would park the connection, let
-	 * one fsync round cover every message that reached this point, and
-	 * send each parked client its status=0 after that round.
+	 * The fsyncs park only this session (lib/async_fsync.h); the
+	 * directory's is shared with every session and process that made an
+	 * entry in incoming/ before it began (lib/dir_sync.h).
 	 */
 	w = msg->writer;
 	msg->writer = NULL;
 	strbuf_reset(&err);
 	if (queue_writer_finish(w, &err) < 0) {
 		msg_warn("%s: queue file write error: %s", msg->id, err.data);
-		in_step = reply(s, &d->request, 4, NULL, CLEANUP_TEXT_WRITE) == 0;
+		in_step = reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_WRITE) == 0;
 		goto done;
 	}
 	queued = true;
-	if (reply(s, &d->request, 0, NULL, NULL) < 0)
+	if (reply(s, &cs->request, 0, NULL, NULL) < 0)
 		msg_warn("%s: lost connection with client before the verdict;"
 		    " the message is queued", msg->id);
 	else
@@ -192,11 +193,28 @@ done:
 	return (in_step);
 }
 
+/* session_get - a session from the free list, or a new one */
+static struct cleanup_session *
+session_get(struct cleanup_daemon *d)
+{
+	struct cleanup_session *cs = d->free_sessions;
+
+	if (cs != NULL) {
+		d->free_sessions = cs->next_free;
+		return (cs);
+	}
+	cs = xcalloc(1, sizeof(*cs));
+	attr_list_init(&cs->request);
+	cleanup_message_init(&cs->msg, &d->params);
+	return (cs);
+}
+
 /* cleanup_serve - one accepted connection (the skeleton closes client_fd) */
 void
 cleanup_serve(struct service_context *ctx, int client_fd)
 {
 	struct cleanup_daemon *d = ctx->app;
+	struct cleanup_session *cs;
 	struct stream *s;
 	int	fd;
 
@@ -207,10 +225,13 @@ cleanup_serve(struct service_context *ctx, int client_fd)
 	}
 	s = stream_open(fd);
 	stream_set_timeout(s, d->params.ipc_timeout);
-	/* a client between messages holds this process: only briefly */
-	while (serve_message(d, s) &&
+	cs = session_get(d);
+	/* a client between messages holds a session: only briefly */
+	while (serve_message(d, cs, s) &&
 	    stream_wait_readable(s, CLEANUP_NEXT_MESSAGE_WAIT * 1000) > 0)
 		;
 	stream_close(s);
-	attr_list_reset(&d->request);
+	attr_list_reset(&cs->request);
+	cs->next_free = d->free_sessions;
+	d->free_sessions = cs;
 }

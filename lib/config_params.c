@@ -43,6 +43,8 @@ const struct param_def config_param_table[] = {
 	    "5d", 0, 100*ONE_DAY, 'd' },
 	{ "bounce_size_limit", PARAM_INT,
 	    "50000", 1, 1L << 30, 0 },
+	{ "cleanup_process_session_limit", PARAM_INT,
+	    "100", 1, 10000, 0 },
 	{ "cleanup_service_name", PARAM_STR,
 	    "cleanup", 0, 0, 0 },
 	{ "command_time_limit", PARAM_TIME,
