@@ -142,7 +142,13 @@ smtpd_data(struct smtpd_session *s, const char *args)
 	(void)args;
 	strbuf_init(&reply);
 	if (smtpd_queue_open(s, &reply) != 0) {
-		smtpd_reply(s, "%s", reply.data);
+		/*
+		 * The transaction ends here, as it would after the content:
+		 * clients such as Python's smtplib send the next MAIL without
+		 * an RSET after a refused DATA.
+		 */
+		smtpd_reject(s, "DATA", NULL, "%s", reply.data);
+		smtpd_txn_reset(s);
 		strbuf_free(&reply);
 		return (0);
 	}

@@ -171,8 +171,10 @@ def test_both_modes_deliver_a_message(make_instance, limit):
 
 def test_cleanup_refusal_answers_data_and_the_session_goes_on(make_instance):
     """When cleanup cannot create the queue file, DATA gets its 4xx,
-    nothing is queued, and the transaction stays, so the client can try
-    DATA again."""
+    nothing is queued, the refusal is logged, and the transaction ends
+    there: the client's next MAIL needs no RSET (Python's smtplib sends
+    none after a refused DATA; a nested-MAIL 503 would fail its next
+    message for good)."""
     instance = make_instance()
     incoming = os.path.join(instance.queue, "incoming")
     recycle = os.path.join(instance.queue, "recycle")
@@ -190,11 +192,19 @@ def test_cleanup_refusal_answers_data_and_the_session_goes_on(make_instance):
         assert instance.queue_ids() == []
         os.chmod(incoming, 0o700)
         os.chmod(recycle, 0o700)
-        # the envelope is still there: the client may try DATA again
+        # the transaction is gone: DATA is out of sequence, MAIL starts anew
+        assert command(s, b"DATA\r\n").startswith(b"503")
+        assert command(s, b"MAIL FROM:<a@client.example>\r\n") \
+            .startswith(b"250")
+        assert command(s, b"RCPT TO:<someone@localhost>\r\n") \
+            .startswith(b"250")
         assert command(s, b"DATA\r\n").startswith(b"354")
         reply = command(s, b"Subject: z\r\n\r\nbody\r\n.\r\n")
         assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
-        assert "cannot hand mail from" in instance.maillog()
+        log = instance.maillog()
+        assert "cannot hand mail from" in log
+        assert "NOQUEUE: reject: DATA from localhost[127.0.0.1]: 451 4.3.0" \
+            in log, log[-2000:]
     finally:
         os.chmod(incoming, 0o700)
         os.chmod(recycle, 0o700)
