@@ -300,25 +300,7 @@ START_TEST(test_coroutines_interleaved)
 }
 END_TEST
 
-/*
- * The spinner yields on a descriptor that is always ready (a pipe's
- * write end), so it runs once in every round of the scheduler: it counts
- * the rounds that happen while another session waits.  (A zero timeout
- * would not yield at all, and 1 ms naps could miss a short fsync.)
- */
-static int	 spin_fd;
-static unsigned long spins;
-static bool	 slow_done;
-
-static void
-spinner(void *arg)
-{
-	(void)arg;
-	while (!slow_done) {
-		ck_assert_int_eq(coro_poll(spin_fd, POLLOUT, 1000, NULL), 1);
-		spins++;
-	}
-}
+static struct unit_spinner spinner;
 
 struct slow {
 	int	 fd;
@@ -336,15 +318,15 @@ slow_waiter(void *arg)
 	unsigned long before;
 
 	if (s->use_run) {
-		before = spins;
+		before = spinner.rounds;
 		s->result = async_fsync_run(s->fd);
 	} else {
 		async_fsync_start(&a, s->fd);
-		before = spins;
+		before = spinner.rounds;
 		s->result = async_fsync_wait(&a);
 	}
-	s->spins_during = spins - before;
-	slow_done = true;
+	s->spins_during = spinner.rounds - before;
+	spinner.stop = true;
 }
 
 /* dirty_file - a new file with mb MB not yet written back */
@@ -371,10 +353,8 @@ START_TEST(test_wait_parks_only_its_coroutine)
 {
 	struct slow s;
 	char	 name[32];
-	int	 pfd[2];
 
-	ck_assert_int_eq(pipe(pfd), 0);
-	spin_fd = pfd[1];
+	unit_spinner_open(&spinner);
 	for (int mode = 0; mode < 2; mode++) {
 		bool	 overlapped = false;
 
@@ -384,9 +364,7 @@ START_TEST(test_wait_parks_only_its_coroutine)
 			memset(&s, 0, sizeof(s));
 			s.fd = dirty_file(name, 4);
 			s.use_run = mode == 1;
-			slow_done = false;
-			spins = 0;
-			ck_assert_int_eq(coro_start(spinner, NULL), 0);
+			unit_spinner_start(&spinner);
 			ck_assert_int_eq(coro_start(slow_waiter, &s), 0);
 			run_all();
 			ck_assert_int_eq(s.result, 0);
@@ -396,8 +374,7 @@ START_TEST(test_wait_parks_only_its_coroutine)
 		ck_assert_msg(overlapped, "%s held the whole process",
 		    mode ? "async_fsync_run" : "async_fsync_wait");
 	}
-	close(pfd[0]);
-	close(pfd[1]);
+	unit_spinner_close(&spinner);
 }
 END_TEST
 

@@ -232,24 +232,36 @@ START_TEST(test_failed_fsync_sends_followers_to_their_own)
 }
 END_TEST
 
-START_TEST(test_dead_leader_is_taken_over)
+/*
+ * leave_dead_leader - a child process makes entry name, starts leading
+ * its directory's fsync and exits, leaving busy set for good
+ */
+static void
+leave_dead_leader(const char *name)
 {
-	struct dir_sync a, b;
-	double	 t0, waited;
+	struct dir_sync ds;
 	pid_t	 pid;
 	int	 status;
 
-	with_table();
-	new_entry("a");
+	new_entry(name);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		dir_sync_mark(&a, dirfd_top);
-		dir_sync_start(&a);	/* busy is set ... */
+		dir_sync_mark(&ds, dirfd_top);
+		dir_sync_start(&ds);	/* busy is set ... */
 		_exit(0);		/* ... and never cleared */
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
+}
+
+START_TEST(test_dead_leader_is_taken_over)
+{
+	struct dir_sync b;
+	double	 t0, waited;
+
+	with_table();
+	leave_dead_leader("a");
 	new_entry("b");
 	dir_sync_mark(&b, dirfd_top);
 	t0 = now();
@@ -641,22 +653,10 @@ END_TEST
 START_TEST(test_coroutine_takes_over_dead_leader)
 {
 	struct follower f = { "b", -1, 0, 0, 0, false };
-	struct dir_sync a;
 	unsigned long naps0;
-	pid_t	 pid;
-	int	 status;
 
 	with_table();
-	new_entry("a");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dir_sync_mark(&a, dirfd_top);
-		dir_sync_start(&a);	/* busy is set ... */
-		_exit(0);		/* ... and never cleared */
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
+	leave_dead_leader("a");
 	naps0 = reset_counters();
 	ck_assert_int_eq(coro_start(ticker, NULL), 0);
 	ck_assert_int_eq(coro_start(follower, &f), 0);
@@ -670,23 +670,7 @@ START_TEST(test_coroutine_takes_over_dead_leader)
 }
 END_TEST
 
-/*
- * The spinner yields on a descriptor that is always ready (a pipe's
- * write end), so it runs in every round of the scheduler: its count goes
- * up while a session's own fsync is in flight only if that fsync parked
- * the session instead of holding the process.
- */
-static int	 spin_fd;
-
-static void
-spinner(void *arg)
-{
-	(void)arg;
-	while (!stop_ticking) {
-		ck_assert_int_eq(coro_poll(spin_fd, POLLOUT, 1000, NULL), 1);
-		ticks++;
-	}
-}
+static struct unit_spinner spinner;
 
 /* a session whose own fsync is timed against the spinner */
 struct syncer {
@@ -701,7 +685,7 @@ syncer(void *arg)
 {
 	struct syncer *sy = arg;
 	struct dir_sync ds;
-	unsigned long t0_ticks;
+	unsigned long before;
 	char	 name[32];
 
 	/* entries to make the directory's fsync take a while */
@@ -710,12 +694,12 @@ syncer(void *arg)
 		new_entry(name);
 	}
 	dir_sync_mark(&ds, dirfd_top);
-	t0_ticks = ticks;
+	before = spinner.rounds;
 	if (sy->start)
 		dir_sync_start(&ds);
 	sy->result = dir_sync_finish(&ds);
-	sy->spins_during = ticks - t0_ticks;
-	stop_ticking = true;
+	sy->spins_during = spinner.rounds - before;
+	spinner.stop = true;
 }
 
 /* own_fsync_parks - whether a session's own fsync let another run */
@@ -725,25 +709,22 @@ own_fsync_parks(bool start, const char *what)
 	static int serial;
 	struct syncer sy;
 	bool	 overlapped = false;
-	int	 pfd[2];
 
-	ck_assert_int_eq(pipe(pfd), 0);
-	spin_fd = pfd[1];
+	unit_spinner_open(&spinner);
 	for (int attempt = 0; attempt < 10 && !overlapped; attempt++) {
 		memset(&sy, 0, sizeof(sy));
 		sy.serial = serial++;
 		sy.start = start;
 		sy.result = -1;
 		(void)reset_counters();
-		ck_assert_int_eq(coro_start(spinner, NULL), 0);
+		unit_spinner_start(&spinner);
 		ck_assert_int_eq(coro_start(syncer, &sy), 0);
 		run_all();
 		ck_assert_int_eq(sy.result, 0);
 		overlapped = sy.spins_during > 0;
 	}
 	ck_assert_msg(overlapped, "%s: the fsync held the whole process", what);
-	close(pfd[0]);
-	close(pfd[1]);
+	unit_spinner_close(&spinner);
 }
 
 /*
