@@ -114,31 +114,6 @@ START_TEST(test_bad_descriptor)
 }
 END_TEST
 
-/* now - monotonic seconds */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-#define RUN_LIMIT_S	10.0	/* a lost wakeup fails, never hangs */
-
-/* run_all - schedule until every coroutine has ended, within RUN_LIMIT_S */
-static void
-run_all(void)
-{
-	double	 deadline = now() + RUN_LIMIT_S;
-
-	while (coro_count() > 0 && now() < deadline)
-		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
-	ck_assert_msg(coro_count() == 0,
-	    "%zu coroutine(s) still parked after %.0fs: a lost wakeup",
-	    coro_count(), RUN_LIMIT_S);
-}
-
 /* aio_works - whether the kernel takes AIO fsyncs (else all is fallback) */
 static bool
 aio_works(void)
@@ -269,7 +244,7 @@ run_workers(int iteration, bool aio)
 	}
 	for (int i = 0; i < WORKERS; i++)
 		ck_assert_int_eq(coro_start(worker, &w[i]), 0);
-	run_all();
+	unit_coro_run_all();
 	for (int i = 0; i < WORKERS; i++) {
 		ck_assert_msg(w[i].done, "iteration %d: session %d unfinished",
 		    iteration, i);
@@ -366,7 +341,7 @@ START_TEST(test_wait_parks_only_its_coroutine)
 			s.use_run = mode == 1;
 			unit_spinner_start(&spinner);
 			ck_assert_int_eq(coro_start(slow_waiter, &s), 0);
-			run_all();
+			unit_coro_run_all();
 			ck_assert_int_eq(s.result, 0);
 			overlapped = s.spins_during > 0;
 			close(s.fd);
@@ -443,7 +418,7 @@ START_TEST(test_run_inside_and_outside)
 	check_run_results(&out, false);
 	memset(&in, 0, sizeof(in));
 	ck_assert_int_eq(coro_start(run_in_coroutine, &in), 0);
-	run_all();
+	unit_coro_run_all();
 	check_run_results(&in, true);
 	close(run_file_fd);
 	close(run_dir_fd);
@@ -492,7 +467,7 @@ START_TEST(test_no_descriptor_leak)
 	fd = new_file("twice");
 	for (int i = 0; i < 20; i++)
 		ck_assert_int_eq(coro_start(run_twice, &fd), 0);
-	run_all();
+	unit_coro_run_all();
 	close(fd);
 	after = open_fds();
 	ck_assert_msg(after == before, "%d descriptors before, %d after",

@@ -37,14 +37,6 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* run_all - schedule until every coroutine has finished (bounded) */
-static void
-run_all(void)
-{
-	for (int i = 0; i < 10000 && coro_count() > 0; i++)
-		ck_assert_int_ge(coro_schedule(NULL, 0, 1000), 0);
-	ck_assert_uint_eq(coro_count(), 0);
-}
 
 /* record - a coroutine that notes it ran, then ends */
 static void
@@ -95,7 +87,7 @@ START_TEST(test_wait_for_descriptor)
 	ck_assert_int_eq(coro_schedule(NULL, 0, 10), 0);
 	ck_assert_int_eq(nsteps, 0);
 	ck_assert_int_eq(write(sv[1], "x", 1), 1);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(nsteps, 1);
 	ck_assert_int_eq(steps[0], 'x');
 	close(sv[0]);
@@ -124,7 +116,7 @@ START_TEST(test_timeouts)
 	nsteps = 0;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	ck_assert_int_eq(coro_start(sleeper, &sv[0]), 0);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(nsteps, 1);
 	close(sv[0]);
 	close(sv[1]);
@@ -140,7 +132,7 @@ START_TEST(test_same_descriptor_twice)
 	ck_assert_int_eq(coro_start(reader, &sv[0]), 0);
 	ck_assert_int_eq(coro_start(reader, &sv[0]), 0);
 	ck_assert_int_eq(write(sv[1], "ab", 2), 2);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(nsteps, 2);
 	ck_assert_int_eq(steps[0] + steps[1], 'a' + 'b');
 	close(sv[0]);
@@ -218,7 +210,7 @@ START_TEST(test_different_events_one_descriptor)
 	/* the reader is still parked, and still hears its data */
 	ck_assert_uint_eq(coro_count(), 1);
 	ck_assert_int_eq(write(sv[1], "r", 1), 1);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(nsteps, 2);
 	ck_assert_int_eq(steps[1], 'r');
 	close(sv[0]);
@@ -260,7 +252,7 @@ START_TEST(test_descriptor_number_reused)
 		ck_assert_int_ge(coro_schedule(NULL, 0, 1000), 0);
 	ck_assert_int_ge(fds[1], 0);
 	ck_assert_int_eq(write(fds[1], "b", 1), 1);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(nsteps, 1);
 	ck_assert_int_eq(steps[0], 'b');
 	close(sv[1]);
@@ -357,7 +349,7 @@ START_TEST(test_many_sessions)
 	}
 	for (int i = 0; i < PINGPONG_SESSIONS; i++)
 		close(peer[i]);
-	run_all();
+	unit_coro_run_all();
 	for (int i = 0; i < PINGPONG_SESSIONS; i++) {
 		ck_assert_int_eq(pp[i].rounds_done, PINGPONG_ROUNDS);
 		close(pp[i].fd);

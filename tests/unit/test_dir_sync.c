@@ -407,20 +407,6 @@ START_TEST(test_processes_share_fsyncs)
 }
 END_TEST
 
-#define RUN_LIMIT_S	10.0
-
-/* run_all - schedule until every coroutine has ended, within RUN_LIMIT_S */
-static void
-run_all(void)
-{
-	double	 deadline = now() + RUN_LIMIT_S;
-
-	while (coro_count() > 0 && now() < deadline)
-		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
-	ck_assert_msg(coro_count() == 0,
-	    "%zu coroutine(s) still waiting after %.0fs", coro_count(),
-	    RUN_LIMIT_S);
-}
 
 #define CORO_SESSIONS	16
 #define CORO_ENTRIES	10
@@ -469,7 +455,7 @@ START_TEST(test_coroutines_in_one_directory)
 		se[i].id = i;
 		ck_assert_int_eq(coro_start(session, &se[i]), 0);
 	}
-	run_all();
+	unit_coro_run_all();
 	for (int i = 0; i < CORO_SESSIONS; i++) {
 		ck_assert_int_eq(se[i].finished, CORO_ENTRIES);
 		ck_assert_msg(se[i].failed == 0, "session %d: %d failed (%s)",
@@ -596,7 +582,7 @@ START_TEST(test_coroutine_naps_while_another_leads)
 	ck_assert(l.leading);
 	/* marked after the leader's fsync began: it must wait for the next */
 	ck_assert_int_eq(coro_start(follower, &f), 0);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(l.result, 0);
 	ck_assert_msg(f.result == 0, "follower: %s", strerror(f.error));
 	/*
@@ -637,7 +623,7 @@ START_TEST(test_coroutine_waits_for_another_process)
 	naps0 = reset_counters();
 	ck_assert_int_eq(coro_start(ticker, NULL), 0);
 	ck_assert_int_eq(coro_start(follower, &f), 0);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "leader: status %d", status);
@@ -660,7 +646,7 @@ START_TEST(test_coroutine_takes_over_dead_leader)
 	naps0 = reset_counters();
 	ck_assert_int_eq(coro_start(ticker, NULL), 0);
 	ck_assert_int_eq(coro_start(follower, &f), 0);
-	run_all();
+	unit_coro_run_all();
 	ck_assert_msg(f.result == 0, "follower: %s", strerror(f.error));
 	ck_assert_uint_eq(dir_sync_fsyncs(), 1);
 	/* napped through DIR_SYNC_STALE_MS, the other session ticking */
@@ -719,7 +705,7 @@ own_fsync_parks(bool start, const char *what)
 		(void)reset_counters();
 		unit_spinner_start(&spinner);
 		ck_assert_int_eq(coro_start(syncer, &sy), 0);
-		run_all();
+		unit_coro_run_all();
 		ck_assert_int_eq(sy.result, 0);
 		overlapped = sy.spins_during > 0;
 	}

@@ -151,18 +151,6 @@ START_TEST(test_attach_refuses_other_descriptors)
 }
 END_TEST
 
-/* run_all - schedule until every coroutine has ended, within 10 s */
-static void
-run_all(void)
-{
-	struct timespec start;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (coro_count() > 0 && elapsed_ms(&start) < 10000)
-		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
-	ck_assert_msg(coro_count() == 0,
-	    "%zu coroutine(s) still waiting after 10s", coro_count());
-}
 
 /* the ticker naps 1 ms at a time, counting, until the taker is done */
 static unsigned long ticks;
@@ -212,7 +200,7 @@ START_TEST(test_coroutine_wait_is_bounded_and_yields)
 	ck_assert_int_eq(coro_start(taker, &t), 0);
 	/* the taker naps: coro_start came back with it waiting */
 	ck_assert_uint_eq(coro_count(), 2);
-	run_all();
+	unit_coro_run_all();
 	ck_assert(!t.took);
 	ck_assert_int_ge(t.ms, 290);
 	ck_assert_int_lt(t.ms, 2000);
@@ -247,7 +235,7 @@ START_TEST(test_coroutine_woken_by_give)
 	ck_assert_int_eq(coro_start(ticker, NULL), 0);
 	ck_assert_int_eq(coro_start(giver, NULL), 0);
 	ck_assert_int_eq(coro_start(taker, &t), 0);
-	run_all();
+	unit_coro_run_all();
 	/* the giver ran during the wait, and its credit was taken */
 	ck_assert(given);
 	ck_assert(t.took);

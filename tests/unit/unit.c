@@ -4,6 +4,7 @@
  */
 #include <poll.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coro.h"
@@ -56,4 +57,17 @@ unit_spinner_start(struct unit_spinner *sp)
 	sp->stop = false;
 	sp->rounds = 0;
 	ck_assert_int_eq(coro_start(spin, sp), 0);
+}
+
+/* unit_coro_run_all - see unit.h */
+void
+unit_coro_run_all(void)
+{
+	time_t	 deadline = time(NULL) + UNIT_CORO_LIMIT_S + 1;
+
+	while (coro_count() > 0 && time(NULL) < deadline)
+		ck_assert_int_ge(coro_schedule(NULL, 0, 100), 0);
+	ck_assert_msg(coro_count() == 0,
+	    "%zu coroutine(s) still waiting after %ds: a lost wake-up?",
+	    coro_count(), UNIT_CORO_LIMIT_S);
 }

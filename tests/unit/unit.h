@@ -13,6 +13,14 @@
 int	unit_run(Suite *s);
 
 /*
+ * unit_coro_run_all - run the scheduler until every coroutine has ended;
+ * fails the test after UNIT_CORO_LIMIT_S, so that a lost wake-up fails
+ * instead of hanging
+ */
+#define UNIT_CORO_LIMIT_S	10
+void	unit_coro_run_all(void);
+
+/*
  * unit_spinner - a coroutine that runs once in every round of the
  * scheduler (it parks on a descriptor that is always ready, a pipe's
  * write end) and counts the rounds until stop is set: its count going
