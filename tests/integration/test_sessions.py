@@ -3,7 +3,9 @@
 Each session runs in a coroutine (lib/coro.h); these tests check that a
 process really holds many sessions, that the master starts another one
 only when a process is full, and that a session stuck in the middle of a
-command does not hold up the other sessions of its process.
+command does not hold up the other sessions of its process.  The same
+for cleanup (cleanup_process_session_limit): a message stuck in the
+middle of its content does not hold up the others in its process.
 """
 
 import os
@@ -209,3 +211,64 @@ def test_cleanup_refusal_answers_data_and_the_session_goes_on(make_instance):
         os.chmod(incoming, 0o700)
         os.chmod(recycle, 0o700)
         s.close()
+
+
+CLEANUP_MSGID_RE = re.compile(
+    r"sluice/cleanup\[(\d+)\]: ([0-9A-Za-z]+): message-id=<(\w+)@client")
+
+
+def cleanup_pids_by_message(instance, expect, timeout=10.0):
+    """{Message-ID local part: pid of the cleanup process that took it}"""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = {m[2]: m[0] for m in
+                CLEANUP_MSGID_RE.findall(instance.maillog())}
+        if len(seen) >= expect or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
+
+
+def test_stalled_content_does_not_hold_other_cleanup_sessions(make_instance):
+    """A cleanup process serves many connections (one coroutine each): a
+    client that stops in the middle of its message, so that its cleanup
+    session waits for content, must not keep another client's message
+    in the same process from being queued and answered."""
+    def one_cleanup(inst):
+        inst.edit_master_line(
+            "cleanup", "cleanup unix - - n - 1 cleanup")
+    instance = make_instance(master=one_cleanup)
+    stalled = open_session(instance.port)
+    other = None
+    try:
+        for line in (b"EHLO stalled.example\r\n",
+                     b"MAIL FROM:<a@client.example>\r\n",
+                     b"RCPT TO:<someone@localhost>\r\n"):
+            assert command(stalled, line).startswith(b"250")
+        assert command(stalled, b"DATA\r\n").startswith(b"354")
+        # the header and half a body: cleanup has begun this message
+        stalled.sendall(b"Message-ID: <stalled@client.example>\r\n"
+                        b"Subject: stalled\r\n\r\n" + b"x" * 3000 + b"\r\n")
+
+        other = open_session(instance.port)
+        t0 = time.monotonic()
+        for line in (b"EHLO other.example\r\n",
+                     b"MAIL FROM:<b@client.example>\r\n",
+                     b"RCPT TO:<someone@localhost>\r\n"):
+            assert command(other, line).startswith(b"250")
+        assert command(other, b"DATA\r\n").startswith(b"354")
+        reply = command(other, b"Message-ID: <other@client.example>\r\n"
+                        b"Subject: other\r\n\r\nbody\r\n.\r\n")
+        assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
+        assert time.monotonic() - t0 < 5
+
+        # the stalled one goes on where it stopped
+        reply = command(stalled, b"y" * 3000 + b"\r\n.\r\n")
+        assert reply.startswith(b"250 2.0.0 Ok: queued as"), reply
+        pids = cleanup_pids_by_message(instance, 2)
+        assert pids.keys() == {"stalled", "other"}, pids
+        assert pids["stalled"] == pids["other"], pids   # one process
+        assert len(instance.queue_ids()) == 2
+    finally:
+        stalled.close()
+        if other is not None:
+            other.close()
