@@ -256,9 +256,9 @@ queue_recycle_put(const char *pool, const char *path, int fd)
 	keep_blocks = pool_estimate < QUEUE_RECYCLE_FULL;
 	if (pool_estimate >= 0 && pool_estimate < QUEUE_RECYCLE_MAX &&
 	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    fchmod(fd, 0600) == 0 &&
 	    ((keep_blocks && st.st_size <= QUEUE_RECYCLE_KEEP) ||
 	    st.st_size == 0 || ftruncate(fd, 0) == 0) &&
-	    fchmod(fd, 0600) == 0 &&
 	    (size_t)snprintf(to, sizeof(to), "%s/%llx", pool,
 	    (unsigned long long)st.st_ino) < sizeof(to) &&
 	    renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {

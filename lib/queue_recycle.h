@@ -26,8 +26,12 @@
  * file put while the pool already holds QUEUE_RECYCLE_FULL, is cut to
  * nothing first, so the pool holds at most 32 MiB of old content, and
  * only its inode is what is being saved); put() sets the mode to "being
- * written" (0600) before the file enters the pool, so a recycled file
- * never shows up in incoming/ looking complete; a file is taken only
+ * written" (0600) first, before it cuts the file or moves it into the
+ * pool, so a recycled file never shows up in incoming/ looking complete,
+ * and a put() cut short by a crash leaves, at its old place, a file at
+ * mode 0600 (whole or cut) that its owner knows to be finished: qmgr
+ * removes such a file from active/ instead of offering it again, and
+ * sluice-super -s does the same; a file is taken only
  * when it is a regular file with one link, owned by the caller and at
  * mode 0600, and
  * the taker changes nothing before its RENAME_NOREPLACE into incoming/

@@ -3,7 +3,11 @@
  *
  * At start-up everything left in active/ by a previous qmgr goes back
  * to incoming/: its done recipients are marked in the file, so starting
- * over never delivers them twice.  incoming/ is scanned on every 'A'
+ * over never delivers them twice.  Except a file at mode 0600: only
+ * queue_recycle_put() gives a file in active/ that mode, once every
+ * recipient is finished, so it is a removal cut short and is finished
+ * here (in incoming/ it would pass for a message still being written
+ * and stay there).  incoming/ is scanned on every 'A'
  * trigger and every QMGR_INCOMING_SAFETY seconds; deferred/ every
  * queue_run_delay and when the earliest retry time (a deferred file's
  * mtime) comes, or at once after a flush trigger.  No scan brings more
@@ -22,7 +26,34 @@
 #include "mem.h"
 #include "msg.h"
 #include "qmgr.h"
+#include "queue_file.h"
+#include "queue_recycle.h"
 #include "queue_scan.h"
+
+/*
+ * retire_if_finished - active/ID is at mode 0600, i.e. a dead qmgr was
+ * removing it: finish that.  false when the file is anything else.
+ */
+static bool
+retire_if_finished(const char *id, const char *path)
+{
+	struct stat st;
+	int	 fd;
+
+	if ((fd = queue_scan_open(QUEUE_ACTIVE, id, O_RDWR, &st)) < 0)
+		return (false);
+	if ((st.st_mode & 07777) != QUEUE_MODE_WRITING) {
+		close(fd);
+		return (false);
+	}
+	if (queue_recycle_put(QUEUE_RECYCLE, path, fd) < 0 && errno != ENOENT)
+		msg_warn("%s: remove: %s", id, strerror(errno));
+	close(fd);
+	defer_log_remove(id);
+	msg_info("%s: finishing a removal cut short", id);
+	msg_info("%s: removed", id);
+	return (true);
+}
 
 /* qmgr_recover_active - active/ of a dead qmgr goes back to incoming/ */
 void
@@ -45,6 +76,8 @@ qmgr_recover_active(struct qmgr *qm)
 		strbuf_reset(&to);
 		strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, names.items[i]);
 		strbuf_printf(&to, "%s/%s", QUEUE_INCOMING, names.items[i]);
+		if (retire_if_finished(names.items[i], from.data))
+			continue;
 		if (rename(from.data, to.data) == 0)
 			moved++;
 		else if (errno != ENOENT)

@@ -5,9 +5,11 @@
  *	a name that is not a queue ID, anything but a regular file, or a file
  *	that queue_file_read() rejects goes to corrupt/ (kept for a human);
  *	an unfinished file in incoming/ (mode 0600, no end record) older than
- *	an hour is a write that died and is removed; an unfinished file
- *	elsewhere cannot come from a rename of a complete one and goes to
- *	corrupt/;
+ *	an hour is a write that died and is removed; a file at mode 0600
+ *	in active/ is a removal by qmgr cut short (queue_recycle_put() sets
+ *	that mode once every recipient is finished) and is removed; an
+ *	unfinished file elsewhere cannot come from a rename of a complete
+ *	one and goes to corrupt/;
  *	a complete file gets mode 0700 and, when run as root, owner
  *	mail_owner (and its group).
  * In defer/: a log whose message is in no queue, or a stale temporary
@@ -139,6 +141,13 @@ check_entry(const struct super_state *st, const char *queue, const char *name,
 		return;
 	}
 	stale = now - sb.st_mtime > STALE_SECONDS;
+	if (strcmp(queue, QUEUE_ACTIVE) == 0 &&
+	    (sb.st_mode & 07777) == QUEUE_MODE_WRITING) {
+		close(fd);
+		remove_entry(queue, name, "finished message whose removal "
+		    "was cut short");
+		return;
+	}
 	if (incoming && (sb.st_mode & 07777) == QUEUE_MODE_WRITING) {
 		close(fd);
 		if (stale)

@@ -175,3 +175,48 @@ def test_exactly_once_across_sigkill(make_instance, sluice_bin):
     log = inst.maillog()
     for pid in kills["qmgr"] + kills["agent"]:
         assert "pid %d killed by signal 9" % pid in log
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_removal_cut_short_is_finished_by_the_next_qmgr(make_instance, cut):
+    """qmgr retires a finished message by setting its mode to 0600 (so
+    that the file never looks complete again), cutting it when long, and
+    moving it into recycle/ (lib/queue_recycle.h).  SIGKILLed between
+    the mode change and the move, it leaves a finished message in
+    active/ at mode 0600, whole or cut.  The next qmgr must finish the
+    removal: moved back to incoming/ such a file would pass for a message
+    cleanup is still writing and stay there for good (seen once in
+    test_exactly_once_across_sigkill)."""
+    def no_qmgr(inst):
+        inst.saved_master_cf = inst.master_cf()
+        inst.write_master_cf("\n".join(
+            line for line in inst.master_cf().split("\n")
+            if not line.split() or line.startswith("#") or
+            line.split()[0] != "qmgr"))
+    inst = make_instance(delivery=True, master=no_qmgr)
+    with inst.smtp() as s:
+        s.sendmail(SENDER, ["user@example.test"], body(1))
+    qids = inst.queue_ids()
+    assert len(qids) == 1, qids
+    qid = qids[0]
+    assert si.wait_until(lambda: inst.is_complete(qid), 5)
+    inst.stop()
+    # what a qmgr killed inside queue_recycle_put() leaves behind
+    active = os.path.join(inst.queue, "active")
+    path = os.path.join(active, qid)
+    os.rename(inst.queue_path(qid), path)
+    os.chmod(path, 0o600)
+    if cut:
+        os.truncate(path, 0)
+    inst.write_master_cf(inst.saved_master_cf)
+    inst.start()
+
+    assert si.wait_until(
+        lambda: "%s: removed" % qid in inst.maillog(), 10), \
+        inst.maillog()[-2000:]
+    assert "%s: finishing a removal cut short" % qid in inst.maillog()
+    assert inst.queue_files() == []
+    # it was finished: nothing is delivered again
+    time.sleep(0.5)
+    assert si.maildir_files(inst.vmaildir("user"), ("new", "cur")) == []
+    assert "%s: to=" % qid not in inst.maillog()

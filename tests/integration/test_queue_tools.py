@@ -434,6 +434,14 @@ def test_structure_repair(qinst):
     os.utime(stale, (old, old))
     orphan = write_defer(inst, "0000000400000DDDD", [(100, "4.0.0", "x")])
     kept = write_defer(inst, good, [(100, "4.0.0", "y")])
+    # a finished message whose removal by qmgr was cut short after the
+    # mode change (queue_recycle_put): whole, and already cut
+    retired = [send(inst, ["r%d@localhost" % i]) for i in range(2)]
+    for i, qid in enumerate(retired):
+        move(inst, qid, "incoming", "active")
+        os.chmod(inst.queue_path(qid, "active"), 0o600)
+        if i:
+            os.truncate(inst.queue_path(qid, "active"), 0)
 
     r = super_tool(inst, "-s")
     assert r.returncode == 0, r.stderr
@@ -442,6 +450,11 @@ def test_structure_repair(qinst):
     assert not os.path.exists(junk) and not os.path.exists(bad)
     assert not os.path.exists(stale) and os.path.exists(fresh)
     assert not os.path.exists(orphan) and os.path.exists(kept)
+    for qid in retired:
+        assert not os.path.exists(inst.queue_path(qid, "active"))
+        assert qid not in corrupt
+        assert "active/%s: finished message whose removal was cut short: " \
+            "removed" % qid in r.stderr, r.stderr
     st = os.stat(gpath)
     assert stat.S_IMODE(st.st_mode) == 0o700
     assert (st.st_uid, st.st_gid) == (uid, gid)
