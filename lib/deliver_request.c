@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,8 @@ deliver_request_write(struct stream *s, const struct deliver_request *req)
 		attr_list_add_str(&list, "rcpt_orcpt", r->orcpt);
 		attr_list_add_long(&list, "rcpt_notify", r->notify);
 		attr_list_add_long(&list, "rcpt_offset", (long)r->offset);
+		if (r->mark_done)
+			attr_list_add_long(&list, "rcpt_mark", 1);
 	}
 	rc = attr_write(s, &list);
 	attr_list_free(&list);
@@ -260,6 +263,10 @@ deliver_request_read(struct stream *s, struct deliver_request *req,
 				if (!number_ok(a, &num))
 					rc = fail(err, "bad %s", n);
 				r->offset = (off_t)num;
+			} else if (strcmp(n, "rcpt_mark") == 0) {
+				if (!number_ok(a, &num) || num > 1)
+					rc = fail(err, "bad %s", n);
+				r->mark_done = num == 1;
 			} else
 				rc = fail(err, "unknown attribute %s", n);
 		} else
@@ -357,6 +364,43 @@ deliver_reply_read(struct stream *s, struct deliver_request *req,
 	return (STREAM_OK);
 }
 
+/*
+ * mark_delivered - flip the R records qmgr asked us to mark (rcpt_mark)
+ * of the recipients just delivered, before the reply goes back.  A mark
+ * that fails is only logged: qmgr still marks the record when it reads
+ * the reply, as it does for every recipient.
+ */
+static void
+mark_delivered(const struct deliver_request *req)
+{
+	char	 path[64];
+	int	 fd = -1;
+
+	for (size_t i = 0; i < req->rcpt_count; i++) {
+		const struct deliver_rcpt *r = &req->rcpts[i];
+
+		if (!r->mark_done || r->status != 2)
+			continue;
+		if (fd < 0) {
+			(void)snprintf(path, sizeof(path), "%s/%s",
+			    req->queue_name, req->queue_id);
+			if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				/* gone (sluice-super -d, -h): nothing to mark */
+				if (errno != ENOENT)
+					msg_warn("%s: open %s to mark recipients "
+					    "done: %s", req->queue_id, path,
+					    strerror(errno));
+				return;
+			}
+		}
+		if (queue_file_mark_done(fd, r->offset) < 0)
+			msg_warn("%s: mark recipient <%s> done: %s",
+			    req->queue_id, r->original, strerror(errno));
+	}
+	if (fd >= 0)
+		(void)close(fd);
+}
+
 /* deliver_agent_serve - see deliver_request.h */
 void
 deliver_agent_serve(int client_fd, int timeout,
@@ -390,6 +434,7 @@ deliver_agent_serve(int client_fd, int timeout,
 			break;
 		}
 		deliver(ctx, &req);
+		mark_delivered(&req);
 		if (deliver_reply_write(s, &req) < 0) {
 			msg_warn("%s: cannot send reply to qmgr: %s", req.queue_id,
 			    stream_status_text(stream_status(s)));

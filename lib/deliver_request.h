@@ -11,14 +11,22 @@
  *	    rcpt=ADDR (after virtual alias rewriting)
  *	    rcpt_original=ADDR (the queue file's R record: what the sender wrote)
  *	    rcpt_orcpt=TEXT  rcpt_notify=N  rcpt_offset=N (of the R record)
+ *	    rcpt_mark=1 (optional: see below)
  * The agent reads the content from queue_name/queue_id itself (read-only)
  * and answers with one list holding, per recipient in request order:
  *	status=2|4|5  dsn=X.Y.Z  reason=TEXT
- * The agent never changes the queue file: qmgr marks recipients done,
- * because one R record can fan out to several rewritten recipients.
- * Exactly-once across crashes is the agent's side of the bargain: a
- * recipient delivered again after a crash (qmgr died before marking it)
- * must be recognised (local: deterministic Maildir names) where possible.
+ * qmgr marks recipients done, because one R record can fan out to several
+ * rewritten recipients; but a qmgr that dies after an agent delivered
+ * and before it read the reply would offer the recipient again, and an
+ * SMTP server cannot recognise a second copy.  So for a recipient that
+ * is its R record's only one and owes no success notice, qmgr asks the
+ * agent (rcpt_mark=1) to mark the record done itself once it has
+ * delivered (status 2), before it replies, as Postfix's agents do.  The
+ * mark is not flushed: no process crash can lose it (the page cache
+ * outlives the process), a system crash can, and then the recipient is
+ * offered again.  Where several recipients share a record, a second
+ * copy after a qmgr crash must be recognised by the agent where
+ * possible (local: deterministic Maildir names).
  */
 #ifndef SLUICE_DELIVER_REQUEST_H
 #define SLUICE_DELIVER_REQUEST_H
@@ -40,6 +48,7 @@ struct deliver_rcpt {
 	char		*orcpt;
 	int		 notify;	/* DSN_NOTIFY_* */
 	off_t		 offset;
+	bool		 mark_done;	/* the agent marks the R record (above) */
 	/* outcome, filled by the agent (or by qmgr from the reply) */
 	int		 status;	/* 0 = none yet, 2, 4, 5 */
 	char		 dsn[16];	/* "5.1.1" */

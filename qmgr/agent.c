@@ -200,12 +200,29 @@ qmgr_agent_fail_job(struct qmgr *qm, struct qmgr_agent *a, const char *why)
 	qmgr_job_done(qm, job);
 }
 
+/*
+ * agent_may_mark - may the agent mark rcpt's R record done itself when
+ * it delivers (deliver_request.h)?  Only when that record became no other
+ * recipient (expansions[rec] == 1: its outcome is this delivery's alone)
+ * and asks for no success notice (qmgr sends that after the reply: a
+ * record marked before would lose it if qmgr died in between).
+ */
+static bool
+agent_may_mark(const struct qmgr_message *m, const struct qmgr_rcpt *r,
+    const size_t *expansions)
+{
+	return (expansions[r->rec] == 1 &&
+	    !(m->msg.recipients[r->rec].notify & DSN_NOTIFY_SUCCESS));
+}
+
 /* qmgr_agent_send - write the job's request; the reply comes later */
 int
 qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
 	struct deliver_request *req = &a->req;
+	struct deliver_rcpt *rr;
+	size_t	*expansions;
 	const char *v;
 
 	deliver_request_free(req);
@@ -219,13 +236,18 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	deliver_request_set(req, &req->envid, v ? v : "");
 	v = attr_list_get(&m->msg.attrs, "ret");
 	deliver_request_set(req, &req->ret, v ? v : "");
+	expansions = xcalloc(m->msg.recipient_count + 1, sizeof(*expansions));
+	for (size_t i = 0; i < m->rcpt_count; i++)
+		expansions[m->rcpts[i].rec]++;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
 		const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
-		(void)deliver_request_add_rcpt(req, r->address, qr->address,
+		rr = deliver_request_add_rcpt(req, r->address, qr->address,
 		    qr->orcpt, qr->notify, qr->offset);
+		rr->mark_done = agent_may_mark(m, r, expansions);
 	}
+	free(expansions);
 	a->job = job;
 	a->deadline = time(NULL) + qm->ipc_timeout;
 	strbuf_reset(&a->in);

@@ -220,3 +220,69 @@ def test_removal_cut_short_is_finished_by_the_next_qmgr(make_instance, cut):
     time.sleep(0.5)
     assert si.maildir_files(inst.vmaildir("user"), ("new", "cur")) == []
     assert "%s: to=" % qid not in inst.maillog()
+
+
+@pytest.mark.parametrize("notify", [None, "SUCCESS"])
+def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
+    """An SMTP server cannot recognise a second copy, so a recipient
+    relayed just before qmgr died must not be offered again: the smtp
+    agent marks its queue-file record done before it replies (qmgr asks
+    for that with rcpt_mark when the record is that recipient's alone
+    and no success notice is owed).  qmgr is stopped while the peer holds
+    its reply to the final dot, killed once the agent has logged the
+    delivery, and its successor must remove the message without a second
+    delivery.  With NOTIFY=SUCCESS the notice must not be lost, so the
+    agent leaves the record alone and the recipient is offered again
+    (at least once) - which also proves the kill landed in time."""
+    import smtplib
+    import threading
+    from smtp_peer import Peer
+
+    gate = threading.Event()
+    peer = Peer()
+    answer = peer._answer
+
+    def held_answer(cmd, default):
+        if cmd == "DOT":
+            gate.wait(20)
+        return answer(cmd, default)
+    peer._answer = held_answer
+    with peer:
+        inst = make_instance(delivery=True, main={
+            "relayhost": "[127.0.0.1]:%d" % peer.port,
+            "smtp_connection_cache_time_limit": "0s",
+            "service_throttle_time": "1s",
+        })
+        qmgr = inst.wait_service_pid("qmgr")
+        options = ["NOTIFY=%s" % notify] if notify else []
+        with inst.smtp(timeout=10) as s:
+            s.ehlo("client.example")
+            s.mail(SENDER)
+            code, resp = s.rcpt("someone@dest.test", options)
+            assert code == 250, resp
+            code, resp = s.data(body(7))
+            assert code == 250, resp
+        qid = si.queued_id(resp)
+        try:
+            # the peer has the content when the agent waits for the dot's
+            # reply; stop qmgr before that reply can reach it
+            assert inst.wait_log(r"%s: from=<" % qid, 10)
+            time.sleep(0.5)
+            os.kill(qmgr, signal.SIGSTOP)
+        finally:
+            gate.set()
+        assert inst.wait_log(r"%s: to=<someone@dest.test>.*status=sent"
+                             % qid, 10), inst.maillog()[-2000:]
+        time.sleep(0.2)     # the agent logs, then marks, then replies
+        os.kill(qmgr, signal.SIGKILL)
+        os.kill(qmgr, signal.SIGCONT)
+        inst.wait_service_pid("qmgr", timeout=10, exclude=(qmgr,))
+        if notify:
+            assert si.wait_until(lambda: len(peer.transactions) >= 2, 20), \
+                "the kill came too late to test anything"
+        else:
+            assert inst.wait_log(r"%s: removed" % qid, 20), \
+                inst.maillog()[-2000:]
+            time.sleep(1)
+            assert len(peer.transactions) == 1, \
+                "delivered %d times" % len(peer.transactions)

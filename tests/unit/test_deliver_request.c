@@ -3,11 +3,14 @@
  * and its reply travel over a socketpair intact, and both readers refuse
  * what a confused or hostile peer might send (wrong outcome counts, a
  * dsn whose class disagrees with the status, a queue_name other than
- * active, missing or unknown fields, control characters).
+ * active, missing or unknown fields, control characters); the agent
+ * marks the records qmgr asked it to mark, and no others.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +61,8 @@ fill_request(struct deliver_request *req)
 	req->flags = 3;
 	(void)deliver_request_add_rcpt(req, "u@example.test", "postmaster@localhost",
 	    "rfc822;postmaster@localhost", DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY, 321);
-	(void)deliver_request_add_rcpt(req, "v@example.test", NULL, NULL, 0, 400);
+	deliver_request_add_rcpt(req, "v@example.test", NULL, NULL, 0,
+	    400)->mark_done = true;
 }
 
 /* send_list - write a raw attr list (name, value pairs, NULL-ended) */
@@ -102,6 +106,8 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(got.rcpts[0].offset, 321);
 	ck_assert_str_eq(got.rcpts[1].original, "v@example.test");
 	ck_assert_int_eq(got.rcpts[1].offset, 400);
+	ck_assert(!got.rcpts[0].mark_done);
+	ck_assert(got.rcpts[1].mark_done);
 
 	/* the agent answers; qmgr reads the outcomes in order */
 	deliver_rcpt_status(&got.rcpts[0], 2, "2.0.0", "delivered to %s", "maildir");
@@ -319,6 +325,9 @@ START_TEST(test_request_bad_fields)
 	const char *const bad_offset[] = { "request", "deliver", "queue_name",
 	    "active", "queue_id", ID, "sender", "", "rcpt", "a@b",
 	    "rcpt_offset", "-4", NULL };
+	const char *const bad_mark[] = { "request", "deliver", "queue_name",
+	    "active", "queue_id", ID, "sender", "", "rcpt", "a@b",
+	    "rcpt_mark", "2", NULL };
 	const char *const empty_rcpt[] = { "request", "deliver", "queue_name",
 	    "active", "queue_id", ID, "sender", "", "rcpt", "", NULL };
 	const char *const ctl_sender[] = { "request", "deliver", "queue_name",
@@ -330,9 +339,76 @@ START_TEST(test_request_bad_fields)
 	request_refused(orphan);
 	request_refused(bad_notify);
 	request_refused(bad_offset);
+	request_refused(bad_mark);
 	request_refused(empty_rcpt);
 	request_refused(ctl_sender);
 	request_refused(other);
+}
+END_TEST
+
+/* deliver_all - the agent's deliver(): every recipient delivered */
+static void
+deliver_all(void *ctx, struct deliver_request *req)
+{
+	(void)ctx;
+	for (size_t i = 0; i < req->rcpt_count; i++)
+		deliver_rcpt_status(&req->rcpts[i], i == 2 ? 4 : 2,
+		    i == 2 ? "4.4.1" : "2.0.0", "test");
+}
+
+/*
+ * The agent marks the R records qmgr asked it to (rcpt_mark), of the
+ * recipients it delivered, in active/ID, before its reply goes back;
+ * the others stay R (qmgr decides about them).
+ */
+START_TEST(test_agent_marks_asked_records_before_replying)
+{
+	struct deliver_request req;
+	struct strbuf err;
+	char	 dir[] = "/tmp/test_deliver_request.XXXXXX", body[64];
+	int	 fd, sv[2];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(mkdir("active", 0700), 0);
+	memset(body, 'x', sizeof(body));
+	body[10] = body[20] = body[30] = QUEUE_REC_RCPT;
+	fd = open("active/" ID, O_WRONLY | O_CREAT | O_EXCL, 0700);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
+	close(fd);
+
+	deliver_request_init(&req);
+	strcpy(req.queue_name, "active");
+	strcpy(req.queue_id, ID);
+	deliver_request_set(&req, &req.sender, "s@example.test");
+	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 10)->mark_done = true;
+	(void)deliver_request_add_rcpt(&req, "b@x", NULL, NULL, 0, 20);
+	deliver_request_add_rcpt(&req, "c@x", NULL, NULL, 0, 30)->mark_done = true;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_close(qside);
+	qside = stream_open(sv[0]);
+	stream_set_timeout(qside, 5);
+	ck_assert_int_eq(deliver_request_write(qside, &req), 0);
+	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+	deliver_agent_serve(sv[1], 5, deliver_all, NULL, NULL);
+	close(sv[1]);
+	strbuf_init(&err);
+	ck_assert_int_eq(deliver_reply_read(qside, &req, &err), STREAM_OK);
+
+	fd = open("active/" ID, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, body, sizeof(body)), (ssize_t)sizeof(body));
+	close(fd);
+	ck_assert_int_eq(body[10], QUEUE_REC_DONE);	/* asked, delivered */
+	ck_assert_int_eq(body[20], QUEUE_REC_RCPT);	/* not asked */
+	ck_assert_int_eq(body[30], QUEUE_REC_RCPT);	/* asked, deferred */
+	ck_assert_int_eq(body[11], 'x');
+	(void)unlink("active/" ID);
+	(void)rmdir("active");
+	(void)rmdir(dir);
+	deliver_request_free(&req);
+	strbuf_free(&err);
 }
 END_TEST
 
@@ -358,6 +434,7 @@ deliver_request_suite(void)
 	tcase_add_test(tc, test_request_bad_queue_id);
 	tcase_add_test(tc, test_request_missing_fields);
 	tcase_add_test(tc, test_request_bad_fields);
+	tcase_add_test(tc, test_agent_marks_asked_records_before_replying);
 	suite_add_tcase(s, tc);
 	return (s);
 }
