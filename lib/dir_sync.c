@@ -24,7 +24,11 @@
 #include "coro.h"
 #include "dir_sync.h"
 
-#define DIR_SYNC_MAGIC		0x31434e5953524944ULL	/* "DIRSYNC1" */
+/* the probe sequence's odd steps cover the table only at a power of two */
+_Static_assert((DIR_SYNC_SLOTS & (DIR_SYNC_SLOTS - 1)) == 0,
+    "DIR_SYNC_SLOTS must be a power of two");
+
+#define DIR_SYNC_MAGIC		0x32434e5953524944ULL	/* "DIRSYNC2" */
 
 struct dir_sync_slot {
 	_Atomic uint64_t key;		/* hash of dev and ino; 0 = free */
@@ -168,15 +172,24 @@ static struct dir_sync_slot *
 slot_find(int dirfd)
 {
 	struct stat st;
-	uint64_t key, dev, ino, want;
+	uint64_t key, dev, ino, want, step;
 
 	if (table == NULL || fstat(dirfd, &st) < 0)
 		return (NULL);
 	dev = (uint64_t)st.st_dev;
 	ino = (uint64_t)st.st_ino;
 	key = slot_key(dev, ino);
+	/*
+	 * Double hashing: an odd step visits every slot of the power-of-two
+	 * table, and keys that share a first slot part ways after it, so
+	 * DIR_SYNC_PROBES finds room until the table is nearly full (linear
+	 * probing's clusters made the first directory go without a slot at
+	 * about half full).
+	 */
+	step = (key >> 32) | 1;
 	for (unsigned i = 0; i < DIR_SYNC_PROBES; i++) {
-		struct dir_sync_slot *s = &table->slots[(key + i) % DIR_SYNC_SLOTS];
+		struct dir_sync_slot *s =
+		    &table->slots[(key + i * step) % DIR_SYNC_SLOTS];
 
 		want = 0;
 		if (atomic_compare_exchange_strong(&s->key, &want, key)) {

@@ -343,7 +343,12 @@ START_TEST(test_full_table_syncs_alone)
 		dir_sync_mark(&a, fd);
 		ck_assert_int_eq(dir_sync_finish(&a), 0);
 	} while (a.slot != NULL);
-	ck_assert_uint_ge(dirs, DIR_SYNC_SLOTS / 2);
+	/*
+	 * Double hashing fills 85-93% before the first miss; uniform probing
+	 * would miss below two thirds with a chance of about 1 in 20,000.
+	 * (Linear probing missed near half full, and failed a bound of 1/2.)
+	 */
+	ck_assert_uint_ge(dirs, DIR_SYNC_SLOTS * 2 / 3);
 	/* two marks on the slotless directory: no sharing, two fsyncs */
 	dir_sync_mark(&a, fd);
 	dir_sync_mark(&b, fd);
