@@ -6,6 +6,8 @@
  * to name a queue file outside active/, and qmgr never trusts a reply to
  * carry more or fewer outcomes than it asked for.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -373,6 +375,7 @@ deliver_reply_read(struct stream *s, struct deliver_request *req,
 static void
 mark_delivered(const struct deliver_request *req)
 {
+	struct stat st;
 	char	 path[64];
 	int	 fd = -1;
 
@@ -390,6 +393,17 @@ mark_delivered(const struct deliver_request *req)
 					msg_warn("%s: open %s to mark recipients "
 					    "done: %s", req->queue_id, path,
 					    strerror(errno));
+				return;
+			}
+			/*
+			 * local runs as root: write only into what can be a
+			 * queue file, never a hard link to somebody's file
+			 */
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			    st.st_nlink != 1) {
+				msg_warn("%s: %s is not a plain queue file; "
+				    "recipients not marked", req->queue_id, path);
+				(void)close(fd);
 				return;
 			}
 		}

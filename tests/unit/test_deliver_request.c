@@ -412,6 +412,61 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 }
 END_TEST
 
+/*
+ * A queue file with a second name (a hard link to a file that is not the
+ * queue's) is not written: local, which marks as root, must not become a
+ * way to flip a byte in somebody else's file.
+ */
+START_TEST(test_agent_leaves_linked_file_alone)
+{
+	struct deliver_request req;
+	struct strbuf err;
+	char	 dir[] = "/tmp/test_deliver_request.XXXXXX", body[16], got;
+	int	 fd, sv[2];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(mkdir("active", 0700), 0);
+	memset(body, 'x', sizeof(body));
+	body[4] = QUEUE_REC_RCPT;
+	fd = open("other", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
+	close(fd);
+	ck_assert_int_eq(link("other", "active/" ID), 0);
+
+	deliver_request_init(&req);
+	strcpy(req.queue_name, "active");
+	strcpy(req.queue_id, ID);
+	deliver_request_set(&req, &req.sender, "s@example.test");
+	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 4)->mark_done = true;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_close(qside);
+	qside = stream_open(sv[0]);
+	stream_set_timeout(qside, 5);
+	ck_assert_int_eq(deliver_request_write(qside, &req), 0);
+	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+	deliver_agent_serve(sv[1], 5, deliver_all, NULL, NULL);
+	close(sv[1]);
+	strbuf_init(&err);
+	/* the delivery is still reported; only the mark is skipped */
+	ck_assert_int_eq(deliver_reply_read(qside, &req, &err), STREAM_OK);
+	ck_assert_int_eq(req.rcpts[0].status, 2);
+
+	fd = open("other", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &got, 1, 4), 1);
+	close(fd);
+	ck_assert_int_eq(got, QUEUE_REC_RCPT);
+	(void)unlink("active/" ID);
+	(void)unlink("other");
+	(void)rmdir("active");
+	(void)rmdir(dir);
+	deliver_request_free(&req);
+	strbuf_free(&err);
+}
+END_TEST
+
 /* deliver_request_suite - all cases */
 static Suite *
 deliver_request_suite(void)
@@ -435,6 +490,7 @@ deliver_request_suite(void)
 	tcase_add_test(tc, test_request_missing_fields);
 	tcase_add_test(tc, test_request_bad_fields);
 	tcase_add_test(tc, test_agent_marks_asked_records_before_replying);
+	tcase_add_test(tc, test_agent_leaves_linked_file_alone);
 	suite_add_tcase(s, tc);
 	return (s);
 }
