@@ -356,6 +356,36 @@ deliver_all(void *ctx, struct deliver_request *req)
 		    i == 2 ? "4.4.1" : "2.0.0", "test");
 }
 
+/* request_for_active - an empty request for active/ID */
+static void
+request_for_active(struct deliver_request *req)
+{
+	deliver_request_init(req);
+	strcpy(req->queue_name, "active");
+	strcpy(req->queue_id, ID);
+	deliver_request_set(req, &req->sender, "s@example.test");
+}
+
+/*
+ * serve_one - req goes to deliver_agent_serve (deliver_all) over a fresh
+ * socketpair, which ends when qmgr's side stops writing; the reply waits
+ * on qside
+ */
+static void
+serve_one(const struct deliver_request *req)
+{
+	int	 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_close(qside);
+	qside = stream_open(sv[0]);
+	stream_set_timeout(qside, 5);
+	ck_assert_int_eq(deliver_request_write(qside, req), 0);
+	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+	deliver_agent_serve(sv[1], 5, deliver_all, NULL, NULL);
+	close(sv[1]);
+}
+
 /*
  * The agent marks the R records qmgr asked it to (rcpt_mark), of the
  * recipients it delivered, in active/ID, before its reply goes back;
@@ -366,7 +396,7 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	struct deliver_request req;
 	struct strbuf err;
 	char	 dir[] = "/tmp/test_deliver_request.XXXXXX", body[64];
-	int	 fd, sv[2];
+	int	 fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chdir(dir), 0);
@@ -378,21 +408,11 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	ck_assert_int_eq(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
 	close(fd);
 
-	deliver_request_init(&req);
-	strcpy(req.queue_name, "active");
-	strcpy(req.queue_id, ID);
-	deliver_request_set(&req, &req.sender, "s@example.test");
+	request_for_active(&req);
 	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 10)->mark_done = true;
 	(void)deliver_request_add_rcpt(&req, "b@x", NULL, NULL, 0, 20);
 	deliver_request_add_rcpt(&req, "c@x", NULL, NULL, 0, 30)->mark_done = true;
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	stream_close(qside);
-	qside = stream_open(sv[0]);
-	stream_set_timeout(qside, 5);
-	ck_assert_int_eq(deliver_request_write(qside, &req), 0);
-	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
-	deliver_agent_serve(sv[1], 5, deliver_all, NULL, NULL);
-	close(sv[1]);
+	serve_one(&req);
 	strbuf_init(&err);
 	ck_assert_int_eq(deliver_reply_read(qside, &req, &err), STREAM_OK);
 
@@ -422,7 +442,7 @@ START_TEST(test_agent_leaves_linked_file_alone)
 	struct deliver_request req;
 	struct strbuf err;
 	char	 dir[] = "/tmp/test_deliver_request.XXXXXX", body[16], got;
-	int	 fd, sv[2];
+	int	 fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chdir(dir), 0);
@@ -435,19 +455,9 @@ START_TEST(test_agent_leaves_linked_file_alone)
 	close(fd);
 	ck_assert_int_eq(link("other", "active/" ID), 0);
 
-	deliver_request_init(&req);
-	strcpy(req.queue_name, "active");
-	strcpy(req.queue_id, ID);
-	deliver_request_set(&req, &req.sender, "s@example.test");
+	request_for_active(&req);
 	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 4)->mark_done = true;
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	stream_close(qside);
-	qside = stream_open(sv[0]);
-	stream_set_timeout(qside, 5);
-	ck_assert_int_eq(deliver_request_write(qside, &req), 0);
-	ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
-	deliver_agent_serve(sv[1], 5, deliver_all, NULL, NULL);
-	close(sv[1]);
+	serve_one(&req);
 	strbuf_init(&err);
 	/* the delivery is still reported; only the mark is skipped */
 	ck_assert_int_eq(deliver_reply_read(qside, &req, &err), STREAM_OK);
