@@ -46,11 +46,11 @@ retire_if_finished(const char *id, const char *path)
 		close(fd);
 		return (false);
 	}
+	msg_info("%s: finishing a removal cut short", id);
 	if (queue_recycle_put(QUEUE_RECYCLE, path, fd) < 0 && errno != ENOENT)
 		msg_warn("%s: remove: %s", id, strerror(errno));
 	close(fd);
 	defer_log_remove(id);
-	msg_info("%s: finishing a removal cut short", id);
 	msg_info("%s: removed", id);
 	return (true);
 }
