@@ -367,10 +367,23 @@ deliver_reply_read(struct stream *s, struct deliver_request *req,
 }
 
 /*
+ * record_delivered - did every recipient of the request that came from
+ * the R record at offset get delivered?
+ */
+static bool
+record_delivered(const struct deliver_request *req, off_t offset)
+{
+	for (size_t i = 0; i < req->rcpt_count; i++)
+		if (req->rcpts[i].offset == offset && req->rcpts[i].status != 2)
+			return (false);
+	return (true);
+}
+
+/*
  * mark_delivered - flip the R records qmgr asked us to mark (rcpt_mark)
- * of the recipients just delivered, before the reply goes back.  A mark
- * that fails is only logged: qmgr still marks the record when it reads
- * the reply, as it does for every recipient.
+ * whose recipients in this request were all delivered, before the reply
+ * goes back.  A mark that fails is only logged: qmgr still marks the
+ * record when it reads the reply, as it does for every recipient.
  */
 static void
 mark_delivered(const struct deliver_request *req)
@@ -382,7 +395,8 @@ mark_delivered(const struct deliver_request *req)
 	for (size_t i = 0; i < req->rcpt_count; i++) {
 		const struct deliver_rcpt *r = &req->rcpts[i];
 
-		if (!r->mark_done || r->status != 2)
+		if (!r->mark_done || r->status != 2 ||
+		    !record_delivered(req, r->offset))
 			continue;
 		if (fd < 0) {
 			(void)snprintf(path, sizeof(path), "%s/%s",

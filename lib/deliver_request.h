@@ -18,15 +18,16 @@
  * qmgr marks recipients done, because one R record can fan out to several
  * rewritten recipients; but a qmgr that dies after an agent delivered
  * and before it read the reply would offer the recipient again, and an
- * SMTP server cannot recognise a second copy.  So for a recipient that
- * is its R record's only one and owes no success notice, qmgr asks the
- * agent (rcpt_mark=1) to mark the record done itself once it has
- * delivered (status 2), before it replies, as Postfix's agents do.  The
- * mark is not flushed: no process crash can lose it (the page cache
- * outlives the process), a system crash can, and then the recipient is
- * offered again.  Where several recipients share a record, a second
- * copy after a qmgr crash must be recognised by the agent where
- * possible (local: deterministic Maildir names).
+ * SMTP server cannot recognise a second copy.  So when every recipient
+ * an R record became is in the same request and the record owes no
+ * success notice, qmgr asks the agent (rcpt_mark=1 on each of them) to
+ * mark the record done itself once all of them are delivered (status 2),
+ * before it replies, as Postfix's agents do.  The mark is not flushed:
+ * no process crash can lose it (the page cache outlives the process), a
+ * system crash can, and then the recipient is offered again.  Where a
+ * record's recipients go to different requests (an alias to two
+ * domains), a second copy after a qmgr crash must be recognised by the
+ * agent where possible (local: deterministic Maildir names).
  */
 #ifndef SLUICE_DELIVER_REQUEST_H
 #define SLUICE_DELIVER_REQUEST_H

@@ -202,16 +202,17 @@ qmgr_agent_fail_job(struct qmgr *qm, struct qmgr_agent *a, const char *why)
 
 /*
  * agent_may_mark - may the agent mark rcpt's R record done itself when
- * it delivers (deliver_request.h)?  Only when that record became no other
- * recipient (expansions[rec] == 1: its outcome is this delivery's alone)
- * and asks for no success notice (qmgr sends that after the reply: a
- * record marked before would lose it if qmgr died in between).
+ * it delivers (deliver_request.h)?  Only when every recipient that record
+ * became is in this job (in_job[rec] == expansions[rec]: the record's
+ * outcome is this request's alone; the agent marks it when all of them
+ * are delivered) and it asks for no success notice (qmgr sends that after
+ * the reply: a record marked before would lose it if qmgr died in between).
  */
 static bool
 agent_may_mark(const struct qmgr_message *m, const struct qmgr_rcpt *r,
-    const size_t *expansions)
+    const size_t *expansions, const size_t *in_job)
 {
-	return (expansions[r->rec] == 1 &&
+	return (in_job[r->rec] == expansions[r->rec] &&
 	    !(m->msg.recipients[r->rec].notify & DSN_NOTIFY_SUCCESS));
 }
 
@@ -222,7 +223,7 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	struct qmgr_message *m = job->msg;
 	struct deliver_request *req = &a->req;
 	struct deliver_rcpt *rr;
-	size_t	*expansions;
+	size_t	*expansions, *in_job;
 	const char *v;
 
 	deliver_request_free(req);
@@ -236,16 +237,20 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	deliver_request_set(req, &req->envid, v ? v : "");
 	v = attr_list_get(&m->msg.attrs, "ret");
 	deliver_request_set(req, &req->ret, v ? v : "");
-	expansions = xcalloc(m->msg.recipient_count + 1, sizeof(*expansions));
+	expansions = xcalloc(2 * (m->msg.recipient_count + 1),
+	    sizeof(*expansions));
+	in_job = expansions + m->msg.recipient_count + 1;
 	for (size_t i = 0; i < m->rcpt_count; i++)
 		expansions[m->rcpts[i].rec]++;
+	for (size_t i = 0; i < job->count; i++)
+		in_job[m->rcpts[job->idx[i]].rec]++;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
 		const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
 		rr = deliver_request_add_rcpt(req, r->address, qr->address,
 		    qr->orcpt, qr->notify, qr->offset);
-		rr->mark_done = agent_may_mark(m, r, expansions);
+		rr->mark_done = agent_may_mark(m, r, expansions, in_job);
 	}
 	free(expansions);
 	a->job = job;

@@ -10,6 +10,7 @@ message (counted by Message-ID) and the queue is empty.
 
 import collections
 import os
+import re
 import signal
 import threading
 import time
@@ -222,8 +223,12 @@ def test_removal_cut_short_is_finished_by_the_next_qmgr(make_instance, cut):
     assert "%s: to=" % qid not in inst.maillog()
 
 
-@pytest.mark.parametrize("notify", [None, "SUCCESS"])
-def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
+@pytest.mark.parametrize("rcpt,notify", [
+    ("someone@dest.test", None),
+    ("list@alias.test", None),          # one record, two recipients
+    ("someone@dest.test", "SUCCESS"),
+])
+def test_relayed_recipient_survives_a_qmgr_crash(make_instance, rcpt, notify):
     """An SMTP server cannot recognise a second copy, so a recipient
     relayed just before qmgr died must not be offered again: the smtp
     agent marks its queue-file record done before it replies (qmgr asks
@@ -231,9 +236,11 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
     and no success notice is owed).  qmgr is stopped while the peer holds
     its reply to the final dot, killed once the agent has logged the
     delivery, and its successor must remove the message without a second
-    delivery.  With NOTIFY=SUCCESS the notice must not be lost, so the
-    agent leaves the record alone and the recipient is offered again
-    (at least once) - which also proves the kill landed in time."""
+    delivery.  The same for an alias that becomes two recipients of one
+    request (the record is marked when both are delivered).  With
+    NOTIFY=SUCCESS the notice must not be lost, so the agent leaves the
+    record alone and the recipient is offered again (at least once) -
+    which also proves the kill landed in time."""
     import smtplib
     import threading
     from smtp_peer import Peer
@@ -252,13 +259,15 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
             "relayhost": "[127.0.0.1]:%d" % peer.port,
             "smtp_connection_cache_time_limit": "0s",
             "service_throttle_time": "1s",
+            "virtual_alias_maps":
+                "inline:{ {list@alias.test = a@dest.test, b@dest.test} }",
         })
         qmgr = inst.wait_service_pid("qmgr")
         options = ["NOTIFY=%s" % notify] if notify else []
         with inst.smtp(timeout=10) as s:
             s.ehlo("client.example")
             s.mail(SENDER)
-            code, resp = s.rcpt("someone@dest.test", options)
+            code, resp = s.rcpt(rcpt, options)
             assert code == 250, resp
             code, resp = s.data(body(7))
             assert code == 250, resp
@@ -271,7 +280,7 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
             os.kill(qmgr, signal.SIGSTOP)
         finally:
             gate.set()
-        assert inst.wait_log(r"%s: to=<someone@dest.test>.*status=sent"
+        assert inst.wait_log(r"%s: to=<[^>]*@dest.test>.*status=sent"
                              % qid, 10), inst.maillog()[-2000:]
         time.sleep(0.2)     # the agent logs, then marks, then replies
         os.kill(qmgr, signal.SIGKILL)
@@ -286,3 +295,8 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, notify):
             time.sleep(1)
             assert len(peer.transactions) == 1, \
                 "delivered %d times" % len(peer.transactions)
+            got = sorted(r for t in peer.transactions for r in t.rcpts)
+            want = ["a@dest.test", "b@dest.test"] \
+                if rcpt.startswith("list@") else [rcpt]
+            assert [re.search(r"<([^>]*)>", r).group(1) for r in got] \
+                == want, got

@@ -346,14 +346,17 @@ START_TEST(test_request_bad_fields)
 }
 END_TEST
 
-/* deliver_all - the agent's deliver(): every recipient delivered */
+/* deliver_all - the agent's deliver(): delivered, but "defer..." */
 static void
 deliver_all(void *ctx, struct deliver_request *req)
 {
 	(void)ctx;
-	for (size_t i = 0; i < req->rcpt_count; i++)
-		deliver_rcpt_status(&req->rcpts[i], i == 2 ? 4 : 2,
-		    i == 2 ? "4.4.1" : "2.0.0", "test");
+	for (size_t i = 0; i < req->rcpt_count; i++) {
+		bool	 defer = strncmp(req->rcpts[i].address, "defer", 5) == 0;
+
+		deliver_rcpt_status(&req->rcpts[i], defer ? 4 : 2,
+		    defer ? "4.4.1" : "2.0.0", "test");
+	}
 }
 
 /* request_for_active - an empty request for active/ID */
@@ -402,7 +405,7 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	ck_assert_int_eq(chdir(dir), 0);
 	ck_assert_int_eq(mkdir("active", 0700), 0);
 	memset(body, 'x', sizeof(body));
-	body[10] = body[20] = body[30] = QUEUE_REC_RCPT;
+	body[10] = body[20] = body[30] = body[40] = body[50] = QUEUE_REC_RCPT;
 	fd = open("active/" ID, O_WRONLY | O_CREAT | O_EXCL, 0700);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
@@ -411,7 +414,14 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	request_for_active(&req);
 	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 10)->mark_done = true;
 	(void)deliver_request_add_rcpt(&req, "b@x", NULL, NULL, 0, 20);
-	deliver_request_add_rcpt(&req, "c@x", NULL, NULL, 0, 30)->mark_done = true;
+	deliver_request_add_rcpt(&req, "defer-c@x", NULL, NULL, 0,
+	    30)->mark_done = true;
+	/* one record, two recipients: marked only when both are delivered */
+	deliver_request_add_rcpt(&req, "d1@x", NULL, NULL, 0, 40)->mark_done = true;
+	deliver_request_add_rcpt(&req, "d2@x", NULL, NULL, 0, 40)->mark_done = true;
+	deliver_request_add_rcpt(&req, "e1@x", NULL, NULL, 0, 50)->mark_done = true;
+	deliver_request_add_rcpt(&req, "defer-e2@x", NULL, NULL, 0,
+	    50)->mark_done = true;
 	serve_one(&req);
 	strbuf_init(&err);
 	ck_assert_int_eq(deliver_reply_read(qside, &req, &err), STREAM_OK);
@@ -423,6 +433,8 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	ck_assert_int_eq(body[10], QUEUE_REC_DONE);	/* asked, delivered */
 	ck_assert_int_eq(body[20], QUEUE_REC_RCPT);	/* not asked */
 	ck_assert_int_eq(body[30], QUEUE_REC_RCPT);	/* asked, deferred */
+	ck_assert_int_eq(body[40], QUEUE_REC_DONE);	/* both delivered */
+	ck_assert_int_eq(body[50], QUEUE_REC_RCPT);	/* one deferred */
 	ck_assert_int_eq(body[11], 'x');
 	(void)unlink("active/" ID);
 	(void)rmdir("active");
