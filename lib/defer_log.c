@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "defer_log.h"
@@ -39,6 +40,9 @@ defer_log_free(struct defer_log *log)
 	for (size_t i = 0; i < log->count; i++)
 		free(log->entries[i].reason);
 	free(log->entries);
+	for (size_t i = 0; i < log->sent_count; i++)
+		free(log->sent[i].address);
+	free(log->sent);
 	defer_log_init(log);
 }
 
@@ -121,6 +125,47 @@ defer_log_set(struct defer_log *log, off_t offset, const char *dsn,
 		snprintf(e->dsn, sizeof(e->dsn), "4.0.0");
 }
 
+/* defer_address_ok - fits a sent= line: bounded, no control characters */
+static bool
+defer_address_ok(const char *address)
+{
+	size_t	 len = 0;
+
+	for (const unsigned char *p = (const unsigned char *)address; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || ++len > DEFER_ADDRESS_MAX)
+			return (false);
+	}
+	return (len > 0);
+}
+
+/* defer_log_was_sent - see defer_log.h */
+bool
+defer_log_was_sent(const struct defer_log *log, off_t offset,
+    const char *address)
+{
+	for (size_t i = 0; i < log->sent_count; i++)
+		if (log->sent[i].offset == offset &&
+		    strcasecmp(log->sent[i].address, address) == 0)
+			return (true);
+	return (false);
+}
+
+/* defer_log_add_sent - see defer_log.h */
+void
+defer_log_add_sent(struct defer_log *log, off_t offset, const char *address)
+{
+	struct defer_sent *e;
+
+	if (!defer_address_ok(address) ||
+	    defer_log_was_sent(log, offset, address))
+		return;
+	log->sent = xrealloc(log->sent, (log->sent_count + 1) *
+	    sizeof(*log->sent));
+	e = &log->sent[log->sent_count++];
+	e->offset = offset;
+	e->address = xstrdup(address);
+}
+
 /* defer_path - defer/ID, or -1 for an ID that is not one */
 static int
 defer_path(const char *queue_id, const char *suffix, struct strbuf *path,
@@ -175,6 +220,9 @@ defer_log_write(const char *queue_id, const struct defer_log *log,
 		strbuf_printf(&text, "%lld\t%s\t%s\n", (long long)e->offset,
 		    e->dsn[0] ? e->dsn : "4.0.0", e->reason ? e->reason : "");
 	}
+	for (size_t i = 0; i < log->sent_count; i++)
+		strbuf_printf(&text, "sent=%lld\t%s\n",
+		    (long long)log->sent[i].offset, log->sent[i].address);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0 && errno == EEXIST) {
@@ -208,22 +256,51 @@ out:
 	return (rc);
 }
 
+/* defer_parse_offset - a decimal record offset; 0 / -1 */
+static int
+defer_parse_offset(const char *text, long long *off)
+{
+	char	*end;
+
+	if (text[0] < '0' || text[0] > '9' || strlen(text) > 18)
+		return (-1);
+	errno = 0;
+	*off = strtoll(text, &end, 10);
+	return (errno != 0 || *end != '\0' ? -1 : 0);
+}
+
+/* defer_parse_sent - "OFFSET<TAB>ADDRESS" (after "sent=") into log */
+static int
+defer_parse_sent(struct defer_log *log, char *text)
+{
+	char	*tab;
+	long long off;
+
+	if ((tab = strchr(text, '\t')) == NULL)
+		return (-1);
+	*tab = '\0';
+	if (defer_parse_offset(text, &off) < 0 ||
+	    !defer_address_ok(tab + 1) || strchr(tab + 1, '\t') != NULL ||
+	    log->sent_count >= DEFER_ENTRY_MAX)
+		return (-1);
+	defer_log_add_sent(log, (off_t)off, tab + 1);
+	return (0);
+}
+
 /* defer_parse_line - "OFFSET<TAB>DSN<TAB>REASON" into log; 0 / -1 */
 static int
 defer_parse_line(struct defer_log *log, char *line)
 {
-	char	*tab1, *tab2, *end;
+	char	*tab1, *tab2;
 	long long off;
 
+	if (strncmp(line, "sent=", 5) == 0)
+		return (defer_parse_sent(log, line + 5));
 	if ((tab1 = strchr(line, '\t')) == NULL ||
 	    (tab2 = strchr(tab1 + 1, '\t')) == NULL)
 		return (-1);
 	*tab1 = *tab2 = '\0';
-	if (line[0] < '0' || line[0] > '9' || strlen(line) > 18)
-		return (-1);
-	errno = 0;
-	off = strtoll(line, &end, 10);
-	if (errno != 0 || *end != '\0')
+	if (defer_parse_offset(line, &off) < 0)
 		return (-1);
 	if (!defer_dsn_valid(tab1 + 1, strlen(tab1 + 1)))
 		return (-1);

@@ -240,8 +240,10 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	expansions = xcalloc(2 * (m->msg.recipient_count + 1),
 	    sizeof(*expansions));
 	in_job = expansions + m->msg.recipient_count + 1;
+	/* addresses delivered in an earlier attempt are settled */
 	for (size_t i = 0; i < m->rcpt_count; i++)
-		expansions[m->rcpts[i].rec]++;
+		if (!m->rcpts[i].sent_before)
+			expansions[m->rcpts[i].rec]++;
 	for (size_t i = 0; i < job->count; i++)
 		in_job[m->rcpts[job->idx[i]].rec]++;
 	for (size_t i = 0; i < job->count; i++) {

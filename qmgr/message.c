@@ -5,7 +5,10 @@
  * the defer log.  Every pending recipient is rewritten (virtual aliases)
  * and resolved to a transport and next hop, and becomes part of a job
  * for that destination.  Recipients that cannot be resolved get their
- * outcome at once.  The content stays on disk: the agents read it.
+ * outcome at once, and so do addresses that the defer log says an
+ * earlier attempt delivered (a record that became several addresses
+ * stays pending until all of them are).  The content stays on disk: the
+ * agents read it.
  */
 #include <sys/stat.h>
 
@@ -108,6 +111,13 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 		r = qmgr_message_add_rcpt(m, finals.items[i], rec, &dup);
 		if (dup)
 			continue;
+		/* an address of this record that an earlier attempt delivered */
+		if (defer_log_was_sent(&m->defer, qr->offset, r->address)) {
+			qmgr_rcpt_set(r, 2, "2.0.0",
+			    "delivered in an earlier attempt");
+			r->sent_before = true;
+			continue;
+		}
 		st = resolve_transport(qm->resolver, r->address, &res);
 		if (st != RESOLVE_OK) {
 			qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,

@@ -71,7 +71,7 @@ qmgr_notify_send(struct qmgr *qm, struct qmgr_message *m, int fd, time_t now,
 
 		sel[i] = false;
 		if (r->same_as >= 0 || r->status != status ||
-		    (status == 5 && r->notified) ||
+		    (status == 5 && r->notified) || r->sent_before ||
 		    !qmgr_notify_wants(m->msg.recipients[r->rec].notify, bit))
 			continue;
 		sel[i] = true;

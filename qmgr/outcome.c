@@ -4,7 +4,8 @@
  * When a message has no job left, its outcomes go to disk: recipients
  * that were delivered, or failed and were reported to the sender, are
  * marked done in the queue file (one byte each, fsync'ed); if anything
- * is left, defer/ID records why and the file moves to deferred/ with its
+ * is left, defer/ID records why (and which addresses of a pending record
+ * were delivered already) and the file moves to deferred/ with its
  * modification time set to the next attempt:
  *	next = now + clamp(now - arrival, minimal_backoff_time,
  *	    maximal_backoff_time)
@@ -103,7 +104,13 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[i];
 
-		if (pending[r->rec] && !qmgr_rcpt_finished(r) &&
+		if (!pending[r->rec])
+			continue;
+		/* delivered addresses of a pending record: not again */
+		if (r->status == 2)
+			defer_log_add_sent(&log,
+			    m->msg.recipients[r->rec].offset, r->address);
+		else if (!qmgr_rcpt_finished(r) &&
 		    defer_log_find(&log, m->msg.recipients[r->rec].offset) == NULL)
 			defer_log_set(&log, m->msg.recipients[r->rec].offset,
 			    r->dsn, r->reason);

@@ -48,6 +48,7 @@ struct qmgr_rcpt {
 	char		 dsn[16];
 	char		*reason;
 	bool		 notified;	/* failure: bounce queued or not wanted */
+	bool		 sent_before;	/* delivered in an earlier attempt */
 };
 
 struct qmgr_message {

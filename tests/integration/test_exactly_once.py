@@ -300,3 +300,47 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, rcpt, notify):
                 if rcpt.startswith("list@") else [rcpt]
             assert [re.search(r"<([^>]*)>", r).group(1) for r in got] \
                 == want, got
+
+
+def test_alias_fanout_retry_delivers_each_address_once(make_instance):
+    """A virtual alias that became two addresses at two next hops, one
+    delivered and one deferred: the record stays pending, and every
+    later attempt must deliver only the deferred address (the defer log
+    keeps the delivered one), not the delivered one again."""
+    from smtp_peer import Peer
+
+    ok_peer = Peer()
+    slow_peer = Peer(answers={"RCPT": "450 4.2.0 try later"})
+    with ok_peer, slow_peer:
+        inst = make_instance(delivery=True, main={
+            "transport_maps": "inline:{ {dest1.test = smtp:[127.0.0.1]:%d},"
+                              " {dest2.test = smtp:[127.0.0.1]:%d} }"
+                              % (ok_peer.port, slow_peer.port),
+            "virtual_alias_maps":
+                "inline:{ {list@alias.test = a@dest1.test, b@dest2.test} }",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "1s",
+            "queue_run_delay": "1s",
+            "smtp_connection_cache_time_limit": "0s",
+        })
+        with inst.smtp(timeout=10) as s:
+            s.ehlo("client.example")
+            s.mail(SENDER)
+            s.rcpt("list@alias.test")
+            code, resp = s.data(body(3))
+            assert code == 250, resp
+        qid = si.queued_id(resp)
+        deferred = r"%s: to=<b@dest2.test>.*status=deferred" % qid
+        assert si.wait_until(
+            lambda: len(re.findall(deferred, inst.maillog())) >= 3, 30), \
+            inst.maillog()[-2000:]
+        assert len(ok_peer.transactions) == 1, \
+            "a@dest1.test delivered %d times" % len(ok_peer.transactions)
+        log = open(os.path.join(inst.queue, "defer", qid)).read()
+        assert re.search(r"^sent=\d+\ta@dest1\.test$", log, re.M), log
+        # the slow next hop recovers: b goes, a still once, the file goes
+        del slow_peer.answers["RCPT"]
+        assert inst.wait_log(r"%s: removed" % qid, 20), \
+            inst.maillog()[-2000:]
+        assert len(ok_peer.transactions) == 1
+        assert len([t for t in slow_peer.transactions if t.data]) == 1

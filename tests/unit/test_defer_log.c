@@ -1,6 +1,7 @@
 /*
  * test_defer_log - unit tests for lib/defer_log.c: round trips through
- * defer/ID, the set/find semantics, hostile file contents, and removal.
+ * defer/ID (deferred records and delivered addresses), the set/find
+ * semantics, hostile file contents, and removal.
  * Each case runs in a fresh temporary directory holding defer/.
  */
 #include <sys/stat.h>
@@ -107,6 +108,43 @@ START_TEST(test_set_replaces_and_cleans)
 }
 END_TEST
 
+/*
+ * The delivered addresses of a pending record survive the round trip,
+ * matched by record and address (case-insensitively), without repeats;
+ * an address that cannot be written safely is not recorded.
+ */
+START_TEST(test_sent_roundtrip)
+{
+	struct defer_log log, back;
+	struct strbuf err;
+	char	 longaddr[DEFER_ADDRESS_MAX + 2];
+
+	defer_log_init(&log);
+	defer_log_init(&back);
+	strbuf_init(&err);
+	defer_log_set(&log, 100, "4.2.0", "try later");
+	defer_log_add_sent(&log, 100, "a@dest1.test");
+	defer_log_add_sent(&log, 100, "A@Dest1.test");	/* the same */
+	defer_log_add_sent(&log, 200, "a@dest1.test");	/* another record */
+	defer_log_add_sent(&log, 100, "bad\naddress");
+	memset(longaddr, 'x', sizeof(longaddr) - 1);
+	longaddr[sizeof(longaddr) - 1] = '\0';
+	defer_log_add_sent(&log, 100, longaddr);
+	ck_assert_uint_eq(log.sent_count, 2);
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), 0);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert_uint_eq(back.count, 1);
+	ck_assert_uint_eq(back.sent_count, 2);
+	ck_assert(defer_log_was_sent(&back, 100, "a@DEST1.test"));
+	ck_assert(defer_log_was_sent(&back, 200, "a@dest1.test"));
+	ck_assert(!defer_log_was_sent(&back, 100, "b@dest2.test"));
+	ck_assert(!defer_log_was_sent(&back, 300, "a@dest1.test"));
+	defer_log_free(&log);
+	defer_log_free(&back);
+	strbuf_free(&err);
+}
+END_TEST
+
 START_TEST(test_absent_is_empty)
 {
 	struct defer_log log;
@@ -134,6 +172,11 @@ START_TEST(test_malformed)
 		"warned=0\n-1\t4.4.1\twhy\n",
 		"warned=0\n12\t1.4.1\twhy\n",		/* no such class (fuzzer) */
 		"warned=0\n12\t3.0.0\twhy\n",
+		"warned=0\nsent=12\n",			/* no address */
+		"warned=0\nsent=12\t\n",			/* empty address */
+		"warned=0\nsent=x\ta@b\n",
+		"warned=0\nsent=12\ta@b\tc\n",		/* a second tab */
+		"warned=0\nsent=12\ta\x01b\n",		/* control character */
 	};
 	struct defer_log log;
 	struct strbuf err;
@@ -147,6 +190,7 @@ START_TEST(test_malformed)
 		    "accepted case %zu", i);
 		ck_assert_uint_gt(err.len, 0);
 		ck_assert_uint_eq(log.count, 0);
+		ck_assert_uint_eq(log.sent_count, 0);
 	}
 	/* an embedded NUL */
 	put_file("warned=0\n1\t4.0.0\ta\0b\n", 20);
@@ -222,6 +266,7 @@ defer_log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_set_replaces_and_cleans);
+	tcase_add_test(tc, test_sent_roundtrip);
 	tcase_add_test(tc, test_absent_is_empty);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_overlong_line);
