@@ -77,6 +77,26 @@ move_message(const char *from, const char *to, const char *id)
 	return (rename(src, dst));
 }
 
+/*
+ * requeue_defer_log - a requeued message starts without delay reasons,
+ * but a log that lists delivered addresses of pending recipients stays
+ * (lib/defer_log.h): without it the next attempt would deliver them
+ * again.  Its old reasons show until that attempt rewrites the log.
+ */
+static void
+requeue_defer_log(const char *id)
+{
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	if (defer_log_read(id, &log, &err) < 0 || log.sent_count == 0)
+		defer_log_remove(id);
+	defer_log_free(&log);
+	strbuf_free(&err);
+}
+
 /* apply_one - op on the message id found in queue; true when done */
 static bool
 apply_one(struct super_state *st, enum super_op op, const char *queue,
@@ -114,7 +134,7 @@ apply_one(struct super_state *st, enum super_op op, const char *queue,
 		    strcmp(queue, QUEUE_INCOMING) != 0)
 			r = move_message(queue, QUEUE_INCOMING, id);
 		if (r == 0) {
-			defer_log_remove(id);
+			requeue_defer_log(id);
 			msg_info("%s: requeued", id);
 			st->new_mail = true;
 		}

@@ -408,6 +408,24 @@ def test_hold_release_requeue_delete(populated):
         sink.close()
 
 
+def test_requeue_keeps_delivered_alias_addresses(qinst):
+    """-r drops a message's delay reasons, but not the defer log's list
+    of addresses already delivered for a pending recipient (sent=): the
+    next attempt would deliver those again."""
+    inst = qinst
+    qid = send(inst, ["list@localhost"])
+    move(inst, qid, "incoming", "deferred")
+    off = rcpt_offsets(inst.queue_path(qid, "deferred"))[0]
+    path = write_defer(inst, qid, [(off, "4.2.0", "try later")])
+    with open(path, "ab") as f:
+        f.write(b"sent=%d\ta@dest1.test\n" % off)
+    r = super_tool(inst, "-r", qid)
+    assert "Requeued: 1 message" in r.stderr, r.stderr
+    assert os.path.exists(inst.queue_path(qid, "incoming"))
+    with open(path, "rb") as f:
+        assert b"sent=%d\ta@dest1.test\n" % off in f.read()
+
+
 def test_structure_repair(qinst):
     inst = qinst
     uid, gid = owner_ids(inst)
