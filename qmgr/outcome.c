@@ -143,19 +143,60 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	strbuf_free(&to);
 }
 
+/* qmgr_rcpt_outcome - an address's status, a duplicate's from its first */
+static int
+qmgr_rcpt_outcome(const struct qmgr_message *m, const struct qmgr_rcpt *r)
+{
+	return (r->same_as >= 0 ? m->rcpts[r->same_as].status : r->status);
+}
+
+/*
+ * qmgr_outcome_note_sent - rewrite defer/ID (reasons as they were) with the
+ * delivered addresses of records still pending, in the middle of an
+ * attempt: a qmgr killed before the attempt ends then does not deliver
+ * them again (qmgr_message_resolve skips them).
+ */
+static void
+qmgr_outcome_note_sent(struct qmgr_message *m)
+{
+	struct defer_log log;
+	struct strbuf err;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	log.warned = m->defer.warned;
+	for (size_t i = 0; i < m->defer.count; i++)
+		defer_log_set(&log, m->defer.entries[i].offset,
+		    m->defer.entries[i].dsn, m->defer.entries[i].reason);
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		const struct qmgr_rcpt *r = &m->rcpts[i];
+
+		if (!m->msg.recipients[r->rec].done &&
+		    qmgr_rcpt_outcome(m, r) == 2)
+			defer_log_add_sent(&log,
+			    m->msg.recipients[r->rec].offset, r->address);
+	}
+	if (defer_log_write(m->id, &log, &err) < 0)
+		msg_warn("%s: %s", m->id, err.data);
+	defer_log_free(&log);
+	strbuf_free(&err);
+}
+
 /*
  * qmgr_outcome_job - mark delivered R records done as soon as a job's
  * reply says so, not only at the end of the message: a qmgr killed
- * between jobs then re-offers as little as possible.  The message's last
- * job leaves this to qmgr_message_finish, which does it right away (and
- * not at all when the whole file goes).
+ * between jobs then re-offers as little as possible.  A record that
+ * became addresses in other jobs too cannot be marked yet: its delivered
+ * addresses go to the defer log instead.  The message's last job leaves
+ * this to qmgr_message_finish, which does it right away (and not at all
+ * when the whole file goes).
  */
 void
 qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
 	struct stat st;
-	bool	 marked = false;
+	bool	 marked = false, partial = false;
 	int	 fd = -1;
 
 	(void)qm;
@@ -169,14 +210,15 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 			continue;
 		for (size_t i = 0; i < m->rcpt_count && all; i++) {
 			const struct qmgr_rcpt *r = &m->rcpts[i];
-			long	 p = r->same_as;
 
-			if (r->rec == rec && (p >= 0 ? m->rcpts[p].status :
-			    r->status) != 2)
+			if (r->rec == rec && qmgr_rcpt_outcome(m, r) != 2)
 				all = false;
 		}
-		if (!all)
+		if (!all) {
+			if (m->rcpts[job->idx[j]].status == 2)
+				partial = true;
 			continue;
+		}
 		if (fd < 0) {
 			fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
 			if (fd < 0)
@@ -192,6 +234,8 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 		msg_warn("%s: fsync: %s", m->id, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	if (partial)
+		qmgr_outcome_note_sent(m);
 }
 
 /*

@@ -18,6 +18,7 @@ import time
 import pytest
 
 import sluice_instance as si
+from smtp_peer import Peer
 
 MESSAGES = 1000
 SESSIONS = 4
@@ -37,6 +38,49 @@ def body(n):
             b"Message-ID: <once-%d@client.example>\r\n"
             b"\r\n"
             b"message number %d\r\n" % (n, n, n)) + b"x" * 200 + b"\r\n"
+
+
+ALIAS_TO_TWO = "inline:{ {list@alias.test = a@dest1.test, b@dest2.test} }"
+
+
+def fanout_instance(make_instance, peer1, peer2, **main):
+    """list@alias.test becomes a@dest1.test (to peer1) and b@dest2.test
+    (to peer2), each next hop a loopback peer"""
+    params = {
+        "transport_maps": "inline:{ {dest1.test = smtp:[127.0.0.1]:%d},"
+                          " {dest2.test = smtp:[127.0.0.1]:%d} }"
+                          % (peer1.port, peer2.port),
+        "virtual_alias_maps": ALIAS_TO_TWO,
+        "smtp_connection_cache_time_limit": "0s",
+    }
+    params.update(main)
+    return make_instance(delivery=True, main=params)
+
+
+def peer_holding_the_dot(**kw):
+    """A Peer that answers the final dot only once the event is set."""
+    gate = threading.Event()
+    peer = Peer(**kw)
+    answer = peer._answer
+
+    def held_answer(cmd, default):
+        if cmd == "DOT":
+            gate.wait(20)
+        return answer(cmd, default)
+    peer._answer = held_answer
+    return peer, gate
+
+
+def send_one(inst, rcpt, n, options=()):
+    """Message n to one recipient in a session of its own; its queue ID."""
+    with inst.smtp(timeout=10) as s:
+        s.ehlo("client.example")
+        s.mail(SENDER)
+        code, resp = s.rcpt(rcpt, list(options))
+        assert code == 250, resp
+        code, resp = s.data(body(n))
+        assert code == 250, resp
+    return si.queued_id(resp)
 
 
 def sender_session(inst, numbers, errors):
@@ -241,19 +285,7 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, rcpt, notify):
     NOTIFY=SUCCESS the notice must not be lost, so the agent leaves the
     record alone and the recipient is offered again (at least once) -
     which also proves the kill landed in time."""
-    import smtplib
-    import threading
-    from smtp_peer import Peer
-
-    gate = threading.Event()
-    peer = Peer()
-    answer = peer._answer
-
-    def held_answer(cmd, default):
-        if cmd == "DOT":
-            gate.wait(20)
-        return answer(cmd, default)
-    peer._answer = held_answer
+    peer, gate = peer_holding_the_dot()
     with peer:
         inst = make_instance(delivery=True, main={
             "relayhost": "[127.0.0.1]:%d" % peer.port,
@@ -263,15 +295,8 @@ def test_relayed_recipient_survives_a_qmgr_crash(make_instance, rcpt, notify):
                 "inline:{ {list@alias.test = a@dest.test, b@dest.test} }",
         })
         qmgr = inst.wait_service_pid("qmgr")
-        options = ["NOTIFY=%s" % notify] if notify else []
-        with inst.smtp(timeout=10) as s:
-            s.ehlo("client.example")
-            s.mail(SENDER)
-            code, resp = s.rcpt(rcpt, options)
-            assert code == 250, resp
-            code, resp = s.data(body(7))
-            assert code == 250, resp
-        qid = si.queued_id(resp)
+        qid = send_one(inst, rcpt, 7,
+                       ["NOTIFY=%s" % notify] if notify else [])
         try:
             # the peer has the content when the agent waits for the dot's
             # reply; stop qmgr before that reply can reach it
@@ -307,29 +332,14 @@ def test_alias_fanout_retry_delivers_each_address_once(make_instance):
     delivered and one deferred: the record stays pending, and every
     later attempt must deliver only the deferred address (the defer log
     keeps the delivered one), not the delivered one again."""
-    from smtp_peer import Peer
-
     ok_peer = Peer()
     slow_peer = Peer(answers={"RCPT": "450 4.2.0 try later"})
     with ok_peer, slow_peer:
-        inst = make_instance(delivery=True, main={
-            "transport_maps": "inline:{ {dest1.test = smtp:[127.0.0.1]:%d},"
-                              " {dest2.test = smtp:[127.0.0.1]:%d} }"
-                              % (ok_peer.port, slow_peer.port),
-            "virtual_alias_maps":
-                "inline:{ {list@alias.test = a@dest1.test, b@dest2.test} }",
-            "minimal_backoff_time": "1s",
-            "maximal_backoff_time": "1s",
-            "queue_run_delay": "1s",
-            "smtp_connection_cache_time_limit": "0s",
-        })
-        with inst.smtp(timeout=10) as s:
-            s.ehlo("client.example")
-            s.mail(SENDER)
-            s.rcpt("list@alias.test")
-            code, resp = s.data(body(3))
-            assert code == 250, resp
-        qid = si.queued_id(resp)
+        inst = fanout_instance(make_instance, ok_peer, slow_peer,
+                               minimal_backoff_time="1s",
+                               maximal_backoff_time="1s",
+                               queue_run_delay="1s")
+        qid = send_one(inst, "list@alias.test", 3)
         deferred = r"%s: to=<b@dest2.test>.*status=deferred" % qid
         assert si.wait_until(
             lambda: len(re.findall(deferred, inst.maillog())) >= 3, 30), \
@@ -344,3 +354,37 @@ def test_alias_fanout_retry_delivers_each_address_once(make_instance):
             inst.maillog()[-2000:]
         assert len(ok_peer.transactions) == 1
         assert len([t for t in slow_peer.transactions if t.data]) == 1
+
+
+def test_alias_fanout_survives_a_qmgr_crash_between_jobs(make_instance):
+    """A virtual alias to two next hops: one job is done while the other
+    is still out.  The record cannot be marked yet, so qmgr writes the
+    delivered address to the defer log at once; a qmgr killed before the
+    attempt ends must not make its successor send that address again
+    (the other one, whose answer the killed qmgr never read, is offered
+    again: at least once)."""
+    ok_peer = Peer()
+    slow_peer, gate = peer_holding_the_dot()
+    with ok_peer, slow_peer:
+        inst = fanout_instance(make_instance, ok_peer, slow_peer,
+                               service_throttle_time="1s")
+        qmgr = inst.wait_service_pid("qmgr")
+        try:
+            qid = send_one(inst, "list@alias.test", 5)
+            defer = os.path.join(inst.queue, "defer", qid)
+
+            def noted():
+                try:
+                    with open(defer) as f:
+                        return "\ta@dest1.test\n" in f.read()
+                except FileNotFoundError:
+                    return False
+            assert si.wait_until(noted, 10), inst.maillog()[-2000:]
+            os.kill(qmgr, signal.SIGKILL)
+        finally:
+            gate.set()
+        assert inst.wait_log(r"%s: removed" % qid, 20), \
+            inst.maillog()[-2000:]
+        assert len(ok_peer.transactions) == 1, \
+            "a@dest1.test delivered %d times" % len(ok_peer.transactions)
+        assert len([t for t in slow_peer.transactions if t.data]) >= 1
