@@ -419,6 +419,9 @@ def test_requeue_keeps_delivered_alias_addresses(qinst):
     path = write_defer(inst, qid, [(off, "4.2.0", "try later")])
     with open(path, "ab") as f:
         f.write(b"sent=%d\ta@dest1.test\n" % off)
+    # the listing still reads the log (its reason) with the sent= line
+    listed = [m for m in json_listing(inst) if m["queue_id"] == qid]
+    assert listed[0]["recipients"][0]["delay_reason"] == "try later"
     r = super_tool(inst, "-r", qid)
     assert "Requeued: 1 message" in r.stderr, r.stderr
     assert os.path.exists(inst.queue_path(qid, "incoming"))
