@@ -6,7 +6,9 @@
  * showq, sluice-queue and qmgr itself (after a restart) read it.  The
  * file is replaced atomically, so a reader sees the old or the new
  * version, never half of one.  Reading treats the file as hostile: a
- * size limit, a line limit, strict fields.
+ * size limit, a line limit, strict fields, and no work quadratic in the
+ * number of lines (they are appended as read; repeated offsets are
+ * settled by one sort at the end, a repeated sent= line is harmless).
  */
 #include <sys/stat.h>
 
@@ -100,6 +102,42 @@ defer_log_find(const struct defer_log *log, off_t offset)
 	return (NULL);
 }
 
+/* room_for_one - grow *array (of *cap elements) to hold count + 1 */
+static void *
+room_for_one(void *array, size_t count, size_t *cap, size_t size)
+{
+	if (count < *cap)
+		return (array);
+	*cap = *cap ? 2 * *cap : 8;
+	return (xrealloc(array, *cap * size));
+}
+
+/* entry_append - a new, empty entry for offset */
+static struct defer_entry *
+entry_append(struct defer_log *log, off_t offset)
+{
+	struct defer_entry *e;
+
+	log->entries = room_for_one(log->entries, log->count,
+	    &log->entries_cap, sizeof(*log->entries));
+	e = &log->entries[log->count++];
+	memset(e, 0, sizeof(*e));
+	e->offset = offset;
+	return (e);
+}
+
+/* entry_fill - the entry's reason and dsn, cleaned */
+static void
+entry_fill(struct defer_entry *e, const char *dsn, const char *reason)
+{
+	free(e->reason);
+	e->reason = defer_clean_reason(reason);
+	if (dsn != NULL && defer_dsn_valid(dsn, strlen(dsn)))
+		snprintf(e->dsn, sizeof(e->dsn), "%s", dsn);
+	else
+		snprintf(e->dsn, sizeof(e->dsn), "4.0.0");
+}
+
 /* defer_log_set - add or replace the entry for offset */
 void
 defer_log_set(struct defer_log *log, off_t offset, const char *dsn,
@@ -110,19 +148,7 @@ defer_log_set(struct defer_log *log, off_t offset, const char *dsn,
 	for (size_t i = 0; i < log->count; i++)
 		if (log->entries[i].offset == offset)
 			e = &log->entries[i];
-	if (e == NULL) {
-		log->entries = xrealloc(log->entries,
-		    (log->count + 1) * sizeof(*log->entries));
-		e = &log->entries[log->count++];
-		memset(e, 0, sizeof(*e));
-		e->offset = offset;
-	}
-	free(e->reason);
-	e->reason = defer_clean_reason(reason);
-	if (dsn != NULL && defer_dsn_valid(dsn, strlen(dsn)))
-		snprintf(e->dsn, sizeof(e->dsn), "%s", dsn);
-	else
-		snprintf(e->dsn, sizeof(e->dsn), "4.0.0");
+	entry_fill(e != NULL ? e : entry_append(log, offset), dsn, reason);
 }
 
 /* defer_address_ok - fits a sent= line: bounded, no control characters */
@@ -150,20 +176,26 @@ defer_log_was_sent(const struct defer_log *log, off_t offset,
 	return (false);
 }
 
-/* defer_log_add_sent - see defer_log.h */
-void
-defer_log_add_sent(struct defer_log *log, off_t offset, const char *address)
+/* sent_append - one more delivered address, unchecked */
+static void
+sent_append(struct defer_log *log, off_t offset, const char *address)
 {
 	struct defer_sent *e;
 
-	if (!defer_address_ok(address) ||
-	    defer_log_was_sent(log, offset, address))
-		return;
-	log->sent = xrealloc(log->sent, (log->sent_count + 1) *
+	log->sent = room_for_one(log->sent, log->sent_count, &log->sent_cap,
 	    sizeof(*log->sent));
 	e = &log->sent[log->sent_count++];
 	e->offset = offset;
 	e->address = xstrdup(address);
+}
+
+/* defer_log_add_sent - see defer_log.h */
+void
+defer_log_add_sent(struct defer_log *log, off_t offset, const char *address)
+{
+	if (defer_address_ok(address) &&
+	    !defer_log_was_sent(log, offset, address))
+		sent_append(log, offset, address);
 }
 
 /* defer_path - defer/ID, or -1 for an ID that is not one */
@@ -279,11 +311,11 @@ defer_parse_sent(struct defer_log *log, char *text)
 	if ((tab = strchr(text, '\t')) == NULL)
 		return (-1);
 	*tab = '\0';
+	/* defer_address_ok refuses a second tab like any control character */
 	if (defer_parse_offset(text, &off) < 0 ||
-	    !defer_address_ok(tab + 1) || strchr(tab + 1, '\t') != NULL ||
-	    log->sent_count >= DEFER_ENTRY_MAX)
+	    !defer_address_ok(tab + 1) || log->sent_count >= DEFER_ENTRY_MAX)
 		return (-1);
-	defer_log_add_sent(log, (off_t)off, tab + 1);
+	sent_append(log, (off_t)off, tab + 1);
 	return (0);
 }
 
@@ -306,8 +338,54 @@ defer_parse_line(struct defer_log *log, char *line)
 		return (-1);
 	if (log->count >= DEFER_ENTRY_MAX)
 		return (-1);
-	defer_log_set(log, (off_t)off, tab1 + 1, tab2 + 1);
+	entry_fill(entry_append(log, (off_t)off), tab1 + 1, tab2 + 1);
 	return (0);
+}
+
+/* by_offset_then_line - qsort order of entry_order: offset, then line */
+static int
+by_offset_then_line(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;	/* offset, line index */
+
+	if (x[0] != y[0])
+		return (x[0] < y[0] ? -1 : 1);
+	return (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/*
+ * entries_settle - one entry per offset, the last line read winning, as
+ * defer_log_set would have had it; in O(n log n), since the lines were
+ * appended without a search
+ */
+static void
+entries_settle(struct defer_log *log)
+{
+	struct defer_entry *kept;
+	size_t	*order, n = 0;
+
+	if (log->count < 2)
+		return;
+	order = xcalloc(2 * log->count, sizeof(*order));
+	for (size_t i = 0; i < log->count; i++) {
+		order[2 * i] = (size_t)log->entries[i].offset;
+		order[2 * i + 1] = i;
+	}
+	qsort(order, log->count, 2 * sizeof(*order), by_offset_then_line);
+	kept = xcalloc(log->count, sizeof(*kept));
+	for (size_t i = 0; i < log->count; i++) {
+		struct defer_entry *e = &log->entries[order[2 * i + 1]];
+
+		if (i + 1 < log->count && order[2 * i + 2] == order[2 * i])
+			free(e->reason);	/* a later line has it */
+		else
+			kept[n++] = *e;
+	}
+	free(order);
+	free(log->entries);
+	log->entries = kept;
+	log->entries_cap = log->count;
+	log->count = n;
 }
 
 /* defer_log_read - parse defer/ID into log (reset first) */
@@ -383,6 +461,7 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 			goto bad;
 		}
 	}
+	entries_settle(log);
 	rc = 0;
 	goto out;
 bad:

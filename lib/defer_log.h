@@ -45,6 +45,8 @@ struct defer_log {
 	size_t			 count;
 	struct defer_sent	*sent;
 	size_t			 sent_count;
+	size_t			 entries_cap;	/* allocated, for appends */
+	size_t			 sent_cap;
 };
 
 void	defer_log_init(struct defer_log *log);

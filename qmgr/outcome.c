@@ -88,6 +88,33 @@ qmgr_rcpt_finished(const struct qmgr_rcpt *r)
 	return (r->status == 2 || (r->status == 5 && r->notified));
 }
 
+/* qmgr_rcpt_outcome - an address's status, a duplicate's from its first */
+static int
+qmgr_rcpt_outcome(const struct qmgr_message *m, const struct qmgr_rcpt *r)
+{
+	return (r->same_as >= 0 ? m->rcpts[r->same_as].status : r->status);
+}
+
+/*
+ * qmgr_outcome_add_sent - the delivered addresses of the records still
+ * pending (pending[rec], or not marked done when pending is NULL) go to
+ * log's sent= lines, so that a later attempt does not deliver them again
+ */
+static void
+qmgr_outcome_add_sent(const struct qmgr_message *m, const bool *pending,
+    struct defer_log *log)
+{
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		const struct qmgr_rcpt *r = &m->rcpts[i];
+
+		if ((pending != NULL ? pending[r->rec] :
+		    !m->msg.recipients[r->rec].done) &&
+		    qmgr_rcpt_outcome(m, r) == 2)
+			defer_log_add_sent(log,
+			    m->msg.recipients[r->rec].offset, r->address);
+	}
+}
+
 /* qmgr_outcome_defer - write defer/ID, move to deferred/, set the mtime */
 static void
 qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
@@ -104,17 +131,12 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[i];
 
-		if (!pending[r->rec])
-			continue;
-		/* delivered addresses of a pending record: not again */
-		if (r->status == 2)
-			defer_log_add_sent(&log,
-			    m->msg.recipients[r->rec].offset, r->address);
-		else if (!qmgr_rcpt_finished(r) &&
+		if (pending[r->rec] && !qmgr_rcpt_finished(r) &&
 		    defer_log_find(&log, m->msg.recipients[r->rec].offset) == NULL)
 			defer_log_set(&log, m->msg.recipients[r->rec].offset,
 			    r->dsn, r->reason);
 	}
+	qmgr_outcome_add_sent(m, pending, &log);
 	strbuf_init(&err);
 	strbuf_init(&from);
 	strbuf_init(&to);
@@ -143,13 +165,6 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	strbuf_free(&to);
 }
 
-/* qmgr_rcpt_outcome - an address's status, a duplicate's from its first */
-static int
-qmgr_rcpt_outcome(const struct qmgr_message *m, const struct qmgr_rcpt *r)
-{
-	return (r->same_as >= 0 ? m->rcpts[r->same_as].status : r->status);
-}
-
 /*
  * qmgr_outcome_note_sent - rewrite defer/ID (reasons as they were) with the
  * delivered addresses of records still pending, in the middle of an
@@ -168,14 +183,7 @@ qmgr_outcome_note_sent(struct qmgr_message *m)
 	for (size_t i = 0; i < m->defer.count; i++)
 		defer_log_set(&log, m->defer.entries[i].offset,
 		    m->defer.entries[i].dsn, m->defer.entries[i].reason);
-	for (size_t i = 0; i < m->rcpt_count; i++) {
-		const struct qmgr_rcpt *r = &m->rcpts[i];
-
-		if (!m->msg.recipients[r->rec].done &&
-		    qmgr_rcpt_outcome(m, r) == 2)
-			defer_log_add_sent(&log,
-			    m->msg.recipients[r->rec].offset, r->address);
-	}
+	qmgr_outcome_add_sent(m, NULL, &log);
 	if (defer_log_write(m->id, &log, &err) < 0)
 		msg_warn("%s: %s", m->id, err.data);
 	defer_log_free(&log);

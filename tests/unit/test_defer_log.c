@@ -145,6 +145,44 @@ START_TEST(test_sent_roundtrip)
 }
 END_TEST
 
+/*
+ * A repeated offset (a forged or damaged file: the writer never repeats
+ * one) leaves one entry, the last line's, as defer_log_set would; many
+ * lines are read without a search per line.
+ */
+START_TEST(test_repeated_offsets)
+{
+	static const char text[] = "warned=0\n12\t4.0.0\ta\n5\t4.0.0\tb\n"
+	    "12\t4.2.0\tc\n";
+	struct defer_log log;
+	struct strbuf err, big;
+	const struct defer_entry *e;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	strbuf_init(&big);
+	put_file(text, sizeof(text) - 1);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), 0);
+	ck_assert_uint_eq(log.count, 2);
+	e = defer_log_find(&log, 12);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->dsn, "4.2.0");
+	ck_assert_str_eq(e->reason, "c");
+	ck_assert_str_eq(defer_log_find(&log, 5)->reason, "b");
+	/* 90,000 lines, a third of them repeats */
+	strbuf_printf(&big, "warned=0\n");
+	for (int i = 0; i < 90000; i++)
+		strbuf_printf(&big, "%d\t4.0.0\tr%d\n", i % 60000, i);
+	put_file(big.data, big.len);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), 0);
+	ck_assert_uint_eq(log.count, 60000);
+	ck_assert_str_eq(defer_log_find(&log, 100)->reason, "r60100");
+	defer_log_free(&log);
+	strbuf_free(&err);
+	strbuf_free(&big);
+}
+END_TEST
+
 START_TEST(test_absent_is_empty)
 {
 	struct defer_log log;
@@ -267,6 +305,7 @@ defer_log_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_set_replaces_and_cleans);
 	tcase_add_test(tc, test_sent_roundtrip);
+	tcase_add_test(tc, test_repeated_offsets);
 	tcase_add_test(tc, test_absent_is_empty);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_overlong_line);
