@@ -6,9 +6,22 @@
  * so that they keep working after chroot().  Each line is built in a stack
  * buffer and written with one write(2), so concurrent processes never
  * interleave; nothing here allocates, so msg_fatal() works when memory is
- * exhausted.  Control characters in the text are escaped: the text often
- * carries client input, which must not be able to forge extra log lines.
- * Before msg_open() lines go to stderr only (usage errors of a program).
+ * exhausted.  Before msg_open() lines go to stderr only (usage errors of
+ * a program).
+ *
+ * The text often carries network input (commands, remote replies), which
+ * must neither forge extra log lines nor break tools that read the log as
+ * text.  One rule, applied here to every line so that callers need not
+ * care: printable ASCII and well-formed UTF-8 (SMTPUTF8 addresses) pass;
+ * every other byte is written as an escape - CR, LF and TAB as \r, \n,
+ * \t, anything else as \xNN (two lower-case hex digits).  "Anything else"
+ * is the other C0 controls, DEL, bytes that are not part of a well-formed
+ * UTF-8 sequence (stray continuation bytes, overlong forms, surrogates,
+ * code points above U+10FFFF, sequences cut short), and the bytes of the
+ * C1 controls U+0080-U+009F and of U+2028/U+2029, which some readers take
+ * for line breaks.  So each line is valid UTF-8 without control characters.
+ * A line too long for the buffer is cut before a whole character or
+ * escape, never inside one, and still goes out with one write(2).
  */
 #include <sys/types.h>
 
@@ -128,30 +141,79 @@ msg_set_fatal_hook(msg_fatal_hook_fn hook)
 	msg_fatal_hook = hook;
 }
 
-/* msg_escape - copy text into dst, escaping control bytes; bounded */
+/* utf8_length - length of the well-formed UTF-8 sequence at p, else 0 */
+static size_t
+utf8_length(const unsigned char *p)
+{
+	unsigned long cp;
+	size_t n, i;
+
+	/* 0x80-0xc1: a continuation byte or an overlong two-byte lead */
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return (0);
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	cp = p[0] & (0x7fu >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return (0);
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+	    || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (0);
+	/* C1 controls and the Unicode line and paragraph separators */
+	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+		return (0);
+	return (n);
+}
+
+/* escape_byte - the escape of one byte that may not be logged as is */
+static size_t
+escape_byte(char *esc, size_t size, unsigned char c)
+{
+	switch (c) {
+	case '\r':
+		return ((size_t)snprintf(esc, size, "\\r"));
+	case '\n':
+		return ((size_t)snprintf(esc, size, "\\n"));
+	case '\t':
+		return ((size_t)snprintf(esc, size, "\\t"));
+	default:
+		return ((size_t)snprintf(esc, size, "\\x%02x", c));
+	}
+}
+
+/*
+ * msg_escape - copy text into dst (size bytes, NUL included) by the rule
+ * at the top of this file; stops before a character or escape that does
+ * not fit.  Returns the length written.
+ */
 static size_t
 msg_escape(char *dst, size_t size, const char *text)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)text;
 	char esc[8];
-	size_t len = 0, n;
+	const char *out;
+	size_t len = 0, n, step;
 
-	for (p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p != 0x7f) {
-			esc[0] = (char)*p;
-			n = 1;
-		} else if (*p == '\r') {
-			memcpy(esc, "\\r", n = 2);
-		} else if (*p == '\n') {
-			memcpy(esc, "\\n", n = 2);
-		} else if (*p == '\t') {
-			memcpy(esc, "\\t", n = 2);
+	if (size == 0)
+		return (0);
+	for (; *p != '\0'; p += step) {
+		if (*p >= 0x20 && *p < 0x7f)
+			step = 1;
+		else
+			step = utf8_length(p);
+		if (step > 0) {
+			out = (const char *)p;
+			n = step;
 		} else {
-			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			out = esc;
+			n = escape_byte(esc, sizeof(esc), *p);
+			step = 1;
 		}
 		if (len + n >= size)
 			break;
-		memcpy(dst + len, esc, n);
+		memcpy(dst + len, out, n);
 		len += n;
 	}
 	dst[len] = '\0';
@@ -188,44 +250,57 @@ msg_write_all(int fd, const char *buf, size_t len)
 	} while (n < 0 && errno == EINTR);
 }
 
+/*
+ * msg_line - head, then text escaped into what room is left, then the
+ * newline; the length of the line in buf (MSG_LINE_MAX bytes).
+ */
+static size_t
+msg_line(char *buf, const char *head, const char *text)
+{
+	size_t len;
+
+	len = (size_t)snprintf(buf, MSG_LINE_MAX / 2, "%s", head);
+	if (len >= MSG_LINE_MAX / 2)
+		len = MSG_LINE_MAX / 2 - 1;
+	/* room for the newline: msg_escape leaves its NUL where it goes */
+	len += msg_escape(buf + len, MSG_LINE_MAX - len - 1, text);
+	buf[len++] = '\n';
+	return (len);
+}
+
 /* msg_output - format, escape and emit one line to every destination */
 static void
 msg_output(int priority, const char *text)
 {
-	char clean[MSG_LINE_MAX];
-	char line[MSG_LINE_MAX + 256];
+	char line[MSG_LINE_MAX];
+	char head[MSG_LINE_MAX / 2];
 	char stamp[32];
 	const char *prefix = msg_prefix(priority);
 	struct tm tm;
 	time_t now;
-	int head, len;
+	size_t len;
 
-	msg_escape(clean, sizeof(clean) - 200, text);
 	if (msg_log_fd >= 0) {
 		now = time(NULL);
 		if (localtime_r(&now, &tm) == NULL ||
 		    strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", &tm) == 0)
 			snprintf(stamp, sizeof(stamp), "%s", "- -");
-		head = snprintf(line, MSG_LINE_MAX, "%s %s %s[%ld]: %s",
-		    stamp, msg_hostname, msg_ident, (long)getpid(), prefix);
-		len = snprintf(line + head, MSG_LINE_MAX - (size_t)head,
-		    "%s\n", clean);
-		len = head + len >= MSG_LINE_MAX ? MSG_LINE_MAX - 1 : head + len;
-		line[len - 1] = '\n';
-		msg_write_all(msg_log_fd, line, (size_t)len);
+		snprintf(head, sizeof(head), "%s %s %s[%ld]: %s", stamp,
+		    msg_hostname, msg_ident, (long)getpid(), prefix);
+		len = msg_line(line, head, text);
+		msg_write_all(msg_log_fd, line, len);
 	} else if (msg_use_syslog) {
+		/* syslog adds the head: leave it room in the same bound */
+		msg_escape(line, MSG_LINE_MAX - 200, text);
 		syslog(LOG_MAIL | (priority > LOG_CRIT ? priority : LOG_CRIT),
-		    "%s%s", prefix, clean);
+		    "%s%s", prefix, line);
 	}
 	if (msg_to_stderr || !msg_opened) {
-		len = snprintf(line, MSG_LINE_MAX, "%s[%ld]: %s%s\n",
+		snprintf(head, sizeof(head), "%s[%ld]: %s",
 		    msg_opened ? msg_ident : msg_program_name,
-		    (long)getpid(), prefix, clean);
-		if (len >= MSG_LINE_MAX) {
-			len = MSG_LINE_MAX - 1;
-			line[len - 1] = '\n';
-		}
-		msg_write_all(STDERR_FILENO, line, (size_t)len);
+		    (long)getpid(), prefix);
+		len = msg_line(line, head, text);
+		msg_write_all(STDERR_FILENO, line, len);
 	}
 }
 

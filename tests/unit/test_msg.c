@@ -1,6 +1,8 @@
 /*
- * test_msg - unit tests of lib/msg.c: the maillog_file line format, control
- * character escaping, the line bound, fork safety and the fatal hook.
+ * test_msg - unit tests of lib/msg.c: the maillog_file line format, the
+ * escaping of control characters and of bytes that are not well-formed
+ * UTF-8, the line bound (never inside a character or escape), fork safety
+ * and the fatal hook.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,6 +83,60 @@ count_lines(const char *text)
 	return (n);
 }
 
+/* tail_len - continuation bytes needed after lead c (RFC 3629), with lo-hi for the first */
+static int
+tail_len(unsigned char c, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (1);
+	if (c == 0xe0)
+		*lo = 0xa0;
+	else if (c == 0xed)
+		*hi = 0x9f;
+	if (c >= 0xe0 && c <= 0xef)
+		return (2);
+	if (c == 0xf0)
+		*lo = 0x90;
+	else if (c == 0xf4)
+		*hi = 0x8f;
+	if (c >= 0xf0 && c <= 0xf4)
+		return (3);
+	return (-1);
+}
+
+/*
+ * log_text_ok - every line is UTF-8 by the byte ranges of RFC 3629, and
+ * holds no C0, DEL or C1 control and no U+2028/U+2029; written apart from
+ * lib/msg.c's decoder so that the two check each other.
+ */
+static bool
+log_text_ok(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char lo, hi;
+	int n, i;
+
+	while (*p != '\0') {
+		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f)) {
+			p++;
+			continue;
+		}
+		if ((n = tail_len(*p, &lo, &hi)) < 0 || p[1] < lo || p[1] > hi)
+			return (false);
+		for (i = 2; i <= n; i++)
+			if (p[i] < 0x80 || p[i] > 0xbf)
+				return (false);
+		if (p[0] == 0xc2 && p[1] <= 0x9f)
+			return (false);
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			return (false);
+		p += n + 1;
+	}
+	return (true);
+}
+
 START_TEST(test_line_format)
 {
 	char pattern[256];
@@ -139,6 +196,96 @@ START_TEST(test_line_bound)
 	ck_assert_int_eq(count_lines(log), 2);
 	ck_assert_uint_le(strchr(log, '\n') - log + 1, 4096);
 	ck_assert_uint_ge(strchr(log, '\n') - log + 1, 3000);
+}
+END_TEST
+
+START_TEST(test_escape_8bit)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		/* a remote reply with bytes that are not UTF-8 */
+		{ "550 5.1.1 \xff\xfe bad", "550 5.1.1 \\xff\\xfe bad" },
+		/* well-formed UTF-8, 2, 3 and 4 bytes, passes */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		/* a stray continuation byte, overlong forms */
+		{ "a\x80" "b\xc0\xaf" "c\xe0\x80\xaf" "d", "a\\x80b\\xc0\\xafc\\xe0\\x80\\xafd" },
+		/* a surrogate, a code point over U+10FFFF, lead bytes f5-ff */
+		{ "\xed\xa0\x80|\xf4\x90\x80\x80|\xf5\xf8",
+		  "\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\xf5\\xf8" },
+		/* a sequence cut short, in the middle and at the end */
+		{ "\xe2\x82x\xc3", "\\xe2\\x82x\\xc3" },
+		/* C1 NEL, U+2028 and U+2029: line breaks to some readers */
+		{ "a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d",
+		  "a\\xc2\\x85b\\xe2\\x80\\xa8c\\xe2\\x80\\xa9d" },
+		/* the largest code point and the last before the surrogates */
+		{ "\xf4\x8f\xbf\xbf\xed\x9f\xbf", "\xf4\x8f\xbf\xbf\xed\x9f\xbf" },
+	};
+	char want[256];
+	const char *log;
+	size_t i;
+
+	msg_open("smtp", logpath);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg_info("%s", cases[i].in);
+		snprintf(want, sizeof(want), "]: %s\n", cases[i].out);
+		log = read_log();
+		ck_assert_msg(strstr(log, want) != NULL, "case %zu: want %s in %s",
+		    i, want, log);
+		ck_assert_int_eq(count_lines(log), (int)i + 1);
+		ck_assert(log_text_ok(log));
+	}
+}
+END_TEST
+
+START_TEST(test_escape_random)
+{
+	char text[64];
+	unsigned seed = 14;
+	int round, i;
+
+	msg_open("smtpd", logpath);
+	for (round = 0; round < 2000; round++) {
+		for (i = 0; i < (int)sizeof(text) - 1; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = (char)((seed >> 16) % 255 + 1);
+		}
+		text[i] = '\0';
+		msg_info("%s", text);
+		if (round % 100 == 99) {
+			ck_assert(log_text_ok(read_log()));
+			ck_assert_int_eq(count_lines(read_log()), 100);
+			ck_assert_int_eq(truncate(logpath, 0), 0);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_line_bound_escapes)
+{
+	static char big[6000];
+	const char *log, *end;
+	size_t i;
+
+	/* cut where a character or an escape would not fit: never inside */
+	for (i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	msg_open("cleanup", logpath);
+	msg_info("x%s", big);
+	for (i = 0; i + 1 < sizeof(big); i++)
+		big[i] = (char)0xff;
+	msg_info("%s", big);
+	log = read_log();
+	ck_assert_int_eq(count_lines(log), 2);
+	ck_assert(log_text_ok(log));
+	end = strchr(log, '\n');
+	ck_assert_uint_le(end - log + 1, 4096);
+	ck_assert_uint_ge(end - log + 1, 4000);
+	ck_assert(end[-2] == (char)0xc3 && end[-1] == (char)0xa9);
+	ck_assert_uint_le(strlen(end + 1), 4096);
+	ck_assert_uint_ge(strlen(end + 1), 4000);
+	ck_assert_str_eq(log + strlen(log) - 5, "\\xff\n");
 }
 END_TEST
 
@@ -253,6 +400,9 @@ main(void)
 	tcase_add_test(tc, test_line_format);
 	tcase_add_test(tc, test_escape_control);
 	tcase_add_test(tc, test_line_bound);
+	tcase_add_test(tc, test_escape_8bit);
+	tcase_add_test(tc, test_escape_random);
+	tcase_add_test(tc, test_line_bound_escapes);
 	tcase_add_test(tc, test_debug_verbose);
 	tcase_add_test(tc, test_fork_pid);
 	tcase_add_test(tc, test_fatal_hook);
