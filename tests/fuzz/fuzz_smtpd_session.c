@@ -5,14 +5,19 @@
  * into one end of a socketpair and drains smtpd's replies from the same
  * end, while smtpd_session_run() serves the other end exactly as in the
  * daemon.  The first byte picks the policy knobs (bare newline mode,
- * strict envelopes, mynetworks on or off) so every branch gets input.
- * cleanup is not running: DATA ends in a 451, which is a path worth
- * fuzzing too.
+ * strict envelopes, mynetworks on or off) so every branch gets input, and
+ * whether the client talks before the greeting: then the input is in the
+ * socket before smtpd starts, otherwise the feeder waits for the 220, so
+ * either way the run does not depend on thread timing.  The end of the
+ * input is an EOF for smtpd at once (also for an empty input), so a short
+ * input is a short run rather than a wait for smtpd_timeout.  cleanup is
+ * not running: DATA ends in a 451, which is a path worth fuzzing too.
  */
 #include <sys/socket.h>
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,40 +33,56 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* the configurations live as long as the fuzzer: reachable, not leaked */
 struct config *fuzz_smtpd_configs[16];
 
+#define KNOB_TALK_FIRST	0x10	/* send before the greeting */
+
 struct feeder {
 	int		 fd;
 	const uint8_t	*data;
 	size_t		 size;
+	size_t		 off;		/* sent so far */
+	bool		 greeted;	/* may send: the 220 came, or talk first */
+	bool		 shut;		/* write side shut down */
 };
 
-/* feed - write the input, then read replies until smtpd closes */
+/* feed_end - no more input: smtpd must see EOF now, not at its timeout */
+static void
+feed_end(struct feeder *f)
+{
+	if (!f->shut && f->off == f->size) {
+		shutdown(f->fd, SHUT_WR);
+		f->shut = true;
+	}
+}
+
+/* feed - after the greeting write the input, read replies until smtpd closes */
 static void *
 feed(void *arg)
 {
 	struct feeder *f = arg;
-	size_t	 off = 0;
 	char	 buf[4096];
 	struct pollfd pfd;
+	ssize_t	 n;
 
 	pfd.fd = f->fd;
 	for (;;) {
-		pfd.events = POLLIN | (off < f->size ? POLLOUT : 0);
+		if (f->greeted)
+			feed_end(f);
+		pfd.events = POLLIN | (f->greeted && f->off < f->size ? POLLOUT : 0);
 		if (poll(&pfd, 1, 5000) <= 0)
 			break;
 		if (pfd.revents & POLLIN) {
-			if (read(f->fd, buf, sizeof(buf)) <= 0)
+			if ((n = read(f->fd, buf, sizeof(buf))) <= 0)
 				break;
+			if (memchr(buf, '\n', (size_t)n) != NULL)
+				f->greeted = true;
 		} else if (pfd.revents & (POLLHUP | POLLERR))
 			break;
-		if (off < f->size && (pfd.revents & POLLOUT)) {
-			ssize_t n = send(f->fd, f->data + off, f->size - off,
+		if (pfd.revents & POLLOUT) {
+			n = send(f->fd, f->data + f->off, f->size - f->off,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-
 			if (n < 0)
 				break;
-			off += (size_t)n;
-			if (off == f->size)
-				shutdown(f->fd, SHUT_WR);
+			f->off += (size_t)n;
 		}
 	}
 	close(f->fd);
@@ -115,9 +136,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
 		abort();
+	memset(&f, 0, sizeof(f));
 	f.fd = pair[1];
 	f.data = data + 1;
 	f.size = size - 1;
+	if (data[0] & KNOB_TALK_FIRST) {
+		/* what fits in the socket is there before smtpd looks */
+		ssize_t n = send(f.fd, f.data, f.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		f.off = n > 0 ? (size_t)n : 0;
+		f.greeted = true;
+		feed_end(&f);
+	}
 	if (pthread_create(&thread, NULL, feed, &f) != 0)
 		abort();
 	smtpd_session_run(fuzz_config(data[0]), pair[0]);
