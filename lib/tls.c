@@ -8,9 +8,13 @@
  * whose "want read/write" results become EAGAIN plus the direction the
  * stream must wait for.  The SSL object itself is the stream's I/O context.
  *
- * The client keeps an in-memory session cache keyed by the caller's
- * session key ("[host]:port"); sessions are stored when OpenSSL hands them
- * over (for TLS 1.3 that is after the handshake, with the ticket).
+ * The client keeps an in-memory session cache (lib/tls_session.c) keyed
+ * by the caller's server identity plus everything that decided how its
+ * peer was checked (names, levels, CAs, protocols, ciphers); sessions are
+ * stored when OpenSSL hands them over (for TLS 1.3 that is after the
+ * handshake, with the ticket).  A resumed session's certificate is
+ * verified again against the current connection's names and CAs: what
+ * OpenSSL remembers of the first handshake is never taken on trust.
  *
  * Parameters: smtpd_tls_cert_file, smtpd_tls_key_file, smtpd_tls_protocols,
  * smtpd_tls_mandatory_protocols (with smtpd_tls_security_level = encrypt),
@@ -34,24 +38,14 @@
 #include "mem.h"
 #include "msg.h"
 #include "tls.h"
-
-#define TLS_CACHE_MAX	256	/* sessions kept by one client process */
-
-struct tls_cached_session {
-	char		*key;
-	SSL_SESSION	*session;
-	time_t		 stored;
-	struct tls_cached_session *next;
-};
+#include "tls_session.h"
 
 struct tls_context {
 	SSL_CTX		*ssl_ctx;
 	bool		 server;
 	int		 mandatory_min;		/* client: the protocol range */
 	int		 mandatory_max;		/* where TLS is required */
-	long		 cache_timeout;		/* seconds */
-	struct tls_cached_session *cache;
-	size_t		 cache_count;
+	struct tls_session_cache *cache;	/* client only */
 };
 
 static int tls_ex_index = -1;	/* SSL -> struct tls_context */
@@ -273,63 +267,17 @@ fail:
 	return (NULL);
 }
 
-/* cache_drop - unlink and free one cache entry */
-static void
-cache_drop(struct tls_context *ctx, struct tls_cached_session **link)
-{
-	struct tls_cached_session *entry = *link;
-
-	*link = entry->next;
-	SSL_SESSION_free(entry->session);
-	free(entry->key);
-	free(entry);
-	ctx->cache_count--;
-}
-
-/* cache_find - the live entry for key (expired ones are dropped on the way) */
-static struct tls_cached_session **
-cache_find(struct tls_context *ctx, const char *key)
-{
-	struct tls_cached_session **link = &ctx->cache;
-	time_t now = time(NULL);
-
-	while (*link != NULL) {
-		if (now - (*link)->stored > ctx->cache_timeout) {
-			cache_drop(ctx, link);
-			continue;
-		}
-		if (strcmp((*link)->key, key) == 0)
-			return (link);
-		link = &(*link)->next;
-	}
-	return (NULL);
-}
-
 /* new_session - OpenSSL hands over a resumable session: remember it */
 static int
 new_session(SSL *ssl, SSL_SESSION *session)
 {
 	struct tls_context *ctx = SSL_get_ex_data(ssl, tls_ex_index);
 	const char *key = SSL_get_ex_data(ssl, tls_key_index);
-	struct tls_cached_session **link, *entry;
 
-	if (ctx == NULL || key == NULL || ctx->cache_timeout <= 0 ||
-	    !SSL_SESSION_is_resumable(session))
+	if (ctx == NULL || key == NULL)
 		return (0);
-	if ((link = cache_find(ctx, key)) != NULL)
-		cache_drop(ctx, link);
-	if (ctx->cache_count >= TLS_CACHE_MAX && ctx->cache != NULL)
-		cache_drop(ctx, &ctx->cache);	/* the oldest is first */
-	entry = xcalloc(1, sizeof(*entry));
-	entry->key = xstrdup(key);
-	entry->session = session;	/* the reference is ours (return 1) */
-	entry->stored = time(NULL);
-	/* Append, so that the list stays in age order. */
-	for (link = &ctx->cache; *link != NULL; link = &(*link)->next)
-		;
-	*link = entry;
-	ctx->cache_count++;
-	return (1);
+	/* 1: the reference is ours */
+	return (tls_session_store(ctx->cache, key, session));
 }
 
 /*
@@ -351,6 +299,30 @@ verify_callback(int preverify_ok, X509_STORE_CTX *store)
 	return (1);
 }
 
+/*
+ * context_id - what a client context decides for all of its sessions,
+ * for the session cache keys: the CA files (as named; the store is read
+ * once, with the cache, per process), both protocol ranges and the
+ * cipher lists in effect
+ */
+static void
+context_id(struct tls_context *ctx, const char *cafile, const char *capath,
+    struct strbuf *id)
+{
+	STACK_OF(SSL_CIPHER) *ciphers = SSL_CTX_get_ciphers(ctx->ssl_ctx);
+	int	 i;
+
+	strbuf_printf(id, "CAfile=%zu:%s\nCApath=%zu:%s\n", strlen(cafile),
+	    cafile, strlen(capath), capath);
+	strbuf_printf(id, "protocols=%ld-%ld\nmandatory=%d-%d\nciphers=",
+	    (long)SSL_CTX_get_min_proto_version(ctx->ssl_ctx),
+	    (long)SSL_CTX_get_max_proto_version(ctx->ssl_ctx),
+	    ctx->mandatory_min, ctx->mandatory_max);
+	for (i = 0; ciphers != NULL && i < sk_SSL_CIPHER_num(ciphers); i++)
+		strbuf_printf(id, "%s:",
+		    SSL_CIPHER_get_name(sk_SSL_CIPHER_value(ciphers, i)));
+}
+
 /* tls_client_context - CAs, protocols and the client session cache */
 struct tls_context *
 tls_client_context(struct config *cfg, struct strbuf *err)
@@ -358,10 +330,12 @@ tls_client_context(struct config *cfg, struct strbuf *err)
 	struct tls_context *ctx;
 	const char *cafile = config_get(cfg, "smtp_tls_CAfile");
 	const char *capath = config_get(cfg, "smtp_tls_CApath");
+	struct strbuf id;
 
 	strbuf_reset(err);
 	if ((ctx = context_new(TLS_client_method(), false, err)) == NULL)
 		return (NULL);
+	strbuf_init(&id);
 	if (apply_protocols(ctx->ssl_ctx, "smtp_tls_protocols",
 	    config_get(cfg, "smtp_tls_protocols"), err) != 0 ||
 	    parse_protocols("smtp_tls_mandatory_protocols",
@@ -378,13 +352,17 @@ tls_client_context(struct config *cfg, struct strbuf *err)
 	}
 	/* Verification is judged by the caller (levels may/encrypt go on). */
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_NONE, verify_callback);
-	ctx->cache_timeout = config_get_time(cfg, "smtp_tls_session_cache_timeout");
+	context_id(ctx, cafile, capath, &id);
+	ctx->cache = tls_session_cache_new(config_get_time(cfg,
+	    "smtp_tls_session_cache_timeout"), id.data);
+	strbuf_free(&id);
 	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx->ssl_ctx, new_session);
 	return (ctx);
 
 fail:
+	strbuf_free(&id);
 	tls_context_free(ctx);
 	return (NULL);
 }
@@ -395,8 +373,7 @@ tls_context_free(struct tls_context *ctx)
 {
 	if (ctx == NULL)
 		return;
-	while (ctx->cache != NULL)
-		cache_drop(ctx, &ctx->cache);
+	tls_session_cache_free(ctx->cache);
 	SSL_CTX_free(ctx->ssl_ctx);
 	free(ctx);
 }
@@ -567,6 +544,40 @@ tls_start_server(struct tls_context *ctx, struct stream *s, int timeout,
 	return (attach(ssl, s, timeout, info, err));
 }
 
+/*
+ * client_verdict - how far the peer of a finished client handshake is
+ * trusted.  A fresh handshake was verified as it ran (verify_callback
+ * noted a name mismatch); a resumed one made no check at all, and the
+ * result it remembers belongs to whichever connection negotiated it, so
+ * its certificate is verified again here against this connection's names.
+ */
+static long
+client_verdict(SSL *ssl, const char *const *match_names,
+    struct tls_session_info *info)
+{
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	long	 verify;
+	bool	 mismatch;
+
+	info->resumed = SSL_session_reused(ssl) == 1;
+	if (info->resumed) {
+		SSL_set_ex_data(ssl, tls_mismatch_index, NULL);
+		verify = tls_session_recheck(ssl, verify_callback);
+	} else
+		verify = SSL_get_verify_result(ssl);
+	mismatch = SSL_get_ex_data(ssl, tls_mismatch_index) != NULL;
+	info->peer_verified = peer != NULL && (verify == X509_V_OK ||
+	    (mismatch && verify == X509_V_ERR_HOSTNAME_MISMATCH));
+	/* an empty list of names matches nothing, not everything */
+	info->peer_name_matched = match_names != NULL &&
+	    match_names[0] != NULL && info->peer_verified && !mismatch;
+	if (peer == NULL)
+		return (X509_V_ERR_UNSPECIFIED);
+	if (verify == X509_V_OK && match_names != NULL && match_names[0] == NULL)
+		return (X509_V_ERR_HOSTNAME_MISMATCH);
+	return (verify);
+}
+
 /* tls_start_client - client handshake on s, with SNI, name check, resumption */
 int
 tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
@@ -575,11 +586,10 @@ tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
     struct tls_session_info *info, struct strbuf *err)
 {
 	X509_VERIFY_PARAM *param;
-	struct tls_cached_session **cached;
+	SSL_SESSION *cached;
 	SSL *ssl;
-	X509 *peer;
+	char	*key = NULL;
 	long verify;
-	bool mismatch;
 	size_t i;
 
 	strbuf_reset(err);
@@ -621,28 +631,39 @@ tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
 			}
 		}
 	}
+	/*
+	 * The full key, not the caller's "[host]:port": a session negotiated
+	 * without a name check (or for other names, CAs or protocols) must
+	 * not be offered where this connection's checks are required.
+	 */
 	if (session_key != NULL && *session_key != '\0') {
-		SSL_set_ex_data(ssl, tls_key_index, xstrdup(session_key));
-		if ((cached = cache_find(ctx, session_key)) != NULL)
-			(void)SSL_set_session(ssl, (*cached)->session);
+		key = tls_session_key(ctx->cache, session_key, servername,
+		    match_names, require_verified, mandatory);
+		SSL_set_ex_data(ssl, tls_key_index, xstrdup(key));
+		if ((cached = tls_session_find(ctx->cache, key)) != NULL)
+			(void)SSL_set_session(ssl, cached);
 	}
-	if (attach(ssl, s, timeout, info, err) != 0)
+	if (attach(ssl, s, timeout, info, err) != 0) {
+		if (key != NULL)
+			tls_session_forget(ctx->cache, key);
+		free(key);
 		return (-1);
-	verify = SSL_get_verify_result(ssl);
-	mismatch = SSL_get_ex_data(ssl, tls_mismatch_index) != NULL;
-	peer = SSL_get0_peer_certificate(ssl);
-	info->peer_verified = peer != NULL && (verify == X509_V_OK ||
-	    (mismatch && verify == X509_V_ERR_HOSTNAME_MISMATCH));
-	info->peer_name_matched = match_names != NULL && info->peer_verified &&
-	    !mismatch;
+	}
+	verify = client_verdict(ssl, match_names, info);
 	if (require_verified && (!info->peer_verified ||
 	    (match_names != NULL && !info->peer_name_matched))) {
 		strbuf_printf(err, "server certificate verification failed: %s",
-		    peer == NULL ? "no certificate" :
+		    verify == X509_V_ERR_UNSPECIFIED &&
+		    SSL_get0_peer_certificate(ssl) == NULL ? "no certificate" :
 		    X509_verify_cert_error_string(verify));
+		/* as in Postfix: a session that failed its checks is not kept */
+		if (key != NULL)
+			tls_session_forget(ctx->cache, key);
+		free(key);
 		tls_stop(s);
 		return (-1);
 	}
+	free(key);
 	return (0);
 }
 

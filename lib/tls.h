@@ -35,6 +35,7 @@ struct tls_session_info {
 	int	bits;
 	bool	peer_verified;		/* chain verified against the CAs */
 	bool	peer_name_matched;	/* and the name matched what was asked */
+	bool	resumed;		/* a cached session, checked again */
 	char	peer_cn[256];
 };
 
@@ -50,8 +51,14 @@ int	tls_start_server(struct tls_context *ctx, struct stream *s, int timeout,
  * when match_names is non-NULL (a NULL-terminated list), the certificate
  * must match one of them (verify/secure levels).  mandatory: TLS is
  * required (level encrypt and up), so smtp_tls_mandatory_protocols sets
- * the protocol range instead of smtp_tls_protocols.  session_key selects
- * the cached session to resume ("[host]:port").  0 or -1 + err.
+ * the protocol range instead of smtp_tls_protocols.  session_key names
+ * the server and the caller's policy ("[host]:port:level"; NULL: no
+ * session cache); the cache key adds servername, match_names, both flags
+ * and the context's CAs, protocols and ciphers, so a session is offered
+ * again only where the same checks apply.  A resumed session's
+ * certificate is verified again (chain and names) as a new one would be;
+ * one that fails, here or in a new handshake, leaves the cache.  0 or -1
+ * + err.
  */
 int	tls_start_client(struct tls_context *ctx, struct stream *s, int timeout,
 	    const char *servername, const char *const *match_names,

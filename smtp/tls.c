@@ -11,6 +11,13 @@
  * names from the next hop, smtp_tls_secure_cert_match).  Where TLS is
  * required and cannot be had, the delivery is deferred (4.7.5).
  * A policy entry is "LEVEL [match=name:name...]".
+ *
+ * TLS sessions are cached per process (lib/tls_session.c) under
+ * "[host]:port:level" plus the names the certificate must match, the CA
+ * files, protocols and ciphers: a session made at "may" (no name check)
+ * is never offered at "verify" or "secure", and a resumed session's
+ * certificate is verified again against the current policy, failing as
+ * a new handshake would (4.7.5, "hostname mismatch").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,7 +228,9 @@ smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 		for (size_t i = 0; i < names.count; i++)
 			list[i] = names.items[i];
 	}
-	strbuf_printf(&key, "[%s]:%d", sess->hostname, sess->port);
+	/* the server and the level; lib/tls adds names, CAs and protocols */
+	strbuf_printf(&key, "[%s]:%d:%s", sess->hostname, sess->port,
+	    level_names[sess->tls_level]);
 	memset(&info, 0, sizeof(info));
 	rc = tls_start_client(a->tls, sess->s, a->p.helo_timeout, sess->hostname,
 	    list, sess->tls_level >= SMTP_TLS_VERIFY,
@@ -235,8 +244,11 @@ smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 		sess->tls_retry_plain = may;
 	} else {
 		sess->tls_active = true;
+		if (info.resumed)
+			msg_info("Reusing old TLS session with %s", sess->relay);
 		msg_info("%s TLS connection established to %s: %s with cipher "
-		    "%s (%d bits)", info.peer_name_matched ? "Verified" :
+		    "%s (%d bits)", sess->tls_level >= SMTP_TLS_VERIFY &&
+		    info.peer_name_matched ? "Verified" :
 		    info.peer_verified ? "Trusted" : "Untrusted", sess->relay,
 		    info.protocol, info.cipher, info.bits);
 		rc = 1;

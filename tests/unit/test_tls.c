@@ -31,6 +31,11 @@
 static char tmpdir[] = "/tmp/test_tls.XXXXXX";
 static char cert_path[256], key_path[256], other_key_path[256];
 static struct tls_context *shared_server;	/* made before fork, or NULL */
+static long cert_lifetime = 3600;
+static bool report_resumption;	/* server exits SERVER_RESUMED on a reuse */	/* seconds make_cert's certificate lives */
+
+/* the forked server's exit code when its handshake resumed a session */
+#define SERVER_RESUMED	10
 
 /* write_key - PEM private key to path */
 static void
@@ -66,7 +71,7 @@ make_cert(void)
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), cert_lifetime);
 	X509_set_pubkey(x, key);
 	name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -149,6 +154,7 @@ start_server(const char *protocols, int timeout, pid_t *pid)
 		struct tls_context *ctx;
 		struct stream *s;
 		struct strbuf err, line;
+		bool resumed;
 
 		close(sv[0]);
 		strbuf_init(&err);
@@ -167,12 +173,14 @@ start_server(const char *protocols, int timeout, pid_t *pid)
 			if (stream_flush(s) != STREAM_OK)
 				_exit(5);
 		}
+		resumed = SSL_session_reused(stream_io_context(s)) == 1;
 		tls_stop(s);
 		stream_close(s);
 		if (ctx != shared_server)
 			tls_context_free(ctx);
 		config_free(cfg);
-		_exit(0);
+		/* only the tests that share a server context can see a reuse */
+		_exit(resumed && report_resumption ? SERVER_RESUMED : 0);
 	}
 	close(sv[1]);
 	return (sv[0]);
@@ -390,6 +398,130 @@ START_TEST(test_resumption)
 }
 END_TEST
 
+/* share_server - one server context for every fork, so tickets resume */
+static struct config *
+share_server(void)
+{
+	struct config *cfg = server_cfg(NULL);
+	struct strbuf err;
+
+	strbuf_init(&err);
+	shared_server = tls_server_context(cfg, &err);
+	ck_assert_msg(shared_server != NULL, "server context: %s", err.data);
+	strbuf_free(&err);
+	report_resumption = true;
+	return (cfg);
+}
+
+/* unshare_server - undo share_server */
+static void
+unshare_server(struct config *cfg)
+{
+	tls_context_free(shared_server);
+	shared_server = NULL;
+	report_resumption = false;
+	config_free(cfg);
+}
+
+/*
+ * A session made where nothing was checked (level "may") is not offered
+ * where a name must match: the audit's a.test (may) then b.test (secure)
+ * to one MX host.  Each policy resumes its own sessions only.
+ */
+START_TEST(test_cache_keeps_policies_apart)
+{
+	const char *wrong[] = { "mx.wrong.example", NULL };
+	const char *right[] = { "localhost", NULL };
+	struct tls_session_info info;
+	struct tls_context *ctx;
+	struct config *cfg;
+	int srv, resumed;
+
+	make_cert();
+	cfg = share_server();
+	ctx = client_ctx(true);
+	/* "may": cached, then resumed (the chain is good, no name asked) */
+	ck_assert_int_eq(client_session(ctx, NULL, false, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(srv, 0);
+	ck_assert_int_eq(client_session(ctx, NULL, false, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 1);
+	ck_assert_int_eq(srv, SERVER_RESUMED);
+	ck_assert(info.resumed && info.peer_verified && !info.peer_name_matched);
+	/* a name required: not the "may" session, and this name is wrong */
+	ck_assert_int_eq(client_session(ctx, wrong, true, &info, &resumed,
+	    &srv), -1);
+	ck_assert_int_eq(srv, 0);
+	/* the right name: a new handshake, then its own session, checked */
+	ck_assert_int_eq(client_session(ctx, right, true, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 0);
+	ck_assert_int_eq(srv, 0);
+	ck_assert_int_eq(client_session(ctx, right, true, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 1);
+	ck_assert_int_eq(srv, SERVER_RESUMED);
+	ck_assert(info.resumed && info.peer_verified && info.peer_name_matched);
+	/* mandatory TLS ("encrypt") is a policy of its own too */
+	ck_assert_int_eq(client_session_on(NULL, ctx, NULL, false, true, &info,
+	    &resumed, &srv), 0);
+	ck_assert_int_eq(resumed, 0);
+	ck_assert_int_eq(srv, 0);
+	/* and "may" still has its session */
+	ck_assert_int_eq(client_session(ctx, NULL, false, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 1);
+	tls_context_free(ctx);
+	unshare_server(cfg);
+	cleanup_files();
+}
+END_TEST
+
+/*
+ * A resumed session's certificate is verified again, now: one that
+ * expired since the session was made fails as a new handshake would,
+ * and the session leaves the cache (the next attempt is a new handshake).
+ */
+START_TEST(test_resumed_session_checked_again)
+{
+	const char *right[] = { "localhost", NULL };
+	struct tls_session_info info;
+	struct tls_context *ctx;
+	struct config *cfg;
+	int srv, resumed;
+
+	cert_lifetime = 2;
+	make_cert();
+	cfg = share_server();
+	ctx = client_ctx(true);
+	ck_assert_int_eq(client_session(ctx, right, true, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 0);
+	ck_assert(info.peer_name_matched);
+	sleep(3);
+	/* the server resumes it, the client refuses the expired peer */
+	ck_assert_int_eq(client_session(ctx, right, true, &info, &resumed,
+	    &srv), -1);
+	ck_assert_int_eq(srv, SERVER_RESUMED);
+	ck_assert_int_eq(client_session(ctx, right, true, &info, &resumed,
+	    &srv), -1);
+	ck_assert_int_eq(srv, 0);
+	/* where nothing is required it goes on, but not as trusted */
+	ck_assert_int_eq(client_session(ctx, NULL, false, &info, &resumed,
+	    &srv), 0);
+	ck_assert(!info.peer_verified);
+	ck_assert_int_eq(client_session(ctx, NULL, false, &info, &resumed,
+	    &srv), 0);
+	ck_assert_int_eq(resumed, 1);
+	ck_assert(info.resumed && !info.peer_verified);
+	tls_context_free(ctx);
+	unshare_server(cfg);
+	cert_lifetime = 3600;
+	cleanup_files();
+}
+END_TEST
+
 /* raw_client - handshake with plain OpenSSL limited to [lo, hi]; 1 = ok */
 static int
 raw_client(int fd, int lo, int hi)
@@ -549,6 +681,8 @@ tls_suite(void)
 	tcase_add_test(tc, test_mandatory_protocols);
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_resumption);
+	tcase_add_test(tc, test_cache_keeps_policies_apart);
+	tcase_add_test(tc, test_resumed_session_checked_again);
 	tcase_add_test(tc, test_old_protocol_refused);
 	tcase_add_test(tc, test_protocols_raise_minimum);
 	tcase_add_test(tc, test_context_errors);
