@@ -1,11 +1,15 @@
 /*
  * sock - listening and connecting sockets, UNIX and TCP.
  *
- * The master opens every listening socket here, as root, before any service
- * drops privileges; services inherit and only accept.  Clients of internal
- * services connect with a timeout so that a wedged service cannot hang
- * them.  Every descriptor created here is close-on-exec: the master decides
- * explicitly which descriptors a child inherits.
+ * The master opens every listening socket here before any service drops
+ * privileges; services inherit and only accept.  A UNIX socket is made,
+ * and a stale one removed, with the caller's identity, which for the
+ * master is mail_owner's (lib/eugid.h), never root's: private/ and
+ * public/ belong to mail_owner, who could put a symbolic link at the name
+ * at any time.  Clients of internal services connect with a timeout so
+ * that a wedged service cannot hang them.  Every descriptor created here
+ * is close-on-exec: the master decides explicitly which descriptors a
+ * child inherits.
  *
  * inet_listen() binds one address.  The wildcard host ("" or "all") means
  * the IPv4 wildcard 0.0.0.0; a caller that also wants IPv6 asks for "::"
@@ -130,7 +134,13 @@ unix_listen(const char *path, mode_t mode, int backlog, struct strbuf *err)
 		return (-1);
 	}
 	umask(old_mask);
-	if (chmod(path, mode) < 0 || listen(fd, backlog) < 0) {
+	/*
+	 * No chmod(path) or chown(path) afterwards: the caller's identity and
+	 * the umask above made the node right, and a path-based change here
+	 * would follow whatever the directory's owner put at the name since
+	 * the bind (a symbolic link to any file).
+	 */
+	if (listen(fd, backlog) < 0) {
 		saved = errno;
 		set_err(err, "listen %s: %s", path, strerror(saved));
 		close(fd);

@@ -1,8 +1,9 @@
 /*
  * sock - listening and connecting sockets, UNIX and TCP.
  *
- * The master opens every listening socket (as root, before services drop
- * privileges); services only accept.  Addresses are written as Postfix
+ * The master opens every listening socket (before services drop
+ * privileges; UNIX ones as mail_owner, see unix_listen); services only
+ * accept.  Addresses are written as Postfix
  * does: "host:port", "[v6addr]:port", or a bare port.
  */
 #ifndef SLUICE_SOCK_H
@@ -17,7 +18,11 @@
 
 /*
  * unix_listen - bind a stream socket at path (an old socket file is
- * removed first), chmod it to mode, listen with backlog.  fd or -1 + err.
+ * removed first; anything else there is refused), created with exactly
+ * mode (through the umask; nothing is changed by path afterwards), listen
+ * with backlog.  fd or -1 + err.  The socket belongs to the caller's
+ * effective uid and gid: in a directory another user can write, call it
+ * as that user (eugid_enter), never as root.
  */
 int	unix_listen(const char *path, mode_t mode, int backlog, struct strbuf *err);
 /* unix_connect - connect to path within timeout seconds; fd or -1 (errno) */

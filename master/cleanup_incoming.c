@@ -5,6 +5,8 @@
  * complete (queue_file_is_complete: mode 0700 and ending in E).  No
  * cleanup runs yet when the master starts, so nothing can be in the middle
  * of writing: whatever is incomplete now will never be finished.
+ * incoming/ and its files are mail_owner's, so the master reads and
+ * removes them as mail_owner (lib/eugid.h), never as root.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eugid.h"
 #include "master.h"
 #include "msg.h"
 #include "queue_file.h"
@@ -21,17 +24,24 @@
 
 /* master_cleanup_incoming - runs in the queue directory */
 void
-master_cleanup_incoming(void)
+master_cleanup_incoming(struct master_state *ms)
 {
+	struct eugid_saved saved;
 	struct dirent *de;
 	struct stat st;
 	DIR	*dir;
 	int	 dfd, fd;
 	bool	 complete;
 
+	if (eugid_enter(ms->owner_uid, ms->owner_gid, &saved) < 0) {
+		msg_warn("cannot become mail_owner to clean %s: %s",
+		    INCOMING_DIR, strerror(errno));
+		return;
+	}
 	if ((dir = opendir(INCOMING_DIR)) == NULL) {
 		if (errno != ENOENT)
 			msg_warn("open %s: %s", INCOMING_DIR, strerror(errno));
+		eugid_leave(&saved);
 		return;
 	}
 	dfd = dirfd(dir);
@@ -61,4 +71,5 @@ master_cleanup_incoming(void)
 			    INCOMING_DIR, de->d_name);
 	}
 	closedir(dir);
+	eugid_leave(&saved);
 }

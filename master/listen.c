@@ -8,6 +8,12 @@
  * sockets live in private/ (master and services only) or public/ (the
  * setgid helpers) and belong to mail_owner, as does private/dirsync, the
  * table through which services share directory fsyncs (lib/dir_sync.h).
+ * mail_owner can write both directories, so everything done inside them
+ * by name (removing a stale socket, binding, creating dirsync, removing a
+ * retired service's socket) runs with mail_owner's effective identity
+ * (lib/eugid.h): a symbolic link put there can then never make root
+ * change, open or remove anything.  The directories themselves are set up
+ * through a descriptor, never chmod/chown by name.
  *
  * Parameters: listen_backlog, setgid_group.
  */
@@ -20,6 +26,7 @@
 #include <unistd.h>
 
 #include "dir_sync.h"
+#include "eugid.h"
 #include "master.h"
 #include "mem.h"
 #include "msg.h"
@@ -30,6 +37,7 @@ static void
 master_ipc_dir(struct master_state *ms, const char *dir, mode_t mode, gid_t gid)
 {
 	struct stat st;
+	int	 fd;
 
 	if (lstat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
@@ -43,12 +51,17 @@ master_ipc_dir(struct master_state *ms, const char *dir, mode_t mode, gid_t gid)
 	}
 	if (errno != ENOENT)
 		msg_fatal("lstat %s: %s", dir, strerror(errno));
-	if (mkdir(dir, mode) < 0)
+	if (mkdir(dir, 0700) < 0)
 		msg_fatal("mkdir %s: %s", dir, strerror(errno));
-	if (ms->privileged && chown(dir, ms->owner_uid, gid) < 0)
+	/* by descriptor: the name is looked up once, and never followed */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		msg_fatal("open %s: %s", dir, strerror(errno));
+	if (ms->privileged && fchown(fd, ms->owner_uid, gid) < 0)
 		msg_fatal("chown %s: %s", dir, strerror(errno));
-	if (chmod(dir, mode) < 0)
+	if (fchmod(fd, mode) < 0)
 		msg_fatal("chmod %s: %s", dir, strerror(errno));
+	close(fd);
 	msg_info("created %s", dir);
 }
 
@@ -56,6 +69,7 @@ master_ipc_dir(struct master_state *ms, const char *dir, mode_t mode, gid_t gid)
 void
 master_ipc_dirs(struct master_state *ms)
 {
+	struct eugid_saved saved;
 	struct group *gr;
 	gid_t	 drop_gid = ms->owner_gid;
 
@@ -64,11 +78,17 @@ master_ipc_dirs(struct master_state *ms)
 		drop_gid = gr->gr_gid;
 	master_ipc_dir(ms, "private", 0700, ms->owner_gid);
 	master_ipc_dir(ms, "public", 0710, drop_gid);
-	/* shared by cleanup and local for their directory fsyncs */
+	/*
+	 * Shared by cleanup and local for their directory fsyncs; made as
+	 * mail_owner, so that it is mail_owner's without a chown.
+	 */
+	if (eugid_enter(ms->owner_uid, ms->owner_gid, &saved) < 0)
+		msg_fatal("cannot become mail_owner: %s", strerror(errno));
 	if (dir_sync_table_create(DIR_SYNC_TABLE, ms->owner_uid,
 	    ms->owner_gid) < 0)
 		msg_warn("cannot create %s (directory fsyncs will not be "
 		    "shared): %s", DIR_SYNC_TABLE, strerror(errno));
+	eugid_leave(&saved);
 }
 
 /* master_listen_one - open one address of svc; fd or -1 + err */
@@ -76,19 +96,20 @@ static int
 master_listen_one(struct master_state *ms, struct master_service *svc,
     const char *address, int backlog, struct strbuf *err)
 {
+	struct eugid_saved saved;
 	struct strbuf host;
 	const char *bar;
 	int	 fd;
 
 	if (strcmp(svc->type, "unix") == 0) {
-		fd = unix_listen(address, 0666, backlog, err);
-		if (fd >= 0 && ms->privileged &&
-		    chown(address, ms->owner_uid, ms->owner_gid) < 0) {
-			strbuf_printf(err, "chown %s: %s", address,
+		/* mail_owner's socket, made by mail_owner: no chown by name */
+		if (eugid_enter(ms->owner_uid, ms->owner_gid, &saved) < 0) {
+			strbuf_printf(err, "cannot become mail_owner: %s",
 			    strerror(errno));
-			close(fd);
 			return (-1);
 		}
+		fd = unix_listen(address, 0666, backlog, err);
+		eugid_leave(&saved);
 		return (fd);
 	}
 	bar = strrchr(address, '|');
@@ -117,7 +138,7 @@ master_listen_open(struct master_state *ms, struct master_service *svc,
 		fd = master_listen_one(ms, svc, svc->addresses.items[i],
 		    (int)backlog, err);
 		if (fd < 0) {
-			master_listen_close(svc, true);
+			master_listen_close(ms, svc, true);
 			return (-1);
 		}
 		if (sock_set_cloexec(fd, true) < 0)
@@ -129,15 +150,28 @@ master_listen_open(struct master_state *ms, struct master_service *svc,
 
 /* master_listen_close - close svc's listeners; remove its socket files */
 void
-master_listen_close(struct master_service *svc, bool unlink_path)
+master_listen_close(struct master_state *ms, struct master_service *svc,
+    bool unlink_path)
 {
+	struct eugid_saved saved;
 	int	 i;
 
 	for (i = 0; i < svc->listen_count; i++)
 		close(svc->listen_fds[i]);
 	if (unlink_path && svc->listen_count > 0 &&
-	    strcmp(svc->type, "unix") == 0)
-		(void)unlink(svc->addresses.items[0]);
+	    strcmp(svc->type, "unix") == 0) {
+		/* in mail_owner's directory, so as mail_owner */
+		if (eugid_enter(ms->owner_uid, ms->owner_gid, &saved) < 0)
+			msg_warn("cannot become mail_owner to remove %s: %s",
+			    svc->addresses.items[0], strerror(errno));
+		else {
+			if (unlink(svc->addresses.items[0]) < 0 &&
+			    errno != ENOENT)
+				msg_warn("remove %s: %s",
+				    svc->addresses.items[0], strerror(errno));
+			eugid_leave(&saved);
+		}
+	}
 	svc->listen_count = 0;
 	free(svc->listen_fds);
 	svc->listen_fds = NULL;

@@ -6,6 +6,9 @@
  * Runs as root: takes the pid lock, opens every listener of master.cf,
  * removes unfinished queue files, goes to the background (unless -f) and
  * then starts service children on demand.  It never reads network input.
+ * Whatever it does inside a directory mail_owner can write (the sockets of
+ * private/ and public/, incoming/) it does as mail_owner (lib/eugid.h);
+ * the queue directory and pid/ must be root's alone (pidfile.c).
  * The work is split by concern: config.c, listen.c, spawn.c, status.c,
  * reap.c, reload.c, pidfile.c, cleanup_incoming.c, stop.c, wakeup.c,
  * daemon.c and loop.c.
@@ -113,13 +116,14 @@ main(int argc, char **argv)
 	queue_dir = config_get(ms.cfg, "queue_directory");
 	if (chdir(queue_dir) < 0)
 		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
+	master_queue_dir_check(&ms, queue_dir);
 
-	ms.pid_fd = master_pidfile_lock(MASTER_PID_FILE);
+	ms.pid_fd = master_pidfile_lock(&ms, MASTER_PID_FILE);
 	if ((ms.flow_fd = flow_create((int)config_get_int(ms.cfg,
 	    "in_flow_window"))) < 0)
 		msg_fatal("flow page: %s", strerror(errno));
 	master_open_services(&ms);
-	master_cleanup_incoming();
+	master_cleanup_incoming(&ms);
 	if (!ms.foreground)
 		ready_fd = master_daemonize();
 	master_pidfile_write(ms.pid_fd);

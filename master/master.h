@@ -83,7 +83,8 @@ bool	master_service_same_listeners(const struct master_service *a,
 void	master_ipc_dirs(struct master_state *ms);
 int	master_listen_open(struct master_state *ms, struct master_service *svc,
 	    struct strbuf *err);
-void	master_listen_close(struct master_service *svc, bool unlink_path);
+void	master_listen_close(struct master_state *ms, struct master_service *svc,
+	    bool unlink_path);
 int	master_status_open(struct master_service *svc);
 void	master_status_close(struct master_service *svc);
 
@@ -104,12 +105,13 @@ void	master_retired_sweep(struct master_state *ms);
 void	master_reload(struct master_state *ms);
 
 /* pidfile.c */
-int	master_pidfile_lock(const char *path);
+void	master_queue_dir_check(struct master_state *ms, const char *queue_dir);
+int	master_pidfile_lock(struct master_state *ms, const char *path);
 void	master_pidfile_write(int fd);
 void	master_pidfile_remove(int fd, const char *path);
 
 /* cleanup_incoming.c */
-void	master_cleanup_incoming(void);
+void	master_cleanup_incoming(struct master_state *ms);
 
 /* signals.c */
 int	master_signals_init(void);

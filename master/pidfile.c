@@ -7,9 +7,16 @@
  * with the classic F_GETLK probe `sluice status` may use.  The file holds
  * the pid for `sluice stop`/`reload`; the lock, not the pid, says whether
  * a master runs.
+ *
+ * Root creates, truncates and removes that file by name, and works in the
+ * queue directory by name, so both directories must be root's alone
+ * (master_queue_dir_check): a directory another user could write would
+ * let that user put a symbolic link where root writes.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,15 +25,51 @@
 #include "master.h"
 #include "msg.h"
 
+/* master_root_only - fatal unless st (of name) is root's and only root's */
+static void
+master_root_only(const struct master_state *ms, const char *name,
+    const struct stat *st)
+{
+	if (!ms->privileged)
+		return;
+	if (!S_ISDIR(st->st_mode) || st->st_uid != 0 ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		msg_fatal("%s must be a directory owned by root and writable "
+		    "only by root (it is uid %ld mode %04o): root works in it "
+		    "by name", name, (long)st->st_uid,
+		    (unsigned)(st->st_mode & 07777));
+}
+
+/* master_queue_dir_check - the queue directory (cwd) is root's alone */
+void
+master_queue_dir_check(struct master_state *ms, const char *queue_dir)
+{
+	struct stat st;
+
+	if (stat(".", &st) < 0)
+		msg_fatal("stat %s: %s", queue_dir, strerror(errno));
+	master_root_only(ms, queue_dir, &st);
+}
+
 /* master_pidfile_lock - open and lock path; fd, or msg_fatal */
 int
-master_pidfile_lock(const char *path)
+master_pidfile_lock(struct master_state *ms, const char *path)
 {
 	struct flock lk;
 	struct stat st;
-	int	 fd;
+	char	 dir[PATH_MAX];
+	int	 dfd, fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		msg_fatal("%s: path too long", path);
+	/* the directory by descriptor, checked, then the file in it */
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fstat(dfd, &st) < 0)
+		msg_fatal("open %s: %s", dir, strerror(errno));
+	master_root_only(ms, dir, &st);
+	fd = openat(dfd, strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	close(dfd);
 	if (fd < 0)
 		msg_fatal("open %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))

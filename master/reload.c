@@ -41,7 +41,7 @@ static void
 master_retire(struct master_state *ms, struct master_service *svc)
 {
 	master_status_close(svc);
-	master_listen_close(svc, true);
+	master_listen_close(ms, svc, true);
 	svc->retired = true;
 	svc->next = ms->retired;
 	ms->retired = svc;
@@ -83,7 +83,7 @@ master_reload(struct master_state *ms)
 			msg_error("reload: service %s/%s disabled: %s", svc->name,
 			    svc->type, err.len ? err.data : strerror(errno));
 			*pp = svc->next;
-			master_listen_close(svc, false);
+			master_listen_close(ms, svc, false);
 			master_status_close(svc);
 			master_service_free(svc);
 			continue;

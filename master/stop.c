@@ -27,12 +27,12 @@ master_kill_all(struct master_state *ms, int signo)
 
 /* master_close_all - close every descriptor handed to children */
 static void
-master_close_all(struct master_service *list)
+master_close_all(struct master_state *ms, struct master_service *list)
 {
 	struct master_service *svc;
 
 	for (svc = list; svc != NULL; svc = svc->next) {
-		master_listen_close(svc, false);
+		master_listen_close(ms, svc, false);
 		master_status_close(svc);
 	}
 }
@@ -46,8 +46,8 @@ master_stop(struct master_state *ms, int signo)
 
 	msg_info("terminating on signal %d", signo);
 	ms->stopping = true;
-	master_close_all(ms->services);
-	master_close_all(ms->retired);
+	master_close_all(ms, ms->services);
+	master_close_all(ms, ms->retired);
 	master_kill_all(ms, SIGTERM);
 	deadline = master_now_ms() + MASTER_STOP_WAIT_MS;
 	for (;;) {

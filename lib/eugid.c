@@ -1,0 +1,66 @@
+/*
+ * eugid - temporary effective identity; see eugid.h.
+ *
+ * The order matters: the group list and the gid change while we are
+ * still root (afterwards we could not), the uid last; going back, the uid
+ * first, for the same reason.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eugid.h"
+#include "mem.h"
+#include "msg.h"
+
+/* eugid_enter - see eugid.h */
+int
+eugid_enter(uid_t uid, gid_t gid, struct eugid_saved *saved)
+{
+	int	 n, saved_errno;
+
+	memset(saved, 0, sizeof(*saved));
+	if (geteuid() != 0)
+		return (0);
+	if (uid == 0) {
+		errno = EPERM;
+		return (-1);
+	}
+	saved->euid = geteuid();
+	saved->egid = getegid();
+	if ((n = getgroups(0, NULL)) < 0)
+		return (-1);
+	saved->groups = xcalloc((size_t)n + 1, sizeof(gid_t));
+	if ((saved->ngroups = getgroups(n, saved->groups)) < 0) {
+		saved_errno = errno;
+		free(saved->groups);
+		saved->groups = NULL;
+		errno = saved_errno;
+		return (-1);
+	}
+	if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0) {
+		saved_errno = errno;
+		saved->switched = true;
+		eugid_leave(saved);
+		errno = saved_errno;
+		return (-1);
+	}
+	saved->switched = true;
+	return (0);
+}
+
+/* eugid_leave - see eugid.h */
+void
+eugid_leave(struct eugid_saved *saved)
+{
+	if (!saved->switched)
+		return;
+	if (seteuid(saved->euid) < 0 || setegid(saved->egid) < 0 ||
+	    setgroups((size_t)saved->ngroups, saved->groups) < 0)
+		msg_fatal("cannot restore privileges: %s", strerror(errno));
+	free(saved->groups);
+	saved->groups = NULL;
+	saved->switched = false;
+}
