@@ -13,7 +13,12 @@
  * options restrict -d, -h and -r to those queues.
  *
  * Only root may run it, except on an unprivileged instance whose queue
- * directory belongs to the invoking user.  Every change is logged to the
+ * directory belongs to the invoking user.  The queue directories belong
+ * to mail_owner, who could plant symbolic links or swap files there, so
+ * root does all its work in them as mail_owner (effective uid and gid,
+ * lib/eugid.h): removing, renaming, reading queue files and defer logs,
+ * poking qmgr.  Only the ownership and mode repair of -s needs root, and
+ * it works on an open descriptor (super_as_root).  Every change is logged to the
  * maillog; deletions and the totals are also reported on stderr as
  * postsuper does.  Afterwards qmgr is poked (W, and A when mail went to
  * incoming/) so that it notices at once.
@@ -143,6 +148,37 @@ resolve_owner(struct super_state *st)
 	st->owner_gid = pw->pw_gid;
 }
 
+/* become_owner - root works in the queue as mail_owner from here on */
+static void
+become_owner(struct super_state *st)
+{
+	if (!st->privileged)
+		return;
+	if (!st->have_owner)
+		super_fatal("mail_owner %s: no such user; root does not work "
+		    "in the queue directories as root",
+		    config_get(st->cfg, "mail_owner"));
+	if (eugid_enter(st->owner_uid, st->owner_gid, &st->as_owner) < 0)
+		super_fatal("cannot become mail_owner: %s", strerror(errno));
+}
+
+/* super_as_root - see sluice_super.h */
+int
+super_as_root(struct super_state *st, int (*fn)(void *), void *arg)
+{
+	int	 rc, saved;
+
+	if (!st->as_owner.switched)
+		return (fn(arg));
+	eugid_leave(&st->as_owner);
+	rc = fn(arg);
+	saved = errno;
+	if (eugid_enter(st->owner_uid, st->owner_gid, &st->as_owner) < 0)
+		super_fatal("cannot become mail_owner: %s", strerror(errno));
+	errno = saved;
+	return (rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,6 +249,7 @@ main(int argc, char **argv)
 	if (chdir(queue_dir) < 0)
 		super_fatal("chdir %s: %s", queue_dir, strerror(errno));
 	resolve_owner(&st);
+	become_owner(&st);
 
 	if (repair)
 		super_repair(&st);
@@ -224,6 +261,7 @@ main(int argc, char **argv)
 		if (requested[op])
 			super_report("%s: %ld message%s", op_totals[op],
 			    st.count[op], st.count[op] == 1 ? "" : "s");
+	eugid_leave(&st.as_owner);
 	config_free(st.cfg);
 	return (0);
 }

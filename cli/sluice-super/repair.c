@@ -12,6 +12,10 @@
  *	one and goes to corrupt/;
  *	a complete file gets mode 0700 and, when run as root, owner
  *	mail_owner (and its group).
+ * Run by root, all of this happens as mail_owner (main.c) except the
+ * repair of mode and owner, which root does on the open descriptor and
+ * only for a file with no other name (a hard link could make it any
+ * file), and the open of a file mail_owner may not read (O_NOFOLLOW).
  * In defer/: a log whose message is in no queue, or a stale temporary
  * file, is removed.  maildrop/ belongs to pickup and is left alone.
  * Files younger than an hour in incoming/ may still be written by cleanup
@@ -94,13 +98,72 @@ ends_with_end_record(int fd, off_t size)
 	    tail[3] == 0 && tail[4] == 0);
 }
 
+struct attr_fix {
+	int	 fd;
+	uid_t	 uid;
+	gid_t	 gid;
+};
+
+/* do_fchmod - the mode of a complete queue file (super_as_root) */
+static int
+do_fchmod(void *arg)
+{
+	return (fchmod(((struct attr_fix *)arg)->fd, QUEUE_MODE_COMPLETE));
+}
+
+/* do_fchown - mail_owner's ownership (super_as_root) */
+static int
+do_fchown(void *arg)
+{
+	struct attr_fix *fix = arg;
+
+	return (fchown(fix->fd, fix->uid, fix->gid));
+}
+
+struct open_entry {
+	const char *queue;
+	const char *name;
+	struct stat *sb;
+};
+
+/* do_open - queue_scan_open of one entry (super_as_root) */
+static int
+do_open(void *arg)
+{
+	struct open_entry *oe = arg;
+
+	return (queue_scan_open(oe->queue, oe->name, O_RDONLY, oe->sb));
+}
+
+/* open_entry - as mail_owner; as root (no links followed) if it may not */
+static int
+open_entry(struct super_state *st, const char *queue, const char *name,
+    struct stat *sb)
+{
+	struct open_entry oe = {queue, name, sb};
+	int	 fd;
+
+	if ((fd = do_open(&oe)) < 0 && errno == EACCES && st->privileged)
+		fd = super_as_root(st, do_open, &oe);
+	return (fd);
+}
+
 /* fix_attributes - mode 0700, owner mail_owner */
 static void
-fix_attributes(const struct super_state *st, int fd, const struct stat *sb,
+fix_attributes(struct super_state *st, int fd, const struct stat *sb,
     const char *queue, const char *name)
 {
+	struct attr_fix fix = {fd, st->owner_uid, st->owner_gid};
+
+	if (sb->st_nlink != 1 && ((sb->st_mode & 07777) != QUEUE_MODE_COMPLETE ||
+	    (st->privileged && st->have_owner && (sb->st_uid != st->owner_uid ||
+	    sb->st_gid != st->owner_gid)))) {
+		msg_warn("%s/%s: has %ld names; mode and owner left alone",
+		    queue, name, (long)sb->st_nlink);
+		return;
+	}
 	if ((sb->st_mode & 07777) != QUEUE_MODE_COMPLETE) {
-		if (fchmod(fd, QUEUE_MODE_COMPLETE) == 0)
+		if (super_as_root(st, do_fchmod, &fix) == 0)
 			msg_warn("%s/%s: mode %04o changed to %04o", queue, name,
 			    (unsigned)(sb->st_mode & 07777), QUEUE_MODE_COMPLETE);
 		else
@@ -108,7 +171,7 @@ fix_attributes(const struct super_state *st, int fd, const struct stat *sb,
 	}
 	if (st->privileged && st->have_owner &&
 	    (sb->st_uid != st->owner_uid || sb->st_gid != st->owner_gid)) {
-		if (fchown(fd, st->owner_uid, st->owner_gid) == 0)
+		if (super_as_root(st, do_fchown, &fix) == 0)
 			msg_warn("%s/%s: owner %ld:%ld changed to %ld:%ld", queue,
 			    name, (long)sb->st_uid, (long)sb->st_gid,
 			    (long)st->owner_uid, (long)st->owner_gid);
@@ -119,7 +182,7 @@ fix_attributes(const struct super_state *st, int fd, const struct stat *sb,
 
 /* check_entry - one directory entry of a message queue */
 static void
-check_entry(const struct super_state *st, const char *queue, const char *name,
+check_entry(struct super_state *st, const char *queue, const char *name,
     time_t now)
 {
 	struct queue_message msg;
@@ -133,7 +196,7 @@ check_entry(const struct super_state *st, const char *queue, const char *name,
 		move_corrupt(queue, name, "not a queue ID");
 		return;
 	}
-	if ((fd = queue_scan_open(queue, name, O_RDONLY, &sb)) < 0) {
+	if ((fd = open_entry(st, queue, name, &sb)) < 0) {
 		if (errno == ELOOP || errno == EINVAL)
 			move_corrupt(queue, name, "not a regular file");
 		else if (errno != ENOENT)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "eugid.h"
 
 enum super_op {
 	SUPER_DELETE,		/* -d */
@@ -24,6 +25,7 @@ struct super_state {
 	bool		 have_owner;	/* mail_owner resolved */
 	uid_t		 owner_uid;
 	gid_t		 owner_gid;
+	struct eugid_saved as_owner;	/* root runs as mail_owner (main.c) */
 	const char	*const *queues;	/* named on the command line, or NULL */
 	long		 count[SUPER_OP_COUNT];	/* messages affected */
 	bool		 changed;	/* poke qmgr at the end */
@@ -41,5 +43,12 @@ void	super_apply(struct super_state *st, enum super_op op, const char *arg);
 
 /* super_repair - -s: check and repair the queue structure */
 void	super_repair(struct super_state *st);
+
+/*
+ * super_as_root - run fn(arg) with root's identity again, errno kept;
+ * returns fn's result.  Not privileged: fn runs as is.  fn must not work
+ * by name in a queue directory (except open with O_NOFOLLOW).
+ */
+int	super_as_root(struct super_state *st, int (*fn)(void *), void *arg);
 
 #endif

@@ -9,6 +9,12 @@
  * already: creating system accounts is the administrator's decision, so we
  * only say how.  Not as root, the instance belongs to the caller and the
  * privilege steps of the daemons are skipped.
+ *
+ * Root creates everything by name under DIR, so DIR must be root's and
+ * writable by root alone (an existing one is checked), and each directory
+ * gets its owner and mode through a descriptor opened with O_NOFOLLOW:
+ * a directory that already exists as a symbolic link is refused, never
+ * followed.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -146,15 +152,24 @@ static int
 init_mkdir(const struct init_layout *lay, const struct init_dir *d)
 {
 	struct strbuf path;
+	struct stat st;
 	uid_t	 uid = 0;
 	gid_t	 gid = 0;
-	int	 rc = -1;
+	int	 rc = -1, fd = -1;
 
 	strbuf_init(&path);
 	strbuf_printf(&path, "%s/%s", lay->dir, d->path);
-	if (mkdir(path.data, d->mode) < 0 && errno != EEXIST) {
+	/* created 0700; the final mode is set below, once the owner is */
+	if (mkdir(path.data, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "sluice init: mkdir %s: %s\n", path.data,
 		    strerror(errno));
+		goto out;
+	}
+	if ((fd = open(path.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "sluice init: %s: %s\n", path.data,
+		    errno == ELOOP || errno == ENOTDIR ? "not a directory "
+		    "(a symbolic link?)" : strerror(errno));
 		goto out;
 	}
 	if (d->owner == INIT_BY_OWNER) {
@@ -164,21 +179,53 @@ init_mkdir(const struct init_layout *lay, const struct init_dir *d)
 		uid = lay->owner_uid;
 		gid = lay->drop_gid;
 	}
-	if (lay->privileged && lchown(path.data, uid, gid) < 0) {
+	if (lay->privileged && fchown(fd, uid, gid) < 0) {
 		fprintf(stderr, "sluice init: chown %s: %s\n", path.data,
 		    strerror(errno));
 		goto out;
 	}
 	/* mkdir() is subject to the umask; the modes must be exact. */
-	if (chmod(path.data, d->mode) < 0) {
+	if (fchmod(fd, d->mode) < 0) {
 		fprintf(stderr, "sluice init: chmod %s: %s\n", path.data,
 		    strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
+	if (fd >= 0)
+		close(fd);
 	strbuf_free(&path);
 	return (rc);
+}
+
+/*
+ * init_check_top - as root, DIR must be a directory of root's that no one
+ * else may write: everything below is created by name.
+ */
+static int
+init_check_top(const struct init_layout *lay)
+{
+	struct stat st;
+	int	 fd;
+
+	if (!lay->privileged)
+		return (0);
+	if ((fd = open(lay->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "sluice init: %s: %s\n", lay->dir,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	close(fd);
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		fprintf(stderr, "sluice init: %s must be owned by root and "
+		    "writable only by root (it is uid %ld mode %04o)\n",
+		    lay->dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return (-1);
+	}
+	return (0);
 }
 
 /* init_write - create DIR/etc/NAME exclusively with text */
@@ -361,7 +408,7 @@ sluice_init(const struct sluice_opts *opts, int argc, char **argv)
 	strbuf_free(&main_cf);
 	daemon_dir = init_daemon_dir();
 	lay.daemon_dir = daemon_dir;
-	rc = 0;
+	rc = init_check_top(&lay) < 0 ? 1 : 0;
 	for (d = init_dirs; rc == 0 && d->path != NULL; d++)
 		if (init_mkdir(&lay, d) < 0)
 			rc = 1;

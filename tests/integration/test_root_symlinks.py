@@ -17,6 +17,7 @@ way).  Root only: without privilege separation there is no boundary.
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -235,3 +236,106 @@ def test_socket_setup_never_follows_links(make_instance):
     assert si.wait_until(lambda: not any(
         inst.queue_ids(q) for q in si.LIVE_QUEUES), 10.0)
     assert victim_state(victim) == before
+
+
+@pytest.mark.parametrize("where", ["queue", "pid"])
+def test_master_refuses_directories_others_can_write(make_instance, where):
+    """Root creates and removes queue/pid/master.pid by name and works in
+    the queue directory by name: both must be root's alone."""
+    inst = make_instance(start=False)
+    if where == "queue":
+        os.chmod(inst.queue, 0o777)
+    else:
+        pw = pwd.getpwnam("sluice")
+        os.chown(os.path.join(inst.queue, "pid"), pw.pw_uid, pw.pw_gid)
+    with pytest.raises(RuntimeError):
+        inst.start(timeout=5.0)
+    assert "must be a directory owned by root and writable only by root" \
+        in inst.stderr_text()
+    assert inst.pid_from_file() is None
+    # put right, it starts
+    if where == "queue":
+        os.chmod(inst.queue, 0o755)
+    else:
+        os.chown(os.path.join(inst.queue, "pid"), 0, 0)
+    inst.start()
+    assert send_one(inst)
+
+
+def root_only_listener(inst):
+    """A UNIX socket in a directory only root may enter."""
+    d = os.path.join(inst.dir, "root-only")
+    os.mkdir(d, 0o700)
+    os.chmod(d, 0o700)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(os.path.join(d, "sock"))
+    s.listen(5)
+    s.settimeout(0.5)
+    return s, os.path.join(d, "sock")
+
+
+def plant_link(inst, path, target):
+    """What a process running as mail_owner can do in its directories."""
+    pw = pwd.getpwnam("sluice")
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.symlink(target, path)
+    os.lchown(path, pw.pw_uid, pw.pw_gid)
+
+
+def test_sluice_super_pokes_qmgr_as_mail_owner(make_instance):
+    """sluice-super pokes qmgr through public/qmgr: as root, connect()
+    would follow a link planted there to any socket of the system."""
+    inst = make_instance()
+    qid = send_one(inst)
+    inst.stop()
+    listener, target = root_only_listener(inst)
+    try:
+        plant_link(inst, os.path.join(inst.queue, "public", "qmgr"), target)
+        r = subprocess.run([inst.prog("sluice-super"), "-c", inst.etc,
+                            "-d", qid], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30,
+                           env=inst.env())
+        assert r.returncode == 0, r.stderr
+        assert "Deleted: 1 message" in r.stderr, r.stderr
+        try:
+            conn, _ = listener.accept()
+            conn.close()
+            reached = True
+        except socket.timeout:
+            reached = False
+        assert not reached, "sluice-super connected through the link as root"
+    finally:
+        listener.close()
+
+
+def test_init_never_follows_links_in_the_instance(make_instance, tmp_path):
+    """sluice init into an existing directory another user owns: that
+    user's link at DIR/log must not make root chmod what it names."""
+    victim = os.path.join(str(tmp_path), "victim-dir")
+    os.mkdir(victim, 0o700)
+    os.chmod(victim, 0o700)
+    pw = pwd.getpwnam("sluice")
+    inst = make_instance(start=False)
+    top = os.path.join(inst.dir, "other")
+    os.mkdir(top, 0o755)
+    os.chown(top, pw.pw_uid, pw.pw_gid)
+    plant_link(inst, os.path.join(top, "log"), victim)
+    r = subprocess.run([inst.prog("sluice"), "init", top, "--port",
+                        str(si.free_port())], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30,
+                       env=inst.env())
+    st = os.stat(victim)
+    assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o700), \
+        "root followed the link: %o" % (st.st_mode & 0o7777)
+    assert r.returncode != 0
+    assert "must be owned by root and writable only by root" in r.stderr
+    # a root-owned directory with the link in it: refused, not followed
+    os.chown(top, 0, 0)
+    r = subprocess.run([inst.prog("sluice"), "init", top, "--port",
+                        str(si.free_port())], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30,
+                       env=inst.env())
+    st = os.stat(victim)
+    assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o700)
+    assert r.returncode != 0 and "symbolic link" in r.stderr, r.stderr
