@@ -35,12 +35,12 @@ endif
 # name:directory of each program (a directory without .c files yet is
 # skipped, so work in progress never breaks the build of the rest)
 ALL_PROGRAMS = master:master smtpd:smtpd cleanup:cleanup qmgr:qmgr local:local \
-	pickup:pickup showq:showq smtp:smtp sluice:cli/sluice sendmail:cli/sendmail \
+	pickup:pickup showq:showq smtp:smtp anvil:anvil sluice:cli/sluice sendmail:cli/sendmail \
 	sluice-drop:cli/sluice-drop sluice-queue:cli/sluice-queue \
 	sluice-super:cli/sluice-super sluice-map:cli/sluice-map \
 	sluice-conf:cli/sluice-conf
 PROGRAMS = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/*.c),$(p)))
-DAEMONS	= master smtpd cleanup qmgr local pickup showq smtp sluice-drop
+DAEMONS	= master smtpd cleanup qmgr local pickup showq smtp anvil sluice-drop
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 

@@ -5,10 +5,13 @@
  * qmgr writes it after every attempt that left recipients deferred;
  * showq, sluice-queue and qmgr itself (after a restart) read it.  The
  * file is replaced atomically, so a reader sees the old or the new
- * version, never half of one.  Reading treats the file as hostile: a
- * size limit, a line limit, strict fields, and no work quadratic in the
- * number of lines (they are appended as read; repeated offsets are
- * settled by one sort at the end, a repeated sent= line is harmless).
+ * version, never half of one; in the middle of an attempt qmgr only
+ * appends sent= lines, and a reader ignores a last line that an append
+ * cut short.  Reading treats the file as hostile: a size limit, a line
+ * limit, strict fields, and no work quadratic in the number of lines
+ * (entries and addresses are indexed by hash tables; a repeated offset
+ * replaces the entry, the last line winning; a repeated sent= line is
+ * kept once).
  */
 #include <sys/stat.h>
 
@@ -45,6 +48,8 @@ defer_log_free(struct defer_log *log)
 	for (size_t i = 0; i < log->sent_count; i++)
 		free(log->sent[i].address);
 	free(log->sent);
+	htable_free(log->by_offset);
+	htable_free(log->by_sent);
 	defer_log_init(log);
 }
 
@@ -96,10 +101,12 @@ defer_dsn_valid(const char *dsn, size_t len)
 const struct defer_entry *
 defer_log_find(const struct defer_log *log, off_t offset)
 {
-	for (size_t i = 0; i < log->count; i++)
-		if (log->entries[i].offset == offset)
-			return (&log->entries[i]);
-	return (NULL);
+	const struct htable_entry *h;
+
+	if (log->by_offset == NULL ||
+	    (h = htable_find(log->by_offset, &offset, sizeof(offset))) == NULL)
+		return (NULL);
+	return (&log->entries[h->num]);
 }
 
 /* room_for_one - grow *array (of *cap elements) to hold count + 1 */
@@ -112,14 +119,22 @@ room_for_one(void *array, size_t count, size_t *cap, size_t size)
 	return (xrealloc(array, *cap * size));
 }
 
-/* entry_append - a new, empty entry for offset */
+/* entry_get - the entry for offset, a new empty one when there is none */
 static struct defer_entry *
-entry_append(struct defer_log *log, off_t offset)
+entry_get(struct defer_log *log, off_t offset)
 {
+	struct htable_entry *h;
 	struct defer_entry *e;
+	bool	 added;
 
+	if (log->by_offset == NULL)
+		log->by_offset = htable_create(0, 0);
+	h = htable_enter(log->by_offset, &offset, sizeof(offset), &added);
+	if (!added)
+		return (&log->entries[h->num]);
 	log->entries = room_for_one(log->entries, log->count,
 	    &log->entries_cap, sizeof(*log->entries));
+	h->num = log->count;
 	e = &log->entries[log->count++];
 	memset(e, 0, sizeof(*e));
 	e->offset = offset;
@@ -143,12 +158,7 @@ void
 defer_log_set(struct defer_log *log, off_t offset, const char *dsn,
     const char *reason)
 {
-	struct defer_entry *e = NULL;
-
-	for (size_t i = 0; i < log->count; i++)
-		if (log->entries[i].offset == offset)
-			e = &log->entries[i];
-	entry_fill(e != NULL ? e : entry_append(log, offset), dsn, reason);
+	entry_fill(entry_get(log, offset), dsn, reason);
 }
 
 /* defer_address_ok - fits a sent= line: bounded, no control characters */
@@ -164,24 +174,51 @@ defer_address_ok(const char *address)
 	return (len > 0);
 }
 
+/*
+ * sent_key - "OFFSET<TAB>address" in buf, the key of the sent= index
+ * (matched case-insensitively, as addresses are); its length, 0 when it
+ * does not fit (an address defer_address_ok refuses)
+ */
+static size_t
+sent_key(char *buf, size_t size, off_t offset, const char *address)
+{
+	int	 n = snprintf(buf, size, "%lld\t%s", (long long)offset, address);
+
+	return (n < 0 || (size_t)n >= size ? 0 : (size_t)n);
+}
+
+#define SENT_KEY_SIZE	(DEFER_ADDRESS_MAX + 32)
+
 /* defer_log_was_sent - see defer_log.h */
 bool
 defer_log_was_sent(const struct defer_log *log, off_t offset,
     const char *address)
 {
-	for (size_t i = 0; i < log->sent_count; i++)
-		if (log->sent[i].offset == offset &&
-		    strcasecmp(log->sent[i].address, address) == 0)
-			return (true);
-	return (false);
+	char	 key[SENT_KEY_SIZE];
+	size_t	 len;
+
+	if (log->by_sent == NULL ||
+	    (len = sent_key(key, sizeof(key), offset, address)) == 0)
+		return (false);
+	return (htable_find(log->by_sent, key, len) != NULL);
 }
 
-/* sent_append - one more delivered address, unchecked */
+/* sent_append - one more delivered address (checked), unless it is there */
 static void
 sent_append(struct defer_log *log, off_t offset, const char *address)
 {
 	struct defer_sent *e;
+	char	 key[SENT_KEY_SIZE];
+	size_t	 len;
+	bool	 added;
 
+	if ((len = sent_key(key, sizeof(key), offset, address)) == 0)
+		return;
+	if (log->by_sent == NULL)
+		log->by_sent = htable_create(0, HTABLE_NOCASE);
+	(void)htable_enter(log->by_sent, key, len, &added);
+	if (!added)
+		return;
 	log->sent = room_for_one(log->sent, log->sent_count, &log->sent_cap,
 	    sizeof(*log->sent));
 	e = &log->sent[log->sent_count++];
@@ -193,8 +230,7 @@ sent_append(struct defer_log *log, off_t offset, const char *address)
 void
 defer_log_add_sent(struct defer_log *log, off_t offset, const char *address)
 {
-	if (defer_address_ok(address) &&
-	    !defer_log_was_sent(log, offset, address))
+	if (defer_address_ok(address))
 		sent_append(log, offset, address);
 }
 
@@ -231,30 +267,51 @@ defer_write_all(int fd, const char *p, size_t len)
 	return (0);
 }
 
-/* defer_log_write - replace defer/ID atomically (tmp, fsync, rename) */
-int
-defer_log_write(const char *queue_id, const struct defer_log *log,
+/* sent_lines - the sent= lines of log that seen (if any) lacks, to text */
+static void
+sent_lines(struct strbuf *text, const struct defer_log *log,
+    const struct defer_log *seen)
+{
+	for (size_t i = 0; i < log->sent_count; i++) {
+		const struct defer_sent *s = &log->sent[i];
+
+		if (seen == NULL ||
+		    !defer_log_was_sent(seen, s->offset, s->address))
+			strbuf_printf(text, "sent=%lld\t%s\n",
+			    (long long)s->offset, s->address);
+	}
+}
+
+/* defer_format - the whole file for log, plus the addresses of more */
+static void
+defer_format(struct strbuf *text, const struct defer_log *log,
+    const struct defer_log *more)
+{
+	strbuf_printf(text, "warned=%d\n", log->warned ? 1 : 0);
+	for (size_t i = 0; i < log->count; i++) {
+		const struct defer_entry *e = &log->entries[i];
+
+		strbuf_printf(text, "%lld\t%s\t%s\n", (long long)e->offset,
+		    e->dsn[0] ? e->dsn : "4.0.0", e->reason ? e->reason : "");
+	}
+	sent_lines(text, log, NULL);
+	if (more != NULL)
+		sent_lines(text, more, log);
+}
+
+/* defer_replace - text becomes defer/ID atomically (tmp, fsync, rename) */
+static int
+defer_replace(const char *queue_id, const struct strbuf *text,
     struct strbuf *err)
 {
-	struct strbuf path, tmp, text;
+	struct strbuf path, tmp;
 	int	 fd, rc = -1, saved;
 
 	strbuf_init(&path);
 	strbuf_init(&tmp);
-	strbuf_init(&text);
 	if (defer_path(queue_id, "", &path, err) < 0 ||
 	    defer_path(queue_id, ".tmp", &tmp, err) < 0)
 		goto out;
-	strbuf_printf(&text, "warned=%d\n", log->warned ? 1 : 0);
-	for (size_t i = 0; i < log->count; i++) {
-		const struct defer_entry *e = &log->entries[i];
-
-		strbuf_printf(&text, "%lld\t%s\t%s\n", (long long)e->offset,
-		    e->dsn[0] ? e->dsn : "4.0.0", e->reason ? e->reason : "");
-	}
-	for (size_t i = 0; i < log->sent_count; i++)
-		strbuf_printf(&text, "sent=%lld\t%s\n",
-		    (long long)log->sent[i].offset, log->sent[i].address);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0 && errno == EEXIST) {
@@ -267,7 +324,7 @@ defer_log_write(const char *queue_id, const struct defer_log *log,
 		strbuf_printf(err, "create %s: %s", tmp.data, strerror(errno));
 		goto out;
 	}
-	if (defer_write_all(fd, text.data, text.len) < 0 || fsync(fd) < 0) {
+	if (defer_write_all(fd, text->data, text->len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		(void)unlink(tmp.data);
@@ -284,7 +341,134 @@ defer_log_write(const char *queue_id, const struct defer_log *log,
 out:
 	strbuf_free(&path);
 	strbuf_free(&tmp);
+	return (rc);
+}
+
+/* defer_log_write - replace defer/ID atomically (tmp, fsync, rename) */
+int
+defer_log_write(const char *queue_id, const struct defer_log *log,
+    struct strbuf *err)
+{
+	struct strbuf text;
+	int	 rc;
+
+	strbuf_init(&text);
+	defer_format(&text, log, NULL);
+	rc = defer_replace(queue_id, &text, err);
 	strbuf_free(&text);
+	return (rc);
+}
+
+/*
+ * defer_open_existing - defer/ID for reading and appending: a regular
+ * file, never a link; -1 with errno ENOENT when there is none, -1 + err
+ * for anything else
+ */
+static int
+defer_open_existing(const struct strbuf *path, int flags, struct stat *st,
+    struct strbuf *err)
+{
+	int	 fd;
+
+	fd = open(path->data, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			strbuf_printf(err, "open %s: %s", path->data,
+			    strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		strbuf_printf(err, "%s: not a regular file", path->data);
+		close(fd);
+		errno = EINVAL;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* defer_log_append - see defer_log.h */
+int
+defer_log_append(const char *queue_id, const struct defer_log *base,
+    const struct defer_log *add, struct strbuf *err)
+{
+	struct defer_log now;
+	struct strbuf path, text, ignored;
+	struct stat st;
+	int	 fd, rc = -1, saved;
+	char	 last = 0;
+
+	if (add->sent_count == 0)
+		return (0);
+	strbuf_init(&path);
+	strbuf_init(&text);
+	strbuf_init(&ignored);
+	defer_log_init(&now);
+	if (defer_path(queue_id, "", &path, err) < 0)
+		goto out;
+	fd = defer_open_existing(&path, O_RDWR | O_APPEND, &st, err);
+	if (fd < 0 && errno != ENOENT)
+		goto out;
+	if (fd >= 0 && (st.st_size == 0 ||
+	    pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n')) {
+		/* empty or cut short: appending would glue onto a torn line */
+		close(fd);
+		fd = -1;
+		if (defer_log_read(queue_id, &now, &ignored) == 0 &&
+		    now.count + now.sent_count > 0)
+			base = &now;
+	}
+	if (fd < 0) {
+		defer_format(&text, base, add);
+		rc = defer_replace(queue_id, &text, err);
+		goto out;
+	}
+	sent_lines(&text, add, NULL);
+	if (defer_write_all(fd, text.data, text.len) < 0) {
+		saved = errno;
+		/* no torn line stays behind for the next append */
+		(void)ftruncate(fd, st.st_size);
+		close(fd);
+		strbuf_printf(err, "append to %s: %s", path.data,
+		    strerror(saved));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		strbuf_printf(err, "append to %s: %s", path.data,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	defer_log_free(&now);
+	strbuf_free(&path);
+	strbuf_free(&text);
+	strbuf_free(&ignored);
+	return (rc);
+}
+
+/* defer_log_sync - see defer_log.h */
+int
+defer_log_sync(const char *queue_id, struct strbuf *err)
+{
+	struct strbuf path;
+	struct stat st;
+	int	 fd, rc = -1;
+
+	strbuf_init(&path);
+	if (defer_path(queue_id, "", &path, err) < 0)
+		goto out;
+	if ((fd = defer_open_existing(&path, O_RDONLY, &st, err)) < 0) {
+		if (errno == ENOENT)
+			rc = 0;		/* gone with its message */
+		goto out;
+	}
+	if (fdatasync(fd) < 0)
+		strbuf_printf(err, "fsync %s: %s", path.data, strerror(errno));
+	else
+		rc = 0;
+	close(fd);
+out:
+	strbuf_free(&path);
 	return (rc);
 }
 
@@ -336,56 +520,12 @@ defer_parse_line(struct defer_log *log, char *line)
 		return (-1);
 	if (!defer_dsn_valid(tab1 + 1, strlen(tab1 + 1)))
 		return (-1);
-	if (log->count >= DEFER_ENTRY_MAX)
+	/* a repeated offset replaces the entry: the last line wins */
+	if (log->count >= DEFER_ENTRY_MAX &&
+	    defer_log_find(log, (off_t)off) == NULL)
 		return (-1);
-	entry_fill(entry_append(log, (off_t)off), tab1 + 1, tab2 + 1);
+	defer_log_set(log, (off_t)off, tab1 + 1, tab2 + 1);
 	return (0);
-}
-
-/* by_offset_then_line - qsort order of entry_order: offset, then line */
-static int
-by_offset_then_line(const void *a, const void *b)
-{
-	const size_t *x = a, *y = b;	/* offset, line index */
-
-	if (x[0] != y[0])
-		return (x[0] < y[0] ? -1 : 1);
-	return (x[1] < y[1] ? -1 : x[1] > y[1]);
-}
-
-/*
- * entries_settle - one entry per offset, the last line read winning, as
- * defer_log_set would have had it; in O(n log n), since the lines were
- * appended without a search
- */
-static void
-entries_settle(struct defer_log *log)
-{
-	struct defer_entry *kept;
-	size_t	*order, n = 0;
-
-	if (log->count < 2)
-		return;
-	order = xcalloc(2 * log->count, sizeof(*order));
-	for (size_t i = 0; i < log->count; i++) {
-		order[2 * i] = (size_t)log->entries[i].offset;
-		order[2 * i + 1] = i;
-	}
-	qsort(order, log->count, 2 * sizeof(*order), by_offset_then_line);
-	kept = xcalloc(log->count, sizeof(*kept));
-	for (size_t i = 0; i < log->count; i++) {
-		struct defer_entry *e = &log->entries[order[2 * i + 1]];
-
-		if (i + 1 < log->count && order[2 * i + 2] == order[2 * i])
-			free(e->reason);	/* a later line has it */
-		else
-			kept[n++] = *e;
-	}
-	free(order);
-	free(log->entries);
-	log->entries = kept;
-	log->entries_cap = log->count;
-	log->count = n;
 }
 
 /* defer_log_read - parse defer/ID into log (reset first) */
@@ -437,6 +577,9 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 	for (line = buf; *line != '\0'; line = nl + 1) {
 		lineno++;
 		if ((nl = strchr(line, '\n')) == NULL) {
+			/* an append cut short (the first line never is) */
+			if (lineno > 1)
+				break;
 			strbuf_printf(err, "%s: line %zu: no newline", path.data,
 			    lineno);
 			goto bad;
@@ -461,7 +604,6 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 			goto bad;
 		}
 	}
-	entries_settle(log);
 	rc = 0;
 	goto out;
 bad:

@@ -13,7 +13,13 @@
  * One R record can become several addresses (virtual aliases), and the
  * record is marked done only when all of them are; the sent= lines name
  * the addresses of a still pending record that were delivered, so that
- * the next attempt does not deliver them again.
+ * the next attempt does not deliver them again.  In the middle of an
+ * attempt qmgr appends them (defer_log_append) as the agents answer,
+ * and flushes the file once per batch of answers (defer_log_sync); a
+ * last line without its newline is such an append cut short by a crash,
+ * and is ignored.  Entries are found by offset, and addresses by offset
+ * and address, in constant time (lib/htable.h): a message may have a
+ * million addresses.
  */
 #ifndef SLUICE_DEFER_LOG_H
 #define SLUICE_DEFER_LOG_H
@@ -22,6 +28,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "htable.h"
 #include "strbuf.h"
 
 #define DEFER_LOG_DIR		"defer"
@@ -47,6 +54,8 @@ struct defer_log {
 	size_t			 sent_count;
 	size_t			 entries_cap;	/* allocated, for appends */
 	size_t			 sent_cap;
+	struct htable		*by_offset;	/* entries: index in num */
+	struct htable		*by_sent;	/* "OFFSET<TAB>address" */
 };
 
 void	defer_log_init(struct defer_log *log);
@@ -68,6 +77,16 @@ bool	defer_log_was_sent(const struct defer_log *log, off_t offset,
 /* paths are relative to the queue directory (the cwd of every daemon) */
 int	defer_log_write(const char *queue_id, const struct defer_log *log,
 	    struct strbuf *err);
+/*
+ * defer_log_append - add the sent= lines of add to defer/ID, unflushed.
+ * When there is no defer/ID (or its last line is cut short), the file is
+ * written whole instead, as defer_log_write would write base with add's
+ * addresses added.  0, or -1 + err.
+ */
+int	defer_log_append(const char *queue_id, const struct defer_log *base,
+	    const struct defer_log *add, struct strbuf *err);
+/* defer_log_sync - flush defer/ID to disk (absent: nothing to do) */
+int	defer_log_sync(const char *queue_id, struct strbuf *err);
 /* defer_log_read - 0 (an absent file is an empty log) or -1 + err */
 int	defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err);
 void	defer_log_remove(const char *queue_id);

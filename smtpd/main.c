@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "client_limits.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -28,6 +29,8 @@ pre_jail(struct service_context *ctx)
 	struct smtpd_config *sc = xcalloc(1, sizeof(*sc));
 
 	smtpd_config_load(sc, ctx->cfg);
+	sc->client_limits = smtpd_client_limits_load(ctx->cfg,
+	    ctx->service_name);
 	smtpd_peer_prepare(ctx->cfg);
 	if (sc->reject_unknown_sender_domain && !dns_initialized()) {
 		struct strbuf err;

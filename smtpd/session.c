@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client_limits.h"
 #include "coro.h"
 #include "mem.h"
 #include "msg.h"
@@ -216,7 +217,7 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 
 	if (cfg->tls_wrappermode && smtpd_tls_wrapper_start(s) != 0)
 		s->where = "CONNECT";
-	else if (greet(s)) {
+	else if (smtpd_client_limits_admit(s) && greet(s)) {
 		for (;;) {
 			if (s->error_count >= cfg->hard_error_limit) {
 				msg_info("too many errors after %s from %s",
@@ -238,6 +239,7 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	if (s->tls_active)
 		tls_stop(s->stream);
 	linger(s);
+	smtpd_client_limits_done(s);
 	log_disconnect(s);
 	free(s->helo_name);
 	strbuf_free(&line);

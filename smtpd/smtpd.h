@@ -29,6 +29,7 @@
 struct domain_list;
 struct map_list;
 struct netlist;
+struct smtpd_client_limits;
 
 /* smtpd_tls_security_level */
 enum smtpd_tls_level {
@@ -81,6 +82,7 @@ struct smtpd_config {
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
+	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 };
 
 /* settings.c */
@@ -170,6 +172,7 @@ struct smtpd_session {
 	struct smtpd_txn txn;
 	bool		 tls_active;
 	struct tls_session_info tls_info;
+	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
 };
 
 /* session.c */

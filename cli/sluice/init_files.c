@@ -79,6 +79,8 @@ init_master_cf(struct strbuf *out, const struct init_layout *lay)
 	    "# service  type  private unpriv chroot wakeup maxproc command + args\n"
 	    "#          (yes)   (yes)   (no)   (never) (100)\n"
 	    "%-8s inet  n       -       y      -       -       smtpd\n"
+	    "# per-client session counts and rates for all smtpd processes\n"
+	    "anvil    unix  -       -       y      -       1       anvil\n"
 	    "# one smtpd process holds smtpd_process_session_limit sessions,\n"
 	    "# so cleanup is limited too (Postfix: 0, as its smtpd count is)\n"
 	    "cleanup  unix  -       -       n      -       -       cleanup\n"

@@ -2,7 +2,9 @@
  * fuzz_defer_log - the defer/ID reader (lib/defer_log.c) on arbitrary
  * file content.  A file it accepts must give entries that are valid as
  * the writer makes them (a D.D.D status, a bounded one-line reason), and
- * writing the log back and reading it again must give the same log.
+ * writing the log back and reading it again must give the same log
+ * (entries and delivered addresses); appending one more address to the
+ * written file must keep all of it and add that one.
  * The harness works in a scratch directory of its own (the reader takes
  * paths relative to the queue directory, the daemons' cwd).
  */
@@ -85,7 +87,7 @@ entry_valid(const struct defer_entry *e)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct defer_log log, again;
+	struct defer_log log, again, add;
 	struct strbuf err;
 	const struct defer_entry *e;
 	char	 path[64];
@@ -102,6 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_init(&err);
 	defer_log_init(&log);
 	defer_log_init(&again);
+	defer_log_init(&add);
 	if (defer_log_read(FUZZ_ID, &log, &err) == 0) {
 		for (size_t i = 0; i < log.count; i++)
 			entry_valid(&log.entries[i]);
@@ -116,9 +119,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strcmp(e->reason, log.entries[i].reason) != 0)
 				abort();
 		}
+		if (again.sent_count != log.sent_count)
+			abort();
+		for (size_t i = 0; i < log.sent_count; i++)
+			if (!defer_log_was_sent(&again, log.sent[i].offset,
+			    log.sent[i].address))
+				abort();
+		/* an append keeps everything and adds its address */
+		defer_log_add_sent(&add, 1, "appended@fuzz.test");
+		if (defer_log_append(FUZZ_ID, &log, &add, &err) < 0 ||
+		    defer_log_read(FUZZ_ID, &again, &err) < 0 ||
+		    again.count != log.count ||
+		    !defer_log_was_sent(&again, 1, "appended@fuzz.test") ||
+		    again.sent_count < log.sent_count ||
+		    again.sent_count > log.sent_count + 1)
+			abort();
 	}
 	defer_log_free(&log);
 	defer_log_free(&again);
+	defer_log_free(&add);
 	strbuf_free(&err);
 	if (fchdir(back) < 0)
 		abort();

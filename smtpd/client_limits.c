@@ -1,0 +1,126 @@
+/*
+ * client_limits - how many sessions one client may hold at once and how
+ * many it may open per time unit, over all smtpd processes of a service.
+ *
+ * Each smtpd process holds many sessions, and the master runs many
+ * processes, so the counts live in anvil(8); each process keeps one
+ * connection to it (lib/anvil_client.h).  A session registers right
+ * before the greeting and deregisters at its very end; in between it
+ * costs nothing.  As in Postfix, a client over smtpd_client_connection_
+ * count_limit or smtpd_client_connection_rate_limit gets "421 4.7.0
+ * HOSTNAME Error: too many connections from ADDR" instead of the banner,
+ * and the log a warning line.  Clients matching
+ * smtpd_client_event_limit_exceptions (default $mynetworks) are neither
+ * counted nor limited, and when anvil cannot be reached every client is
+ * let in (the client logs that once).
+ *
+ * Parameters: smtpd_client_connection_count_limit,
+ * smtpd_client_connection_rate_limit, smtpd_client_event_limit_exceptions,
+ * anvil_service_name.
+ */
+#include <stdlib.h>
+
+#include "anvil_client.h"
+#include "client_limits.h"
+#include "config_lists.h"
+#include "mem.h"
+#include "msg.h"
+#include "netmatch.h"
+#include "smtpd.h"
+#include "strbuf.h"
+
+struct smtpd_client_limits {
+	long		 count_limit;	/* 0: none */
+	long		 rate_limit;	/* 0: none */
+	struct netlist	*exceptions;
+	char		*service;	/* master.cf name, in idents and logs */
+	struct anvil_client *anvil;	/* NULL when there is no limit */
+};
+
+/* smtpd_client_limits_load - see client_limits.h */
+struct smtpd_client_limits *
+smtpd_client_limits_load(struct config *cfg, const char *service)
+{
+	struct smtpd_client_limits *l = xcalloc(1, sizeof(*l));
+	struct strbuf path;
+
+	l->count_limit = config_get_int(cfg,
+	    "smtpd_client_connection_count_limit");
+	l->rate_limit = config_get_int(cfg,
+	    "smtpd_client_connection_rate_limit");
+	l->exceptions = config_networks(cfg,
+	    "smtpd_client_event_limit_exceptions");
+	l->service = xstrdup(service);
+	/* no limit, no traffic (as Postfix, which then has no anvil client) */
+	if (l->count_limit > 0 || l->rate_limit > 0) {
+		strbuf_init(&path);
+		strbuf_printf(&path, "private/%s",
+		    config_get(cfg, "anvil_service_name"));
+		l->anvil = anvil_client_create(path.data);
+		strbuf_free(&path);
+	}
+	return (l);
+}
+
+/* client_ident - "service:address", the key of the client in anvil */
+static void
+client_ident(const struct smtpd_client_limits *l,
+    const struct smtpd_session *s, struct strbuf *ident)
+{
+	strbuf_printf(ident, "%s:%s", l->service, s->peer.addr);
+}
+
+/* over_limit - refuse the session: the warning and the 421 */
+static bool
+over_limit(struct smtpd_session *s, const char *what, long value)
+{
+	const struct smtpd_client_limits *l = s->cfg->client_limits;
+
+	msg_warn("Connection %s limit exceeded: %ld from %s for service %s",
+	    what, value, s->peer.namaddr, l->service);
+	smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+	    s->cfg->myhostname, s->peer.addr);
+	return (false);
+}
+
+/* smtpd_client_limits_admit - see client_limits.h */
+bool
+smtpd_client_limits_admit(struct smtpd_session *s)
+{
+	const struct smtpd_client_limits *l = s->cfg->client_limits;
+	struct strbuf ident;
+	long	 count, rate;
+	int	 status;
+
+	if (l == NULL || l->anvil == NULL ||
+	    netlist_match(l->exceptions, s->peer.addr))
+		return (true);
+	strbuf_init(&ident);
+	client_ident(l, s, &ident);
+	status = anvil_client_connect(l->anvil, ident.data, &count, &rate,
+	    &s->anvil_ticket);
+	strbuf_free(&ident);
+	if (status != ANVIL_OK)
+		return (true);			/* fail open, as Postfix */
+	if (l->count_limit > 0 && count > l->count_limit)
+		return (over_limit(s, "concurrency", count));
+	if (l->rate_limit > 0 && rate > l->rate_limit)
+		return (over_limit(s, "rate", rate));
+	return (true);
+}
+
+/* smtpd_client_limits_done - see client_limits.h */
+void
+smtpd_client_limits_done(struct smtpd_session *s)
+{
+	const struct smtpd_client_limits *l = s->cfg->client_limits;
+	struct strbuf ident;
+
+	if (l == NULL || l->anvil == NULL || s->anvil_ticket == 0)
+		return;
+	strbuf_init(&ident);
+	client_ident(l, s, &ident);
+	anvil_client_disconnect(l->anvil, ident.data, s->anvil_ticket);
+	strbuf_free(&ident);
+	s->anvil_ticket = 0;
+}
