@@ -22,8 +22,14 @@ eugid_enter(uid_t uid, gid_t gid, struct eugid_saved *saved)
 	int	 n, saved_errno;
 
 	memset(saved, 0, sizeof(*saved));
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		/* root already switched (a nested enter) must not go on as is */
+		if (getuid() == 0) {
+			errno = EPERM;
+			return (-1);
+		}
 		return (0);
+	}
 	if (uid == 0) {
 		errno = EPERM;
 		return (-1);

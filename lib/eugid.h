@@ -27,9 +27,11 @@ struct eugid_saved {
 
 /*
  * eugid_enter - become uid/gid (group list: gid alone) for file access;
- * saved records what eugid_leave restores.  Not root: a no-op that
- * succeeds (an unprivileged instance runs everything as its user).
- * uid 0 is refused.  Returns 0, or -1 with errno and nothing changed.
+ * saved records what eugid_leave restores.  Not root at all: a no-op
+ * that succeeds (an unprivileged instance runs everything as its user).
+ * uid 0 is refused, and so is a nested enter (real uid root, effective
+ * uid already another user: EPERM), which could otherwise go on as the
+ * wrong user.  Returns 0, or -1 with errno and nothing changed.
  */
 int	eugid_enter(uid_t uid, gid_t gid, struct eugid_saved *saved);
 

@@ -3,9 +3,11 @@
  *
  * The agent runs as root only to become someone else.  Mailbox and file
  * writes switch the effective uid/gid (and the group list) to the owner
- * for the duration of the write and switch back afterwards; the real and
- * saved uid stay root, which also keeps the owner from signalling or
- * tracing us meanwhile.  Commands run in a child that gives up root for
+ * for the duration of the write and switch back afterwards (lib/eugid.h,
+ * the one implementation of that switch); the real and saved uid stay
+ * root, which also keeps the owner from signalling or tracing us
+ * meanwhile.  One switch at a time: a second enter before the leave is
+ * refused, never taken as the first user.  Commands run in a child that gives up root for
  * good (local_privs_apply_child) before it execs anything.  Not started as
  * root (a test instance of an ordinary user), every switch is a no-op.
  */
@@ -18,8 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eugid.h"
 #include "local.h"
 #include "msg.h"
+
+/* what local_privs_leave restores; one switch at a time */
+static struct eugid_saved privs_saved;
 
 /* fill - copy a passwd entry, refusing ones that do not fit */
 static int
@@ -81,11 +87,9 @@ local_privs_enter(struct local_daemon *d, const struct local_privs *p)
 		msg_warn("refusing to write as root");
 		return (-1);
 	}
-	if (setgroups(1, &p->gid) < 0 || setegid(p->gid) < 0 ||
-	    seteuid(p->uid) < 0) {
+	if (eugid_enter(p->uid, p->gid, &privs_saved) < 0) {
 		msg_warn("cannot switch to uid %ld gid %ld: %s", (long)p->uid,
 		    (long)p->gid, strerror(errno));
-		local_privs_leave(d);
 		return (-1);
 	}
 	return (0);
@@ -95,12 +99,9 @@ local_privs_enter(struct local_daemon *d, const struct local_privs *p)
 void
 local_privs_leave(struct local_daemon *d)
 {
-	gid_t	 root_gid = 0;
-
 	if (!d->privileged)
 		return;
-	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(1, &root_gid) < 0)
-		msg_fatal("cannot restore root privileges: %s", strerror(errno));
+	eugid_leave(&privs_saved);
 }
 
 /* local_privs_apply_child - become p irreversibly (command children) */

@@ -134,6 +134,7 @@ smtpd_queue_finish(struct smtpd_session *s)
 			t->cleanup = NULL;
 			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", t->queue_id);
 			s->error_count = 0;
+			s->junk_cmds = 0;
 		} else {
 			t->cleanup = NULL;
 			if (plausible_reply(&reason))

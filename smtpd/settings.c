@@ -8,7 +8,8 @@
  *
  * Parameters: myhostname, smtpd_banner, cleanup_service_name,
  * smtpd_greet_pause, smtpd_timeout, smtpd_error_sleep_time,
- * smtpd_soft_error_limit, smtpd_hard_error_limit, smtpd_recipient_limit,
+ * smtpd_soft_error_limit, smtpd_hard_error_limit, smtpd_junk_command_limit,
+ * smtpd_per_record_deadline, smtpd_min_data_rate, smtpd_recipient_limit,
  * message_size_limit, header_size_limit, line_length_limit, ipc_timeout,
  * unknown_local_recipient_reject_code, smtpd_helo_required,
  * strict_rfc821_envelopes, smtputf8_enable, disable_vrfy_command,
@@ -95,6 +96,9 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->soft_error_limit = config_get_int(cfg, "smtpd_soft_error_limit");
 	sc->hard_error_limit = config_get_int(cfg, "smtpd_hard_error_limit");
 	sc->recipient_limit = config_get_int(cfg, "smtpd_recipient_limit");
+	sc->junk_command_limit = config_get_int(cfg, "smtpd_junk_command_limit");
+	sc->per_record_deadline = config_get_bool(cfg, "smtpd_per_record_deadline");
+	sc->min_data_rate = config_get_int(cfg, "smtpd_min_data_rate");
 	sc->message_size_limit = config_get_int(cfg, "message_size_limit");
 	sc->header_size_limit = config_get_int(cfg, "header_size_limit");
 	sc->line_length_limit = config_get_int(cfg, "line_length_limit");

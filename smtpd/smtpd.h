@@ -30,6 +30,7 @@ struct domain_list;
 struct map_list;
 struct netlist;
 struct smtpd_client_limits;
+struct smtpd_client_limits;
 
 /* smtpd_tls_security_level */
 enum smtpd_tls_level {
@@ -53,6 +54,9 @@ struct smtpd_config {
 	long		 error_sleep_ms;
 	long		 soft_error_limit;
 	long		 hard_error_limit;
+	long		 junk_command_limit;	/* smtpd_junk_command_limit */
+	bool		 per_record_deadline;	/* smtpd_per_record_deadline */
+	long		 min_data_rate;		/* smtpd_min_data_rate, bytes/s */
 	long		 recipient_limit;
 	long		 message_size_limit;	/* 0 = none */
 	long		 header_size_limit;
@@ -82,6 +86,7 @@ struct smtpd_config {
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
+	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 };
 
@@ -173,9 +178,11 @@ struct smtpd_session {
 	bool		 tls_active;
 	struct tls_session_info tls_info;
 	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
+	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
 };
 
 /* session.c */
+	long		 junk_cmds;	/* NOOP, RSET, ... since the last message */
 void	smtpd_session_run(struct smtpd_config *cfg, int fd);
 void	smtpd_txn_reset(struct smtpd_session *s);
 const char *smtpd_protocol(const struct smtpd_session *s);
@@ -189,6 +196,7 @@ void	smtpd_reply_part(struct smtpd_session *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	smtpd_reject(struct smtpd_session *s, const char *stage,
 	    const char *recipient, const char *fmt, ...)
+void	smtpd_arm_deadline(struct smtpd_session *s, bool content);
 	    __attribute__((format(printf, 4, 5)));
 void	smtpd_flush(struct smtpd_session *s);
 

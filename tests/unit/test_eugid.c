@@ -93,6 +93,24 @@ START_TEST(test_enter_refuses_root)
 }
 END_TEST
 
+START_TEST(test_nested_enter_refused)
+{
+	struct eugid_saved outer, inner;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(eugid_enter(OTHER_UID, OTHER_GID, &outer), 0);
+	errno = 0;
+	ck_assert_int_eq(eugid_enter(OTHER_UID - 1, OTHER_GID - 1, &inner), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(geteuid(), OTHER_UID);
+	eugid_leave(&inner);		/* nothing to undo */
+	ck_assert_int_eq(geteuid(), OTHER_UID);
+	eugid_leave(&outer);
+	ck_assert_int_eq(geteuid(), 0);
+}
+END_TEST
+
 /* A socket made under the switch is the user's, with the asked mode. */
 START_TEST(test_socket_belongs_to_the_user)
 {
@@ -156,6 +174,7 @@ eugid_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_enter_leave_restores_everything);
 	tcase_add_test(tc, test_enter_refuses_root);
+	tcase_add_test(tc, test_nested_enter_refused);
 	tcase_add_test(tc, test_socket_belongs_to_the_user);
 	tcase_add_test(tc, test_link_at_the_name_changes_nothing);
 	suite_add_tcase(suite, tc);
