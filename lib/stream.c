@@ -11,6 +11,15 @@
  * The transport (read/write) is replaceable so that TLS can slot in under
  * the same buffering; the default uses read(2), and send(2) with
  * MSG_NOSIGNAL on sockets so that a vanished peer is an error, not SIGPIPE.
+ *
+ * A per-operation timeout restarts with every byte that arrives, so a peer
+ * that drips one byte a second, or talks without end, is never cut off by
+ * it.  A deadline (stream_set_deadline) bounds a whole exchange instead: it
+ * is checked before every read and write, not only when a wait blocks, and
+ * an optional minimum data rate moves it later as bytes go through (as
+ * Postfix's smtpd_min_data_rate).  A watched descriptor (stream_set_watch)
+ * ends every wait once its peer hangs up: the smtp agent stops talking to a
+ * server as soon as qmgr has stopped waiting for the answer.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +47,10 @@ struct stream {
 	int		 timeout;	/* seconds, 0 = wait forever */
 	int		 status;	/* sticky enum stream_status */
 	bool		 is_socket;
+	long long	 deadline_us;	/* monotonic, 0 = no deadline */
+	long long	 budget_us;	/* the most a rate bonus may restore */
+	int		 min_rate;	/* bytes/s that push the deadline, 0 = none */
+	int		 watch_fd;	/* hang-up cancels waits; -1 = none */
 	stream_read_fn	 rd;
 	stream_write_fn	 wr;
 	void		*ctx;
@@ -92,6 +105,9 @@ stream_open(int fd)
 	s->timeout = 0;
 	s->status = STREAM_OK;
 	s->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	s->deadline_us = s->budget_us = 0;
+	s->min_rate = 0;
+	s->watch_fd = -1;
 	s->rd = default_read;
 	s->wr = default_write;
 	s->ctx = s;
@@ -151,38 +167,165 @@ stream_io_context(struct stream *s)
 	return (s->rd == default_read ? NULL : s->ctx);
 }
 
-/* monotonic_ms - a clock for deadlines that wall-clock changes cannot move */
+/* monotonic_us - a clock for deadlines that wall-clock changes cannot move */
 static long long
-monotonic_ms(void)
+monotonic_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-/* poll_fd - wait for events up to timeout_ms (< 0 = forever); 1, 0, -1 */
-static int
-poll_fd(int fd, short events, int timeout_ms)
+/* monotonic_ms - the same clock in milliseconds */
+static long long
+monotonic_ms(void)
 {
-	long long deadline = 0;
-	int n, wait_ms = timeout_ms;
+	return (monotonic_us() / 1000);
+}
+
+/* stream_timeout - the per-operation timeout in seconds, 0 = none */
+int
+stream_timeout(const struct stream *s)
+{
+	return (s->timeout);
+}
+
+/* stream_set_deadline - bound what follows as a whole (see stream.h) */
+void
+stream_set_deadline(struct stream *s, long ms, int min_rate)
+{
+	if (ms <= 0) {
+		s->deadline_us = s->budget_us = 0;
+		s->min_rate = 0;
+		return;
+	}
+	s->budget_us = (long long)ms * 1000;
+	s->deadline_us = monotonic_us() + s->budget_us;
+	s->min_rate = min_rate > 0 ? min_rate : 0;
+}
+
+/* stream_deadline_left - ms to the deadline (0 when passed), -1 if none */
+long
+stream_deadline_left(const struct stream *s)
+{
+	long long left;
+
+	if (s->deadline_us == 0)
+		return (-1);
+	left = s->deadline_us - monotonic_us();
+	return (left > 0 ? (long)((left + 999) / 1000) : 0);
+}
+
+/* stream_set_watch - waits end with STREAM_CANCELED when fd hangs up */
+void
+stream_set_watch(struct stream *s, int fd)
+{
+	s->watch_fd = fd;
+}
+
+/* stream_watch_hung_up - has the watched descriptor's peer gone? */
+bool
+stream_watch_hung_up(const struct stream *s)
+{
+	struct pollfd p;
+
+	if (s->watch_fd < 0)
+		return (false);
+	p.fd = s->watch_fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return (poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0);
+}
+
+/* deadline_passed - true (and the sticky timeout set) once it is over */
+static bool
+deadline_passed(struct stream *s)
+{
+	if (s->deadline_us == 0 || monotonic_us() < s->deadline_us)
+		return (false);
+	s->status = STREAM_TIMEOUT;
+	return (true);
+}
+
+/*
+ * deadline_credit - n bytes went through: with a minimum rate, they buy
+ * n/min_rate seconds more, but never more than the whole budget from now
+ * (so that a fast start cannot pay for a stall later).
+ */
+static void
+deadline_credit(struct stream *s, size_t n)
+{
+	long long cap;
+
+	if (s->deadline_us == 0 || s->min_rate <= 0)
+		return;
+	s->deadline_us += (long long)n * 1000000 / s->min_rate;
+	cap = monotonic_us() + s->budget_us;
+	if (s->deadline_us > cap)
+		s->deadline_us = cap;
+}
+
+/* WATCH_SLICE_MS - how often a parked coroutine looks at the watched fd */
+#define WATCH_SLICE_MS	1000
+
+/*
+ * poll_pair - poll fd and the watched descriptor together (outside a
+ * coroutine only: coro_poll takes one descriptor).  1 when fd is ready,
+ * 0 on timeout or when only the watch fired (the caller looks), -1 error.
+ */
+static int
+poll_pair(int fd, int watch_fd, short events, int timeout_ms)
+{
+	struct pollfd p[2];
+	int n;
+
+	p[0].fd = fd;
+	p[0].events = events;
+	p[1].fd = watch_fd;
+	p[1].events = POLLRDHUP;
+	p[0].revents = p[1].revents = 0;
+	if ((n = poll(p, 2, timeout_ms)) <= 0)
+		return (n);
+	return (p[0].revents != 0 ? 1 : 0);
+}
+
+/*
+ * poll_stream - wait for events on the stream's descriptor up to
+ * timeout_ms (< 0 = forever).  1 ready, 0 timed out, -1 error (errno),
+ * -2 the watched descriptor hung up.
+ */
+static int
+poll_stream(const struct stream *s, short events, int timeout_ms)
+{
+	long long deadline = 0, left;
+	int n, wait_ms = timeout_ms, slice;
 
 	if (timeout_ms > 0)
 		deadline = monotonic_ms() + timeout_ms;
 	for (;;) {
-		/* in a coroutine this parks only the calling session */
-		n = coro_poll(fd, events, wait_ms, NULL);
+		slice = wait_ms;
+		if (s->watch_fd >= 0) {
+			if (stream_watch_hung_up(s))
+				return (-2);
+			if (coro_active() && (slice < 0 || slice > WATCH_SLICE_MS))
+				slice = WATCH_SLICE_MS;
+		}
+		if (s->watch_fd >= 0 && !coro_active())
+			n = poll_pair(s->fd, s->watch_fd, events, slice);
+		else
+			/* in a coroutine this parks only the calling session */
+			n = coro_poll(s->fd, events, slice, NULL);
 		if (n > 0)
 			return (1);
-		if (n == 0)
-			return (0);
-		if (errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			return (-1);
-		/* A signal must not stretch the deadline. */
+		/* A signal, a slice or the watch must not stretch the deadline. */
+		if (timeout_ms == 0)
+			return (0);
 		if (timeout_ms > 0) {
-			long long left = deadline - monotonic_ms();
-
+			left = deadline - monotonic_ms();
 			if (left <= 0)
 				return (0);
 			wait_ms = (int)left;
@@ -190,17 +333,25 @@ poll_fd(int fd, short events, int timeout_ms)
 	}
 }
 
-/* stream_wait - block for the transport's readiness within the timeout */
+/* stream_wait - block for the transport's readiness within the time left */
 static int
 stream_wait(struct stream *s, bool for_write)
 {
-	int n;
+	long long left;
+	int n, wait_ms = s->timeout > 0 ? s->timeout * 1000 : -1;
 
-	n = poll_fd(s->fd, for_write ? POLLOUT : POLLIN,
-	    s->timeout > 0 ? s->timeout * 1000 : -1);
+	if (s->deadline_us != 0) {
+		left = (s->deadline_us - monotonic_us() + 999) / 1000;
+		if (left <= 0)
+			return (s->status = STREAM_TIMEOUT);
+		if (wait_ms < 0 || left < wait_ms)
+			wait_ms = (int)left;
+	}
+	n = poll_stream(s, for_write ? POLLOUT : POLLIN, wait_ms);
 	if (n > 0)
 		return (STREAM_OK);
-	s->status = n == 0 ? STREAM_TIMEOUT : STREAM_ERROR;
+	s->status = n == 0 ? STREAM_TIMEOUT : n == -2 ? STREAM_CANCELED :
+	    STREAM_ERROR;
 	return (s->status);
 }
 
@@ -221,10 +372,14 @@ stream_fill(struct stream *s)
 		s->rpos = 0;
 	}
 	for (;;) {
+		/* a peer that never stops sending never needs a wait */
+		if (deadline_passed(s))
+			return (s->status);
 		n = s->rd(s->ctx, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen,
 		    &want_write);
 		if (n > 0) {
 			s->rlen += (size_t)n;
+			deadline_credit(s, (size_t)n);
 			return (STREAM_OK);
 		}
 		if (n == 0)
@@ -362,7 +517,9 @@ stream_wait_readable(struct stream *s, int timeout_ms)
 		return (1);
 	if (s->status != STREAM_OK)
 		return (s->status);
-	n = poll_fd(s->fd, POLLIN, timeout_ms < 0 ? -1 : timeout_ms);
+	n = poll_stream(s, POLLIN, timeout_ms < 0 ? -1 : timeout_ms);
+	if (n == -2)
+		return (s->status = STREAM_CANCELED);
 	if (n < 0)
 		return (STREAM_ERROR);
 	return (n);
@@ -376,10 +533,14 @@ write_all(struct stream *s, const char *p, size_t len)
 	int want_read;
 
 	while (len > 0) {
+		/* a peer that reads a byte at a time must not stretch it */
+		if (deadline_passed(s))
+			return (s->status);
 		n = s->wr(s->ctx, p, len, &want_read);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+			deadline_credit(s, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -498,6 +659,8 @@ stream_status_text(int status)
 		return ("timeout");
 	case STREAM_TOOLONG:
 		return ("line too long");
+	case STREAM_CANCELED:
+		return ("canceled");
 	default:
 		return ("unknown stream status");
 	}

@@ -23,6 +23,7 @@ enum stream_status {
 	STREAM_ERROR = -2,	/* read/write error (errno logged by caller) */
 	STREAM_TIMEOUT = -3,	/* no progress within the timeout */
 	STREAM_TOOLONG = -4,	/* getline: line longer than the limit */
+	STREAM_CANCELED = -5,	/* the watched descriptor hung up */
 };
 
 struct stream;
@@ -39,6 +40,26 @@ struct stream *stream_open(int fd);	/* takes ownership of fd */
 void	stream_close(struct stream *s);	/* flush is NOT implied; closes fd */
 int	stream_fd(const struct stream *s);
 void	stream_set_timeout(struct stream *s, int seconds);	/* 0 = none */
+int	stream_timeout(const struct stream *s);
+/*
+ * stream_set_deadline - bound everything that follows, reads and writes
+ * together, by ms from now (ms <= 0: no deadline); the per-operation
+ * timeout still applies to each wait.  It is checked before every read
+ * and write, so a peer that never stops sending is cut off too.  With
+ * min_rate > 0 every n bytes moved push it n/min_rate seconds later, but
+ * never beyond ms from now.  Once passed, the status is STREAM_TIMEOUT.
+ */
+void	stream_set_deadline(struct stream *s, long ms, int min_rate);
+/* stream_deadline_left - ms to the deadline (0: passed), -1 when none */
+long	stream_deadline_left(const struct stream *s);
+/*
+ * stream_set_watch - from now on a wait also ends, with STREAM_CANCELED,
+ * when the peer of fd (a descriptor the caller keeps open) hangs up; -1
+ * stops watching.  Input on fd is not consumed and does not count.
+ */
+void	stream_set_watch(struct stream *s, int fd);
+/* stream_watch_hung_up - has the watched descriptor's peer hung up? */
+bool	stream_watch_hung_up(const struct stream *s);
 void	stream_set_io(struct stream *s, stream_read_fn rd, stream_write_fn wr, void *ctx);
 /* stream_io_context - the ctx given to stream_set_io, NULL for the default */
 void	*stream_io_context(struct stream *s);

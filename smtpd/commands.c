@@ -10,7 +10,14 @@
  * group in one write and never holds a reply the client waits for.  The table also drives the per-command counters of
  * the "disconnect from" log line.
  *
- * Parameters: disable_vrfy_command.
+ * Commands that move no mail (HELO, EHLO, RSET, NOOP, VRFY, ETRN, HELP)
+ * are "junk" as in Postfix: past smtpd_junk_command_limit of them since
+ * the last message, each one also counts as an error, so that a client
+ * that only keeps the session busy reaches smtpd_hard_error_limit and is
+ * disconnected (421 "too many errors").  DATA and BDAT get a deadline of
+ * their own for the content (session.c).
+ *
+ * Parameters: disable_vrfy_command, smtpd_junk_command_limit.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +27,8 @@
 
 #define CMD_UTF8	0x01	/* arguments may hold UTF-8 (SMTPUTF8) */
 #define CMD_MAIL_TXN	0x02	/* refused before STARTTLS at level encrypt */
+#define CMD_JUNK	0x04	/* moves no mail: smtpd_junk_command_limit */
+#define CMD_CONTENT	0x08	/* reads message content: a deadline of its own */
 
 struct smtpd_command {
 	const char	*name;		/* as counted in the disconnect line */
@@ -110,19 +119,20 @@ cmd_unimplemented(struct smtpd_session *s, const char *args)
 }
 
 static const struct smtpd_command command_table[] = {
-	{ "helo", "HELO", 0, smtpd_helo_check, smtpd_helo },
-	{ "ehlo", "EHLO", 0, smtpd_helo_check, smtpd_ehlo },
+	{ "helo", "HELO", CMD_JUNK, smtpd_helo_check, smtpd_helo },
+	{ "ehlo", "EHLO", CMD_JUNK, smtpd_helo_check, smtpd_ehlo },
 	{ "starttls", "STARTTLS", 0, NULL, smtpd_starttls },
 	{ "auth", "AUTH", 0, NULL, cmd_unimplemented },
 	{ "mail", "MAIL", CMD_UTF8 | CMD_MAIL_TXN, smtpd_mail_check, smtpd_mail },
 	{ "rcpt", "RCPT", CMD_UTF8 | CMD_MAIL_TXN, smtpd_rcpt_check, smtpd_rcpt },
-	{ "bdat", "BDAT", CMD_MAIL_TXN, NULL, smtpd_bdat },
-	{ "data", "DATA", CMD_MAIL_TXN, smtpd_data_check, smtpd_data },
-	{ "rset", "RSET", 0, NULL, cmd_rset },
-	{ "noop", "NOOP", 0, NULL, cmd_noop },
-	{ "vrfy", "VRFY", CMD_UTF8, NULL, cmd_vrfy },
-	{ "etrn", "ETRN", 0, NULL, cmd_unimplemented },
-	{ "help", "HELP", 0, NULL, cmd_help },
+	{ "bdat", "BDAT", CMD_MAIL_TXN | CMD_CONTENT, NULL, smtpd_bdat },
+	{ "data", "DATA", CMD_MAIL_TXN | CMD_CONTENT, smtpd_data_check,
+	    smtpd_data },
+	{ "rset", "RSET", CMD_JUNK, NULL, cmd_rset },
+	{ "noop", "NOOP", CMD_JUNK, NULL, cmd_noop },
+	{ "vrfy", "VRFY", CMD_UTF8 | CMD_JUNK, NULL, cmd_vrfy },
+	{ "etrn", "ETRN", CMD_JUNK, NULL, cmd_unimplemented },
+	{ "help", "HELP", CMD_JUNK, NULL, cmd_help },
 	{ "quit", "QUIT", 0, NULL, cmd_quit },
 };
 
@@ -179,10 +189,17 @@ smtpd_dispatch(struct smtpd_session *s, char *line)
 	}
 	if ((cmd->flags & CMD_MAIL_TXN) && smtpd_tls_required(s))
 		return (0);
-	if (cmd->check == NULL || cmd->check(s, args) == 0)
+	if (cmd->check == NULL || cmd->check(s, args) == 0) {
+		if (cmd->flags & CMD_CONTENT)
+			smtpd_arm_deadline(s, true);
 		rc = cmd->proceed(s, args);
+	}
 	if (s->last_code >= 200 && s->last_code < 400)
 		counter->ok++;
+	/* as Postfix: the count goes on, only the errors start late */
+	if ((cmd->flags & CMD_JUNK) &&
+	    s->junk_cmds++ > s->cfg->junk_command_limit)
+		s->error_count++;
 	return (rc);
 }
 

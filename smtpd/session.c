@@ -11,8 +11,15 @@
  * one write (RFC 2920).  In wrapper mode (smtps) the TLS handshake comes
  * before the greeting.
  *
+ * smtpd_timeout alone restarts with every byte: a client that sends one
+ * byte a second holds the session for ever.  With smtpd_per_record_deadline
+ * (the default here, unlike Postfix, which turns it on only under stress)
+ * it bounds a whole command line, and a message's content gets the same
+ * time plus what it earns at smtpd_min_data_rate.
+ *
  * Parameters: smtpd_banner, smtpd_greet_pause, smtpd_timeout,
- * smtpd_hard_error_limit, line_length_limit, myhostname.
+ * smtpd_per_record_deadline, smtpd_min_data_rate, smtpd_hard_error_limit,
+ * line_length_limit, myhostname.
  */
 #include <sys/socket.h>
 
@@ -83,6 +90,22 @@ greet(struct smtpd_session *s)
 	smtpd_reply(s, "220 %s", s->cfg->banner);
 	smtpd_flush(s);
 	return (true);
+}
+
+/*
+ * smtpd_arm_deadline - with smtpd_per_record_deadline, smtpd_timeout from
+ * now bounds all that the client sends next: one command line, or (content)
+ * a message's content, which earns 1/smtpd_min_data_rate seconds a byte
+ * but never more than smtpd_timeout ahead.  Without it, only each read is
+ * bounded, as in Postfix's default.
+ */
+void
+smtpd_arm_deadline(struct smtpd_session *s, bool content)
+{
+	if (!s->cfg->per_record_deadline)
+		return;
+	stream_set_deadline(s->stream, s->cfg->timeout * 1000,
+	    content ? (int)s->cfg->min_data_rate : 0);
 }
 
 /* smtpd_bare_newline - refuse a bare CR or LF; true: end the session */
@@ -226,6 +249,7 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 				    cfg->myhostname);
 				break;
 			}
+			smtpd_arm_deadline(s, false);
 			if ((status = read_command(s, &line)) < 0)
 				break;
 			if (status == 0)

@@ -436,6 +436,239 @@ START_TEST(test_status_texts)
 }
 END_TEST
 
+/* elapsed_ms - milliseconds since *start */
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+struct dripper {
+	int	 fd;
+	int	 bytes;		/* per step */
+	int	 step_ms;
+	int	 steps;
+};
+
+/* drip_thread - bytes without a line end, a few at a time, then stop */
+static void *
+drip_thread(void *arg)
+{
+	struct dripper *d = arg;
+	char	 buf[4096];
+	struct timespec nap = { 0, (long)d->step_ms * 1000000 };
+
+	memset(buf, 'x', sizeof(buf));
+	for (int i = 0; i < d->steps; i++) {
+		if (send(d->fd, buf, (size_t)d->bytes, MSG_NOSIGNAL) < 0)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	return (NULL);
+}
+
+/* flood_thread - an endless line as fast as the reader takes it */
+static void *
+flood_thread(void *arg)
+{
+	char	 buf[16384];
+
+	(void)arg;
+	memset(buf, 'y', sizeof(buf));
+	while (send(peer, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+		;
+	return (NULL);
+}
+
+START_TEST(test_deadline_cuts_drip)
+{
+	struct dripper d = { 0, 1, 20, 100 };
+	struct strbuf line;
+	struct timespec start;
+	pthread_t t;
+	long	 ms;
+
+	/* each read comes well within the timeout; only the deadline ends it */
+	strbuf_init(&line);
+	d.fd = peer;
+	stream_set_timeout(s, 5);
+	stream_set_deadline(s, 300, 0);
+	ck_assert_int_gt(stream_deadline_left(s), 200);
+	pthread_create(&t, NULL, drip_thread, &d);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(stream_getline(s, &line, 1000), STREAM_TIMEOUT);
+	ms = elapsed_ms(&start);
+	ck_assert_int_ge(ms, 250);
+	ck_assert_int_le(ms, 1000);
+	ck_assert_int_eq(stream_deadline_left(s), 0);
+	shutdown(peer, SHUT_RDWR);
+	pthread_join(t, NULL);
+	strbuf_free(&line);
+}
+END_TEST
+
+START_TEST(test_deadline_cuts_endless_line)
+{
+	struct strbuf line;
+	struct timespec start;
+	pthread_t t;
+	long	 ms;
+
+	/* the data never stops, so no wait ever blocks: the reads check it */
+	strbuf_init(&line);
+	stream_set_timeout(s, 5);
+	stream_set_deadline(s, 300, 0);
+	pthread_create(&t, NULL, flood_thread, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(stream_getline(s, &line, 100), STREAM_TIMEOUT);
+	ms = elapsed_ms(&start);
+	ck_assert_int_le(ms, 1500);
+	ck_assert_uint_eq(line.len, 100);
+	shutdown(peer, SHUT_RDWR);
+	pthread_join(t, NULL);
+	strbuf_free(&line);
+}
+END_TEST
+
+START_TEST(test_deadline_min_rate)
+{
+	struct dripper fast = { 0, 1000, 50, 20 };
+	char	*buf = malloc(20000);
+	pthread_t t;
+
+	/* 20,000 B/s against a minimum of 5,000: a 200 ms budget lasts 1 s */
+	fast.fd = peer;
+	stream_set_timeout(s, 5);
+	stream_set_deadline(s, 200, 5000);
+	pthread_create(&t, NULL, drip_thread, &fast);
+	ck_assert_int_eq(stream_read_exact(s, buf, 20000), STREAM_OK);
+	pthread_join(t, NULL);
+	/* but the credit never exceeds the budget: a pause still ends it */
+	ck_assert_int_le(stream_deadline_left(s), 200);
+	ck_assert_int_eq(stream_read_exact(s, buf, 1), STREAM_TIMEOUT);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_deadline_too_slow)
+{
+	struct dripper slow = { 0, 10, 50, 40 };
+	char	 buf[400];
+	pthread_t t;
+
+	/* 200 B/s against a minimum of 5,000: over after about 200 ms */
+	slow.fd = peer;
+	stream_set_timeout(s, 5);
+	stream_set_deadline(s, 200, 5000);
+	pthread_create(&t, NULL, drip_thread, &slow);
+	ck_assert_int_eq(stream_read_exact(s, buf, sizeof(buf)), STREAM_TIMEOUT);
+	shutdown(peer, SHUT_RDWR);
+	pthread_join(t, NULL);
+}
+END_TEST
+
+START_TEST(test_deadline_bounds_writes)
+{
+	char	*buf = calloc(1, 1 << 20);
+	struct timespec start;
+
+	stream_set_timeout(s, 5);
+	stream_set_deadline(s, 300, 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(stream_write(s, buf, 1 << 20), STREAM_TIMEOUT);
+	ck_assert_int_le(elapsed_ms(&start), 1500);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_deadline_cleared)
+{
+	struct strbuf line;
+
+	strbuf_init(&line);
+	stream_set_deadline(s, 50, 0);
+	stream_set_deadline(s, 0, 0);
+	ck_assert_int_eq(stream_deadline_left(s), -1);
+	usleep(100 * 1000);
+	send_peer("fine\r\n");
+	ck_assert_int_eq(stream_getline(s, &line, 100), STREAM_OK);
+	ck_assert_str_eq(line.data, "fine\r\n");
+	strbuf_free(&line);
+}
+END_TEST
+
+START_TEST(test_watch_cancels_wait)
+{
+	struct strbuf line;
+	struct timespec start;
+	int	 sv[2];
+
+	strbuf_init(&line);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_set_timeout(s, 5);
+	stream_set_watch(s, sv[0]);
+	/* input on the watched descriptor is not a hang-up */
+	ck_assert_int_eq(write(sv[1], "x", 1), 1);
+	ck_assert(!stream_watch_hung_up(s));
+	ck_assert_int_eq(stream_wait_readable(s, 100), 0);
+	close(sv[1]);
+	ck_assert(stream_watch_hung_up(s));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(stream_getline(s, &line, 100), STREAM_CANCELED);
+	ck_assert_int_le(elapsed_ms(&start), 1000);
+	ck_assert_int_eq(stream_status(s), STREAM_CANCELED);
+	ck_assert_str_eq(stream_status_text(STREAM_CANCELED), "canceled");
+	close(sv[0]);
+	strbuf_free(&line);
+}
+END_TEST
+
+struct closer {
+	int	 fd;
+	int	 after_ms;
+};
+
+/* close_thread - close a descriptor a little later */
+static void *
+close_thread(void *arg)
+{
+	struct closer *c = arg;
+	struct timespec nap = { 0, (long)c->after_ms * 1000000 };
+
+	nanosleep(&nap, NULL);
+	close(c->fd);
+	return (NULL);
+}
+
+START_TEST(test_watch_ends_blocked_wait)
+{
+	struct strbuf line;
+	struct timespec start;
+	struct closer c;
+	pthread_t t;
+	int	 sv[2];
+
+	strbuf_init(&line);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_set_timeout(s, 10);
+	stream_set_watch(s, sv[0]);
+	c.fd = sv[1];
+	c.after_ms = 200;
+	pthread_create(&t, NULL, close_thread, &c);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(stream_getline(s, &line, 100), STREAM_CANCELED);
+	ck_assert_int_ge(elapsed_ms(&start), 150);
+	ck_assert_int_le(elapsed_ms(&start), 2000);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	strbuf_free(&line);
+}
+END_TEST
+
 /* stream_suite - every test above */
 static Suite *
 stream_suite(void)
@@ -461,6 +694,14 @@ stream_suite(void)
 	tcase_add_test(tc, test_custom_io);
 	tcase_add_test(tc, test_custom_io_write);
 	tcase_add_test(tc, test_status_texts);
+	tcase_add_test(tc, test_deadline_cuts_drip);
+	tcase_add_test(tc, test_deadline_cuts_endless_line);
+	tcase_add_test(tc, test_deadline_min_rate);
+	tcase_add_test(tc, test_deadline_too_slow);
+	tcase_add_test(tc, test_deadline_bounds_writes);
+	tcase_add_test(tc, test_deadline_cleared);
+	tcase_add_test(tc, test_watch_cancels_wait);
+	tcase_add_test(tc, test_watch_ends_blocked_wait);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
