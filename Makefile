@@ -169,6 +169,11 @@ deps:
 	@scripts/install-deps --build-only
 
 install: all
+	@# root sets owners and modes by name below: only in root's own directories
+	@[ "$$(id -u)" -ne 0 ] || scripts/root-only-dirs $(DESTDIR)$(PREFIX)/sbin \
+	  $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/man \
+	  $(DESTDIR)$(SYSCONFDIR) || { echo "install: refusing to install as root \
+	into a directory another user can write (above)" >&2; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)
