@@ -5,12 +5,16 @@
  * active/ that we open read-only and parse ourselves (queue_file_read), so
  * the content never travels over the socket.  Every recipient gets exactly
  * one outcome in the reply; a file we cannot read defers them all.
+ * local runs as root and active/ is mail_owner's: the file is opened
+ * without following a link and must be a regular file of mail_owner's
+ * with no other name, never a hard link to somebody else's file.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -50,6 +54,7 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 {
 	struct local_message m;
 	struct strbuf err, path;
+	struct stat st;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
@@ -57,8 +62,16 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 	strbuf_init(&err);
 	strbuf_init(&path);
 	strbuf_printf(&path, "%s/%s", req->queue_name, req->queue_id);
-	if ((m.fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if ((m.fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
 		msg_warn("%s: open %s: %s", req->queue_id, path.data, strerror(errno));
+		defer_all(req, "queue file unavailable");
+		goto out;
+	}
+	if (fstat(m.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (d->privileged && st.st_uid != d->p.mail_owner_uid)) {
+		msg_warn("%s: %s is not a plain queue file of mail_owner",
+		    req->queue_id, path.data);
 		defer_all(req, "queue file unavailable");
 		goto out;
 	}
