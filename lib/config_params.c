@@ -159,6 +159,8 @@ const struct param_def config_param_table[] = {
 	    "qmgr", 0, 0, 0 },
 	{ "queue_directory", PARAM_STR,
 	    "/var/spool/sluice", 0, 0, 0 },
+	{ "queue_minfree", PARAM_INT,
+	    "0", 0, 1L << 50, 0 },
 	{ "queue_run_delay", PARAM_TIME,
 	    "300s", 1, ONE_DAY, 's' },
 	{ "recipient_delimiter", PARAM_STR,
