@@ -5,10 +5,15 @@
  * (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), RET and ENVID (RFC 3461).
  * Each may appear once; anything else is refused with 555.  The declared
  * SIZE is checked against message_size_limit right away, so a client
- * learns before sending a byte of content.
+ * learns before sending a byte of content.  Last, as Postfix's
+ * smtpd_check_queue() does after the sender checks, the free space of
+ * the queue file system (lib/queue_space.h): below queue_minfree or
+ * 1.5 x message_size_limit, or too little for the declared SIZE, the
+ * answer is 452 4.3.1, a temporary refusal, so that the client tries
+ * again later instead of us failing to write what we acknowledged.
  *
  * Parameters: smtpd_helo_required, strict_rfc821_envelopes,
- * smtputf8_enable, message_size_limit.
+ * smtputf8_enable, message_size_limit, queue_minfree.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include <strings.h>
 
 #include "mem.h"
+#include "queue_space.h"
 #include "smtpd.h"
 
 #define ENVID_MAX	100		/* RFC 3461 4.4 */
@@ -205,6 +211,27 @@ mail_params(struct smtpd_session *s, const char *cursor, struct mail_params *mp)
 	return (rc);
 }
 
+/*
+ * queue_has_room - the queue file system can take a message of the
+ * declared size (0: none declared); else 452 4.3.1, logged as a reject.
+ * A failed statvfs accepts: a write error still answers 4xx later.
+ */
+static bool
+queue_has_room(struct smtpd_session *s, long declared_size)
+{
+	switch (queue_space_check(s->cfg->queue_space, declared_size)) {
+	case QUEUE_SPACE_LOW:
+	case QUEUE_SPACE_TOO_BIG:
+		smtpd_reject(s, "MAIL", NULL,
+		    "452 4.3.1 Insufficient system storage");
+		return (false);
+	case QUEUE_SPACE_OK:
+	case QUEUE_SPACE_UNKNOWN:
+		break;
+	}
+	return (true);
+}
+
 /* smtpd_mail - MAIL FROM:<path> [params] */
 int
 smtpd_mail(struct smtpd_session *s, const char *args)
@@ -241,6 +268,8 @@ smtpd_mail(struct smtpd_session *s, const char *args)
 		goto done;
 	}
 	if (smtpd_check_sender_domain(s, &path) != 0)
+		goto done;
+	if (!queue_has_room(s, mp.size))
 		goto done;
 	t->active = true;
 	t->sender = xstrdup(path.address.data);

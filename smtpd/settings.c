@@ -18,7 +18,7 @@
  * smtpd_discard_ehlo_keywords, mynetworks, mydestination, relay_domains,
  * virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
  * virtual_alias_maps, virtual_mailbox_maps, smtpd_sender_restrictions,
- * unknown_address_reject_code; the TLS parameters through
+ * unknown_address_reject_code, queue_minfree; the TLS parameters through
  * smtpd_tls_setup (starttls.c).
  */
 #include <string.h>
@@ -30,6 +30,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
+#include "queue_space.h"
 #include "smtpd.h"
 
 /* bare_newline_mode - smtpd_forbid_bare_newline: yes|reject or normalize|no */
@@ -130,6 +131,9 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->virtual_alias_maps = config_maps(cfg, "virtual_alias_maps");
 	sc->virtual_mailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
 	smtpd_tls_setup(sc, cfg);	/* the key may be readable by root only */
+	/* cwd is the queue directory, chrooted ("/") or not */
+	sc->queue_space = xmalloc(sizeof(*sc->queue_space));
+	queue_space_init_config(sc->queue_space, cfg, ".");
 }
 
 /*

@@ -29,6 +29,7 @@
 struct domain_list;
 struct map_list;
 struct netlist;
+struct queue_space;
 struct smtpd_client_limits;
 struct smtpd_client_limits;
 
@@ -86,6 +87,7 @@ struct smtpd_config {
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
+	struct queue_space *queue_space;	/* queue_minfree, per process */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 };

@@ -7,7 +7,9 @@
  * envelope and the content as attr(3) lists, the shape of the cleanup
  * conversation; its standard output gives back the maildrop queue ID.
  * Its complaints go straight to our standard error, and its exit status
- * (sysexits) becomes ours.
+ * (sysexits) becomes ours.  Before any of that, sm_queue_space_ok()
+ * looks at the free space of the queue file system, so that a message
+ * that could not be stored is refused before it is read (EX_TEMPFAIL).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -22,6 +24,7 @@
 #include "attr.h"
 #include "cleanup_client.h"
 #include "mem.h"
+#include "queue_space.h"
 #include "sendmail.h"
 
 struct sm_drop {
@@ -249,4 +252,25 @@ sm_drop_abort(struct sm_drop *d)
 	(void)close(d->from_fd);
 	(void)reap(d->pid);
 	free_drop(d);
+}
+
+/*
+ * sm_queue_space_ok - room in the queue file system for new mail, by
+ * queue_minfree and message_size_limit (lib/queue_space.h); false with
+ * the numbers in why when not.  A file system that cannot be measured
+ * counts as room: sluice-drop still fails cleanly on a write error.
+ */
+bool
+sm_queue_space_ok(const struct sm_options *o, struct strbuf *why)
+{
+	struct queue_space qs;
+	bool ok;
+
+	queue_space_init_config(&qs, o->cfg, config_get(o->cfg,
+	    "queue_directory"));
+	ok = queue_space_check(&qs, 0) != QUEUE_SPACE_LOW;
+	if (!ok)
+		queue_space_describe(why, &qs.usage, qs.minfree, qs.size_limit);
+	queue_space_free(&qs);
+	return (ok);
 }

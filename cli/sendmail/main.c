@@ -11,7 +11,7 @@
  * -U, -L, -h, -B...) are accepted; -oXXX with a warning.
  *
  * Parameters read: daemon_directory, myorigin, myhostname,
- * message_size_limit, header_size_limit.
+ * message_size_limit, header_size_limit, queue_directory, queue_minfree.
  */
 #include <sys/stat.h>
 

@@ -249,12 +249,18 @@ sm_send_stdin(const struct sm_options *o, const struct strlist *rcpts)
 	bool more;
 	int status;
 
+	/* refused before a byte is read: the caller keeps the message */
+	strbuf_init(&line);
+	if (!sm_queue_space_ok(o, &line))
+		sm_fatal(EX_TEMPFAIL, "Insufficient system storage in the queue "
+		    "file system: %s: message not accepted, try again later",
+		    line.data);
+	strbuf_reset(&line);
 	memset(&hs, 0, sizeof(hs));
 	strbuf_init(&hs.out);
 	strbuf_init(&hs.cur);
 	strlist_init(&hs.rcpts);
 	strlist_init(&hs.resent_rcpts);
-	strbuf_init(&line);
 	more = read_headers(o, in, &hs, &line);
 	add_full_name_from(o, &hs);
 	sm_envelope_init(&env);

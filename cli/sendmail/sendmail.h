@@ -67,6 +67,11 @@ int	sm_drop_write(struct sm_drop *d, const void *data, size_t len);
 int	sm_drop_close(struct sm_drop *d, char id[QUEUE_ID_SIZE]);
 /* sm_drop_abort - kill the submission (the file is removed). Frees d. */
 void	sm_drop_abort(struct sm_drop *d);
+/*
+ * sm_queue_space_ok - false, with the free and needed bytes in why, while
+ * the queue file system is too full for new mail (queue_minfree)
+ */
+bool	sm_queue_space_ok(const struct sm_options *o, struct strbuf *why);
 
 /* envelope helpers (drop.c) */
 void	sm_envelope_init(struct sm_envelope *env);

@@ -7,6 +7,8 @@
  * ORCPT), DATA (dot-unstuffed, CRLF made LF), RSET, NOOP, QUIT.  Each
  * message goes through sluice-drop like any other submission by this
  * user, so the dialogue grants nothing the command line does not.
+ * MAIL is answered 452 4.3.1 while the queue file system is short of
+ * space (queue_minfree, as smtpd does).
  * Command lines are at most SM_SMTP_LINE_MAX bytes.
  */
 #include <stdio.h>
@@ -143,6 +145,19 @@ mail_params(struct smtp_state *s, const char *params)
 	return (err);
 }
 
+/* queue_has_room - the queue file system takes new mail (queue_minfree) */
+static bool
+queue_has_room(struct smtp_state *s)
+{
+	struct strbuf why;
+	bool ok;
+
+	strbuf_init(&why);
+	ok = sm_queue_space_ok(s->o, &why);
+	strbuf_free(&why);
+	return (ok);
+}
+
 /* cmd_mail - MAIL FROM:<path> [params] */
 static void
 cmd_mail(struct smtp_state *s, const char *arg)
@@ -164,6 +179,9 @@ cmd_mail(struct smtp_state *s, const char *arg)
 		reply(s, error);
 	} else if ((error = mail_params(s, params)) != NULL) {
 		reply(s, error);
+		reset(s);
+	} else if (!queue_has_room(s)) {
+		reply(s, "452 4.3.1 Insufficient system storage");
 		reset(s);
 	} else {
 		s->env.sender = xstrdup(path.address.data);

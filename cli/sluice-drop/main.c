@@ -6,7 +6,9 @@
  * drop.c; sendmail(1) writes it), checks it, writes it to
  * queue_directory/maildrop/ID, prints the ID on standard output and pokes
  * pickup (public/pickup) so the message moves on at once; if the mail
- * system is down the file waits.  Exit status per sysexits(3).
+ * system is down the file waits.  While the queue file system is short
+ * of space (queue_minfree, lib/queue_space.h) it refuses with
+ * EX_TEMPFAIL before it reads anything.  Exit status per sysexits(3).
  *
  * Installed setgid setgid_group, the group that may write maildrop/ and
  * reach public/.  So it trusts nothing from its caller: the environment is
@@ -16,7 +18,7 @@
  * user.  It logs to syslog (never to a file a configuration could name)
  * and to standard error.
  *
- * Parameters read: queue_directory, message_size_limit.
+ * Parameters read: queue_directory, message_size_limit, queue_minfree.
  */
 #include <sys/stat.h>
 
@@ -34,6 +36,7 @@
 #include "config_trust.h"
 #include "mem.h"
 #include "msg.h"
+#include "queue_space.h"
 #include "sluice_drop.h"
 #include "strbuf.h"
 #include "trigger.h"
@@ -135,6 +138,33 @@ load_config(const char *dir)
 	return (cfg);
 }
 
+/*
+ * check_room - EX_TEMPFAIL, before anything is read or written, while
+ * the queue file system (cwd) has too little free space for new mail.
+ * One that cannot be measured counts as room: a write error still fails
+ * cleanly.
+ */
+static void
+check_room(struct config *cfg)
+{
+	struct queue_space_usage usage;
+	struct strbuf why;
+	long minfree = config_get_int(cfg, "queue_minfree");
+	long limit = config_get_int(cfg, "message_size_limit");
+
+	if (queue_space_measure(".", NULL, &usage) < 0) {
+		msg_warn("cannot measure free space in the queue file system: "
+		    "%s", strerror(errno));
+		return;
+	}
+	if (queue_space_judge(&usage, minfree, limit, 0) != QUEUE_SPACE_LOW)
+		return;
+	strbuf_init(&why);
+	queue_space_describe(&why, &usage, minfree, limit);
+	drop_fatal(EX_TEMPFAIL, "Insufficient system storage in the queue file "
+	    "system: %s: message not accepted, try again later", why.data);
+}
+
 /* usage - the synopsis, then fail */
 static void
 usage(void)
@@ -180,6 +210,7 @@ main(int argc, char **argv)
 	if (chdir(config_get(cfg, "queue_directory")) < 0)
 		drop_fatal(EX_CONFIG, "chdir %s: %s",
 		    config_get(cfg, "queue_directory"), strerror(errno));
+	check_room(cfg);
 	in = stream_open(0);
 	drop_message(in, config_get_int(cfg, "message_size_limit"), id);
 	stream_close(in);
