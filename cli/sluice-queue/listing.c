@@ -7,7 +7,13 @@
  * would mislead the administrator.  Addresses and reasons come from the
  * network: in the classic listing control characters are shown as '?'
  * (no terminal escapes); the JSON form escapes them (lib/json_write.h).
+ * While the queue file system is too full for new mail, one line before
+ * the messages says so (listing_print_space): in JSON an object with
+ * "queue_status" and without "queue_id", so that a reader that looks
+ * for messages can tell it apart; when there is room it is not printed
+ * and the output is exactly postqueue -j's.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +22,7 @@
 #include "address.h"
 #include "attr.h"
 #include "json_write.h"
+#include "queue_space.h"
 #include "sluice_queue.h"
 #include "strbuf.h"
 
@@ -175,6 +182,50 @@ print_json(FILE *out, const struct attr_list *list,
 	}
 	strbuf_puts(buf, "]}\n");
 	fwrite(buf->data, 1, buf->len, out);
+}
+
+/* json_size - a byte count as a JSON number (LONG_MAX when larger) */
+static void
+json_size(struct strbuf *buf, const char *name, unsigned long long value,
+    bool comma)
+{
+	if (comma)
+		strbuf_puts(buf, ", ");
+	json_write_member(buf, name);
+	json_write_long(buf, value > LONG_MAX ? LONG_MAX : (long)value);
+}
+
+/* listing_print_space - see sluice_queue.h */
+void
+listing_print_space(FILE *out, enum listing_format format,
+    const struct queue_space_usage *u, long minfree, long size_limit)
+{
+	struct strbuf buf;
+	static const char reason[] = "Insufficient system storage";
+
+	strbuf_init(&buf);
+	if (format == LISTING_JSON) {
+		strbuf_putc(&buf, '{');
+		json_write_member(&buf, "queue_status");
+		json_write_string(&buf, "refusing mail", 13);
+		strbuf_puts(&buf, ", ");
+		json_write_member(&buf, "reason");
+		json_write_string(&buf, reason, sizeof(reason) - 1);
+		json_size(&buf, "free_bytes", queue_space_bytes_free(u), true);
+		json_size(&buf, "needed_bytes",
+		    queue_space_bytes_needed(minfree, size_limit), true);
+		json_size(&buf, "queue_minfree", (unsigned long long)minfree, true);
+		json_size(&buf, "message_size_limit",
+		    (unsigned long long)size_limit, true);
+		strbuf_puts(&buf, "}\n");
+	} else {
+		strbuf_printf(&buf, "-- Mail is refused: %s in the queue file "
+		    "system: ", reason);
+		queue_space_describe(&buf, u, minfree, size_limit);
+		strbuf_putc(&buf, '\n');
+	}
+	fwrite(buf.data, 1, buf.len, out);
+	strbuf_free(&buf);
 }
 
 /* listing_print - the whole listing in one format */

@@ -13,7 +13,11 @@
  * must not let a user choose its configuration: an alternate directory
  * (-c or SLUICE_CONFIG) is accepted only when it and its main.cf belong to
  * root or to the user who runs the program.
- * Parameters read: queue_directory, qmgr_service_name, ipc_timeout.
+ * A listing starts with one more line while the queue file system is
+ * too full for new mail (queue_minfree; see listing.c), measured here
+ * with the rule smtpd uses.
+ * Parameters read: queue_directory, qmgr_service_name, ipc_timeout,
+ * queue_minfree, message_size_limit.
  */
 #include <sys/stat.h>
 
@@ -29,6 +33,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue_id.h"
+#include "queue_space.h"
 #include "sluice_queue.h"
 #include "sock.h"
 #include "strbuf.h"
@@ -104,6 +109,28 @@ public_path(struct config *cfg, const char *name)
 	return (strbuf_detach(&path));
 }
 
+/*
+ * space_notice - the first line of the listing while smtpd, sendmail and
+ * sluice-drop refuse new mail for lack of space; nothing otherwise (or
+ * when the file system cannot be measured: showq will say more)
+ */
+static void
+space_notice(struct config *cfg, enum listing_format format)
+{
+	struct queue_space_usage usage;
+	long	 minfree = config_get_int(cfg, "queue_minfree");
+	long	 limit = config_get_int(cfg, "message_size_limit");
+
+	if (queue_space_measure(config_get(cfg, "queue_directory"), NULL,
+	    &usage) < 0) {
+		msg_debug("statvfs %s: %s", config_get(cfg, "queue_directory"),
+		    strerror(errno));
+		return;
+	}
+	if (queue_space_judge(&usage, minfree, limit, 0) == QUEUE_SPACE_LOW)
+		listing_print_space(stdout, format, &usage, minfree, limit);
+}
+
 /* list_queue - fetch the listing from showq and print it */
 static void
 list_queue(struct config *cfg, enum listing_format format)
@@ -119,6 +146,7 @@ list_queue(struct config *cfg, enum listing_format format)
 		queue_fatal(EX_QUEUE_UNAVAILABLE,
 		    "Queue report unavailable - mail system is down");
 	}
+	space_notice(cfg, format);
 	s = stream_open(fd);
 	stream_set_timeout(s, (int)config_get_time(cfg, "ipc_timeout"));
 	listing_print(s, stdout, format);

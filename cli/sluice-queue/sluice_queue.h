@@ -30,4 +30,15 @@ void	queue_fatal(int status, const char *fmt, ...)
  */
 void	listing_print(struct stream *s, FILE *out, enum listing_format format);
 
+struct queue_space_usage;
+
+/*
+ * listing_print_space - the first line of a listing while new mail is
+ * refused for lack of space (lib/queue_space.h): a {"queue_status":
+ * "refusing mail", ...} object in JSON, a "-- Mail is refused" line in
+ * the classic listing
+ */
+void	listing_print_space(FILE *out, enum listing_format format,
+	    const struct queue_space_usage *u, long minfree, long size_limit);
+
 #endif

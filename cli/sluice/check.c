@@ -5,10 +5,13 @@
  * at what the daemons will rely on: their programs, the queue directories
  * with their owners and modes, mail_owner, the compiled alias tables.
  * Every problem is printed; the exit status is 1 if there was any.
+ * A queue file system too full for new mail (queue_minfree) is printed
+ * as a warning only: the instance still runs and delivers, which is what
+ * frees the space, so it must not be kept from starting.
  *
  * Parameters: daemon_directory, queue_directory, mail_owner, setgid_group,
  * alias_maps, virtual_mailbox_maps, virtual_alias_maps, transport_maps,
- * default_process_limit.
+ * default_process_limit, queue_minfree, message_size_limit.
  */
 #include <errno.h>
 #include <grp.h>
@@ -22,6 +25,7 @@
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
+#include "queue_space.h"
 #include "sluice.h"
 #include "strbuf.h"
 #include "strlist.h"
@@ -177,6 +181,35 @@ check_queue(struct check_state *cs)
 	check_dir(cs, "pid", 0755, false, false);
 }
 
+/*
+ * check_space - warn while smtpd, sendmail and sluice-drop would refuse
+ * new mail for lack of space in the queue file system (lib/queue_space.h)
+ */
+static void
+check_space(struct check_state *cs)
+{
+	const char *queue_dir = config_get(cs->cfg, "queue_directory");
+	long	 minfree = config_get_int(cs->cfg, "queue_minfree");
+	long	 limit = config_get_int(cs->cfg, "message_size_limit");
+	struct queue_space_usage usage;
+	struct strbuf why;
+
+	if (queue_space_measure(queue_dir, NULL, &usage) < 0) {
+		if (errno != ENOENT)	/* a missing one: check_queue said so */
+			check_problem(cs, "cannot measure free space of %s: %s",
+			    queue_dir, strerror(errno));
+		return;
+	}
+	if (queue_space_judge(&usage, minfree, limit, 0) != QUEUE_SPACE_LOW)
+		return;
+	strbuf_init(&why);
+	queue_space_describe(&why, &usage, minfree, limit);
+	printf("sluice check: warning: the queue file system of %s is short of "
+	    "space: %s: new mail is refused (452 4.3.1) until there is more\n",
+	    queue_dir, why.data);
+	strbuf_free(&why);
+}
+
 /* check_tables - every lmdb: table of param compiled and not stale */
 static void
 check_tables(struct check_state *cs, const char *param)
@@ -237,6 +270,7 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 	check_users(&cs);
 	check_master_cf(&cs, opts->config_dir);
 	check_queue(&cs);
+	check_space(&cs);
 	check_tables(&cs, "alias_maps");
 	check_tables(&cs, "virtual_mailbox_maps");
 	check_tables(&cs, "virtual_alias_maps");
