@@ -124,6 +124,10 @@ def test_mail_refused_while_queue_short_then_reload_makes_room(make_instance):
     assert re.match(rb"sendmail: fatal: Insufficient system storage in the "
                     rb"queue file system: \d+ bytes free, need more than "
                     rb"\d+ .*try again later\n$", r.stderr), r.stderr
+    r = inst.sendmail("-bs", stdin=b"EHLO client.example\r\n"
+                      b"MAIL FROM:<sender@client.example>\r\nQUIT\r\n")
+    assert b"\r\n452 4.3.1 Insufficient system storage\r\n" in r.stdout, \
+        r.stdout
     r = inst.tool("sluice-drop", "-c", inst.etc, stdin=b"")
     assert r.returncode == 75, (r.returncode, r.stderr)
     assert b"sluice-drop: fatal: Insufficient system storage" in r.stderr
