@@ -19,6 +19,7 @@
 
 #include "attr.h"
 #include "deliver_request.h"
+#include "htable.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_file.h"
@@ -367,16 +368,20 @@ deliver_reply_read(struct stream *s, struct deliver_request *req,
 }
 
 /*
- * record_delivered - did every recipient of the request that came from
- * the R record at offset get delivered?
+ * undelivered_records - the offsets of the R records with a recipient in
+ * req that was not delivered: one pass, so that marking costs the
+ * request's size, not its square (a request holds up to 10000)
  */
-static bool
-record_delivered(const struct deliver_request *req, off_t offset)
+static struct htable *
+undelivered_records(const struct deliver_request *req)
 {
+	struct htable *t = htable_create(0, 0);
+
 	for (size_t i = 0; i < req->rcpt_count; i++)
-		if (req->rcpts[i].offset == offset && req->rcpts[i].status != 2)
-			return (false);
-	return (true);
+		if (req->rcpts[i].status != 2)
+			(void)htable_enter(t, &req->rcpts[i].offset,
+			    sizeof(req->rcpts[i].offset), NULL);
+	return (t);
 }
 
 /*
@@ -388,6 +393,8 @@ record_delivered(const struct deliver_request *req, off_t offset)
 static void
 mark_delivered(const struct deliver_request *req)
 {
+	struct htable *skip = NULL;	/* undelivered or marked records */
+	bool	 added;
 	struct stat st;
 	char	 path[64];
 	int	 fd = -1;
@@ -395,8 +402,12 @@ mark_delivered(const struct deliver_request *req)
 	for (size_t i = 0; i < req->rcpt_count; i++) {
 		const struct deliver_rcpt *r = &req->rcpts[i];
 
-		if (!r->mark_done || r->status != 2 ||
-		    !record_delivered(req, r->offset))
+		if (!r->mark_done || r->status != 2)
+			continue;
+		if (skip == NULL)
+			skip = undelivered_records(req);
+		(void)htable_enter(skip, &r->offset, sizeof(r->offset), &added);
+		if (!added)
 			continue;
 		if (fd < 0) {
 			(void)snprintf(path, sizeof(path), "%s/%s",
@@ -407,6 +418,7 @@ mark_delivered(const struct deliver_request *req)
 					msg_warn("%s: open %s to mark recipients "
 					    "done: %s", req->queue_id, path,
 					    strerror(errno));
+				htable_free(skip);
 				return;
 			}
 			/*
@@ -418,6 +430,7 @@ mark_delivered(const struct deliver_request *req)
 				msg_warn("%s: %s is not a plain queue file; "
 				    "recipients not marked", req->queue_id, path);
 				(void)close(fd);
+				htable_free(skip);
 				return;
 			}
 		}
@@ -427,6 +440,7 @@ mark_delivered(const struct deliver_request *req)
 	}
 	if (fd >= 0)
 		(void)close(fd);
+	htable_free(skip);
 }
 
 /* deliver_agent_serve - see deliver_request.h */

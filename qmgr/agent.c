@@ -203,16 +203,18 @@ qmgr_agent_fail_job(struct qmgr *qm, struct qmgr_agent *a, const char *why)
 /*
  * agent_may_mark - may the agent mark rcpt's R record done itself when
  * it delivers (deliver_request.h)?  Only when every recipient that record
- * became is in this job (in_job[rec] == expansions[rec]: the record's
- * outcome is this request's alone; the agent marks it when all of them
- * are delivered) and it asks for no success notice (qmgr sends that after
- * the reply: a record marked before would lose it if qmgr died in between).
+ * became (less those delivered in an earlier attempt) is in this job
+ * (in_job == expansions: the record's outcome is this request's alone;
+ * the agent marks it when all of them are delivered) and it asks for no
+ * success notice (qmgr sends that after the reply: a record marked before
+ * would lose it if qmgr died in between).
  */
 static bool
-agent_may_mark(const struct qmgr_message *m, const struct qmgr_rcpt *r,
-    const size_t *expansions, const size_t *in_job)
+agent_may_mark(const struct qmgr_message *m, const struct qmgr_rcpt *r)
 {
-	return (in_job[r->rec] == expansions[r->rec] &&
+	const struct qmgr_rec *rs = &m->recs[r->rec];
+
+	return (rs->in_job == rs->expansions &&
 	    !(m->msg.recipients[r->rec].notify & DSN_NOTIFY_SUCCESS));
 }
 
@@ -223,7 +225,6 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	struct qmgr_message *m = job->msg;
 	struct deliver_request *req = &a->req;
 	struct deliver_rcpt *rr;
-	size_t	*expansions, *in_job;
 	const char *v;
 
 	deliver_request_free(req);
@@ -237,24 +238,19 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 	deliver_request_set(req, &req->envid, v ? v : "");
 	v = attr_list_get(&m->msg.attrs, "ret");
 	deliver_request_set(req, &req->ret, v ? v : "");
-	expansions = xcalloc(2 * (m->msg.recipient_count + 1),
-	    sizeof(*expansions));
-	in_job = expansions + m->msg.recipient_count + 1;
-	/* addresses delivered in an earlier attempt are settled */
-	for (size_t i = 0; i < m->rcpt_count; i++)
-		if (!m->rcpts[i].sent_before)
-			expansions[m->rcpts[i].rec]++;
+	/* the job's addresses per record, counted and reset in job time */
 	for (size_t i = 0; i < job->count; i++)
-		in_job[m->rcpts[job->idx[i]].rec]++;
+		m->recs[m->rcpts[job->idx[i]].rec].in_job++;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
 		const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
 		rr = deliver_request_add_rcpt(req, r->address, qr->address,
 		    qr->orcpt, qr->notify, qr->offset);
-		rr->mark_done = agent_may_mark(m, r, expansions, in_job);
+		rr->mark_done = agent_may_mark(m, r);
 	}
-	free(expansions);
+	for (size_t i = 0; i < job->count; i++)
+		m->recs[m->rcpts[job->idx[i]].rec].in_job = 0;
 	a->job = job;
 	a->deadline = time(NULL) + qm->ipc_timeout;
 	strbuf_reset(&a->in);

@@ -5,6 +5,9 @@
  * inotify watch on incoming/ (watch.c), the trigger clients and the agent
  * connections; timers for the incoming/
  * safety scan, the deferred/ queue run and the connection deadlines.
+ * While a message is still being resolved (message.c, in slices) poll
+ * does not wait.  The defer logs that got sent= lines in a turn are
+ * flushed once at its end.
  * When the master closes the status pipe (reload, stop) qmgr starts no
  * new job, waits up to QMGR_DRAIN_TIMEOUT for the running ones and
  * exits; whatever is left in active/ is recovered by the next qmgr.
@@ -38,6 +41,7 @@ qmgr_params(struct qmgr *qm)
 	flow_reset(qm->flow_window);
 	strlist_init(&qm->flush_ids);
 	strlist_init(&qm->flush_sites);
+	strlist_init(&qm->unsynced);
 }
 
 /* qmgr_timeout - milliseconds until the next timer (at most one second) */
@@ -46,6 +50,8 @@ qmgr_timeout(const struct qmgr *qm, time_t now)
 {
 	time_t	 next = now + 1;
 
+	if (!qm->draining && qm->resolving != NULL)
+		return (0);	/* more of a message to resolve */
 	if (!qm->draining) {
 		if (qm->next_incoming < next)
 			next = qm->next_incoming;
@@ -61,7 +67,7 @@ qmgr_timeout(const struct qmgr *qm, time_t now)
 	return (next <= now ? 0 : (int)(next - now) * 1000);
 }
 
-/* qmgr_work - scans and scheduling due now */
+/* qmgr_work - scans, a slice of resolution and scheduling due now */
 static void
 qmgr_work(struct qmgr *qm, time_t now)
 {
@@ -69,7 +75,9 @@ qmgr_work(struct qmgr *qm, time_t now)
 		qmgr_scan_incoming(qm);
 	if (qm->want_deferred || now >= qm->next_deferred)
 		qmgr_scan_deferred(qm);
+	qmgr_message_resolve_some(qm);
 	qmgr_schedule(qm);
+	qmgr_outcome_sync(qm);
 }
 
 /* qmgr_loop - run until the master goes away */
@@ -152,6 +160,7 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 				qmgr_agent_input(qm, owner[i]);
 		qmgr_agent_expire(qm, now);
 		qmgr_trigger_expire(qm, now);
+		qmgr_outcome_sync(qm);
 	}
 	free(pfd);
 	free(owner);

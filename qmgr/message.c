@@ -9,6 +9,13 @@
  * earlier attempt delivered (a record that became several addresses
  * stays pending until all of them are).  The content stays on disk: the
  * agents read it.
+ *
+ * Resolution is linear in the addresses and runs in slices: a message
+ * is queued on qm->resolving, and each turn of the event loop resolves
+ * its records for at most QMGR_RESOLVE_SLICE_MS (whole records: one may
+ * become 1000 addresses), so the jobs of its first records go out and
+ * other messages are scheduled while a huge one is still expanding.
+ * The message holds one job count until its last record is resolved.
  */
 #include <sys/stat.h>
 
@@ -59,28 +66,47 @@ qmgr_log_rcpt(const struct qmgr_message *m, const struct qmgr_rcpt *r,
 		    r->reason ? r->reason : "");
 }
 
-/* qmgr_message_add_rcpt - one final address; duplicates share an outcome */
+/*
+ * qmgr_message_add_rcpt - one final address; a duplicate (of an earlier
+ * address, any record) shares its first's outcome and joins its chain,
+ * unless forced_first.  Also counts the address as not yet delivered.
+ */
 static struct qmgr_rcpt *
 qmgr_message_add_rcpt(struct qmgr_message *m, const char *address, size_t rec,
-    bool *duplicate)
+    bool forced_first, bool *duplicate)
 {
-	struct qmgr_rcpt *r;
+	struct htable_entry *h;
+	struct qmgr_rcpt *r, *first;
+	bool	 added;
 
-	m->rcpts = xrealloc(m->rcpts, (m->rcpt_count + 1) * sizeof(*m->rcpts));
+	if (m->rcpt_count == m->rcpt_cap) {
+		m->rcpt_cap = m->rcpt_cap ? 2 * m->rcpt_cap : 16;
+		m->rcpts = xrealloc(m->rcpts, m->rcpt_cap * sizeof(*m->rcpts));
+	}
 	r = &m->rcpts[m->rcpt_count];
 	memset(r, 0, sizeof(*r));
 	r->address = xstrdup(address);
 	r->rec = rec;
 	r->same_as = -1;
+	r->next_dup = -1;
 	*duplicate = false;
-	for (size_t i = 0; i < m->rcpt_count; i++) {
-		if (m->rcpts[i].same_as < 0 &&
-		    strcasecmp(m->rcpts[i].address, address) == 0) {
-			r->same_as = (long)i;
-			*duplicate = true;
-			break;
+	h = htable_enter(m->firsts, address, strlen(address), &added);
+	if (added)
+		h->num = m->rcpt_count;
+	else if (!forced_first) {
+		first = &m->rcpts[h->num];
+		r->same_as = (long)h->num;
+		*duplicate = true;
+		/* delivered already: nothing to wait for, nothing to chain */
+		if (first->status == 2) {
+			m->rcpt_count++;
+			return (r);
 		}
+		r->next_dup = first->next_dup;
+		first->next_dup = (long)m->rcpt_count;
 	}
+	m->recs[rec].undone++;
+	m->recs[rec].expansions++;
 	m->rcpt_count++;
 	return (r);
 }
@@ -92,30 +118,38 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 	const struct queue_recipient *qr = &m->msg.recipients[rec];
 	struct resolve_result res;
 	struct strlist finals;
+	struct defer_log notes;
 	struct qmgr_rcpt *r;
 	enum resolve_status st;
 	bool	 dup;
 
 	resolve_result_init(&res);
 	strlist_init(&finals);
+	defer_log_init(&notes);
 	st = resolve_expand(qm->resolver, qr->address, &finals, &res);
 	if (st != RESOLVE_OK) {
-		r = qmgr_message_add_rcpt(m, qr->address, rec, &dup);
-		r->same_as = -1;
+		r = qmgr_message_add_rcpt(m, qr->address, rec, true, &dup);
 		qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,
 		    res.reason.data);
 		qmgr_log_rcpt(m, r, st == RESOLVE_DEFER ? "deferred" : "bounced");
 		goto out;
 	}
 	for (size_t i = 0; i < finals.count; i++) {
-		r = qmgr_message_add_rcpt(m, finals.items[i], rec, &dup);
-		if (dup)
+		r = qmgr_message_add_rcpt(m, finals.items[i], rec, false, &dup);
+		if (dup) {
+			/* its first went already: the log must say so for rec */
+			if (m->rcpts[r->same_as].status == 2 &&
+			    !defer_log_was_sent(&m->defer, qr->offset, r->address))
+				qmgr_outcome_note(m, r, &notes);
 			continue;
+		}
 		/* an address of this record that an earlier attempt delivered */
 		if (defer_log_was_sent(&m->defer, qr->offset, r->address)) {
 			qmgr_rcpt_set(r, 2, "2.0.0",
 			    "delivered in an earlier attempt");
 			r->sent_before = true;
+			m->recs[rec].undone--;
+			m->recs[rec].expansions--;
 			continue;
 		}
 		st = resolve_transport(qm->resolver, r->address, &res);
@@ -130,8 +164,63 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 		    (size_t)(r - m->rcpts));
 	}
 out:
+	qmgr_outcome_append(qm, m, &notes);
+	defer_log_free(&notes);
 	strlist_free(&finals);
 	resolve_result_free(&res);
+}
+
+/* elapsed_ms - milliseconds since start */
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((long)(now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+/*
+ * qmgr_message_resolve_some - one slice of every message still being
+ * resolved, in arrival order; a message whose last record is resolved
+ * leaves the list and gives up its hold (and finishes at once when it
+ * has no job).
+ */
+void
+qmgr_message_resolve_some(struct qmgr *qm)
+{
+	struct qmgr_message *m, *prev = NULL, *next;
+	struct timespec start;
+
+	for (m = qm->resolving; m != NULL; m = next) {
+		next = m->resolve_next;
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		while (m->next_rec < m->msg.recipient_count) {
+			size_t	 rec = m->next_rec++;
+
+			if (!m->msg.recipients[rec].done)
+				qmgr_message_resolve(qm, m, rec);
+			if (elapsed_ms(&start) >= QMGR_RESOLVE_SLICE_MS)
+				break;
+		}
+		if (m->next_rec < m->msg.recipient_count) {
+			prev = m;
+			continue;
+		}
+		if (prev != NULL)
+			prev->resolve_next = next;
+		else
+			qm->resolving = next;
+		if (qm->resolving_tail == m)
+			qm->resolving_tail = prev;
+		m->resolve_next = NULL;
+		/* resolved: no more duplicates to look up */
+		htable_free(m->firsts);
+		m->firsts = NULL;
+		if (--m->jobs == 0)
+			qmgr_message_finish(qm, m);
+	}
 }
 
 /* qmgr_message_corrupt - a file that does not parse goes to corrupt/ */
@@ -153,8 +242,8 @@ qmgr_message_corrupt(const char *id, const char *why)
 
 /*
  * qmgr_message_activate - move queue/ID to active/ (when it is not there
- * yet), read it, resolve it.  NULL when the file is not (or no longer)
- * deliverable: incomplete, vanished, corrupt.
+ * yet), read it, queue it for resolution.  NULL when the file is not (or
+ * no longer) deliverable: incomplete, vanished, corrupt.
  */
 struct qmgr_message *
 qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
@@ -217,13 +306,14 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	m->jobs = 1;		/* hold: no finish while resolving */
 	msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id,
 	    m->msg.sender, m->msg.size, m->msg.recipient_count);
-	for (size_t i = 0; i < m->msg.recipient_count; i++)
-		if (!m->msg.recipients[i].done)
-			qmgr_message_resolve(qm, m, i);
-	if (--m->jobs == 0) {
-		qmgr_message_finish(qm, m);
-		m = NULL;
-	}
+	/* resolved from the event loop: qmgr_message_resolve_some */
+	m->recs = xcalloc(m->msg.recipient_count + 1, sizeof(*m->recs));
+	m->firsts = htable_create(m->msg.recipient_count, HTABLE_NOCASE);
+	if (qm->resolving_tail != NULL)
+		qm->resolving_tail->resolve_next = m;
+	else
+		qm->resolving = m;
+	qm->resolving_tail = m;
 out:
 	strbuf_free(&from);
 	strbuf_free(&to);
@@ -254,6 +344,8 @@ qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 		free(m->rcpts[i].reason);
 	}
 	free(m->rcpts);
+	free(m->recs);
+	htable_free(m->firsts);
 	defer_log_free(&m->defer);
 	queue_message_free(&m->msg);
 	free(m);

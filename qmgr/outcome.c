@@ -166,28 +166,73 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 }
 
 /*
- * qmgr_outcome_note_sent - rewrite defer/ID (reasons as they were) with the
- * delivered addresses of records still pending, in the middle of an
- * attempt: a qmgr killed before the attempt ends then does not deliver
- * them again (qmgr_message_resolve skips them).
+ * qmgr_outcome_note - r (delivered, or the duplicate of a delivered
+ * address) into notes, when its record is still pending: the sent= line
+ * that keeps a later attempt from delivering it again
  */
-static void
-qmgr_outcome_note_sent(struct qmgr_message *m)
+void
+qmgr_outcome_note(struct qmgr_message *m, const struct qmgr_rcpt *r,
+    struct defer_log *notes)
 {
-	struct defer_log log;
+	const struct queue_recipient *qr = &m->msg.recipients[r->rec];
+
+	if (!qr->done)
+		defer_log_add_sent(notes, qr->offset, r->address);
+}
+
+/*
+ * qmgr_outcome_append - notes go to defer/ID at once (appended: a qmgr
+ * killed later in the attempt does not deliver them again), and the
+ * file is flushed with the others of this turn (qmgr_outcome_sync)
+ */
+void
+qmgr_outcome_append(struct qmgr *qm, struct qmgr_message *m,
+    const struct defer_log *notes)
+{
 	struct strbuf err;
 
-	defer_log_init(&log);
+	if (notes->sent_count == 0)
+		return;
 	strbuf_init(&err);
-	log.warned = m->defer.warned;
-	for (size_t i = 0; i < m->defer.count; i++)
-		defer_log_set(&log, m->defer.entries[i].offset,
-		    m->defer.entries[i].dsn, m->defer.entries[i].reason);
-	qmgr_outcome_add_sent(m, NULL, &log);
-	if (defer_log_write(m->id, &log, &err) < 0)
+	if (defer_log_append(m->id, &m->defer, notes, &err) < 0)
 		msg_warn("%s: %s", m->id, err.data);
-	defer_log_free(&log);
 	strbuf_free(&err);
+	if (m->sync_turn != qm->sync_turn + 1) {
+		m->sync_turn = qm->sync_turn + 1;
+		strlist_add(&qm->unsynced, m->id);
+	}
+}
+
+/*
+ * qmgr_outcome_sync - one flush per defer/ID that got notes in this turn
+ * of the event loop (a batch of agent replies), not one per reply
+ */
+void
+qmgr_outcome_sync(struct qmgr *qm)
+{
+	struct strbuf err;
+
+	if (qm->unsynced.count == 0)
+		return;
+	strbuf_init(&err);
+	for (size_t i = 0; i < qm->unsynced.count; i++) {
+		strbuf_reset(&err);
+		if (defer_log_sync(qm->unsynced.items[i], &err) < 0)
+			msg_warn("%s: %s", qm->unsynced.items[i], err.data);
+	}
+	strbuf_free(&err);
+	strlist_free(&qm->unsynced);
+	strlist_init(&qm->unsynced);
+	qm->sync_turn++;
+}
+
+/* qmgr_outcome_delivered - r got status 2: its records count one less */
+static void
+qmgr_outcome_delivered(struct qmgr_message *m, const struct qmgr_rcpt *r)
+{
+	m->recs[r->rec].undone--;
+	for (long d = r->next_dup; d >= 0; d = m->rcpts[d].next_dup)
+		m->recs[m->rcpts[d].rec].undone--;
 }
 
 /*
@@ -195,44 +240,39 @@ qmgr_outcome_note_sent(struct qmgr_message *m)
  * reply says so, not only at the end of the message: a qmgr killed
  * between jobs then re-offers as little as possible.  A record that
  * became addresses in other jobs too cannot be marked yet: its delivered
- * addresses go to the defer log instead.  The message's last job leaves
- * this to qmgr_message_finish, which does it right away (and not at all
- * when the whole file goes).
+ * addresses (and their duplicates in other pending records) are appended
+ * to the defer log instead.  Each record counts its addresses not yet
+ * delivered, so this costs the job's addresses, not the message's.  The
+ * message's last job leaves this to qmgr_message_finish, which does it
+ * right away (and not at all when the whole file goes).
  */
 void
 qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
+	struct defer_log notes;
 	struct stat st;
-	bool	 marked = false, partial = false;
+	bool	 marked = false, ours = true;
 	int	 fd = -1;
 
-	(void)qm;
 	if (m->jobs <= 1)
 		return;
-	for (size_t j = 0; j < job->count; j++) {
+	for (size_t j = 0; j < job->count; j++)
+		if (m->rcpts[job->idx[j]].status == 2)
+			qmgr_outcome_delivered(m, &m->rcpts[job->idx[j]]);
+	for (size_t j = 0; j < job->count && ours; j++) {
 		size_t	 rec = m->rcpts[job->idx[j]].rec;
-		bool	 all = true;
 
-		if (m->msg.recipients[rec].done)
+		if (m->msg.recipients[rec].done || m->recs[rec].undone > 0)
 			continue;
-		for (size_t i = 0; i < m->rcpt_count && all; i++) {
-			const struct qmgr_rcpt *r = &m->rcpts[i];
-
-			if (r->rec == rec && qmgr_rcpt_outcome(m, r) != 2)
-				all = false;
-		}
-		if (!all) {
-			if (m->rcpts[job->idx[j]].status == 2)
-				partial = true;
-			continue;
-		}
 		if (fd < 0) {
 			fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
 			if (fd < 0)
 				return;
-			if (st.st_dev != m->dev || st.st_ino != m->ino)
-				break;	/* not ours any more: finish decides */
+			if (st.st_dev != m->dev || st.st_ino != m->ino) {
+				ours = false;	/* finish decides */
+				break;
+			}
 		}
 		if (queue_file_mark_done(fd, m->msg.recipients[rec].offset) == 0)
 			marked = m->msg.recipients[rec].done = true;
@@ -242,8 +282,18 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 		msg_warn("%s: fsync: %s", m->id, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	if (partial)
-		qmgr_outcome_note_sent(m);
+	defer_log_init(&notes);
+	for (size_t j = 0; j < job->count; j++) {
+		const struct qmgr_rcpt *r = &m->rcpts[job->idx[j]];
+
+		if (r->status != 2)
+			continue;
+		qmgr_outcome_note(m, r, &notes);
+		for (long d = r->next_dup; d >= 0; d = m->rcpts[d].next_dup)
+			qmgr_outcome_note(m, &m->rcpts[d], &notes);
+	}
+	qmgr_outcome_append(qm, m, &notes);
+	defer_log_free(&notes);
 }
 
 /*

@@ -10,6 +10,13 @@
  * (agent.c).  When a message has no job left, outcome.c records the
  * results in the queue file, sends notifications (notify.c) and removes
  * the file or moves it to deferred/.
+ *
+ * Nothing here may cost more than linear time in the addresses of a
+ * message (up to smtpd_recipient_limit records times 1000 virtual alias
+ * addresses each): duplicates are found through a hash table, arrays
+ * grow by doubling, each record counts its addresses not yet delivered,
+ * and a message is resolved in slices of QMGR_RESOLVE_SLICE_MS from the
+ * event loop, so that other mail is scheduled while a huge one expands.
  */
 #ifndef SLUICE_QMGR_H
 #define SLUICE_QMGR_H
@@ -22,6 +29,7 @@
 #include "config.h"
 #include "defer_log.h"
 #include "deliver_request.h"
+#include "htable.h"
 #include "queue_file.h"
 #include "resolve.h"
 #include "service.h"
@@ -36,6 +44,7 @@
 #define QMGR_TRIGGER_TIMEOUT	5	/* a trigger client gets this long */
 #define QMGR_TRIGGER_CONN_MAX	64
 #define QMGR_DRAIN_TIMEOUT	30	/* finish jobs after the master left */
+#define QMGR_RESOLVE_SLICE_MS	10	/* resolving one message, per loop turn */
 
 struct qmgr_dest;
 
@@ -44,6 +53,7 @@ struct qmgr_rcpt {
 	char		*address;
 	size_t		 rec;		/* index into msg.recipients */
 	long		 same_as;	/* duplicate of rcpts[same_as], or -1 */
+	long		 next_dup;	/* the next duplicate of a first, or -1 */
 	int		 status;	/* 0 pending, 2 sent, 4 deferred, 5 failed */
 	char		 dsn[16];
 	char		*reason;
@@ -51,8 +61,16 @@ struct qmgr_rcpt {
 	bool		 sent_before;	/* delivered in an earlier attempt */
 };
 
+/* What qmgr counts per R record of an active message. */
+struct qmgr_rec {
+	size_t		 expansions;	/* addresses, less those sent before */
+	size_t		 undone;	/* addresses not delivered (yet) */
+	size_t		 in_job;	/* scratch of qmgr_agent_send */
+};
+
 struct qmgr_message {
 	struct qmgr_message *prev, *next;
+	struct qmgr_message *resolve_next;	/* qm->resolving, FIFO */
 	char		 id[QUEUE_ID_SIZE];
 	dev_t		 dev;		/* of active/ID, to notice removal */
 	ino_t		 ino;
@@ -60,7 +78,12 @@ struct qmgr_message {
 	struct defer_log defer;		/* warned flag across attempts */
 	struct qmgr_rcpt *rcpts;
 	size_t		 rcpt_count;
-	int		 jobs;		/* queued or in flight */
+	size_t		 rcpt_cap;
+	struct qmgr_rec	*recs;		/* one per msg.recipients[] */
+	struct htable	*firsts;	/* address -> first rcpt, while resolving */
+	size_t		 next_rec;	/* the next R record to resolve */
+	unsigned long	 sync_turn;	/* defer/ID listed in qm->unsynced then */
+	int		 jobs;		/* queued or in flight (+1 resolving) */
 	struct timespec	 started;	/* when it became active */
 };
 
@@ -77,6 +100,7 @@ struct qmgr_agent;
 struct qmgr_transport {
 	struct qmgr_transport *next;
 	char		*name;
+	struct htable	*dest_index;	/* next hop -> its qmgr_dest */
 	int		 concurrency;	/* per destination */
 	int		 rcpt_limit;	/* per job */
 	int		 agent_limit;	/* connections (master.cf maxproc) */
@@ -122,6 +146,9 @@ struct qmgr {
 	int		 flow_window;	/* in_flow_window (lib/flow.h) */
 	struct qmgr_message *head, *tail;
 	size_t		 message_count;
+	struct qmgr_message *resolving, *resolving_tail;
+	struct strlist	 unsynced;	/* IDs whose defer/ID got sent= lines */
+	unsigned long	 sync_turn;	/* counts qmgr_outcome_sync calls */
 	struct qmgr_transport *transports;
 	struct qmgr_agent *agents;
 	struct qmgr_trigger_conn *triggers;
@@ -143,6 +170,7 @@ void	qmgr_scan_deferred(struct qmgr *qm);
 /* message.c */
 struct qmgr_message *qmgr_message_activate(struct qmgr *qm, const char *queue,
 	    const char *id);
+void	qmgr_message_resolve_some(struct qmgr *qm);
 void	qmgr_message_free(struct qmgr *qm, struct qmgr_message *m);
 double	qmgr_message_delay(const struct qmgr_message *m);
 void	qmgr_log_rcpt(const struct qmgr_message *m, const struct qmgr_rcpt *r,
@@ -168,6 +196,11 @@ int	qmgr_agents_busy(const struct qmgr *qm);
 void	qmgr_rcpt_set(struct qmgr_rcpt *r, int status, const char *dsn,
 	    const char *reason);
 void	qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job);
+void	qmgr_outcome_note(struct qmgr_message *m, const struct qmgr_rcpt *r,
+	    struct defer_log *notes);
+void	qmgr_outcome_append(struct qmgr *qm, struct qmgr_message *m,
+	    const struct defer_log *notes);
+void	qmgr_outcome_sync(struct qmgr *qm);
 void	qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m);
 
 /* notify.c */

@@ -7,7 +7,9 @@
  * TRANSPORT_destination_recipient_limit recipients (local: 1).  The
  * number of connections to one transport is capped by its master.cf
  * maxproc, because every connection holds one agent process.  All of it
- * is decided from memory; nothing here touches the disk.
+ * is decided from memory; nothing here touches the disk.  A transport
+ * finds its destinations through a hash table: one message may put
+ * addresses at a million next hops, one at a time.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -87,6 +89,7 @@ qmgr_transport_get(struct qmgr *qm, const char *name)
 	t->rcpt_limit = qmgr_transport_param(qm, name,
 	    "destination_recipient_limit");
 	t->agent_limit = qmgr_transport_agent_limit(qm, name);
+	t->dest_index = htable_create(0, 0);
 	t->next = qm->transports;
 	qm->transports = t;
 	msg_debug("transport %s: concurrency %d, recipients %d, agents %d",
@@ -98,16 +101,19 @@ qmgr_transport_get(struct qmgr *qm, const char *name)
 static struct qmgr_dest *
 qmgr_dest_get(struct qmgr_transport *t, const char *nexthop)
 {
+	struct htable_entry *h;
 	struct qmgr_dest *d;
+	bool	 added;
 
-	for (d = t->dests; d != NULL; d = d->next)
-		if (strcmp(d->name, nexthop) == 0)
-			return (d);
+	h = htable_enter(t->dest_index, nexthop, strlen(nexthop), &added);
+	if (!added)
+		return (h->value);
 	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(nexthop);
 	d->transport = t;
 	d->next = t->dests;
 	t->dests = d;
+	h->value = d;
 	return (d);
 }
 
@@ -200,6 +206,8 @@ qmgr_schedule(struct qmgr *qm)
 		for (dp = &t->dests; (d = *dp) != NULL;) {
 			if (d->head == NULL && d->active == 0) {
 				*dp = d->next;
+				(void)htable_delete(t->dest_index, d->name,
+				    strlen(d->name));
 				free(d->name);
 				free(d);
 			} else
