@@ -37,6 +37,7 @@ struct cleanup_params {
 	long	 header_size_limit;
 	long	 message_size_limit;	/* 0 = unlimited */
 	bool	 always_add_missing_headers;
+	bool	 replace_stray_cr_lf;	/* cleanup_replace_stray_cr_lf */
 	char	*myhostname;
 	int	 ipc_timeout;
 	long	 in_flow_delay;		/* seconds; 0 = no in-flow control */
@@ -98,8 +99,8 @@ void	cleanup_message_init(struct cleanup_message *msg,
 	    const struct cleanup_params *params);
 /* cleanup_message_start - reset the per-message state for writer w */
 void	cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w);
-/* cleanup_content - take one data chunk */
-void	cleanup_content(struct cleanup_message *msg, const char *data, size_t len);
+/* cleanup_content - take one data chunk (stray CRs are replaced in place) */
+void	cleanup_content(struct cleanup_message *msg, char *data, size_t len);
 /* cleanup_content_end - flush everything; msg->status tells the verdict */
 void	cleanup_content_end(struct cleanup_message *msg);
 /* cleanup_content_out - queue bytes for the queue file (headers.c) */

@@ -12,6 +12,15 @@
  * A rejected message (size, hops, write error) keeps being read, so the
  * conversation stays in step, but nothing more is written: its file is
  * removed at once.
+ *
+ * With cleanup_replace_stray_cr_lf (as in Postfix 3.9) every stray CR in
+ * the content becomes a space before anything else looks at it, so no
+ * queue file holds one and no later hop can be made to split the message
+ * at a "<CR>.<CR><LF>" (outbound SMTP smuggling); DKIM signatures then do
+ * not depend on what a remote server makes of such bytes either.  Every
+ * client (smtpd, pickup, bounces) hands over content whose lines end in
+ * LF, so every CR is stray, also one before an LF; an LF always ends a
+ * line of the queue file and so is never stray there.
  */
 #include <errno.h>
 #include <string.h>
@@ -125,10 +134,24 @@ header_chunk(struct cleanup_message *msg, const char *data, size_t len)
 		cleanup_content_out(msg, data, (size_t)(end - data));
 }
 
+/* replace_stray_cr - each CR in data becomes a space */
+static void
+replace_stray_cr(char *data, size_t len)
+{
+	char *cr, *end = data + len;
+
+	while ((cr = memchr(data, '\r', (size_t)(end - data))) != NULL) {
+		*cr = ' ';
+		data = cr + 1;
+	}
+}
+
 /* cleanup_content - one data chunk from the client */
 void
-cleanup_content(struct cleanup_message *msg, const char *data, size_t len)
+cleanup_content(struct cleanup_message *msg, char *data, size_t len)
 {
+	if (msg->params->replace_stray_cr_lf)
+		replace_stray_cr(data, len);
 	msg->content_size += len;
 	if (msg->params->message_size_limit > 0 && msg->status == 0
 	    && msg->content_size > (unsigned long long)msg->params->message_size_limit) {

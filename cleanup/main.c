@@ -8,8 +8,8 @@
  * what one process per connection did.  Each connection carries messages
  * in the conversation described in lib/cleanup_client.h; see protocol.c.
  * Parameters read: hopcount_limit, header_size_limit, message_size_limit,
- * always_add_missing_headers, myhostname, ipc_timeout, in_flow_delay,
- * cleanup_process_session_limit.
+ * always_add_missing_headers, cleanup_replace_stray_cr_lf, myhostname,
+ * ipc_timeout, in_flow_delay, cleanup_process_session_limit.
  */
 #include <string.h>
 #include <time.h>
@@ -39,6 +39,8 @@ cleanup_post_jail(struct service_context *ctx)
 	d->params.message_size_limit = config_get_int(ctx->cfg, "message_size_limit");
 	d->params.always_add_missing_headers =
 	    config_get_bool(ctx->cfg, "always_add_missing_headers");
+	d->params.replace_stray_cr_lf =
+	    config_get_bool(ctx->cfg, "cleanup_replace_stray_cr_lf");
 	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
 	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
 	d->params.in_flow_delay = config_get_time(ctx->cfg, "in_flow_delay");

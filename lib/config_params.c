@@ -51,6 +51,8 @@ const struct param_def config_param_table[] = {
 	    "50000", 1, 1L << 30, 0 },
 	{ "cleanup_process_session_limit", PARAM_INT,
 	    "100", 1, 10000, 0 },
+	{ "cleanup_replace_stray_cr_lf", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
 	{ "cleanup_service_name", PARAM_STR,
 	    "cleanup", 0, 0, 0 },
 	{ "command_time_limit", PARAM_TIME,

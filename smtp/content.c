@@ -6,6 +6,14 @@
  * (CHUNKING) needs CRLF only.  The content is read from the queue file in
  * chunks, so a line may span two chunks: the "at the start of a line"
  * state carries over.
+ *
+ * Whatever the queue file holds, no bare CR or LF goes on the wire: every
+ * LF goes out as CRLF, and a CR in the content (cleanup replaces them
+ * unless cleanup_replace_stray_cr_lf = no, but a queue file may come from
+ * elsewhere) goes out as a space, in DATA and in BDAT alike.  A next hop
+ * that ends DATA at "<CR>.<CR><LF>" could otherwise be made to see a
+ * second, forged message in one of ours (outbound SMTP smuggling).  The
+ * size announced with SIZE is not changed by this.
  */
 #include <string.h>
 
@@ -57,7 +65,7 @@ struct data_state {
 	bool		 stuff;		/* DATA: double leading dots */
 };
 
-/* put_converted - write data with LF as CRLF (and dot stuffing) */
+/* put_converted - write data with LF as CRLF, CR as space (and dot stuffing) */
 static int
 put_converted(const char *data, size_t len, void *ctx)
 {
@@ -72,12 +80,13 @@ put_converted(const char *data, size_t len, void *ctx)
 			start = i;
 		}
 		st->bol = false;
-		if (data[i] == '\n') {
+		if (data[i] == '\n' || data[i] == '\r') {
 			if (i > start)
 				stream_write(st->s, data + start, i - start);
-			stream_write(st->s, "\r\n", 2);
+			stream_write(st->s, data[i] == '\n' ? "\r\n" : " ",
+			    data[i] == '\n' ? 2 : 1);
 			start = i + 1;
-			st->bol = true;
+			st->bol = data[i] == '\n';
 		}
 	}
 	if (len > start)
@@ -127,7 +136,7 @@ bdat_send(struct bdat_state *st, bool last)
 	return (0);
 }
 
-/* bdat_chunk - convert into pending; send full chunks */
+/* bdat_chunk - convert into pending (LF as CRLF, CR as space); send full chunks */
 static int
 bdat_chunk(const char *data, size_t len, void *ctx)
 {
@@ -136,7 +145,7 @@ bdat_chunk(const char *data, size_t len, void *ctx)
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n')
 			strbuf_putc(&st->pending, '\r');
-		strbuf_putc(&st->pending, data[i]);
+		strbuf_putc(&st->pending, data[i] == '\r' ? ' ' : data[i]);
 		if (st->pending.len >= BDAT_CHUNK && bdat_send(st, false) < 0)
 			return (1);
 	}

@@ -6,12 +6,17 @@
  * octets are always read, even when the command is refused, or the rest
  * of the chunk would be taken for commands.  A size that cannot be parsed
  * leaves no way to stay in step with the client, so the session ends.
- * CRLF becomes LF (also across chunk boundaries) so the queue file looks
- * the same as after DATA.  After a failed chunk the transaction only
+ * The octets go through the content scanner of DATA (content.c), so the
+ * queue file looks the same as after DATA and the same bare CR/LF policy
+ * holds: CRLF becomes LF (also across chunk boundaries), and with
+ * smtpd_forbid_bare_newline a bare CR or LF, wherever it is in a chunk or
+ * at the end of the last one, ends the session with 521 and the message
+ * is dropped.  After a failed chunk the transaction only
  * collects the client's remaining chunks, answering each with the same
  * error, until BDAT LAST or RSET.
  *
- * Parameters: message_size_limit, header_size_limit.
+ * Parameters: message_size_limit, header_size_limit,
+ * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,45 +51,34 @@ parse_bdat(const char *args, long *size, bool *last)
 	return (-1);
 }
 
-/* put_normalized - CRLF to LF, a CR at the end is held for the next piece */
-static void
-put_normalized(struct smtpd_txn *t, char *data, size_t len)
-{
-	size_t in, out = 0;
-
-	for (in = 0; in < len; in++) {
-		if (t->bdat_carry_cr) {
-			t->bdat_carry_cr = false;
-			if (data[in] != '\n')
-				data[out++] = '\r';
-		}
-		if (data[in] == '\r')
-			t->bdat_carry_cr = true;
-		else
-			data[out++] = data[in];
-	}
-	content_sink_put(&t->sink, data, out);
-}
-
-/* read_chunk - size octets; to the sink when keep, else dropped; -1 lost */
+/*
+ * read_chunk - size octets; through the content scanner when keep, else
+ * dropped.  -1 when the session ends: input lost, or a bare CR or LF
+ * refused (answered with 521 here).
+ */
 static int
 read_chunk(struct smtpd_session *s, long size, bool keep)
 {
 	char *buf = xmalloc(BDAT_READ_CHUNK);
+	const char *bare = NULL;
 	size_t want;
 	int status = STREAM_OK;
 
-	while (size > 0) {
+	while (size > 0 && bare == NULL) {
 		want = size > BDAT_READ_CHUNK ? BDAT_READ_CHUNK : (size_t)size;
 		if ((status = stream_read_exact(s->stream, buf, want)) != STREAM_OK)
 			break;
 		if (keep)
-			put_normalized(&s->txn, buf, want);
+			bare = content_sink_wire(&s->txn.sink, buf, want);
 		size -= want;
 	}
 	free(buf);
 	if (status != STREAM_OK) {
 		smtpd_read_failed(s, status);
+		return (-1);
+	}
+	if (bare != NULL) {
+		smtpd_bare_newline(s, bare);
 		return (-1);
 	}
 	return (0);
@@ -169,9 +163,10 @@ smtpd_bdat(struct smtpd_session *s, const char *args)
 		smtpd_queue_abort(s);
 		return (-1);
 	}
-	if (last && t->bdat_carry_cr) {
-		t->bdat_carry_cr = false;
-		content_sink_put(&t->sink, "\r", 1);
+	if (last && (why = content_sink_wire_end(&t->sink)) != NULL) {
+		smtpd_bare_newline(s, why);
+		smtpd_queue_abort(s);
+		return (-1);
 	}
 	if ((why = sink_failure(&t->sink)) != NULL) {
 		fail_transaction(s, why);

@@ -1,11 +1,21 @@
 /*
  * content - the message content on its way to cleanup.
  *
- * DATA and BDAT both feed this sink with content whose lines already end
- * in a bare LF.  It counts the message size (message_size_limit) and the
- * size of the header section (header_size_limit) and stops forwarding as
- * soon as either is exceeded or cleanup fails: the caller keeps reading
- * the client's data to the end and then answers with the reason.
+ * DATA (data.c, after it has found the end and undone dot-stuffing) and
+ * BDAT (bdat.c, chunk by chunk) hand this sink the content as the client
+ * sent it, and it applies the one line-end policy of both: CRLF becomes
+ * LF, also when a chunk or a read ends between the CR and the LF.  A bare
+ * LF or a bare CR is what SMTP smuggling is made of: with
+ * smtpd_forbid_bare_newline (unless the client is in
+ * smtpd_forbid_bare_newline_exclusions) it is refused, and the caller
+ * answers 521 and ends the session; otherwise a bare LF ends a line like
+ * CRLF and a bare CR is data, which cleanup replaces with a space
+ * (cleanup_replace_stray_cr_lf).
+ *
+ * The sink counts the message size (message_size_limit) and the size of
+ * the header section (header_size_limit) and stops forwarding as soon as
+ * either is exceeded or cleanup fails: the caller keeps reading the
+ * client's data to the end and then answers with the reason.
  *
  * The header section ends at the first empty line, or at the first line
  * that is neither a header field ("name:") nor a continuation of one.
@@ -24,10 +34,11 @@ enum header_state {
 /* content_sink_init - a sink writing to c (NULL: count only) */
 void
 content_sink_init(struct content_sink *sink, struct cleanup_client *c,
-    long size_limit, long header_limit)
+    long size_limit, long header_limit, bool forbid_bare)
 {
 	memset(sink, 0, sizeof(*sink));
 	sink->cleanup = c;
+	sink->forbid_bare = forbid_bare;
 	sink->size_limit = size_limit;
 	sink->header_limit = header_limit;
 	sink->header_state = HS_LINE_START;
@@ -97,4 +108,67 @@ content_sink_put(struct content_sink *sink, const char *data, size_t len)
 	if (sink->cleanup != NULL && len > 0
 	    && cleanup_write(sink->cleanup, data, len) != 0)
 		sink->write_error = true;
+}
+
+/* put_run - the bytes from start to end, if any */
+static void
+put_run(struct content_sink *sink, const char *start, const char *end)
+{
+	if (end > start)
+		content_sink_put(sink, start, (size_t)(end - start));
+}
+
+/* bare_cr - a CR not followed by LF: refused, or kept as data */
+static const char *
+bare_cr(struct content_sink *sink)
+{
+	if (sink->forbid_bare)
+		return ("<CR>");
+	content_sink_put(sink, "\r", 1);
+	return (NULL);
+}
+
+/*
+ * content_sink_wire - content as the client sent it, lines ending in CRLF,
+ * into the sink with LF line ends.  Returns NULL, or "<CR>" / "<LF>" for a
+ * bare one that the policy refuses (the message is then lost: the caller
+ * ends the session).  A CR is left out of the run of bytes forwarded as is
+ * and decided on by the byte after it, which may come with the next call.
+ */
+const char *
+content_sink_wire(struct content_sink *sink, const char *data, size_t len)
+{
+	const char *start = data, *why;
+	bool cr = sink->carry_cr;	/* the byte before data[i] was a CR */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (cr) {
+			cr = false;
+			if (data[i] == '\n')
+				continue;	/* CRLF: the LF starts the next run */
+			if ((why = bare_cr(sink)) != NULL)
+				return (why);
+		} else if (data[i] == '\n' && sink->forbid_bare) {
+			return ("<LF>");
+		}
+		if (data[i] == '\r') {
+			put_run(sink, start, data + i);
+			start = data + i + 1;
+			cr = true;
+		}
+	}
+	put_run(sink, start, data + len);
+	sink->carry_cr = cr;
+	return (NULL);
+}
+
+/* content_sink_wire_end - the content is over: a CR still held was bare */
+const char *
+content_sink_wire_end(struct content_sink *sink)
+{
+	if (!sink->carry_cr)
+		return (NULL);
+	sink->carry_cr = false;
+	return (bare_cr(sink));
 }

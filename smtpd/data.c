@@ -3,13 +3,14 @@
  *
  * Only CRLF "." CRLF ends the content (RFC 5321 4.1.1.4), never "\n.\n",
  * "\n.\r\n" or "\r.\r\n": that difference between servers is what SMTP
- * smuggling exploits.  With smtpd_forbid_bare_newline a bare LF or bare
- * CR anywhere in the content ends the session with 521 and the message
- * is dropped; otherwise a bare LF ends a line like CRLF (but still never
- * the content) and a bare CR is passed on as data.  Lines are read in
- * bounded chunks so that a long line is streamed, not refused; CRLF
- * becomes LF and a leading dot is removed (dot-unstuffing).  A message
- * over a limit is read to its end, then refused.
+ * smuggling exploits.  This file only finds that end and removes the
+ * leading dot of a line (dot-unstuffing; a bare LF ends a line here too,
+ * but never the content); the line ends and the bare CR/LF policy are the
+ * content scanner's, the same for BDAT (content.c): with
+ * smtpd_forbid_bare_newline a bare LF or bare CR anywhere in the content
+ * ends the session with 521 and the message is dropped.  Lines are read
+ * in bounded chunks so that a long line is streamed, not refused.  A
+ * message over a limit is read to its end, then refused.
  */
 #include <string.h>
 
@@ -49,17 +50,23 @@ smtpd_data_check(struct smtpd_session *s, const char *args)
 	return (0);
 }
 
+/* lone_dot - a complete line of just "." (kept as data when not the end) */
+static bool
+lone_dot(const char *line, size_t len)
+{
+	return (len == 2 || (len == 3 && line[1] == '\r'));
+}
+
 /* read_content - copy the content to the sink up to the final "." */
 static enum data_result
 read_content(struct smtpd_session *s, struct content_sink *sink)
 {
-	bool forbid = s->bare_newline_reject;
-	bool line_start = true, prev_crlf = true, carry_cr = false;
+	bool line_start = true, prev_crlf = true, held_cr = false;
 	struct strbuf buf;
 	enum data_result result;
-	const char *body;
+	const char *piece, *bare;
 	size_t len;
-	bool complete, crlf;
+	bool complete;
 	int status;
 
 	strbuf_init(&buf);
@@ -71,62 +78,33 @@ read_content(struct smtpd_session *s, struct content_sink *sink)
 			break;
 		}
 		complete = status == STREAM_OK;
-		if (complete && (buf.len == 0 || buf.data[buf.len - 1] != '\n')) {
+		if (buf.len == 0 || (complete && buf.data[buf.len - 1] != '\n')) {
 			smtpd_read_failed(s, STREAM_EOF);	/* EOF cut the line */
 			result = DATA_DROP;
 			break;
 		}
-		body = buf.data;
+		piece = buf.data;
 		len = buf.len;
-		if (carry_cr) {
-			carry_cr = false;
-			if (complete && len == 1) {	/* the CR's LF: CRLF */
-				content_sink_put(sink, "\n", 1);
-				line_start = prev_crlf = true;
-				continue;
-			}
-			if (forbid && smtpd_bare_newline(s, "<CR>")) {
-				result = DATA_DROP;
-				break;
-			}
-			content_sink_put(sink, "\r", 1);
-		}
-		crlf = false;
-		if (complete) {
-			len--;
-			if (len > 0 && body[len - 1] == '\r') {
-				len--;
-				crlf = true;
-			}
-		} else if (len > 0 && body[len - 1] == '\r') {
-			len--;
-			carry_cr = true;
-		}
-		if (forbid && complete && !crlf && smtpd_bare_newline(s, "<LF>")) {
-			result = DATA_DROP;
-			break;
-		}
-		if (forbid && memchr(body, '\r', len) != NULL
-		    && smtpd_bare_newline(s, "<CR>")) {
-			result = DATA_DROP;
-			break;
-		}
-		if (line_start && len > 0 && body[0] == '.') {
-			if (len == 1 && complete && crlf && prev_crlf) {
+		if (line_start && piece[0] == '.') {
+			if (complete && prev_crlf && len == 3 && piece[1] == '\r') {
 				result = DATA_END;
 				break;
 			}
-			/* a lone "." that does not end DATA is kept as data */
-			if (len > 1 || !complete) {
-				body++;
+			if (!complete || !lone_dot(piece, len)) {
+				piece++;
 				len--;
 			}
 		}
-		content_sink_put(sink, body, len);
-		if (complete) {
-			content_sink_put(sink, "\n", 1);
-			prev_crlf = crlf;
+		if ((bare = content_sink_wire(sink, piece, len)) != NULL) {
+			smtpd_bare_newline(s, bare);
+			result = DATA_DROP;
+			break;
 		}
+		/* only a line after CRLF may end the content */
+		if (complete)
+			prev_crlf = buf.len >= 2 ? buf.data[buf.len - 2] == '\r'
+			    : held_cr;
+		held_cr = buf.data[buf.len - 1] == '\r';
 		line_start = complete;
 	}
 	strbuf_free(&buf);

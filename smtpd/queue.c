@@ -87,7 +87,7 @@ smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply)
 	strbuf_free(&reason);
 	msg_info("%s: client=%s", t->queue_id, s->peer.namaddr);
 	content_sink_init(&t->sink, t->cleanup, s->cfg->message_size_limit,
-	    s->cfg->header_size_limit);
+	    s->cfg->header_size_limit, s->bare_newline_reject);
 	strbuf_init(&received);
 	smtpd_received_header(s, &received);
 	if (cleanup_write(t->cleanup, received.data, received.len) != 0)

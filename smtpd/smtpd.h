@@ -110,7 +110,10 @@ void	smtpd_peer_prepare(struct config *cfg);	/* before chroot: hosts, DNS */
 void	smtpd_hosts_load(void);
 const char *smtpd_hosts_name(const char *addr);
 
-/* content.c: counts and forwards LF-normalized message content */
+/*
+ * content.c: the one scanner of DATA and BDAT content (CRLF to LF, the
+ * bare CR/LF policy), which counts and forwards it to cleanup
+ */
 struct content_sink {
 	struct cleanup_client *cleanup;
 	off_t	 size;
@@ -118,13 +121,20 @@ struct content_sink {
 	long	 header_limit;
 	long	 header_bytes;
 	int	 header_state;
+	bool	 forbid_bare;	/* smtpd_forbid_bare_newline, after exclusions */
+	bool	 carry_cr;	/* the last piece ended in CR */
 	bool	 too_big;
 	bool	 header_too_big;
 	bool	 write_error;
 };
 
 void	content_sink_init(struct content_sink *sink, struct cleanup_client *c,
-	    long size_limit, long header_limit);
+	    long size_limit, long header_limit, bool forbid_bare);
+/* content_sink_wire - client content (CRLF lines); NULL, "<CR>" or "<LF>" refused */
+const char *content_sink_wire(struct content_sink *sink, const char *data,
+	    size_t len);
+/* content_sink_wire_end - the end of the content: a CR still held is bare */
+const char *content_sink_wire_end(struct content_sink *sink);
 void	content_sink_put(struct content_sink *sink, const char *data, size_t len);
 bool	content_sink_failed(const struct content_sink *sink);
 
@@ -154,7 +164,6 @@ struct smtpd_txn {
 	struct cleanup_client *cleanup;
 	char		 queue_id[QUEUE_ID_SIZE];
 	struct content_sink sink;
-	bool		 bdat_carry_cr;	/* last chunk ended in CR */
 	char		*bdat_fail;	/* reply repeated until BDAT LAST */
 };
 
