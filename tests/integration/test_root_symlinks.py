@@ -7,11 +7,15 @@ stale ones and pokes services through them; if it did any of that as root
 by path, the link would make root change (chmod/chown) or connect to
 whatever the link names.  These tests run a racer as the sluice user that
 keeps swapping every socket of private/ and public/ for a link to a
-root-owned 0600 file in a directory the racer cannot enter, while the
-master starts, stops, reloads and adds and retires services; the file must
-keep its owner and mode, and the instance must work again once the racer
-is gone (or refuse to start with a clear reason while a link is in the
-way).  Root only: without privilege separation there is no boundary.
+root-owned 0600 file in a directory the racer cannot enter (or, for the
+services the master pokes, to a socket there), while the master starts,
+stops, reloads and adds and retires services; the file must keep its
+owner and mode, nobody may connect to that socket, and the instance must
+work again once the racer is gone (or refuse to start with a clear reason
+while a link is in the way).  The same for sluice-super's poke of qmgr and
+for sluice init, and the master refuses a queue or pid directory that
+someone else can write.  Root only: without privilege separation there is
+no boundary.
 """
 
 import os
@@ -20,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -29,62 +34,65 @@ import sluice_instance as si
 pytestmark = pytest.mark.skipif(not si.is_root(),
                                 reason="needs root (privilege separation)")
 
-# The racer, run as the sluice user: argv = victim path, stop file, then
-# the directories to watch.  Every socket it sees that it has not swapped
-# yet is replaced at once (rename of a prepared link over it: atomic) by a
-# link to the victim; a link of its own older than LINGER seconds is
-# removed again, so that the next start of the master finds no obstacle
-# and binds afresh (each bind is one more chance for the race).  It spins
-# instead of waiting for inotify: the window between bind() and a chmod()
-# by path is a few microseconds.  Prints the number of swaps at the end.
+# The racer, run as the sluice user: argv = victim file, victim socket,
+# stop file, the names of the services the master pokes (comma-separated),
+# then the directories to watch.  Every socket it sees is replaced at once
+# by a link (a rename of a link made in
+# advance over it: one atomic system call): to the victim socket for the
+# poked services (the master's wakeup connect), to the victim file for the
+# others (the chmod/chown after bind).  A link of its own older than
+# LINGER seconds is removed again, so that the next start of the master
+# finds no obstacle and binds afresh (each bind is one more chance).  It
+# spins on getdents (scandir gives type and inode without a stat) instead
+# of waiting for inotify: the window between bind() and a chmod() by path
+# is a few microseconds.  Prints the number of swaps at the end.
 RACER = r"""
-import os, stat, sys, time
-victim, stop_file, dirs = sys.argv[1], sys.argv[2], sys.argv[3:]
+import os, sys, time
+victim, victim_sock, stop_file, wake = sys.argv[1:5]
+dirs = sys.argv[5:]
+wake = set(wake.split(","))
 LINGER = 0.05
-swapped, planted, swaps = set(), {}, 0
+planted, swaps, n = {}, 0, 0
+
+def prepared(d, target):
+    tmp = os.path.join(d, ".race-%s" % ("s" if target == victim_sock else "f"))
+    if not os.path.lexists(tmp):
+        os.symlink(target, tmp)
+    return tmp
+
+for d in dirs:
+    prepared(d, victim)
+    prepared(d, victim_sock)
 deadline = time.monotonic() + 120
-n = 0
 while time.monotonic() < deadline:
     n += 1
-    if n % 256 == 0 and os.path.exists(stop_file):
+    if n % 512 == 0 and os.path.exists(stop_file):
         break
     for d in dirs:
         try:
-            names = os.listdir(d)
+            entries = list(os.scandir(d))
         except OSError:
             continue
-        for name in names:
-            if name.startswith(".race"):
+        for e in entries:
+            if e.name.startswith(".race"):
                 continue
-            path = os.path.join(d, name)
             try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISSOCK(st.st_mode):
-                key = (st.st_dev, st.st_ino)
-                if key in swapped:
-                    continue
-                tmp = os.path.join(d, ".race%d" % os.getpid())
-                try:
-                    os.symlink(victim, tmp)
-                    os.rename(tmp, path)
+                if not (e.is_symlink() or e.is_dir(follow_symlinks=False)
+                        or e.is_file(follow_symlinks=False)):
+                    # a socket: d_type says so, no stat needed
+                    target = victim_sock if e.name in wake else victim
+                    os.rename(prepared(d, target), e.path)
                     swaps += 1
-                    swapped.add(key)
-                    planted[path] = time.monotonic()
-                except OSError:
-                    try:
-                        os.unlink(tmp)
-                    except OSError:
-                        pass
-            elif stat.S_ISLNK(st.st_mode) and path in planted and \
-                    time.monotonic() - planted[path] > LINGER:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-                del planted[path]
-for path in planted:
+                    planted[e.path] = time.monotonic()
+                    prepared(d, target)
+                elif e.is_symlink() and e.path in planted and \
+                        time.monotonic() - planted[e.path] > LINGER:
+                    os.unlink(e.path)
+                    del planted[e.path]
+            except OSError:
+                pass
+for path in list(planted) + [os.path.join(d, ".race-" + k)
+                             for d in dirs for k in "sf"]:
     try:
         os.unlink(path)
     except OSError:
@@ -111,7 +119,7 @@ def victim_state(path):
     return st.st_uid, st.st_gid, st.st_mode & 0o7777
 
 
-def start_racer(inst, victim, stop_file):
+def start_racer(inst, victim, victim_sock, stop_file):
     pw = pwd.getpwnam("sluice")
 
     def become_sluice():
@@ -120,8 +128,9 @@ def start_racer(inst, victim, stop_file):
         os.setuid(pw.pw_uid)
 
     dirs = [os.path.join(inst.queue, d) for d in ("private", "public")]
-    return subprocess.Popen([sys.executable, "-c", RACER, victim, stop_file]
-                            + dirs, stdout=subprocess.PIPE, text=True,
+    return subprocess.Popen([sys.executable, "-c", RACER, victim,
+                             victim_sock, stop_file, ",".join(WAKE)] + dirs,
+                            stdout=subprocess.PIPE, text=True,
                             preexec_fn=become_sluice, start_new_session=True)
 
 
@@ -184,6 +193,42 @@ def reload_count(inst):
 
 
 RACE_SECONDS = 8.0
+# services of sluice init's master.cf with a wakeup: the master connects
+WAKE = ("qmgr", "pickup")
+
+
+class RootOnlySocket:
+    """A listening UNIX socket in a directory only root may enter, and a
+    thread that counts who connects to it: a connection can only come
+    from root following a planted link."""
+
+    def __init__(self, inst):
+        d = os.path.join(inst.dir, "root-only")
+        os.mkdir(d, 0o700)
+        os.chmod(d, 0o700)
+        self.path = os.path.join(d, "sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join(5)
+        self.sock.close()
 
 
 def test_socket_setup_never_follows_links(make_instance):
@@ -191,12 +236,13 @@ def test_socket_setup_never_follows_links(make_instance):
     victim = victim_file(inst)
     before = victim_state(victim)
     stop_file = os.path.join(inst.dir, "racer.stop")
-    racer = start_racer(inst, victim, stop_file)
+    listener = RootOnlySocket(inst)
+    racer = start_racer(inst, victim, listener.path, stop_file)
     starts = refused = reloads = 0
     try:
         deadline = time.monotonic() + RACE_SECONDS
         while time.monotonic() < deadline and \
-                victim_state(victim) == before:
+                victim_state(victim) == before and listener.connections == 0:
             if try_start(inst):
                 starts += 1
                 done = reload_count(inst)
@@ -217,12 +263,17 @@ def test_socket_setup_never_follows_links(make_instance):
     finally:
         swaps = stop_racer(racer, stop_file)
         inst.stop()
+        listener.close()
     after = victim_state(victim)
-    print("racer swapped %d sockets; %d starts, %d refused, %d reloads"
-          % (swaps, starts, refused, reloads))
+    print("racer swapped %d sockets; %d starts, %d refused, %d reloads; "
+          "victim %r -> %r; %d connections to the root-only socket"
+          % (swaps, starts, refused, reloads, before, after,
+             listener.connections))
     assert after == before, \
         "root followed a planted link: victim owner/mode %r -> %r" % (
             before, after)
+    assert listener.connections == 0, \
+        "root connected through a planted link to a root-only socket"
     assert swaps > 0, "the racer never got to swap a socket"
     # A refused start said why.
     if refused:
@@ -262,18 +313,6 @@ def test_master_refuses_directories_others_can_write(make_instance, where):
     assert send_one(inst)
 
 
-def root_only_listener(inst):
-    """A UNIX socket in a directory only root may enter."""
-    d = os.path.join(inst.dir, "root-only")
-    os.mkdir(d, 0o700)
-    os.chmod(d, 0o700)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(os.path.join(d, "sock"))
-    s.listen(5)
-    s.settimeout(0.5)
-    return s, os.path.join(d, "sock")
-
-
 def plant_link(inst, path, target):
     """What a process running as mail_owner can do in its directories."""
     pw = pwd.getpwnam("sluice")
@@ -289,24 +328,21 @@ def test_sluice_super_pokes_qmgr_as_mail_owner(make_instance):
     inst = make_instance()
     qid = send_one(inst)
     inst.stop()
-    listener, target = root_only_listener(inst)
+    listener = RootOnlySocket(inst)
     try:
-        plant_link(inst, os.path.join(inst.queue, "public", "qmgr"), target)
+        plant_link(inst, os.path.join(inst.queue, "public", "qmgr"),
+                   listener.path)
         r = subprocess.run([inst.prog("sluice-super"), "-c", inst.etc,
                             "-d", qid], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=30,
                            env=inst.env())
         assert r.returncode == 0, r.stderr
         assert "Deleted: 1 message" in r.stderr, r.stderr
-        try:
-            conn, _ = listener.accept()
-            conn.close()
-            reached = True
-        except socket.timeout:
-            reached = False
-        assert not reached, "sluice-super connected through the link as root"
+        time.sleep(0.3)     # the listener's thread accepts within 0.2 s
     finally:
         listener.close()
+    assert listener.connections == 0, \
+        "sluice-super connected through the link as root"
 
 
 def test_init_never_follows_links_in_the_instance(make_instance, tmp_path):
