@@ -35,6 +35,8 @@
  * forgotten early), max_use (not applied: the connections are long-lived,
  * and a new anvil would start with empty counters).
  */
+#include <sys/resource.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -48,9 +50,11 @@
 /*
  * One connection per client process: a few services of up to
  * default_process_limit processes each.  A full anvil reports busy, and
- * clients beyond it wait in the listen queue and fail open.
+ * clients beyond it wait in the listen queue and fail open.  Each
+ * connection takes two descriptors (the skeleton's and serve.c's copy).
  */
 #define ANVIL_CONNECTION_LIMIT	1000
+#define ANVIL_SPARE_FDS		64	/* log, epoll, listeners, status */
 
 static struct anvil_daemon *anvil_at_exit;	/* for the last statistics */
 
@@ -59,6 +63,33 @@ static void
 anvil_exit(void)
 {
 	anvil_stats_log(anvil_at_exit);
+}
+
+/*
+ * connection_limit - ANVIL_CONNECTION_LIMIT, or fewer when the
+ * descriptor limit (raised to its hard maximum first) is lower
+ */
+static unsigned
+connection_limit(void)
+{
+	struct rlimit rl;
+	rlim_t	 fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return (ANVIL_CONNECTION_LIMIT);
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >=
+	    2 * ANVIL_CONNECTION_LIMIT + ANVIL_SPARE_FDS)
+		return (ANVIL_CONNECTION_LIMIT);
+	fit = rl.rlim_cur > 2 * ANVIL_SPARE_FDS ?
+	    (rl.rlim_cur - ANVIL_SPARE_FDS) / 2 : ANVIL_SPARE_FDS / 2;
+	msg_warn("descriptor limit %lu: at most %lu client connections",
+	    (unsigned long)rl.rlim_cur, (unsigned long)fit);
+	return ((unsigned)fit);
 }
 
 /* anvil_pre_jail - parameters, the table, the skeleton's limits */
@@ -73,7 +104,7 @@ anvil_pre_jail(struct service_context *ctx)
 	d->table = anvil_table_create(d->time_unit);
 	anvil_stats_start(d, time(NULL));
 	tzset();			/* statistics times after chroot */
-	ctx->session_limit = ANVIL_CONNECTION_LIMIT;
+	ctx->session_limit = connection_limit();
 	/* as Postfix's anvil: no use limit, no exit within a rate window */
 	snprintf(num, sizeof(num), "%ld", 1L << 30);
 	config_set(ctx->cfg, "max_use", num);

@@ -9,9 +9,13 @@
  * requests interleave).  Replies come in request order, so the sessions
  * waiting for one form a queue: whoever finds the connection readable
  * and nobody reading reads the next reply and hands it to the head of the
- * queue, until its own has come.  A session whose reply another one read
- * learns it within ANVIL_NAP_MS (coro_poll has no way to wake a
- * particular coroutine), which happens only when replies pile up.
+ * queue, until its own has come; then it hands over the replies still
+ * buffered, so that none sits unseen while its session waits.  The head
+ * of the queue waits for the connection to become readable: its reply
+ * comes next.  A session further back may have its reply read by
+ * another one, and coro_poll has no way to wake a particular coroutine,
+ * so it also looks again after a nap (ANVIL_NAP_MS, doubling up to
+ * ANVIL_NAP_MAX_MS); that happens only while several sessions wait.
  *
  * A descriptor must not be closed while a coroutine waits on it, so a
  * failed connection is only marked broken and closed by the last session
@@ -20,6 +24,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -36,6 +41,7 @@
 #include "stream.h"
 
 #define ANVIL_NAP_MS		1
+#define ANVIL_NAP_MAX_MS	32
 #define ANVIL_REPLY_MAX		512	/* status, count and rate fit easily */
 
 /* a session waiting for its reply */
@@ -255,7 +261,7 @@ client_wait(struct anvil_client *c, struct anvil_wait *w)
 {
 	long long deadline = now_ms() + c->timeout_ms, left;
 	bool	 readable = false;
-	int	 n;
+	int	 n, nap = ANVIL_NAP_MS, wait;
 
 	c->users++;
 	while (!w->done) {
@@ -268,10 +274,21 @@ client_wait(struct anvil_client *c, struct anvil_wait *w)
 			client_fail(c, "timeout");
 			break;
 		}
-		n = coro_poll(c->fd, POLLIN, left < ANVIL_NAP_MS ? (int)left :
-		    ANVIL_NAP_MS, NULL);
+		/* the head's reply comes next; the others look again */
+		if (c->head == w && !c->reading) {
+			wait = left > INT_MAX ? INT_MAX : (int)left;
+		} else {
+			wait = left < nap ? (int)left : nap;
+			if (nap < ANVIL_NAP_MAX_MS)
+				nap *= 2;
+		}
+		n = coro_poll(c->fd, POLLIN, wait, NULL);
 		readable = n > 0;
 	}
+	/* buffered replies are for sessions that wait: hand them over now */
+	while (!c->broken && !c->reading && c->head != NULL &&
+	    stream_pending(c->stream) > 0)
+		client_read_one(c, deadline);
 	c->users--;
 	client_close_if_unused(c);
 }
