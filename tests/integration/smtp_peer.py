@@ -102,7 +102,8 @@ class Peer:
         idle = 0
 
         def send(text):
-            box[0].sendall(text.encode() + b"\r\n")
+            # surrogateescape: "\udcff" in an answer goes out as byte 0xff
+            box[0].sendall(text.encode("utf-8", "surrogateescape") + b"\r\n")
 
         def fill():
             nonlocal idle
