@@ -74,6 +74,32 @@ START_TEST(test_unix_listen_connect)
 }
 END_TEST
 
+/*
+ * The mode comes from the umask at bind time alone (unix_listen never
+ * changes the node by name afterwards): exact whatever the process umask.
+ */
+START_TEST(test_unix_listen_mode_without_chmod)
+{
+	static const mode_t modes[] = {0666, 0600, 0660};
+	struct strbuf err;
+	struct stat st;
+	mode_t	 old = umask(077);
+	int	 fd;
+
+	strbuf_init(&err);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		fd = unix_listen(path, modes[i], 5, &err);
+		ck_assert_msg(fd >= 0, "%s", err.data);
+		ck_assert_int_eq(lstat(path, &st), 0);
+		ck_assert_int_eq(st.st_mode & 07777, modes[i]);
+		ck_assert_int_eq(umask(077), 077);	/* put back as it was */
+		close(fd);
+	}
+	umask(old);
+	strbuf_free(&err);
+}
+END_TEST
+
 START_TEST(test_unix_listen_refuses_non_socket)
 {
 	struct strbuf err;
@@ -292,6 +318,7 @@ sock_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unix_listen_connect);
+	tcase_add_test(tc, test_unix_listen_mode_without_chmod);
 	tcase_add_test(tc, test_unix_listen_refuses_non_socket);
 	tcase_add_test(tc, test_unix_connect_errors);
 	tcase_add_test(tc, test_inet_listen);
