@@ -217,3 +217,32 @@ def test_anvil_logs_statistics(make_instance, clients):
         r"\(\S+:127\.0\.0\.2\) at \w{3} [ \d]\d \d\d:\d\d:\d\d$")
     assert inst.wait_log(r"statistics: max connection rate 3/60s for "
                          r"\(\S+:127\.0\.0\.2\)")
+
+
+def test_killed_anvil_is_replaced_and_old_sessions_stay_its(make_instance,
+                                                            clients):
+    """SIGKILL of anvil: smtpd reconnects at the next session, counting
+    starts afresh, and the ends of sessions the dead anvil counted are
+    not sent to the new one (they would free slots it never gave)."""
+    inst = make_instance(main=limits(smtpd_client_connection_count_limit="2"))
+    cl = clients(inst)
+    held = [cl.connect(ATTACKER) for _ in range(2)]
+    assert [c.greeting.code for c in held] == [220, 220]
+    refused(inst, cl.connect(ATTACKER), ATTACKER)
+    anvils = inst.children("anvil")
+    assert len(anvils) == 1, anvils
+    os.kill(anvils[0], signal.SIGKILL)
+    assert si.wait_until(lambda: not si.pid_alive(anvils[0]), 5.0)
+    t0 = time.monotonic()
+    fresh = [cl.connect(ATTACKER) for _ in range(2)]
+    assert [c.greeting.code for c in fresh] == [220, 220]
+    assert time.monotonic() - t0 < 3.0
+    refused(inst, cl.connect(ATTACKER), ATTACKER)
+    ends = inst.maillog().count("disconnect from unknown[%s]" % ATTACKER)
+    for c in held:
+        cl.close(c)
+    assert si.wait_until(lambda: inst.maillog().count(
+        "disconnect from unknown[%s]" % ATTACKER) >= ends + 2, 5.0)
+    refused(inst, cl.connect(ATTACKER), ATTACKER)
+    assert "pid %d killed by signal 9" % anvils[0] in inst.maillog()
+    assert "warning: anvil service" not in inst.maillog()
