@@ -81,6 +81,8 @@ const struct param_def config_param_table[] = {
 	    "", 0, 0, 0 },
 	{ "double_bounce_sender", PARAM_STR,
 	    "double-bounce", 0, 0, 0 },
+	{ "duplicate_filter_limit", PARAM_INT,
+	    "1000", 0, 10000000, 0 },
 	{ "forward_path", PARAM_STR,
 	    "$home/.forward", 0, 0, 0 },
 	{ "header_size_limit", PARAM_INT,

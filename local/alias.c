@@ -219,6 +219,21 @@ address_ok(const char *a)
 	return (true);
 }
 
+/* entry_step - the filter's verdict on a "|command" or "/file" entry */
+static enum local_verdict
+entry_step(struct local_state *child, const char *to, enum local_step kind,
+    const struct local_privs *privs, const char *entry)
+{
+	struct strbuf name;
+	enum local_verdict v;
+
+	strbuf_init(&name);
+	strbuf_printf(&name, "%ld %s", privs ? (long)privs->uid : -1L, entry);
+	v = local_expand_step(child, to, kind, name.data);
+	strbuf_free(&name);
+	return (v);
+}
+
 /* local_expand_list - deliver every entry of an alias/forward/include list */
 void
 local_expand_list(struct local_state *st, const char *text, unsigned source,
@@ -227,12 +242,14 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 {
 	struct local_daemon *d = st->d;
 	struct strlist forward;
-	struct strbuf tok;
+	struct strbuf tok, key;
 	const char *p = text;
 
 	strlist_init(&forward);
 	strbuf_init(&tok);
-	while (next_token(&p, &tok)) {
+	strbuf_init(&key);
+	/* after the duplicate_filter_limit cut, no entry is even looked at */
+	while (!st->result->filter.cut && next_token(&p, &tok)) {
 		struct local_state child = *st;
 		char	*t = tok.data;
 
@@ -246,12 +263,18 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 		if (tok.len == 0)
 			continue;
 		if (*t == '|') {
+			if (entry_step(&child, st->address, LOCAL_STEP_COMMAND, privs,
+			    t + 1) != LOCAL_GO)
+				continue;
 			if ((d->p.allow_commands & source) == 0)
 				local_result(&child, st->address, 5, "5.7.1",
 				    "mail to command is restricted");
 			else
 				local_pipe(&child, t + 1, privs);
 		} else if (*t == '/') {
+			if (entry_step(&child, st->address, LOCAL_STEP_FILE, privs,
+			    t) != LOCAL_GO)
+				continue;
 			if ((d->p.allow_files & source) == 0)
 				local_result(&child, st->address, 5, "5.7.1",
 				    "mail to file is restricted");
@@ -270,14 +293,21 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 				child.address = ++t;
 			}
 			if (!address_ok(t)) {
-				local_result(&child, st->address, 5, "5.1.3",
-				    "bad address syntax in list: \"%.100s\"", t);
+				/* counted and reported once, as any other entry */
+				if (local_expand_step(&child, st->address,
+				    LOCAL_STEP_RECIPIENT, t) == LOCAL_GO)
+					local_result(&child, st->address, 5,
+					    "5.1.3", "bad address syntax in list: "
+					    "\"%.100s\"", t);
 				continue;
 			}
 			if (!child.no_alias && same_local_address(d, t, st->address))
 				child.no_alias = true;
 			if (!child.no_alias && needs_forwarding(d, t)) {
-				if (!strlist_contains_ci(&forward, t))
+				/* the one filter also makes forward[] unique */
+				local_rcpt_key(d, t, false, &key);
+				if (local_expand_step(&child, st->address,
+				    LOCAL_STEP_RECIPIENT, key.data) == LOCAL_GO)
 					strlist_add(&forward, t);
 			} else {
 				local_deliver_address(&child);
@@ -288,4 +318,5 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 		local_forward_inject(st, &forward, sender, delivered_to);
 	strlist_free(&forward);
 	strbuf_free(&tok);
+	strbuf_free(&key);
 }

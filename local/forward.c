@@ -7,7 +7,9 @@
  * regular files of bounded size, and a .forward must belong to its user
  * and not be writable by group or others.  forward_path is a list of
  * candidate paths with $home, $user, $local, $extension, $domain and
- * $recipient (also as ${name}); the first file that exists wins.
+ * $recipient (also as ${name}); the first file that exists wins.  Each
+ * file is one step of expand.c's filter, so a file that includes itself,
+ * or a cycle of them, is read once and the walk ends.
  */
 #include <sys/stat.h>
 
@@ -165,9 +167,28 @@ local_forward(struct local_state *st, const struct local_privs *user,
 	}
 	if (rc < 0)
 		local_result(st, st->address, 4, "4.3.0", "%s", why.data);
-	else if (rc > 0)
-		local_expand_list(st, text.data, LOCAL_CLASS_FORWARD, user,
-		    st->sender, st->address);
+	else if (rc > 0 && !local_expand_has(&st->result->filter,
+	    LOCAL_STEP_FORWARD_DONE, path.data)) {
+		/*
+		 * Met again while it is being expanded, the file names (an
+		 * alias of) its own user: the mailbox, as in Postfix and
+		 * sendmail.  Met again after it was expanded, it is done.
+		 */
+		switch (local_expand_step(st, st->address, LOCAL_STEP_FORWARD,
+		    path.data)) {
+		case LOCAL_GO:
+			local_expand_list(st, text.data, LOCAL_CLASS_FORWARD,
+			    user, st->sender, st->address);
+			(void)local_expand_note(&st->result->filter,
+			    LOCAL_STEP_FORWARD_DONE, path.data);
+			break;
+		case LOCAL_SKIP:
+			rc = 0;
+			break;
+		case LOCAL_STOP:
+			break;
+		}
+	}
 	strlist_free(&paths);
 	strbuf_free(&path);
 	strbuf_free(&text);
@@ -196,8 +217,17 @@ local_include(struct local_state *st, const char *path, unsigned source)
 		    ":include: without an owner identity");
 		return (1);
 	}
+	/* the same file read with the same rights is read once: loops end */
 	strbuf_init(&text);
 	strbuf_init(&why);
+	strbuf_printf(&text, "%ld %s", (long)privs->uid, path);
+	if (local_expand_step(st, st->address, LOCAL_STEP_INCLUDE, text.data) !=
+	    LOCAL_GO) {
+		strbuf_free(&text);
+		strbuf_free(&why);
+		return (1);
+	}
+	strbuf_reset(&text);
 	rc = read_list(st, path, privs, false, &text, &sb, &why);
 	if (rc < 0)
 		local_result(st, st->address, 4, "4.3.0", "%s", why.data);

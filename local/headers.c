@@ -40,8 +40,10 @@ note_header(struct scan_ctx *s)
 		strbuf_truncate(&value, value.len - 2);
 	}
 	strbuf_lower(&value);
-	if (value.len > 0 && !strlist_contains_ci(&s->m->delivered_to, value.data))
-		strlist_add(&s->m->delivered_to, value.data);
+	/* a hash set: a message with many such headers costs no n^2 */
+	if (value.len > 0)
+		(void)local_expand_note(&s->m->delivered_to,
+		    LOCAL_STEP_DELIVERED_TO, value.data);
 	strbuf_free(&value);
 }
 
@@ -104,5 +106,6 @@ local_headers_scan(struct local_message *m)
 bool
 local_headers_loop(const struct local_message *m, const char *address)
 {
-	return (strlist_contains_ci(&m->delivered_to, address) != 0);
+	return (local_expand_has(&m->delivered_to, LOCAL_STEP_DELIVERED_TO,
+	    address));
 }

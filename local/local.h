@@ -4,7 +4,8 @@
  * One process serves private/local and private/virtual.  A request's
  * recipients are delivered one by one; each recipient may expand (aliases,
  * .forward, :include:) into a tree of deliveries, walked recursively with
- * a struct local_state per level.  Every leaf delivery is logged and folded
+ * a struct local_state per level; expand.c holds the one depth limit and
+ * loop filter every step passes.  Every leaf delivery is logged and folded
  * into the recipient's single outcome for qmgr (defer beats bounce beats
  * success, so a partly failed expansion is retried rather than lost).
  */
@@ -31,7 +32,7 @@
 #define LOCAL_HDR_FILE		0x02
 #define LOCAL_HDR_FORWARD	0x04
 
-#define LOCAL_EXPAND_DEPTH_MAX	20	/* alias/forward/include nesting */
+#define LOCAL_EXPAND_DEPTH_MAX	20	/* alias/forward/include lists, nested */
 #define LOCAL_LIST_SIZE_MAX	(1024 * 1024)	/* .forward, :include: file */
 #define LOCAL_HEADER_SCAN_MAX	(1024 * 1024)	/* loop detection scan */
 
@@ -50,6 +51,7 @@ struct local_params {
 	long		 mailbox_size_limit;
 	long		 virtual_mailbox_limit;
 	long		 virtual_minimum_uid;
+	long		 dup_filter_limit;	/* duplicate_filter_limit */
 	int		 command_time_limit;
 	int		 ipc_timeout;
 	unsigned	 allow_commands;	/* LOCAL_CLASS_* */
@@ -79,12 +81,26 @@ struct local_daemon {
 	struct map_list		*valias_maps;	/* NULL when empty */
 };
 
+/*
+ * A set of strings (expand.c, a hash set): the steps one recipient's
+ * expansion took, with the limit on their number; also the message's
+ * Delivered-To: addresses (no limit).
+ */
+struct local_expand {
+	char		**slots;	/* "kind name" keys, NULL = free */
+	size_t		  cap;		/* a power of two, or 0 */
+	size_t		  count;
+	long		  limit;	/* duplicate_filter_limit, 0 = none */
+	bool		  cut;		/* the limit was reached and reported */
+};
+
 /* The message being delivered: one per request. */
 struct local_message {
 	struct deliver_request	*req;
 	struct queue_message	 msg;
 	int			 fd;		/* active/ID, read-only */
-	struct strlist		 delivered_to;	/* lower-cased, from the headers */
+	struct local_expand	 delivered_to;	/* Delivered-To: addresses,
+						   lower-cased (a set) */
 	double			 arrival;
 };
 
@@ -103,7 +119,7 @@ struct local_result {
 	char		 dsn[16];
 	struct strbuf	 reason;
 	int		 leaves;
-	struct strlist	 seen;		/* expanded addresses (duplicate filter) */
+	struct local_expand filter;	/* loop and duplicate filter */
 };
 
 /* One level of the expansion tree. */
@@ -129,11 +145,41 @@ double	local_now(void);
 void	local_deliver_address(struct local_state *st);
 void	local_deliver_rcpt(struct local_daemon *d, struct local_message *m,
 	    struct deliver_rcpt *rcpt);
+void	local_walk_rcpt(struct local_daemon *d, struct local_message *m,
+	    struct deliver_rcpt *rcpt, struct local_result *res);
+void	local_result_free(struct local_result *res);
 int	local_address_is_local(struct local_daemon *d, const char *address);
 int	local_address_is_virtual(struct local_daemon *d, const char *address);
 void	local_result(struct local_state *st, const char *to, int status,
 	    const char *dsn, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+
+/* expand.c: what one expansion step is, and whether it may go ahead */
+enum local_step {
+	LOCAL_STEP_RECIPIENT,		/* an address (local_rcpt_key) */
+	LOCAL_STEP_FORWARD,		/* a .forward file, by path */
+	LOCAL_STEP_FORWARD_DONE,	/* ... whose expansion has finished */
+	LOCAL_STEP_INCLUDE,		/* "uid path" of an :include: file */
+	LOCAL_STEP_MAILBOX,		/* a local part's mailbox */
+	LOCAL_STEP_FILE,		/* "uid path" of a /file */
+	LOCAL_STEP_COMMAND,		/* "uid command" of a |command */
+	LOCAL_STEP_DELIVERED_TO,	/* local_message.delivered_to only */
+};
+enum local_verdict {
+	LOCAL_GO,			/* new: go ahead */
+	LOCAL_SKIP,			/* taken before: a loop or duplicate */
+	LOCAL_STOP,			/* a limit: outcome already reported */
+};
+void	local_expand_init(struct local_expand *x, long limit);
+void	local_expand_free(struct local_expand *x);
+enum local_verdict local_expand_step(struct local_state *st, const char *to,
+	    enum local_step kind, const char *name);
+bool	local_expand_has(const struct local_expand *x, enum local_step kind,
+	    const char *name);
+bool	local_expand_note(struct local_expand *x, enum local_step kind,
+	    const char *name);
+void	local_rcpt_key(struct local_daemon *d, const char *address,
+	    bool no_alias, struct strbuf *key);
 
 /* alias.c */
 int	local_alias(struct local_state *st, const char *local_part);

@@ -10,7 +10,8 @@
  * mailbox domains); the recipient's domain decides.
  *
  * Parameters read: alias_maps, allow_mail_to_commands, allow_mail_to_files,
- * cleanup_service_name, command_time_limit, default_privs, forward_path,
+ * cleanup_service_name, command_time_limit, default_privs,
+ * duplicate_filter_limit, forward_path,
  * home_mailbox, ipc_timeout, mail_owner, mail_spool_directory,
  * mailbox_delivery_lock, mailbox_size_limit, mydestination, myhostname,
  * owner_request_special, prepend_delivered_header, recipient_delimiter,
@@ -140,6 +141,7 @@ local_post_jail(struct service_context *ctx)
 	p->mailbox_size_limit = config_get_int(cfg, "mailbox_size_limit");
 	p->virtual_mailbox_limit = config_get_int(cfg, "virtual_mailbox_limit");
 	p->virtual_minimum_uid = config_get_int(cfg, "virtual_minimum_uid");
+	p->dup_filter_limit = config_get_int(cfg, "duplicate_filter_limit");
 	p->command_time_limit = (int)config_get_time(cfg, "command_time_limit");
 	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
 	p->allow_commands = class_mask(cfg, "allow_mail_to_commands", classes,

@@ -5,11 +5,11 @@
  * virtual.c; a local address is looked up as an alias, then as a system
  * user (getpwnam on the local part without its extension), whose .forward
  * may expand it further, and finally lands in the user's mailbox.  Loops
- * are stopped three ways: the Delivered-To headers already in the message,
- * a duplicate filter over the addresses seen in this tree, and a depth
- * limit.  Every leaf reports through local_result(), which logs the
- * Postfix-style to= line and folds the outcome into the one status qmgr
- * gets for the recipient.
+ * are stopped by the Delivered-To headers already in the message and by
+ * expand.c (one depth limit and one duplicate filter for every kind of
+ * expansion in this tree).  Every leaf reports through local_result(),
+ * which logs the Postfix-style to= line and folds the outcome into the one
+ * status qmgr gets for the recipient.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -174,7 +174,10 @@ deliver_local(struct local_state *st, const char *address)
 	}
 	if (!st->no_alias && local_forward(st, &user, local.data, ext.data))
 		goto out;
-	deliver_mailbox(st, &user, address);
+	/* one copy per mailbox, however many addresses lead there */
+	if (local_expand_step(st, address, LOCAL_STEP_MAILBOX, local.data) ==
+	    LOCAL_GO)
+		deliver_mailbox(st, &user, address);
 out:
 	strbuf_free(&local);
 	strbuf_free(&name);
@@ -192,28 +195,17 @@ local_deliver_address(struct local_state *st)
 	strbuf_init(&key);
 	strbuf_set(&addr, st->address);
 	strbuf_lower(&addr);
-	if (st->depth > LOCAL_EXPAND_DEPTH_MAX) {
-		local_result(st, st->address, 5, "5.4.6",
-		    "mail forwarding loop: alias/forward nesting too deep");
+	/* nesting, repeats (loops and duplicates), the size of the tree */
+	local_rcpt_key(st->d, addr.data, st->no_alias, &key);
+	if (local_expand_step(st, st->address, LOCAL_STEP_RECIPIENT, key.data) !=
+	    LOCAL_GO)
 		goto out;
-	}
-	strbuf_set(&key, addr.data);
-	if (strchr(key.data, '@') == NULL)
-		strbuf_printf(&key, "@%s", st->d->p.myhostname);
-	strbuf_lower(&key);
+	local_rcpt_key(st->d, addr.data, false, &key);
 	if (local_headers_loop(st->m, key.data)) {
 		local_result(st, st->address, 5, "5.4.6",
 		    "mail forwarding loop for %s", key.data);
 		goto out;
 	}
-	/* A duplicate in the same tree was, or will be, delivered once. */
-	strbuf_reset(&key);
-	strbuf_printf(&key, "%s%s", st->no_alias ? "\\" : "", addr.data);
-	if (strlist_contains_ci(&st->result->seen, key.data)) {
-		msg_debug("%s: duplicate %s skipped", st->m->req->queue_id, key.data);
-		goto out;
-	}
-	strlist_add(&st->result->seen, key.data);
 
 	virt = local_address_is_virtual(st->d, addr.data);
 	if (virt < 0) {
@@ -233,31 +225,46 @@ out:
 	strbuf_free(&key);
 }
 
+/* local_walk_rcpt - expand and deliver one request recipient into *res */
+void
+local_walk_rcpt(struct local_daemon *d, struct local_message *m,
+    struct deliver_rcpt *rcpt, struct local_result *res)
+{
+	struct local_state st;
+
+	memset(res, 0, sizeof(*res));
+	strbuf_init(&res->reason);
+	local_expand_init(&res->filter, d->p.dup_filter_limit);
+	memset(&st, 0, sizeof(st));
+	st.d = d;
+	st.m = m;
+	st.rcpt = rcpt;
+	st.result = res;
+	st.address = rcpt->address;
+	st.sender = m->req->sender;
+	local_deliver_address(&st);
+	if (res->status == 0)
+		/* every branch ended in a repeat: an alias/forward/include loop */
+		local_result(&st, rcpt->address, 5, "5.4.6",
+		    "mail forwarding loop for %s", rcpt->address);
+}
+
+/* local_result_free - what local_walk_rcpt() left in *res */
+void
+local_result_free(struct local_result *res)
+{
+	strbuf_free(&res->reason);
+	local_expand_free(&res->filter);
+}
+
 /* local_deliver_rcpt - one request recipient: expand, deliver, fold */
 void
 local_deliver_rcpt(struct local_daemon *d, struct local_message *m,
     struct deliver_rcpt *rcpt)
 {
 	struct local_result res;
-	struct local_state st;
 
-	memset(&res, 0, sizeof(res));
-	strbuf_init(&res.reason);
-	strlist_init(&res.seen);
-	memset(&st, 0, sizeof(st));
-	st.d = d;
-	st.m = m;
-	st.rcpt = rcpt;
-	st.result = &res;
-	st.address = rcpt->address;
-	st.sender = m->req->sender;
-	local_deliver_address(&st);
-	if (res.status == 0)
-		/* every branch ended in a duplicate: an alias loop */
-		local_result(&st, rcpt->address, 5, "5.4.6",
-		    "mail forwarding loop: no destination left for %s",
-		    rcpt->address);
+	local_walk_rcpt(d, m, rcpt, &res);
 	deliver_rcpt_status(rcpt, res.status, res.dsn, "%s", res.reason.data);
-	strbuf_free(&res.reason);
-	strlist_free(&res.seen);
+	local_result_free(&res);
 }

@@ -58,7 +58,7 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
-	strlist_init(&m.delivered_to);
+	local_expand_init(&m.delivered_to, 0);
 	strbuf_init(&err);
 	strbuf_init(&path);
 	strbuf_printf(&path, "%s/%s", req->queue_name, req->queue_id);
@@ -92,7 +92,7 @@ out:
 	if (m.fd >= 0)
 		close(m.fd);
 	queue_message_free(&m.msg);
-	strlist_free(&m.delivered_to);
+	local_expand_free(&m.delivered_to);
 	strbuf_free(&err);
 	strbuf_free(&path);
 }
