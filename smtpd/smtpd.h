@@ -29,9 +29,8 @@
 struct domain_list;
 struct map_list;
 struct netlist;
+struct smtpd_client_limits;
 struct queue_space;
-struct smtpd_client_limits;
-struct smtpd_client_limits;
 
 /* smtpd_tls_security_level */
 enum smtpd_tls_level {
@@ -88,7 +87,6 @@ struct smtpd_config {
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
 	struct queue_space *queue_space;	/* queue_minfree, per process */
-	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
 };
 
@@ -184,21 +182,21 @@ struct smtpd_session {
 	const char	*where;		/* last command, for "after X" */
 	int		 last_code;	/* of the last final reply */
 	long		 error_count;
+	long		 junk_cmds;	/* NOOP, RSET, ... since the last message */
 	struct smtpd_counter counters[SMTPD_CMD_SLOTS];
 	struct smtpd_txn txn;
 	bool		 tls_active;
 	struct tls_session_info tls_info;
 	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
-	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
 };
 
 /* session.c */
-	long		 junk_cmds;	/* NOOP, RSET, ... since the last message */
 void	smtpd_session_run(struct smtpd_config *cfg, int fd);
 void	smtpd_txn_reset(struct smtpd_session *s);
 const char *smtpd_protocol(const struct smtpd_session *s);
 bool	smtpd_bare_newline(struct smtpd_session *s, const char *what);
 void	smtpd_read_failed(struct smtpd_session *s, int status);
+void	smtpd_arm_deadline(struct smtpd_session *s, bool content);
 
 /* reply.c */
 void	smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
@@ -207,7 +205,6 @@ void	smtpd_reply_part(struct smtpd_session *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	smtpd_reject(struct smtpd_session *s, const char *stage,
 	    const char *recipient, const char *fmt, ...)
-void	smtpd_arm_deadline(struct smtpd_session *s, bool content);
 	    __attribute__((format(printf, 4, 5)));
 void	smtpd_flush(struct smtpd_session *s);
 
