@@ -222,6 +222,7 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	struct smtpd_session sess, *s = &sess;
 	struct strbuf line;
 	int fd_copy, status;
+	bool admitted = true;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
@@ -240,7 +241,7 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 
 	if (cfg->tls_wrappermode && smtpd_tls_wrapper_start(s) != 0)
 		s->where = "CONNECT";
-	else if (smtpd_client_limits_admit(s) && greet(s)) {
+	else if ((admitted = smtpd_client_limits_admit(s)) && greet(s)) {
 		for (;;) {
 			if (s->error_count >= cfg->hard_error_limit) {
 				msg_info("too many errors after %s from %s",
@@ -262,7 +263,13 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	smtpd_txn_reset(s);
 	if (s->tls_active)
 		tls_stop(s->stream);
-	linger(s);
+	/*
+	 * A client refused by a connection limit has not had a banner, so it
+	 * has nothing in flight to lose, and a flood of them must not hold
+	 * a session slot each for the linger time.
+	 */
+	if (admitted)
+		linger(s);
 	smtpd_client_limits_done(s);
 	log_disconnect(s);
 	free(s->helo_name);
