@@ -102,7 +102,7 @@ tls_session_key(const struct tls_session_cache *cache, const char *serverid,
 	for (n = 0; match_names != NULL && match_names[n] != NULL; n++)
 		field(&material, "match", match_names[n]);
 	strbuf_printf(&material, "matches=%zu\n", n);
-	field(&material, "context", cache->context_id);
+	field(&material, "context", cache != NULL ? cache->context_id : "");
 	strbuf_init(&key);
 	strbuf_puts(&key, serverid);
 	strbuf_putc(&key, '&');

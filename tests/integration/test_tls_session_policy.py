@@ -10,7 +10,8 @@ One instance serves every case (its smtp service has one process, so
 the TLS session cache is the same one throughout) with DNS from nsd:
 each case has its own domain, whose MX host is its own name on the
 loopback address of one peer.  There is one peer per certificate kind:
-right (CA-signed, names the MX host and the domain), wrong (CA-signed,
+right (from an intermediate of the CA, names the MX host and the
+domain, sent with the intermediate), wrong (CA-signed,
 "evil.test"), untrusted (the right names from a CA Sluice does not
 know), selfsigned (the right names); and a TLS 1.2-only twin of wrong.
 Each peer records, per handshake, whether it resumed a session, so a
@@ -157,7 +158,10 @@ class World:
             n = case_name(level, cert, mode)
             names += [domain(n), mx_host(n)]
         made = {
-            "right": certs.leaf("right", names, ca),
+            # through an intermediate: a resumed session must keep the
+            # chain the peer sent, or its re-check would fail
+            "right": certs.leaf("right", names,
+                                certs.intermediate("Sluice Sub CA", ca)),
             "wrong": certs.leaf("wrong", ["evil.test"], ca),
             "untrusted": certs.leaf("untrusted", names, other_ca),
             "selfsigned": certs.self_signed("selfsigned", names),

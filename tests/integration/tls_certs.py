@@ -3,12 +3,14 @@
     from tls_certs import CertMaker
     certs = CertMaker(directory)
     ca = certs.ca("Test CA")                 # (cert path, key path)
-    cert, key = certs.leaf("right", ["mx.test", "a.test"], ca)
+    sub = certs.intermediate("Sub CA", ca)   # signed by ca
+    cert, key = certs.leaf("right", ["mx.test", "a.test"], sub)
     cert, key = certs.self_signed("self", ["mx.test"])
 
 Keys are P-256 (fast to make), certificates live two days, leaves carry
 subjectAltName DNS names (the first is also the CommonName) and
-serverAuth.  Every file is world-readable, so that the unprivileged smtp
+serverAuth; a leaf of an intermediate CA is written with that CA's
+certificate after it, as a server sends its chain.  Every file is world-readable, so that the unprivileged smtp
 process of a root-run instance can read a CAfile made here; the keys are
 test keys of throw-away peers.
 """
@@ -20,6 +22,7 @@ import subprocess
 class CertMaker:
     def __init__(self, directory):
         self.dir = directory
+        self.issuers = {}       # intermediate cert -> its issuer's cert
 
     def _path(self, name):
         return os.path.join(self.dir, name)
@@ -51,6 +54,23 @@ class CertMaker:
         self._readable(cert, key)
         return cert, key
 
+    def intermediate(self, name, ca):
+        """A CA certificate signed by ca: (cert, key)."""
+        key = self._key(name)
+        csr, cert = self._path(name + ".csr"), self._path(name + ".pem")
+        ext = self._path(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:TRUE\n"
+                    "keyUsage=critical,keyCertSign,cRLSign\n")
+        self._run(["req", "-new", "-key", key, "-out", csr,
+                   "-subj", "/CN=%s" % name])
+        self._run(["x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
+                   "-set_serial", "1", "-days", "2", "-out", cert,
+                   "-extfile", ext])
+        self._readable(cert, key)
+        self.issuers[cert] = ca[0]
+        return cert, key
+
     def _ext(self, name, names):
         ext = self._path(name + ".ext")
         with open(ext, "w") as f:
@@ -70,6 +90,11 @@ class CertMaker:
                    "-set_serial", str(abs(hash(name)) % 100000 + 2),
                    "-days", "2", "-out", cert,
                    "-extfile", self._ext(name, names)])
+        if ca[0] in self.issuers:
+            with open(ca[0]) as f:
+                sub = f.read()
+            with open(cert, "a") as f:
+                f.write(sub)
         self._readable(cert, key)
         return cert, key
 
