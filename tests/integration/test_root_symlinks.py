@@ -192,7 +192,7 @@ def reload_count(inst):
     return inst.maillog().count("master[%d]: reload -- " % inst.master_pid)
 
 
-RACE_SECONDS = 8.0
+RACE_SECONDS = 6.0
 # services of sluice init's master.cf with a wakeup: the master connects
 WAKE = ("qmgr", "pickup")
 
