@@ -106,11 +106,16 @@ def test_i_keeps_dot_lines(make_instance, flag):
     assert body_of(only_message(inst)) == b"line 1\n.\nstill here\n"
 
 
-def test_crlf_input_and_missing_final_newline(make_instance):
-    inst = make_submit_instance(make_instance)
+@pytest.mark.parametrize("replace", ["yes", "no"])
+def test_crlf_input_and_missing_final_newline(make_instance, replace):
+    # sendmail keeps a bare CR; cleanup makes it a space unless told not to
+    inst = make_submit_instance(make_instance, main={
+        "cleanup_replace_stray_cr_lf": replace})
     data = b"Subject: c\r\n\r\nline 1\r\nbare\rcr\r\nlast"
     assert sendmail(inst, ["u@example.test"], data).returncode == 0
-    assert body_of(only_message(inst)) == b"line 1\nbare\rcr\nlast\n"
+    assert body_of(only_message(inst)) == (
+        b"line 1\nbare cr\nlast\n" if replace == "yes" else
+        b"line 1\nbare\rcr\nlast\n")
 
 
 def test_o_options_ignored_with_warning(make_instance):
