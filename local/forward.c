@@ -196,38 +196,18 @@ local_forward(struct local_state *st, const struct local_privs *user,
 	return (rc != 0);
 }
 
-/* local_include - expand an :include: file named by a list */
-int
-local_include(struct local_state *st, const char *path, unsigned source)
+/* include_file - read an :include: file as privs and expand it */
+static void
+include_file(struct local_state *st, const char *path,
+    const struct local_privs *privs)
 {
 	struct local_privs owner;
-	const struct local_privs *privs = st->privs;
 	struct strbuf text, why;
 	struct stat sb;
 	int	 rc;
 
-	(void)source;
-	if (*path != '/') {
-		local_result(st, st->address, 5, "5.3.5",
-		    ":include: needs an absolute path: \"%.100s\"", path);
-		return (1);
-	}
-	if (privs == NULL) {
-		local_result(st, st->address, 4, "4.3.5",
-		    ":include: without an owner identity");
-		return (1);
-	}
-	/* the same file read with the same rights is read once: loops end */
 	strbuf_init(&text);
 	strbuf_init(&why);
-	strbuf_printf(&text, "%ld %s", (long)privs->uid, path);
-	if (local_expand_step(st, st->address, LOCAL_STEP_INCLUDE, text.data) !=
-	    LOCAL_GO) {
-		strbuf_free(&text);
-		strbuf_free(&why);
-		return (1);
-	}
-	strbuf_reset(&text);
 	rc = read_list(st, path, privs, false, &text, &sb, &why);
 	if (rc < 0)
 		local_result(st, st->address, 4, "4.3.0", "%s", why.data);
@@ -244,5 +224,31 @@ local_include(struct local_state *st, const char *path, unsigned source)
 	}
 	strbuf_free(&text);
 	strbuf_free(&why);
+}
+
+/* local_include - expand an :include: file named by a list */
+int
+local_include(struct local_state *st, const char *path, unsigned source)
+{
+	const struct local_privs *privs = st->privs;
+	struct strbuf key;
+	enum local_verdict v;
+
+	(void)source;
+	/* the same file read with the same rights is read once: loops end */
+	strbuf_init(&key);
+	strbuf_printf(&key, "%ld %s", privs ? (long)privs->uid : -1L, path);
+	v = local_expand_step(st, st->address, LOCAL_STEP_INCLUDE, key.data);
+	strbuf_free(&key);
+	if (v != LOCAL_GO)
+		return (1);
+	if (*path != '/')
+		local_result(st, st->address, 5, "5.3.5",
+		    ":include: needs an absolute path: \"%.100s\"", path);
+	else if (privs == NULL)
+		local_result(st, st->address, 4, "4.3.5",
+		    ":include: without an owner identity");
+	else
+		include_file(st, path, privs);
 	return (1);
 }
