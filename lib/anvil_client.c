@@ -202,6 +202,21 @@ client_open(struct anvil_client *c)
 	return (0);
 }
 
+/*
+ * client_drop_if_idle - a write failed on a connection nobody waits on:
+ * anvil went away in between (exited, was restarted), which is no
+ * failure worth a warning and a pause; close it, and say whether it was
+ */
+static bool
+client_drop_if_idle(struct anvil_client *c)
+{
+	if (c->head != NULL || c->users > 0)
+		return (false);
+	c->broken = true;
+	client_close_if_unused(c);
+	return (true);
+}
+
 /* client_send - write one request whole, now; 0 or -1 */
 static int
 client_send(struct anvil_client *c, const struct attr_list *req)
@@ -307,11 +322,8 @@ client_request(struct anvil_client *c, const struct attr_list *req,
 			return (-1);
 		if (client_send(c, req) == 0)
 			break;
-		if (attempt == 0 && c->head == NULL && c->users == 0) {
-			c->broken = true;
-			client_close_if_unused(c);
+		if (attempt == 0 && client_drop_if_idle(c))
 			continue;
-		}
 		client_fail(c, "cannot send a request");
 		return (-1);
 	}
@@ -365,7 +377,7 @@ anvil_client_disconnect(struct anvil_client *c, const char *ident,
 	attr_list_init(&req);
 	attr_list_add_str(&req, "request", "disconnect");
 	attr_list_add_str(&req, "ident", ident);
-	if (client_send(c, &req) < 0)
+	if (client_send(c, &req) < 0 && !client_drop_if_idle(c))
 		client_fail(c, "cannot send a request");
 	attr_list_free(&req);
 }
