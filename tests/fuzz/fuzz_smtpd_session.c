@@ -10,8 +10,15 @@
  * socket before smtpd starts, otherwise the feeder waits for the 220, so
  * either way the run does not depend on thread timing.  The end of the
  * input is an EOF for smtpd at once (also for an empty input), so a short
- * input is a short run rather than a wait for smtpd_timeout.  cleanup is
- * not running: DATA ends in a 451, which is a path worth fuzzing too.
+ * input is a short run rather than a wait for smtpd_timeout.
+ *
+ * cleanup is a fake in this file: it takes the place of lib/cleanup_client
+ * (whose four functions smtpd calls; the linker then leaves that archive
+ * member out), so that DATA and BDAT content reaches the content scanner
+ * and a message can be "queued".  Knob 0x20 makes it refuse every message
+ * (451), the other path.  It checks the smuggling rule as it goes: when
+ * bare CR/LF are forbidden, no CR may reach cleanup at all (CRLF became
+ * LF, and anything else was refused with 521); a CR there aborts.
  */
 #include <sys/socket.h>
 
@@ -19,10 +26,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup_client.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -34,6 +43,63 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct config *fuzz_smtpd_configs[16];
 
 #define KNOB_TALK_FIRST	0x10	/* send before the greeting */
+#define KNOB_CLEANUP_REFUSES 0x20	/* the fake cleanup answers 451 */
+
+/* what the fake cleanup is told about the current run */
+static bool fuzz_cleanup_refuses;
+static bool fuzz_forbid_bare;
+
+struct cleanup_client {
+	unsigned long	 bytes;
+};
+
+/* cleanup_open - the fake cleanup: a queue ID, or the refusal of knob 0x20 */
+struct cleanup_client *
+cleanup_open(const char *socket_path, int timeout,
+    const struct attr_list *envelope, char queue_id[QUEUE_ID_SIZE],
+    int *status, struct strbuf *reason)
+{
+	static unsigned long serial;
+
+	(void)socket_path;
+	(void)timeout;
+	(void)envelope;
+	if (fuzz_cleanup_refuses) {
+		*status = 4;
+		strbuf_set(reason, "451 4.3.0 Error: queue file write error");
+		return (NULL);
+	}
+	snprintf(queue_id, QUEUE_ID_SIZE, "F%lX", ++serial);
+	*status = 0;
+	return (xcalloc(1, sizeof(struct cleanup_client)));
+}
+
+/* cleanup_write - content to the fake cleanup; a forbidden CR aborts */
+int
+cleanup_write(struct cleanup_client *c, const void *data, size_t len)
+{
+	if (fuzz_forbid_bare && memchr(data, '\r', len) != NULL)
+		abort();
+	c->bytes += len;
+	return (0);
+}
+
+/* cleanup_finish - the fake cleanup queues everything */
+int
+cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason)
+{
+	(void)reason;
+	free(c);
+	*status = 0;
+	return (0);
+}
+
+/* cleanup_abort - the message is dropped */
+void
+cleanup_abort(struct cleanup_client *c)
+{
+	free(c);
+}
 
 struct feeder {
 	int		 fd;
@@ -136,6 +202,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
 		abort();
+	fuzz_cleanup_refuses = (data[0] & KNOB_CLEANUP_REFUSES) != 0;
+	fuzz_forbid_bare = (data[0] & 3) == 0 || (data[0] & 3) == 3;	/* "yes" */
 	memset(&f, 0, sizeof(f));
 	f.fd = pair[1];
 	f.data = data + 1;
