@@ -23,6 +23,7 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -402,6 +403,47 @@ anvil_client_event(struct anvil_client *c, const char *ident,
 		return (ANVIL_FAIL);
 	*rate = w.rate;
 	return (ANVIL_OK);
+}
+
+/* anvil_client_range - see anvil_client.h */
+void
+anvil_client_range(const char *addr, int v4_prefix, int v6_prefix,
+    struct strbuf *out)
+{
+	unsigned char bytes[16];
+	char	 text[INET6_ADDRSTRLEN];
+	int	 family, bits, prefix;
+
+	strbuf_reset(out);
+	if (inet_pton(AF_INET, addr, bytes) == 1) {
+		family = AF_INET;
+		bits = 32;
+		prefix = v4_prefix;
+	} else if (inet_pton(AF_INET6, addr, bytes) == 1) {
+		family = AF_INET6;
+		bits = 128;
+		prefix = v6_prefix;
+	} else {
+		strbuf_puts(out, addr);
+		return;
+	}
+	if (prefix < 0 || prefix > bits)
+		prefix = bits;
+	for (int i = 0; i < bits / 8; i++) {
+		int keep = prefix - i * 8;
+
+		if (keep <= 0)
+			bytes[i] = 0;
+		else if (keep < 8)
+			bytes[i] &= (unsigned char)(0xff << (8 - keep));
+	}
+	if (inet_ntop(family, bytes, text, sizeof(text)) == NULL) {
+		strbuf_puts(out, addr);
+		return;
+	}
+	strbuf_puts(out, text);
+	if (prefix < bits)
+		strbuf_printf(out, "/%d", prefix);
 }
 
 /* anvil_client_free - see anvil_client.h */

@@ -28,6 +28,7 @@
 #define SLUICE_ANVIL_CLIENT_H
 
 #include "anvil_table.h"
+#include "strbuf.h"
 
 #define ANVIL_CLIENT_TIMEOUT	5	/* seconds for a reply */
 #define ANVIL_CLIENT_RETRY	10	/* seconds without anvil after a failure */
@@ -36,6 +37,17 @@
 #define ANVIL_FAIL	(-1)
 
 struct anvil_client;
+
+/*
+ * anvil_client_range - the part of a client address that anvil counts:
+ * the first prefix bits (v4_prefix for IPv4, v6_prefix for IPv6) with
+ * the rest cleared, and "/prefix" when that is shorter than the
+ * address, as Postfix's smtpd_client_ipv4/ipv6_prefix_length do
+ * ("2001:db8:0:1:2000::/84").  Text that is no address is used as it
+ * is.  The result replaces out's contents.
+ */
+void	anvil_client_range(const char *addr, int v4_prefix, int v6_prefix,
+	    struct strbuf *out);
 
 /* anvil_client_create - for the socket at path; connects on first use */
 struct anvil_client *anvil_client_create(const char *path);

@@ -12,10 +12,14 @@
  * and the log a warning line.  Clients matching
  * smtpd_client_event_limit_exceptions (default $mynetworks) are neither
  * counted nor limited, and when anvil cannot be reached every client is
- * let in (the client logs that once).
+ * let in (the client logs that once).  A client is its network block of
+ * smtpd_client_ipv4_prefix_length or smtpd_client_ipv6_prefix_length
+ * bits, as in Postfix 3.8: one IPv6 host has a /64 or more to connect
+ * from.
  *
  * Parameters: smtpd_client_connection_count_limit,
  * smtpd_client_connection_rate_limit, smtpd_client_event_limit_exceptions,
+ * smtpd_client_ipv4_prefix_length, smtpd_client_ipv6_prefix_length,
  * anvil_service_name.
  */
 #include <stdlib.h>
@@ -32,6 +36,8 @@
 struct smtpd_client_limits {
 	long		 count_limit;	/* 0: none */
 	long		 rate_limit;	/* 0: none */
+	int		 ipv4_prefix;	/* bits of a client's address counted */
+	int		 ipv6_prefix;
 	struct netlist	*exceptions;
 	char		*service;	/* master.cf name, in idents and logs */
 	struct anvil_client *anvil;	/* NULL when there is no limit */
@@ -48,6 +54,10 @@ smtpd_client_limits_load(struct config *cfg, const char *service)
 	    "smtpd_client_connection_count_limit");
 	l->rate_limit = config_get_int(cfg,
 	    "smtpd_client_connection_rate_limit");
+	l->ipv4_prefix = (int)config_get_int(cfg,
+	    "smtpd_client_ipv4_prefix_length");
+	l->ipv6_prefix = (int)config_get_int(cfg,
+	    "smtpd_client_ipv6_prefix_length");
 	l->exceptions = config_networks(cfg,
 	    "smtpd_client_event_limit_exceptions");
 	l->service = xstrdup(service);
@@ -62,12 +72,17 @@ smtpd_client_limits_load(struct config *cfg, const char *service)
 	return (l);
 }
 
-/* client_ident - "service:address", the key of the client in anvil */
+/* client_ident - "service:range", the key of the client in anvil */
 static void
 client_ident(const struct smtpd_client_limits *l,
     const struct smtpd_session *s, struct strbuf *ident)
 {
-	strbuf_printf(ident, "%s:%s", l->service, s->peer.addr);
+	struct strbuf range;
+
+	strbuf_init(&range);
+	anvil_client_range(s->peer.addr, l->ipv4_prefix, l->ipv6_prefix, &range);
+	strbuf_printf(ident, "%s:%s", l->service, range.data);
+	strbuf_free(&range);
 }
 
 /* over_limit - refuse the session: the warning and the 421 */

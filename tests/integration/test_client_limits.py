@@ -248,3 +248,16 @@ def test_killed_anvil_is_replaced_and_old_sessions_stay_its(make_instance,
     refused(inst, cl.connect(ATTACKER), ATTACKER)
     assert "pid %d killed by signal 9" % anvils[0] in inst.maillog()
     assert "warning: anvil service" not in inst.maillog()
+
+
+def test_clients_count_by_network_block(make_instance, clients):
+    """smtpd_client_ipv4_prefix_length (and ..._ipv6_..., 84 by default,
+    as one IPv6 host has many addresses): a block counts as one client."""
+    inst = make_instance(main=limits(smtpd_client_connection_count_limit="2",
+                                     smtpd_client_ipv4_prefix_length="24"))
+    cl = clients(inst)
+    assert cl.connect(ATTACKER).greeting.code == 220
+    assert cl.connect(OTHER).greeting.code == 220
+    refused(inst, cl.connect("127.0.0.4"), "127.0.0.4")
+    assert inst.wait_log(r"warning: Connection concurrency limit exceeded: "
+                         r"3 from unknown\[127\.0\.0\.4\]")

@@ -404,6 +404,37 @@ START_TEST(test_silent_anvil_times_out)
 }
 END_TEST
 
+START_TEST(test_range)
+{
+	static const struct {
+		const char *addr;
+		int	 v4, v6;
+		const char *want;
+	} cases[] = {
+		{ "192.0.2.77", 32, 84, "192.0.2.77" },
+		{ "192.0.2.77", 24, 84, "192.0.2.0/24" },
+		{ "192.0.2.77", 20, 84, "192.0.0.0/20" },
+		{ "192.0.2.77", 0, 84, "0.0.0.0/0" },
+		{ "2001:db8:1:2:3456:789a:bcde:f012", 32, 84,
+		    "2001:db8:1:2:3456:7000::/84" },
+		{ "2001:db8:1:2:3456:789a:bcde:f012", 32, 64, "2001:db8:1:2::/64" },
+		{ "2001:db8::1", 32, 128, "2001:db8::1" },
+		{ "::1", 32, 84, "::/84" },
+		{ "unknown", 32, 84, "unknown" },
+		{ "192.0.2.1x", 24, 84, "192.0.2.1x" },
+	};
+	struct strbuf out;
+
+	strbuf_init(&out);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf_puts(&out, "stale");
+		anvil_client_range(cases[i].addr, cases[i].v4, cases[i].v6, &out);
+		ck_assert_str_eq(out.data, cases[i].want);
+	}
+	strbuf_free(&out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -416,6 +447,7 @@ main(void)
 	tcase_add_test(tc, test_new_connection_after_anvil_exits);
 	tcase_add_test(tc, test_no_anvil_fails_open_then_pauses);
 	tcase_add_test(tc, test_silent_anvil_times_out);
+	tcase_add_test(tc, test_range);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
