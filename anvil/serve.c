@@ -11,6 +11,7 @@
  * requests is answered with one write.  When the connection ends, however
  * it ends, the sessions it registered are released.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,8 +142,10 @@ anvil_serve(struct service_context *ctx, int client_fd)
 	owner = anvil_owner_create();
 	attr_list_init(&list);
 	for (;;) {
+		errno = 0;
 		if ((r = attr_read(s, &list, ANVIL_REQUEST_MAX)) != STREAM_OK) {
-			if (r != STREAM_EOF)
+			/* a killed client with replies unread: a reset, no bug */
+			if (r != STREAM_EOF && errno != ECONNRESET)
 				msg_warn("client connection: %s: closing it",
 				    r == STREAM_ERROR ? "malformed request or "
 				    "read error" : stream_status_text(r));
