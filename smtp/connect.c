@@ -260,6 +260,7 @@ try_session(struct smtp_agent *a, struct smtp_session *sess, int level,
 {
 	sess->tls_level = level;
 	*retry_plain = false;
+	smtp_session_watch(a, sess);
 	if (smtp_session_start(a, sess, why, status, dsn) == 0)
 		return (sess);
 	*retry_plain = sess->tls_retry_plain;
@@ -320,6 +321,9 @@ smtp_connect(struct smtp_agent *a, const struct smtp_nexthop *nh,
 				break;
 			if (a->p.mx_session_limit > 0 &&
 			    sessions >= (unsigned)a->p.mx_session_limit)
+				break;
+			/* qmgr gave up on this request: nobody waits for more */
+			if (smtp_request_withdrawn(a))
 				break;
 			addresses++;
 			if (da->sa.ss_family == AF_INET)

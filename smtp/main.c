@@ -14,7 +14,8 @@
  * smtp_connect_timeout, smtp_connection_cache_time_limit,
  * smtp_data_done_timeout, smtp_data_init_timeout, smtp_data_xfer_timeout,
  * smtp_helo_name, smtp_helo_timeout, smtp_host_lookup, smtp_mail_timeout,
- * smtp_mx_address_limit, smtp_mx_session_limit, smtp_quit_timeout,
+ * smtp_min_data_rate, smtp_mx_address_limit, smtp_mx_session_limit,
+ * smtp_quit_timeout,
  * smtp_rcpt_timeout, smtp_sasl_auth_enable, smtp_sasl_password_maps,
  * smtp_sasl_tls_only, smtp_tcp_port, smtp_tls_CAfile, smtp_tls_CApath,
  * smtp_tls_mandatory_protocols, smtp_tls_policy_maps, smtp_tls_protocols,
@@ -46,6 +47,7 @@ smtp_pre_jail(struct service_context *ctx)
 	strbuf_free(&err);
 	/* CA files are read now; post_jail fills in the rest */
 	ctx->app = xcalloc(1, sizeof(struct smtp_agent));
+	((struct smtp_agent *)ctx->app)->qmgr_fd = -1;
 	smtp_tls_setup(ctx->app, ctx->cfg);
 }
 
@@ -77,6 +79,7 @@ smtp_post_jail(struct service_context *ctx)
 	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
 	p->mx_address_limit = (int)config_get_int(cfg, "smtp_mx_address_limit");
 	p->mx_session_limit = (int)config_get_int(cfg, "smtp_mx_session_limit");
+	p->min_data_rate = (int)config_get_int(cfg, "smtp_min_data_rate");
 	strlist_init(&lookup);
 	config_get_list(cfg, "smtp_host_lookup", &lookup);
 	p->host_lookup_dns = strlist_contains_ci(&lookup, "dns");

@@ -2,8 +2,16 @@
  * reply - read and describe the server's replies.
  *
  * A reply is one or more "CODE-text" lines ending with "CODE text"; every
- * line must carry the same code.  Lines and line counts are bounded: a
- * server that talks forever is a broken session, not a memory problem.
+ * line must carry the same code.  Any server Sluice delivers to may be
+ * hostile, so a reply is bounded three ways: a line over
+ * SMTP_REPLY_LINE_MAX bytes or a reply over SMTP_REPLY_LINES_MAX lines is a
+ * protocol error at once (the rest is not read on: a server that sends
+ * bytes without end would keep us reading for ever), and the stage's
+ * timeout (smtp_helo_timeout, smtp_rcpt_timeout, ...) bounds the whole
+ * reply, not each read, so that one byte a second does not hold the
+ * session either.  Inside a longer stage that has a deadline of its own
+ * (the BDAT transfer) that deadline applies.  The recipients are then
+ * deferred (4.4.2), as after a lost connection.
  * The enhanced status code (RFC 3463) is taken from the first line when
  * its class matches the reply code; otherwise one is derived from it.
  */
@@ -82,62 +90,117 @@ clean_append(struct strbuf *out, const char *text, size_t max)
 	}
 }
 
+/* read_line - one reply line without its line end; 0 or an io_status */
+static int
+read_line(struct stream *s, struct strbuf *line)
+{
+	int	 rc;
+
+	rc = stream_getline_chunk(s, line, SMTP_REPLY_LINE_MAX);
+	if (rc == STREAM_TOOLONG)
+		return (SMTP_REPLY_TOOLONG);
+	if (rc != STREAM_OK)
+		return (rc);
+	if (line->len == 0 || line->data[line->len - 1] != '\n')
+		return (STREAM_EOF);		/* EOF cut the line */
+	while (line->len > 0 && (line->data[line->len - 1] == '\n' ||
+	    line->data[line->len - 1] == '\r'))
+		strbuf_truncate(line, line->len - 1);
+	return (0);
+}
+
 /*
- * smtp_reply_read - one complete reply.  Returns the code (> 0), or 0
- * for an I/O failure or a malformed reply (io_status says which).
+ * smtp_reply_read_each - one complete reply; line_cb (when not NULL) gets
+ * the code and text of every line after the first (the EHLO keywords).
+ * Returns the code (> 0), or 0 for an I/O failure or a protocol error
+ * (io_status says which).
  */
 int
-smtp_reply_read(struct stream *s, struct smtp_reply *r)
+smtp_reply_read_each(struct stream *s, struct smtp_reply *r,
+    void (*line_cb)(void *ctx, int code, const char *text), void *ctx)
 {
 	struct strbuf line;
 	const char *text;
-	bool	 more = true;
+	bool	 more = true, own_deadline;
 	int	 code, rc, lines = 0;
 
 	strbuf_reset(&r->text);
 	strbuf_reset(&r->first);
 	r->code = 0;
 	r->io_status = STREAM_OK;
+	/* the stage's timeout bounds the whole reply, unless a stage is on */
+	own_deadline = stream_deadline_left(s) < 0 && stream_timeout(s) > 0;
+	if (own_deadline)
+		stream_set_deadline(s, stream_timeout(s) * 1000L, 0);
 	strbuf_init(&line);
 	while (more) {
-		rc = stream_getline(s, &line, SMTP_REPLY_LINE_MAX);
-		if (rc == STREAM_OK && (line.len == 0 ||
-		    line.data[line.len - 1] != '\n'))
-			rc = STREAM_EOF;
-		if (rc != STREAM_OK && rc != STREAM_TOOLONG) {
+		if ((rc = read_line(s, &line)) != 0) {
 			r->io_status = rc;
 			goto fail;
 		}
-		while (line.len > 0 && (line.data[line.len - 1] == '\n' ||
-		    line.data[line.len - 1] == '\r'))
-			strbuf_truncate(&line, line.len - 1);
+		if (++lines > SMTP_REPLY_LINES_MAX) {
+			r->io_status = SMTP_REPLY_TOOMANY;
+			goto fail;
+		}
 		if (smtp_reply_parse_line(line.data, line.len, &code, &more,
-		    &text) < 0 || (r->code != 0 && code != r->code) ||
-		    ++lines > SMTP_REPLY_LINES_MAX) {
-			r->io_status = STREAM_ERROR;
+		    &text) < 0 || (r->code != 0 && code != r->code)) {
+			r->io_status = SMTP_REPLY_MALFORMED;
 			goto fail;
 		}
 		if (r->code == 0) {
 			r->code = code;
 			clean_append(&r->first, text, SMTP_REPLY_TEXT_MAX);
-		}
+		} else if (line_cb != NULL)
+			line_cb(ctx, code, text);
 		if (r->text.len > 0 && r->text.len < SMTP_REPLY_TEXT_MAX)
 			strbuf_putc(&r->text, ' ');
 		clean_append(&r->text, text, SMTP_REPLY_TEXT_MAX);
 	}
 	strbuf_free(&line);
+	if (own_deadline)
+		stream_set_deadline(s, 0, 0);
 	smtp_reply_dsn(r);
 	return (r->code);
 fail:
 	strbuf_free(&line);
+	if (own_deadline)
+		stream_set_deadline(s, 0, 0);
 	r->code = 0;
 	snprintf(r->dsn, sizeof(r->dsn), "4.4.2");
 	return (0);
 }
 
+/* smtp_reply_read - one complete reply (see smtp_reply_read_each) */
+int
+smtp_reply_read(struct stream *s, struct smtp_reply *r)
+{
+	return (smtp_reply_read_each(s, r, NULL, NULL));
+}
+
+/* smtp_reply_fault - the words for a reply that did not come */
+const char *
+smtp_reply_fault(int io_status)
+{
+	switch (io_status) {
+	case STREAM_TIMEOUT:
+		return ("conversation timed out");
+	case STREAM_CANCELED:
+		return ("delivery abandoned (qmgr stopped waiting)");
+	case SMTP_REPLY_MALFORMED:
+		return ("protocol error (malformed reply)");
+	case SMTP_REPLY_TOOLONG:
+		return ("protocol error (reply line too long)");
+	case SMTP_REPLY_TOOMANY:
+		return ("protocol error (too many reply lines)");
+	default:
+		return ("lost connection");
+	}
+}
+
 /*
  * smtp_reply_describe - "host H[A] said: 550 5.1.1 text (in reply to
- * RCPT TO command)", or the lost-connection text for an I/O failure.
+ * RCPT TO command)", or the lost-connection text for an I/O failure
+ * ("... while receiving the initial server greeting" when command is NULL).
  */
 void
 smtp_reply_describe(const struct smtp_session *sess, const struct smtp_reply *r,
@@ -145,10 +208,10 @@ smtp_reply_describe(const struct smtp_session *sess, const struct smtp_reply *r,
 {
 	strbuf_reset(out);
 	if (r->code == 0) {
-		strbuf_printf(out, "%s with %s[%s] while sending %s",
-		    r->io_status == STREAM_TIMEOUT ? "conversation timed out" :
-		    r->io_status == STREAM_ERROR ? "protocol error" :
-		    "lost connection", sess->hostname, sess->addr, command);
+		strbuf_printf(out, "%s with %s[%s] while %s%s",
+		    smtp_reply_fault(r->io_status), sess->hostname, sess->addr,
+		    command != NULL ? "sending " : "receiving the initial "
+		    "server greeting", command != NULL ? command : "");
 		return;
 	}
 	strbuf_printf(out, "host %s[%s] said: %d %s (in reply to %s command)",

@@ -6,9 +6,16 @@
  * (read-only), find or reuse a session with the next hop, run one
  * transaction and send back one outcome per recipient.  While qmgr is
  * quiet the idle cached session is closed when its time is up.
+ *
+ * qmgr gives up on a request after ipc_timeout and closes the connection.
+ * Every session stream watches that connection (stream_set_watch), so the
+ * agent abandons the server at once instead of talking on for nobody: the
+ * process is then free for qmgr's next request, and stuck agents cannot
+ * pile up to the process limit while the same server is retried.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +137,8 @@ deliver_message(struct smtp_agent *a, struct smtp_message *m)
 	a->policy = &policy;
 	a->nexthop_key = hop.data;
 	sess = smtp_reuse_take(a, hop.data);
+	if (sess != NULL)
+		smtp_session_watch(a, sess);
 	for (;;) {
 		if (sess == NULL && smtp_connect(a, &nh, hop.data, &sess, &status,
 		    dsn, &why) < 0) {
@@ -217,10 +226,34 @@ idle(void *ctx, struct stream *s)
 		smtp_reuse_expire(a, false);
 }
 
+/* smtp_request_withdrawn - has qmgr closed the connection (given up)? */
+bool
+smtp_request_withdrawn(const struct smtp_agent *a)
+{
+	struct pollfd p;
+
+	if (a->qmgr_fd < 0)
+		return (false);
+	p.fd = a->qmgr_fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return (poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0);
+}
+
+/* smtp_session_watch - a session's waits end when qmgr gives up */
+void
+smtp_session_watch(struct smtp_agent *a, struct smtp_session *sess)
+{
+	stream_set_watch(sess->s, a->qmgr_fd);
+}
+
 /* smtp_serve - requests until qmgr closes the connection */
 void
 smtp_serve(struct smtp_agent *a, int client_fd)
 {
+	a->qmgr_fd = client_fd;
 	deliver_agent_serve(client_fd, a->p.ipc_timeout, deliver, idle, a);
 	smtp_reuse_expire(a, true);
+	a->qmgr_fd = -1;
 }

@@ -5,6 +5,9 @@
  * The EHLO reply decides what the transaction may use: PIPELINING, SIZE
  * (and its limit), 8BITMIME, SMTPUTF8, DSN, CHUNKING, STARTTLS and AUTH.
  * A server that refuses EHLO with a 5xx gets HELO and no extensions.
+ * Every reply is read with the bounds of reply.c, so a greeting or an
+ * EHLO list without end, or one dripped a byte at a time, ends the session
+ * within smtp_helo_timeout.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -52,57 +55,43 @@ smtp_parse_ehlo_line(struct smtp_session *sess, const char *line)
 	}
 }
 
+/* ehlo_line - a later line of a 2xx EHLO/LHLO reply: one keyword */
+static void
+ehlo_line(void *ctx, int code, const char *text)
+{
+	if (code / 100 == 2)
+		smtp_parse_ehlo_line(ctx, text);
+}
+
 /* read_ehlo - the EHLO/LHLO reply, parsing keywords from every line */
 static int
 read_ehlo(struct smtp_session *sess, struct smtp_reply *r)
 {
-	struct strbuf line;
-	const char *text;
-	bool	 more = true;
-	int	 code, rc, lines = 0;
-
-	/* like smtp_reply_read, but each line's keyword matters */
-	strbuf_init(&line);
-	strbuf_reset(&r->text);
-	strbuf_reset(&r->first);
-	r->code = 0;
+	/* bounded like every reply (reply.c): lines, line length, deadline */
 	sess->features = 0;
 	sess->size_limit = 0;
 	free(sess->auth_mechs);
 	sess->auth_mechs = NULL;
-	while (more) {
-		rc = stream_getline(sess->s, &line, SMTP_REPLY_LINE_MAX);
-		if (rc == STREAM_OK && (line.len == 0 ||
-		    line.data[line.len - 1] != '\n'))
-			rc = STREAM_EOF;
-		if (rc != STREAM_OK && rc != STREAM_TOOLONG) {
-			r->io_status = rc;
-			r->code = 0;
-			break;
-		}
-		while (line.len > 0 && (line.data[line.len - 1] == '\n' ||
-		    line.data[line.len - 1] == '\r'))
-			strbuf_truncate(&line, line.len - 1);
-		if (smtp_reply_parse_line(line.data, line.len, &code, &more,
-		    &text) < 0 || (r->code != 0 && code != r->code) ||
-		    ++lines > SMTP_REPLY_LINES_MAX) {
-			r->io_status = STREAM_ERROR;
-			r->code = 0;
-			break;
-		}
-		if (r->code == 0) {
-			r->code = code;
-			strbuf_set(&r->first, text);
-			strbuf_set(&r->text, text);
-		} else if (code / 100 == 2)
-			smtp_parse_ehlo_line(sess, text);
-	}
-	strbuf_free(&line);
-	if (r->code != 0)
-		smtp_reply_dsn(r);
-	if (r->code / 100 != 2)
+	smtp_reply_read_each(sess->s, r, ehlo_line, sess);
+	if (r->code / 100 != 2) {
 		sess->features = 0;
+		sess->size_limit = 0;
+	}
 	return (r->code);
+}
+
+/*
+ * failure_status - 5 for a 5xx, else 4, and a DSN of that class: a 2xx or
+ * 3xx where it does not belong (a "219" greeting) defers as 4.x.x
+ */
+static void
+failure_status(const struct smtp_reply *r, int *status, char dsn[16])
+{
+	*status = r->code / 100 == 5 ? 5 : 4;
+	if (r->code == 0)
+		snprintf(dsn, 16, "4.4.2");
+	else
+		snprintf(dsn, 16, "%d%s", *status, r->dsn + 1);
 }
 
 /* fail_with - a failed step's reply as the session's failure reason */
@@ -111,8 +100,7 @@ fail_with(struct smtp_session *sess, struct smtp_reply *r, const char *cmd,
     struct strbuf *why, int *status, char dsn[16])
 {
 	smtp_reply_describe(sess, r, cmd, why);
-	*status = r->code / 100 == 5 ? 5 : 4;
-	snprintf(dsn, 16, "%s", r->code ? r->dsn : "4.4.2");
+	failure_status(r, status, dsn);
 	return (-1);
 }
 
@@ -153,11 +141,8 @@ smtp_session_start(struct smtp_agent *a, struct smtp_session *sess,
 	smtp_reply_init(&r);
 	stream_set_timeout(sess->s, a->p.helo_timeout);
 	if (smtp_reply_read(sess->s, &r) == 0) {
-		strbuf_reset(why);
-		strbuf_printf(why, "%s with %s[%s] while receiving the initial "
-		    "server greeting", r.io_status == STREAM_TIMEOUT ?
-		    "conversation timed out" : "lost connection",
-		    sess->hostname, sess->addr);
+		/* also garbage before the 220, or a greeting without end */
+		smtp_reply_describe(sess, &r, NULL, why);
 		*status = 4;
 		snprintf(dsn, 16, "4.4.2");
 		goto out;
@@ -166,8 +151,7 @@ smtp_session_start(struct smtp_agent *a, struct smtp_session *sess,
 		strbuf_reset(why);
 		strbuf_printf(why, "host %s[%s] refused to talk to me: %d %s",
 		    sess->hostname, sess->addr, r.code, r.text.data);
-		*status = r.code / 100 == 5 ? 5 : 4;
-		snprintf(dsn, 16, "%s", r.dsn);
+		failure_status(&r, status, dsn);
 		goto out;
 	}
 	if (hello(a, sess, &r, why, status, dsn) < 0)

@@ -24,8 +24,8 @@
 #include "strbuf.h"
 #include "tls.h"
 
-#define SMTP_REPLY_LINE_MAX	2048	/* bytes of one reply line kept */
-#define SMTP_REPLY_LINES_MAX	100	/* lines of one multi-line reply */
+#define SMTP_REPLY_LINE_MAX	2048	/* bytes of one reply line; more: error */
+#define SMTP_REPLY_LINES_MAX	100	/* lines of one reply; more: error */
 #define SMTP_REPLY_TEXT_MAX	4096	/* bytes of reply text kept */
 #define SMTP_HOSTS_MAX		50	/* hosts tried per delivery */
 
@@ -56,6 +56,7 @@ struct smtp_params {
 	int	 ipc_timeout;
 	int	 mx_address_limit;
 	int	 mx_session_limit;
+	int	 min_data_rate;		/* smtp_min_data_rate, bytes/s */
 	bool	 host_lookup_dns;	/* smtp_host_lookup contains "dns" */
 	bool	 host_lookup_native;	/* ... "native" */
 	char	*relayhost;
@@ -119,8 +120,13 @@ struct smtp_reply {
 	char		 dsn[16];	/* enhanced status, or derived */
 	struct strbuf	 text;		/* all lines joined by "; ", no CRLF */
 	struct strbuf	 first;		/* the first line without the code */
-	int		 io_status;	/* stream status when code == 0 */
+	int		 io_status;	/* stream status or SMTP_REPLY_* if 0 */
 };
+
+/* io_status values beyond the stream's: the server broke the protocol */
+#define SMTP_REPLY_MALFORMED	(-100)	/* not "DDD text", or codes differ */
+#define SMTP_REPLY_TOOLONG	(-101)	/* a line over SMTP_REPLY_LINE_MAX */
+#define SMTP_REPLY_TOOMANY	(-102)	/* over SMTP_REPLY_LINES_MAX lines */
 
 struct smtp_agent {
 	struct smtp_params	 p;
@@ -136,6 +142,7 @@ struct smtp_agent {
 	const char		*nexthop_key;	/* of the current delivery */
 	const char		*service_name;
 	struct smtp_session	*cached;	/* reuse.c */
+	int			 qmgr_fd;	/* the request's connection; -1 */
 };
 
 /* the message being delivered */
@@ -151,6 +158,8 @@ struct smtp_message {
 
 /* main.c / request.c */
 void	smtp_serve(struct smtp_agent *a, int client_fd);
+bool	smtp_request_withdrawn(const struct smtp_agent *a);
+void	smtp_session_watch(struct smtp_agent *a, struct smtp_session *sess);
 double	smtp_now(void);
 void	smtp_log_rcpt(const struct smtp_message *m, const struct deliver_rcpt *r,
 	    const char *relay, const char *text);
@@ -177,6 +186,10 @@ void	smtp_parse_ehlo_line(struct smtp_session *sess, const char *line);
 void	smtp_reply_init(struct smtp_reply *r);
 void	smtp_reply_free(struct smtp_reply *r);
 int	smtp_reply_read(struct stream *s, struct smtp_reply *r);
+/* smtp_reply_read_each - the same, with each later line's text to line_cb */
+int	smtp_reply_read_each(struct stream *s, struct smtp_reply *r,
+	    void (*line_cb)(void *ctx, int code, const char *text), void *ctx);
+const char *smtp_reply_fault(int io_status);
 int	smtp_reply_parse_line(const char *line, size_t len, int *code,
 	    bool *more, const char **text);
 void	smtp_reply_dsn(struct smtp_reply *r);

@@ -13,6 +13,12 @@
  * server without SMTPUTF8, are bounced (5.6.3, 5.6.7) rather than
  * converted: RFC 6152 allows either, and a bounce never alters a message
  * behind its sender's back.
+ *
+ * Each reply is bounded by its stage's timeout as a whole (reply.c).  The
+ * content transfer is bounded as a whole too: smtp_data_xfer_timeout plus
+ * one second for every smtp_min_data_rate bytes the server takes, never
+ * more than smtp_data_xfer_timeout ahead, so a server that reads a byte a
+ * second cannot hold the agent (BDAT chunk replies fall under it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +79,12 @@ reply_outcome(struct txn *t, struct deliver_rcpt *r, struct smtp_reply *rep,
 		strbuf_printf(&diag, "smtp; %d %s", rep->code, rep->text.data);
 		outcome(t, r, 5, rep->dsn, t->reason.data, diag.data);
 		strbuf_free(&diag);
+	} else if (rep->dsn[0] != '4') {
+		char	 dsn[16];
+
+		/* a 3xx where a final reply belongs: defer, with a 4.x.x code */
+		snprintf(dsn, sizeof(dsn), "4%s", rep->dsn + 1);
+		outcome(t, r, 4, dsn, t->reason.data, t->reason.data);
 	} else
 		outcome(t, r, 4, rep->dsn, t->reason.data, t->reason.data);
 }
@@ -232,6 +244,7 @@ read_final(struct txn *t, struct smtp_reply *rep)
 {
 	struct deliver_request *req = t->m->req;
 
+	stream_set_deadline(t->sess->s, 0, 0);	/* the transfer's is over */
 	stream_set_timeout(t->sess->s, t->a->p.data_done_timeout);
 	if (!t->sess->lmtp) {
 		smtp_reply_read(t->sess->s, rep);
@@ -248,6 +261,15 @@ read_final(struct txn *t, struct smtp_reply *rep)
 			break;
 	}
 	return (rep->code != 0 ? 0 : -1);
+}
+
+/* transfer_deadline - the content's time: a whole, earned at a rate */
+static void
+transfer_deadline(struct txn *t)
+{
+	stream_set_timeout(t->sess->s, t->a->p.data_xfer_timeout);
+	stream_set_deadline(t->sess->s, t->a->p.data_xfer_timeout * 1000L,
+	    t->a->p.min_data_rate);
 }
 
 /*
@@ -366,8 +388,9 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 			rc = 0;
 			goto out;
 		}
-		stream_set_timeout(sess->s, a->p.data_xfer_timeout);
+		transfer_deadline(&t);
 		crc = smtp_content_send_bdat(sess, m, &rep);
+		stream_set_deadline(sess->s, 0, 0);
 		if (crc != 0) {
 			if (crc < 0)
 				rep.code = 0, rep.io_status = stream_status(sess->s);
@@ -403,8 +426,9 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 			rc = 0;
 		goto out;
 	}
-	stream_set_timeout(sess->s, a->p.data_xfer_timeout);
+	transfer_deadline(&t);
 	if (smtp_content_send_data(sess, m) < 0) {
+		stream_set_deadline(sess->s, 0, 0);
 		if (stream_status(sess->s) == STREAM_OK) {
 			all_outcome(&t, 4, "4.3.0", "queue file read error");
 			goto out;
@@ -416,6 +440,7 @@ smtp_transaction(struct smtp_agent *a, struct smtp_session *sess,
 	}
 	rc = read_final(&t, &rep);
 out:
+	stream_set_deadline(sess->s, 0, 0);
 	if (stream_status(sess->s) != STREAM_OK)
 		rc = -1;
 	/* anyone still undecided (lost session mid-way) is deferred */
