@@ -95,7 +95,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(L
 # Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule
 # with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
-FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup
+FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup local
 program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 SMTPD_OBJ = $(call program_obj,smtpd)
 SMTP_OBJ = $(call program_obj,smtp)
@@ -117,6 +117,11 @@ $(BUILD)/fuzz/fuzz_pickup_%: $(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o $(BUILD)/ob
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o: CPPFLAGS += -Ipickup
+LOCAL_OBJ = $(call program_obj,local)
+$(BUILD)/fuzz/fuzz_local_%: $(BUILD)/obj/tests/fuzz/fuzz_local_%.o $(BUILD)/obj/tests/fuzz/driver.o $(LOCAL_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_local_%.o: CPPFLAGS += -Ilocal
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -143,6 +148,7 @@ fuzz-regress: $(FUZZ_BIN)
 FUZZ_SECONDS ?= 60
 fuzz:
 	@test -n "$(FUZZ)" || { echo "usage: make fuzz FUZZ=name" >&2; exit 2; }
+	@scripts/install-deps --fuzz
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
 	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -228,6 +228,7 @@ def test_fan_out_of_ten_thousand_within_the_limit(make_instance):
     assert not re.search(r"%s: .*status=(bounced|deferred)" % qid, log)
     assert si.maildir_files(inst.vmaildir("postmaster")) == []
     # 10,002 steps through a hash set: seconds even under ASan, no O(n^2)
+    print("fan-out of 10,000: delivered in %.2f s" % elapsed)
     assert elapsed < 30, elapsed
     check_no_crash(inst)
 
