@@ -215,6 +215,7 @@ qmgr_message_resolve_some(struct qmgr *qm)
 		if (qm->resolving_tail == m)
 			qm->resolving_tail = prev;
 		m->resolve_next = NULL;
+		m->resolving = false;
 		/* resolved: no more duplicates to look up */
 		htable_free(m->firsts);
 		m->firsts = NULL;
@@ -309,6 +310,7 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	/* resolved from the event loop: qmgr_message_resolve_some */
 	m->recs = xcalloc(m->msg.recipient_count + 1, sizeof(*m->recs));
 	m->firsts = htable_create(m->msg.recipient_count, HTABLE_NOCASE);
+	m->resolving = true;
 	if (qm->resolving_tail != NULL)
 		qm->resolving_tail->resolve_next = m;
 	else

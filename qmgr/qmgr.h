@@ -82,6 +82,7 @@ struct qmgr_message {
 	struct qmgr_rec	*recs;		/* one per msg.recipients[] */
 	struct htable	*firsts;	/* address -> first rcpt, while resolving */
 	size_t		 next_rec;	/* the next R record to resolve */
+	bool		 resolving;	/* on qm->resolving */
 	unsigned long	 sync_turn;	/* defer/ID listed in qm->unsynced then */
 	int		 jobs;		/* queued or in flight (+1 resolving) */
 	struct timespec	 started;	/* when it became active */

@@ -88,6 +88,14 @@ qmgr_transport_get(struct qmgr *qm, const char *name)
 	    "destination_concurrency_limit");
 	t->rcpt_limit = qmgr_transport_param(qm, name,
 	    "destination_recipient_limit");
+	/* an agent refuses a request with more (lib/deliver_request.h) */
+	if (t->rcpt_limit > DELIVER_RECIPIENT_MAX) {
+		msg_warn("transport %s: destination recipient limit %d is "
+		    "above the %d recipients of one delivery request; using "
+		    "%d", name, t->rcpt_limit, DELIVER_RECIPIENT_MAX,
+		    DELIVER_RECIPIENT_MAX);
+		t->rcpt_limit = DELIVER_RECIPIENT_MAX;
+	}
 	t->agent_limit = qmgr_transport_agent_limit(qm, name);
 	t->dest_index = htable_create(0, 0);
 	t->next = qm->transports;
@@ -170,6 +178,19 @@ qmgr_job_unavailable(struct qmgr *qm, struct qmgr_job *job, const char *why)
 	qmgr_job_done(qm, job);
 }
 
+/*
+ * qmgr_job_may_grow - the last job of a destination whose message is
+ * still being resolved (in slices) gets more recipients with the next
+ * slice: it waits until it is full or the message is resolved, so that
+ * the slices do not cut a message's deliveries into small requests
+ */
+static bool
+qmgr_job_may_grow(const struct qmgr_job *job)
+{
+	return (job == job->dest->tail && job->msg->resolving &&
+	    job->count < (size_t)job->dest->transport->rcpt_limit);
+}
+
 /* qmgr_schedule - start every job that a destination and agent allow */
 void
 qmgr_schedule(struct qmgr *qm)
@@ -185,7 +206,8 @@ qmgr_schedule(struct qmgr *qm)
 	strbuf_init(&err);
 	for (t = qm->transports; t != NULL; t = t->next) {
 		for (d = t->dests; d != NULL; d = d->next) {
-			while (d->head != NULL && d->active < t->concurrency) {
+			while (d->head != NULL && d->active < t->concurrency &&
+			    !qmgr_job_may_grow(d->head)) {
 				strbuf_reset(&err);
 				a = qmgr_agent_get(qm, t, &err);
 				if (a == NULL && err.len == 0)
