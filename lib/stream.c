@@ -525,6 +525,20 @@ stream_wait_readable(struct stream *s, int timeout_ms)
 	return (n);
 }
 
+/* stream_poll - wait for events on the descriptor itself (see stream.h) */
+int
+stream_poll(struct stream *s, short events, int timeout_ms)
+{
+	int n;
+
+	n = poll_stream(s, events, timeout_ms < 0 ? -1 : timeout_ms);
+	if (n == -2)
+		return (s->status = STREAM_CANCELED);
+	if (n < 0)
+		return (STREAM_ERROR);
+	return (n);
+}
+
 /* write_all - push len bytes through the transport within the timeout */
 static int
 write_all(struct stream *s, const char *p, size_t len)

@@ -97,6 +97,14 @@ void	stream_discard_pending(struct stream *s);
  */
 int	stream_wait_readable(struct stream *s, int timeout_ms);
 
+/*
+ * stream_poll - wait up to timeout_ms (< 0: no limit) for events on the
+ * descriptor itself, not the buffer (for a TLS handshake run beside the
+ * stream), ending early when the watched descriptor hangs up.  1 ready,
+ * 0 timed out, STREAM_CANCELED (made sticky) or STREAM_ERROR (errno).
+ */
+int	stream_poll(struct stream *s, short events, int timeout_ms);
+
 /* Writes are buffered; stream_flush pushes them out within the timeout. */
 int	stream_write(struct stream *s, const void *buf, size_t len);
 int	stream_puts(struct stream *s, const char *str);

@@ -442,9 +442,14 @@ monotonic_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* handshake - drive SSL_do_handshake with poll until done or the deadline */
+/*
+ * handshake - drive SSL_do_handshake with poll until done or the deadline;
+ * timeout bounds the whole handshake, not each read (a peer that drips a
+ * byte at a time is cut off all the same), and the stream's watched
+ * descriptor ends it too (the smtp agent's request withdrawn by qmgr)
+ */
 static int
-handshake(SSL *ssl, int fd, int timeout, struct strbuf *err)
+handshake(SSL *ssl, struct stream *s, int timeout, struct strbuf *err)
 {
 	long long deadline = monotonic_ms() + (long long)timeout * 1000;
 	int r, ssl_err;
@@ -470,9 +475,13 @@ handshake(SSL *ssl, int fd, int timeout, struct strbuf *err)
 			strbuf_set(err, "timeout");
 			return (-1);
 		}
-		r = coro_poll(fd, ssl_err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-		    timeout > 0 ? (int)left : -1, NULL);
-		if (r < 0 && errno != EINTR) {
+		r = stream_poll(s, ssl_err == SSL_ERROR_WANT_READ ? POLLIN :
+		    POLLOUT, timeout > 0 ? (int)left : -1);
+		if (r == STREAM_CANCELED) {
+			strbuf_set(err, stream_status_text(r));
+			return (-1);
+		}
+		if (r < 0) {
 			strbuf_printf(err, "poll: %s", strerror(errno));
 			return (-1);
 		}
@@ -518,7 +527,7 @@ attach(SSL *ssl, struct stream *s, int timeout, struct tls_session_info *info,
 		SSL_free(ssl);
 		return (-1);
 	}
-	if (handshake(ssl, fd, timeout, err) != 0) {
+	if (handshake(ssl, s, timeout, err) != 0) {
 		SSL_free(ssl);
 		return (-1);
 	}

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,6 +628,23 @@ START_TEST(test_watch_cancels_wait)
 }
 END_TEST
 
+START_TEST(test_stream_poll_watch)
+{
+	int	 sv[2];
+
+	/* the descriptor itself, as a TLS handshake waits on it */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_set_watch(s, sv[0]);
+	ck_assert_int_eq(stream_poll(s, POLLIN, 50), 0);
+	send_peer("x");
+	ck_assert_int_eq(stream_poll(s, POLLIN, 50), 1);
+	close(sv[1]);
+	ck_assert_int_eq(stream_poll(s, POLLIN, 1000), STREAM_CANCELED);
+	ck_assert_int_eq(stream_status(s), STREAM_CANCELED);
+	close(sv[0]);
+}
+END_TEST
+
 struct closer {
 	int	 fd;
 	int	 after_ms;
@@ -701,6 +719,7 @@ stream_suite(void)
 	tcase_add_test(tc, test_deadline_bounds_writes);
 	tcase_add_test(tc, test_deadline_cleared);
 	tcase_add_test(tc, test_watch_cancels_wait);
+	tcase_add_test(tc, test_stream_poll_watch);
 	tcase_add_test(tc, test_watch_ends_blocked_wait);
 	suite_add_tcase(suite, tc);
 	return (suite);
