@@ -160,6 +160,20 @@ local_forward(struct local_state *st, const struct local_privs *user,
 			msg_warn("forward_path: cannot expand \"%s\"", p);
 			continue;
 		}
+		/*
+		 * A file met before in this expansion is not read again.  Met
+		 * after its expansion, it is done; met during it, the file
+		 * names (an alias of) its own user: the mailbox, as in Postfix
+		 * and sendmail.
+		 */
+		if (local_expand_has(&st->result->filter,
+		    LOCAL_STEP_FORWARD_DONE, path.data)) {
+			rc = 1;
+			goto out;
+		}
+		if (local_expand_has(&st->result->filter, LOCAL_STEP_FORWARD,
+		    path.data))
+			goto out;
 		strbuf_reset(&text);
 		rc = read_list(st, path.data, user, true, &text, &sb, &why);
 		if (rc > 0 && text.data[strspn(text.data, " \t\r\n")] == 0)
@@ -167,28 +181,14 @@ local_forward(struct local_state *st, const struct local_privs *user,
 	}
 	if (rc < 0)
 		local_result(st, st->address, 4, "4.3.0", "%s", why.data);
-	else if (rc > 0 && !local_expand_has(&st->result->filter,
-	    LOCAL_STEP_FORWARD_DONE, path.data)) {
-		/*
-		 * Met again while it is being expanded, the file names (an
-		 * alias of) its own user: the mailbox, as in Postfix and
-		 * sendmail.  Met again after it was expanded, it is done.
-		 */
-		switch (local_expand_step(st, st->address, LOCAL_STEP_FORWARD,
-		    path.data)) {
-		case LOCAL_GO:
-			local_expand_list(st, text.data, LOCAL_CLASS_FORWARD,
-			    user, st->sender, st->address);
-			(void)local_expand_note(&st->result->filter,
-			    LOCAL_STEP_FORWARD_DONE, path.data);
-			break;
-		case LOCAL_SKIP:
-			rc = 0;
-			break;
-		case LOCAL_STOP:
-			break;
-		}
+	else if (rc > 0 && local_expand_step(st, st->address,
+	    LOCAL_STEP_FORWARD, path.data) == LOCAL_GO) {
+		local_expand_list(st, text.data, LOCAL_CLASS_FORWARD, user,
+		    st->sender, st->address);
+		(void)local_expand_note(&st->result->filter,
+		    LOCAL_STEP_FORWARD_DONE, path.data);
 	}
+out:
 	strlist_free(&paths);
 	strbuf_free(&path);
 	strbuf_free(&text);

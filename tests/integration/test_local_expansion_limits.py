@@ -300,3 +300,28 @@ def test_dot_forward_back_to_its_user_delivers_to_the_mailbox(
                          % (qid, pw.pw_name, re.escape(si.HOSTNAME)))
     assert si.maildir_files(inst.vmaildir("postmaster")) == []
     check_no_crash(inst)
+
+
+def test_fan_out_to_one_user_expands_its_forward_once(
+        make_instance, system_user):  # noqa: F811
+    """10,000 extensions of one user: the user's ~/.forward (keep a copy)
+    is expanded once, the other addresses find it done: one message in
+    the Maildir, quickly."""
+    pw = system_user
+    write(os.path.join(pw.pw_dir, ".forward"), "\\%s\n" % pw.pw_name, pw)
+    lines = ["%s+%d" % (pw.pw_name, i) for i in range(10000)]
+    inst = alias_instance(
+        make_instance, "fanuser: :include:@L/fan.list\n",
+        {"fan.list": "\n".join(lines) + "\n"},
+        main={"home_mailbox": "Maildir/", "recipient_delimiter": "+",
+              "duplicate_filter_limit": "0"})
+    start = time.monotonic()
+    qid = send(inst, "fanuser@localhost", message("fanuser"))
+    [path] = inst.wait_maildir(os.path.join(pw.pw_dir, "Maildir"), 1)
+    inst.wait_queue_empty()
+    assert time.monotonic() - start < 30
+    assert si.read_bytes(path).endswith(b"the body\n")
+    log = inst.maillog()
+    assert len(re.findall(r"%s: to=<[^>]*>, .*status=sent" % qid, log)) == 1
+    assert not re.search(r"%s: .*status=(bounced|deferred)" % qid, log)
+    check_no_crash(inst)
