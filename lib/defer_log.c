@@ -28,8 +28,15 @@
 #include "mem.h"
 #include "queue_id.h"
 
-#define DEFER_FILE_MAX		(16 * 1024 * 1024)
-#define DEFER_ENTRY_MAX		100000
+/*
+ * A message may have 1000 recipients that become 1000 addresses each
+ * (smtpd_recipient_limit, RESOLVE_EXPAND_MAX): the log must hold that
+ * many sent= lines, or a log refused as too big would have all of them
+ * delivered again.  Reading is linear, so only memory bounds them.
+ */
+#define DEFER_FILE_MAX		(64 * 1024 * 1024)
+#define DEFER_ENTRY_MAX		100000		/* records with a reason */
+#define DEFER_SENT_MAX		1000000		/* delivered addresses */
 
 /* defer_log_init - an empty log */
 void
@@ -497,7 +504,7 @@ defer_parse_sent(struct defer_log *log, char *text)
 	*tab = '\0';
 	/* defer_address_ok refuses a second tab like any control character */
 	if (defer_parse_offset(text, &off) < 0 ||
-	    !defer_address_ok(tab + 1) || log->sent_count >= DEFER_ENTRY_MAX)
+	    !defer_address_ok(tab + 1) || log->sent_count >= DEFER_SENT_MAX)
 		return (-1);
 	sent_append(log, (off_t)off, tab + 1);
 	return (0);
