@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_write.h"
 #include "msg.h"
 
 #define MSG_LINE_MAX	4096		/* bytes per line, newline included */
@@ -141,28 +142,23 @@ msg_set_fatal_hook(msg_fatal_hook_fn hook)
 	msg_fatal_hook = hook;
 }
 
-/* utf8_length - length of the well-formed UTF-8 sequence at p, else 0 */
+/*
+ * utf8_printable - length of the character at p (len bytes left) when it
+ * is well-formed UTF-8 beyond ASCII (the check of lib/json_write) and may
+ * be logged as is; 0 otherwise
+ */
 static size_t
-utf8_length(const unsigned char *p)
+utf8_printable(const unsigned char *p, size_t len)
 {
-	unsigned long cp;
-	size_t n, i;
+	size_t n = json_utf8_sequence(p, len);
 
-	/* 0x80-0xc1: a continuation byte or an overlong two-byte lead */
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return (0);
-	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	cp = p[0] & (0x7fu >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return (0);
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-	    || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	if (n < 2)
 		return (0);
 	/* C1 controls and the Unicode line and paragraph separators */
-	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+	if (p[0] == 0xc2 && p[1] <= 0x9f)
+		return (0);
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x80
+	    && (p[2] == 0xa8 || p[2] == 0xa9))
 		return (0);
 	return (n);
 }
@@ -192,17 +188,18 @@ static size_t
 msg_escape(char *dst, size_t size, const char *text)
 {
 	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *end = p + strlen(text);
 	char esc[8];
 	const char *out;
 	size_t len = 0, n, step;
 
 	if (size == 0)
 		return (0);
-	for (; *p != '\0'; p += step) {
+	for (; p < end; p += step) {
 		if (*p >= 0x20 && *p < 0x7f)
 			step = 1;
 		else
-			step = utf8_length(p);
+			step = utf8_printable(p, (size_t)(end - p));
 		if (step > 0) {
 			out = (const char *)p;
 			n = step;
