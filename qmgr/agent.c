@@ -196,6 +196,7 @@ qmgr_agent_fail_job(struct qmgr *qm, struct qmgr_agent *a, const char *why)
 	strbuf_free(&reason);
 	a->job = NULL;
 	job->dest->active--;
+	qmgr_dest_list(job->dest);	/* may be idle now */
 	qmgr_agent_close(qm, a, why);
 	qmgr_job_done(qm, job);
 }
@@ -291,6 +292,7 @@ qmgr_agent_reply(struct qmgr *qm, struct qmgr_agent *a, size_t list_len)
 	}
 	a->job = NULL;
 	job->dest->active--;
+	qmgr_dest_list(job->dest);	/* may be idle now */
 	deliver_request_free(&a->req);
 	strbuf_reset(&a->in);
 	a->in_pos = 0;

@@ -106,11 +106,13 @@ struct qmgr_transport {
 	int		 rcpt_limit;	/* per job */
 	int		 agent_limit;	/* connections (master.cf maxproc) */
 	int		 agents;	/* open connections */
-	struct qmgr_dest *dests;
+	/* destinations with a job waiting, or gone idle: FIFO */
+	struct qmgr_dest *listed, *listed_tail;
 };
 
 struct qmgr_dest {
-	struct qmgr_dest *next;
+	struct qmgr_dest *next;		/* in transport->listed */
+	bool		 on_list;
 	struct qmgr_transport *transport;
 	char		*name;		/* next hop */
 	struct qmgr_job	*head, *tail;
@@ -182,6 +184,7 @@ struct qmgr_transport *qmgr_transport_get(struct qmgr *qm, const char *name);
 void	qmgr_job_add(struct qmgr *qm, struct qmgr_message *m, const char *transport,
 	    const char *nexthop, size_t rcpt_index);
 void	qmgr_schedule(struct qmgr *qm);
+void	qmgr_dest_list(struct qmgr_dest *d);
 void	qmgr_job_done(struct qmgr *qm, struct qmgr_job *job);
 
 /* agent.c */

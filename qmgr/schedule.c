@@ -9,7 +9,11 @@
  * maxproc, because every connection holds one agent process.  All of it
  * is decided from memory; nothing here touches the disk.  A transport
  * finds its destinations through a hash table: one message may put
- * addresses at a million next hops, one at a time.
+ * addresses at a million next hops, one at a time.  The scheduler visits
+ * only the destinations on the transport's list: those with a job
+ * waiting, and those whose last job just ended (to forget them when they
+ * are idle), so that a turn of the event loop does not cost every
+ * destination known.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -119,10 +123,25 @@ qmgr_dest_get(struct qmgr_transport *t, const char *nexthop)
 	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(nexthop);
 	d->transport = t;
-	d->next = t->dests;
-	t->dests = d;
 	h->value = d;
 	return (d);
+}
+
+/* qmgr_dest_list - the scheduler is to look at d (once per turn) */
+void
+qmgr_dest_list(struct qmgr_dest *d)
+{
+	struct qmgr_transport *t = d->transport;
+
+	if (d->on_list)
+		return;
+	d->on_list = true;
+	d->next = NULL;
+	if (t->listed_tail != NULL)
+		t->listed_tail->next = d;
+	else
+		t->listed = d;
+	t->listed_tail = d;
 }
 
 /* qmgr_job_add - put rcpts[idx] of m in a job for (transport, nexthop) */
@@ -155,6 +174,7 @@ qmgr_job_add(struct qmgr *qm, struct qmgr_message *m, const char *transport,
 			d->head = job;
 		d->tail = job;
 		m->jobs++;
+		qmgr_dest_list(d);
 	} else if (job->count >= 16 && (job->count & (job->count - 1)) == 0) {
 		/* grow by doubling past the first 16 */
 		job->idx = xrealloc(job->idx, job->count * 2 * sizeof(*job->idx));
@@ -196,22 +216,28 @@ void
 qmgr_schedule(struct qmgr *qm)
 {
 	struct qmgr_transport *t;
-	struct qmgr_dest *d, **dp;
+	struct qmgr_dest *d, **dp, *prev;
 	struct qmgr_agent *a;
 	struct qmgr_job *job;
 	struct strbuf err;
+	bool	 agents_left;
 
 	if (qm->draining)
 		return;
 	strbuf_init(&err);
 	for (t = qm->transports; t != NULL; t = t->next) {
-		for (d = t->dests; d != NULL; d = d->next) {
-			while (d->head != NULL && d->active < t->concurrency &&
+		agents_left = true;
+		for (dp = &t->listed, prev = NULL; (d = *dp) != NULL;) {
+			while (agents_left && d->head != NULL &&
+			    d->active < t->concurrency &&
 			    !qmgr_job_may_grow(d->head)) {
 				strbuf_reset(&err);
 				a = qmgr_agent_get(qm, t, &err);
-				if (a == NULL && err.len == 0)
-					break;	/* all agents busy: later */
+				if (a == NULL && err.len == 0) {
+					/* all agents busy: later, for all */
+					agents_left = false;
+					break;
+				}
 				job = d->head;
 				if ((d->head = job->next) == NULL)
 					d->tail = NULL;
@@ -223,17 +249,23 @@ qmgr_schedule(struct qmgr *qm)
 				d->active++;
 				(void)qmgr_agent_send(qm, a, job);
 			}
-		}
-		/* forget idle destinations so their number stays bounded */
-		for (dp = &t->dests; (d = *dp) != NULL;) {
-			if (d->head == NULL && d->active == 0) {
-				*dp = d->next;
+			if (d->head != NULL) {
+				prev = d;	/* a job still waits */
+				dp = &d->next;
+				continue;
+			}
+			*dp = d->next;
+			if (t->listed_tail == d)
+				t->listed_tail = prev;
+			d->on_list = false;
+			d->next = NULL;
+			/* forget idle destinations so their number stays bounded */
+			if (d->active == 0) {
 				(void)htable_delete(t->dest_index, d->name,
 				    strlen(d->name));
 				free(d->name);
 				free(d);
-			} else
-				dp = &d->next;
+			}
 		}
 	}
 	strbuf_free(&err);
