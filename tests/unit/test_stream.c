@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "stream.h"
 #include "unit.h"
 
@@ -687,6 +688,49 @@ START_TEST(test_watch_ends_blocked_wait)
 }
 END_TEST
 
+struct coro_reader {
+	struct stream	*s;
+	int		 rc;
+};
+
+/* coro_read_line - one getline inside a coroutine */
+static void
+coro_read_line(void *arg)
+{
+	struct coro_reader *r = arg;
+	struct strbuf line;
+
+	strbuf_init(&line);
+	r->rc = stream_getline(r->s, &line, 100);
+	strbuf_free(&line);
+}
+
+START_TEST(test_watch_in_coroutine)
+{
+	struct coro_reader r = { NULL, 99 };
+	struct timespec start;
+	struct closer c;
+	pthread_t t;
+	int	 sv[2];
+
+	/* coro_poll takes one descriptor: the watch is looked at in slices */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_set_timeout(s, 10);
+	stream_set_watch(s, sv[0]);
+	r.s = s;
+	c.fd = sv[1];
+	c.after_ms = 200;
+	pthread_create(&t, NULL, close_thread, &c);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(coro_start(coro_read_line, &r), 0);
+	unit_coro_run_all();
+	ck_assert_int_eq(r.rc, STREAM_CANCELED);
+	ck_assert_int_le(elapsed_ms(&start), 3000);
+	pthread_join(t, NULL);
+	close(sv[0]);
+}
+END_TEST
+
 /* stream_suite - every test above */
 static Suite *
 stream_suite(void)
@@ -720,6 +764,7 @@ stream_suite(void)
 	tcase_add_test(tc, test_deadline_cleared);
 	tcase_add_test(tc, test_watch_cancels_wait);
 	tcase_add_test(tc, test_stream_poll_watch);
+	tcase_add_test(tc, test_watch_in_coroutine);
 	tcase_add_test(tc, test_watch_ends_blocked_wait);
 	suite_add_tcase(suite, tc);
 	return (suite);
