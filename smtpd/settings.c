@@ -96,10 +96,10 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->error_sleep_ms = config_get_time_ms(cfg, "smtpd_error_sleep_time");
 	sc->soft_error_limit = config_get_int(cfg, "smtpd_soft_error_limit");
 	sc->hard_error_limit = config_get_int(cfg, "smtpd_hard_error_limit");
-	sc->recipient_limit = config_get_int(cfg, "smtpd_recipient_limit");
 	sc->junk_command_limit = config_get_int(cfg, "smtpd_junk_command_limit");
 	sc->per_record_deadline = config_get_bool(cfg, "smtpd_per_record_deadline");
 	sc->min_data_rate = config_get_int(cfg, "smtpd_min_data_rate");
+	sc->recipient_limit = config_get_int(cfg, "smtpd_recipient_limit");
 	sc->message_size_limit = config_get_int(cfg, "message_size_limit");
 	sc->header_size_limit = config_get_int(cfg, "header_size_limit");
 	sc->line_length_limit = config_get_int(cfg, "line_length_limit");
