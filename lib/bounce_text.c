@@ -17,6 +17,7 @@
 #include "bounce_impl.h"
 #include "mail_date.h"
 #include "config.h"
+#include "json_write.h"
 #include "mem.h"
 #include "queue_file.h"
 #include "strbuf.h"
@@ -34,17 +35,23 @@ bounce_date(struct strbuf *out, time_t when)
 void
 bounce_clean(struct strbuf *out, const char *text, bool utf8)
 {
-	size_t n;
+	size_t n, len, seq;
 	unsigned char ch;
 
-	for (n = 0; text[n] != 0 && n < BOUNCE_FIELD_MAX; n++) {
+	len = strnlen(text, BOUNCE_FIELD_MAX);
+	for (n = 0; n < len; n++) {
 		ch = (unsigned char)text[n];
 		if (ch < 0x20 || ch == 0x7f)
 			strbuf_putc(out, ' ');
-		else if (ch >= 0x80 && !utf8)
-			strbuf_putc(out, '?');
-		else
+		else if (ch < 0x80)
 			strbuf_putc(out, ch);
+		else if (utf8 && (seq = json_utf8_sequence(
+		    (const unsigned char *)text + n, len - n)) > 1) {
+			/* a global DSN carries UTF-8, never stray 8-bit bytes */
+			strbuf_append(out, text + n, seq);
+			n += seq - 1;
+		} else
+			strbuf_putc(out, '?');
 	}
 }
 

@@ -461,6 +461,21 @@ START_TEST(test_smtputf8)
 }
 END_TEST
 
+START_TEST(test_global_diagnostic_invalid_utf8)
+{
+	struct bounce_rcpt r = one_rcpt();
+	const char *const attrs[] = { "smtputf8", "1", NULL };
+
+	/* a remote reply's stray bytes never reach even a UTF-8 report raw */
+	r.diagnostic = "smtp; 550 5.1.1 \xff\xfe bad \xc3\xa4 \xc3";
+	ck_assert_int_eq(build("s@example.org", attrs, body, BOUNCE_FAILED, &r, 1),
+	    BOUNCE_QUEUED);
+	ck_assert_ptr_nonnull(strstr(text.data,
+	    "Diagnostic-Code: smtp; 550 5.1.1 ?? bad \xc3\xa4 ?\n"));
+	ck_assert_ptr_null(strchr(text.data, '\xff'));
+}
+END_TEST
+
 START_TEST(test_non_utf8_8bit_addresses)
 {
 	struct bounce_rcpt r = one_rcpt();
@@ -550,6 +565,7 @@ bounce_suite(void)
 	tcase_add_test(tc, test_hostile_diagnostic);
 	tcase_add_test(tc, test_long_diagnostic_folded);
 	tcase_add_test(tc, test_smtputf8);
+	tcase_add_test(tc, test_global_diagnostic_invalid_utf8);
 	tcase_add_test(tc, test_non_utf8_8bit_addresses);
 	tcase_add_test(tc, test_odd_content);
 	tcase_add_test(tc, test_errors);
