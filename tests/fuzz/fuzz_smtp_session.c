@@ -61,6 +61,13 @@ feed(void *arg)
 	struct pollfd pfd;
 
 	pfd.fd = f->fd;
+	/*
+	 * Nothing to send: the server hangs up at once.  Without this the
+	 * write side stayed open, and the client waited out its greeting
+	 * timeout (5 s) and this poll another 5 s on every such input.
+	 */
+	if (f->size == 0)
+		shutdown(f->fd, SHUT_WR);
 	for (;;) {
 		pfd.events = POLLIN | (off < f->size ? POLLOUT : 0);
 		if (poll(&pfd, 1, 5000) <= 0)
