@@ -1,7 +1,9 @@
 /*
  * tls_session - the smtp client's TLS session cache, and the check of a
  * resumed session's peer against the policy of the connection that
- * resumes it.  Internal to lib/tls.c (hence the OpenSSL types).
+ * resumes it.  Internal to lib/tls.c (hence the OpenSSL types), except
+ * tls_session_key, which smtp/tls.c also uses (with no cache) to key a
+ * reused connection by the TLS policy it was made under.
  *
  * A session is only as trustworthy as the checks made when it was
  * negotiated, and a resumed handshake makes none: so a session is stored

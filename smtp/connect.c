@@ -39,6 +39,7 @@ smtp_session_free(struct smtp_session *sess)
 		stream_close(sess->s);
 	}
 	free(sess->key);
+	free(sess->tls_policy_key);
 	free(sess->hostname);
 	free(sess->addr);
 	free(sess->relay);
@@ -261,8 +262,11 @@ try_session(struct smtp_agent *a, struct smtp_session *sess, int level,
 	sess->tls_level = level;
 	*retry_plain = false;
 	smtp_session_watch(a, sess);
-	if (smtp_session_start(a, sess, why, status, dsn) == 0)
+	if (smtp_session_start(a, sess, why, status, dsn) == 0) {
+		/* what reuse.c compares with the next delivery's policy */
+		sess->tls_policy_key = smtp_tls_policy_key(a, sess);
 		return (sess);
+	}
 	*retry_plain = sess->tls_retry_plain;
 	smtp_session_free(sess);
 	return (NULL);

@@ -7,10 +7,21 @@
  * seconds; its next transaction starts with RSET (smtp_transaction, which
  * pipelines it when it can), and it gets QUIT when it expires, when a
  * request for another next hop comes, or at exit.
+ *
+ * The next hop alone is not enough: the TLS policy for it comes from
+ * smtp_tls_policy_maps at every delivery, and a rebuilt table may ask
+ * for more (say "secure" where the session was made at "may") while the
+ * session sits idle.  So a session carries the digest of the policy it
+ * was set up under (smtp_tls_policy_key), and one whose policy differs
+ * from the current delivery's gets QUIT instead of the message: the new
+ * connection then meets the new policy, as Postfix keys its connection
+ * cache with the TLS policy too.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "msg.h"
 #include "smtp.h"
 
 /* smtp_reuse_take - the cached session for key (RSET pending), or NULL */
@@ -18,12 +29,25 @@ struct smtp_session *
 smtp_reuse_take(struct smtp_agent *a, const char *key)
 {
 	struct smtp_session *sess = a->cached;
+	char	*policy;
+	bool	 same;
 
 	if (sess == NULL)
 		return (NULL);
 	a->cached = NULL;
 	if (strcmp(sess->key, key) != 0 ||
 	    time(NULL) - sess->idle_since > a->p.cache_time_limit) {
+		smtp_session_quit(a, sess);
+		smtp_session_free(sess);
+		return (NULL);
+	}
+	policy = smtp_tls_policy_key(a, sess);
+	same = sess->tls_policy_key != NULL &&
+	    strcmp(sess->tls_policy_key, policy) == 0;
+	free(policy);
+	if (!same) {
+		msg_info("%s: TLS policy changed since the connection was made; "
+		    "not reusing it", sess->relay);
 		smtp_session_quit(a, sess);
 		smtp_session_free(sess);
 		return (NULL);

@@ -104,6 +104,7 @@ struct smtp_session {
 	char		*auth_mechs;	/* AUTH keyword's mechanisms */
 	bool		 lmtp;
 	char		*key;		/* next hop text it was opened for */
+	char		*tls_policy_key; /* the TLS policy it was opened under */
 	char		*hostname;
 	char		*addr;
 	int		 port;
@@ -226,6 +227,8 @@ void	smtp_tls_policy_find(struct smtp_agent *a, const char *nexthop_text,
 void	smtp_tls_policy_free(struct smtp_tls_policy *pol);
 int	smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 	    struct strbuf *why, int *status, char dsn[16]);
+char	*smtp_tls_policy_key(struct smtp_agent *a,
+	    const struct smtp_session *sess);
 
 /* sasl.c: AUTH when configured; 0, or -1 with why */
 int	smtp_sasl_authenticate(struct smtp_agent *a, struct smtp_session *sess,

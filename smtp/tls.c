@@ -18,6 +18,10 @@
  * is never offered at "verify" or "secure", and a resumed session's
  * certificate is verified again against the current policy, failing as
  * a new handshake would (4.7.5, "hostname mismatch").
+ *
+ * The same digest (smtp_tls_policy_key) is kept with a session that
+ * reuse.c parks: the policy map may change while it sits idle, and the
+ * next delivery must not ride a connection set up under another level.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include "msg.h"
 #include "smtp.h"
 #include "strlist.h"
+#include "tls_session.h"
 
 static const char *const level_names[] = {
 	[SMTP_TLS_NONE] = "none", [SMTP_TLS_MAY] = "may",
@@ -127,12 +132,12 @@ smtp_tls_policy_free(struct smtp_tls_policy *pol)
 
 /* match_names - the names a certificate must carry at verify/secure */
 static void
-match_names(struct smtp_agent *a, struct smtp_session *sess,
-    struct strlist *names)
+match_names(struct smtp_agent *a, const struct smtp_session *sess,
+    int level, struct strlist *names)
 {
 	const struct smtp_tls_policy *pol = a->policy;
 	const char *spec = pol != NULL && pol->match != NULL ? pol->match :
-	    sess->tls_level == SMTP_TLS_SECURE ? a->tls_secure_match :
+	    level == SMTP_TLS_SECURE ? a->tls_secure_match :
 	    a->tls_verify_match;
 	const char *nexthop = pol != NULL ? pol->nexthop : sess->hostname;
 	char	*copy = xstrdup(spec), *word, *save = NULL;
@@ -223,7 +228,7 @@ smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 	strbuf_init(&err);
 	strbuf_init(&key);
 	if (sess->tls_level >= SMTP_TLS_VERIFY) {
-		match_names(a, sess, &names);
+		match_names(a, sess, sess->tls_level, &names);
 		list = xcalloc(names.count + 1, sizeof(*list));
 		for (size_t i = 0; i < names.count; i++)
 			list[i] = names.items[i];
@@ -258,4 +263,41 @@ smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 	strbuf_free(&err);
 	strbuf_free(&key);
 	return (rc);
+}
+
+/*
+ * smtp_tls_policy_key - what the current delivery's policy asks of a
+ * session with sess's server, as one string: the level, and at verify
+ * and secure the names the certificate must match, digested as the TLS
+ * session cache digests them (tls_session_key, one function for both).
+ * The policy's level, not the one in force: a "may" session that fell
+ * back to plaintext was still made under "may".  The client context (CA
+ * files, protocols) is the same for the whole process, so it is left out.
+ */
+char *
+smtp_tls_policy_key(struct smtp_agent *a, const struct smtp_session *sess)
+{
+	int	 level = a->policy != NULL ? (int)a->policy->level :
+	    SMTP_TLS_NONE;
+	struct strlist names;
+	struct strbuf serverid;
+	const char **list = NULL;
+	char	*key;
+
+	strlist_init(&names);
+	strbuf_init(&serverid);
+	if (level >= SMTP_TLS_VERIFY) {
+		match_names(a, sess, level, &names);
+		list = xcalloc(names.count + 1, sizeof(*list));
+		for (size_t i = 0; i < names.count; i++)
+			list[i] = names.items[i];
+	}
+	strbuf_printf(&serverid, "[%s]:%d:%s", sess->hostname, sess->port,
+	    level_names[level]);
+	key = tls_session_key(NULL, serverid.data, sess->hostname, list,
+	    level >= SMTP_TLS_VERIFY, level >= SMTP_TLS_ENCRYPT);
+	free(list);
+	strlist_free(&names);
+	strbuf_free(&serverid);
+	return (key);
 }
