@@ -59,7 +59,7 @@ local_alias(struct local_state *st, const char *local_part)
 {
 	struct local_daemon *d = st->d;
 	struct local_privs privs;
-	struct strbuf value, key, owner;
+	struct strbuf value, key, owner, step;
 	const char *sender = st->sender;
 	size_t	 which = 0, n;
 	int	 rc;
@@ -69,6 +69,7 @@ local_alias(struct local_state *st, const char *local_part)
 	strbuf_init(&value);
 	strbuf_init(&key);
 	strbuf_init(&owner);
+	strbuf_init(&step);
 	strbuf_set(&key, local_part);
 	rc = alias_lookup(d, key.data, &value, &which);
 	if (rc == MAP_NOTFOUND && *d->p.recipient_delimiter &&
@@ -84,6 +85,16 @@ local_alias(struct local_state *st, const char *local_part)
 		    "alias database unavailable");
 		goto out;
 	}
+	/*
+	 * An alias is expanded once per recipient, however many addresses
+	 * reach it (other domains of ours, extensions: list+1, list+2, ...):
+	 * the entries were all taken the first time, and reading them again
+	 * per address would multiply the work by the length of the list.
+	 */
+	strbuf_printf(&step, "%zu %s", which, key.data);
+	if (local_expand_step(st, st->address, LOCAL_STEP_ALIAS, step.data) !=
+	    LOCAL_GO)
+		goto out;
 	if (table_privs(d, &d->alias_maps[which], &privs) < 0) {
 		local_result(st, st->address, 4, "4.3.5",
 		    "cannot find default_privs user \"%s\" (or it is root)",
@@ -108,6 +119,7 @@ out:
 	strbuf_free(&value);
 	strbuf_free(&key);
 	strbuf_free(&owner);
+	strbuf_free(&step);
 	return (rc != MAP_NOTFOUND);
 }
 
@@ -248,8 +260,7 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 	strlist_init(&forward);
 	strbuf_init(&tok);
 	strbuf_init(&key);
-	/* after the duplicate_filter_limit cut, no entry is even looked at */
-	while (!st->result->filter.cut && next_token(&p, &tok)) {
+	while (next_token(&p, &tok)) {
 		struct local_state child = *st;
 		char	*t = tok.data;
 
@@ -293,7 +304,7 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 				child.address = ++t;
 			}
 			if (!address_ok(t)) {
-				/* counted and reported once, as any other entry */
+				/* reported once, as any other address */
 				if (local_expand_step(&child, st->address,
 				    LOCAL_STEP_RECIPIENT, t) == LOCAL_GO)
 					local_result(&child, st->address, 5,
@@ -304,10 +315,13 @@ local_expand_list(struct local_state *st, const char *text, unsigned source,
 			if (!child.no_alias && same_local_address(d, t, st->address))
 				child.no_alias = true;
 			if (!child.no_alias && needs_forwarding(d, t)) {
-				/* the one filter also makes forward[] unique */
+				/*
+				 * The one filter also makes forward[] unique
+				 * (up to duplicate_filter_limit, as Postfix)
+				 */
 				local_rcpt_key(d, t, false, &key);
 				if (local_expand_step(&child, st->address,
-				    LOCAL_STEP_RECIPIENT, key.data) == LOCAL_GO)
+				    LOCAL_STEP_REMOTE, key.data) == LOCAL_GO)
 					strlist_add(&forward, t);
 			} else {
 				local_deliver_address(&child);

@@ -8,14 +8,17 @@
  * and not be writable by group or others.  forward_path is a list of
  * candidate paths with $home, $user, $local, $extension, $domain and
  * $recipient (also as ${name}); the first file that exists wins.  Each
- * file is one step of expand.c's filter, so a file that includes itself,
- * or a cycle of them, is read once and the walk ends.
+ * file is one step of expand.c's filter, by name and, once open, by
+ * device and inode: a file that includes itself, or a cycle of them, is
+ * read once and the walk ends, and a file named many ways (hard links,
+ * "//", "/./") is still read once per identity that reads it.
  */
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,12 +28,29 @@
 #include "mem.h"
 #include "msg.h"
 
-/* read_list - read a list file as privs; 1 read, 0 absent, -1 error */
+/* list_file_id - the filter's name of a list file read with privs */
+static void
+list_file_id(const struct local_privs *privs, const struct stat *stp,
+    struct strbuf *id)
+{
+	strbuf_reset(id);
+	strbuf_printf(id, "%ld %ju:%ju", (long)privs->uid,
+	    (uintmax_t)stp->st_dev, (uintmax_t)stp->st_ino);
+}
+
+/*
+ * read_list - read a list file as privs; 1 read, 0 absent, -1 error, 2
+ * this very file (device and inode) was read with these rights before in
+ * this expansion, under another name: not read again, so that names of
+ * one file (hard links, "//", "/./", directory symlinks) cannot multiply
+ * the work the way distinct files would
+ */
 static int
 read_list(struct local_state *st, const char *path,
     const struct local_privs *privs, bool is_forward, struct strbuf *text,
     struct stat *stp, struct strbuf *why)
 {
+	struct strbuf id;
 	char	 buf[8192];
 	ssize_t	 n;
 	int	 fd, rc = 1;
@@ -66,6 +86,17 @@ read_list(struct local_state *st, const char *path,
 		rc = -1;
 		goto out;
 	}
+	strbuf_init(&id);
+	list_file_id(privs, stp, &id);
+	if (!local_expand_note(&st->result->filter, LOCAL_STEP_LIST_FILE,
+	    id.data)) {
+		msg_debug("%s: %s: list file already read as %s",
+		    st->m->req->queue_id, path, id.data);
+		rc = 2;
+	}
+	strbuf_free(&id);
+	if (rc == 2)
+		goto out;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (text->len + (size_t)n > LOCAL_LIST_SIZE_MAX) {
 			strbuf_printf(why, "%s is too large", path);
@@ -133,7 +164,7 @@ local_forward(struct local_state *st, const struct local_privs *user,
 	    "extension", "domain", "recipient", NULL };
 	const char *values[7];
 	struct strlist paths;
-	struct strbuf path, text, why;
+	struct strbuf path, text, why, id;
 	struct stat sb;
 	const char *domain = address_domain(st->address);
 	int	 rc = 0;
@@ -149,6 +180,7 @@ local_forward(struct local_state *st, const struct local_privs *user,
 	strbuf_init(&path);
 	strbuf_init(&text);
 	strbuf_init(&why);
+	strbuf_init(&id);
 	strlist_split(&paths, st->d->p.forward_path, ", \t\r\n");
 	for (size_t i = 0; i < paths.count && rc == 0; i++) {
 		const char *p = paths.items[i];
@@ -176,6 +208,13 @@ local_forward(struct local_state *st, const struct local_privs *user,
 			goto out;
 		strbuf_reset(&text);
 		rc = read_list(st, path.data, user, true, &text, &sb, &why);
+		if (rc == 2) {
+			/* the same file by another name: decided as that one */
+			list_file_id(user, &sb, &id);
+			rc = local_expand_has(&st->result->filter,
+			    LOCAL_STEP_FORWARD_DONE, id.data);
+			goto out;
+		}
 		if (rc > 0 && text.data[strspn(text.data, " \t\r\n")] == 0)
 			rc = 0;		/* an empty .forward is no .forward */
 	}
@@ -187,12 +226,16 @@ local_forward(struct local_state *st, const struct local_privs *user,
 		    st->sender, st->address);
 		(void)local_expand_note(&st->result->filter,
 		    LOCAL_STEP_FORWARD_DONE, path.data);
+		list_file_id(user, &sb, &id);
+		(void)local_expand_note(&st->result->filter,
+		    LOCAL_STEP_FORWARD_DONE, id.data);
 	}
 out:
 	strlist_free(&paths);
 	strbuf_free(&path);
 	strbuf_free(&text);
 	strbuf_free(&why);
+	strbuf_free(&id);
 	return (rc != 0);
 }
 
@@ -209,7 +252,9 @@ include_file(struct local_state *st, const char *path,
 	strbuf_init(&text);
 	strbuf_init(&why);
 	rc = read_list(st, path, privs, false, &text, &sb, &why);
-	if (rc < 0)
+	if (rc == 2)
+		;		/* read before by another name: a repeat */
+	else if (rc < 0)
 		local_result(st, st->address, 4, "4.3.0", "%s", why.data);
 	else if (rc == 0)
 		local_result(st, st->address, 5, "5.3.5",

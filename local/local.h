@@ -5,9 +5,10 @@
  * recipients are delivered one by one; each recipient may expand (aliases,
  * .forward, :include:) into a tree of deliveries, walked recursively with
  * a struct local_state per level; expand.c holds the one depth limit and
- * loop filter every step passes.  Every leaf delivery is logged and folded
- * into the recipient's single outcome for qmgr (defer beats bounce beats
- * success, so a partly failed expansion is retried rather than lost).
+ * loop and duplicate filter every step passes.  Every leaf delivery is
+ * logged and folded into the recipient's single outcome for qmgr (defer
+ * beats bounce beats success, so a partly failed expansion is retried
+ * rather than lost).
  */
 #ifndef SLUICE_LOCAL_H
 #define SLUICE_LOCAL_H
@@ -82,16 +83,21 @@ struct local_daemon {
 };
 
 /*
- * A set of strings (expand.c, a hash set): the steps one recipient's
- * expansion took, with the limit on their number; also the message's
- * Delivered-To: addresses (no limit).
+ * The steps one recipient's expansion took (expand.c: a lib/htable of
+ * "kind name" keys): every structural step (address, alias, .forward,
+ * :include:), and leaf deliveries up to duplicate_filter_limit.  Also
+ * the message's Delivered-To: addresses (noted, no limit).  The counts
+ * are what the fuzz harness checks the work against.
  */
+struct htable;
 struct local_expand {
-	char		**slots;	/* "kind name" keys, NULL = free */
-	size_t		  cap;		/* a power of two, or 0 */
-	size_t		  count;
-	long		  limit;	/* duplicate_filter_limit, 0 = none */
-	bool		  cut;		/* the limit was reached and reported */
+	struct htable	 *seen;		/* NULL until the first key */
+	long		  limit;	/* leaf keys kept at most, 0 = no limit */
+	size_t		  lookups;	/* steps asked about */
+	size_t		  structural;	/* structural keys kept (all taken) */
+	size_t		  leaves;	/* leaf steps taken */
+	size_t		  leaves_kept;	/* ... of them remembered */
+	bool		  full;		/* past the limit: warned */
 };
 
 /* The message being delivered: one per request. */
@@ -156,19 +162,24 @@ void	local_result(struct local_state *st, const char *to, int status,
 
 /* expand.c: what one expansion step is, and whether it may go ahead */
 enum local_step {
+	/* structural: always remembered, so loops end */
 	LOCAL_STEP_RECIPIENT,		/* an address (local_rcpt_key) */
+	LOCAL_STEP_ALIAS,		/* "table key" of an alias expanded */
 	LOCAL_STEP_FORWARD,		/* a .forward file, by path */
 	LOCAL_STEP_FORWARD_DONE,	/* ... whose expansion has finished */
 	LOCAL_STEP_INCLUDE,		/* "uid path" of an :include: file */
+	LOCAL_STEP_LIST_FILE,		/* "uid dev:ino" of a list file read */
+	/* leaves: remembered up to duplicate_filter_limit */
 	LOCAL_STEP_MAILBOX,		/* a local part's mailbox */
 	LOCAL_STEP_FILE,		/* "uid path" of a /file */
 	LOCAL_STEP_COMMAND,		/* "uid command" of a |command */
+	LOCAL_STEP_REMOTE,		/* an address forwarded (local_rcpt_key) */
 	LOCAL_STEP_DELIVERED_TO,	/* local_message.delivered_to only */
 };
 enum local_verdict {
 	LOCAL_GO,			/* new: go ahead */
 	LOCAL_SKIP,			/* taken before: a loop or duplicate */
-	LOCAL_STOP,			/* a limit: outcome already reported */
+	LOCAL_STOP,			/* too deep: outcome already reported */
 };
 void	local_expand_init(struct local_expand *x, long limit);
 void	local_expand_free(struct local_expand *x);
@@ -178,6 +189,7 @@ bool	local_expand_has(const struct local_expand *x, enum local_step kind,
 	    const char *name);
 bool	local_expand_note(struct local_expand *x, enum local_step kind,
 	    const char *name);
+size_t	local_expand_kept(const struct local_expand *x);
 void	local_rcpt_key(struct local_daemon *d, const char *address,
 	    bool no_alias, struct strbuf *key);
 

@@ -195,7 +195,7 @@ local_deliver_address(struct local_state *st)
 	strbuf_init(&key);
 	strbuf_set(&addr, st->address);
 	strbuf_lower(&addr);
-	/* nesting, repeats (loops and duplicates), the size of the tree */
+	/* nesting and repeats (loops, and addresses reached twice) */
 	local_rcpt_key(st->d, addr.data, st->no_alias, &key);
 	if (local_expand_step(st, st->address, LOCAL_STEP_RECIPIENT, key.data) !=
 	    LOCAL_GO)

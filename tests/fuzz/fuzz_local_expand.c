@@ -17,9 +17,13 @@
  * cleanup is a socket that does not exist (forwarded addresses defer).
  * What must hold (check_outcome): the expansion ends (a loop that
  * recursed without end would exhaust the stack, which ASan reports), the
- * recipient gets one outcome with a matching X.Y.Z code, and the work
- * stays within duplicate_filter_limit (here 200): filter entries and
- * outcome lines.
+ * recipient gets one outcome with a matching X.Y.Z code, and the work is
+ * linear in the input.  The filter remembers every structural step
+ * (address, alias, .forward, :include:) and at most
+ * duplicate_filter_limit (here 200) leaves; each outcome line stands for
+ * one step taken (plus the final loop verdict); and the steps asked
+ * about are bounded by the entries of the input: every alias and file is
+ * expanded at most once per identity, so no nesting can multiply them.
  */
 #include <sys/stat.h>
 
@@ -194,21 +198,54 @@ make_daemon(struct local_daemon *d, struct local_alias_map *am,
 }
 
 /*
+ * list_entries - at most how many entries parts 1.. hold: a list splits at
+ * commas and newlines, so each of them ends one entry at most
+ */
+static size_t
+list_entries(const struct strbuf *part, size_t count)
+{
+	size_t	 n = 0;
+
+	for (size_t i = 1; i < count; i++) {
+		n++;
+		for (size_t j = 0; j < part[i].len; j++)
+			if (part[i].data[j] == ',' || part[i].data[j] == '\n')
+				n++;
+	}
+	return (n);
+}
+
+/*
  * check_outcome - one status with a dsn of its class; every outcome line
- * stands for one distinct step of the filter (plus the cut and the final
- * loop verdict); the filter holds at most the limit and, beyond it, the
- * .forward done-marks (one per .forward step).
+ * stands for one step taken (structural or leaf) or the final loop
+ * verdict; the filter holds every structural step and at most the limit
+ * of leaves; and the work is linear in the entries of the input.
+ *
+ * The work bound: an entry is expanded once for each list reading it, a
+ * list is read at most twice (the harness's user, and default_privs when
+ * running as root: an include read with two identities), the recipient
+ * itself is one more entry; each entry asks about at most four steps (an
+ * address: recipient, alias, .forward, mailbox).  Without the alias step
+ * (list+1, list+2, ... each expanding alias "list" again) or the
+ * structural memory of :include: files (a file of N includes of a file
+ * of N entries), this grows as a product instead.
  */
 static void
-check_outcome(const struct local_result *res)
+check_outcome(const struct local_result *res, size_t entries)
 {
+	const struct local_expand *x = &res->filter;
+
 	if (res->status != 2 && res->status != 4 && res->status != 5)
 		abort();
 	if (res->dsn[0] != '0' + res->status || res->dsn[1] != '.')
 		abort();
-	if (res->leaves < 1 || (size_t)res->leaves > res->filter.count + 2)
+	if (res->leaves < 1 || (size_t)res->leaves > x->structural + x->leaves + 1)
 		abort();
-	if (res->filter.count > 2 * (size_t)FILTER_LIMIT)
+	if (x->leaves_kept > (size_t)FILTER_LIMIT || x->leaves_kept > x->leaves)
+		abort();
+	if (local_expand_kept(x) != x->structural + x->leaves_kept)
+		abort();
+	if (x->lookups > 4 * (2 * entries + 1))
 		abort();
 }
 
@@ -310,7 +347,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	local_walk_rcpt(&d, &m, rcpt, &res);
-	check_outcome(&res);
+	check_outcome(&res, list_entries(part, PARTS));
 	local_result_free(&res);
 
 	deliver_request_free(&req);
