@@ -1,39 +1,38 @@
 /*
  * anvil_table - session counts and event rates per ident (anvil_table.h).
  *
- * A chained hash table of idents whose seed is random per table, so that
- * a client cannot choose addresses that all land in one chain.  Each
- * owner keeps an array of the idents it holds sessions of, with how
- * many: a disconnect is checked against it, and releasing the owner walks
- * it.  An entry with sessions is never freed, so the owners' pointers to
- * entries stay valid; entries without sessions are freed by
- * anvil_table_expire once their rate window is over (at most one walk of
- * the table per second, however often it is called).
+ * The idents are found through a lib/htable (SipHash under a random key
+ * per table, so a client cannot choose addresses that all collide); the
+ * entries are also on a doubly linked list, the one walk that expiry and
+ * freeing need.  Each owner keeps an array of the idents it holds
+ * sessions of, with how many: a disconnect is checked against it, and
+ * releasing the owner walks it.  An entry with sessions is never freed,
+ * so the owners' pointers to entries stay valid; entries without
+ * sessions are freed by anvil_table_expire once their rate window is
+ * over (at most one walk of the table per second, however often it is
+ * called).
  */
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "anvil_table.h"
+#include "htable.h"
 #include "mem.h"
 #include "msg.h"
 
 struct anvil_entry {
-	struct anvil_entry *next;	/* in the bucket */
+	struct anvil_entry *prev, *next;	/* on the table's list */
 	char		*ident;
-	uint64_t	 hash;
 	long		 count;		/* sessions open now */
 	long		 rate[ANVIL_EVENT_COUNT];	/* events in this window */
 	time_t		 start;		/* of the window */
 };
 
 struct anvil_table {
-	struct anvil_entry **buckets;
-	size_t		 nbuckets;	/* a power of two */
+	struct htable	*index;		/* ident -> entry */
+	struct anvil_entry *head;	/* every entry */
 	size_t		 size;
-	uint64_t	 seed;
 	long		 time_unit;
 	time_t		 last_expire;
 	struct anvil_peaks peaks;
@@ -76,42 +75,30 @@ anvil_event_parse(const char *name, enum anvil_event *event)
 	return (false);
 }
 
-/* hash_ident - FNV-1a over the seed and the ident */
-static uint64_t
-hash_ident(const struct anvil_table *t, const char *ident)
-{
-	uint64_t h = 1469598103934665603ULL ^ t->seed;
-
-	for (const unsigned char *p = (const unsigned char *)ident; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	/* mix the high bits down: the bucket index takes the low ones */
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
-	return (h);
-}
-
 /* anvil_table_create - see anvil_table.h */
 struct anvil_table *
 anvil_table_create(long time_unit)
 {
 	struct anvil_table *t = xcalloc(1, sizeof(*t));
 
-	t->nbuckets = 64;
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	t->index = htable_create(0, 0);
 	t->time_unit = time_unit > 0 ? time_unit : 1;
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(t->seed))
-		t->seed = (uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL);
 	return (t);
 }
 
-/* entry_free - one entry */
+/* entry_free - one entry, off the list and the index */
 static void
-entry_free(struct anvil_entry *e)
+entry_free(struct anvil_table *t, struct anvil_entry *e)
 {
+	if (!htable_delete(t->index, e->ident, strlen(e->ident)))
+		msg_panic("anvil_table: %s is not indexed", e->ident);
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		t->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	t->size--;
 	free(e->ident);
 	free(e);
 }
@@ -124,63 +111,43 @@ anvil_table_free(struct anvil_table *t)
 
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (e = t->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
-	free(t->buckets);
+	for (e = t->head; e != NULL; e = next) {
+		next = e->next;
+		free(e->ident);
+		free(e);
+	}
+	htable_free(t->index);
 	free(t);
-}
-
-/* table_grow - twice the buckets, when the chains average one entry */
-static void
-table_grow(struct anvil_table *t)
-{
-	size_t n = t->nbuckets * 2;
-	struct anvil_entry **b = xcalloc(n, sizeof(*b));
-	struct anvil_entry *e, *next;
-
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (e = t->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
 }
 
 /* entry_find - the entry of ident, or NULL */
 static struct anvil_entry *
-entry_find(const struct anvil_table *t, const char *ident, uint64_t h)
+entry_find(const struct anvil_table *t, const char *ident)
 {
-	struct anvil_entry *e;
+	struct htable_entry *h = htable_find(t->index, ident, strlen(ident));
 
-	for (e = t->buckets[h & (t->nbuckets - 1)]; e != NULL; e = e->next)
-		if (e->hash == h && strcmp(e->ident, ident) == 0)
-			return (e);
-	return (NULL);
+	return (h != NULL ? h->value : NULL);
 }
 
 /* entry_get - the entry of ident, made (without sessions) when absent */
 static struct anvil_entry *
 entry_get(struct anvil_table *t, const char *ident, time_t now)
 {
-	uint64_t h = hash_ident(t, ident);
+	struct htable_entry *h;
 	struct anvil_entry *e;
+	bool	 added;
 
-	if ((e = entry_find(t, ident, h)) != NULL)
-		return (e);
-	if (t->size >= t->nbuckets)
-		table_grow(t);
+	h = htable_enter(t->index, ident, strlen(ident), &added);
+	if (!added)
+		return (h->value);
 	e = xcalloc(1, sizeof(*e));
 	e->ident = xstrdup(ident);
-	e->hash = h;
 	e->start = now;
-	e->next = t->buckets[h & (t->nbuckets - 1)];
-	t->buckets[h & (t->nbuckets - 1)] = e;
+	e->next = t->head;
+	if (t->head != NULL)
+		t->head->prev = e;
+	t->head = e;
+	h->value = e;
 	t->size++;
 	if (t->size > t->peaks.table_size) {
 		t->peaks.table_size = t->size;
@@ -280,7 +247,7 @@ anvil_table_disconnect(struct anvil_table *t, struct anvil_owner *o,
 	struct anvil_hold *h;
 
 	(void)now;
-	if ((e = entry_find(t, ident, hash_ident(t, ident))) == NULL ||
+	if ((e = entry_find(t, ident)) == NULL ||
 	    (h = owner_find(o, e)) == NULL)
 		return (false);
 	hold_drop(o, h, 1);
@@ -323,7 +290,7 @@ void
 anvil_table_lookup(struct anvil_table *t, const char *ident,
     enum anvil_event event, time_t now, long *count, long *rate)
 {
-	struct anvil_entry *e = entry_find(t, ident, hash_ident(t, ident));
+	struct anvil_entry *e = entry_find(t, ident);
 
 	if ((unsigned)event >= ANVIL_EVENT_COUNT)
 		msg_panic("anvil_table_lookup: bad event %d", (int)event);
@@ -340,23 +307,16 @@ anvil_table_lookup(struct anvil_table *t, const char *ident,
 void
 anvil_table_expire(struct anvil_table *t, time_t now)
 {
-	struct anvil_entry **pp, *e;
+	struct anvil_entry *e, *next;
 
 	if (now == t->last_expire)
 		return;
 	t->last_expire = now;
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		pp = &t->buckets[i];
-		while ((e = *pp) != NULL) {
-			if (e->count == 0 && (now >= e->start + t->time_unit ||
-			    now < e->start)) {
-				*pp = e->next;
-				entry_free(e);
-				t->size--;
-			} else {
-				pp = &e->next;
-			}
-		}
+	for (e = t->head; e != NULL; e = next) {
+		next = e->next;
+		if (e->count == 0 && (now >= e->start + t->time_unit ||
+		    now < e->start))
+			entry_free(t, e);
 	}
 }
 

@@ -176,6 +176,51 @@ START_TEST(test_expire)
 }
 END_TEST
 
+/*
+ * Many idents, half of them expired at once and then counted again: the
+ * index and the list of entries stay in step (a removal from the middle
+ * of a probe run, an ident that comes back after it was forgotten).
+ */
+START_TEST(test_expire_many)
+{
+	struct anvil_table *t = anvil_table_create(10);
+	struct anvil_owner *o = anvil_owner_create();
+	char	 ident[64];
+	long	 count, rate;
+	int	 n = 5000;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(ident, sizeof(ident), "smtp:2001:db8::%x", i);
+		if (i % 2 == 0)
+			conn(t, o, ident, T0, NULL);
+		else
+			(void)anvil_table_event(t, ident, ANVIL_EVENT_MESSAGE, T0);
+	}
+	ck_assert_uint_eq(anvil_table_size(t), (size_t)n);
+	anvil_table_expire(t, T0 + 10);
+	ck_assert_uint_eq(anvil_table_size(t), (size_t)n / 2);
+	for (int i = 0; i < n; i++) {
+		snprintf(ident, sizeof(ident), "smtp:2001:db8::%x", i);
+		anvil_table_lookup(t, ident, ANVIL_EVENT_CONNECT, T0 + 10,
+		    &count, &rate);
+		ck_assert_int_eq(count, i % 2 == 0 ? 1 : 0);
+		/* a forgotten ident starts again from nothing */
+		if (i % 2 == 1)
+			ck_assert_int_eq(anvil_table_event(t, ident,
+			    ANVIL_EVENT_MESSAGE, T0 + 11), 1);
+	}
+	ck_assert_uint_eq(anvil_table_size(t), (size_t)n);
+	ck_assert_uint_eq(anvil_table_peaks(t)->table_size, (size_t)n);
+	anvil_owner_release(t, o, T0 + 11);
+	anvil_table_expire(t, T0 + 30);
+	ck_assert_uint_eq(anvil_table_size(t), 0);
+	anvil_table_lookup(t, "smtp:2001:db8::0", ANVIL_EVENT_CONNECT, T0 + 30,
+	    &count, &rate);
+	ck_assert_int_eq(count, 0);
+	anvil_table_free(t);
+}
+END_TEST
+
 START_TEST(test_peaks)
 {
 	struct anvil_table *t = anvil_table_create(60);
@@ -228,6 +273,7 @@ main(void)
 	tcase_add_test(tc, test_release_gives_back_an_owners_sessions);
 	tcase_add_test(tc, test_rate_window);
 	tcase_add_test(tc, test_expire);
+	tcase_add_test(tc, test_expire_many);
 	tcase_add_test(tc, test_peaks);
 	tcase_add_test(tc, test_event_names);
 	suite_add_tcase(s, tc);
