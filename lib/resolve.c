@@ -10,6 +10,7 @@
 
 #include "address.h"
 #include "domain_list.h"
+#include "htable.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
@@ -162,10 +163,39 @@ resolve_alias_lookup(struct resolver *res, const char *address,
 	return (rc);
 }
 
+/*
+ * The final addresses of one expansion: the caller's list, in order, and
+ * a case-insensitive index of it, so that finding a duplicate among up to
+ * RESOLVE_EXPAND_MAX addresses is one lookup, not a search of the list.
+ */
+struct resolve_finals {
+	struct strlist	*list;
+	struct htable	*seen;		/* NULL while the list is empty */
+};
+
+/* finals_new - is address not in the list yet (then it is indexed) */
+static bool
+finals_new(struct resolve_finals *out, const char *address)
+{
+	bool	 added;
+
+	if (out->seen == NULL) {
+		/* most recipients are no alias: one address, no table */
+		if (out->list->count == 0)
+			return (true);
+		out->seen = htable_create(2 * out->list->count, HTABLE_NOCASE);
+		for (size_t i = 0; i < out->list->count; i++)
+			(void)htable_enter(out->seen, out->list->items[i],
+			    strlen(out->list->items[i]), NULL);
+	}
+	(void)htable_enter(out->seen, address, strlen(address), &added);
+	return (added);
+}
+
 /* resolve_add_final - one final address, unless it is there already */
 static enum resolve_status
 resolve_add_final(struct resolver *res, const char *address, bool matched,
-    struct strlist *out, struct resolve_result *why)
+    struct resolve_finals *out, struct resolve_result *why)
 {
 	const char *domain = address_domain(address);
 	int	 rc;
@@ -179,20 +209,21 @@ resolve_add_final(struct resolver *res, const char *address, bool matched,
 		return (resolve_fail(why, RESOLVE_BOUNCE, "5.1.1",
 		    "<%s>: User unknown in virtual alias table", address));
 	}
-	if (strlist_contains_ci(out, address))
+	if (!finals_new(out, address))
 		return (RESOLVE_OK);
-	if (out->count >= RESOLVE_EXPAND_MAX)
+	/* past the limit the result is not used: out is unspecified */
+	if (out->list->count >= RESOLVE_EXPAND_MAX)
 		return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
 		    "virtual alias expansion of <%s> exceeds the limit",
 		    address));
-	strlist_add(out, address);
+	strlist_add(out->list, address);
 	return (RESOLVE_OK);
 }
 
 /* resolve_expand_one - recursive step; path holds the addresses above */
 static enum resolve_status
 resolve_expand_one(struct resolver *res, const char *address,
-    const char **path, int depth, struct strlist *out,
+    const char **path, int depth, struct resolve_finals *out,
     struct resolve_result *why)
 {
 	struct strbuf value;
@@ -244,8 +275,15 @@ resolve_expand(struct resolver *res, const char *address, struct strlist *out,
     struct resolve_result *why)
 {
 	const char *path[RESOLVE_DEPTH_MAX + 1];
+	struct resolve_finals finals;
+	enum resolve_status st;
 
-	return (resolve_expand_one(res, address, path, 0, out, why));
+	/* what out holds already counts as found (see resolve.h) */
+	finals.list = out;
+	finals.seen = NULL;
+	st = resolve_expand_one(res, address, path, 0, &finals, why);
+	htable_free(finals.seen);
+	return (st);
 }
 
 /* resolve_split - "transport:nexthop" into the result, keeping defaults */

@@ -1,7 +1,8 @@
 /*
  * test_resolve - unit tests for lib/resolve.c: virtual alias expansion
  * (fan-out, catch-all, self references, loops, depth and size limits,
- * unknown virtual alias addresses) and transport resolution (local,
+ * shared members found as duplicates in any case, unknown virtual alias
+ * addresses) and transport resolution (local,
  * virtual, default, relayhost, transport_maps keys, error and retry).
  * Tables are inline: maps, so no files are needed.
  */
@@ -211,6 +212,56 @@ START_TEST(test_expand_fanout_limit)
 }
 END_TEST
 
+/*
+ * Many lists sharing members: each address once, in the order first
+ * reached, duplicates found whatever their case (through the index that
+ * replaced a search of the list), and exactly RESOLVE_EXPAND_MAX
+ * distinct addresses still fit.
+ */
+START_TEST(test_expand_shared_members)
+{
+	struct strbuf spec;
+	char	 want[64];
+
+	strbuf_init(&spec);
+	strbuf_puts(&spec, "inline:{ {all@x.test = ");
+	for (int l = 0; l < 10; l++)
+		strbuf_printf(&spec, "%slist%d@x.test", l ? ", " : "", l);
+	strbuf_puts(&spec, "}");
+	for (int l = 0; l < 10; l++) {
+		strbuf_printf(&spec, " {list%d@x.test = ", l);
+		/* list l: members 100*l .. 100*l+199, the upper case half again */
+		for (int i = 100 * l; i < 100 * l + 200 && i < RESOLVE_EXPAND_MAX;
+		    i++)
+			strbuf_printf(&spec, "%s%s%d@Y.test", i > 100 * l ? ", " : "",
+			    l % 2 ? "M" : "m", i);
+		strbuf_puts(&spec, "}");
+	}
+	strbuf_puts(&spec, " }");
+	config_set(cfg, "virtual_alias_maps", spec.data);
+	strbuf_free(&spec);
+	open_res();
+	ck_assert_int_eq(resolve_expand(res, "all@x.test", &out, &rr), RESOLVE_OK);
+	ck_assert_uint_eq(out.count, RESOLVE_EXPAND_MAX);
+	for (int i = 0; i < RESOLVE_EXPAND_MAX; i++) {
+		/* first reached through list i/100 - 1 (odd: "M"), or list 0 */
+		snprintf(want, sizeof(want), "%s%d@Y.test",
+		    i >= 100 && (i / 100 - 1) % 2 ? "M" : "m", i);
+		ck_assert_str_eq(out.items[i], want);
+	}
+	/* what the caller's list holds already counts as found */
+	strlist_free(&out);
+	strlist_init(&out);
+	strlist_add(&out, "M150@y.TEST");
+	ck_assert_int_eq(resolve_expand(res, "list1@x.test", &out, &rr),
+	    RESOLVE_OK);
+	ck_assert_uint_eq(out.count, 200);
+	ck_assert_str_eq(out.items[0], "M150@y.TEST");
+	ck_assert_str_eq(out.items[1], "M100@Y.test");
+	ck_assert_str_eq(out.items[51], "M151@Y.test");
+}
+END_TEST
+
 START_TEST(test_virtual_alias_domain_unknown)
 {
 	config_set(cfg, "virtual_alias_maps", "inline:{ known@va.test=user@example.test }");
@@ -252,6 +303,7 @@ resolve_suite(void)
 	tcase_add_test(tc, test_expand_catchall);
 	tcase_add_test(tc, test_expand_depth_limit);
 	tcase_add_test(tc, test_expand_fanout_limit);
+	tcase_add_test(tc, test_expand_shared_members);
 	tcase_add_test(tc, test_virtual_alias_domain_unknown);
 	tcase_add_test(tc, test_open_failure);
 	suite_add_tcase(s, tc);
