@@ -258,7 +258,11 @@ tls_server_context(struct config *cfg, struct strbuf *err)
 		ssl_errors(err);
 		goto fail;
 	}
-	/* One process serves one session at a time: no server-side cache. */
+	/*
+	 * No stateful server cache: a client resumes with a ticket sealed by
+	 * this process's own key (OpenSSL's default), which is enough for the
+	 * sessions one smtpd process serves and needs no shared store.
+	 */
 	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
 	return (ctx);
 

@@ -215,18 +215,6 @@ void	smtp_tls_policy_find(struct smtp_agent *a, const char *nexthop_text,
 void	smtp_tls_policy_free(struct smtp_tls_policy *pol);
 int	smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
 	    struct strbuf *why, int *status, char dsn[16]);
-
-/* sasl.c: AUTH when configured; 0, or -1 with why */
-int	smtp_sasl_authenticate(struct smtp_agent *a, struct smtp_session *sess,
-	    struct strbuf *why, int *status, char dsn[16]);
-
-/* tls.c */
-void	smtp_tls_setup(struct smtp_agent *a, struct config *cfg);
-void	smtp_tls_policy_find(struct smtp_agent *a, const char *nexthop_text,
-	    const char *nexthop_host, struct smtp_tls_policy *out);
-void	smtp_tls_policy_free(struct smtp_tls_policy *pol);
-int	smtp_tls_negotiate(struct smtp_agent *a, struct smtp_session *sess,
-	    struct strbuf *why, int *status, char dsn[16]);
 char	*smtp_tls_policy_key(struct smtp_agent *a,
 	    const struct smtp_session *sess);
 
