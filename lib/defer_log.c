@@ -535,7 +535,10 @@ defer_parse_line(struct defer_log *log, char *line)
 	return (0);
 }
 
-/* defer_log_read - parse defer/ID into log (reset first) */
+/*
+ * defer_log_read - parse defer/ID into log (reset first); errno tells a
+ * malformed file (EBADMSG) from one that could not be read
+ */
 int
 defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 {
@@ -544,7 +547,7 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 	char	*buf = NULL, *line, *nl;
 	size_t	 got = 0, lineno = 0;
 	ssize_t	 n;
-	int	 fd, rc = -1;
+	int	 fd, rc = -1, saved = EBADMSG;
 
 	defer_log_free(log);
 	strbuf_init(&path);
@@ -552,6 +555,7 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 		goto out;
 	if ((fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) < 0) {
+		saved = errno == ELOOP ? EBADMSG : errno;	/* a link */
 		if (errno == ENOENT)
 			rc = 0;
 		else
@@ -559,8 +563,13 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 			    strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > DEFER_FILE_MAX) {
+	if (fstat(fd, &st) < 0) {
+		saved = errno;
+		strbuf_printf(err, "fstat %s: %s", path.data, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > DEFER_FILE_MAX) {
 		strbuf_printf(err, "%s: not a regular file or too large",
 		    path.data);
 		close(fd);
@@ -571,8 +580,16 @@ defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err)
 		n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n < 0) {
+			/* what could not be read is not "cut short" */
+			saved = errno;
+			strbuf_printf(err, "read %s: %s", path.data,
+			    strerror(errno));
+			close(fd);
+			goto out;
+		}
+		if (n == 0)
+			break;		/* it shrank: parse what is there */
 		got += (size_t)n;
 	}
 	close(fd);
@@ -618,6 +635,8 @@ bad:
 out:
 	free(buf);
 	strbuf_free(&path);
+	if (rc < 0)
+		errno = saved;
 	return (rc);
 }
 

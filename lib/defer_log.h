@@ -74,20 +74,32 @@ void	defer_log_add_sent(struct defer_log *log, off_t offset,
 /* defer_log_was_sent - was address of the record at offset delivered */
 bool	defer_log_was_sent(const struct defer_log *log, off_t offset,
 	    const char *address);
-/* paths are relative to the queue directory (the cwd of every daemon) */
+/*
+ * defer_log_write - replace defer/ID atomically (a temporary file,
+ * fsync, rename); 0, or -1 + err with the old defer/ID unchanged and no
+ * temporary file left.  Paths are relative to the queue directory (the
+ * cwd of every daemon).
+ */
 int	defer_log_write(const char *queue_id, const struct defer_log *log,
 	    struct strbuf *err);
 /*
  * defer_log_append - add the sent= lines of add to defer/ID, unflushed.
  * When there is no defer/ID (or its last line is cut short), the file is
  * written whole instead, as defer_log_write would write base with add's
- * addresses added.  0, or -1 + err.
+ * addresses added.  0, or -1 + err; a failed append is cut back to the
+ * old end, so that no torn line stays behind.
  */
 int	defer_log_append(const char *queue_id, const struct defer_log *base,
 	    const struct defer_log *add, struct strbuf *err);
 /* defer_log_sync - flush defer/ID to disk (absent: nothing to do) */
 int	defer_log_sync(const char *queue_id, struct strbuf *err);
-/* defer_log_read - 0 (an absent file is an empty log) or -1 + err */
+/*
+ * defer_log_read - 0 (an absent file is an empty log) or -1 + err, with
+ * errno EBADMSG when the file is malformed (its content is lost for
+ * good), else the error that kept it from being read (EIO, ...: try
+ * again later; going on without its sent= lines would deliver them
+ * again)
+ */
 int	defer_log_read(const char *queue_id, struct defer_log *log, struct strbuf *err);
 void	defer_log_remove(const char *queue_id);
 

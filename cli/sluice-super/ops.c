@@ -81,17 +81,23 @@ move_message(const char *from, const char *to, const char *id)
  * requeue_defer_log - a requeued message starts without delay reasons,
  * but a log that lists delivered addresses of pending recipients stays
  * (lib/defer_log.h): without it the next attempt would deliver them
- * again.  Its old reasons show until that attempt rewrites the log.
+ * again.  Its old reasons show until that attempt rewrites the log.  A
+ * log that could not be read (EIO, ...) stays too: only a malformed one
+ * is known to hold nothing worth keeping.
  */
 static void
 requeue_defer_log(const char *id)
 {
 	struct defer_log log;
 	struct strbuf err;
+	int	 rc;
 
 	defer_log_init(&log);
 	strbuf_init(&err);
-	if (defer_log_read(id, &log, &err) < 0 || log.sent_count == 0)
+	rc = defer_log_read(id, &log, &err);
+	if (rc < 0 && errno != EBADMSG)
+		msg_warn("%s: %s; defer log kept", id, err.data);
+	else if (rc < 0 || log.sent_count == 0)
 		defer_log_remove(id);
 	defer_log_free(&log);
 	strbuf_free(&err);

@@ -2,14 +2,18 @@
  * test_defer_log - unit tests for lib/defer_log.c: round trips through
  * defer/ID (deferred records and delivered addresses), the set/find
  * semantics, appending delivered addresses (and an append cut short),
- * hostile file contents, removal, and logs too big for a search per
- * line or per address.
+ * hostile file contents, removal, logs too big for a search per line or
+ * per address, and writes that fail (RLIMIT_FSIZE makes the file system
+ * refuse them, as a full disk would) or a file that cannot be read.
  * Each case runs in a fresh temporary directory holding defer/.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +456,182 @@ START_TEST(test_remove_and_stale_tmp)
 }
 END_TEST
 
+/* file_text - defer/ID as a string (caller frees) */
+static char *
+file_text(void)
+{
+	FILE	*fp = fopen(DEFER_LOG_DIR "/" ID, "r");
+	char	*buf = calloc(1, 65536);
+	size_t	 n;
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(buf);
+	n = fread(buf, 1, 65535, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return (buf);
+}
+
+/*
+ * limit_file_size - from now on, writes past bytes fail with EFBIG (the
+ * signal that would kill the process is ignored), as writes to a full
+ * file system fail with ENOSPC; returns the old limit
+ */
+static struct rlimit
+limit_file_size(rlim_t bytes)
+{
+	struct rlimit old, rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	rl = old;
+	rl.rlim_cur = bytes;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	return (old);
+}
+
+/*
+ * A write that fails leaves the defer log as it was (the atomic
+ * replacement never half happens) and no temporary file behind, and
+ * says why; with room again the same write works.
+ */
+START_TEST(test_write_fails_keeps_old)
+{
+	struct defer_log log, back;
+	struct strbuf err;
+	struct rlimit old;
+	char	*before, *after, reason[200];
+
+	defer_log_init(&log);
+	defer_log_init(&back);
+	strbuf_init(&err);
+	defer_log_set(&log, 10, "4.4.1", "connection refused");
+	defer_log_add_sent(&log, 10, "a@dest.test");
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), 0);
+	before = file_text();
+	memset(reason, 'r', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	log.warned = true;
+	defer_log_set(&log, 20, "4.2.2", reason);
+	defer_log_add_sent(&log, 20, "b@dest.test");
+	old = limit_file_size(strlen(before) + 10);
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.data, strerror(EFBIG)));
+	after = file_text();
+	ck_assert_str_eq(after, before);
+	ck_assert_int_ne(access(DEFER_LOG_DIR "/" ID ".tmp", F_OK), 0);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert(!back.warned);
+	ck_assert(defer_log_was_sent(&back, 10, "a@dest.test"));
+	ck_assert(!defer_log_was_sent(&back, 20, "b@dest.test"));
+	/* room again */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(defer_log_write(ID, &log, &err), 0);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert(back.warned);
+	ck_assert(defer_log_was_sent(&back, 20, "b@dest.test"));
+	free(before);
+	free(after);
+	defer_log_free(&log);
+	defer_log_free(&back);
+	strbuf_free(&err);
+}
+END_TEST
+
+/*
+ * An append that fails half-way (a short write, then the error) is cut
+ * back to the old end: the file stays byte for byte what it was, with
+ * no torn last line for the next append to glue onto.
+ */
+START_TEST(test_append_fails_cut_back)
+{
+	struct defer_log base, add, back;
+	struct strbuf err;
+	struct rlimit old;
+	char	*before, *after, addr[64];
+
+	defer_log_init(&base);
+	defer_log_init(&add);
+	defer_log_init(&back);
+	strbuf_init(&err);
+	defer_log_set(&base, 100, "4.2.0", "try later");
+	defer_log_add_sent(&add, 100, "first@dest.test");
+	ck_assert_int_eq(defer_log_append(ID, &base, &add, &err), 0);
+	before = file_text();
+	defer_log_free(&add);
+	for (int i = 0; i < 50; i++) {
+		snprintf(addr, sizeof(addr), "user%d@dest.test", i);
+		defer_log_add_sent(&add, 100, addr);
+	}
+	/* room for part of the first new line only */
+	old = limit_file_size(strlen(before) + 8);
+	ck_assert_int_eq(defer_log_append(ID, &base, &add, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.data, strerror(EFBIG)));
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	after = file_text();
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert_uint_eq(back.sent_count, 1);
+	/* and the next append works as if nothing had happened */
+	ck_assert_int_eq(defer_log_append(ID, &base, &add, &err), 0);
+	ck_assert_int_eq(defer_log_read(ID, &back, &err), 0);
+	ck_assert_uint_eq(back.sent_count, 51);
+	ck_assert(defer_log_was_sent(&back, 100, "first@dest.test"));
+	ck_assert(defer_log_was_sent(&back, 100, "user49@dest.test"));
+	free(before);
+	free(after);
+	defer_log_free(&base);
+	defer_log_free(&add);
+	defer_log_free(&back);
+	strbuf_free(&err);
+}
+END_TEST
+
+/*
+ * A log that cannot be read is not a malformed one: errno says which,
+ * so that qmgr retries the message later instead of going on without
+ * its sent= lines (and delivering those addresses again).
+ */
+START_TEST(test_read_error_told_from_malformed)
+{
+	struct defer_log log;
+	struct strbuf err;
+	bool	 root = geteuid() == 0;
+
+	defer_log_init(&log);
+	strbuf_init(&err);
+	put_file("warned=0\nnot a line\n", 20);
+	errno = 0;
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	put_file("warned=0\nsent=1\ta@dest.test\n", 28);
+	/* unreadable: as another user (root), or without permission */
+	if (root)
+		ck_assert_int_eq(seteuid(65534), 0);
+	else
+		ck_assert_int_eq(chmod(DEFER_LOG_DIR "/" ID, 0), 0);
+	strbuf_reset(&err);
+	errno = 0;
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	ck_assert_int_eq(errno, EACCES);
+	ck_assert_ptr_nonnull(strstr(err.data, strerror(EACCES)));
+	if (root)
+		ck_assert_int_eq(seteuid(0), 0);
+	else
+		ck_assert_int_eq(chmod(DEFER_LOG_DIR "/" ID, 0600), 0);
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), 0);
+	ck_assert(defer_log_was_sent(&log, 1, "a@dest.test"));
+	/* a link planted there is refused as malformed, not retried */
+	defer_log_remove(ID);
+	ck_assert_int_eq(symlink("/etc/hostname", DEFER_LOG_DIR "/" ID), 0);
+	errno = 0;
+	ck_assert_int_eq(defer_log_read(ID, &log, &err), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	defer_log_free(&log);
+	strbuf_free(&err);
+}
+END_TEST
+
 /* defer_log_suite - all cases */
 static Suite *
 defer_log_suite(void)
@@ -472,6 +652,9 @@ defer_log_suite(void)
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_bad_id_and_symlink);
 	tcase_add_test(tc, test_remove_and_stale_tmp);
+	tcase_add_test(tc, test_write_fails_keeps_old);
+	tcase_add_test(tc, test_append_fails_cut_back);
+	tcase_add_test(tc, test_read_error_told_from_malformed);
 	suite_add_tcase(s, tc);
 	big = tcase_create("big");
 	tcase_add_checked_fixture(big, setup, teardown);
