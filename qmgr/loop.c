@@ -4,7 +4,8 @@
  * One poll(2) over the master's status pipe, the trigger socket, the
  * inotify watch on incoming/ (watch.c), the trigger clients and the agent
  * connections; timers for the incoming/
- * safety scan, the deferred/ queue run and the connection deadlines.
+ * safety scan, the deferred/ queue run, the connection deadlines and the
+ * retries of attempts that could not be recorded (stall.c).
  * While a message is still being resolved (message.c, in slices) poll
  * does not wait.  The defer logs that got sent= lines in a turn are
  * flushed once at its end.
@@ -77,6 +78,7 @@ qmgr_work(struct qmgr *qm, time_t now)
 		qmgr_scan_deferred(qm);
 	qmgr_message_resolve_some(qm);
 	qmgr_schedule(qm);
+	qmgr_stall_retry(qm, now);
 	qmgr_outcome_sync(qm);
 }
 

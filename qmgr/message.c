@@ -242,9 +242,32 @@ qmgr_message_corrupt(const char *id, const char *why)
 }
 
 /*
+ * qmgr_message_unreadable - a file that could not be read (EIO) is not
+ * corrupt: it goes back where it came from, for the next scan of that
+ * queue to try again (in active/ only qmgr's restart would find it).
+ */
+static void
+qmgr_message_unreadable(const char *queue, const char *id, const char *why)
+{
+	struct strbuf from, to;
+
+	strbuf_init(&from);
+	strbuf_init(&to);
+	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, id);
+	strbuf_printf(&to, "%s/%s", queue, id);
+	msg_warn("%s: %s; left in %s/ for a later try", id, why, queue);
+	if (strcmp(queue, QUEUE_ACTIVE) != 0 &&
+	    rename(from.data, to.data) < 0 && errno != ENOENT)
+		msg_warn("%s: rename to %s: %s", id, to.data, strerror(errno));
+	strbuf_free(&from);
+	strbuf_free(&to);
+}
+
+/*
  * qmgr_message_activate - move queue/ID to active/ (when it is not there
  * yet), read it, queue it for resolution.  NULL when the file is not (or
- * no longer) deliverable: incomplete, vanished, corrupt.
+ * no longer) deliverable: incomplete, vanished, corrupt, or unreadable
+ * for now (then back in queue/ for a later try).
  */
 struct qmgr_message *
 qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
@@ -292,10 +315,20 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 		m = NULL;
 		goto out;
 	}
-	close(fd);
 	strbuf_reset(&err);
-	if (defer_log_read(id, &m->defer, &err) < 0)
+	if (defer_log_read(id, &m->defer, &err) < 0) {
+		if (errno != EBADMSG) {
+			/* its sent= lines would be delivered again */
+			close(fd);
+			qmgr_message_unreadable(queue, id, err.data);
+			queue_message_free(&m->msg);
+			free(m);
+			m = NULL;
+			goto out;
+		}
 		msg_warn("%s: %s (ignored)", id, err.data);
+	}
+	close(fd);
 
 	m->prev = qm->tail;
 	if (qm->tail)
@@ -341,6 +374,7 @@ qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 	else
 		qm->tail = m->prev;
 	qm->message_count--;
+	qmgr_stall_remove(qm, m);
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		free(m->rcpts[i].address);
 		free(m->rcpts[i].reason);

@@ -13,6 +13,14 @@
  * maximal_queue_lifetime (bounce_queue_lifetime for a bounce) turns its
  * deferred recipients into failures.  A file that left active/ while it
  * was being delivered (sluice-super -d, -h, -r) is forgotten quietly.
+ *
+ * Nothing counts as done before it is on disk.  A mark whose write or
+ * flush fails leaves its record pending (its delivered addresses go to
+ * defer/ID instead); a defer/ID, mtime or rename that cannot be written,
+ * or a finished file that cannot be removed, leaves the whole message in
+ * active/ and in memory, and the writes are retried later (stall.c): the
+ * file never reaches deferred/ without the sent= lines that keep the
+ * next attempt from delivering those addresses again.
  */
 #include <sys/stat.h>
 
@@ -115,16 +123,23 @@ qmgr_outcome_add_sent(const struct qmgr_message *m, const bool *pending,
 	}
 }
 
-/* qmgr_outcome_defer - write defer/ID, move to deferred/, set the mtime */
-static void
+/*
+ * qmgr_outcome_defer - write defer/ID, set the mtime, move to deferred/;
+ * in that order, so that the file is never in deferred/ without its
+ * sent= lines (the next attempt would deliver those addresses again) nor
+ * with the mtime of an attempt long past (it would be due at once, over
+ * and over).  0, or -1 + err with the file still in active/.
+ */
+static int
 qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
-    const bool *pending, time_t now)
+    const bool *pending, time_t now, struct strbuf *err)
 {
 	struct defer_log log;
-	struct strbuf err, from, to;
+	struct strbuf from, to;
 	struct timespec times[2];
 	long	 age, wait;
 	time_t	 next;
+	int	 rc = -1;
 
 	defer_log_init(&log);
 	log.warned = m->defer.warned;
@@ -137,12 +152,10 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 			    r->dsn, r->reason);
 	}
 	qmgr_outcome_add_sent(m, pending, &log);
-	strbuf_init(&err);
 	strbuf_init(&from);
 	strbuf_init(&to);
-	if (defer_log_write(m->id, &log, &err) < 0)
-		msg_warn("%s: %s", m->id, err.data);
-	defer_log_free(&log);
+	if (defer_log_write(m->id, &log, err) < 0)
+		goto out;
 
 	age = (long)(now - m->msg.arrival);
 	wait = age < qm->min_backoff ? qm->min_backoff :
@@ -152,17 +165,31 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	times[0].tv_nsec = 0;
 	times[1].tv_sec = next;
 	times[1].tv_nsec = 0;
-	if (futimens(fd, times) < 0)
-		msg_warn("%s: set next attempt time: %s", m->id, strerror(errno));
+	if (futimens(fd, times) < 0) {
+		strbuf_printf(err, "set the next attempt time of %s/%s: %s",
+		    QUEUE_ACTIVE, m->id, strerror(errno));
+		goto out;
+	}
 	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, m->id);
 	strbuf_printf(&to, "%s/%s", QUEUE_DEFERRED, m->id);
-	if (rename(from.data, to.data) < 0)
-		msg_warn("%s: rename to %s: %s", m->id, to.data, strerror(errno));
+	if (rename(from.data, to.data) < 0) {
+		if (errno != ENOENT) {
+			strbuf_printf(err, "rename %s to %s: %s", from.data,
+			    to.data, strerror(errno));
+			goto out;
+		}
+		/* removed or moved under us: not ours to keep any more */
+		if (queue_scan_find(queue_scan_all, m->id) == NULL)
+			defer_log_remove(m->id);
+	}
 	if (next < qm->next_deferred)
 		qm->next_deferred = next;
-	strbuf_free(&err);
+	rc = 0;
+out:
+	defer_log_free(&log);
 	strbuf_free(&from);
 	strbuf_free(&to);
+	return (rc);
 }
 
 /*
@@ -194,8 +221,9 @@ qmgr_outcome_append(struct qmgr *qm, struct qmgr_message *m,
 	if (notes->sent_count == 0)
 		return;
 	strbuf_init(&err);
+	/* not fatal: the end of the attempt writes them all again */
 	if (defer_log_append(m->id, &m->defer, notes, &err) < 0)
-		msg_warn("%s: %s", m->id, err.data);
+		qmgr_write_trouble(qm, m->id, err.data);
 	strbuf_free(&err);
 	if (m->sync_turn != qm->sync_turn + 1) {
 		m->sync_turn = qm->sync_turn + 1;
@@ -218,7 +246,7 @@ qmgr_outcome_sync(struct qmgr *qm)
 	for (size_t i = 0; i < qm->unsynced.count; i++) {
 		strbuf_reset(&err);
 		if (defer_log_sync(qm->unsynced.items[i], &err) < 0)
-			msg_warn("%s: %s", qm->unsynced.items[i], err.data);
+			qmgr_write_trouble(qm, qm->unsynced.items[i], err.data);
 	}
 	strbuf_free(&err);
 	strlist_free(&qm->unsynced);
@@ -251,8 +279,10 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
 	struct defer_log notes;
+	struct strbuf why;
 	struct stat st;
-	bool	 marked = false, ours = true;
+	size_t	*marked = NULL, nmarked = 0;
+	bool	 ours = true;
 	int	 fd = -1;
 
 	if (m->jobs <= 1)
@@ -267,21 +297,38 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 			continue;
 		if (fd < 0) {
 			fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
+			/* gone, or not now: the notes below, finish decides */
 			if (fd < 0)
-				return;
+				break;
 			if (st.st_dev != m->dev || st.st_ino != m->ino) {
 				ours = false;	/* finish decides */
 				break;
 			}
+			marked = xcalloc(job->count, sizeof(*marked));
 		}
-		if (queue_file_mark_done(fd, m->msg.recipients[rec].offset) == 0)
-			marked = m->msg.recipients[rec].done = true;
+		if (queue_file_mark_done(fd, m->msg.recipients[rec].offset) == 0) {
+			m->msg.recipients[rec].done = true;
+			marked[nmarked++] = rec;
+		}
 	}
-	/* one flush for all of this job's marks */
-	if (marked && fdatasync(fd) < 0)
-		msg_warn("%s: fsync: %s", m->id, strerror(errno));
-	if (fd >= 0)
+	/*
+	 * One flush for all of this job's marks.  A mark that may not be on
+	 * disk does not count: the record is pending again, its addresses
+	 * go to the defer log below and the end of the attempt marks it.
+	 */
+	if (nmarked > 0 && fdatasync(fd) < 0) {
+		strbuf_init(&why);
+		strbuf_printf(&why, "fsync %s/%s: %s", QUEUE_ACTIVE, m->id,
+		    strerror(errno));
+		qmgr_write_trouble(qm, m->id, why.data);
+		strbuf_free(&why);
+		for (size_t i = 0; i < nmarked; i++)
+			m->msg.recipients[marked[i]].done = false;
+	}
+	if (fd >= 0) {
+		free(marked);
 		close(fd);
+	}
 	defer_log_init(&notes);
 	for (size_t j = 0; j < job->count; j++) {
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[j]];
@@ -298,55 +345,61 @@ qmgr_outcome_job(struct qmgr *qm, struct qmgr_job *job)
 
 /*
  * qmgr_outcome_mark_done - flip every finished R record to D before the
- * file is kept for a later attempt, with one flush for all of them.
- * A failed mark leaves the record pending (re-offered later).
+ * file is kept for a later attempt, with one flush for all of them.  A
+ * mark that fails, or whose flush fails, leaves its record pending: the
+ * delivered addresses of a pending record go to the defer log as sent=
+ * lines, so the next attempt skips them without the mark.
  */
 static void
-qmgr_outcome_mark_done(struct qmgr_message *m, int fd, bool *pending)
+qmgr_outcome_mark_done(struct qmgr *qm, struct qmgr_message *m, int fd,
+    bool *pending)
 {
-	bool	 marked = false;
+	struct strbuf why;
+	size_t	*marked, nmarked = 0;
 
+	marked = xcalloc(m->msg.recipient_count + 1, sizeof(*marked));
+	strbuf_init(&why);
 	for (size_t i = 0; i < m->msg.recipient_count; i++) {
 		const struct queue_recipient *qr = &m->msg.recipients[i];
 
 		if (qr->done || pending[i])
 			continue;
 		if (queue_file_mark_done(fd, qr->offset) < 0) {
-			msg_warn("%s: mark recipient <%s> done: %s", m->id,
+			strbuf_reset(&why);
+			strbuf_printf(&why, "mark recipient <%s> done: %s",
 			    qr->address, strerror(errno));
+			qmgr_write_trouble(qm, m->id, why.data);
 			pending[i] = true;
 		} else
-			marked = true;
+			marked[nmarked++] = i;
 	}
-	if (marked && fdatasync(fd) < 0)
-		msg_warn("%s: fsync: %s", m->id, strerror(errno));
+	if (nmarked > 0 && fdatasync(fd) < 0) {
+		strbuf_reset(&why);
+		strbuf_printf(&why, "fsync %s/%s: %s", QUEUE_ACTIVE, m->id,
+		    strerror(errno));
+		qmgr_write_trouble(qm, m->id, why.data);
+		for (size_t i = 0; i < nmarked; i++)
+			pending[marked[i]] = true;
+	}
+	strbuf_free(&why);
+	free(marked);
 }
 
-/* qmgr_message_finish - record the attempt, then forget the message */
-void
-qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
+/*
+ * qmgr_outcome_record - put the attempt on disk: marks, defer/ID and the
+ * move to deferred/ when something is left, else the removal of the
+ * file.  0; or -1 + err when a write failed, and then nothing counts as
+ * done: the file stays in active/ and the caller tries again later
+ * (stall.c).  Doing it again is harmless: marks are idempotent, defer/ID
+ * is replaced whole.
+ */
+int
+qmgr_outcome_record(struct qmgr *qm, struct qmgr_message *m, int fd,
+    time_t now, struct strbuf *err)
 {
-	struct stat st;
 	struct strbuf path;
-	time_t	 now = time(NULL);
 	bool	*pending, any = false;
-	int	 fd;
-
-	fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
-	if (fd < 0 || st.st_dev != m->dev || st.st_ino != m->ino) {
-		/* removed, held or requeued under us: not ours any more */
-		msg_debug("%s: left %s/ during delivery", m->id, QUEUE_ACTIVE);
-		if (fd >= 0)
-			close(fd);
-		/* deleted outright: its defer log has no message any more */
-		if (queue_scan_find(queue_scan_all, m->id) == NULL)
-			defer_log_remove(m->id);
-		qmgr_message_free(qm, m);
-		return;
-	}
-	qmgr_outcome_settle(qm, m, now);
-	qmgr_notify(qm, m, fd, now);
-	qmgr_outcome_copy_dups(m);
+	int	 rc = 0;
 
 	/* an R record is done when every address it became is finished */
 	pending = xcalloc(m->msg.recipient_count + 1, sizeof(*pending));
@@ -358,8 +411,8 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		if (pending[i])
 			any = true;
 	if (any) {
-		qmgr_outcome_mark_done(m, fd, pending);
-		qmgr_outcome_defer(qm, m, fd, pending, now);
+		qmgr_outcome_mark_done(qm, m, fd, pending);
+		rc = qmgr_outcome_defer(qm, m, fd, pending, now, err);
 	} else {
 		/*
 		 * Nothing left: the file goes as a whole, without marking
@@ -369,13 +422,69 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		strbuf_init(&path);
 		strbuf_printf(&path, "%s/%s", QUEUE_ACTIVE, m->id);
 		if (queue_recycle_put(QUEUE_RECYCLE, path.data, fd) < 0 &&
-		    errno != ENOENT)
-			msg_warn("%s: remove: %s", m->id, strerror(errno));
-		defer_log_remove(m->id);
-		msg_info("%s: removed", m->id);
+		    errno != ENOENT) {
+			strbuf_printf(err, "remove %s: %s", path.data,
+			    strerror(errno));
+			rc = -1;
+		} else {
+			defer_log_remove(m->id);
+			msg_info("%s: removed", m->id);
+		}
 		strbuf_free(&path);
 	}
 	free(pending);
+	return (rc);
+}
+
+/*
+ * qmgr_message_finish - record the attempt, then forget the message.
+ * The outcomes are decided once (expiry, notices); when recording them
+ * fails the message stays (stall.c) and a later call only records.
+ */
+void
+qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
+{
+	struct stat st;
+	struct strbuf err;
+	time_t	 now = time(NULL);
+	int	 fd;
+
+	fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
+	if (fd < 0 && errno != ENOENT && errno != EINVAL && errno != ELOOP) {
+		/* EIO, EMFILE, ...: still there, for all we know */
+		strbuf_init(&err);
+		strbuf_printf(&err, "open %s/%s: %s", QUEUE_ACTIVE, m->id,
+		    strerror(errno));
+		qmgr_stall(qm, m, err.data);
+		strbuf_free(&err);
+		return;
+	}
+	if (fd < 0 || st.st_dev != m->dev || st.st_ino != m->ino) {
+		/* removed, held or requeued under us: not ours any more */
+		msg_debug("%s: left %s/ during delivery", m->id, QUEUE_ACTIVE);
+		if (fd >= 0)
+			close(fd);
+		/* deleted outright: its defer log has no message any more */
+		if (queue_scan_find(queue_scan_all, m->id) == NULL)
+			defer_log_remove(m->id);
+		qmgr_message_free(qm, m);
+		return;
+	}
+	if (!m->decided) {
+		qmgr_outcome_settle(qm, m, now);
+		qmgr_notify(qm, m, fd, now);
+		qmgr_outcome_copy_dups(m);
+		m->decided = true;
+	}
+	strbuf_init(&err);
+	if (qmgr_outcome_record(qm, m, fd, now, &err) < 0) {
+		close(fd);
+		qmgr_stall(qm, m, err.data);
+		strbuf_free(&err);
+		return;
+	}
+	strbuf_free(&err);
 	close(fd);
+	qmgr_stall_recorded(qm, m);
 	qmgr_message_free(qm, m);
 }

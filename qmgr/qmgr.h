@@ -9,7 +9,8 @@
  * connections to private/TRANSPORT that stay open between jobs
  * (agent.c).  When a message has no job left, outcome.c records the
  * results in the queue file, sends notifications (notify.c) and removes
- * the file or moves it to deferred/.
+ * the file or moves it to deferred/; an attempt whose writes fail stays
+ * in memory and in active/ until they succeed (stall.c).
  *
  * Nothing here may cost more than linear time in the addresses of a
  * message (up to smtpd_recipient_limit records times 1000 virtual alias
@@ -45,6 +46,8 @@
 #define QMGR_TRIGGER_CONN_MAX	64
 #define QMGR_DRAIN_TIMEOUT	30	/* finish jobs after the master left */
 #define QMGR_RESOLVE_SLICE_MS	10	/* resolving one message, per loop turn */
+#define QMGR_STALL_FIRST	1	/* seconds before a first retry to record */
+#define QMGR_STALL_MAX		60	/* the retry interval doubles up to this */
 
 struct qmgr_dest;
 
@@ -86,6 +89,11 @@ struct qmgr_message {
 	unsigned long	 sync_turn;	/* defer/ID listed in qm->unsynced then */
 	int		 jobs;		/* queued or in flight (+1 resolving) */
 	struct timespec	 started;	/* when it became active */
+	bool		 decided;	/* expired and notified: only record */
+	bool		 stalled;	/* on qm->stalled (stall.c) */
+	struct qmgr_message *stall_next, *stall_prev;
+	time_t		 retry_at;	/* the next try to record the attempt */
+	long		 retry_wait;	/* seconds, doubling */
 };
 
 struct qmgr_job {
@@ -163,6 +171,11 @@ struct qmgr {
 	time_t		 next_incoming, next_deferred;
 	bool		 draining;
 	int		 watch_fd;	/* inotify on incoming/, or -1 */
+	/* attempts that could not be recorded (stall.c) */
+	struct qmgr_message *stalled;
+	time_t		 next_stall;	/* the earliest retry_at of them */
+	bool		 stall_kick;	/* one was recorded: retry all now */
+	bool		 write_trouble;	/* in an episode of failed writes */
 };
 
 /* scan.c */
@@ -205,7 +218,16 @@ void	qmgr_outcome_note(struct qmgr_message *m, const struct qmgr_rcpt *r,
 void	qmgr_outcome_append(struct qmgr *qm, struct qmgr_message *m,
 	    const struct defer_log *notes);
 void	qmgr_outcome_sync(struct qmgr *qm);
+int	qmgr_outcome_record(struct qmgr *qm, struct qmgr_message *m, int fd,
+	    time_t now, struct strbuf *err);
 void	qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m);
+
+/* stall.c */
+void	qmgr_stall(struct qmgr *qm, struct qmgr_message *m, const char *why);
+void	qmgr_stall_remove(struct qmgr *qm, struct qmgr_message *m);
+void	qmgr_stall_recorded(struct qmgr *qm, struct qmgr_message *m);
+void	qmgr_stall_retry(struct qmgr *qm, time_t now);
+void	qmgr_write_trouble(struct qmgr *qm, const char *id, const char *why);
 
 /* notify.c */
 void	qmgr_notify(struct qmgr *qm, struct qmgr_message *m, int fd, time_t now);

@@ -47,8 +47,12 @@ retire_if_finished(const char *id, const char *path)
 		return (false);
 	}
 	msg_info("%s: finishing a removal cut short", id);
-	if (queue_recycle_put(QUEUE_RECYCLE, path, fd) < 0 && errno != ENOENT)
+	if (queue_recycle_put(QUEUE_RECYCLE, path, fd) < 0 && errno != ENOENT) {
+		/* still mode 0600: the next start tries again */
 		msg_warn("%s: remove: %s", id, strerror(errno));
+		close(fd);
+		return (true);
+	}
 	close(fd);
 	defer_log_remove(id);
 	msg_info("%s: removed", id);
@@ -63,7 +67,6 @@ qmgr_recover_active(struct qmgr *qm)
 	struct strbuf err, from, to;
 	size_t	 moved = 0;
 
-	(void)qm;
 	strlist_init(&names);
 	strbuf_init(&err);
 	strbuf_init(&from);
@@ -80,9 +83,13 @@ qmgr_recover_active(struct qmgr *qm)
 			continue;
 		if (rename(from.data, to.data) == 0)
 			moved++;
-		else if (errno != ENOENT)
+		else if (errno != ENOENT) {
+			/* delivered from where it is, not left there unseen */
 			msg_warn("rename %s to %s: %s", from.data, to.data,
 			    strerror(errno));
+			(void)qmgr_message_activate(qm, QUEUE_ACTIVE,
+			    names.items[i]);
+		}
 	}
 	if (moved > 0)
 		msg_info("recovered %zu message%s from %s/", moved,
