@@ -6,14 +6,15 @@
  * a temporary file, fsync, rename) after each delivery attempt:
  *	warned=0|1                  (delay warning already sent)
  *	OFFSET<TAB>DSN<TAB>REASON   (one line per deferred R record)
- *	sent=OFFSET<TAB>ADDRESS     (delivered already: see below)
+ *	sent=OFFSET<TAB>ADDRESS     (finished already: see below)
  * showq and sluice-queue read it for the delay_reason of postqueue -j;
  * qmgr reads it back after a restart.  It is removed with the message.
  *
  * One R record can become several addresses (virtual aliases), and the
  * record is marked done only when all of them are; the sent= lines name
- * the addresses of a still pending record that were delivered, so that
- * the next attempt does not deliver them again.  In the middle of an
+ * the addresses of a still pending record that were delivered (or that
+ * failed and had their notice queued), so that the next attempt does
+ * not deliver them again.  In the middle of an
  * attempt qmgr appends them (defer_log_append) as the agents answer,
  * and flushes the file once per batch of answers (defer_log_sync); a
  * last line without its newline is such an append cut short by a crash,

@@ -104,9 +104,12 @@ qmgr_rcpt_outcome(const struct qmgr_message *m, const struct qmgr_rcpt *r)
 }
 
 /*
- * qmgr_outcome_add_sent - the delivered addresses of the records still
+ * qmgr_outcome_add_sent - the finished addresses of the records still
  * pending (pending[rec], or not marked done when pending is NULL) go to
- * log's sent= lines, so that a later attempt does not deliver them again
+ * log's sent= lines, so that a later attempt does not deliver them again:
+ * the delivered ones, and the failed ones whose notice is queued (their
+ * record is pending for another address, or because its mark failed;
+ * tried again, they would be bounced again)
  */
 static void
 qmgr_outcome_add_sent(const struct qmgr_message *m, const bool *pending,
@@ -117,7 +120,8 @@ qmgr_outcome_add_sent(const struct qmgr_message *m, const bool *pending,
 
 		if ((pending != NULL ? pending[r->rec] :
 		    !m->msg.recipients[r->rec].done) &&
-		    qmgr_rcpt_outcome(m, r) == 2)
+		    (qmgr_rcpt_outcome(m, r) == 2 ||
+		    (r->status == 5 && r->notified)))
 			defer_log_add_sent(log,
 			    m->msg.recipients[r->rec].offset, r->address);
 	}
