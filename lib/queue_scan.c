@@ -104,6 +104,21 @@ queue_scan_find(const char *const *queues, const char *id)
 	return (NULL);
 }
 
+/* queue_scan_absent - see queue_scan.h */
+bool
+queue_scan_absent(const char *const *queues, const char *id)
+{
+	char	 path[256];
+	struct stat st;
+
+	for (; *queues != NULL; queues++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", *queues, id) >=
+		    sizeof(path) || lstat(path, &st) == 0 || errno != ENOENT)
+			return (false);
+	}
+	return (true);
+}
+
 /* queue_scan_open - open one entry safely */
 int
 queue_scan_open(const char *subdir, const char *name, int flags,

@@ -49,6 +49,14 @@ int	queue_scan_dir(const char *subdir, bool ids_only, size_t limit,
 const char *queue_scan_find(const char *const *queues, const char *id);
 
 /*
+ * queue_scan_absent - id is in none of queues, for sure: every lookup
+ * said ENOENT.  A lookup that failed otherwise (EIO, EACCES) may hide
+ * the message, and whoever removes what belongs to a message (its defer
+ * log) must not take that for its absence.
+ */
+bool	queue_scan_absent(const char *const *queues, const char *id);
+
+/*
  * queue_scan_open - open subdir/name with flags | O_NOFOLLOW | O_NONBLOCK
  * | O_CLOEXEC; refuse anything but a regular file (ELOOP for a symbolic
  * link, EINVAL for other non-regular files and names with a '/').  st

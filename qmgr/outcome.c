@@ -183,7 +183,7 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 			goto out;
 		}
 		/* removed or moved under us: not ours to keep any more */
-		if (queue_scan_find(queue_scan_all, m->id) == NULL)
+		if (queue_scan_absent(queue_scan_all, m->id))
 			defer_log_remove(m->id);
 	}
 	if (next < qm->next_deferred)
@@ -469,7 +469,7 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		if (fd >= 0)
 			close(fd);
 		/* deleted outright: its defer log has no message any more */
-		if (queue_scan_find(queue_scan_all, m->id) == NULL)
+		if (queue_scan_absent(queue_scan_all, m->id))
 			defer_log_remove(m->id);
 		qmgr_message_free(qm, m);
 		return;

@@ -16,7 +16,9 @@
  * repair of mode and owner, which root does on the open descriptor and
  * only for a file with no other name (a hard link could make it any
  * file), and the open of a file mail_owner may not read (O_NOFOLLOW).
- * In defer/: a log whose message is in no queue, or a stale temporary
+ * A file whose end cannot be read (EIO) is left alone with a warning:
+ * an I/O error says nothing about it.  In defer/: a log whose message is
+ * in no queue (every lookup said so, none failed), or a stale temporary
  * file, is removed.  maildrop/ belongs to pickup and is left alone.
  * Files younger than an hour in incoming/ may still be written by cleanup
  * and are never touched.
@@ -87,14 +89,28 @@ remove_entry(const char *queue, const char *name, const char *why)
 		msg_warn("%s: %s: unlink: %s", path, why, strerror(errno));
 }
 
-/* ends_with_end_record - the last record of the file is an empty E */
-static bool
+/*
+ * ends_with_end_record - 1 when the last record of the file is an empty
+ * E, 0 when it is not, -1 when the tail could not be read (then nothing
+ * is known about the file)
+ */
+static int
 ends_with_end_record(int fd, off_t size)
 {
 	unsigned char tail[5];
+	ssize_t	 n;
 
-	return (size >= 5 && pread(fd, tail, sizeof(tail), size - 5) == 5 &&
-	    tail[0] == QUEUE_REC_END && tail[1] == 0 && tail[2] == 0 &&
+	if (size < 5)
+		return (0);
+	do {
+		n = pread(fd, tail, sizeof(tail), size - 5);
+	} while (n < 0 && errno == EINTR);
+	if (n != 5) {
+		if (n >= 0)
+			errno = EIO;	/* it shrank under us */
+		return (-1);
+	}
+	return (tail[0] == QUEUE_REC_END && tail[1] == 0 && tail[2] == 0 &&
 	    tail[3] == 0 && tail[4] == 0);
 }
 
@@ -190,7 +206,7 @@ check_entry(struct super_state *st, const char *queue, const char *name,
 	struct stat sb;
 	bool	 incoming = strcmp(queue, QUEUE_INCOMING) == 0;
 	bool	 stale;
-	int	 fd;
+	int	 fd, end;
 
 	if (!queue_id_valid(name)) {
 		move_corrupt(queue, name, "not a queue ID");
@@ -226,7 +242,14 @@ check_entry(struct super_state *st, const char *queue, const char *name,
 	}
 	queue_message_free(&msg);
 	strbuf_free(&err);
-	if (!ends_with_end_record(fd, sb.st_size)) {
+	if ((end = ends_with_end_record(fd, sb.st_size)) < 0) {
+		/* an I/O error says nothing: not corrupt, not unfinished */
+		msg_warn("%s/%s: cannot read its end: %s; left alone", queue,
+		    name, strerror(errno));
+		close(fd);
+		return;
+	}
+	if (end == 0) {
 		close(fd);
 		if (!incoming)
 			move_corrupt(queue, name, "incomplete queue file");
@@ -260,9 +283,12 @@ check_defer_logs(time_t now)
 		const char *name = names.items[i];
 
 		if (queue_id_valid(name)) {
-			/* twice: the message may be moving between queues */
-			if (queue_scan_find(holders, name) == NULL &&
-			    queue_scan_find(holders, name) == NULL)
+			/*
+			 * twice: the message may be moving between queues;
+			 * a queue that cannot be looked into may hold it
+			 */
+			if (queue_scan_absent(holders, name) &&
+			    queue_scan_absent(holders, name))
 				remove_entry(DEFER_LOG_DIR, name,
 				    "defer log without a message");
 			continue;

@@ -151,6 +151,36 @@ START_TEST(test_find)
 	ck_assert_int_eq(symlink("/nonexistent", "active/65000001000000004"), 0);
 	ck_assert_str_eq(queue_scan_find(queue_scan_all, "65000001000000004"),
 	    "active");
+	ck_assert(queue_scan_absent(queue_scan_all, "65000001000000003"));
+	ck_assert(!queue_scan_absent(queue_scan_all, "65000001000000001"));
+	ck_assert(!queue_scan_absent(queue_scan_all, "65000001000000004"));
+	ck_assert(queue_scan_absent(some, "65000001000000002"));
+}
+END_TEST
+
+/*
+ * A queue that cannot be looked into hides what it holds: the message
+ * is not known to be absent, though no queue is known to hold it.
+ */
+START_TEST(test_absent_only_when_known)
+{
+	static const char *const one[] = { "deferred", NULL };
+	bool	 root = geteuid() == 0;
+
+	touch("deferred", "65000001000000005");
+	if (root)
+		ck_assert_int_eq(seteuid(65534), 0);
+	else
+		ck_assert_int_eq(chmod("deferred", 0), 0);
+	ck_assert_ptr_null(queue_scan_find(one, "65000001000000005"));
+	ck_assert(!queue_scan_absent(one, "65000001000000005"));
+	ck_assert(!queue_scan_absent(one, "65000001000000006"));
+	if (root)
+		ck_assert_int_eq(seteuid(0), 0);
+	else
+		ck_assert_int_eq(chmod("deferred", 0700), 0);
+	ck_assert(!queue_scan_absent(one, "65000001000000005"));
+	ck_assert(queue_scan_absent(one, "65000001000000006"));
 }
 END_TEST
 
@@ -202,6 +232,7 @@ main(void)
 	tcase_add_test(tc, test_scan_sorted_and_filtered);
 	tcase_add_test(tc, test_scan_limit_and_errors);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_absent_only_when_known);
 	tcase_add_test(tc, test_open_safely);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
