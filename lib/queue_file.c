@@ -6,6 +6,12 @@
  * content into C records, and on finish patches the content size, flips the
  * mode to 0700 and fsyncs the file and its directory: only then may the
  * client be told the message is queued.  Any failure removes the file.
+ * From creation until then the writer holds an exclusive flock(2) on the
+ * file, and on failure the name goes before the lock: a reader (qmgr,
+ * pickup) that sees the mode flipped while the fsync is still running
+ * finds the file busy, so a file whose fsync then fails is never taken.
+ * The lock is let go by the close, which is what qmgr waits for
+ * (IN_CLOSE_WRITE, qmgr/watch.c).
  *
  * The reader (qmgr, queue tools) trusts nothing: every record's type,
  * length and position in the record order is checked, and a file whose
@@ -14,6 +20,7 @@
  * by overwriting its type byte R with D in place.  The reading half lives
  * in queue_file_read.c.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -252,6 +259,9 @@ writer_start(struct queue_writer *w, struct strbuf *err)
 	 */
 	if (!w->recycled && fchmod(w->fd, QUEUE_MODE_WRITING) < 0)
 		writer_fail(w, "chmod", errno);
+	/* nobody else locks a file that is not complete: never a wait */
+	if (!w->failed && flock(w->fd, LOCK_EX | LOCK_NB) < 0)
+		writer_fail(w, "lock", errno);
 	writer_mark_dir_sync(w);
 	gettimeofday(&tv, NULL);
 	writer_record(w, QUEUE_REC_VERSION, "1", 1);
@@ -447,14 +457,19 @@ queue_writer_content(struct queue_writer *w, const void *data, size_t len)
 	return (0);
 }
 
-/* sync_directory - make the new directory entry durable */
+/*
+ * sync_directory - make the new directory entry durable.  A maildrop
+ * writer (setgid, directory mode 1730) may not open its directory: then
+ * the entry is made durable with the file system as a whole (syncfs of
+ * the file), a cost only local submissions pay.
+ */
 static int
-sync_directory(const char *dir)
+sync_directory(const char *dir, int file_fd)
 {
 	int fd, r, saved;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (-1);
+		return (errno == EACCES ? syncfs(file_fd) : -1);
 	r = async_fsync_run(fd);
 	saved = errno;
 	close(fd);
@@ -517,25 +532,26 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	/* in a coroutine (a multi-session cleanup) only this session waits */
 	if (!w->failed && async_fsync_run(w->fd) < 0)
 		writer_fail(w, "fsync", errno);
-	/*
-	 * A maildrop writer (setgid, directory mode 1730) may not read its
-	 * directory, so cannot fsync it: then the file's own fsync has to do.
-	 */
-	if (!w->failed && (w->dir_sync_marked ?
-	    writer_finish_dir_sync(w) : sync_directory(w->subdir)) < 0 &&
-	    (errno != EACCES || w->final_mode == QUEUE_MODE_COMPLETE))
+	if (!w->failed && (w->dir_sync_marked ? writer_finish_dir_sync(w) :
+	    sync_directory(w->subdir, w->fd)) < 0)
 		writer_fail(w, "fsync directory of", errno);
 	fd = w->fd;
 	w->fd = -1;
-	if (close(fd) < 0 && !w->failed)
-		writer_fail(w, "close", errno);
 	if (w->failed) {
 		strbuf_reset(err);
 		strbuf_printf(err, "queue file write error: %s", w->error.data);
+		/* the name first, then the lock: nobody may take it between */
 		(void)unlink(w->path);
+		(void)close(fd);
 		writer_free(w);
 		return (-1);
 	}
+	/*
+	 * File and directory entry are durable; what close() could still
+	 * report (a write-back error) the fsync has reported already.  A
+	 * failure now would come after qmgr may have taken the file.
+	 */
+	(void)close(fd);
 	writer_free(w);
 	return (0);
 }
@@ -546,8 +562,9 @@ queue_writer_abort(struct queue_writer *w)
 {
 	if (w == NULL)
 		return;
+	/* the name first, then the lock: nobody may take it between */
+	(void)unlink(w->path);
 	if (w->fd >= 0)
 		(void)close(w->fd);
-	(void)unlink(w->path);
 	writer_free(w);
 }

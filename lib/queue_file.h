@@ -16,7 +16,15 @@
  * A file is complete only when it ends in E *and* its mode is 0700: the
  * writer creates it 0600 and flips the mode right before the fsync that
  * makes it durable.  Anything else is an unfinished write, never delivered
- * and removed at start-up.
+ * and removed at start-up.  The writer holds an exclusive flock(2) on the
+ * file from its creation until it is durable (or its name is gone), so a
+ * reader that finds the mode flipped but the lock held knows the fsync
+ * may still fail: the file is not complete yet (QUEUE_FILE_BUSY).
+ *
+ * A reader tells a file that is wrong (malformed: moved aside for a human)
+ * from one it could not read (QUEUE_FILE_IO_ERROR: EIO, the file changing
+ * under it): the latter is left where it is and tried again later, never
+ * taken for corrupt or unfinished.
  */
 #ifndef SLUICE_QUEUE_FILE_H
 #define SLUICE_QUEUE_FILE_H
@@ -46,6 +54,10 @@
 #define QUEUE_MODE_WRITING	0600
 #define QUEUE_MODE_COMPLETE	0700
 #define QUEUE_MODE_MAILDROP	0644	/* a finished maildrop/ file */
+
+/* Results of the readers besides 0 and -1 (malformed) */
+#define QUEUE_FILE_IO_ERROR	(-2)	/* could not read it: try again later */
+#define QUEUE_FILE_BUSY		(-3)	/* its writer still holds it */
 
 /* DSN NOTIFY (RFC 3461); 0 = not specified */
 #define DSN_NOTIFY_NEVER	1
@@ -88,7 +100,7 @@ int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
  * file, and wait for the fsync of its directory that began when the file
  * appeared there (lib/async_fsync.h; a plain fsync where that could not
  * be started).  0 on success; -1 with err filled (the file is
- * then removed).  Frees w in both cases.
+ * then removed, before its lock goes).  Frees w in both cases.
  */
 int	queue_writer_finish(struct queue_writer *w, struct strbuf *err);
 /* queue_writer_abort - remove the file and free w */
@@ -97,8 +109,8 @@ void	queue_writer_abort(struct queue_writer *w);
  * queue_writer_set_final_mode - the mode finish() flips the file to instead
  * of QUEUE_MODE_COMPLETE (sluice-drop: QUEUE_MODE_MAILDROP, so that pickup
  * can read a file owned by the submitting user).  Call before finish.
- * Such a writer tolerates EACCES when fsyncing the directory (a setgid
- * writer in a mode 1730 directory cannot open it); the file is fsynced.
+ * A writer that may not open its directory (a setgid writer in a mode
+ * 1730 directory) makes the entry durable with syncfs(2) instead.
  */
 void	queue_writer_set_final_mode(struct queue_writer *w, mode_t mode);
 
@@ -119,7 +131,10 @@ struct queue_message {
 /*
  * queue_file_read - parse the envelope of an open queue file (content
  * records are skipped, not loaded).  Returns 0, or -1 with err filled for a
- * malformed file (bad record type, length past EOF, missing V/T/S, ...).
+ * malformed file (bad record type, length past EOF, missing V/T/S, ...),
+ * or QUEUE_FILE_IO_ERROR with err filled when the file could not be read
+ * (fstat or pread failed, the file shrank under the reader): nothing is
+ * known about its content then.
  * An incomplete file parses fine with complete = false.  msg->id is the
  * file's name as /proc tells it; queue_file_read_named takes it from a
  * caller that opened the file by its ID (no readlink per read).
@@ -130,7 +145,9 @@ int	queue_file_read_named(int fd, const char *id, struct queue_message *msg,
 void	queue_message_free(struct queue_message *msg);
 /*
  * queue_file_read_content - call fn for each content chunk in order;
- * stops and returns fn's value when it is non-zero; -1 on a read error.
+ * stops and returns fn's value when it is non-zero (fn returns positive
+ * values); -1 when the content is malformed (no E record, a bad record),
+ * QUEUE_FILE_IO_ERROR when it could not be read.
  */
 int	queue_file_read_content(int fd, const struct queue_message *msg,
 	    int (*fn)(const char *data, size_t len, void *ctx), void *ctx);
@@ -140,9 +157,15 @@ int	queue_file_read_content(int fd, const struct queue_message *msg,
  */
 int	queue_file_mark_done(int fd, off_t offset);
 /*
- * queue_file_is_complete - cheap check used to skip unfinished files:
- * mode 0700 and the last record is E.
+ * queue_file_check_complete - cheap check used to skip unfinished files:
+ * 1 when complete (mode 0700, the last record is E, no writer holds it),
+ * 0 when known unfinished (another mode, or the tail read and not E),
+ * QUEUE_FILE_BUSY while its writer holds it, QUEUE_FILE_IO_ERROR when the
+ * file could not be looked at.  Only a 0 may be removed as unfinished.
+ * A complete file is left share-locked by the caller until it closes fd.
+ * queue_file_is_complete - the same as a bool: 1 or not.
  */
+int	queue_file_check_complete(int fd);
 bool	queue_file_is_complete(int fd);
 /*
  * queue_file_ends_with_end_record - the last record is an empty E,
@@ -151,5 +174,11 @@ bool	queue_file_is_complete(int fd);
  * that queue_file_read_content() reaches the E record.
  */
 bool	queue_file_ends_with_end_record(int fd);
+/*
+ * queue_file_check_end_record - the same with the reasons kept apart: 1,
+ * 0 (no E), QUEUE_FILE_BUSY (the writer, sluice-drop, still holds it) or
+ * QUEUE_FILE_IO_ERROR.
+ */
+int	queue_file_check_end_record(int fd);
 
 #endif

@@ -8,8 +8,12 @@
  * file malformed.  The envelope is read through one large read-ahead
  * buffer; content records are only stepped over, and streamed later by
  * queue_file_read_content().  A file that simply stops early (no E, or
- * mode still 0600) is not malformed, just incomplete.
+ * mode still 0600) is not malformed, just incomplete.  A read that fails
+ * (EIO, or the file shrank under us) says nothing about the file: it is
+ * reported as QUEUE_FILE_IO_ERROR so that callers retry it later instead
+ * of taking an acknowledged message for corrupt or unfinished.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -36,6 +40,8 @@ struct qf_input {
 	size_t		 cap;
 	off_t		 base;		/* file offset of buf[0] */
 	size_t		 len;		/* valid bytes in buf */
+	bool		 io_error;	/* a read failed: not the file's fault */
+	int		 io_errno;
 };
 
 /* Record order state while parsing an envelope. */
@@ -57,7 +63,7 @@ static const unsigned char *
 input_get(struct qf_input *in, off_t pos, size_t need)
 {
 	size_t want, got = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (pos >= in->base && pos - in->base <= (off_t)in->len &&
 	    need <= in->len - (size_t)(pos - in->base))
@@ -86,7 +92,11 @@ input_get(struct qf_input *in, off_t pos, size_t need)
 	}
 	in->len = got;
 	if (got < need) {
-		errno = EIO;		/* the file shrank under us */
+		/* pread failed, or the file shrank under us */
+		if (n == 0)
+			errno = EIO;
+		in->io_error = true;
+		in->io_errno = errno;
 		return (NULL);
 	}
 	return (in->buf);
@@ -310,7 +320,13 @@ queue_file_read_named(int fd, const char *id, struct queue_message *msg,
 
 	memset(msg, 0, sizeof(*msg));
 	attr_list_init(&msg->attrs);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file read error: fstat: %s",
+		    strerror(errno));
+		return (QUEUE_FILE_IO_ERROR);
+	}
+	if (!S_ISREG(st.st_mode)) {
 		strbuf_reset(err);
 		strbuf_printf(err, "queue file: not a readable regular file");
 		return (-1);
@@ -342,6 +358,13 @@ queue_file_read_named(int fd, const char *id, struct queue_message *msg,
 	if (why == NULL && msg->complete && zsize != content)
 		why = "content size does not match the size record";
 	free(in.buf);
+	if (in.io_error) {
+		strbuf_reset(err);
+		strbuf_printf(err, "queue file read error at offset %lld: %s",
+		    (long long)pos, strerror(in.io_errno));
+		queue_message_free(msg);
+		return (QUEUE_FILE_IO_ERROR);
+	}
 	if (why != NULL) {
 		strbuf_reset(err);
 		strbuf_printf(err, "malformed queue file: %s at offset %lld",
@@ -391,8 +414,10 @@ queue_file_read_content(int fd, const struct queue_message *msg,
 	size_t len;
 	int r = -1;
 
-	if (pos <= 0 || fstat(fd, &st) < 0)
+	if (pos <= 0)
 		return (-1);
+	if (fstat(fd, &st) < 0)
+		return (QUEUE_FILE_IO_ERROR);
 	in.size = st.st_size;
 	for (;;) {
 		if (in.size - pos < QF_HEADER_LEN ||
@@ -416,7 +441,7 @@ queue_file_read_content(int fd, const struct queue_message *msg,
 		pos += QF_HEADER_LEN + (off_t)len;
 	}
 	free(in.buf);
-	return (r);
+	return (in.io_error ? QUEUE_FILE_IO_ERROR : r);
 }
 
 /* queue_file_mark_done - R becomes D in place (the caller flushes) */
@@ -452,20 +477,51 @@ queue_file_mark_done(int fd, off_t offset)
 	return (0);
 }
 
-/* tail_is_end_record - the last QF_HEADER_LEN bytes are an empty E */
-static bool
-tail_is_end_record(int fd, const struct stat *st)
+/*
+ * tail_check - 1 when the last QF_HEADER_LEN bytes are an empty E, 0 when
+ * they could be read and are not, QUEUE_FILE_IO_ERROR when they could not
+ */
+static int
+tail_check(int fd, const struct stat *st)
 {
 	static const unsigned char end[QF_HEADER_LEN] = { QUEUE_REC_END, 0, 0, 0, 0 };
 	unsigned char tail[QF_HEADER_LEN];
 	ssize_t n;
 
 	if (!S_ISREG(st->st_mode) || st->st_size < QF_HEADER_LEN)
-		return (false);
+		return (0);
 	do {
 		n = pread(fd, tail, sizeof(tail), st->st_size - QF_HEADER_LEN);
 	} while (n < 0 && errno == EINTR);
-	return (n == QF_HEADER_LEN && memcmp(tail, end, sizeof(end)) == 0);
+	if (n != QF_HEADER_LEN) {
+		if (n >= 0)
+			errno = EIO;	/* it shrank since the fstat */
+		return (QUEUE_FILE_IO_ERROR);
+	}
+	return (memcmp(tail, end, sizeof(end)) == 0);
+}
+
+/*
+ * writer_holds - the writer's exclusive lock is still on the file: its
+ * fsync may be running and may yet fail, after which the writer removes
+ * the name and its client retries.  Taking the file now could deliver a
+ * message its sender was told was not queued.
+ */
+static bool
+writer_holds(int fd)
+{
+	return (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK);
+}
+
+/* check_finished - the tail, then the writer's lock */
+static int
+check_finished(int fd, const struct stat *st)
+{
+	int r;
+
+	if ((r = tail_check(fd, st)) != 1)
+		return (r);
+	return (writer_holds(fd) ? QUEUE_FILE_BUSY : 1);
 }
 
 /* queue_file_ends_with_end_record - an empty E last, any mode */
@@ -474,16 +530,38 @@ queue_file_ends_with_end_record(int fd)
 {
 	struct stat st;
 
-	return (fstat(fd, &st) == 0 && tail_is_end_record(fd, &st));
+	return (fstat(fd, &st) == 0 && tail_check(fd, &st) == 1);
 }
 
-/* queue_file_is_complete - mode 0700 and the last record is an empty E */
-bool
-queue_file_is_complete(int fd)
+/* queue_file_check_end_record - 1, 0, QUEUE_FILE_BUSY or _IO_ERROR */
+int
+queue_file_check_end_record(int fd)
 {
 	struct stat st;
 
-	return (fstat(fd, &st) == 0 &&
-	    (st.st_mode & 07777) == QUEUE_MODE_COMPLETE &&
-	    tail_is_end_record(fd, &st));
+	if (fstat(fd, &st) < 0)
+		return (QUEUE_FILE_IO_ERROR);
+	return (check_finished(fd, &st));
+}
+
+/* queue_file_check_complete - 1, 0, QUEUE_FILE_BUSY or _IO_ERROR */
+int
+queue_file_check_complete(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return (QUEUE_FILE_IO_ERROR);
+	/* the mode alone says unfinished: no read needed, none can mislead */
+	if (!S_ISREG(st.st_mode) ||
+	    (st.st_mode & 07777) != QUEUE_MODE_COMPLETE)
+		return (0);
+	return (check_finished(fd, &st));
+}
+
+/* queue_file_is_complete - mode 0700, the last record an empty E, unlocked */
+bool
+queue_file_is_complete(int fd)
+{
+	return (queue_file_check_complete(fd) == 1);
 }

@@ -4,7 +4,10 @@
  * A writer that died mid-message leaves a file in incoming/ that is not
  * complete (queue_file_is_complete: mode 0700 and ending in E).  No
  * cleanup runs yet when the master starts, so nothing can be in the middle
- * of writing: whatever is incomplete now will never be finished.
+ * of writing: whatever is incomplete now will never be finished.  Only a
+ * file known to be unfinished is removed (mode not 0700, or its tail read
+ * and not an E record): one that cannot be read now (EIO) may be
+ * acknowledged mail, and stays for qmgr to try again.
  * incoming/ and its files are mail_owner's, so the master reads and
  * removes them as mail_owner (lib/eugid.h), never as root.
  */
@@ -30,8 +33,7 @@ master_cleanup_incoming(struct master_state *ms)
 	struct dirent *de;
 	struct stat st;
 	DIR	*dir;
-	int	 dfd, fd;
-	bool	 complete;
+	int	 dfd, fd, state, read_errno;
 
 	if (eugid_enter(ms->owner_uid, ms->owner_gid, &saved) < 0) {
 		msg_warn("cannot become mail_owner to clean %s: %s",
@@ -59,9 +61,17 @@ master_cleanup_incoming(struct master_state *ms)
 			close(fd);
 			continue;
 		}
-		complete = queue_file_is_complete(fd);
+		state = queue_file_check_complete(fd);
+		read_errno = errno;
 		close(fd);
-		if (complete)
+		if (state == QUEUE_FILE_IO_ERROR || state == QUEUE_FILE_BUSY) {
+			msg_warn("%s/%s: cannot tell whether it is complete: %s; "
+			    "left in place", INCOMING_DIR, de->d_name,
+			    state == QUEUE_FILE_BUSY ? "a writer holds it" :
+			    strerror(read_errno));
+			continue;
+		}
+		if (state == 1)
 			continue;
 		if (unlinkat(dfd, de->d_name, 0) < 0)
 			msg_warn("remove %s/%s: %s", INCOMING_DIR, de->d_name,

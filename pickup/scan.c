@@ -10,7 +10,10 @@
  * still mode 0600 is being written, or was left behind by a sluice-drop
  * that was killed: the latter are removed after a day.  Files are taken
  * oldest first (queue IDs sort by time), at most PICKUP_SCAN_MAX a pass;
- * the master's wakeup brings the next pass.
+ * the master's wakeup brings the next pass.  A file that sluice-drop
+ * still holds (its fsync is running, lib/queue_file.h) is left for the
+ * poke that follows it; one that cannot be read (EIO) is kept for a
+ * later pass, never taken for malformed.
  */
 #include <sys/stat.h>
 
@@ -147,7 +150,18 @@ pickup_one(const struct pickup_config *pc, const char *id)
 
 	if ((fd = check_and_open(pc, id, &st)) < 0)
 		return (true);
-	if (!queue_file_ends_with_end_record(fd)) {
+	switch (queue_file_check_end_record(fd)) {
+	case 1:
+		break;
+	case QUEUE_FILE_BUSY:
+		(void)close(fd);
+		return (true);
+	case QUEUE_FILE_IO_ERROR:
+		msg_warn("%s: maildrop file kept for a later try: read error: %s",
+		    id, strerror(errno));
+		(void)close(fd);
+		return (false);
+	default:
 		(void)close(fd);
 		move_corrupt(id, "no end record");
 		return (true);

@@ -14,6 +14,7 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,7 @@ send_message(const struct pickup_config *pc, int fd,
 {
 	struct content_ctx cc = { 0 };
 	struct strbuf received;
-	int status = 4, r;
+	int status = 4, r, read_errno;
 
 	cc.client = cleanup_open(pc->cleanup_socket, pc->ipc_timeout, env,
 	    queue_id, &status, why);
@@ -164,10 +165,17 @@ send_message(const struct pickup_config *pc, int fd,
 	}
 	r = queue_file_read_content(fd, msg, copy_chunk, &cc);
 	if (r != 0) {
+		read_errno = errno;
 		cleanup_abort(cc.client);
-		strbuf_set(why, cc.write_failed ? "lost connection to cleanup" :
-		    "unreadable content or no end record");
-		return (cc.write_failed ? PICKUP_RETRY : PICKUP_CORRUPT);
+		if (cc.write_failed)
+			strbuf_set(why, "lost connection to cleanup");
+		else if (r == QUEUE_FILE_IO_ERROR)
+			strbuf_printf(why, "read error: %s", strerror(read_errno));
+		else
+			strbuf_set(why, "unreadable content or no end record");
+		/* a read error is the disk's, not the file's: try again */
+		return (cc.write_failed || r == QUEUE_FILE_IO_ERROR ?
+		    PICKUP_RETRY : PICKUP_CORRUPT);
 	}
 	if (cleanup_finish(cc.client, &status, why) != 0)
 		return (verdict(status));
@@ -184,8 +192,14 @@ pickup_submit(const struct pickup_config *pc, int fd, const char *file_id,
 	struct strbuf sender;
 	enum pickup_result res;
 
-	if (queue_file_read(fd, &msg, why) < 0)
+	switch (queue_file_read(fd, &msg, why)) {
+	case 0:
+		break;
+	case QUEUE_FILE_IO_ERROR:
+		return (PICKUP_RETRY);
+	default:
 		return (PICKUP_CORRUPT);
+	}
 	if (msg.recipient_count == 0 || msg.recipient_count > PICKUP_RCPT_MAX) {
 		strbuf_printf(why, "%zu recipients", msg.recipient_count);
 		queue_message_free(&msg);

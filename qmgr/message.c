@@ -275,7 +275,7 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	struct qmgr_message *m;
 	struct strbuf from, to, err;
 	struct stat st;
-	int	 fd;
+	int	 fd, rc;
 
 	strbuf_init(&from);
 	strbuf_init(&to);
@@ -307,9 +307,14 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	clock_gettime(CLOCK_REALTIME, &m->started);
-	if (queue_file_read_named(fd, id, &m->msg, &err) < 0 || !m->msg.complete) {
+	if ((rc = queue_file_read_named(fd, id, &m->msg, &err)) < 0 ||
+	    !m->msg.complete) {
 		close(fd);
-		qmgr_message_corrupt(id, err.len ? err.data : "incomplete file");
+		if (rc == QUEUE_FILE_IO_ERROR)
+			qmgr_message_unreadable(queue, id, err.data);
+		else
+			qmgr_message_corrupt(id, err.len ? err.data :
+			    "incomplete file");
 		queue_message_free(&m->msg);
 		free(m);
 		m = NULL;

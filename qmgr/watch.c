@@ -1,16 +1,20 @@
 /*
  * watch.c - learn about new mail in incoming/ from inotify.
  *
- * cleanup's last step on a queue file is the chmod to 0700 that marks it
- * complete; inotify reports that (IN_ATTRIB) with the file's name, so
- * qmgr activates exactly that file: no trigger connection from cleanup
- * and no directory scan per message, and a burst of messages arrives as
- * one read().  Nothing else is watched: the rename that brings a spare
- * file in from recycle/ and the close after the fsync would each cost
- * qmgr a wake-up per message for nothing, and the queue tools that move
- * complete files in send qmgr a new-mail trigger (sluice-super).  Only
- * names that look like queue IDs and files already at mode 0700 are
- * looked at further (qmgr_message_activate checks the rest).  An event
+ * cleanup's last step on a queue file is the close after the fsyncs of
+ * the file and of incoming/ (until then it holds the file's lock, and on
+ * a failed fsync it removes the name before the close); inotify reports
+ * that close (IN_CLOSE_WRITE) with the file's name, so qmgr activates
+ * exactly that file once it is durable: no trigger connection from
+ * cleanup and no directory scan per message, and a burst of messages
+ * arrives as one read().  The chmod to 0700 is not the signal: it comes
+ * before the fsync, which may still fail (the client is then told 451
+ * and sends again).  Nothing else is watched: the rename that brings a
+ * spare file in from recycle/ would cost qmgr a wake-up per message for
+ * nothing, and the queue tools that move complete files in send qmgr a
+ * new-mail trigger (sluice-super).  Only names that look like queue IDs
+ * and files at mode 0700 are looked at further (qmgr_message_activate
+ * checks the rest, the writer's lock included).  An event
  * queue overflow, or no inotify at all, falls back to scanning the
  * directory (want_incoming); the periodic safety scan stays either way.
  */
@@ -30,7 +34,7 @@
 #include "queue_id.h"
 #include "queue_scan.h"
 
-#define WATCH_EVENTS	IN_ATTRIB
+#define WATCH_EVENTS	IN_CLOSE_WRITE
 #define WATCH_BUF	(64 * 1024)
 
 /* qmgr_watch_init - start watching incoming/; -1 when unavailable */

@@ -5,10 +5,12 @@
  * then damaged on purpose, or built record by record to get exactly the
  * malformation under test.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -372,6 +374,16 @@ envelope(struct strbuf *f, long size)
 	rec_s(f, 'S', "s@example.com");
 }
 
+/* check_content_any - a content callback that accepts everything */
+static int
+check_content_any(const char *data, size_t len, void *ctx)
+{
+	(void)data;
+	(void)len;
+	(void)ctx;
+	return (0);
+}
+
 /* good_file - a small, valid, complete file */
 static void
 good_file(struct strbuf *f)
@@ -576,6 +588,101 @@ START_TEST(test_final_mode_maildrop)
 }
 END_TEST
 
+/*
+ * test_read_error_is_not_malformed - a read that fails (here EBADF: the
+ * descriptor is write-only) is QUEUE_FILE_IO_ERROR, never "malformed" or
+ * "unfinished": callers keep such a file for a later try
+ */
+START_TEST(test_read_error_is_not_malformed)
+{
+	struct queue_message msg;
+	struct strbuf f, err;
+	char path[128];
+	int fd, wfd;
+
+	strbuf_init(&f);
+	strbuf_init(&err);
+	good_file(&f);
+	snprintf(path, sizeof(path), "%s/e", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0700);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, f.data, f.len), (ssize_t)f.len);
+	ck_assert_int_eq(fchmod(fd, 0700), 0);
+	ck_assert_int_eq(queue_file_check_complete(fd), 1);
+	ck_assert_int_eq(queue_file_read(fd, &msg, &err), 0);
+	wfd = open(path, O_WRONLY);
+	ck_assert_int_ge(wfd, 0);
+	ck_assert_int_eq(queue_file_check_complete(wfd), QUEUE_FILE_IO_ERROR);
+	ck_assert(!queue_file_is_complete(wfd));
+	ck_assert_int_eq(queue_file_check_end_record(wfd), QUEUE_FILE_IO_ERROR);
+	ck_assert_int_eq(queue_file_read_content(wfd, &msg, check_content_any,
+	    NULL), QUEUE_FILE_IO_ERROR);
+	queue_message_free(&msg);
+	ck_assert_int_eq(queue_file_read(wfd, &msg, &err), QUEUE_FILE_IO_ERROR);
+	ck_assert_msg(strstr(err.data, "read error") != NULL, "%s", err.data);
+	ck_assert_msg(strstr(err.data, "malformed") == NULL, "%s", err.data);
+	/* a mode that says unfinished needs no read to say so */
+	ck_assert_int_eq(fchmod(fd, 0600), 0);
+	ck_assert_int_eq(queue_file_check_complete(wfd), 0);
+	close(wfd);
+	/* a real malformation is still -1 */
+	ck_assert_int_eq(ftruncate(fd, (off_t)f.len - 1), 0);
+	ck_assert_int_eq(queue_file_read(fd, &msg, &err), -1);
+	ck_assert_int_eq(queue_file_check_end_record(fd), 0);
+	ck_assert_int_eq(fchmod(fd, 0700), 0);
+	ck_assert_int_eq(queue_file_check_complete(fd), 0);
+	close(fd);
+	strbuf_free(&err);
+	strbuf_free(&f);
+}
+END_TEST
+
+/*
+ * test_writer_lock - the writer holds its file locked until it is durable;
+ * meanwhile a finished-looking file is QUEUE_FILE_BUSY, not complete
+ */
+START_TEST(test_writer_lock)
+{
+	struct queue_recipient r = { .address = "u@example.test", .orcpt = "" };
+	struct queue_writer *w;
+	struct strbuf f, err;
+	char path[128];
+	int fd, fd2;
+
+	strbuf_init(&err);
+	strbuf_init(&f);
+	w = queue_writer_create(dir, &err);
+	ck_assert_ptr_nonnull(w);
+	snprintf(path, sizeof(path), "%s/%s", dir, queue_writer_id(w));
+	ck_assert_int_eq(queue_writer_sender(w, ""), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_lt(flock(fd, LOCK_SH | LOCK_NB), 0);
+	ck_assert_int_eq(errno, EWOULDBLOCK);
+	ck_assert_int_eq(queue_writer_finish(w, &err), 0);
+	ck_assert_int_eq(queue_file_check_complete(fd), 1);
+	close(fd);
+
+	/* what a reader sees between the chmod and the end of the fsync */
+	good_file(&f);
+	snprintf(path, sizeof(path), "%s/b", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0700);
+	ck_assert_int_eq(write(fd, f.data, f.len), (ssize_t)f.len);
+	ck_assert_int_eq(fchmod(fd, 0700), 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	fd2 = open(path, O_RDONLY);
+	ck_assert_int_eq(queue_file_check_complete(fd2), QUEUE_FILE_BUSY);
+	ck_assert(!queue_file_is_complete(fd2));
+	ck_assert_int_eq(queue_file_check_end_record(fd2), QUEUE_FILE_BUSY);
+	close(fd);
+	ck_assert_int_eq(queue_file_check_complete(fd2), 1);
+	close(fd2);
+	strbuf_free(&f);
+	strbuf_free(&err);
+}
+END_TEST
+
 /* queue_file_suite - every test above */
 static Suite *
 queue_file_suite(void)
@@ -596,6 +703,8 @@ queue_file_suite(void)
 	tcase_add_test(tc, test_built_malformed);
 	tcase_add_test(tc, test_is_complete_cheap_check);
 	tcase_add_test(tc, test_final_mode_maildrop);
+	tcase_add_test(tc, test_read_error_is_not_malformed);
+	tcase_add_test(tc, test_writer_lock);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
