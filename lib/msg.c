@@ -22,7 +22,15 @@
  * for line breaks.  So each line is valid UTF-8 without control characters.
  * A line too long for the buffer is cut before a whole character or
  * escape, never inside one, and still goes out with one write(2).
+ *
+ * A full disk can make that write(2) to maillog_file short: half a line,
+ * onto which the next line would be glued.  Such a line is dropped whole
+ * (the file cut back to where it began, when nobody appended since) or,
+ * failing that, ended with a newline.  A logging failure is never
+ * reported to the caller and never changes errno: it must not change
+ * what happens to mail.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -237,7 +245,7 @@ msg_prefix(int priority)
 }
 
 /* msg_write_all - one write(2) per line; retry only on EINTR */
-static void
+static ssize_t
 msg_write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
@@ -245,6 +253,30 @@ msg_write_all(int fd, const char *buf, size_t len)
 	do {
 		n = write(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
+	return (n);
+}
+
+/*
+ * msg_write_file - one line to maillog_file (O_APPEND), whole or not at
+ * all.  After a short write the file offset is where our part ended; if
+ * the file still ends there, nobody appended since and the part can be
+ * cut off again.  Else a newline at least ends it.
+ */
+static void
+msg_write_file(int fd, const char *buf, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	off_t end;
+
+	n = msg_write_all(fd, buf, len);
+	if (n <= 0 || (size_t)n == len)
+		return;
+	if ((end = lseek(fd, 0, SEEK_CUR)) >= n && fstat(fd, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == end &&
+	    ftruncate(fd, end - n) == 0)
+		return;
+	(void)msg_write_all(fd, "\n", 1);
 }
 
 /*
@@ -285,7 +317,7 @@ msg_output(int priority, const char *text)
 		snprintf(head, sizeof(head), "%s %s %s[%ld]: %s", stamp,
 		    msg_hostname, msg_ident, (long)getpid(), prefix);
 		len = msg_line(line, head, text);
-		msg_write_all(msg_log_fd, line, len);
+		msg_write_file(msg_log_fd, line, len);
 	} else if (msg_use_syslog) {
 		/* syslog adds the head: leave it room in the same bound */
 		msg_escape(line, MSG_LINE_MAX - 200, text);
@@ -297,7 +329,7 @@ msg_output(int priority, const char *text)
 		    msg_opened ? msg_ident : msg_program_name,
 		    (long)getpid(), prefix);
 		len = msg_line(line, head, text);
-		msg_write_all(STDERR_FILENO, line, len);
+		(void)msg_write_all(STDERR_FILENO, line, len);
 	}
 }
 

@@ -4,10 +4,12 @@
  * UTF-8, the line bound (never inside a character or escape), fork safety
  * and the fatal hook.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <stdbool.h>
@@ -390,6 +392,48 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/*
+ * test_short_write_dropped_whole - a write to maillog_file that the disk
+ * cuts short (here: RLIMIT_FSIZE a few bytes past the end) leaves no half
+ * line for the next one to glue onto, and errno is the caller's
+ */
+START_TEST(test_short_write_dropped_whole)
+{
+	struct rlimit rl;
+	struct stat st;
+	const char *log;
+	char big[600];
+	int limited, unlimited, saved_errno;
+
+	signal(SIGXFSZ, SIG_IGN);
+	msg_open("qmgr", logpath);
+	msg_info("first line");
+	ck_assert_int_eq(stat(logpath, &st), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	/* no ck_assert under the limit: Check writes its own file too */
+	rl.rlim_cur = (rlim_t)st.st_size + 100;
+	limited = setrlimit(RLIMIT_FSIZE, &rl);
+	errno = ENOSPC;
+	msg_warn("ABCQUEUEID: %s", big);
+	saved_errno = errno;
+	rl.rlim_cur = rl.rlim_max;
+	unlimited = setrlimit(RLIMIT_FSIZE, &rl);
+	ck_assert_int_eq(limited, 0);
+	ck_assert_int_eq(unlimited, 0);
+	ck_assert_int_eq(saved_errno, ENOSPC);
+	msg_info("third line");
+	log = read_log();
+	ck_assert_int_eq(count_lines(log), 2);
+	ck_assert_ptr_null(strstr(log, "ABCQUEUEID"));
+	ck_assert_ptr_nonnull(strstr(log, "first line\n"));
+	ck_assert_ptr_nonnull(strstr(log, "]: third line\n"));
+	ck_assert_msg(strncmp(strchr(log, '\n') + 1, log, 3) == 0,
+	    "second line does not start with a date: %s", log);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -410,6 +454,7 @@ main(void)
 	tcase_add_test_raise_signal(tc, test_panic_aborts, SIGABRT);
 	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_short_write_dropped_whole);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
