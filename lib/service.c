@@ -542,6 +542,8 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	    (ops->serve == NULL && ops->run == NULL))
 		msg_panic("service_main: incomplete service_ops");
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* a file size limit is EFBIG, a write error handled as such (as Postfix) */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	umask(077);
 	/* Errors so far go to stderr, which the master passes on. */
 	service_parse_args(argc, argv, &args);

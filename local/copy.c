@@ -8,6 +8,8 @@
  * line after the message, so the next "From " line starts a new message.
  * Writes stop with an error when local_timed_out is set by SIGALRM
  * (command_time_limit), so a command that never reads cannot hang us.
+ * A failed write to a mailbox or file is always a deferral, never a
+ * bounce (local_write_dsn): the disk or the quota may have room later.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -136,6 +138,22 @@ copy_chunk(const char *data, size_t len, void *ctx)
 		c->at_bol = true;
 	}
 	return (0);
+}
+
+/*
+ * local_write_dsn - the status of a mailbox write that failed with err,
+ * as Postfix's mbox_dsn(): a full quota (EFBIG: a file size limit, its
+ * stand-in) is 4.2.2 "mailbox full", a locked mailbox 4.2.0, anything
+ * else (ENOSPC, EIO, a queue file read error) 4.3.0.  All are 4xx.
+ */
+const char *
+local_write_dsn(int err)
+{
+	if (err == EDQUOT || err == EFBIG)
+		return ("4.2.2");
+	if (err == EAGAIN)
+		return ("4.2.0");
+	return ("4.3.0");
 }
 
 /* local_copy - prefix lines, then the content, as flags say */

@@ -256,6 +256,7 @@ bool	local_headers_loop(const struct local_message *m, const char *address);
 
 int	local_copy(struct local_state *st, int fd, unsigned flags,
 	    const char *delivered_to, struct strbuf *err);
+const char *local_write_dsn(int err);
 extern volatile int local_timed_out;
 
 #endif

@@ -174,16 +174,15 @@ move_into_new(const char *tmp, const char *newp)
 	return (0);
 }
 
-/* write_error - DSN for a failed write: a full mailbox is permanent */
+/*
+ * write_error - a failed write defers (local_write_dsn): a full disk or
+ * quota may have room on the next attempt, so it never bounces
+ */
 static void
 write_error(struct local_state *st, const char *to, int err, const char *what)
 {
-	if (err == EDQUOT || err == EFBIG)
-		local_result(st, to, 5, "5.2.2", "maildir delivery failed: %s: %s",
-		    what, strerror(err));
-	else
-		local_result(st, to, 4, "4.2.0", "maildir delivery failed: %s: %s",
-		    what, strerror(err));
+	local_result(st, to, 4, local_write_dsn(err),
+	    "maildir delivery failed: %s: %s", what, strerror(err));
 }
 
 /* local_maildir - deliver to the Maildir dir (with trailing '/') */

@@ -5,7 +5,9 @@
  * O_EXCL; stale ones older than DOTLOCK_STALE seconds are removed) and a
  * fcntl lock on the open file.  The append is written as the mailbox owner
  * in mbox format (copy.c) and fsync'ed; on any error the file is cut back
- * to its size before the append, so a reader never sees half a message.
+ * to its size before the append, so a reader never sees half a message,
+ * and the delivery is deferred (local_write_dsn: a full disk or quota
+ * never bounces mail).
  * A spool mailbox that does not exist yet is created by root (the spool
  * directory is not writable by users) as an empty 0600 file owned by the
  * user; a mailbox we append to must be a regular file with one link and,
@@ -207,10 +209,8 @@ local_mbox(struct local_state *st, const char *path,
 		saved = errno;
 		if (err.len == 0)
 			strbuf_set(&err, strerror(saved));
-		if (saved == EDQUOT || saved == EFBIG || saved == ENOSPC) {
-			status = saved == ENOSPC ? 4 : 5;
-			dsn = saved == ENOSPC ? "4.2.2" : "5.2.2";
-		}
+		status = 4;
+		dsn = local_write_dsn(saved);
 		if (ftruncate(fd, orig) < 0)
 			msg_warn("%s: cannot truncate %s after a failed write: %s",
 			    st->m->req->queue_id, path, strerror(errno));
