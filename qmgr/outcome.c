@@ -164,7 +164,8 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	age = (long)(now - m->msg.arrival);
 	wait = age < qm->min_backoff ? qm->min_backoff :
 	    age > qm->max_backoff ? qm->max_backoff : age;
-	next = now + wait;
+	/* flushed while its writes failed: due at once, as in deferred/ */
+	next = m->flushed ? now : now + wait;
 	times[0].tv_sec = now;
 	times[0].tv_nsec = 0;
 	times[1].tv_sec = next;

@@ -93,6 +93,7 @@ struct qmgr_message {
 	bool		 stalled;	/* on qm->stalled (stall.c) */
 	struct qmgr_message *stall_next, *stall_prev;
 	time_t		 retry_at;	/* the next try to record the attempt */
+	bool		 flushed;	/* flushed while stalled: due at once */
 	long		 retry_wait;	/* seconds, doubling */
 };
 
@@ -227,6 +228,7 @@ void	qmgr_stall(struct qmgr *qm, struct qmgr_message *m, const char *why);
 void	qmgr_stall_remove(struct qmgr *qm, struct qmgr_message *m);
 void	qmgr_stall_recorded(struct qmgr *qm, struct qmgr_message *m);
 void	qmgr_stall_retry(struct qmgr *qm, time_t now);
+void	qmgr_stall_flush(struct qmgr *qm, const char *id);
 void	qmgr_write_trouble(struct qmgr *qm, const char *id, const char *why);
 
 /* notify.c */

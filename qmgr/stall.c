@@ -16,12 +16,17 @@
  * queue_minfree reserve is what leaves qmgr room for its few small
  * writes.
  *
+ * A flush request (sluice-queue -f, -i ID) reaches stalled messages too:
+ * their writes are tried at once, and the attempt they record is due
+ * again right away, as it would be in deferred/.
+ *
  * Logging is per episode: the first failed write says what happened and
  * that qmgr keeps retrying, each further message held back gets one line,
  * retries that fail again are quiet, and the end of the episode (every
  * attempt recorded) is one line again.
  */
 #include <stdlib.h>
+#include <strings.h>
 
 #include "mem.h"
 #include "msg.h"
@@ -154,4 +159,20 @@ qmgr_stall_retry(struct qmgr *qm, time_t now)
 	qmgr_stall_earliest(qm);
 	if (qm->stall_kick && qm->stalled != NULL)
 		qm->next_stall = now;
+}
+
+/*
+ * qmgr_stall_flush - a flush request for id (NULL: all): the stalled
+ * message(s) are tried at once and due again as soon as recorded
+ */
+void
+qmgr_stall_flush(struct qmgr *qm, const char *id)
+{
+	for (struct qmgr_message *m = qm->stalled; m; m = m->stall_next) {
+		if (id != NULL && strcasecmp(id, m->id) != 0)
+			continue;
+		m->flushed = true;
+		m->retry_at = time(NULL);
+		qm->next_stall = m->retry_at;
+	}
 }

@@ -80,6 +80,7 @@ qmgr_trigger_apply(struct qmgr *qm, const char *buf, size_t len)
 			qm->flush_all = true;
 			qm->want_deferred = true;
 			qm->want_incoming = true;
+			qmgr_stall_flush(qm, NULL);
 			break;
 		case TRIGGER_FLUSH_ID:
 			i += qmgr_trigger_arg(buf + i, len - i, arg, sizeof(arg));
@@ -89,6 +90,7 @@ qmgr_trigger_apply(struct qmgr *qm, const char *buf, size_t len)
 			}
 			strlist_add(&qm->flush_ids, arg);
 			qm->want_deferred = true;
+			qmgr_stall_flush(qm, arg);
 			break;
 		case TRIGGER_FLUSH_SITE:
 			i += qmgr_trigger_arg(buf + i, len - i, arg, sizeof(arg));

@@ -9,8 +9,10 @@ only record of "a@ was delivered" (the R record stays pending for b@),
 cannot be written.  The message must not go to deferred/ without it
 (the next attempt would deliver a@ a second time): qmgr keeps it in
 active/ and in memory, says so once, retries without spinning, and
-records the attempt once space is back, without a restart.  Then dest2
-comes up: every address has exactly one copy and the queue is empty.
+records the attempt once space is back, without a restart; a flush
+during the episode makes them due at once after that, and that attempt
+delivers a@ no second time.  Then dest2 comes up: every address has
+exactly one copy and the queue is empty.
 
 Needs root (it mounts the tmpfs); unprivileged it is skipped.
 """
@@ -175,13 +177,25 @@ def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance):
             assert cpu_seconds(qmgr[0]) - before < 0.5
             assert inst.queue_ids("active") == qids
 
-            # space is back: recorded without a restart, said once
+            # a flush meanwhile: nothing can be recorded yet, nothing is
+            # delivered again
+            flush(inst)
+            time.sleep(1)
+            assert inst.queue_ids("active") == qids
+            assert len(delivered(peer1)) == MESSAGES
+
+            # space is back: recorded without a restart, said once; the
+            # flush makes them due at once, and that attempt skips a@
             os.unlink(filler)
-            assert si.wait_until(lambda: count_log(inst, BACK_RE), 20), \
+            assert si.wait_until(lambda: count_log(inst, BACK_RE), 30), \
                 inst.maillog()[-3000:]
             assert sorted(count_log(inst, RECORDED_RE)) == qids
+            assert si.wait_until(lambda: len(count_log(
+                inst, r"to=<b@dest2\.test>.*status=deferred")) ==
+                deferrals + 2 * MESSAGES, 10), inst.maillog()[-3000:]
             assert si.wait_until(lambda: inst.queue_ids("deferred") == qids,
-                                 5)
+                                 10)
+            assert len(delivered(peer1)) == MESSAGES
             assert inst.service_pids("qmgr") == qmgr
 
             # dest2 comes up: b@ once each, and a@ not again
