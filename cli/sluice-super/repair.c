@@ -16,8 +16,9 @@
  * repair of mode and owner, which root does on the open descriptor and
  * only for a file with no other name (a hard link could make it any
  * file), and the open of a file mail_owner may not read (O_NOFOLLOW).
- * A file whose end cannot be read (EIO) is left alone with a warning:
- * an I/O error says nothing about it.  In defer/: a log whose message is
+ * A file that cannot be read (EIO: queue_file_read's QUEUE_FILE_IO_ERROR,
+ * or its tail) is left alone with a warning: an I/O error says nothing
+ * about it.  In defer/: a log whose message is
  * in no queue (every lookup said so, none failed), or a stale temporary
  * file, is removed.  maildrop/ belongs to pickup and is left alone.
  * Files younger than an hour in incoming/ may still be written by cleanup
@@ -206,7 +207,7 @@ check_entry(struct super_state *st, const char *queue, const char *name,
 	struct stat sb;
 	bool	 incoming = strcmp(queue, QUEUE_INCOMING) == 0;
 	bool	 stale;
-	int	 fd, end;
+	int	 fd, end, rc;
 
 	if (!queue_id_valid(name)) {
 		move_corrupt(queue, name, "not a queue ID");
@@ -234,9 +235,13 @@ check_entry(struct super_state *st, const char *queue, const char *name,
 		return;
 	}
 	strbuf_init(&err);
-	if (queue_file_read(fd, &msg, &err) < 0) {
+	if ((rc = queue_file_read(fd, &msg, &err)) < 0) {
 		close(fd);
-		move_corrupt(queue, name, err.data);
+		/* not read is not malformed: a human gets the warning */
+		if (rc == QUEUE_FILE_IO_ERROR)
+			msg_warn("%s/%s: %s; left alone", queue, name, err.data);
+		else
+			move_corrupt(queue, name, err.data);
 		strbuf_free(&err);
 		return;
 	}
