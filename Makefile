@@ -53,10 +53,13 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(filter-out tests/fuzz/driver.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# The fault-injection shim the integration tests preload into daemons
+# (tests/fault/fault_inject.c): never sanitized itself, never installed.
+FAULT_SO = $(BUILD)/fault/fault_inject.so
 
 SETGID_PROGRAMS = sluice-drop sluice-queue
 SETGID_GROUP ?= sluicedrop
-.PHONY: all check unit unit-bins fuzz-bins fuzz-regress fuzz integration run install clean deps bench
+.PHONY: all check unit unit-bins fuzz-bins fault-bins fuzz-regress fuzz integration run install clean deps bench
 all: $(BINS) $(if $(filter sendmail:%,$(PROGRAMS)),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
 # mailq and newaliases are sendmail under other names, as everywhere.
@@ -130,11 +133,17 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(
 # check: everything under the sanitizers, in its own build tree.
 check:
 	@scripts/install-deps
-	$(MAKE) SAN=1 BUILD=build/san all unit-bins fuzz-bins
+	$(MAKE) SAN=1 BUILD=build/san all unit-bins fuzz-bins fault-bins
 	$(MAKE) SAN=1 BUILD=build/san unit fuzz-regress integration
 
 unit-bins: $(UNIT_BIN)
 fuzz-bins: $(FUZZ_BIN)
+fault-bins: $(FAULT_SO)
+
+$(FAULT_SO): tests/fault/fault_inject.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -U_FORTIFY_SOURCE -std=c17 -Wall -Wextra -Werror \
+	  -O2 -g -fPIC -shared -o $@ $< -ldl
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
@@ -156,7 +165,7 @@ fuzz:
 	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
-integration: $(BINS)
+integration: $(BINS) $(FAULT_SO)
 	SLUICE_BIN=$(abspath $(BUILD)/bin) $(PYTEST) -q tests/integration
 
 # Sluice against Postfix side by side (root; not part of check).

@@ -1,0 +1,474 @@
+"""Fault injection: each write-path call site of the mail path fails once.
+
+tests/fault/fault_inject.c (built by `make fault-bins` next to bin/, or
+$SLUICE_FAULT_SO), a
+shim the daemons preload through import_environment, makes a chosen call
+of a chosen daemon fail: a write, fsync (also the AIO fsyncs of
+lib/async_fsync), rename, link, open(O_CREAT), mkdir or fchmod.  A clean
+run of the scenario below records every call site the daemons pass
+(program, kind of call, return address; named with addr2line).  The walk
+then makes each site's first call fail (ENOSPC, EIO for syncs and mode
+changes, EDQUOT for local's writes) and, for a site that runs more than
+once, its second, third, fourth and last call (EIO), each in a fresh run
+of the scenario, and after each run and a flush checks Sluice's first
+promise:
+
+  - every message that was acknowledged (250, or sendmail's exit 0) is
+    delivered: to the local Maildir, to the relay peer, and the bounce for
+    the refused relay recipient to the sender's Maildir;
+  - no recipient gets a message twice (counted by Message-ID; the relay
+    peer may see a second copy only when the failure hit the smtp agent
+    after the peer's 250, the RFC 1047 window);
+  - nothing is left in maildrop/, incoming/, active/, deferred/, hold/
+    or corrupt/ (a file exiled to corrupt/ is a lost message);
+  - no 5xx reply, no daemon killed by a signal, no panic, no fatal exit.
+
+The scenario: message A over SMTP from postmaster@example.test to
+user@example.test (local Maildir), ok@relay.test (a loopback peer that
+answers 451 to a message's first copy and 250 to the next) and
+bad@relay.test (550 at RCPT: a bounce to postmaster's Maildir); message
+B with sendmail (sluice-drop, pickup) to user@example.test.  A client
+that gets a 4xx retries the same message, as real clients do.
+
+The number of points covered is printed and recorded in
+docs/architecture.md ("Durability").  A site the clean runs passed that
+a later run does not reach is listed as not reached (the scenario is the
+same, but timing may change a path).
+"""
+
+import collections
+import errno
+import os
+import re
+import shutil
+import smtplib
+import struct
+import subprocess
+import time
+
+import pytest
+
+import sluice_instance as si
+from smtp_peer import Peer
+from submit_helpers import poke_pickup, sendmail
+
+SENDER = "postmaster@example.test"
+LOCAL_RCPT = "user@example.test"
+RELAY_OK = "ok@relay.test"
+RELAY_BAD = "bad@relay.test"
+# the daemons that write the queue or a mailbox while mail flows
+PROGRAMS = ("cleanup", "pickup", "qmgr", "local", "smtp", "smtpd")
+RUN_TIMEOUT = 20.0          # seconds for one run to deliver everything
+WALK_DEADLINE = 600.0       # seconds for the whole walk
+DEFAULT_IMPORT = "TZ LANG=C SLUICE_CONFIG ASAN_OPTIONS UBSAN_OPTIONS " \
+    "LSAN_OPTIONS"
+
+# --- the shim's state file (struct fault_state in fault_inject.c) -------
+
+KINDS = ("write", "fsync", "rename", "link", "open", "mkdir", "chmod")
+NKINDS = 8
+MAGIC = 0x31544c5541464c53
+HEADER = struct.Struct("<QqQQqQ%dQ%dQQQQ" % (NKINDS, NKINDS))
+SITE = struct.Struct("<QQQ")
+NSITES = 1024
+OFF_KIND, OFF_NTH, OFF_LEN, OFF_ERR, OFF_KEY, OFF_COUNT = 8, 16, 24, 32, \
+    40, 48
+
+
+class FaultState:
+    """One program's state file: the target and the shared counters."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "wb") as f:
+            f.write(HEADER.pack(MAGIC, -1, 0, 0, 0, 0,
+                                *([0] * (2 * NKINDS + 3))))
+            f.write(b"\0" * (SITE.size * NSITES))
+        os.chmod(path, 0o666)      # the daemons map it before they drop
+        self.fd = os.open(path, os.O_RDWR)
+
+    def close(self):
+        os.close(self.fd)
+
+    def _put(self, off, fmt, value):
+        os.pwrite(self.fd, struct.pack(fmt, value), off)
+
+    def disarm(self):
+        self._put(OFF_KIND, "<q", -1)
+
+    def arm(self, kind, nth, err, key=0, length=1):
+        self.disarm()
+        self._put(OFF_NTH, "<Q", nth)
+        self._put(OFF_LEN, "<Q", length)
+        self._put(OFF_ERR, "<q", err)
+        self._put(OFF_KEY, "<Q", key)
+        self._put(OFF_KIND, "<q", KINDS.index(kind))
+
+    def reset(self):
+        """Target off, counters and sites zero (call while idle)."""
+        self.disarm()
+        size = HEADER.size - OFF_COUNT + SITE.size * NSITES
+        os.pwrite(self.fd, b"\0" * size, OFF_COUNT)
+
+    def read(self):
+        data = os.pread(self.fd, HEADER.size + SITE.size * NSITES, 0)
+        h = HEADER.unpack_from(data)
+        sites = {}
+        for i in range(NSITES):
+            key, calls, fired = SITE.unpack_from(data,
+                                                 HEADER.size + i * SITE.size)
+            if key:
+                sites[key] = (calls, fired)
+        return {"count": dict(zip(KINDS, h[6:6 + len(KINDS)])),
+                "fired": dict(zip(KINDS, h[6 + NKINDS:6 + NKINDS +
+                                          len(KINDS)])),
+                "last_key": h[6 + 2 * NKINDS], "overflow": h[-1],
+                "sites": sites}
+
+
+def site_kind(key):
+    return KINDS[(key >> 48) - 1]
+
+
+def site_offset(key):
+    return key & 0xffffffffffff
+
+
+_names = {}
+
+
+def site_name(bindir, prog, key):
+    """'function (file:line)' of a site, from addr2line."""
+    k = (prog, key)
+    if k not in _names:
+        try:
+            r = subprocess.run(["addr2line", "-f", "-e",
+                                os.path.join(bindir, prog),
+                                "0x%x" % site_offset(key)],
+                               stdout=subprocess.PIPE, text=True, timeout=10)
+            lines = r.stdout.split("\n")
+            func = lines[0] if lines and lines[0] else "??"
+            where = os.path.basename(lines[1].split(" ")[0]) \
+                if len(lines) > 1 else "?"
+        except (OSError, subprocess.SubprocessError):
+            func, where = "??", "?"
+        _names[k] = (func, where)
+    return _names[k]
+
+
+def asan_runtime(binary):
+    """The libasan a sanitizer build links, to preload before the shim."""
+    r = subprocess.run(["ldd", binary], stdout=subprocess.PIPE, text=True)
+    m = re.search(r"(\S*libasan\.so\S*) => (\S+)", r.stdout)
+    return m.group(2) if m else None
+
+
+# --- the relay peer ------------------------------------------------------
+
+class DeferFirstCopy(Peer):
+    """451 to the first copy of each message (by Message-ID), 250 after;
+    RELAY_BAD refused at RCPT.  accepted counts the 250s per ID."""
+
+    def __init__(self):
+        super().__init__(rcpt_replies={
+            RELAY_BAD: "550 5.1.1 <%s>: no such user" % RELAY_BAD})
+        self.seen = set()
+        self.accepted = collections.Counter()
+
+    def _finish(self, txn, send):
+        m = re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)", txn.data or b"")
+        mid = m.group(1).decode() if m else None
+        with self.lock:
+            first = mid not in self.seen
+            self.seen.add(mid)
+            if not first:
+                self.accepted[mid] += 1
+        send("451 4.3.0 try again later" if first else "250 2.0.0 Ok")
+
+
+# --- one run of the scenario ----------------------------------------------
+
+def message(mid, to):
+    return ("From: postmaster@example.test\r\nTo: %s\r\n"
+            "Subject: fault injection\r\nMessage-ID: %s\r\n\r\n"
+            "body of %s\r\n" % (to, mid, mid)).encode() + b"y" * 300 + b"\r\n"
+
+
+def send_smtp(inst, mid, notes):
+    """Message A, retried on 4xx; True once it got 250."""
+    for _ in range(4):
+        try:
+            with inst.smtp(timeout=20) as s:
+                s.ehlo("client.example")
+                code, resp = s.mail(SENDER)
+                replies = [(code, resp)]
+                if code == 250:
+                    for r in (LOCAL_RCPT, RELAY_OK, RELAY_BAD):
+                        replies.append(s.rcpt(r))
+                    if all(c == 250 for c, _ in replies):
+                        replies.append(s.data(message(mid, "three")))
+                code, resp = replies[-1]
+                for c, t in replies:
+                    if c >= 500:
+                        notes.append("5xx reply: %d %r" % (c, t))
+                if code == 250 and len(replies) == 5:
+                    return True
+                notes.append("smtp retry after %d %r" % (code, resp))
+        except (smtplib.SMTPException, OSError) as e:
+            notes.append("smtp retry after %r" % e)
+        time.sleep(0.3)
+    return False
+
+
+def send_local(inst, mid, notes):
+    """Message B with sendmail, retried on exit 75; True on exit 0."""
+    for _ in range(4):
+        r = sendmail(inst, ["-f", SENDER, LOCAL_RCPT],
+                     message(mid, LOCAL_RCPT).replace(b"\r\n", b"\n"))
+        if r.returncode == 0:
+            return True
+        notes.append("sendmail exit %d: %r" % (r.returncode, r.stderr[-200:]))
+        if r.returncode != 75:
+            return False
+        time.sleep(0.3)
+    return False
+
+
+def copies(maildir, mid):
+    n = 0
+    for p in si.maildir_files(maildir, ("new", "cur")):
+        if mid.encode() in si.read_bytes(p):
+            n += 1
+    return n
+
+
+def queue_leftovers(inst):
+    return inst.queue_files(si.LIVE_QUEUES + ("hold", "corrupt"))
+
+
+class Scenario:
+    def __init__(self, inst, peer):
+        self.inst = inst
+        self.peer = peer
+        self.runs = 0
+
+    def run(self, tag, drain=False):
+        """One pass of the scenario; (facts, notes, log).  The Maildirs
+        are made anew (local's mkdir runs every time); drain: empty
+        cleanup's pool of recycled queue files first, so cleanup
+        creates its files (the other path to a queue file)."""
+        inst, peer = self.inst, self.peer
+        self.runs += 1
+        for box in ("user", "postmaster"):
+            shutil.rmtree(inst.vmaildir(box), ignore_errors=True)
+        if drain:
+            pool = os.path.join(inst.queue, "recycle")
+            for name in os.listdir(pool):
+                try:
+                    os.unlink(os.path.join(pool, name))
+                except FileNotFoundError:
+                    pass
+        a = "<fi-%s-%d-a@client.example>" % (tag, self.runs)
+        b = "<fi-%s-%d-b@client.example>" % (tag, self.runs)
+        log_from = len(inst.maillog())
+        notes = []
+        sent_a = send_smtp(inst, a, notes)
+        sent_b = send_local(inst, b, notes)
+        user, pm = inst.vmaildir("user"), inst.vmaildir("postmaster")
+
+        def done():
+            return ((not sent_a or (copies(user, a) >= 1 and
+                                    peer.accepted[a] >= 1 and
+                                    copies(pm, a) >= 1)) and
+                    (not sent_b or copies(user, b) >= 1) and
+                    not queue_leftovers(inst))
+        deadline = time.monotonic() + RUN_TIMEOUT
+        next_flush = time.monotonic() + 0.5
+        while not done() and time.monotonic() < deadline:
+            if time.monotonic() >= next_flush:
+                # the deferred copy need not wait for its back-off, nor
+                # a maildrop file pickup kept for its next scan
+                flush(inst)
+                next_flush = time.monotonic() + 1.5
+            time.sleep(0.1)
+        time.sleep(0.3)             # a late second copy shows up here
+        log = inst.maillog()[log_from:]
+        facts = {
+            "sent_a": sent_a, "sent_b": sent_b,
+            "user_a": copies(user, a), "peer_a": peer.accepted[a],
+            "bounce_a": copies(pm, a), "user_b": copies(user, b),
+            "left": queue_leftovers(inst),
+            "deaths": re.findall(r"^.*(?:killed by signal|exit status [1-9]"
+                                 r"|panic:|fatal:).*$", log, re.M),
+        }
+        return facts, notes, log
+
+    @staticmethod
+    def problems(facts, notes, smtp_window=False):
+        out = []
+        if not facts["sent_a"]:
+            out.append("A never acknowledged")
+        if not facts["sent_b"]:
+            out.append("B never accepted by sendmail")
+        if facts["sent_a"]:
+            for what, n in (("local copies of A", facts["user_a"]),
+                            ("relay copies of A", facts["peer_a"]),
+                            ("bounces of A", facts["bounce_a"])):
+                if n == 0:
+                    out.append("lost: %s = 0" % what)
+                elif n > 1 and not (smtp_window and what.startswith("relay")):
+                    out.append("duplicated: %s = %d" % (what, n))
+        if facts["sent_b"]:
+            if facts["user_b"] == 0:
+                out.append("lost: B")
+            elif facts["user_b"] > 1:
+                out.append("duplicated: B = %d" % facts["user_b"])
+        if facts["left"]:
+            out.append("stuck: %s" % facts["left"])
+        if facts["deaths"]:
+            out.append("died: %s" % facts["deaths"][:3])
+        out.extend(n for n in notes if n.startswith("5xx"))
+        return out
+
+
+def flush(inst):
+    """sluice-queue -f, and pickup's wake-up"""
+    inst.tool("sluice-queue", "-c", inst.etc, "-f")
+    try:
+        poke_pickup(inst)
+    except OSError:
+        pass
+
+
+def recover(inst):
+    """After a failed point: flush, then restart, so the walk goes on
+    from an empty queue; False when nothing helps."""
+    flush(inst)
+    if si.wait_until(lambda: not queue_leftovers(inst), 5.0, 0.1):
+        return True
+    inst.restart()
+    flush(inst)
+    return bool(si.wait_until(lambda: not queue_leftovers(inst), 10.0, 0.1))
+
+
+def nths(calls):
+    """Which calls of a site fail, one per run: each of the first four
+    (one per message of the scenario: A, B, the bounce, a retry), and
+    the last."""
+    return sorted(set(range(1, min(calls, 4) + 1)) | {calls})
+
+
+def errno_for(prog, kind, later):
+    if later or kind in ("fsync", "chmod"):
+        return errno.EIO
+    if prog == "local" and kind == "write":
+        return errno.EDQUOT
+    return errno.ENOSPC
+
+
+def test_fault_injection_walk(make_instance, sluice_bin):
+    shim = os.environ.get("SLUICE_FAULT_SO") or os.path.join(
+        os.path.dirname(sluice_bin), "fault", "fault_inject.so")
+    if not os.path.exists(shim):
+        pytest.fail("%s is not built (make fault-bins)" % shim)
+    for prog in ("sluice-queue", "sendmail", "sluice-drop"):
+        if not os.access(os.path.join(sluice_bin, prog), os.X_OK):
+            pytest.fail("%s is not built" % prog)
+    started = time.monotonic()
+    with DeferFirstCopy() as peer:
+        inst = make_instance(delivery=True, start=False, main={
+            "transport_maps": "inline:{ {relay.test = smtp:[127.0.0.1]:%d} }"
+                              % peer.port,
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "queue_run_delay": "1s",
+            "service_throttle_time": "1s",
+        })
+        state_dir = os.path.join(inst.dir, "fault")
+        os.mkdir(state_dir)
+        os.chmod(state_dir, 0o755)
+        states = {p: FaultState(os.path.join(state_dir, p + ".state"))
+                  for p in PROGRAMS}
+        libasan = asan_runtime(os.path.join(sluice_bin, "cleanup"))
+        preload = ":".join(([libasan] if libasan else []) + [shim])
+        inst.set_main({"import_environment":
+                       "%s LD_PRELOAD=%s SLUICE_FAULT_DIR=%s "
+                       "SLUICE_FAULT_IGNORE=%s"
+                       % (DEFAULT_IMPORT, preload, state_dir,
+                          inst.maillog_path)})
+        try:
+            inst.start()
+            scen = Scenario(inst, peer)
+
+            # the clean runs: every site the scenario passes, with
+            # recycled queue files and without (after a first run that
+            # fills the pool: the very first files are always new)
+            facts, notes, log = scen.run("warm-up")
+            bad = scen.problems(facts, notes)
+            assert not bad, "first run: %s\n%s" % (bad, log[-3000:])
+            seen = {}
+            for drain in (False, True):
+                for fs in states.values():
+                    fs.reset()
+                facts, notes, log = scen.run("clean", drain)
+                bad = scen.problems(facts, notes)
+                assert not bad, "clean run: %s\n%s" % (bad, log[-3000:])
+                for prog, fs in states.items():
+                    s = fs.read()
+                    assert s["overflow"] == 0, "%s: site table full" % prog
+                    for key, (calls, _) in s["sites"].items():
+                        seen.setdefault((prog, key), (calls, drain))
+            sites = [(prog, key, calls, drain) for (prog, key), (calls, drain)
+                     in sorted(seen.items())]
+            assert sites, "the shim saw no call at all: not preloaded?"
+            assert any(p == "cleanup" and site_kind(k) == "fsync"
+                       for p, k, _, _ in sites), \
+                "no fsync of cleanup seen (the AIO fsyncs are not counted)"
+
+            # the walk
+            covered, unreached, failures = [], [], []
+            for prog, key, calls, drain in sites:
+                kind = site_kind(key)
+                func, where = site_name(sluice_bin, prog, key)
+                for nth in nths(calls):
+                    if time.monotonic() - started > WALK_DEADLINE:
+                        pytest.fail("walk over %.0fs after %d runs"
+                                    % (WALK_DEADLINE, scen.runs))
+                    err = errno_for(prog, kind, nth > 1)
+                    for fs in states.values():
+                        fs.reset()
+                    states[prog].arm(kind, nth, err, key=key)
+                    facts, notes, log = scen.run("%s-%s" % (prog, kind),
+                                                 drain)
+                    fired = states[prog].read()["fired"][kind]
+                    states[prog].disarm()
+                    point = "%s %s #%d %s at %s (%s)" % (
+                        prog, kind, nth, errno.errorcode[err], func, where)
+                    if fired == 0:
+                        unreached.append(point)
+                    else:
+                        covered.append(point)
+                    bad = scen.problems(facts, notes,
+                                        smtp_window=prog == "smtp")
+                    if bad:
+                        failures.append("%s: %s\n    log: %s" % (
+                            point, "; ".join(bad),
+                            "\n    log: ".join(log.rstrip("\n")
+                                               .split("\n")[-12:])))
+                        if not recover(inst):
+                            break
+            print("\nfault injection: %d points covered at %d call sites "
+                  "(%d runs, %.0fs); %d not reached this time"
+                  % (len(covered), len(sites),
+                     scen.runs, time.monotonic() - started, len(unreached)))
+            for c in covered:
+                print("  covered: " + c)
+            for u in unreached:
+                print("  not reached: " + u)
+            for f in failures:
+                print("  FAILED: " + f.split("\n")[0])
+            assert not failures, "%d point(s) failed:\n%s" % (
+                len(failures), "\n".join(failures))
+        finally:
+            for fs in states.values():
+                fs.close()
