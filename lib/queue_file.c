@@ -540,7 +540,12 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	if (w->failed) {
 		strbuf_reset(err);
 		strbuf_printf(err, "queue file write error: %s", w->error.data);
-		/* the name first, then the lock: nobody may take it between */
+		/*
+		 * Unfinished again first, so that a file whose unlink fails
+		 * too is never delivered (the master removes it at start);
+		 * then the name, then the lock: nobody may take it between.
+		 */
+		(void)fchmod(fd, QUEUE_MODE_WRITING);
 		(void)unlink(w->path);
 		(void)close(fd);
 		writer_free(w);
