@@ -24,7 +24,8 @@ promise:
   - no 5xx reply, no daemon killed by a signal, no panic, no fatal exit.
 
 The scenario: message A over SMTP from postmaster@example.test to
-user@example.test (local Maildir), ok@relay.test (a loopback peer that
+user@example.test (local Maildir), archive@localhost (an alias to a
+file: an mbox append), ok@relay.test (a loopback peer that
 answers 451 to a message's first copy and 250 to the next) and
 bad@relay.test (550 at RCPT: a bounce to postmaster's Maildir); message
 B with sendmail (sluice-drop, pickup) to user@example.test.  A client
@@ -54,6 +55,7 @@ from submit_helpers import poke_pickup, sendmail
 
 SENDER = "postmaster@example.test"
 LOCAL_RCPT = "user@example.test"
+MBOX_RCPT = "archive@localhost"     # an alias to a file: an mbox append
 RELAY_OK = "ok@relay.test"
 RELAY_BAD = "bad@relay.test"
 # the daemons that write the queue or a mailbox while mail flows
@@ -203,7 +205,7 @@ def send_smtp(inst, mid, notes):
                 code, resp = s.mail(SENDER)
                 replies = [(code, resp)]
                 if code == 250:
-                    for r in (LOCAL_RCPT, RELAY_OK, RELAY_BAD):
+                    for r in (LOCAL_RCPT, MBOX_RCPT, RELAY_OK, RELAY_BAD):
                         replies.append(s.rcpt(r))
                     if all(c == 250 for c, _ in replies):
                         replies.append(s.data(message(mid, "three")))
@@ -211,7 +213,7 @@ def send_smtp(inst, mid, notes):
                 for c, t in replies:
                     if c >= 500:
                         notes.append("5xx reply: %d %r" % (c, t))
-                if code == 250 and len(replies) == 5:
+                if code == 250 and len(replies) == 6:
                     return True
                 notes.append("smtp retry after %d %r" % (code, resp))
         except (smtplib.SMTPException, OSError) as e:
@@ -234,6 +236,15 @@ def send_local(inst, mid, notes):
     return False
 
 
+def mbox_copies(path, mid):
+    try:
+        data = si.read_bytes(path)
+    except FileNotFoundError:
+        return 0
+    return len(re.findall(rb"(?im)^Message-ID: " + re.escape(mid.encode()),
+                          data))
+
+
 def copies(maildir, mid):
     n = 0
     for p in si.maildir_files(maildir, ("new", "cur")):
@@ -247,9 +258,10 @@ def queue_leftovers(inst):
 
 
 class Scenario:
-    def __init__(self, inst, peer):
+    def __init__(self, inst, peer, mbox):
         self.inst = inst
         self.peer = peer
+        self.mbox = mbox
         self.runs = 0
 
     def run(self, tag, drain=False):
@@ -278,6 +290,7 @@ class Scenario:
 
         def done():
             return ((not sent_a or (copies(user, a) >= 1 and
+                                    mbox_copies(self.mbox, a) >= 1 and
                                     peer.accepted[a] >= 1 and
                                     copies(pm, a) >= 1)) and
                     (not sent_b or copies(user, b) >= 1) and
@@ -296,6 +309,7 @@ class Scenario:
         facts = {
             "sent_a": sent_a, "sent_b": sent_b,
             "user_a": copies(user, a), "peer_a": peer.accepted[a],
+            "mbox_a": mbox_copies(self.mbox, a),
             "bounce_a": copies(pm, a), "user_b": copies(user, b),
             "left": queue_leftovers(inst),
             "deaths": re.findall(r"^.*(?:killed by signal|exit status [1-9]"
@@ -312,6 +326,7 @@ class Scenario:
             out.append("B never accepted by sendmail")
         if facts["sent_a"]:
             for what, n in (("local copies of A", facts["user_a"]),
+                            ("mbox copies of A", facts["mbox_a"]),
                             ("relay copies of A", facts["peer_a"]),
                             ("bounces of A", facts["bounce_a"])):
                 if n == 0:
@@ -371,7 +386,7 @@ def test_fault_injection_walk(make_instance, sluice_bin):
         os.path.dirname(sluice_bin), "fault", "fault_inject.so")
     if not os.path.exists(shim):
         pytest.fail("%s is not built (make fault-bins)" % shim)
-    for prog in ("sluice-queue", "sendmail", "sluice-drop"):
+    for prog in ("sluice-queue", "sendmail", "sluice-drop", "sluice-map"):
         if not os.access(os.path.join(sluice_bin, prog), os.X_OK):
             pytest.fail("%s is not built" % prog)
     started = time.monotonic()
@@ -384,6 +399,12 @@ def test_fault_injection_walk(make_instance, sluice_bin):
             "queue_run_delay": "1s",
             "service_throttle_time": "1s",
         })
+        # the alias's file: written as default_privs, so in a 1777 dir
+        outbox = os.path.join(inst.dir, "out")
+        os.mkdir(outbox)
+        os.chmod(outbox, 0o1777)
+        mbox = os.path.join(outbox, "archive.mbox")
+        inst.add_aliases("archive: %s\n" % mbox)
         state_dir = os.path.join(inst.dir, "fault")
         os.mkdir(state_dir)
         os.chmod(state_dir, 0o755)
@@ -398,7 +419,7 @@ def test_fault_injection_walk(make_instance, sluice_bin):
                           inst.maillog_path)})
         try:
             inst.start()
-            scen = Scenario(inst, peer)
+            scen = Scenario(inst, peer, mbox)
 
             # the clean runs: every site the scenario passes, with
             # recycled queue files and without (after a first run that
