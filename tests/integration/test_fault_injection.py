@@ -381,7 +381,7 @@ def errno_for(prog, kind, later):
     return errno.ENOSPC
 
 
-def test_fault_injection_walk(make_instance, sluice_bin):
+def test_fault_injection_walk(make_instance, sluice_bin, capsys):
     shim = os.environ.get("SLUICE_FAULT_SO") or os.path.join(
         os.path.dirname(sluice_bin), "fault", "fault_inject.so")
     if not os.path.exists(shim):
@@ -478,10 +478,13 @@ def test_fault_injection_walk(make_instance, sluice_bin):
                                                .split("\n")[-12:])))
                         if not recover(inst):
                             break
-            print("\nfault injection: %d points covered at %d call sites "
-                  "(%d runs, %.0fs); %d not reached this time"
-                  % (len(covered), len(sites),
-                     scen.runs, time.monotonic() - started, len(unreached)))
+            summary = ("fault injection: %d points covered at %d call sites "
+                       "(%d runs, %.0fs); %d not reached this time"
+                       % (len(covered), len(sites), scen.runs,
+                          time.monotonic() - started, len(unreached)))
+            with capsys.disabled():     # shown also when the test passes
+                print("\n" + summary)
+            print(summary)
             for c in covered:
                 print("  covered: " + c)
             for u in unreached:
