@@ -224,40 +224,27 @@ qmgr_message_resolve_some(struct qmgr *qm)
 	}
 }
 
-/* qmgr_message_corrupt - a file that does not parse goes to corrupt/ */
-static void
-qmgr_message_corrupt(const char *id, const char *why)
-{
-	struct strbuf from, to;
-
-	strbuf_init(&from);
-	strbuf_init(&to);
-	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, id);
-	strbuf_printf(&to, "%s/%s", QUEUE_CORRUPT, id);
-	msg_warn("%s: %s; moved to %s/", id, why, QUEUE_CORRUPT);
-	if (rename(from.data, to.data) < 0 && errno != ENOENT)
-		msg_warn("%s: rename to %s: %s", id, to.data, strerror(errno));
-	strbuf_free(&from);
-	strbuf_free(&to);
-}
-
 /*
- * qmgr_message_unreadable - a file that could not be read (EIO) is not
- * corrupt: it goes back where it came from, for the next scan of that
- * queue to try again (in active/ only qmgr's restart would find it).
+ * qmgr_message_set_aside - move active/ID to queue (unless that is
+ * active/ itself), with why in the log: corrupt/ for a file that does not
+ * parse; for one that could not be read (EIO) the queue it came from, so
+ * that its next scan tries again (in active/ only a restart would).
  */
 static void
-qmgr_message_unreadable(const char *queue, const char *id, const char *why)
+qmgr_message_set_aside(const char *queue, const char *id, const char *why,
+    const char *what)
 {
 	struct strbuf from, to;
 
+	msg_warn("%s: %s; %s %s/%s", id, why, what, queue,
+	    strcmp(queue, QUEUE_CORRUPT) != 0 ? " for a later try" : "");
+	if (strcmp(queue, QUEUE_ACTIVE) == 0)
+		return;
 	strbuf_init(&from);
 	strbuf_init(&to);
 	strbuf_printf(&from, "%s/%s", QUEUE_ACTIVE, id);
 	strbuf_printf(&to, "%s/%s", queue, id);
-	msg_warn("%s: %s; left in %s/ for a later try", id, why, queue);
-	if (strcmp(queue, QUEUE_ACTIVE) != 0 &&
-	    rename(from.data, to.data) < 0 && errno != ENOENT)
+	if (rename(from.data, to.data) < 0 && errno != ENOENT)
 		msg_warn("%s: rename to %s: %s", id, to.data, strerror(errno));
 	strbuf_free(&from);
 	strbuf_free(&to);
@@ -311,10 +298,11 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 	    !m->msg.complete) {
 		close(fd);
 		if (rc == QUEUE_FILE_IO_ERROR)
-			qmgr_message_unreadable(queue, id, err.data);
+			qmgr_message_set_aside(queue, id, err.data,
+			    "left in");
 		else
-			qmgr_message_corrupt(id, err.len ? err.data :
-			    "incomplete file");
+			qmgr_message_set_aside(QUEUE_CORRUPT, id, err.len ?
+			    err.data : "incomplete file", "moved to");
 		queue_message_free(&m->msg);
 		free(m);
 		m = NULL;
@@ -325,7 +313,8 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 		if (errno != EBADMSG) {
 			/* its sent= lines would be delivered again */
 			close(fd);
-			qmgr_message_unreadable(queue, id, err.data);
+			qmgr_message_set_aside(queue, id, err.data,
+			    "left in");
 			queue_message_free(&m->msg);
 			free(m);
 			m = NULL;

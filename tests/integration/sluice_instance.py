@@ -11,8 +11,10 @@ children serving a master.cf service, and edits the instance's tables
 (aliases, vmailbox) with sluice-map.  Only the standard library is used.
 """
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -55,6 +57,39 @@ def free_port():
         return s.getsockname()[1]
     finally:
         s.close()
+
+
+@contextlib.contextmanager
+def tmpfs(path, size):
+    """A tmpfs of size on path (made if missing), unmounted on the way
+    out, also after a failure (root only)."""
+    os.makedirs(path, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o",
+                       "size=%s,mode=0755" % size, "tmpfs", path]).returncode:
+        raise RuntimeError("cannot mount a tmpfs on %s" % path)
+    try:
+        yield path
+    finally:
+        if subprocess.run(["umount", path]).returncode:
+            subprocess.run(["umount", "-l", path])
+
+
+@contextlib.contextmanager
+def queue_on_tmpfs(inst, size="12m"):
+    """The (stopped) instance's queue on a tmpfs of its own; on the way
+    out stop the instance, then unmount, also after a failure."""
+    disk = inst.queue + ".disk"
+    os.rename(inst.queue, disk)
+    try:
+        with tmpfs(inst.queue, size):
+            try:
+                subprocess.run(["cp", "-a", disk + "/.", inst.queue],
+                               check=True)
+                yield
+            finally:
+                inst.stop()
+    finally:
+        shutil.rmtree(disk, ignore_errors=True)
 
 
 def wait_until(predicate, timeout, interval=0.02):

@@ -10,11 +10,9 @@ stay far below it.  As root, a Maildir on a full tmpfs (ENOSPC) is
 deferred with 4.3.0 the same way.
 """
 
-import contextlib
 import fcntl
 import os
 import resource
-import subprocess
 
 import pytest
 
@@ -103,26 +101,12 @@ def test_mbox_write_past_the_limit_defers_and_truncates(make_instance):
     assert "status=bounced" not in inst.maillog()
 
 
-@contextlib.contextmanager
-def tmpfs(path, size):
-    """A tmpfs of size on path (made if missing); unmounted on the way out."""
-    os.makedirs(path, exist_ok=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o",
-                       "size=%s,mode=0755" % size, "tmpfs", path]).returncode:
-        pytest.fail("cannot mount a tmpfs on %s" % path)
-    try:
-        yield path
-    finally:
-        if subprocess.run(["umount", path]).returncode:
-            subprocess.run(["umount", "-l", path])
-
-
 @pytest.mark.skipif(not si.is_root(), reason="needs root (mounts a tmpfs)")
 def test_maildir_on_full_disk_defers_then_delivers_once(make_instance):
     inst = make_instance(delivery=True, main=BACKOFF)
     maildir = inst.vmaildir("user")
     uid, gid = inst.virtual_ids()
-    with tmpfs(maildir, "256k"):
+    with si.tmpfs(maildir, "256k"):
         for sub in ("tmp", "new", "cur"):
             os.mkdir(os.path.join(maildir, sub), 0o700)
         filler = os.path.join(maildir, "filler")

@@ -17,12 +17,9 @@ exactly one copy and the queue is empty.
 Needs root (it mounts the tmpfs); unprivileged it is skipped.
 """
 
-import contextlib
 import errno
 import os
 import re
-import shutil
-import subprocess
 import threading
 import time
 
@@ -41,28 +38,6 @@ BACK_RE = r"qmgr\[\d+\]: queue writes work again"
 
 needs_root = pytest.mark.skipif(not si.is_root(),
                                 reason="needs root (mounts a tmpfs)")
-
-
-@contextlib.contextmanager
-def queue_on_tmpfs(inst, size):
-    """The (stopped) instance's queue on a tmpfs of its own; on the way
-    out stop the instance and unmount, also after a failure."""
-    disk = inst.queue + ".disk"
-    os.rename(inst.queue, disk)
-    os.mkdir(inst.queue, 0o755)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o",
-                              "size=%s,mode=0755" % size, "tmpfs",
-                              inst.queue]).returncode == 0
-    try:
-        if not mounted:
-            pytest.fail("cannot mount a tmpfs on %s" % inst.queue)
-        subprocess.run(["cp", "-a", disk + "/.", inst.queue], check=True)
-        yield
-    finally:
-        inst.stop()
-        if mounted and subprocess.run(["umount", inst.queue]).returncode:
-            subprocess.run(["umount", "-l", inst.queue])
-        shutil.rmtree(disk, ignore_errors=True)
 
 
 def fill_up(path):
@@ -125,7 +100,7 @@ def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance):
         "queue_minfree": "0",
         "message_size_limit": "100000",
     })
-    with queue_on_tmpfs(inst, "4m"):
+    with si.queue_on_tmpfs(inst, "4m"):
         inst.start()
         qids = sorted(send(inst, n) for n in range(MESSAGES))
         assert si.wait_until(lambda: inst.queue_ids("deferred") == qids, 20), \

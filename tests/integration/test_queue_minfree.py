@@ -17,12 +17,9 @@ one-second cache, without a restart.  Both count the log lines: a reject
 line per refused MAIL, one warning per smtpd process per episode.
 """
 
-import contextlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import time
 
 import pytest
@@ -207,28 +204,6 @@ def test_declared_size_that_does_not_fit(make_instance):
     assert mail_from(inst).code == 250
 
 
-@contextlib.contextmanager
-def queue_on_tmpfs(inst, size="12m"):
-    """Move the (stopped) instance's queue onto a tmpfs of its own; on
-    the way out stop the instance and unmount, also after a failure."""
-    disk = inst.queue + ".disk"
-    os.rename(inst.queue, disk)
-    os.mkdir(inst.queue, 0o755)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o",
-                              "size=%s,mode=0755" % size, "tmpfs",
-                              inst.queue]).returncode == 0
-    try:
-        if not mounted:
-            pytest.fail("cannot mount a tmpfs on %s" % inst.queue)
-        subprocess.run(["cp", "-a", disk + "/.", inst.queue], check=True)
-        yield
-    finally:
-        inst.stop()
-        if mounted and subprocess.run(["umount", inst.queue]).returncode:
-            subprocess.run(["umount", "-l", inst.queue])
-        shutil.rmtree(disk, ignore_errors=True)
-
-
 def fill(path, size):
     with open(path, "wb") as f:
         chunk = b"\0" * (1 << 20)
@@ -243,7 +218,7 @@ def test_tmpfs_queue_fills_and_empties_without_restart(make_instance):
     inst = make_instance(main={"queue_minfree": "2000000",
                                "message_size_limit": "1000000"},
                          start=False)
-    with queue_on_tmpfs(inst):
+    with si.queue_on_tmpfs(inst):
         inst.start()
         c = inst.raw()
         assert c.cmd("EHLO client.example").code == 250
