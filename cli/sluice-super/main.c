@@ -111,6 +111,28 @@ check_privilege(const char *queue_dir)
 		super_fatal("use of this command is reserved for the superuser");
 }
 
+/*
+ * check_queue_dir_owner - as root, the queue directory must be root's
+ * alone, as the master demands: root opens "subdir/name" in it, and a
+ * mail_owner who could replace a subdirectory by a link would choose
+ * which file root opens and repairs.
+ */
+static void
+check_queue_dir_owner(const char *queue_dir)
+{
+	struct stat sb;
+
+	if (geteuid() != 0)
+		return;
+	if (stat(".", &sb) < 0)
+		super_fatal("stat %s: %s", queue_dir, strerror(errno));
+	if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		super_fatal("%s must be a directory owned by root and writable "
+		    "only by root (it is uid %ld mode %04o): root works in it "
+		    "by name", queue_dir, (long)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777));
+}
+
 /* poke_qmgr - tell qmgr the queue changed; best effort */
 static void
 poke_qmgr(const struct super_state *st)
@@ -248,6 +270,7 @@ main(int argc, char **argv)
 	msg_open("sluice-super", config_get(st.cfg, "maillog_file"));
 	if (chdir(queue_dir) < 0)
 		super_fatal("chdir %s: %s", queue_dir, strerror(errno));
+	check_queue_dir_owner(queue_dir);
 	resolve_owner(&st);
 	become_owner(&st);
 

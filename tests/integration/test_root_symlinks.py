@@ -304,6 +304,14 @@ def test_master_refuses_directories_others_can_write(make_instance, where):
     assert "must be a directory owned by root and writable only by root" \
         in inst.stderr_text()
     assert inst.pid_from_file() is None
+    if where == "queue":
+        # sluice-super opens and repairs subdir/name as root there too
+        r = subprocess.run([inst.prog("sluice-super"), "-c", inst.etc, "-s"],
+                           env=inst.env(),
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0
+        assert "must be a directory owned by root and writable only by " \
+            "root" in r.stderr, r.stderr
     # put right, it starts
     if where == "queue":
         os.chmod(inst.queue, 0o755)
