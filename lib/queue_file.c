@@ -381,12 +381,16 @@ queue_writer_attr(struct queue_writer *w, const char *name, const char *value)
 	return (writer_bytes(w, value, vlen));
 }
 
-/* queue_writer_recipient - an R record: address NUL orcpt NUL notify */
+/*
+ * queue_writer_recipient - an R record: address NUL orcpt NUL notify, then
+ * NUL original when r->original is not NULL (an expanded recipient)
+ */
 int
 queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r)
 {
 	const char *orcpt = r->orcpt ? r->orcpt : "";
 	size_t alen = strlen(r->address), olen = strlen(orcpt);
+	size_t glen = r->original ? strlen(r->original) : 0;
 	char notify[16];
 	int nlen;
 
@@ -394,10 +398,17 @@ queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r)
 		return (writer_fail(w, "recipient out of order in", EINVAL));
 	nlen = snprintf(notify, sizeof(notify), "%d", r->notify & 0xffff);
 	if (writer_header(w, QUEUE_REC_RCPT, alen + 1 + olen + 1 +
-	    (size_t)nlen) < 0 || writer_bytes(w, r->address, alen + 1) < 0 ||
-	    writer_bytes(w, orcpt, olen + 1) < 0)
+	    (size_t)nlen + (r->original ? 1 + glen : 0)) < 0 ||
+	    writer_bytes(w, r->address, alen + 1) < 0 ||
+	    writer_bytes(w, orcpt, olen + 1) < 0 ||
+	    writer_bytes(w, notify, (size_t)nlen) < 0)
 		return (-1);
-	return (writer_bytes(w, notify, (size_t)nlen));
+	if (r->original == NULL)
+		return (0);
+	/* the NUL that ends notify, then original without one */
+	if (writer_bytes(w, "", 1) < 0)
+		return (-1);
+	return (glen ? writer_bytes(w, r->original, glen) : 0);
 }
 
 /* queue_writer_content_start - the M record; envelope records end here */

@@ -8,8 +8,15 @@
  *	S sender ("" for the null sender)
  *	A attribute "name=value" (client_name, client_address, helo_name,
  *	  protocol, envid, ret, ...), any number
- *	R recipient: address NUL orcpt NUL notify  (notify: decimal flags)
- *	  becomes D (done) by overwriting the type byte in place
+ *	R recipient: address NUL orcpt NUL notify NUL original
+ *	  (notify: decimal flags; original: the address the sender gave when
+ *	  cleanup's virtual alias expansion replaced it, "" when it is the
+ *	  address itself).  Written by cleanup, an R record is one final
+ *	  recipient, so its done mark covers exactly one delivery.  A record
+ *	  without the original field (queue files of Sluice before issue 16,
+ *	  and maildrop/ files, which cleanup has not seen yet) is not
+ *	  expanded: qmgr expands it at delivery as the old code did.
+ *	  An R becomes D (done) by overwriting the type byte in place.
  *	M start of content; then C records of raw content (LF line ends,
  *	  dot-unstuffed), each at most QUEUE_CHUNK_MAX bytes
  *	E end marker (empty)
@@ -69,9 +76,22 @@ struct queue_recipient {
 	char	*address;
 	char	*orcpt;		/* "rfc822;user@example" as given, or "" */
 	int	 notify;	/* DSN_NOTIFY_* bits */
+	/*
+	 * The sender's address where virtual aliasing changed it, "" where
+	 * it did not; NULL: a record not expanded yet (see R above).
+	 */
+	char	*original;
 	off_t	 offset;	/* of the record's type byte (reader only) */
 	bool	 done;
 };
+
+/* queue_recipient_original - what the sender wrote for this recipient */
+static inline const char *
+queue_recipient_original(const struct queue_recipient *r)
+{
+	return (r->original != NULL && r->original[0] != '\0' ?
+	    r->original : r->address);
+}
 
 /* Writer: used by cleanup. Paths are relative to the current directory
  * (the queue directory). */

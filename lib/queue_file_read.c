@@ -163,12 +163,16 @@ parse_attr(struct queue_message *msg, const unsigned char *p, size_t len)
 	return (0);
 }
 
-/* parse_recipient - R/D record "address NUL orcpt NUL notify" */
+/*
+ * parse_recipient - R/D record "address NUL orcpt NUL notify [NUL
+ * original]"; without the last field the record is not expanded
+ * (original NULL)
+ */
 static int
 parse_recipient(struct queue_message *msg, const unsigned char *p, size_t len,
     off_t offset, bool done)
 {
-	const unsigned char *nul1, *nul2, *notify;
+	const unsigned char *nul1, *nul2, *nul3, *notify, *end = p + len;
 	struct queue_recipient *r;
 	size_t alen, olen, nlen;
 
@@ -179,8 +183,12 @@ parse_recipient(struct queue_message *msg, const unsigned char *p, size_t len,
 		return (-1);
 	olen = (size_t)(nul2 - nul1 - 1);
 	notify = nul2 + 1;
-	nlen = len - alen - olen - 2;
+	nul3 = memchr(notify, 0, (size_t)(end - notify));
+	nlen = (size_t)((nul3 ? nul3 : end) - notify);
 	if (!all_digits(notify, nlen) || nlen > QF_NOTIFY_DIGITS)
+		return (-1);
+	/* original: one more field, no NUL in it */
+	if (nul3 != NULL && memchr(nul3 + 1, 0, (size_t)(end - nul3 - 1)))
 		return (-1);
 	if ((msg->recipient_count & (msg->recipient_count - 1)) == 0)
 		msg->recipients = xrealloc(msg->recipients,
@@ -190,6 +198,8 @@ parse_recipient(struct queue_message *msg, const unsigned char *p, size_t len,
 	r->address = xmemdup(p, alen);
 	r->orcpt = xmemdup(nul1 + 1, olen);
 	r->notify = (int)parse_decimal(notify, nlen);
+	r->original = nul3 ? xmemdup(nul3 + 1, (size_t)(end - nul3 - 1)) :
+	    NULL;
 	r->offset = offset;
 	r->done = done;
 	return (0);
@@ -396,6 +406,7 @@ queue_message_free(struct queue_message *msg)
 	for (size_t i = 0; i < msg->recipient_count; i++) {
 		free(msg->recipients[i].address);
 		free(msg->recipients[i].orcpt);
+		free(msg->recipients[i].original);
 	}
 	free(msg->recipients);
 	memset(msg, 0, sizeof(*msg));

@@ -79,8 +79,11 @@ write_message(size_t content_len)
 {
 	struct queue_recipient r1 = { .address = "one@example.org",
 	    .orcpt = "rfc822;One@example.org",
-	    .notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE };
+	    .notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE,
+	    .original = "list@example.org" };
 	struct queue_recipient r2 = { .address = "two@example.org",
+	    .orcpt = NULL, .original = "" };
+	struct queue_recipient r3 = { .address = "Legacy@example.org",
 	    .orcpt = NULL };
 	struct queue_writer *w;
 	struct strbuf err, path;
@@ -98,6 +101,7 @@ write_message(size_t content_len)
 	ck_assert_int_eq(queue_writer_attr(w, "helo_name", "x=y"), 0);
 	ck_assert_int_eq(queue_writer_recipient(w, &r1), 0);
 	ck_assert_int_eq(queue_writer_recipient(w, &r2), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &r3), 0);
 	ck_assert_int_eq(queue_writer_content_start(w), 0);
 	for (size_t i = 0; i < content_len; i++)
 		buf[i] = content_byte(i);
@@ -153,15 +157,28 @@ START_TEST(test_roundtrip)
 	ck_assert_int_gt(msg.arrival, 1600000000);
 	ck_assert_str_eq(attr_list_get(&msg.attrs, "client_address"), "127.0.0.1");
 	ck_assert_str_eq(attr_list_get(&msg.attrs, "helo_name"), "x=y");
-	ck_assert_uint_eq(msg.recipient_count, 2);
+	ck_assert_uint_eq(msg.recipient_count, 3);
 	ck_assert_str_eq(msg.recipients[0].address, "one@example.org");
 	ck_assert_str_eq(msg.recipients[0].orcpt, "rfc822;One@example.org");
 	ck_assert_int_eq(msg.recipients[0].notify, 6);
+	ck_assert_str_eq(msg.recipients[0].original, "list@example.org");
+	ck_assert_str_eq(queue_recipient_original(&msg.recipients[0]),
+	    "list@example.org");
 	ck_assert(!msg.recipients[0].done);
 	ck_assert_str_eq(msg.recipients[1].address, "two@example.org");
 	ck_assert_str_eq(msg.recipients[1].orcpt, "");
 	ck_assert_int_eq(msg.recipients[1].notify, 0);
-	ck_assert_int_gt(msg.content_offset, msg.recipients[1].offset);
+	/* expanded, and the sender's address itself */
+	ck_assert_ptr_nonnull(msg.recipients[1].original);
+	ck_assert_str_eq(msg.recipients[1].original, "");
+	ck_assert_str_eq(queue_recipient_original(&msg.recipients[1]),
+	    "two@example.org");
+	/* a record as the code before issue 16 wrote it: not expanded */
+	ck_assert_str_eq(msg.recipients[2].address, "Legacy@example.org");
+	ck_assert_ptr_null(msg.recipients[2].original);
+	ck_assert_str_eq(queue_recipient_original(&msg.recipients[2]),
+	    "Legacy@example.org");
+	ck_assert_int_gt(msg.content_offset, msg.recipients[2].offset);
 	ck_assert_int_eq(queue_file_read_content(fd, &msg, check_content, &pos), 0);
 	ck_assert_uint_eq(pos, 300000);
 	queue_message_free(&msg);
@@ -296,7 +313,7 @@ START_TEST(test_incomplete)
 	ck_assert(!queue_file_is_complete(fd));
 	ck_assert_int_eq(queue_file_read(fd, &msg, &err), 0);
 	ck_assert(!msg.complete);
-	ck_assert_int_eq(msg.recipient_count, 2);
+	ck_assert_int_eq(msg.recipient_count, 3);
 	queue_message_free(&msg);
 	close(fd);
 	free(path);
@@ -434,6 +451,16 @@ START_TEST(test_built_good)
 	ck_assert(complete);
 	ck_assert_int_eq(read_built(&f, 0600, &complete), 0);
 	ck_assert(!complete);
+	/* an expanded recipient: its original, or "" for the same address */
+	strbuf_reset(&f);
+	envelope(&f, 5);
+	rec(&f, 'R', "r@example.com\0\0" "0\0" "a@example.com", 30);
+	rec(&f, 'D', "r@example.com\0\0" "0\0", 17);
+	rec_s(&f, 'M', "");
+	rec_s(&f, 'C', "hello");
+	rec_s(&f, 'E', "");
+	ck_assert_int_eq(read_built(&f, 0700, &complete), 0);
+	ck_assert(complete);
 	strbuf_free(&f);
 }
 END_TEST
@@ -491,7 +518,10 @@ START_TEST(test_built_malformed)
 	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0orcpt", 9));
 	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0", 5));
 	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0x", 6));
-	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0" "1\0", 7));
+	/* ... NUL original: one field, no second NUL, no empty notify */
+	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0" "1\0a\0", 9));
+	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0" "1\0\0", 8));
+	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0" "\0a", 7));
 	BAD(envelope(&f, 0); rec(&f, 'R', "r@x\0\0" "123456", 11));
 	BAD(envelope(&f, 0); rec_s(&f, 'R', ""));
 	/* content structure */
