@@ -30,7 +30,7 @@
 
 /*
  * A message may have 1000 recipients that become 1000 addresses each
- * (smtpd_recipient_limit, RESOLVE_EXPAND_MAX): the log must hold that
+ * (smtpd_recipient_limit, virtual_alias_expansion_limit): the log must hold that
  * many sent= lines, or a log refused as too big would have all of them
  * delivered again.  Reading is linear, so only memory bounds them.
  */

@@ -27,6 +27,14 @@ struct resolver {
 	char			*default_transport;
 	char			*relayhost;
 	char			*myhostname;
+	long			 expansion_limit;	/* per recipient */
+	long			 recursion_limit;	/* nesting depth */
+	/*
+	 * The addresses above the one being expanded, recursion_limit + 1
+	 * slots allocated once: an expansion never waits (no table type
+	 * yields to another coroutine), so one path serves every caller.
+	 */
+	const char		**path;
 };
 
 /* resolve_maps_open - a map list, or NULL for an empty parameter */
@@ -81,6 +89,12 @@ resolve_open(struct config *cfg, struct strbuf *err)
 	res->default_transport = xstrdup(config_get(cfg, "default_transport"));
 	res->relayhost = xstrdup(config_get(cfg, "relayhost"));
 	res->myhostname = xstrdup(config_get(cfg, "myhostname"));
+	res->expansion_limit = config_get_int(cfg,
+	    "virtual_alias_expansion_limit");
+	res->recursion_limit = config_get_int(cfg,
+	    "virtual_alias_recursion_limit");
+	res->path = xcalloc((size_t)res->recursion_limit + 1,
+	    sizeof(*res->path));
 	return (res);
 }
 
@@ -105,6 +119,7 @@ resolve_close(struct resolver *res)
 	free(res->default_transport);
 	free(res->relayhost);
 	free(res->myhostname);
+	free(res->path);
 	free(res);
 }
 
@@ -166,7 +181,8 @@ resolve_alias_lookup(struct resolver *res, const char *address,
 /*
  * The final addresses of one expansion: the caller's list, in order, and
  * a case-insensitive index of it, so that finding a duplicate among up to
- * RESOLVE_EXPAND_MAX addresses is one lookup, not a search of the list.
+ * virtual_alias_expansion_limit addresses is one lookup, not a search of
+ * the list.
  */
 struct resolve_finals {
 	struct strlist	*list;
@@ -212,8 +228,8 @@ resolve_add_final(struct resolver *res, const char *address, bool matched,
 	if (!finals_new(out, address))
 		return (RESOLVE_OK);
 	/* past the limit the result is not used: out is unspecified */
-	if (out->list->count >= RESOLVE_EXPAND_MAX)
-		return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
+	if ((long)out->list->count >= res->expansion_limit)
+		return (resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 		    "virtual alias expansion of <%s> exceeds the limit",
 		    address));
 	strlist_add(out->list, address);
@@ -234,8 +250,8 @@ resolve_expand_one(struct resolver *res, const char *address,
 	for (int i = 0; i < depth; i++)
 		if (strcasecmp(path[i], address) == 0)
 			return (resolve_add_final(res, address, true, out, why));
-	if (depth >= RESOLVE_DEPTH_MAX)
-		return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
+	if (depth >= res->recursion_limit)
+		return (resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 		    "virtual alias recursion limit exceeded for <%s>", address));
 	strbuf_init(&value);
 	rc = resolve_alias_lookup(res, address, &value);
@@ -254,7 +270,7 @@ resolve_expand_one(struct resolver *res, const char *address,
 	path[depth] = address;
 	for (size_t i = 0; i < targets.count && st == RESOLVE_OK; i++) {
 		if (strlen(targets.items[i]) > SMTP_ADDRESS_MAX)
-			st = resolve_fail(why, RESOLVE_DEFER, "4.3.0",
+			st = resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 			    "overlong virtual alias target for <%s>", address);
 		else if (strcasecmp(targets.items[i], address) == 0)
 			st = resolve_add_final(res, address, true, out, why);
@@ -274,14 +290,13 @@ enum resolve_status
 resolve_expand(struct resolver *res, const char *address, struct strlist *out,
     struct resolve_result *why)
 {
-	const char *path[RESOLVE_DEPTH_MAX + 1];
 	struct resolve_finals finals;
 	enum resolve_status st;
 
 	/* what out holds already counts as found (see resolve.h) */
 	finals.list = out;
 	finals.seen = NULL;
-	st = resolve_expand_one(res, address, path, 0, &finals, why);
+	st = resolve_expand_one(res, address, res->path, 0, &finals, why);
 	htable_free(finals.seen);
 	return (st);
 }

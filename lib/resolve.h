@@ -9,7 +9,9 @@
  * (keys: the full address, then "@domain"), recursively: one address may
  * become many, an address that maps to itself or that appears again on
  * its own expansion path is final (loop safe), depth and fan-out are
- * bounded.  resolve_transport() then picks the transport: transport_maps
+ * bounded by virtual_alias_recursion_limit and
+ * virtual_alias_expansion_limit (Postfix's meaning: past either, the
+ * message is not accepted for now, 4.6.0).  resolve_transport() then picks the transport: transport_maps
  * (the full address, the domain, then each parent domain with a leading
  * dot), else local_transport for no domain or a mydestination domain,
  * virtual_transport for virtual_mailbox_domains, and default_transport
@@ -17,7 +19,8 @@
  * virtual_alias_domains that no alias matched is unknown (5.1.1).
  * Transport "error" bounces with its next-hop text, "retry" defers.
  *
- * Parameters: virtual_alias_maps, virtual_alias_domains, transport_maps,
+ * Parameters: virtual_alias_maps, virtual_alias_domains,
+ * virtual_alias_expansion_limit, virtual_alias_recursion_limit, transport_maps,
  * mydestination, virtual_mailbox_domains, local_transport,
  * virtual_transport, default_transport, relayhost, myhostname.
  */
@@ -27,9 +30,6 @@
 #include "config.h"
 #include "strbuf.h"
 #include "strlist.h"
-
-#define RESOLVE_DEPTH_MAX	100	/* virtual alias nesting */
-#define RESOLVE_EXPAND_MAX	1000	/* addresses from one recipient */
 
 enum resolve_status {
 	RESOLVE_OK = 0,

@@ -34,7 +34,7 @@ import peer_util as pu
 import sluice_instance as si
 from smtp_sink import SmtpSink, skip_reason
 
-TARGETS = 1000                  # addresses per alias (RESOLVE_EXPAND_MAX)
+TARGETS = 1000                  # addresses per alias (virtual_alias_expansion_limit)
 SMALL_DELAY_MAX = 3.0           # seconds: the ordinary message's wait
 BIG_DEADLINE = 90.0             # seconds for all of the big message
 

@@ -16,6 +16,9 @@
 #include "strbuf.h"
 #include "strlist.h"
 
+#define DEPTH_LIMIT	100	/* virtual_alias_recursion_limit in one case */
+#define EXPAND_LIMIT	1000	/* virtual_alias_expansion_limit's default */
+
 static struct config *cfg;
 static struct resolver *res;
 static struct resolve_result rr;
@@ -180,14 +183,16 @@ START_TEST(test_expand_depth_limit)
 
 	strbuf_init(&spec);
 	strbuf_puts(&spec, "inline:{");
-	for (int i = 0; i < RESOLVE_DEPTH_MAX + 5; i++)
+	for (int i = 0; i < DEPTH_LIMIT + 5; i++)
 		strbuf_printf(&spec, " a%d@x.test=a%d@x.test", i, i + 1);
 	strbuf_puts(&spec, " }");
 	config_set(cfg, "virtual_alias_maps", spec.data);
+	config_set(cfg, "virtual_alias_recursion_limit", "100");
 	strbuf_free(&spec);
 	open_res();
 	ck_assert_int_eq(resolve_expand(res, "a0@x.test", &out, &rr), RESOLVE_DEFER);
-	ck_assert_str_eq(rr.dsn, "4.3.0");
+	/* Postfix: "4.6.0 Alias expansion error", the message not accepted */
+	ck_assert_str_eq(rr.dsn, "4.6.0");
 	/* a chain within the limit works */
 	strlist_free(&out);
 	strlist_init(&out);
@@ -202,11 +207,26 @@ START_TEST(test_expand_fanout_limit)
 
 	strbuf_init(&spec);
 	strbuf_puts(&spec, "inline:{ {list@x.test = ");
-	for (int i = 0; i < RESOLVE_EXPAND_MAX + 1; i++)
+	for (int i = 0; i < EXPAND_LIMIT + 1; i++)
 		strbuf_printf(&spec, "%sm%d@y.test", i ? ", " : "", i);
 	strbuf_puts(&spec, "} }");
 	config_set(cfg, "virtual_alias_maps", spec.data);
 	strbuf_free(&spec);
+	open_res();
+	ck_assert_int_eq(resolve_expand(res, "list@x.test", &out, &rr), RESOLVE_DEFER);
+	ck_assert_str_eq(rr.dsn, "4.6.0");
+	/* the limit is virtual_alias_expansion_limit */
+	resolve_close(res);
+	strlist_free(&out);
+	strlist_init(&out);
+	config_set(cfg, "virtual_alias_expansion_limit", "1001");
+	open_res();
+	ck_assert_int_eq(resolve_expand(res, "list@x.test", &out, &rr), RESOLVE_OK);
+	ck_assert_uint_eq(out.count, EXPAND_LIMIT + 1);
+	resolve_close(res);
+	strlist_free(&out);
+	strlist_init(&out);
+	config_set(cfg, "virtual_alias_expansion_limit", "3");
 	open_res();
 	ck_assert_int_eq(resolve_expand(res, "list@x.test", &out, &rr), RESOLVE_DEFER);
 }
@@ -215,7 +235,7 @@ END_TEST
 /*
  * Many lists sharing members: each address once, in the order first
  * reached, duplicates found whatever their case (through the index that
- * replaced a search of the list), and exactly RESOLVE_EXPAND_MAX
+ * replaced a search of the list), and exactly EXPAND_LIMIT
  * distinct addresses still fit.
  */
 START_TEST(test_expand_shared_members)
@@ -231,7 +251,7 @@ START_TEST(test_expand_shared_members)
 	for (int l = 0; l < 10; l++) {
 		strbuf_printf(&spec, " {list%d@x.test = ", l);
 		/* list l: members 100*l .. 100*l+199, the upper case half again */
-		for (int i = 100 * l; i < 100 * l + 200 && i < RESOLVE_EXPAND_MAX;
+		for (int i = 100 * l; i < 100 * l + 200 && i < EXPAND_LIMIT;
 		    i++)
 			strbuf_printf(&spec, "%s%s%d@Y.test", i > 100 * l ? ", " : "",
 			    l % 2 ? "M" : "m", i);
@@ -242,8 +262,8 @@ START_TEST(test_expand_shared_members)
 	strbuf_free(&spec);
 	open_res();
 	ck_assert_int_eq(resolve_expand(res, "all@x.test", &out, &rr), RESOLVE_OK);
-	ck_assert_uint_eq(out.count, RESOLVE_EXPAND_MAX);
-	for (int i = 0; i < RESOLVE_EXPAND_MAX; i++) {
+	ck_assert_uint_eq(out.count, EXPAND_LIMIT);
+	for (int i = 0; i < EXPAND_LIMIT; i++) {
 		/* first reached through list i/100 - 1 (odd: "M"), or list 0 */
 		snprintf(want, sizeof(want), "%s%d@Y.test",
 		    i >= 100 && (i / 100 - 1) % 2 ? "M" : "m", i);
