@@ -322,6 +322,7 @@ qmgr_message_activate(struct qmgr *qm, const char *queue, const char *id)
 		}
 		msg_warn("%s: %s (ignored)", id, err.data);
 	}
+	m->warned_on_disk = m->defer.warned;
 	close(fd);
 
 	m->prev = qm->tail;

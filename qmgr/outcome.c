@@ -20,7 +20,12 @@
  * or a finished file that cannot be removed, leaves the whole message in
  * active/ and in memory, and the writes are retried later (stall.c): the
  * file never reaches deferred/ without the sent= lines that keep the
- * next attempt from delivering those addresses again.
+ * next attempt from delivering those addresses again.  The one exception
+ * is a defer/ID whose new content the next attempt does not need (no
+ * sent= line or warned flag that is not on disk already): the file goes
+ * to deferred/ with the old one, so that a full disk does not hold
+ * every deferred message in active/, out of reach of the deliveries
+ * that would free space.
  */
 #include <sys/stat.h>
 
@@ -128,6 +133,30 @@ qmgr_outcome_add_sent(const struct qmgr_message *m, const bool *pending,
 }
 
 /*
+ * qmgr_outcome_log_optional - the defer/ID on disk already holds all
+ * that the next attempt needs of log: its sent= lines (an address
+ * delivered but not marked done would be delivered again) and its
+ * warned flag (a delay warning would be sent again).  Then a log that
+ * cannot be written costs only its reasons, which stay those of the
+ * previous attempt: the message may still go to deferred/ and be tried
+ * again, which is what frees space when the disk is full (a message
+ * held in active/ until its deferral is written would wait for space
+ * that only deliveries give back).
+ */
+static bool
+qmgr_outcome_log_optional(const struct qmgr_message *m,
+    const struct defer_log *log)
+{
+	if (log->warned != m->warned_on_disk)
+		return (false);
+	for (size_t i = 0; i < log->sent_count; i++)
+		if (!defer_log_was_sent(&m->defer, log->sent[i].offset,
+		    log->sent[i].address))
+			return (false);
+	return (true);
+}
+
+/*
  * qmgr_outcome_defer - write defer/ID, set the mtime, move to deferred/;
  * in that order, so that the file is never in deferred/ without its
  * sent= lines (the next attempt would deliver those addresses again) nor
@@ -158,8 +187,13 @@ qmgr_outcome_defer(struct qmgr *qm, struct qmgr_message *m, int fd,
 	qmgr_outcome_add_sent(m, pending, &log);
 	strbuf_init(&from);
 	strbuf_init(&to);
-	if (defer_log_write(m->id, &log, err) < 0)
-		goto out;
+	if (defer_log_write(m->id, &log, err) < 0) {
+		if (!qmgr_outcome_log_optional(m, &log))
+			goto out;
+		msg_warn("%s: %s; deferred with the reasons of its "
+		    "previous attempt", m->id, err->data);
+		strbuf_reset(err);
+	}
 
 	age = (long)(now - m->msg.arrival);
 	wait = age < qm->min_backoff ? qm->min_backoff :

@@ -79,6 +79,7 @@ struct qmgr_message {
 	ino_t		 ino;
 	struct queue_message msg;
 	struct defer_log defer;		/* warned flag across attempts */
+	bool		 warned_on_disk; /* defer.warned as read from defer/ID */
 	struct qmgr_rcpt *rcpts;
 	size_t		 rcpt_count;
 	size_t		 rcpt_cap;

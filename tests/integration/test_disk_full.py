@@ -4,8 +4,10 @@ The queue and the maillog share a 12 MB tmpfs; relayhost is a loopback
 port with nothing listening, so every accepted message stays queued.
 CLIENTS clients send one 64 KB message each, THREADS at a time (twice
 what fits), while random daemons (smtpd, cleanup, qmgr, smtp) are
-SIGKILLed, during the load and after it with the disk full.  Then a
-relay peer comes up on that port and the queue is flushed.  Checked: no
+SIGKILLed, during the load and after it with the disk full.  The queue
+is flushed while the disk is still full (every deferral fails to be
+written), then a relay peer comes up on that port and the queue is
+flushed again.  Checked: no
 5xx reply; every message that got 250 reaches the peer, exactly once;
 nothing is left in the queue (corrupt/ and hold/ included) but the
 unfinished files of killed cleanup processes (mode 0600 in incoming/,
@@ -42,6 +44,8 @@ SENDER = "load@client.example"
 LOAD_DEADLINE = 90.0
 DRAIN_DEADLINE = 120.0
 STALL = 30.0
+FULL_FLUSHES = 3            # sluice-queue -f with the disk full, before
+FULL_FLUSH_PAUSE = 2.0      # the relay comes up, this far apart
 # a log line that holds a second time stamp: the end of a torn line
 TORN = re.compile(r".[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ")
 
@@ -85,6 +89,25 @@ def spool_on_tmpfs(inst, size="12m"):
         inst.maillog_path = old_log
         if mounted and subprocess.run(["umount", spool]).returncode:
             subprocess.run(["umount", "-l", spool])
+
+
+def fill_up(spool):
+    """Take every free byte of the file system spool is on, in a file
+    of root's there; its path."""
+    path = os.path.join(spool, "filler")
+    chunk = b"f" * 65536
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        while True:
+            try:
+                os.write(fd, chunk)
+            except OSError:
+                chunk = chunk[:len(chunk) // 2]
+                if not chunk:
+                    break
+    finally:
+        os.close(fd)
+    return path
 
 
 def body(n):
@@ -161,7 +184,7 @@ def test_full_queue_file_system_loses_nothing(make_instance):
         "queue_run_delay": "1s",
         "service_throttle_time": "1s",
     })
-    with spool_on_tmpfs(inst):
+    with spool_on_tmpfs(inst) as spool:
         inst.start()
         master = inst.master_pid
 
@@ -197,6 +220,18 @@ def test_full_queue_file_system_loses_nothing(make_instance):
             "%d of %d acknowledged" % (len(acked), CLIENTS)
         assert during > 0 and len(kills) == KILLS, kills
 
+        # the last bytes go too (a log that grew: queue_minfree kept
+        # them for qmgr so far), and the queue is flushed while the
+        # relay is still down: every message is attempted and its
+        # deferral cannot be written.  That must not hold them in
+        # active/ waiting for space that only their delivery gives back
+        # (all of them stuck there once the relay is up, the disk still
+        # full: the livelock this step reproduces)
+        filler = fill_up(spool)
+        for _ in range(FULL_FLUSHES):
+            inst.tool("sluice-queue", "-c", inst.etc, "-f")
+            time.sleep(FULL_FLUSH_PAUSE)
+
         # the relay comes up; the queue drains
         with Peer(port=port) as peer:
             last, last_change = -1, time.monotonic()
@@ -230,6 +265,7 @@ def test_full_queue_file_system_loses_nothing(make_instance):
                    kills))
 
             # space is back: the same master takes and delivers new mail
+            os.unlink(filler)
             def accepted():
                 r = client(inst.port, CLIENTS)
                 return r[1] == 250
@@ -240,6 +276,10 @@ def test_full_queue_file_system_loses_nothing(make_instance):
                 "the new message was not delivered"
             assert inst.master_pid == master and si.pid_alive(master)
 
-        torn = [line for line in inst.maillog().split("\n")
+        log = inst.maillog()
+        print("deferred with old reasons: %d, attempts held in active/: %d"
+              % (log.count("deferred with the reasons of its previous"),
+                 log.count("kept in active/ and retried")))
+        torn = [line for line in log.split("\n")
                 if TORN.search(line)]
         assert torn == [], "torn log lines: %r" % torn[:5]
