@@ -5,6 +5,8 @@
  * still root (afterwards we could not), the uid last; going back, the uid
  * first, for the same reason.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "eugid.h"
 #include "mem.h"
 #include "msg.h"
+#include "strbuf.h"
 
 /* eugid_enter - see eugid.h */
 int
@@ -69,4 +72,18 @@ eugid_leave(struct eugid_saved *saved)
 	free(saved->groups);
 	saved->groups = NULL;
 	saved->switched = false;
+}
+
+/* eugid_dir_is_roots - a directory root may work in by name */
+bool
+eugid_dir_is_roots(const char *name, const struct stat *st,
+    struct strbuf *why)
+{
+	if (S_ISDIR(st->st_mode) && st->st_uid == 0 &&
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return (true);
+	strbuf_printf(why, "%s must be a directory owned by root and writable "
+	    "only by root (it is uid %ld mode %04o): root works in it by name",
+	    name, (long)st->st_uid, (unsigned)(st->st_mode & 07777));
+	return (false);
 }

@@ -38,4 +38,15 @@ int	eugid_enter(uid_t uid, gid_t gid, struct eugid_saved *saved);
 /* eugid_leave - back to what eugid_enter saved; fatal when that fails */
 void	eugid_leave(struct eugid_saved *saved);
 
+struct stat;
+struct strbuf;
+
+/*
+ * eugid_dir_is_roots - st (of the directory name) is a directory that
+ * root owns and no one else can write, so root may work in it by name;
+ * else false, with the reason for the administrator in why
+ */
+bool	eugid_dir_is_roots(const char *name, const struct stat *st,
+	    struct strbuf *why);
+
 #endif

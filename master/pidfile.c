@@ -22,22 +22,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eugid.h"
 #include "master.h"
 #include "msg.h"
+#include "strbuf.h"
 
 /* master_root_only - fatal unless st (of name) is root's and only root's */
 static void
 master_root_only(const struct master_state *ms, const char *name,
     const struct stat *st)
 {
+	struct strbuf why;
+
 	if (!ms->privileged)
 		return;
-	if (!S_ISDIR(st->st_mode) || st->st_uid != 0 ||
-	    (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		msg_fatal("%s must be a directory owned by root and writable "
-		    "only by root (it is uid %ld mode %04o): root works in it "
-		    "by name", name, (long)st->st_uid,
-		    (unsigned)(st->st_mode & 07777));
+	strbuf_init(&why);
+	if (!eugid_dir_is_roots(name, st, &why))
+		msg_fatal("%s", why.data);
+	strbuf_free(&why);
 }
 
 /* master_queue_dir_check - the queue directory (cwd) is root's alone */

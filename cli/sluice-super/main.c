@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "eugid.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_scan.h"
@@ -121,16 +122,16 @@ static void
 check_queue_dir_owner(const char *queue_dir)
 {
 	struct stat sb;
+	struct strbuf why;
 
 	if (geteuid() != 0)
 		return;
 	if (stat(".", &sb) < 0)
 		super_fatal("stat %s: %s", queue_dir, strerror(errno));
-	if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		super_fatal("%s must be a directory owned by root and writable "
-		    "only by root (it is uid %ld mode %04o): root works in it "
-		    "by name", queue_dir, (long)sb.st_uid,
-		    (unsigned)(sb.st_mode & 07777));
+	strbuf_init(&why);
+	if (!eugid_dir_is_roots(queue_dir, &sb, &why))
+		super_fatal("%s", why.data);
+	strbuf_free(&why);
 }
 
 /* poke_qmgr - tell qmgr the queue changed; best effort */

@@ -29,11 +29,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eugid.h"
 #include "init.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "sluice.h"
+#include "strbuf.h"
 
 #define INIT_OWNER	"sluice"
 #define INIT_GROUP	"sluicedrop"
@@ -205,6 +207,7 @@ out:
 static int
 init_check_top(const struct init_layout *lay)
 {
+	struct strbuf why;
 	struct stat st;
 	int	 fd;
 
@@ -219,12 +222,13 @@ init_check_top(const struct init_layout *lay)
 		return (-1);
 	}
 	close(fd);
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		fprintf(stderr, "sluice init: %s must be owned by root and "
-		    "writable only by root (it is uid %ld mode %04o)\n",
-		    lay->dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+	strbuf_init(&why);
+	if (!eugid_dir_is_roots(lay->dir, &st, &why)) {
+		fprintf(stderr, "sluice init: %s\n", why.data);
+		strbuf_free(&why);
 		return (-1);
 	}
+	strbuf_free(&why);
 	return (0);
 }
 

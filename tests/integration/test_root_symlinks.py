@@ -373,7 +373,8 @@ def test_init_never_follows_links_in_the_instance(make_instance, tmp_path):
     assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o700), \
         "root followed the link: %o" % (st.st_mode & 0o7777)
     assert r.returncode != 0
-    assert "must be owned by root and writable only by root" in r.stderr
+    assert "must be a directory owned by root and writable only by " \
+        "root" in r.stderr
     # a root-owned directory with the link in it: refused, not followed
     os.chown(top, 0, 0)
     r = subprocess.run([inst.prog("sluice"), "init", top, "--port",
