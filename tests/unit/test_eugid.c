@@ -17,6 +17,7 @@
 
 #include "eugid.h"
 #include "sock.h"
+#include "strbuf.h"
 #include "unit.h"
 
 #define OTHER_UID	65534	/* nobody: no file of the test belongs to it */
@@ -164,6 +165,37 @@ START_TEST(test_link_at_the_name_changes_nothing)
 }
 END_TEST
 
+/* only a directory of root's that no one else may write will do */
+START_TEST(test_dir_is_roots)
+{
+	struct strbuf why;
+	struct stat st;
+
+	strbuf_init(&why);
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 0755;
+	ck_assert(eugid_dir_is_roots("/q", &st, &why));
+	ck_assert_uint_eq(why.len, 0);
+	st.st_mode = S_IFDIR | 01755;	/* sticky, set-gid: still root's */
+	ck_assert(eugid_dir_is_roots("/q", &st, &why));
+	st.st_mode = S_IFDIR | 0775;
+	ck_assert(!eugid_dir_is_roots("/q", &st, &why));
+	ck_assert_str_eq(why.data, "/q must be a directory owned by root and "
+	    "writable only by root (it is uid 0 mode 0775): root works in it "
+	    "by name");
+	strbuf_reset(&why);
+	st.st_mode = S_IFDIR | 0757;
+	ck_assert(!eugid_dir_is_roots("/q", &st, &why));
+	st.st_mode = S_IFDIR | 0755;
+	st.st_uid = 105;
+	ck_assert(!eugid_dir_is_roots("/q", &st, &why));
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0755;
+	ck_assert(!eugid_dir_is_roots("/q", &st, &why));
+	strbuf_free(&why);
+}
+END_TEST
+
 /* eugid_suite - every test above */
 static Suite *
 eugid_suite(void)
@@ -177,6 +209,7 @@ eugid_suite(void)
 	tcase_add_test(tc, test_nested_enter_refused);
 	tcase_add_test(tc, test_socket_belongs_to_the_user);
 	tcase_add_test(tc, test_link_at_the_name_changes_nothing);
+	tcase_add_test(tc, test_dir_is_roots);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }
