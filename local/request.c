@@ -55,6 +55,7 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 	struct local_message m;
 	struct strbuf err, path;
 	struct stat st;
+	int	 rc;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
@@ -75,9 +76,14 @@ deliver_one_request(struct local_daemon *d, struct deliver_request *req)
 		defer_all(req, "queue file unavailable");
 		goto out;
 	}
-	if (queue_file_read_named(m.fd, req->queue_id, &m.msg, &err) < 0) {
-		msg_warn("%s: malformed queue file: %s", req->queue_id, err.data);
-		defer_all(req, "malformed queue file");
+	if ((rc = queue_file_read_named(m.fd, req->queue_id, &m.msg,
+	    &err)) < 0) {
+		/* an EIO is not the file's fault: it says so in the log */
+		msg_warn("%s: %s: %s", req->queue_id,
+		    rc == QUEUE_FILE_IO_ERROR ? "queue file read error" :
+		    "malformed queue file", err.data);
+		defer_all(req, rc == QUEUE_FILE_IO_ERROR ?
+		    "queue file read error" : "malformed queue file");
 		goto out;
 	}
 	if (!m.msg.complete) {

@@ -171,7 +171,8 @@ deliver_one_request(struct smtp_agent *a, struct deliver_request *req)
 {
 	struct smtp_message m;
 	struct strbuf err, path;
-	const char *utf8;
+	const char *utf8, *what;
+	int	 rc = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
@@ -184,11 +185,14 @@ deliver_one_request(struct smtp_agent *a, struct deliver_request *req)
 		all_status(&m, 4, "4.3.0", "queue file unavailable");
 		goto out;
 	}
-	if (queue_file_read_named(m.fd, req->queue_id, &m.msg,
-	    &err) < 0 || !m.msg.complete) {
-		msg_warn("%s: malformed queue file: %s", req->queue_id,
+	if ((rc = queue_file_read_named(m.fd, req->queue_id, &m.msg,
+	    &err)) < 0 || !m.msg.complete) {
+		/* an EIO is not the file's fault: it says so in the log */
+		what = rc == QUEUE_FILE_IO_ERROR ? "queue file read error" :
+		    "malformed queue file";
+		msg_warn("%s: %s: %s", req->queue_id, what,
 		    err.len ? err.data : "incomplete");
-		all_status(&m, 4, "4.3.0", "malformed queue file");
+		all_status(&m, 4, "4.3.0", what);
 		goto out;
 	}
 	m.arrival = (double)m.msg.arrival + m.msg.arrival_usec / 1e6;
