@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "anvil_client.h"
 #include "attr.h"
 #include "coro.h"
@@ -70,16 +71,6 @@ struct anvil_client {
 	bool	 warned;		/* since anvil last worked */
 	struct attr_list reply;
 };
-
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* client_io_read - plain read(2) of the connection */
 static ssize_t
@@ -168,7 +159,7 @@ client_fail(struct anvil_client *c, const char *why)
 		w->ok = false;
 	}
 	c->head = c->tail = NULL;
-	c->retry_at = now_ms() + c->retry_ms;
+	c->retry_at = clock_monotonic_ms() + c->retry_ms;
 	if (c->stream != NULL)
 		c->broken = true;
 	client_close_if_unused(c);
@@ -184,7 +175,7 @@ client_open(struct anvil_client *c)
 	if (c->stream != NULL)
 		return (c->broken ? -1 : 0);
 	/* one session connects; the others meanwhile go unlimited */
-	if (c->connecting || now_ms() < c->retry_at)
+	if (c->connecting || clock_monotonic_ms() < c->retry_at)
 		return (-1);
 	c->connecting = true;
 	fd = unix_connect(c->path, (c->timeout_ms + 999) / 1000);
@@ -235,7 +226,7 @@ static void
 client_read_one(struct anvil_client *c, long long deadline)
 {
 	struct anvil_wait *w;
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_monotonic_ms();
 	long	 status;
 	int	 r;
 
@@ -275,7 +266,7 @@ client_read_one(struct anvil_client *c, long long deadline)
 static void
 client_wait(struct anvil_client *c, struct anvil_wait *w)
 {
-	long long deadline = now_ms() + c->timeout_ms, left;
+	long long deadline = clock_monotonic_ms() + c->timeout_ms, left;
 	bool	 readable = false;
 	int	 n, nap = ANVIL_NAP_MS, wait;
 
@@ -286,7 +277,7 @@ client_wait(struct anvil_client *c, struct anvil_wait *w)
 			readable = false;
 			continue;
 		}
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - clock_monotonic_ms()) <= 0) {
 			client_fail(c, "timeout");
 			break;
 		}

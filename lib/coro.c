@@ -27,6 +27,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "coro.h"
 #include "mem.h"
 #include "msg.h"
@@ -82,16 +83,6 @@ static void *sched_fake;
 static const void *sched_stack_lo;
 static size_t sched_stack_len;
 #endif
-
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* stack_lo - the usable stack, above the guard page */
 static void *
@@ -391,7 +382,7 @@ coro_poll(int fd, short events, int timeout_ms, short *revents)
 	co->fd = fd;
 	co->events = events;
 	co->revents = 0;
-	co->deadline = timeout_ms < 0 ? LLONG_MAX : now_ms() + timeout_ms;
+	co->deadline = timeout_ms < 0 ? LLONG_MAX : clock_monotonic_ms() + timeout_ms;
 	co->timed_out = false;
 	if (fd >= 0 && waiter_add(co) < 0) {
 		/* not pollable by epoll (a regular file): poll says ready */
@@ -486,7 +477,7 @@ coro_schedule(struct pollfd *out, size_t max, int timeout_ms)
 	static struct epoll_event *events;
 	static struct coro **ready;
 	static size_t cap;
-	long long now = now_ms(), first = LLONG_MAX;
+	long long now = clock_monotonic_ms(), first = LLONG_MAX;
 	size_t	 nready = 0, nout = 0;
 	int	 rc, wait;
 
@@ -514,7 +505,7 @@ coro_schedule(struct pollfd *out, size_t max, int timeout_ms)
 	rc = epoll_wait(epoll_fd, events, (int)cap, wait);
 	if (rc < 0 && errno != EINTR)
 		return (-1);
-	now = now_ms();
+	now = clock_monotonic_ms();
 	for (int i = 0; i < rc; i++) {
 		uint64_t tag = events[i].data.u64;
 		short	 rev = (short)(events[i].events & 0xffff);

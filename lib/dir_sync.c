@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "coro.h"
 #include "dir_sync.h"
 
@@ -55,23 +56,6 @@ struct dir_sync_table {
 static struct dir_sync_table *table;
 static unsigned long fsync_count;
 static unsigned long naps;		/* a coroutine's sleeps for lack of a futex */
-
-/* now_us - monotonic microseconds */
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-}
-
-/* now_ms - monotonic milliseconds */
-static uint64_t
-now_ms(void)
-{
-	return (now_us() / 1000);
-}
 
 /* table_valid - the header says this is our format and size */
 static bool
@@ -248,12 +232,12 @@ lead(struct dir_sync_slot *s, uint64_t *ticket)
 	uint64_t since = atomic_load(&s->busy_since);
 
 	/* signed: a since stored after now was read is not stale */
-	if (busy != 0 && (int64_t)(now_ms() - since) < DIR_SYNC_STALE_MS)
+	if (busy != 0 && (int64_t)((uint64_t)clock_monotonic_ms() - since) < DIR_SYNC_STALE_MS)
 		return (false);
 	*ticket = atomic_fetch_add(&s->started, 1) + 1;
 	if (!atomic_compare_exchange_strong(&s->busy, &busy, *ticket))
 		return (false);
-	atomic_store(&s->busy_since, now_ms());
+	atomic_store(&s->busy_since, (uint64_t)clock_monotonic_ms());
 	return (true);
 }
 
@@ -312,7 +296,7 @@ dir_sync_mark(struct dir_sync *ds, int dirfd)
 void
 dir_sync_linger(struct dir_sync *ds, long usec)
 {
-	uint64_t now = now_us();
+	uint64_t now = (uint64_t)clock_monotonic_us();
 
 	if (ds->slot == NULL)
 		return;
@@ -359,13 +343,13 @@ dir_sync_finish(struct dir_sync *ds)
 		ds->ticket = 0;
 		return (outcome(atomic_load(&s->done) > ds->seen ? 0 : r));
 	}
-	deadline = now_ms() + DIR_SYNC_WAIT_MS;
+	deadline = (uint64_t)clock_monotonic_ms() + DIR_SYNC_WAIT_MS;
 	for (;;) {
 		seq = atomic_load(&s->seq);
 		if (atomic_load(&s->done) > ds->seen)
 			return (0);
 		/* one begun after the mark failed: our own says why */
-		if (atomic_load(&s->failed) > ds->seen || now_ms() >= deadline)
+		if (atomic_load(&s->failed) > ds->seen || (uint64_t)clock_monotonic_ms() >= deadline)
 			break;
 		/* a busy directory: let the entries on their way join in */
 		if (ds->hot && ds->linger_us > 0 && atomic_load(&s->busy) == 0) {

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "clock.h"
 #include "coro.h"
 #include "dns_impl.h"
 #include "mem.h"
@@ -308,24 +309,14 @@ query_done(void *arg, int err, struct ub_result *result)
 	slot->result = result;
 }
 
-/* now_ms - monotonic clock */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* wait_answer - run the query to completion or the deadline; 0 or -1 */
 static int
 wait_answer(struct query_slot *slot, int async_id)
 {
-	long long deadline = now_ms() + DNS_QUERY_TIMEOUT_MS, left;
+	long long deadline = clock_monotonic_ms() + DNS_QUERY_TIMEOUT_MS, left;
 
 	while (!slot->done) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - clock_monotonic_ms()) <= 0) {
 			(void)ub_cancel(dns_ctx, async_id);
 			return (-1);
 		}

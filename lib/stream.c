@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "coro.h"
 #include "stream.h"
@@ -167,23 +168,6 @@ stream_io_context(struct stream *s)
 	return (s->rd == default_read ? NULL : s->ctx);
 }
 
-/* monotonic_us - a clock for deadlines that wall-clock changes cannot move */
-static long long
-monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
-/* monotonic_ms - the same clock in milliseconds */
-static long long
-monotonic_ms(void)
-{
-	return (monotonic_us() / 1000);
-}
-
 /* stream_timeout - the per-operation timeout in seconds, 0 = none */
 int
 stream_timeout(const struct stream *s)
@@ -201,7 +185,7 @@ stream_set_deadline(struct stream *s, long ms, int min_rate)
 		return;
 	}
 	s->budget_us = (long long)ms * 1000;
-	s->deadline_us = monotonic_us() + s->budget_us;
+	s->deadline_us = clock_monotonic_us() + s->budget_us;
 	s->min_rate = min_rate > 0 ? min_rate : 0;
 }
 
@@ -213,7 +197,7 @@ stream_deadline_left(const struct stream *s)
 
 	if (s->deadline_us == 0)
 		return (-1);
-	left = s->deadline_us - monotonic_us();
+	left = s->deadline_us - clock_monotonic_us();
 	return (left > 0 ? (long)((left + 999) / 1000) : 0);
 }
 
@@ -243,7 +227,7 @@ stream_watch_hung_up(const struct stream *s)
 static bool
 deadline_passed(struct stream *s)
 {
-	if (s->deadline_us == 0 || monotonic_us() < s->deadline_us)
+	if (s->deadline_us == 0 || clock_monotonic_us() < s->deadline_us)
 		return (false);
 	s->status = STREAM_TIMEOUT;
 	return (true);
@@ -262,7 +246,7 @@ deadline_credit(struct stream *s, size_t n)
 	if (s->deadline_us == 0 || s->min_rate <= 0)
 		return;
 	s->deadline_us += (long long)n * 1000000 / s->min_rate;
-	cap = monotonic_us() + s->budget_us;
+	cap = clock_monotonic_us() + s->budget_us;
 	if (s->deadline_us > cap)
 		s->deadline_us = cap;
 }
@@ -303,7 +287,7 @@ poll_stream(const struct stream *s, short events, int timeout_ms)
 	int n, wait_ms = timeout_ms, slice;
 
 	if (timeout_ms > 0)
-		deadline = monotonic_ms() + timeout_ms;
+		deadline = clock_monotonic_ms() + timeout_ms;
 	for (;;) {
 		slice = wait_ms;
 		if (s->watch_fd >= 0) {
@@ -325,7 +309,7 @@ poll_stream(const struct stream *s, short events, int timeout_ms)
 		if (timeout_ms == 0)
 			return (0);
 		if (timeout_ms > 0) {
-			left = deadline - monotonic_ms();
+			left = deadline - clock_monotonic_ms();
 			if (left <= 0)
 				return (0);
 			wait_ms = (int)left;
@@ -341,7 +325,7 @@ stream_wait(struct stream *s, bool for_write)
 	int n, wait_ms = s->timeout > 0 ? s->timeout * 1000 : -1;
 
 	if (s->deadline_us != 0) {
-		left = (s->deadline_us - monotonic_us() + 999) / 1000;
+		left = (s->deadline_us - clock_monotonic_us() + 999) / 1000;
 		if (left <= 0)
 			return (s->status = STREAM_TIMEOUT);
 		if (wait_ms < 0 || left < wait_ms)

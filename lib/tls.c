@@ -34,6 +34,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "coro.h"
 #include "mem.h"
 #include "msg.h"
@@ -436,16 +437,6 @@ tls_stream_write(void *io_ctx, const void *buf, size_t len, int *want_read)
 	}
 }
 
-/* monotonic_ms - deadline clock */
-static long long
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /*
  * handshake - drive SSL_do_handshake with poll until done or the deadline;
  * timeout bounds the whole handshake, not each read (a peer that drips a
@@ -455,7 +446,7 @@ monotonic_ms(void)
 static int
 handshake(SSL *ssl, struct stream *s, int timeout, struct strbuf *err)
 {
-	long long deadline = monotonic_ms() + (long long)timeout * 1000;
+	long long deadline = clock_monotonic_ms() + (long long)timeout * 1000;
 	int r, ssl_err;
 	long long left;
 
@@ -474,7 +465,7 @@ handshake(SSL *ssl, struct stream *s, int timeout, struct strbuf *err)
 			ssl_errors(err);
 			return (-1);
 		}
-		left = timeout > 0 ? deadline - monotonic_ms() : -1;
+		left = timeout > 0 ? deadline - clock_monotonic_ms() : -1;
 		if (timeout > 0 && left <= 0) {
 			strbuf_set(err, "timeout");
 			return (-1);

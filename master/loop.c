@@ -13,21 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "master.h"
 #include "mem.h"
 #include "msg.h"
 
 static int master_signal_fd = -1;
-
-/* master_now_ms - monotonic milliseconds */
-long long
-master_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* master_next_timeout - ms until the next timed event, or -1 */
 static int
@@ -86,7 +77,7 @@ master_loop(struct master_state *ms)
 
 	master_signal_fd = master_signals_init();
 	for (;;) {
-		now = master_now_ms();
+		now = clock_monotonic_ms();
 		for (svc = ms->services; svc != NULL; svc = svc->next)
 			master_unthrottle(svc, now);
 		master_wakeup_run(ms, now);

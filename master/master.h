@@ -128,7 +128,6 @@ int	master_daemonize(void);
 void	master_daemon_ready(int ready_fd);
 
 /* loop.c */
-long long master_now_ms(void);
 void	master_loop(struct master_state *ms) __attribute__((noreturn));
 
 #endif

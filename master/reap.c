@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "clock.h"
 #include "master.h"
 #include "msg.h"
 
@@ -29,7 +30,7 @@ master_throttle(struct master_state *ms, struct master_service *svc)
 		return;
 	secs = config_get_time(ms->cfg, "service_throttle_time");
 	svc->throttled = true;
-	svc->throttle_until = master_now_ms() + secs * 1000LL;
+	svc->throttle_until = clock_monotonic_ms() + secs * 1000LL;
 	msg_warn("%s: bad command startup -- throttling for %lds", svc->path,
 	    secs);
 }

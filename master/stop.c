@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "clock.h"
 #include "master.h"
 #include "msg.h"
 
@@ -49,10 +50,10 @@ master_stop(struct master_state *ms, int signo)
 	master_close_all(ms, ms->services);
 	master_close_all(ms, ms->retired);
 	master_kill_all(ms, SIGTERM);
-	deadline = master_now_ms() + MASTER_STOP_WAIT_MS;
+	deadline = clock_monotonic_ms() + MASTER_STOP_WAIT_MS;
 	for (;;) {
 		master_reap(ms);
-		if (ms->children == NULL || master_now_ms() >= deadline)
+		if (ms->children == NULL || clock_monotonic_ms() >= deadline)
 			break;
 		(void)nanosleep(&nap, NULL);
 	}

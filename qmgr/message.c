@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "flow.h"
 #include "mem.h"
 #include "msg.h"
@@ -170,17 +171,6 @@ out:
 	resolve_result_free(&res);
 }
 
-/* elapsed_ms - milliseconds since start */
-static long
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((long)(now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000);
-}
-
 /*
  * qmgr_message_resolve_some - one slice of every message still being
  * resolved, in arrival order; a message whose last record is resolved
@@ -191,17 +181,17 @@ void
 qmgr_message_resolve_some(struct qmgr *qm)
 {
 	struct qmgr_message *m, *prev = NULL, *next;
-	struct timespec start;
+	long long start;
 
 	for (m = qm->resolving; m != NULL; m = next) {
 		next = m->resolve_next;
-		clock_gettime(CLOCK_MONOTONIC, &start);
+		start = clock_monotonic_ms();
 		while (m->next_rec < m->msg.recipient_count) {
 			size_t	 rec = m->next_rec++;
 
 			if (!m->msg.recipients[rec].done)
 				qmgr_message_resolve(qm, m, rec);
-			if (elapsed_ms(&start) >= QMGR_RESOLVE_SLICE_MS)
+			if (clock_monotonic_ms() - start >= QMGR_RESOLVE_SLICE_MS)
 				break;
 		}
 		if (m->next_rec < m->msg.recipient_count) {
