@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir_sync.h"
 #include "config_edit.h"
 #include "mem.h"
 #include "strbuf.h"
@@ -226,8 +227,7 @@ replace_file(const char *path, const struct strbuf *text, const struct stat *st,
     bool exists, struct strbuf *err)
 {
 	struct strbuf tmp;
-	char *dir;
-	int fd, dfd, rc = -1;
+	int fd, rc = -1;
 
 	strbuf_init(&tmp);
 	strbuf_printf(&tmp, "%s.tmpXXXXXX", path);
@@ -250,12 +250,7 @@ replace_file(const char *path, const struct strbuf *text, const struct stat *st,
 		goto out;
 	}
 	rc = 0;
-	dir = xstrdup(path);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	free(dir);
+	(void)dir_sync_parent(path);
 out:
 	if (rc != 0)
 		(void)unlink(tmp.data);

@@ -13,10 +13,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "clock.h"
 #include "coro.h"
 #include "dir_sync.h"
+#include "mem.h"
 
 /* the probe sequence's odd steps cover the table only at a power of two */
 _Static_assert((DIR_SYNC_SLOTS & (DIR_SYNC_SLOTS - 1)) == 0,
@@ -393,4 +396,21 @@ unsigned long
 dir_sync_naps(void)
 {
 	return (naps);
+}
+
+/* dir_sync_parent - one plain fsync of path's directory */
+int
+dir_sync_parent(const char *path)
+{
+	char	*copy = xstrdup(path);
+	int	 fd, rc = -1, saved;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		rc = fsync(fd);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	free(copy);
+	return (rc);
 }

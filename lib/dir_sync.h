@@ -123,6 +123,14 @@ int	dir_sync_finish(struct dir_sync *ds);
 /* dir_sync_abandon - forget the mark (reaping and publishing a lead) */
 void	dir_sync_abandon(struct dir_sync *ds);
 
+/*
+ * dir_sync_parent - fsync the directory that holds path, alone, for a
+ * rename or create outside the queue (a table, a config file, an
+ * instance's files) where no group commit is worth it; 0, or -1 with
+ * errno when the directory cannot be opened or synced
+ */
+int	dir_sync_parent(const char *path);
+
 /* dir_sync_fsyncs - directory fsyncs this process has issued (tests) */
 unsigned long dir_sync_fsyncs(void);
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir_sync.h"
 #include "map_impl.h"
 #include "maps.h"
 #include "mem.h"
@@ -221,21 +222,6 @@ out:
 	return (rc);
 }
 
-/* fsync_parent - make the rename durable */
-static int
-fsync_parent(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, rc = -1;
-
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return (rc);
-}
-
 /* map_lmdb_build - parse, write to a temporary file, rename into place */
 int
 map_lmdb_build(const char *source_path, enum map_source_format format,
@@ -297,7 +283,7 @@ map_lmdb_build(const char *source_path, enum map_source_format format,
 	} else if (fsync(fd) != 0 || rename(tmp.data, final.data) != 0) {
 		strbuf_printf(err, "install %s: %s", final.data, strerror(errno));
 		rc = -1;
-	} else if (fsync_parent(final.data) != 0) {
+	} else if (dir_sync_parent(final.data) != 0) {
 		msg_warn("fsync directory of %s: %s", final.data, strerror(errno));
 	}
 	if (rc != 0)

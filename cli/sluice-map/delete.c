@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir_sync.h"
 #include "mem.h"
 #include "msg.h"
 #include "sluice_map.h"
@@ -96,21 +97,6 @@ out:
 		mdb_txn_abort(rtxn);
 	mdb_env_close(env);
 	return (rc);
-}
-
-/* fsync_dir_of - make a rename in path's directory durable */
-static void
-fsync_dir_of(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd;
-
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0)
-			msg_warn("fsync directory of %s: %s", path, strerror(errno));
-		close(fd);
-	}
-	free(copy);
 }
 
 /*
@@ -198,7 +184,9 @@ map_delete_key(const char *source_path, const char *key, struct strbuf *err)
 	} else if (fsync(fd) != 0 || rename(tmp.data, table.data) != 0) {
 		strbuf_printf(err, "install %s: %s", table.data, strerror(errno));
 	} else {
-		fsync_dir_of(table.data);
+		if (dir_sync_parent(table.data) != 0)
+			msg_warn("fsync directory of %s: %s", table.data,
+			    strerror(errno));
 		result = 1;
 	}
 	if (result != 1)

@@ -732,6 +732,20 @@ START_TEST(test_coroutine_own_fsync_parks)
 }
 END_TEST
 
+/* dir_sync_parent: the directory of a path, or errno when there is none */
+START_TEST(test_parent_of_a_path)
+{
+	char	 path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/new-file", topdir);
+	ck_assert_int_eq(dir_sync_parent(path), 0);
+	snprintf(path, sizeof(path), "%s/missing/new-file", topdir);
+	errno = 0;
+	ck_assert_int_eq(dir_sync_parent(path), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -741,6 +755,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_table_create_replace_refuse);
+	tcase_add_test(tc, test_parent_of_a_path);
 	tcase_add_test(tc, test_no_table_is_plain_fsync);
 	tcase_add_test(tc, test_later_fsync_covers_earlier_marks);
 	tcase_add_test(tc, test_earlier_fsync_does_not_cover_later_mark);
