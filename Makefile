@@ -98,7 +98,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(L
 # Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule
 # with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
-FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup local
+FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup local anvil
 program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 SMTPD_OBJ = $(call program_obj,smtpd)
 SMTP_OBJ = $(call program_obj,smtp)
@@ -120,6 +120,11 @@ $(BUILD)/fuzz/fuzz_pickup_%: $(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o $(BUILD)/ob
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_pickup_%.o: CPPFLAGS += -Ipickup
+ANVIL_OBJ = $(call program_obj,anvil)
+$(BUILD)/fuzz/fuzz_anvil_%: $(BUILD)/obj/tests/fuzz/fuzz_anvil_%.o $(BUILD)/obj/tests/fuzz/driver.o $(ANVIL_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_anvil_%.o: CPPFLAGS += -Ianvil
 LOCAL_OBJ = $(call program_obj,local)
 $(BUILD)/fuzz/fuzz_local_%: $(BUILD)/obj/tests/fuzz/fuzz_local_%.o $(BUILD)/obj/tests/fuzz/driver.o $(LOCAL_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
