@@ -1,6 +1,7 @@
 /*
  * fault_inject.c - make the Nth write, fsync, rename, link, open(O_CREAT),
- * mkdir or fchmod of a Sluice daemon fail (ENOSPC, EIO, ...); tests only.
+ * mkdir, fchmod, read or unlink of a Sluice program fail (ENOSPC, EIO,
+ * ...); tests only.
  *
  * An LD_PRELOAD shim.  The integration tests pass it to the daemons with
  * import_environment (LD_PRELOAD, SLUICE_FAULT_DIR, SLUICE_FAULT_IGNORE);
@@ -24,6 +25,11 @@
  * site (the return address in the daemon, as an offset into its object,
  * for addr2line), how often it ran and how often it failed, so the test
  * can say which sites it reached.
+ *
+ * A run may also fail the calls N .. N+L-1 of a whole kind (no site
+ * key, a large L): a disk that stays full for a while.  A flag in the
+ * state makes renameat2(RENAME_NOREPLACE) fail with EINVAL, uncounted,
+ * as on a file system without it, so that the link(2) fallbacks run.
  *
  * fsyncs that lib/async_fsync.c submits to the kernel's AIO ring
  * (io_submit of IOCB_CMD_FSYNC/FDSYNC) count as fsyncs: a failing one is
@@ -55,8 +61,11 @@
 
 enum fault_kind {
 	FK_WRITE, FK_FSYNC, FK_RENAME, FK_LINK, FK_OPEN, FK_MKDIR,
-	FK_CHMOD, FK_KINDS = 8
+	FK_CHMOD, FK_READ, FK_UNLINK, FK_KINDS = 10
 };
+
+/* fault_state.flags */
+#define FF_NO_NOREPLACE	1	/* renameat2(RENAME_NOREPLACE): EINVAL */
 
 #define FAULT_MAGIC	0x31544c5541464c53ULL	/* "SLFAULT1" */
 #define FAULT_SITES	1024
@@ -80,6 +89,7 @@ struct fault_state {
 	uint64_t last_pid;
 	uint64_t overflow;	/* counted calls whose site found no slot */
 	struct fault_site site[FAULT_SITES];
+	uint64_t flags;		/* FF_* */
 };
 
 static struct fault_state *st;
@@ -93,6 +103,10 @@ static __thread int in_shim;
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static int (*real_syncfs)(int);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 static int (*real_rename)(const char *, const char *);
@@ -100,6 +114,8 @@ static int (*real_renameat)(int, const char *, int, const char *);
 static int (*real_renameat2)(int, const char *, int, const char *,
     unsigned int);
 static int (*real_link)(const char *, const char *);
+static int (*real_unlink)(const char *);
+static int (*real_unlinkat)(int, const char *, int);
 static int (*real_linkat)(int, const char *, int, const char *, int);
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -123,9 +139,11 @@ static void
 fault_resolve(void)
 {
 	RESOLVE(write); RESOLVE(pwrite); RESOLVE(writev);
+	RESOLVE(read); RESOLVE(pread); RESOLVE(readv); RESOLVE(syncfs);
 	RESOLVE(fsync); RESOLVE(fdatasync); RESOLVE(rename);
 	RESOLVE(renameat); RESOLVE(renameat2); RESOLVE(link);
 	RESOLVE(linkat); RESOLVE(open); RESOLVE(openat);
+	RESOLVE(unlink); RESOLVE(unlinkat);
 	RESOLVE(mkdir); RESOLVE(mkdirat); RESOLVE(fchmod);
 	RESOLVE(syscall);
 }
@@ -353,6 +371,48 @@ fsync(int fd)
 }
 
 int
+syncfs(int fd)
+{
+	int	 err;
+
+	if ((err = fault_fd(FK_FSYNC, fd)) != 0)
+		FAIL(err, -1);
+	return (REAL(syncfs)(fd));
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	int	 err;
+
+	if ((err = fault_fd(FK_READ, fd)) != 0)
+		FAIL(err, -1);
+	return (REAL(read)(fd, buf, n));
+}
+
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	int	 err;
+
+	if ((err = fault_fd(FK_READ, fd)) != 0)
+		FAIL(err, -1);
+	return (REAL(pread)(fd, buf, n, off));
+}
+
+ssize_t pread64(int, void *, size_t, off_t) __attribute__((alias("pread")));
+
+ssize_t
+readv(int fd, const struct iovec *iov, int cnt)
+{
+	int	 err;
+
+	if ((err = fault_fd(FK_READ, fd)) != 0)
+		FAIL(err, -1);
+	return (REAL(readv)(fd, iov, cnt));
+}
+
+int
 fdatasync(int fd)
 {
 	int	 err;
@@ -398,6 +458,10 @@ renameat2(int fd1, const char *from, int fd2, const char *to,
 {
 	int	 err;
 
+	if (st != NULL && !in_shim && (flags & RENAME_NOREPLACE) != 0 &&
+	    (__atomic_load_n(&st->flags, __ATOMIC_SEQ_CST) &
+	    FF_NO_NOREPLACE) != 0)
+		FAIL(EINVAL, -1);
 	if ((err = fault_path(FK_RENAME, from, to)) != 0)
 		FAIL(err, -1);
 	return (REAL(renameat2)(fd1, from, fd2, to, flags));
@@ -421,6 +485,26 @@ linkat(int fd1, const char *from, int fd2, const char *to, int flags)
 	if ((err = fault_path(FK_LINK, from, to)) != 0)
 		FAIL(err, -1);
 	return (REAL(linkat)(fd1, from, fd2, to, flags));
+}
+
+int
+unlink(const char *path)
+{
+	int	 err;
+
+	if ((err = fault_path(FK_UNLINK, path, NULL)) != 0)
+		FAIL(err, -1);
+	return (REAL(unlink)(path));
+}
+
+int
+unlinkat(int fd, const char *path, int flags)
+{
+	int	 err;
+
+	if ((err = fault_path(FK_UNLINK, path, NULL)) != 0)
+		FAIL(err, -1);
+	return (REAL(unlinkat)(fd, path, flags));
 }
 
 int
