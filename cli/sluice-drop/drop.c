@@ -268,8 +268,13 @@ drop_message(struct stream *in, long size_limit, char id[QUEUE_ID_SIZE])
 	strbuf_init(&path);
 	read_list(in, &env, DROP_ENVELOPE_TOTAL);
 	check_envelope(&env);
+	/*
+	 * A queue file that cannot be created or written (a full disk, a
+	 * quota, EIO) is a temporary failure, as Postfix's sendmail makes
+	 * it: the caller keeps the message and tries again.
+	 */
 	if ((w = queue_writer_create("maildrop", &err)) == NULL)
-		drop_fatal(EX_CANTCREAT, "%s", err.data);
+		drop_fatal(EX_TEMPFAIL, "%s", err.data);
 	strbuf_printf(&path, "maildrop/%s", queue_writer_id(w));
 	drop_set_unfinished(path.data);
 	queue_writer_set_final_mode(w, QUEUE_MODE_MAILDROP);
@@ -285,7 +290,7 @@ drop_message(struct stream *in, long size_limit, char id[QUEUE_ID_SIZE])
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &saved);
 	if (queue_writer_finish(w, &err) < 0)
-		drop_fatal(EX_IOERR, "%s", err.data);
+		drop_fatal(EX_TEMPFAIL, "%s", err.data);
 	drop_set_unfinished(NULL);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	strbuf_free(&err);

@@ -1,0 +1,507 @@
+"""Fault injection beyond the mail path's writes (issue 15, item 2).
+
+test_fault_injection.py walks every write of the daemons while mail is
+received, queued, deferred, bounced and delivered.  This file walks,
+with the same shim (fault_shim.py), what that walk cannot reach, under
+the same rule: a failure leaves the message (or the table) where it was,
+in a state the next attempt handles, and never removes it, marks it
+done or bounces it.
+
+  - sluice-drop: each write, fsync, rename, link and open(O_CREAT) it
+    makes failing once.  sendmail exits 75 and maildrop/ holds nothing
+    pickup would take, or exits 0 and the message is delivered; a retry
+    after a 75 is delivered once.  (The build's sluice-drop is not
+    setgid, so the loader honours LD_PRELOAD; an installed setgid copy
+    is replaced by a plain one in a directory of the test's.)
+  - sluice-super -h, -H, -r and -d: a failing rename or read leaves the
+    message in exactly one queue; a later try does the job, and a
+    released message is delivered once.
+  - sluice-map: each write, fsync, rename and open of a rebuild failing
+    once: the old table stays, intact and in use, and sluice-map exits
+    non-zero with an error; or it exits 0 and the new table is in use.
+  - reads: each read site of cleanup, qmgr, local and smtp in
+    test_fault_injection's scenario failing once with EIO: the message
+    stays queued and is delivered later, never bounced, never moved to
+    corrupt/.
+  - local's link(2) path (Maildir tmp -> new on a file system without
+    RENAME_NOREPLACE, which the shim pretends): walked like the rest.
+  - delay notices: with delay_warning_time = 1s and a relay that keeps
+    the first copy 1.2 s before its 451, qmgr sends a delay notice; the
+    calls of qmgr and cleanup between that attempt and the next fail,
+    one per run.
+  - failures that last: every fsync of cleanup, every write of qmgr,
+    every write of local, failing for 3 s from the Nth call on while
+    mail keeps coming; then a flush: everything acknowledged arrives
+    once, nothing is stuck.
+
+Each test prints how many points it covered (also under -q); the total
+is recorded in docs/architecture.md ("Durability").
+"""
+
+import errno
+import os
+import shutil
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+
+import sluice_instance as si
+import test_fault_injection as walk
+from fault_shim import FF_NO_NOREPLACE, FOREVER, Shim, site_kind, site_name
+from submit_helpers import poke_pickup
+
+SENDER = walk.SENDER
+LOCAL_RCPT = walk.LOCAL_RCPT
+SETTLE = 10.0               # seconds for a message to arrive
+WRITE_KINDS = ("write", "fsync", "rename", "link", "open", "mkdir", "chmod")
+
+
+class Tally:
+    """The points a test covered, those it did not reach, the failures."""
+
+    def __init__(self, what):
+        self.what = what
+        self.started = time.monotonic()
+        self.covered, self.unreached, self.failures = [], [], []
+
+    def note(self, point, fired, bad, detail=""):
+        (self.covered if fired else self.unreached).append(point)
+        if bad:
+            self.failures.append("%s: %s%s" % (point, "; ".join(bad),
+                                               detail))
+
+    def finish(self, capsys):
+        summary = ("fault injection (%s): %d points covered (%.0fs); "
+                   "%d not reached" % (self.what, len(self.covered),
+                                       time.monotonic() - self.started,
+                                       len(self.unreached)))
+        with capsys.disabled():
+            print("\n" + summary)
+        print(summary)
+        for c in self.covered:
+            print("  covered: " + c)
+        for u in self.unreached:
+            print("  not reached: " + u)
+        assert not self.failures, "%d point(s) failed:\n%s" % (
+            len(self.failures), "\n".join(self.failures))
+
+
+def errno_for(kind, later=False):
+    """ENOSPC where a full disk says so, EIO for syncs, mode changes,
+    reads, unlinks and the later calls of a site."""
+    if later or kind in ("fsync", "chmod", "read", "unlink"):
+        return errno.EIO
+    return errno.ENOSPC
+
+
+def sites_of(state, kinds=None, bindir=None, prog=None):
+    """[(key, calls)] that a clean run passed, sorted.  With bindir and
+    prog, without the reads of main.cf and master.cf: a program that
+    cannot read its configuration stops before it touches any mail."""
+    out = []
+    for key, (calls, _) in sorted(state.read()["sites"].items()):
+        if kinds is not None and site_kind(key) not in kinds:
+            continue
+        if bindir is not None and site_kind(key) == "read" and \
+                site_name(bindir, prog, key)[0].startswith("config_"):
+            continue
+        out.append((key, calls))
+    return out
+
+
+def point_name(bindir, prog, key, nth, err):
+    func, where = site_name(bindir, prog, key)
+    return "%s %s #%d %s at %s (%s)" % (prog, site_kind(key), nth,
+                                        errno.errorcode[err], func, where)
+
+
+def log_tail(inst, start, lines=10):
+    return "\n    log: " + "\n    log: ".join(
+        inst.maillog()[start:].rstrip("\n").split("\n")[-lines:])
+
+
+# --- sluice-drop ----------------------------------------------------------
+
+def plain_drop_bindir(inst, sluice_bin):
+    """The directory sendmail will take sluice-drop from: daemon_directory
+    first (cli/sendmail/exec.c).  A setgid sluice-drop ignores
+    LD_PRELOAD, so then the instance gets a directory of links to the
+    build with a plain copy of it."""
+    drop = os.path.join(sluice_bin, "sluice-drop")
+    if not os.stat(drop).st_mode & (stat.S_ISGID | stat.S_ISUID):
+        return sluice_bin
+    bindir = os.path.join(inst.dir, "plain-bin")
+    os.mkdir(bindir)
+    os.chmod(bindir, 0o755)
+    for name in os.listdir(sluice_bin):
+        if name != "sluice-drop":
+            os.symlink(os.path.join(sluice_bin, name),
+                       os.path.join(bindir, name))
+    shutil.copy(drop, os.path.join(bindir, "sluice-drop"))
+    os.chmod(os.path.join(bindir, "sluice-drop"), 0o755)
+    inst.set_main({"daemon_directory": bindir})
+    return bindir
+
+
+def drop_message(tag):
+    mid = "<fp-%s@client.example>" % tag
+    return mid, ("From: %s\nTo: %s\nSubject: drop\nMessage-ID: %s\n\nbody\n"
+                 % (SENDER, LOCAL_RCPT, mid)).encode()
+
+
+def submit(inst, shim, data):
+    return inst.tool("sendmail", "-c", inst.etc, "-f", SENDER, LOCAL_RCPT,
+                     stdin=data, env=shim.env())
+
+
+def maildrop_names(inst):
+    return [n for n in os.listdir(os.path.join(inst.queue, "maildrop"))
+            if not n.startswith(".")]
+
+
+def test_sluice_drop_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("sluice-drop")
+    inst = make_instance(delivery=True, start=False)
+    plain_drop_bindir(inst, sluice_bin)
+    shim = Shim(inst, sluice_bin, ("sluice-drop",))
+    fs = shim["sluice-drop"]
+    user = inst.vmaildir("user")
+    try:
+        inst.start()
+        mid, data = drop_message("clean")
+        r = submit(inst, shim, data)
+        assert r.returncode == 0, r.stderr
+        assert si.wait_until(lambda: walk.copies(user, mid) == 1, SETTLE)
+        # its reads are of main.cf: a failure there is EX_CONFIG, and
+        # nothing was accepted
+        sites = sites_of(fs, WRITE_KINDS)
+        assert sites, "the shim saw no call of sluice-drop: not preloaded?"
+        assert any(site_kind(k) == "fsync" for k, _ in sites), sites
+        for key, calls in sites:
+            kind = site_kind(key)
+            for nth in walk.nths(calls):
+                err = errno_for(kind, nth > 1)
+                point = point_name(sluice_bin, "sluice-drop", key, nth, err)
+                mid, data = drop_message("%x-%d" % (key, nth))
+                log_from = len(inst.maillog())
+                fs.reset()
+                fs.arm(kind, nth, err, key=key)
+                r = submit(inst, shim, data)
+                fired = fs.read()["fired"][kind]
+                fs.disarm()
+                bad = []
+                if r.returncode == 75:
+                    left = maildrop_names(inst)
+                    if left:
+                        bad.append("exit 75 but maildrop/ holds %s" % left)
+                    r = submit(inst, shim, data)
+                    if r.returncode != 0:
+                        bad.append("retry exit %d: %r"
+                                   % (r.returncode, r.stderr))
+                elif r.returncode != 0:
+                    bad.append("exit %d (not 0 or 75): %r"
+                               % (r.returncode, r.stderr[-200:]))
+                if r.returncode == 0:
+                    si.wait_until(lambda: walk.copies(user, mid) >= 1 and
+                                  not inst.queue_files(), SETTLE)
+                    time.sleep(0.1)
+                    n = walk.copies(user, mid)
+                    if n != 1:
+                        bad.append("%d copies delivered" % n)
+                if inst.queue_files(si.LIVE_QUEUES + ("corrupt",)):
+                    bad.append("stuck: %s" % inst.queue_files(
+                        si.LIVE_QUEUES + ("corrupt",)))
+                tally.note(point, fired, bad, log_tail(inst, log_from))
+    finally:
+        shim.close()
+    tally.finish(capsys)
+
+
+# --- sluice-super -----------------------------------------------------------
+
+ALL_QUEUES = si.LIVE_QUEUES + ("hold", "corrupt")
+
+
+class Switch(walk.Peer):
+    """A relay that answers 451 until accept is set, then 250; counts
+    the copies it accepted per Message-ID."""
+
+    def __init__(self):
+        super().__init__()
+        self.accept = False
+        self.accepted = walk.collections.Counter()
+
+    def _finish(self, txn, send):
+        mid = walk.re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
+                             txn.data or b"")
+        with self.lock:
+            ok = self.accept
+            if ok and mid:
+                self.accepted[mid.group(1).decode()] += 1
+        send("250 2.0.0 Ok" if ok else "451 4.3.0 try again later")
+
+
+def smtp_send(inst, rcpt, mid):
+    with inst.smtp(timeout=20) as s:
+        s.sendmail(SENDER, [rcpt], walk.message(mid, rcpt))
+
+
+def where(inst, qid):
+    """The queues that hold qid (listed twice over, so that a move by
+    qmgr between two listings is not taken for two copies)."""
+    found = [q for q, n in inst.queue_files(ALL_QUEUES) if n == qid]
+    again = [q for q, n in inst.queue_files(ALL_QUEUES) if n == qid]
+    return found if len(found) <= len(again) else again
+
+
+def settle_in(inst, qid, queue, log_from=None, timeout=SETTLE):
+    """Wait until qid rests in queue alone; the queues it is in.  With
+    log_from: also until an attempt after that point of the maillog
+    deferred it (a released or requeued message is due at once)."""
+    pattern = walk.re.compile(r"%s: to=<[^>]*>.*status=deferred" % qid)
+
+    def rests():
+        if log_from is not None and \
+                not pattern.search(inst.maillog()[log_from:]):
+            return False
+        return where(inst, qid) == [queue]
+    si.wait_until(rests, timeout, 0.05)
+    return where(inst, qid)
+
+
+def message_id_in(inst, queue):
+    ids = [n for q, n in inst.queue_files((queue,))]
+    return ids[0] if len(ids) == 1 else None
+
+
+# op flag, the queue it takes the message from, the queue it ends in
+SUPER_OPS = (("-h", "deferred", "hold"), ("-H", "hold", "deferred"),
+             ("-r", "deferred", "deferred"), ("-d", "deferred", None))
+
+
+def test_sluice_super_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("sluice-super")
+    with Switch() as peer:
+        inst = make_instance(delivery=True, start=False, main={
+            "transport_maps": "inline:{ {relay.test = smtp:[127.0.0.1]:%d} }"
+                              % peer.port,
+            # a deferred message rests until released or flushed
+            "minimal_backoff_time": "1h",
+            "maximal_backoff_time": "2h",
+            "queue_run_delay": "1h",
+        })
+        shim = Shim(inst, sluice_bin, ("sluice-super",))
+        fs = shim["sluice-super"]
+
+        def super_op(flag, qid):
+            return inst.tool("sluice-super", "-c", inst.etc, flag, qid,
+                             env=shim.env(), text=True)
+
+        try:
+            inst.start()
+            mids = {}
+            for tag in ("kept", "deleted"):
+                mids[tag] = "<fp-super-%s@client.example>" % tag
+                smtp_send(inst, "to@relay.test", mids[tag])
+            assert si.wait_until(lambda: len(inst.queue_files(
+                ("deferred",))) == 2 and not inst.queue_files(
+                ("incoming", "active")), SETTLE), inst.queue_listing()
+            kept, deleted = [n for _, n in inst.queue_files(("deferred",))]
+            # the clean runs: the sites of each operation (requeue twice,
+            # so that it meets a defer log; delete on the other message)
+            op_sites = {}
+            for flag, src, dst in SUPER_OPS:
+                qid = deleted if flag == "-d" else kept
+                fs.reset()
+                r = super_op(flag, qid)
+                assert r.returncode == 0, r.stderr
+                op_sites[flag] = sites_of(fs, None, sluice_bin,
+                                          "sluice-super")
+                if dst is None:
+                    assert where(inst, qid) == [], where(inst, qid)
+                else:
+                    assert settle_in(inst, qid, dst) == [dst], \
+                        (flag, where(inst, qid))
+            assert any(site_kind(k) == "rename" for flag in op_sites
+                       for k, _ in op_sites[flag]), op_sites
+            smtp_send(inst, "to@relay.test", mids["deleted"])
+            assert si.wait_until(lambda: len(inst.queue_files(
+                ("deferred",))) == 2, SETTLE), inst.queue_listing()
+            deleted = [n for _, n in inst.queue_files(("deferred",))
+                       if n != kept][0]
+
+            # the walk: each site of each operation fails once
+            def move(flag, qid, to):
+                """flag on qid, and wait until it rests in to/"""
+                log_from = len(inst.maillog())
+                r = super_op(flag, qid)
+                text = inst.maillog()[log_from:]
+                # requeued: qmgr takes it from incoming/ at once
+                due = r.returncode == 0 and "requeued" in text
+                return settle_in(inst, qid, to, log_from if due else None)
+
+            for flag, src, dst in SUPER_OPS:
+                for key, calls in op_sites[flag]:
+                    kind = site_kind(key)
+                    for nth in walk.nths(calls):
+                        qid = deleted if flag == "-d" else kept
+                        err = errno_for(kind, nth > 1)
+                        point = "%s: %s" % (flag, point_name(
+                            sluice_bin, "sluice-super", key, nth, err))
+                        if where(inst, qid) != [src] and dst is not None:
+                            move("-h" if src == "hold" else "-H", qid, src)
+                        log_from = len(inst.maillog())
+                        bad = []
+                        if where(inst, qid) != [src]:
+                            bad.append("not in %s/ before: %s"
+                                       % (src, where(inst, qid)))
+                        fs.reset()
+                        fs.arm(kind, nth, err, key=key)
+                        r = super_op(flag, qid)
+                        fired = fs.read()["fired"][kind]
+                        fs.disarm()
+                        now = where(inst, qid)
+                        if len(now) > 1 or (now == [] and dst is not None):
+                            bad.append("in %s after the failure" % (now,))
+                        done = "requeued" in inst.maillog()[log_from:] \
+                            if flag == "-r" else now != [src]
+                        if not done:
+                            # the next try does the job
+                            now = move(flag, qid, dst) if dst else \
+                                (super_op(flag, qid), where(inst, qid))[1]
+                        elif dst is not None:
+                            now = settle_in(inst, qid, dst,
+                                            log_from if flag == "-r"
+                                            else None)
+                        if now != ([dst] if dst else []):
+                            bad.append("after the retry in %s, not %s"
+                                       % (now, dst))
+                        tally.note(point, fired, bad,
+                                   log_tail(inst, log_from))
+                        if flag == "-d":
+                            smtp_send(inst, "to@relay.test",
+                                      mids["deleted"] + str(nth))
+                            si.wait_until(lambda: len(inst.queue_files(
+                                ("deferred",))) == 2 and not
+                                inst.queue_files(("incoming", "active")),
+                                SETTLE)
+                            deleted = [n for _, n in
+                                       inst.queue_files(("deferred",))
+                                       if n != kept][0]
+            # the kept message is still whole: released, it arrives once
+            peer.accept = True
+            inst.tool("sluice-queue", "-c", inst.etc, "-f")
+            assert si.wait_until(lambda: peer.accepted[mids["kept"]] >= 1,
+                                 SETTLE), inst.queue_listing()
+            for _, n in inst.queue_files(("deferred",)):
+                super_op("-d", n)
+            time.sleep(0.3)
+            assert peer.accepted[mids["kept"]] == 1, peer.accepted
+        finally:
+            shim.close()
+    tally.finish(capsys)
+
+
+# --- sluice-map ---------------------------------------------------------------
+
+def test_sluice_map_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("sluice-map")
+    inst = make_instance(delivery=False, start=False)
+    shim = Shim(inst, sluice_bin, ("sluice-map",))
+    fs = shim["sluice-map"]
+    source = os.path.join(inst.etc, "fp-table")
+    table = source + ".lmdb"
+
+    def sluice_map(*args):
+        return inst.tool("sluice-map", "-c", inst.etc, *args,
+                         env=shim.env(), text=True)
+
+    def lookup(key):
+        r = inst.tool("sluice-map", "-c", inst.etc, "-q", key,
+                      "lmdb:" + source, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    def snapshot():
+        with open(table, "rb") as f:
+            return os.stat(table).st_ino, f.read()
+
+    def leftovers():
+        return [n for n in os.listdir(inst.etc) if ".lmdb.tmp" in n]
+
+    def write_source(version):
+        with open(source, "w") as f:
+            f.write("".join("key%d value%d.%d\n" % (i, i, version)
+                            for i in range(200)))
+
+    try:
+        # the clean runs: a compile, and a delete (both rebuild the file)
+        write_source(0)
+        fs.reset()
+        r = sluice_map("lmdb:" + source)
+        assert r.returncode == 0, r.stderr
+        compile_sites = sites_of(fs, WRITE_KINDS)
+        fs.reset()
+        r = sluice_map("-d", "key0", "lmdb:" + source)
+        assert r.returncode == 0, r.stderr
+        delete_sites = sites_of(fs, WRITE_KINDS)
+        assert lookup("key0") is None and lookup("key1") == "value1.0"
+        assert compile_sites and delete_sites
+        version = 0
+        for what, sites in (("compile", compile_sites),
+                            ("delete", delete_sites)):
+            for key, calls in sites:
+                kind = site_kind(key)
+                for nth in walk.nths(calls):
+                    err = errno_for(kind, nth > 1)
+                    point = "%s: %s" % (what, point_name(
+                        sluice_bin, "sluice-map", key, nth, err))
+                    # a table with every key, then the change that fails
+                    version += 1
+                    write_source(version)
+                    r = sluice_map("lmdb:" + source)
+                    assert r.returncode == 0, r.stderr
+                    before = snapshot()
+                    gone = "key%d" % (version % 200)
+                    if what == "compile":
+                        write_source(version + 1000)
+                        args = ("lmdb:" + source,)
+                    else:
+                        args = ("-d", gone, "lmdb:" + source)
+                    fs.reset()
+                    fs.arm(kind, nth, err, key=key)
+                    r = sluice_map(*args)
+                    fired = fs.read()["fired"][kind]
+                    fs.disarm()
+                    bad = []
+                    if r.returncode != 0:
+                        if "sluice-map" not in r.stderr:
+                            bad.append("exit %d without an error message"
+                                       % r.returncode)
+                        if snapshot() != before:
+                            bad.append("exit %d, but the table changed"
+                                       % r.returncode)
+                        if lookup(gone) != "value%d.%d" % (version % 200,
+                                                           version):
+                            bad.append("the old table does not answer")
+                    else:
+                        # done despite the failure: the new table, whole
+                        new = version + 1000 if what == "compile" \
+                            else version
+                        want = {"key%d" % i: "value%d.%d" % (i, new)
+                                for i in (1, 199)}
+                        if what == "delete":
+                            want[gone] = None
+                        got = {k: lookup(k) for k in want}
+                        if got != want:
+                            bad.append("exit 0, but the table says %s"
+                                       % got)
+                    if leftovers():
+                        bad.append("left behind: %s" % leftovers())
+                    tally.note(point, fired, bad,
+                               "\n    stderr: " + r.stderr.strip()[-300:])
+    finally:
+        shim.close()
+    tally.finish(capsys)
