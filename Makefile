@@ -16,7 +16,7 @@ SAN	?=
 PYTEST	?= /usr/bin/python3 -m pytest
 
 CC	?= cc
-PKGS	 = lmdb libssl libcrypto libunbound
+PKGS	 = lmdb libssl libcrypto libunbound libpcre2-8
 LIBEXECDIR ?= $(PREFIX)/libexec/sluice
 CPPFLAGS += -D_GNU_SOURCE -Ilib -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"' \
 	    -DSLUICE_DAEMON_DIR='"$(LIBEXECDIR)"'
@@ -24,7 +24,7 @@ CFLAGS	?= -O2 -g
 # Always applied, even when CFLAGS is given on the command line.
 SLUICE_CFLAGS = -std=c17 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 	   -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto -lunbound)
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto -lunbound -lpcre2-8)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 ifeq ($(SAN),1)

@@ -3,8 +3,10 @@
  * module; other code uses maps.h only).
  *
  * Each type supplies an open function that fills map->ops and map->data.
- * maps.c folds the key to lower case before calling ops->lookup, so a type
- * only ever sees folded keys.
+ * maps.c folds the key to lower case before calling ops->lookup, so a
+ * fixed-key type only ever sees folded keys.  Pattern types (regexp:,
+ * pcre:, cidr:) get the key as the caller wrote it: their patterns decide
+ * about case themselves (Postfix's 'i' flag), and $1 copies the original.
  */
 #ifndef SLUICE_MAP_IMPL_H
 #define SLUICE_MAP_IMPL_H
@@ -18,6 +20,9 @@
 
 #define MAP_KEY_MAX	511	/* LMDB's default key limit; longer never matches */
 
+/* map_ops.flags */
+#define MAP_OPS_PATTERN	(1u << 0)	/* key not folded; no partial keys */
+
 struct map;
 
 struct map_ops {
@@ -27,6 +32,7 @@ struct map_ops {
 	void	(*close)(struct map *map);
 	/* changed - the table was replaced on disk (optional: NULL = never) */
 	bool	(*changed)(struct map *map);
+	unsigned flags;			/* MAP_OPS_* */
 };
 
 struct map {
@@ -39,6 +45,43 @@ int	map_lmdb_open(struct map *map, const char *name, struct strbuf *err);
 int	map_inline_open(struct map *map, const char *name, struct strbuf *err);
 int	map_static_open(struct map *map, const char *name, struct strbuf *err);
 int	map_unix_open(struct map *map, const char *name, struct strbuf *err);
+int	map_hash_open(struct map *map, const char *name, struct strbuf *err);
+int	map_texthash_open(struct map *map, const char *name, struct strbuf *err);
+int	map_cidr_open(struct map *map, const char *name, struct strbuf *err);
+int	map_pcre_open(struct map *map, const char *name, struct strbuf *err);
+int	map_regexp_open(struct map *map, const char *name, struct strbuf *err);
+
+/*
+ * Tables read from a text file at open time (texthash:, cidr:, pcre:,
+ * regexp:): the type parses the whole text into its own state, and
+ * map_text.c keeps the file's identity, so that an edited file is read
+ * again at the next lookup (or, when the path is out of sight after
+ * chroot and the file was replaced, reported by map_changed()).
+ */
+#define MAP_TEXT_SIZE_MAX	(64 * 1024 * 1024)	/* whole source file */
+#define MAP_TEXT_LINE_MAX	(64 * 1024)		/* one logical line */
+
+struct map_text_type {
+	const char	*name;		/* "cidr", for messages */
+	unsigned	 flags;		/* MAP_OPS_* */
+	/* parse - NULL with err "PATH, line N: why" */
+	void	       *(*parse)(const char *text, const char *path,
+			    struct strbuf *err);
+	int		(*lookup)(void *state, const char *key, size_t key_len,
+			    struct strbuf *value);
+	void		(*free)(void *state);
+};
+
+int	map_text_open(struct map *map, const char *path,
+	    const struct map_text_type *type, struct strbuf *err);
+/* map_text_read - a regular file of at most max bytes, without NUL bytes */
+int	map_text_read(int fd, const char *path, size_t max, struct strbuf *text,
+	    struct strbuf *err);
+
+extern const struct map_text_type map_texthash_type;
+extern const struct map_text_type map_cidr_type;
+extern const struct map_text_type map_pcre_type;
+extern const struct map_text_type map_regexp_type;
 
 /*
  * map_split_braced - append the items of text separated by ", \t\r\n"

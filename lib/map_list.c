@@ -59,6 +59,23 @@ map_list_lookup(struct map_list *list, const char *key, struct strbuf *value)
 	return (MAP_NOTFOUND);
 }
 
+/* map_list_lookup_partial - the same without the pattern tables */
+int
+map_list_lookup_partial(struct map_list *list, const char *key,
+    struct strbuf *value)
+{
+	int rc;
+
+	strbuf_reset(value);
+	for (int i = 0; i < list->count; i++) {
+		if (map_is_pattern(list->maps[i]))
+			continue;
+		if ((rc = map_lookup(list->maps[i], key, value)) != MAP_NOTFOUND)
+			return (rc);
+	}
+	return (MAP_NOTFOUND);
+}
+
 /* map_list_count - number of tables in the list */
 int
 map_list_count(const struct map_list *list)

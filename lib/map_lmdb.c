@@ -1,20 +1,33 @@
 /*
  * map_lmdb - "lmdb:/path", the compiled file /path.lmdb.
  *
- * Writers never modify a table in place: map_lmdb_build() writes a new
- * file and renames it over the old one.  So readers open with MDB_NOLOCK
- * (no lock file, which an unprivileged or chrooted reader could not create
- * anyway) and MDB_RDONLY, and before each lookup compare the file's inode
- * with the one they mapped; when it changed they reopen, so a rebuilt
- * table takes effect at once in long-running daemons.  If the path cannot
- * be stat()ed (for example after chroot) the open copy keeps serving.
+ * A rebuilt table is written into the same file (map_lmdb_update.c), in
+ * one LMDB transaction, while the writer holds an exclusive flock() on
+ * the file; each lookup holds a shared flock() for its read transaction.
+ * That is the coordination LMDB asks of MDB_NOLOCK users (no reader
+ * inside a transaction while a writer is active), and it needs no lock
+ * file, which an unprivileged or chrooted reader could not create.  So a
+ * daemon's next lookup after sluice-map sees the new table, also inside a
+ * chroot where the path is out of sight (it keeps using its descriptor),
+ * and nothing in between is answered from the old one: a lookup during
+ * the rewrite waits for it.  A table that grew past our mapping is mapped
+ * again (MDB_MAP_RESIZED).  A table replaced by another file (a first
+ * build, a copy from elsewhere) is noticed by its inode: reopened when
+ * the path is visible, else reported by map_changed().
+ *
+ * hash: and btree: are Postfix's names for its Berkeley DB tables; they
+ * are served by this type, so that "hash:/etc/postfix/virtual" works once
+ * sluice-map has compiled /etc/postfix/virtual.lmdb.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "map_impl.h"
 #include "mem.h"
@@ -35,14 +48,26 @@ lmdb_attach(struct lmdb_map *lm, struct strbuf *err)
 {
 	struct stat st;
 	MDB_txn *txn;
-	int rc;
+	int fd, rc;
 
-	if (stat(lm->path, &st) != 0) {
+	/* the header is read under the lock too: no half-written meta page */
+	if ((fd = open(lm->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		strbuf_printf(err, "open %s: %s", lm->path, strerror(errno));
+		return (-1);
+	}
+	if (flock(fd, LOCK_SH) != 0 || fstat(fd, &st) != 0) {
+		strbuf_printf(err, "open %s: %s", lm->path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_printf(err, "open %s: not a regular file", lm->path);
+		close(fd);
 		return (-1);
 	}
 	if ((rc = mdb_env_create(&lm->env)) != 0) {
 		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
+		close(fd);
 		return (-1);
 	}
 	if ((rc = mdb_env_open(lm->env, lm->path,
@@ -51,10 +76,12 @@ lmdb_attach(struct lmdb_map *lm, struct strbuf *err)
 		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
 		mdb_env_close(lm->env);
 		lm->env = NULL;
+		close(fd);
 		return (-1);
 	}
 	rc = mdb_dbi_open(txn, NULL, 0, &lm->dbi);
 	mdb_txn_abort(txn);
+	close(fd);
 	if (rc != 0) {
 		strbuf_printf(err, "open %s: %s", lm->path, mdb_strerror(rc));
 		mdb_env_close(lm->env);
@@ -108,7 +135,34 @@ lmdb_changed(struct map *map)
 	return (st.st_nlink == 0);
 }
 
-/* lmdb_lookup - one read-only transaction per lookup */
+/* lmdb_begin - a read transaction; MDB_MAP_RESIZED maps the file again */
+static int
+lmdb_begin(struct lmdb_map *lm, MDB_txn **txn)
+{
+	int rc;
+
+	rc = mdb_txn_begin(lm->env, NULL, MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED &&
+	    (rc = mdb_env_set_mapsize(lm->env, 0)) == 0)
+		rc = mdb_txn_begin(lm->env, NULL, MDB_RDONLY, txn);
+	return (rc);
+}
+
+/* lmdb_lock - flock(op) on the mapped file, waiting out a signal */
+static int
+lmdb_lock(struct lmdb_map *lm, int op)
+{
+	int fd;
+
+	if (mdb_env_get_fd(lm->env, &fd) != 0)
+		return (-1);
+	while (flock(fd, op) != 0)
+		if (errno != EINTR)
+			return (-1);
+	return (0);
+}
+
+/* lmdb_lookup - one read-only transaction per lookup, under a shared lock */
 static int
 lmdb_lookup(struct map *map, const char *key, size_t key_len,
     struct strbuf *value)
@@ -121,7 +175,12 @@ lmdb_lookup(struct map *map, const char *key, size_t key_len,
 	lmdb_refresh(lm);
 	if (key_len == 0)
 		return (MAP_NOTFOUND);
-	if ((rc = mdb_txn_begin(lm->env, NULL, MDB_RDONLY, &txn)) != 0) {
+	if (lmdb_lock(lm, LOCK_SH) != 0) {
+		msg_warn("%s: lock: %s", lm->path, strerror(errno));
+		return (MAP_TEMPFAIL);
+	}
+	if ((rc = lmdb_begin(lm, &txn)) != 0) {
+		(void)lmdb_lock(lm, LOCK_UN);
 		msg_warn("%s: %s", lm->path, mdb_strerror(rc));
 		return (MAP_TEMPFAIL);
 	}
@@ -131,6 +190,7 @@ lmdb_lookup(struct map *map, const char *key, size_t key_len,
 	if (rc == 0)
 		strbuf_append(value, v.mv_data, v.mv_size);
 	mdb_txn_abort(txn);
+	(void)lmdb_lock(lm, LOCK_UN);
 	if (rc == MDB_NOTFOUND)
 		return (MAP_NOTFOUND);
 	if (rc != 0) {
@@ -152,7 +212,7 @@ lmdb_close(struct map *map)
 	free(lm);
 }
 
-static const struct map_ops lmdb_ops = {lmdb_lookup, lmdb_close, lmdb_changed};
+static const struct map_ops lmdb_ops = {lmdb_lookup, lmdb_close, lmdb_changed, 0};
 
 /* map_lmdb_open - map NAME.lmdb */
 int
@@ -178,4 +238,11 @@ map_lmdb_open(struct map *map, const char *name, struct strbuf *err)
 	map->ops = &lmdb_ops;
 	map->data = lm;
 	return (0);
+}
+
+/* map_hash_open - hash: and btree: name what lmdb: serves */
+int
+map_hash_open(struct map *map, const char *name, struct strbuf *err)
+{
+	return (map_lmdb_open(map, name, err));
 }

@@ -29,7 +29,7 @@ static_close(struct map *map)
 	free(map->data);
 }
 
-static const struct map_ops static_ops = {static_lookup, static_close, NULL};
+static const struct map_ops static_ops = {static_lookup, static_close, NULL, 0};
 
 /* map_static_open - keep the value, braces removed */
 int

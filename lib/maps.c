@@ -4,7 +4,8 @@
  *
  * The type-specific code lives in map_<type>.c; this file parses the
  * spec, folds keys to lower case and bounds their length before any type
- * sees them, so every type gets the same case-insensitive semantics.
+ * sees them, so every fixed-key type gets the same case-insensitive
+ * semantics (pattern types get the key unfolded, see map_impl.h).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -24,7 +25,24 @@ static const struct map_type {
 	{"inline", map_inline_open},
 	{"static", map_static_open},
 	{"unix", map_unix_open},
+	{"hash", map_hash_open},
+	{"btree", map_hash_open},
+	{"texthash", map_texthash_open},
+	{"cidr", map_cidr_open},
+	{"pcre", map_pcre_open},
+	{"regexp", map_regexp_open},
 };
+
+/* map_type_known - a type map_open() knows (name of tlen bytes) */
+bool
+map_type_known(const char *name, size_t tlen)
+{
+	for (size_t i = 0; i < sizeof(map_types) / sizeof(map_types[0]); i++)
+		if (strlen(map_types[i].name) == tlen &&
+		    strncasecmp(map_types[i].name, name, tlen) == 0)
+			return (true);
+	return (false);
+}
 
 /* map_open - split "type:name" and hand name to the type */
 struct map *
@@ -39,6 +57,15 @@ map_open(const char *spec, struct strbuf *err)
 		return (NULL);
 	}
 	tlen = colon - spec;
+	/* Postfix's proxymap is not needed: tables are opened before chroot */
+	if (tlen == 5 && strncasecmp(spec, "proxy", 5) == 0 &&
+	    (map = map_open(colon + 1, err)) != NULL) {
+		free(map->spec);
+		map->spec = xstrdup(spec);
+		return (map);
+	} else if (tlen == 5 && strncasecmp(spec, "proxy", 5) == 0) {
+		return (NULL);
+	}
 	for (size_t i = 0; i < sizeof(map_types) / sizeof(map_types[0]); i++) {
 		if (strlen(map_types[i].name) != tlen ||
 		    strncasecmp(map_types[i].name, spec, tlen) != 0)
@@ -67,10 +94,19 @@ map_lookup(struct map *map, const char *key, struct strbuf *value)
 	strbuf_reset(value);
 	if (len > MAP_KEY_MAX)
 		return (MAP_NOTFOUND);
+	if (map->ops->flags & MAP_OPS_PATTERN)
+		return (map->ops->lookup(map, key, len, value));
 	for (size_t i = 0; i < len; i++)
 		folded[i] = tolower((unsigned char)key[i]);
 	folded[len] = 0;
 	return (map->ops->lookup(map, folded, len, value));
+}
+
+/* map_is_pattern - see maps.h */
+bool
+map_is_pattern(const struct map *map)
+{
+	return ((map->ops->flags & MAP_OPS_PATTERN) != 0);
 }
 
 /* map_spec - the spec the map was opened with, for log lines */
@@ -238,4 +274,4 @@ pairs_close(struct map *map)
 }
 
 /* map_pairs_ops - for tables built in memory at open time (inline, unix) */
-const struct map_ops map_pairs_ops = {pairs_lookup, pairs_close, NULL};
+const struct map_ops map_pairs_ops = {pairs_lookup, pairs_close, NULL, 0};

@@ -5,11 +5,22 @@
  *			  file /path (map_lmdb_build, later sluice-map)
  *	inline:{k=v, k2=v2}  a small table written in the parameter itself
  *	static:value	  every key finds value
+ *	hash:/path, btree:/path  Postfix's names, served by lmdb:/path (so a
+ *			  Postfix main.cf works after sluice-map /path)
+ *	proxy:type:name	  type:name (tables are opened before chroot, so
+ *			  Postfix's proxymap is not needed)
  *	unix:passwd.byname  the system's user names (value: the passwd line
  *			  "name:x:uid:gid:gecos:home:shell"), enumerated at
  *			  open time so that lookups work after chroot
- * Keys are matched case-insensitively (folded to lower case before the
- * lookup; lmdb stores folded keys).  A lookup returns MAP_FOUND,
+ *	texthash:/path	  "key value" text, read at open time, no compiling
+ *	cidr:/path	  cidr_table(5): networks, first match wins
+ *	pcre:/path	  pcre_table(5): PCRE patterns, first match wins
+ *	regexp:/path	  regexp_table(5): POSIX-style patterns (on PCRE2)
+ * Fixed keys are matched case-insensitively (folded to lower case before
+ * the lookup; lmdb stores folded keys).  Pattern tables (cidr, pcre,
+ * regexp) see the key as given and match it whole: callers ask them with
+ * the full key only (map_list_lookup_partial skips them, as Postfix does
+ * for its "partial" keys).  A lookup returns MAP_FOUND,
  * MAP_NOTFOUND or MAP_TEMPFAIL (the caller answers 4xx, never 5xx, on
  * TEMPFAIL).  Maps are opened before chroot and the privilege drop.
  */
@@ -32,6 +43,10 @@ struct map;
 struct map *map_open(const char *spec, struct strbuf *err);
 int	map_lookup(struct map *map, const char *key, struct strbuf *value);
 const char *map_spec(const struct map *map);
+/* map_is_pattern - cidr:, pcre:, regexp:: asked with whole keys only */
+bool	map_is_pattern(const struct map *map);
+/* map_type_known - name (tlen bytes, no colon) is a table type */
+bool	map_type_known(const char *name, size_t tlen);
 /*
  * map_changed - the table was rebuilt since it was opened and this process
  * cannot reopen it (after chroot the path is out of sight, but the open
@@ -42,6 +57,20 @@ bool	map_changed(struct map *map);
 void	map_close(struct map *map);
 
 /*
+ * maps_check_reference - would map_open(spec) work in a daemon: type
+ * known, file present, compiled and not older than its source, every
+ * rule parsing.  0 (notice may get a sentence for the admin: hash: and
+ * btree: are served by lmdb:, proxy: is not needed, the compiled table
+ * is older than its source) or -1 with err filled.  For "sluice check",
+ * reload and the master; notices are appended "; "-separated.
+ */
+int	maps_check_reference(const char *spec, struct strbuf *err,
+	    struct strbuf *notice);
+/* maps_check_list - the same for each table of a parameter's list */
+int	maps_check_list(const char *specs, struct strbuf *err,
+	    struct strbuf *notice);
+
+/*
  * A list of maps as written in a parameter ("lmdb:/a, inline:{x=y} lmdb:/b",
  * separators ", \t\n" outside braces).  Lookups try each map in order.
  */
@@ -49,6 +78,14 @@ struct map_list;
 
 struct map_list *map_list_open(const char *specs, struct strbuf *err);
 int	map_list_lookup(struct map_list *list, const char *key, struct strbuf *value);
+/*
+ * map_list_lookup_partial - for the partial keys a caller derives from
+ * the full one ("@domain", "user", "user+ext", a parent domain): the
+ * pattern tables are not asked, since their patterns are written for the
+ * full key and would match these in ways nobody intended.
+ */
+int	map_list_lookup_partial(struct map_list *list, const char *key,
+	    struct strbuf *value);
 int	map_list_count(const struct map_list *list);
 bool	map_list_changed(struct map_list *list);	/* any map_changed() */
 void	map_list_close(struct map_list *list);

@@ -11,7 +11,7 @@
 
 /*
  * map_delete_key - remove key from the compiled table source_path.lmdb
- * by writing a new table without it and renaming it into place.
+ * in place (under the lock the readers wait for).
  * Returns 1 when the key was there (and is gone), 0 when it was not (the
  * table is left alone), -1 with err filled on error.
  */

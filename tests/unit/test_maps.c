@@ -244,12 +244,16 @@ START_TEST(test_lmdb_table)
 	ck_assert_int_eq(count_tmp_files(), 0);
 	map_close(m);
 
-	/* mode follows the source */
+	/* mode follows the source, for a rebuilt table as for a new one */
 	chmod(path, 0600);
 	write_file(path, "k v\n");
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
 	strbuf_reset(&spec);
 	strbuf_printf(&spec, "%s.lmdb", path);
+	ck_assert_int_eq(stat(spec.data, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(unlink(spec.data), 0);
+	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
 	ck_assert_int_eq(stat(spec.data, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	strbuf_free(&err);
@@ -354,14 +358,15 @@ END_TEST
 
 START_TEST(test_lmdb_changed)
 {
-	struct strbuf err, spec, lpath;
+	struct strbuf err, spec, lpath, v;
 	struct map_list *list;
-	char path[128];
+	char path[128], other[128];
 	struct map *m;
 
 	strbuf_init(&err);
 	strbuf_init(&spec);
 	strbuf_init(&lpath);
+	strbuf_init(&v);
 	snprintf(path, sizeof(path), "%s/changing", tmpdir);
 	write_file(path, "a 1\n");
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
@@ -372,17 +377,33 @@ START_TEST(test_lmdb_changed)
 	ck_assert_ptr_nonnull(list);
 	ck_assert(!map_changed(m));
 	ck_assert(!map_list_changed(list));
-	/* rebuilt: a new inode at the path */
+	/*
+	 * rebuilt: the same file gets the new entries, which the open map
+	 * answers with at once; nothing to restart for
+	 */
 	write_file(path, "a 2\n");
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
+	ck_assert(!map_changed(m));
+	ck_assert(!map_list_changed(list));
+	ck_assert_int_eq(map_list_lookup(list, "a", &v), MAP_FOUND);
+	ck_assert_str_eq(v.data, "2");
+	/* replaced by another file (a copy renamed over it): a new inode */
+	snprintf(other, sizeof(other), "%s/other", tmpdir);
+	write_file(other, "a 3\n");
+	ck_assert_int_eq(map_lmdb_build(other, MAP_SOURCE_TABLE, &err), 0);
+	strbuf_printf(&lpath, "%s.lmdb", path);
+	strbuf_reset(&spec);
+	strbuf_printf(&spec, "%s.lmdb", other);
+	ck_assert_int_eq(rename(spec.data, lpath.data), 0);
 	ck_assert(map_changed(m));
 	ck_assert(map_list_changed(list));
 	map_list_close(list);
 	map_close(m);
+	strbuf_reset(&spec);
+	strbuf_printf(&spec, "lmdb:%s", path);
 	/* path out of sight (as after chroot): our copy unlinked = changed */
 	m = map_open(spec.data, &err);
 	ck_assert_ptr_nonnull(m);
-	strbuf_printf(&lpath, "%s.lmdb", path);
 	ck_assert_int_eq(unlink(lpath.data), 0);
 	ck_assert(map_changed(m));
 	map_close(m);
@@ -393,6 +414,7 @@ START_TEST(test_lmdb_changed)
 	strbuf_free(&err);
 	strbuf_free(&spec);
 	strbuf_free(&lpath);
+	strbuf_free(&v);
 }
 END_TEST
 

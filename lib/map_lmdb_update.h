@@ -1,0 +1,31 @@
+/*
+ * map_lmdb_update - in-place changes of a compiled lmdb: table, under an
+ * exclusive flock() that the readers' shared locks wait for (see
+ * map_lmdb_update.c); used by map_build.c and sluice-map -d.
+ */
+#ifndef SLUICE_MAP_LMDB_UPDATE_H
+#define SLUICE_MAP_LMDB_UPDATE_H
+
+#include <sys/stat.h>
+
+#include <lmdb.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+/* the change itself, inside the transaction; an MDB error code */
+typedef int (*map_lmdb_update_fn)(MDB_txn *txn, MDB_dbi dbi, void *ctx);
+
+/*
+ * map_lmdb_update - open the table file path (NAME.lmdb, which must
+ * exist), lock it, run fn in one write transaction, commit and sync.
+ * need is the size the new entries take, to size the map.  0 or -1 with
+ * err filled; on error the table is as it was.
+ */
+int	map_lmdb_update(const char *path, size_t need, map_lmdb_update_fn fn,
+	    void *ctx, struct strbuf *err);
+
+/* map_lmdb_lock - the locked descriptor of path, or -1 with errno */
+int	map_lmdb_lock(const char *path, int op, struct stat *st);
+
+#endif
