@@ -43,7 +43,7 @@
 #include "strbuf.h"
 
 #define REGEX_NEST_MAX		100
-#define REGEX_MATCH_LIMIT	100000		/* backtracking steps */
+#define REGEX_MATCH_LIMIT	1000000		/* backtracking steps: a few ms */
 #define REGEX_DEPTH_LIMIT	1000		/* nested backtracking */
 #define REGEX_HEAP_LIMIT	8192		/* KiB of backtracking memory */
 
@@ -326,9 +326,9 @@ regex_rule(struct regex_table *t, int lineno, const char *cp,
 	if (*cp == '!' && t->kind == REGEX_REGEXP) {
 		if (regex_pattern(t, lineno, &cp, p) != 0)
 			return (-1);
-		if (p->negate)
+		if (!p->negate)
 			return (regex_fail(t, lineno, "/pattern1/!/pattern2/: "
-			    "the second pattern is negated once"));
+			    "the second pattern must be negated once"));
 		if ((r->re_not = regex_compile(t, lineno, p)) == NULL)
 			return (-1);
 	}

@@ -141,7 +141,7 @@ text_adopt(struct text_map *tm, int fd, const struct text_id *id)
 	}
 	strbuf_init(&err);
 	if ((state = text_load(tm->type, fd, tm->path, &err)) == NULL) {
-		msg_warn("%s; still using the %s:%s rules read earlier",
+		msg_warn("%s; still using the %s:%s table read earlier",
 		    err.data, tm->type->name, tm->path);
 		tm->rejected = *id;
 		if (fd != tm->fd)
