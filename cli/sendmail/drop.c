@@ -1,39 +1,22 @@
 /*
- * drop - run sluice-drop and stream one message to it.
+ * drop - sendmail's envelope, handed to sluice-drop (lib/drop_client).
  *
  * sendmail runs as the user and cannot write the queue; sluice-drop
- * (setgid setgid_group, in daemon_directory) can.  It is started with
- * execv (never a shell) on two pipes: its standard input gets the
- * envelope and the content as attr(3) lists, the shape of the cleanup
- * conversation; its standard output gives back the maildrop queue ID.
- * Its complaints go straight to our standard error, and its exit status
- * (sysexits) becomes ours.  Before any of that, sm_queue_space_ok()
- * looks at the free space of the queue file system, so that a message
- * that could not be stored is refused before it is read (EX_TEMPFAIL).
+ * (setgid setgid_group, in daemon_directory) can.  Its complaints go
+ * straight to our standard error, and its exit status (sysexits) becomes
+ * ours.  Before any of that, sm_queue_space_ok() looks at the free space
+ * of the queue file system, so that a message that could not be stored
+ * is refused before it is read (EX_TEMPFAIL).
  */
-#include <sys/types.h>
-#include <sys/wait.h>
-
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attr.h"
-#include "cleanup_client.h"
+#include "drop_client.h"
 #include "mem.h"
 #include "queue_space.h"
 #include "sendmail.h"
-
-struct sm_drop {
-	pid_t		 pid;
-	struct stream	*to;		/* its stdin */
-	int		 from_fd;	/* its stdout */
-	struct strbuf	 chunk;		/* content not yet sent */
-	struct attr_list list;
-};
 
 /* sm_envelope_init - empty envelope */
 void
@@ -76,182 +59,62 @@ sm_envelope_add(struct sm_envelope *env, const char *address,
 	return (0);
 }
 
-/* spawn - fork and exec sluice-drop on two fresh pipes */
-static pid_t
-spawn(const struct sm_options *o, int *to_fd, int *from_fd)
-{
-	char *path = sm_program_path(o, "sluice-drop", true);
-	const char *argv[6];
-	int in[2], out[2], n = 0;
-	pid_t pid;
-
-	argv[n++] = "sluice-drop";
-	if (o->explicit_config) {
-		argv[n++] = "-c";
-		argv[n++] = o->config_dir;
-	}
-	if (o->verbose > 1)
-		argv[n++] = "-v";
-	argv[n] = NULL;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		sm_fatal(EX_OSERR, "pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0)
-		sm_fatal(EX_OSERR, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
-			_exit(EX_OSERR);
-		execv(path, (char *const *)argv);
-		sm_warn("cannot run %s: %s", path, strerror(errno));
-		_exit(EX_UNAVAILABLE);
-	}
-	(void)close(in[0]);
-	(void)close(out[1]);
-	*to_fd = in[1];
-	*from_fd = out[0];
-	free(path);
-	return (pid);
-}
-
-/* send_list - one attr list to sluice-drop; errors stick to the stream */
-static void
-send_list(struct sm_drop *d)
-{
-	(void)attr_write(d->to, &d->list);
-	attr_list_reset(&d->list);
-}
-
-/* sm_drop_open - start sluice-drop and send it the envelope */
+/*
+ * sm_drop_open - start sluice-drop and send it the envelope; a program
+ * that cannot be started is fatal (EX_OSERR), as before anything is read
+ */
 struct sm_drop *
 sm_drop_open(const struct sm_options *o, const struct sm_envelope *env)
 {
-	struct sm_drop *d = xcalloc(1, sizeof(*d));
-	int to_fd;
+	char	*path = sm_program_path(o, "sluice-drop", true);
+	struct attr_list list;
+	struct drop_client *d;
 
-	d->pid = spawn(o, &to_fd, &d->from_fd);
-	d->to = stream_open(to_fd);
-	strbuf_init(&d->chunk);
-	attr_list_init(&d->list);
-	attr_list_add_str(&d->list, "request", "message");
+	attr_list_init(&list);
+	attr_list_add_str(&list, "request", "message");
 	if (env->sender != NULL)
-		attr_list_add_str(&d->list, "sender", env->sender);
+		attr_list_add_str(&list, "sender", env->sender);
 	if (env->envid != NULL)
-		attr_list_add_str(&d->list, "envid", env->envid);
+		attr_list_add_str(&list, "envid", env->envid);
 	if (env->ret != NULL)
-		attr_list_add_str(&d->list, "ret", env->ret);
+		attr_list_add_str(&list, "ret", env->ret);
 	for (size_t i = 0; i < env->rcpt_count; i++) {
-		attr_list_add_str(&d->list, "rcpt", env->rcpts[i].address);
+		attr_list_add_str(&list, "rcpt", env->rcpts[i].address);
 		if (env->rcpts[i].orcpt[0] != 0)
-			attr_list_add_str(&d->list, "rcpt_orcpt",
+			attr_list_add_str(&list, "rcpt_orcpt",
 			    env->rcpts[i].orcpt);
 		if (env->rcpts[i].notify != 0)
-			attr_list_add_long(&d->list, "rcpt_notify",
+			attr_list_add_long(&list, "rcpt_notify",
 			    env->rcpts[i].notify);
 	}
-	send_list(d);
-	return (d);
-}
-
-/* send_chunk - the staged content as one data list */
-static void
-send_chunk(struct sm_drop *d)
-{
-	if (d->chunk.len == 0)
-		return;
-	attr_list_add(&d->list, "data", d->chunk.data, d->chunk.len);
-	send_list(d);
-	strbuf_reset(&d->chunk);
+	d = drop_client_open(path, o->explicit_config ? o->config_dir : NULL,
+	    o->verbose, &list);
+	if (d == NULL)
+		sm_fatal(EX_OSERR, "cannot run %s: %s", path, strerror(errno));
+	attr_list_free(&list);
+	free(path);
+	return ((struct sm_drop *)d);
 }
 
 /* sm_drop_write - content, in lists of at most CLEANUP_CHUNK_MAX bytes */
 int
 sm_drop_write(struct sm_drop *d, const void *data, size_t len)
 {
-	const char *p = data;
-	size_t take;
-
-	while (len > 0) {
-		take = CLEANUP_CHUNK_MAX - d->chunk.len;
-		if (take > len)
-			take = len;
-		strbuf_append(&d->chunk, p, take);
-		p += take;
-		len -= take;
-		if (d->chunk.len == CLEANUP_CHUNK_MAX)
-			send_chunk(d);
-	}
-	return (stream_status(d->to) == STREAM_OK ? 0 : -1);
-}
-
-/* reap - the child's exit status as a sysexits code */
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return (EX_OSERR);
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	sm_warn("sluice-drop killed by signal %d", WTERMSIG(status));
-	return (EX_SOFTWARE);
-}
-
-/* free_drop - release d (descriptors already closed) */
-static void
-free_drop(struct sm_drop *d)
-{
-	strbuf_free(&d->chunk);
-	attr_list_free(&d->list);
-	free(d);
+	return (drop_client_write((struct drop_client *)d, data, len));
 }
 
 /* sm_drop_close - end=1, then the ID and the exit status */
 int
 sm_drop_close(struct sm_drop *d, char id[QUEUE_ID_SIZE])
 {
-	char buf[QUEUE_ID_SIZE + 8];
-	size_t got = 0;
-	ssize_t n;
-	int status;
-
-	send_chunk(d);
-	attr_list_add_str(&d->list, "end", "1");
-	send_list(d);
-	(void)stream_flush(d->to);
-	stream_close(d->to);
-	while (got < sizeof(buf) - 1) {
-		n = read(d->from_fd, buf + got, sizeof(buf) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = 0;
-	(void)close(d->from_fd);
-	status = reap(d->pid);
-	free_drop(d);
-	if (status != EX_OK)
-		return (status);
-	buf[strcspn(buf, "\n")] = 0;
-	if (!queue_id_valid(buf)) {
-		sm_warn("sluice-drop gave no queue ID");
-		return (EX_SOFTWARE);
-	}
-	memcpy(id, buf, QUEUE_ID_SIZE);
-	return (EX_OK);
+	return (drop_client_close((struct drop_client *)d, id));
 }
 
 /* sm_drop_abort - stop sluice-drop; it removes its unfinished file */
 void
 sm_drop_abort(struct sm_drop *d)
 {
-	(void)kill(d->pid, SIGTERM);
-	stream_close(d->to);
-	(void)close(d->from_fd);
-	(void)reap(d->pid);
-	free_drop(d);
+	drop_client_abort((struct drop_client *)d);
 }
 
 /*
