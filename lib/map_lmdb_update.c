@@ -78,10 +78,9 @@ update_txn(const char *path, size_t mapsize, map_lmdb_update_fn fn, void *ctx)
 		goto out;
 	if ((rc = fn(txn, dbi, ctx)) != 0)
 		goto out;
+	/* LMDB syncs the pages, then writes the meta page with O_DSYNC */
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
-	if (rc == 0)
-		rc = mdb_env_sync(env, 1);
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
