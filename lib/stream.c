@@ -45,6 +45,8 @@
 
 struct stream {
 	int		 fd;
+	int		 wfd;		/* for writes: fd, or stdout's of a pair */
+	int		 wfd_flags;	/* its file status flags before us */
 	int		 timeout;	/* seconds, 0 = wait forever */
 	int		 status;	/* sticky enum stream_status */
 	bool		 is_socket;
@@ -86,9 +88,9 @@ default_write(void *ctx, const void *buf, size_t len, int *want_read)
 	*want_read = 0;
 	do {
 		if (s->is_socket)
-			n = send(s->fd, buf, len, MSG_NOSIGNAL);
+			n = send(s->wfd, buf, len, MSG_NOSIGNAL);
 		else
-			n = write(s->fd, buf, len);
+			n = write(s->wfd, buf, len);
 	} while (n < 0 && errno == EINTR);
 	return (n);
 }
@@ -102,7 +104,8 @@ stream_open(int fd)
 	int flags;
 
 	s = xmalloc(sizeof(*s));
-	s->fd = fd;
+	s->fd = s->wfd = fd;
+	s->wfd_flags = -1;
 	s->timeout = 0;
 	s->status = STREAM_OK;
 	s->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
@@ -119,12 +122,40 @@ stream_open(int fd)
 	return (s);
 }
 
-/* stream_close - free s and close its descriptor (no implicit flush) */
+/*
+ * stream_open_pair - a stream that reads rfd and writes wfd (taking
+ * ownership of both): standard input and output when a program talks
+ * over two pipes (smtpd -S for sendmail -bs).  Plain I/O only: TLS needs
+ * one descriptor.  wfd gets its file status flags back at close, since
+ * the other end of a terminal or pipe may share them.
+ */
+struct stream *
+stream_open_pair(int rfd, int wfd)
+{
+	struct stream *s = stream_open(rfd);
+	struct stat st;
+
+	if (wfd == rfd)
+		return (s);
+	s->wfd = wfd;
+	s->is_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
+	if ((s->wfd_flags = fcntl(wfd, F_GETFL)) >= 0 &&
+	    (s->wfd_flags & O_NONBLOCK) == 0)
+		(void)fcntl(wfd, F_SETFL, s->wfd_flags | O_NONBLOCK);
+	return (s);
+}
+
+/* stream_close - free s and close its descriptor(s) (no implicit flush) */
 void
 stream_close(struct stream *s)
 {
 	if (s == NULL)
 		return;
+	if (s->wfd != s->fd && s->wfd >= 0) {
+		if (s->wfd_flags >= 0)
+			(void)fcntl(s->wfd, F_SETFL, s->wfd_flags);
+		(void)close(s->wfd);
+	}
 	if (s->fd >= 0)
 		(void)close(s->fd);
 	free(s);
@@ -285,6 +316,8 @@ poll_stream(const struct stream *s, short events, int timeout_ms)
 {
 	long long deadline = 0, left;
 	int n, wait_ms = timeout_ms, slice;
+	/* a pair waits for output on its own descriptor (no TLS there) */
+	int fd = (events & POLLOUT) != 0 ? s->wfd : s->fd;
 
 	if (timeout_ms > 0)
 		deadline = clock_monotonic_ms() + timeout_ms;
@@ -297,10 +330,10 @@ poll_stream(const struct stream *s, short events, int timeout_ms)
 				slice = WATCH_SLICE_MS;
 		}
 		if (s->watch_fd >= 0 && !coro_active())
-			n = poll_pair(s->fd, s->watch_fd, events, slice);
+			n = poll_pair(fd, s->watch_fd, events, slice);
 		else
 			/* in a coroutine this parks only the calling session */
-			n = coro_poll(s->fd, events, slice, NULL);
+			n = coro_poll(fd, events, slice, NULL);
 		if (n > 0)
 			return (1);
 		if (n < 0 && errno != EINTR)

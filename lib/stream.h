@@ -37,6 +37,8 @@ typedef ssize_t (*stream_read_fn)(void *ctx, void *buf, size_t len, int *want_wr
 typedef ssize_t (*stream_write_fn)(void *ctx, const void *buf, size_t len, int *want_read);
 
 struct stream *stream_open(int fd);	/* takes ownership of fd */
+/* stream_open_pair - reads rfd, writes wfd (plain I/O, no TLS); owns both */
+struct stream *stream_open_pair(int rfd, int wfd);
 void	stream_close(struct stream *s);	/* flush is NOT implied; closes fd */
 int	stream_fd(const struct stream *s);
 void	stream_set_timeout(struct stream *s, int seconds);	/* 0 = none */

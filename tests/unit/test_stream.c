@@ -67,6 +67,38 @@ START_TEST(test_open_sets_nonblock)
 }
 END_TEST
 
+/* a pair reads one pipe and writes another, and leaves wfd's flags as found */
+START_TEST(test_pair_reads_one_writes_other)
+{
+	struct strbuf line;
+	struct stream *st;
+	int	 in[2], out[2], wfd;
+	char	 buf[16];
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	ck_assert_int_eq(write(in[1], "HELO x\r\n", 8), 8);
+	close(in[1]);
+	wfd = dup(out[1]);
+	st = stream_open_pair(in[0], out[1]);
+	ck_assert(fcntl(wfd, F_GETFL) & O_NONBLOCK);
+	strbuf_init(&line);
+	ck_assert_int_eq(stream_getline(st, &line, 100), STREAM_OK);
+	ck_assert_str_eq(line.data, "HELO x\r\n");
+	ck_assert_int_eq(stream_puts(st, "250 ok\r\n"), STREAM_OK);
+	ck_assert_int_eq(stream_flush(st), STREAM_OK);
+	ck_assert_int_eq(stream_getline(st, &line, 100), STREAM_EOF);
+	stream_close(st);
+	ck_assert((fcntl(wfd, F_GETFL) & O_NONBLOCK) == 0);
+	close(wfd);
+	ck_assert_int_eq(read(out[0], buf, sizeof(buf)), 8);
+	ck_assert(memcmp(buf, "250 ok\r\n", 8) == 0);
+	ck_assert_int_eq(read(out[0], buf, sizeof(buf)), 0);	/* closed */
+	close(out[0]);
+	strbuf_free(&line);
+}
+END_TEST
+
 START_TEST(test_getline_keeps_terminators)
 {
 	struct strbuf line;
@@ -741,6 +773,7 @@ stream_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_open_sets_nonblock);
+	tcase_add_test(tc, test_pair_reads_one_writes_other);
 	tcase_add_test(tc, test_getline_keeps_terminators);
 	tcase_add_test(tc, test_getline_eof_before_any_byte);
 	tcase_add_test(tc, test_getline_toolong_discards);
