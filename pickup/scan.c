@@ -13,7 +13,10 @@
  * the master's wakeup brings the next pass.  A file that sluice-drop
  * still holds (its fsync is running, lib/queue_file.h) is left for the
  * poke that follows it; one that cannot be read (EIO) is kept for a
- * later pass, never taken for malformed.
+ * later pass, never taken for malformed.  A file that cleanup has queued
+ * but that cannot be removed (EIO) is renamed to .done-ID, a name no
+ * pass takes, and removed by a later pass: taken again, it would be
+ * delivered twice.
  */
 #include <sys/stat.h>
 
@@ -34,6 +37,7 @@
 #include "strlist.h"
 
 #define PICKUP_PATH_MAX	(sizeof(PICKUP_DIR) + sizeof(PICKUP_CORRUPT_DIR) + NAME_MAX)
+#define PICKUP_DONE_PREFIX	".done-"	/* queued, removal failed */
 
 /* compare_names - qsort helper: IDs sort by arrival */
 static int
@@ -137,12 +141,49 @@ check_and_open(const struct pickup_config *pc, const char *id,
 	return (fd);
 }
 
+/*
+ * remove_queued - remove a file cleanup has queued.  When the unlink
+ * fails (EIO), a rename to .done-ID takes it out of every later pass
+ * (pickup_scan removes it then); when that fails too, the file stays and
+ * a later pass would queue it again: the one case left that duplicates.
+ */
+static void
+remove_queued(const char *id)
+{
+	char path[PICKUP_PATH_MAX], done[PICKUP_PATH_MAX];
+	int err;
+
+	drop_path(path, sizeof(path), PICKUP_DIR, id);
+	if (unlink(path) == 0 || errno == ENOENT)
+		return;
+	err = errno;
+	snprintf(done, sizeof(done), "%s/%s%s", PICKUP_DIR, PICKUP_DONE_PREFIX,
+	    id);
+	if (rename(path, done) == 0) {
+		msg_warn("remove %s: %s; renamed to %s, to be removed later",
+		    path, strerror(err), done);
+		return;
+	}
+	msg_warn("remove %s: %s; rename to %s: %s; it will be queued again",
+	    path, strerror(err), done, strerror(errno));
+}
+
+/* remove_done - a later try at a file that remove_queued() renamed */
+static void
+remove_done(const char *name)
+{
+	char path[PICKUP_PATH_MAX];
+
+	drop_path(path, sizeof(path), PICKUP_DIR, name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		msg_warn("remove %s: %s", path, strerror(errno));
+}
+
 /* pickup_one - one file; false when the pass should stop (cleanup down) */
 static bool
 pickup_one(const struct pickup_config *pc, const char *id)
 {
 	char queue_id[QUEUE_ID_SIZE] = "";
-	char path[PICKUP_PATH_MAX];
 	struct strbuf why;
 	struct stat st;
 	enum pickup_result res;
@@ -171,9 +212,7 @@ pickup_one(const struct pickup_config *pc, const char *id)
 	(void)close(fd);
 	switch (res) {
 	case PICKUP_DONE:
-		drop_path(path, sizeof(path), PICKUP_DIR, id);
-		if (unlink(path) < 0)
-			msg_warn("remove %s: %s", path, strerror(errno));
+		remove_queued(id);
 		break;
 	case PICKUP_RETRY:
 		msg_warn("%s: maildrop file kept for a later try: %s", id,
@@ -205,6 +244,10 @@ pickup_scan(const struct pickup_config *pc)
 	}
 	strlist_init(&names);
 	while ((de = readdir(dir)) != NULL && names.count < PICKUP_SCAN_MAX) {
+		if (strncmp(de->d_name, PICKUP_DONE_PREFIX,
+		    strlen(PICKUP_DONE_PREFIX)) == 0 &&
+		    queue_id_valid(de->d_name + strlen(PICKUP_DONE_PREFIX)))
+			remove_done(de->d_name);
 		if (de->d_name[0] == '.')
 			continue;
 		if (!queue_id_valid(de->d_name)) {

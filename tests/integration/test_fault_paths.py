@@ -521,3 +521,108 @@ def test_sluice_map_faults(make_instance, sluice_bin, capsys):
     finally:
         shim.close()
     tally.finish(capsys)
+
+
+# --- reads, unlinks and local's link(2) path on the mail path ---------------
+
+def mail_path_instance(make_instance, sluice_bin, peer, main=None):
+    """test_fault_injection's instance: a relay peer, an alias to an mbox
+    file, the shim in every daemon of the mail path"""
+    params = {
+        "transport_maps": "inline:{ {relay.test = smtp:[127.0.0.1]:%d} }"
+                          % peer.port,
+        "minimal_backoff_time": "1s",
+        "maximal_backoff_time": "2s",
+        "queue_run_delay": "1s",
+        "service_throttle_time": "1s",
+    }
+    params.update(main or {})
+    inst = make_instance(delivery=True, start=False, main=params)
+    outbox = os.path.join(inst.dir, "out")
+    os.mkdir(outbox)
+    os.chmod(outbox, 0o1777)
+    mbox = os.path.join(outbox, "archive.mbox")
+    inst.add_aliases("archive: %s\n" % mbox)
+    shim = Shim(inst, sluice_bin, walk.PROGRAMS)
+    inst.set_main({"import_environment": shim.import_environment()})
+    return inst, shim, mbox
+
+
+def walk_points(tally, scen, shim, sluice_bin, points, tag):
+    """One run of the scenario per (prog, key, nth, err): the rule of
+    test_fault_injection after each."""
+    inst = scen.inst
+    for prog, key, nth, err, flags in points:
+        kind = site_kind(key)
+        shim.reset()
+        shim[prog].set_flags(flags)
+        shim[prog].arm(kind, nth, err, key=key)
+        facts, notes, log = scen.run("%s-%s" % (tag, kind))
+        fired = shim[prog].read()["fired"][kind]
+        shim[prog].disarm()
+        bad = scen.problems(facts, notes, smtp_window=prog == "smtp")
+        tally.note(point_name(sluice_bin, prog, key, nth, err), fired, bad,
+                   "\n    log: " + "\n    log: ".join(
+                       log.rstrip("\n").split("\n")[-12:]))
+        # A dot-lock whose unlink failed stays until it is stale
+        # (local/mbox.c): make it look old, so that the next run also
+        # checks that local takes a stale lock away.
+        lock = scen.mbox + ".lock"
+        if os.path.exists(lock):
+            os.utime(lock, (time.time() - 3600, time.time() - 3600))
+        if bad and not walk.recover(inst):
+            break
+    shim.reset()
+
+
+def clean_sites(scen, shim, sluice_bin, kinds, flags=0, progs=None):
+    """{(prog, key): calls} of a clean run (config reads left out)"""
+    shim.reset()
+    for prog in progs or ():
+        shim[prog].set_flags(flags)
+    facts, notes, log = scen.run("clean")
+    bad = scen.problems(facts, notes)
+    assert not bad, "clean run: %s\n%s" % (bad, log[-3000:])
+    seen = {}
+    for prog, fs in shim.states.items():
+        for key, calls in sites_of(fs, kinds, sluice_bin, prog):
+            seen[(prog, key)] = calls
+    shim.reset()
+    return seen
+
+
+def test_read_unlink_link_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("reads, unlinks, local's link")
+    with walk.DeferFirstCopy() as peer:
+        inst, shim, mbox = mail_path_instance(make_instance, sluice_bin,
+                                              peer)
+        try:
+            inst.start()
+            scen = walk.Scenario(inst, peer, mbox)
+            facts, notes, log = scen.run("warm-up")
+            assert not scen.problems(facts, notes), log[-3000:]
+            points = []
+            # the reads of the queue file, defer logs, mailboxes: the
+            # first call of each site fails with EIO
+            seen = clean_sites(scen, shim, sluice_bin, ("read",))
+            assert any(p == "qmgr" for p, _ in seen), seen
+            points += [(p, k, 1, errno.EIO, 0) for (p, k) in sorted(seen)
+                       if p in ("cleanup", "qmgr", "local", "smtp")]
+            # the unlinks (a removed queue file, a defer log, a recycled
+            # file, a Maildir's tmp/ name): the first call fails
+            seen = clean_sites(scen, shim, sluice_bin, ("unlink",))
+            points += [(p, k, 1, errno.EIO, 0) for (p, k) in sorted(seen)]
+            # local on a file system without RENAME_NOREPLACE: link(2)
+            seen = clean_sites(scen, shim, sluice_bin, ("link",),
+                               FF_NO_NOREPLACE, ("local",))
+            links = [(p, k, c) for (p, k), c in sorted(seen.items())
+                     if p == "local"]
+            assert links, "local made no link(2) without RENAME_NOREPLACE"
+            for p, k, calls in links:
+                points += [(p, k, n, errno_for("link", n > 1) if n > 1
+                            else errno.EDQUOT, FF_NO_NOREPLACE)
+                           for n in walk.nths(calls)]
+            walk_points(tally, scen, shim, sluice_bin, points, "rul")
+        finally:
+            shim.close()
+    tally.finish(capsys)
