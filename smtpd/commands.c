@@ -179,7 +179,7 @@ smtpd_dispatch(struct smtpd_session *s, char *line)
 	s->last_code = 0;
 	if (cmd == NULL) {
 		s->where = "UNKNOWN";
-		smtpd_reply(s, "500 5.5.2 Error: command not recognized");
+		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
 		return (0);
 	}
 	s->where = cmd->verb;

@@ -124,8 +124,10 @@ def test_garbage_then_hard_error_limit(make_instance):
     assert replies, "no replies to garbage"
     *errors, last = replies
     assert errors, replies
+    # an unknown verb is 502 (as Postfix answers), a NUL or 8-bit byte
+    # in a command 500
     for r in errors:
-        assert r.code == 500 and r.text.startswith("5.5.2"), replies
+        assert r.code in (500, 502) and r.text.startswith("5.5.2"), replies
     assert len(errors) <= limit
     assert last.code == 421 and re.match(r"^4\.\d+\.\d+ ", last.text), replies
     assert closed
