@@ -108,6 +108,9 @@ content_sink_put(struct content_sink *sink, const char *data, size_t len)
 	if (sink->cleanup != NULL && len > 0
 	    && cleanup_write(sink->cleanup, data, len) != 0)
 		sink->write_error = true;
+	else if (sink->drop != NULL && len > 0
+	    && drop_client_write(sink->drop, data, len) != 0)
+		sink->write_error = true;
 }
 
 /* put_run - the bytes from start to end, if any */

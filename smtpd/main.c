@@ -69,5 +69,9 @@ main(int argc, char **argv)
 		.serve = serve,
 	};
 
+	/* -S: stand-alone for sendmail -bs, without the master */
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (strcmp(argv[i], "-S") == 0)
+			smtpd_standalone_main(argc, argv);
 	service_main(argc, argv, &ops);
 }

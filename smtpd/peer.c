@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,21 +129,24 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int	 rc;
 
 	memset(peer, 0, sizeof(*peer));
 	memset(&ss, 0, sizeof(ss));
 	strcpy(peer->name, "unknown");
 	strcpy(peer->addr, "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0
-	    && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+	rc = getpeername(fd, (struct sockaddr *)&ss, &len);
+	if (rc == 0 && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		if (sockaddr_format((struct sockaddr *)&ss, len, peer->addr,
 		    sizeof(peer->addr), &peer->port) != 0)
 			strcpy(peer->addr, "unknown");
 		else if (lookup)
 			peer_name(peer);
-	} else if (ss.ss_family == AF_UNIX) {
+	} else if ((rc == 0 && ss.ss_family == AF_UNIX) ||
+	    (rc < 0 && errno == ENOTSOCK)) {
+		/* local IPC, or the pipe of smtpd -S (sendmail -bs) */
 		strcpy(peer->name, "localhost");
-		strcpy(peer->addr, "127.0.0.1");	/* local IPC, trusted */
+		strcpy(peer->addr, "127.0.0.1");
 	}
 	snprintf(peer->namaddr, sizeof(peer->namaddr), "%s[%s]", peer->name,
 	    peer->addr);

@@ -103,6 +103,9 @@ smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
 	enum verdict v;
 	int match;
 
+	/* smtpd -S run by a user: no access policy (standalone.c) */
+	if (cfg->policy_off)
+		return (0);
 	if (rcpt->at >= rcpt->address.len) {
 		if (strcasecmp(address, "postmaster") == 0)
 			return (0);

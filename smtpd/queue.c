@@ -1,5 +1,6 @@
 /*
- * queue - hand a mail transaction to the cleanup service.
+ * queue - hand a mail transaction to the cleanup service (or, in smtpd -S
+ * for sendmail -bs, to sluice-drop: the user's maildrop submission).
  *
  * At DATA (or the first BDAT) smtpd connects to cleanup, sends the
  * envelope and learns the queue ID; the content follows through the
@@ -47,6 +48,56 @@ build_envelope(const struct smtpd_session *s, struct attr_list *env)
 	}
 }
 
+/*
+ * build_drop_envelope - what sluice-drop takes of a user's submission
+ * (smtpd -S): the client attributes are not the user's to assert; pickup
+ * records the submitting user instead
+ */
+static void
+build_drop_envelope(const struct smtpd_session *s, struct attr_list *env)
+{
+	const struct smtpd_txn *t = &s->txn;
+
+	attr_list_add_str(env, "request", "message");
+	attr_list_add_str(env, "sender", t->sender);
+	if (t->envid != NULL)
+		attr_list_add_str(env, "envid", t->envid);
+	if (t->ret[0] != '\0')
+		attr_list_add_str(env, "ret", t->ret);
+	for (size_t i = 0; i < t->rcpt_count; i++) {
+		attr_list_add_str(env, "rcpt", t->rcpts[i].address);
+		if (t->rcpts[i].orcpt[0] != '\0')
+			attr_list_add_str(env, "rcpt_orcpt", t->rcpts[i].orcpt);
+		if (t->rcpts[i].notify != 0)
+			attr_list_add_long(env, "rcpt_notify",
+			    t->rcpts[i].notify);
+	}
+}
+
+/*
+ * queue_open_drop - smtpd -S: start sluice-drop for this message; the
+ * maildrop queue ID comes at the end.  0, or -1 with the reply in reply.
+ */
+static int
+queue_open_drop(struct smtpd_session *s, struct strbuf *reply)
+{
+	struct smtpd_txn *t = &s->txn;
+	struct attr_list env;
+
+	attr_list_init(&env);
+	build_drop_envelope(s, &env);
+	t->drop = drop_client_open(s->cfg->drop_program,
+	    s->cfg->drop_config_dir, msg_verbose, &env);
+	attr_list_free(&env);
+	t->queue_id[0] = '\0';
+	if (t->drop == NULL) {
+		msg_warn("cannot run %s: %m", s->cfg->drop_program);
+		strbuf_set(reply, "451 4.3.0 Error: queue file write error");
+		return (-1);
+	}
+	return (0);
+}
+
 /* plausible_reply - cleanup's reason text starts with a 4xx/5xx code */
 static bool
 plausible_reply(const struct strbuf *reason)
@@ -69,6 +120,19 @@ smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply)
 	struct strbuf reason, received;
 	int status = 0;
 
+	if (s->cfg->standalone) {
+		if (queue_open_drop(s, reply) < 0)
+			return (-1);
+		content_sink_init(&t->sink, NULL, s->cfg->message_size_limit,
+		    s->cfg->header_size_limit, s->bare_newline_reject);
+		t->sink.drop = t->drop;
+		strbuf_init(&received);
+		smtpd_received_header(s, &received);
+		if (drop_client_write(t->drop, received.data, received.len) != 0)
+			t->sink.write_error = true;
+		strbuf_free(&received);
+		return (0);
+	}
 	attr_list_init(&env);
 	strbuf_init(&reason);
 	build_envelope(s, &env);
@@ -105,6 +169,32 @@ smtpd_queue_abort(struct smtpd_session *s)
 		s->txn.cleanup = NULL;
 		s->txn.sink.cleanup = NULL;
 	}
+	if (s->txn.drop != NULL) {
+		drop_client_abort(s->txn.drop);
+		s->txn.drop = NULL;
+		s->txn.sink.drop = NULL;
+	}
+}
+
+/* queue_finish_drop - smtpd -S: sluice-drop's verdict becomes the reply */
+static void
+queue_finish_drop(struct smtpd_session *s)
+{
+	struct smtpd_txn *t = &s->txn;
+	int	 status;
+
+	status = drop_client_close(t->drop, t->queue_id);
+	t->drop = t->sink.drop = NULL;
+	if (status == 0) {
+		msg_info("%s: client=%s", t->queue_id, s->peer.namaddr);
+		smtpd_reply(s, "250 2.0.0 Ok: queued as %s", t->queue_id);
+		s->error_count = 0;
+		s->junk_cmds = 0;
+	} else {
+		msg_warn("sluice-drop failed with exit status %d", status);
+		smtpd_reject(s, "END-OF-MESSAGE", NULL,
+		    "451 4.3.0 Error: queue file write error");
+	}
 }
 
 /* smtpd_queue_finish - the end of the content: answer, reset the transaction */
@@ -125,9 +215,12 @@ smtpd_queue_finish(struct smtpd_session *s)
 		    "552 5.6.0 Message header size exceeds limit");
 	} else if (t->sink.write_error) {
 		smtpd_queue_abort(s);
-		msg_warn("%s: lost connection to %s", t->queue_id,
-		    s->cfg->cleanup_socket);
+		msg_warn("%s: lost connection to %s", t->queue_id[0] ?
+		    t->queue_id : "NOQUEUE", s->cfg->standalone ?
+		    s->cfg->drop_program : s->cfg->cleanup_socket);
 		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+	} else if (t->drop != NULL) {
+		queue_finish_drop(s);
 	} else {
 		strbuf_init(&reason);
 		if (cleanup_finish(t->cleanup, &status, &reason) == 0) {

@@ -56,6 +56,8 @@ smtpd_txn_reset(struct smtpd_session *s)
 
 	if (t->cleanup != NULL)
 		cleanup_abort(t->cleanup);
+	if (t->drop != NULL)
+		drop_client_abort(t->drop);
 	free(t->sender);
 	free(t->envid);
 	for (i = 0; i < t->rcpt_count; i++) {
@@ -74,6 +76,9 @@ greet(struct smtpd_session *s)
 	long pause_ms = s->cfg->greet_pause_ms;
 	int ready;
 
+	/* a program on the pipe of smtpd -S may well write ahead */
+	if (s->cfg->standalone)
+		goto banner;
 	if (pause_ms > 24L * 3600 * 1000)
 		pause_ms = 24L * 3600 * 1000;
 	ready = stream_wait_readable(s->stream, (int)pause_ms);
@@ -87,6 +92,7 @@ greet(struct smtpd_session *s)
 		    "554 5.5.1 Error: talking before the SMTP greeting");
 		return (false);
 	}
+banner:
 	smtpd_reply(s, "220 %s", s->cfg->banner);
 	smtpd_flush(s);
 	return (true);
@@ -215,27 +221,27 @@ log_disconnect(struct smtpd_session *s)
 	strbuf_free(&counts);
 }
 
-/* smtpd_session_run - serve one client on fd (the caller closes fd) */
-void
-smtpd_session_run(struct smtpd_config *cfg, int fd)
+/*
+ * session_serve - one client, whose peer is known, on stream (which the
+ * session closes)
+ */
+static void
+session_serve(struct smtpd_config *cfg, const struct smtpd_peer *peer,
+    struct stream *stream)
 {
 	struct smtpd_session sess, *s = &sess;
 	struct strbuf line;
-	int fd_copy, status;
+	int status;
 	bool admitted = true;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->where = "CONNECT";
-	smtpd_peer_init(&s->peer, fd, cfg->peername_lookup);
+	s->peer = *peer;
 	msg_info("connect from %s", s->peer.namaddr);
 	s->bare_newline_reject = cfg->bare_newline == BARE_NEWLINE_REJECT
 	    && !netlist_match(cfg->bare_newline_exclusions, s->peer.addr);
-	if ((fd_copy = dup(fd)) < 0) {
-		msg_warn("dup: %m");
-		return;
-	}
-	s->stream = stream_open(fd_copy);
+	s->stream = stream;
 	stream_set_timeout(s->stream, (int)cfg->timeout);
 	strbuf_init(&line);
 
@@ -275,4 +281,29 @@ smtpd_session_run(struct smtpd_config *cfg, int fd)
 	free(s->helo_name);
 	strbuf_free(&line);
 	stream_close(s->stream);
+}
+
+/* smtpd_session_run - serve one client on fd (the caller closes fd) */
+void
+smtpd_session_run(struct smtpd_config *cfg, int fd)
+{
+	struct smtpd_peer peer;
+	int	 fd_copy;
+
+	smtpd_peer_init(&peer, fd, cfg->peername_lookup);
+	if ((fd_copy = dup(fd)) < 0) {
+		msg_warn("dup: %m");
+		return;
+	}
+	session_serve(cfg, &peer, stream_open(fd_copy));
+}
+
+/* smtpd_session_run_stdio - see smtpd.h */
+void
+smtpd_session_run_stdio(struct smtpd_config *cfg)
+{
+	struct smtpd_peer peer;
+
+	smtpd_peer_init(&peer, 0, cfg->peername_lookup);
+	session_serve(cfg, &peer, stream_open_pair(0, 1));
 }

@@ -19,6 +19,7 @@
 
 #include "address.h"
 #include "cleanup_client.h"
+#include "drop_client.h"
 #include "config.h"
 #include "queue_id.h"
 #include "strbuf.h"
@@ -88,6 +89,11 @@ struct smtpd_config {
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
 	struct queue_space *queue_space;	/* queue_minfree, per process */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
+	/* smtpd -S (standalone.c): the pipe of sendmail -bs */
+	bool		 standalone;	/* messages go to sluice-drop */
+	bool		 policy_off;	/* a user's: no access policy */
+	char		*drop_program;	/* daemon_directory/sluice-drop */
+	const char	*drop_config_dir; /* its -c, or NULL */
 };
 
 /* settings.c */
@@ -114,6 +120,7 @@ const char *smtpd_hosts_name(const char *addr);
  */
 struct content_sink {
 	struct cleanup_client *cleanup;
+	struct drop_client *drop;	/* instead of cleanup: smtpd -S */
 	off_t	 size;
 	long	 size_limit;
 	long	 header_limit;
@@ -160,6 +167,7 @@ struct smtpd_txn {
 	size_t		 rcpt_cap;
 	enum smtpd_content_mode mode;
 	struct cleanup_client *cleanup;
+	struct drop_client *drop;	/* instead of cleanup: smtpd -S */
 	char		 queue_id[QUEUE_ID_SIZE];
 	struct content_sink sink;
 	char		*bdat_fail;	/* reply repeated until BDAT LAST */
@@ -192,6 +200,11 @@ struct smtpd_session {
 
 /* session.c */
 void	smtpd_session_run(struct smtpd_config *cfg, int fd);
+/* smtpd_session_run_stdio - the session of smtpd -S, on fds 0 and 1 */
+void	smtpd_session_run_stdio(struct smtpd_config *cfg);
+
+/* standalone.c: smtpd -S, for sendmail -bs; does not return */
+void	smtpd_standalone_main(int argc, char **argv) __attribute__((noreturn));
 void	smtpd_txn_reset(struct smtpd_session *s);
 const char *smtpd_protocol(const struct smtpd_session *s);
 bool	smtpd_bare_newline(struct smtpd_session *s, const char *what);

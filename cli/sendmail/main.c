@@ -5,8 +5,9 @@
  * the caller and has no privilege: a message is streamed to sluice-drop
  * (drop.c), which writes it to maildrop/ whether or not the mail system
  * is up.  Modes: -bm (default: the message on stdin, message.c), -bs
- * (SMTP on stdin/stdout, smtp.c), -bv (check addresses, no mail), -bp
- * (= mailq = sluice-queue -p), -bi (= newaliases = sluice-map -N), -q
+ * (SMTP on stdin/stdout: smtpd -S takes over), -bv (check addresses, no
+ * mail), -bp (= mailq = sluice-queue -p), -bi (= newaliases = sluice-map
+ * -N), -q
  * (= sluice-queue -f).  Classic options with no meaning here (-oXXX, -n,
  * -U, -L, -h, -B...) are accepted; -oXXX with a warning.
  *
@@ -299,6 +300,30 @@ flush(const struct sm_options *o, const char *arg)
 	sm_exec_helper(o, "sluice-queue", args);
 }
 
+/*
+ * exec_smtpd - -bs: the SMTP server itself, stand-alone on our standard
+ * input and output (smtpd -S), as Postfix does: one SMTP parser
+ */
+static void __attribute__((noreturn))
+exec_smtpd(const struct sm_options *o)
+{
+	char	*path = sm_program_path(o, "smtpd", true);
+	const char *argv[6];
+	int	 n = 0;
+
+	argv[n++] = "smtpd";
+	argv[n++] = "-S";
+	if (o->explicit_config) {
+		argv[n++] = "-c";
+		argv[n++] = o->config_dir;
+	}
+	if (o->verbose > 0)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	execv(path, (char *const *)argv);
+	sm_fatal(EX_UNAVAILABLE, "cannot run %s: %s", path, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -332,8 +357,7 @@ main(int argc, char **argv)
 		status = verify(&o, argc - first, argv + first);
 		break;
 	case MODE_SMTP:
-		status = sm_smtp_session(&o);
-		break;
+		exec_smtpd(&o);
 	case MODE_DELIVER:
 		strlist_init(&rcpts);
 		for (int i = first; i < argc; i++)

@@ -2,7 +2,7 @@
  * sendmail.h - the sendmail(1) front end's internals: options (main.c),
  * the hand-over to sluice-drop (drop.c), reading a message from standard
  * input (message.c), address lists in headers and arguments (addrlist.c),
- * the -bs SMTP dialogue (smtp.c) and helper programs (exec.c).
+ * helper programs (exec.c; -bs runs smtpd -S).
  */
 #ifndef SLUICE_SENDMAIL_H
 #define SLUICE_SENDMAIL_H
@@ -88,9 +88,6 @@ bool	sm_address_valid(const char *address);
 
 /* message.c: -bm/-t, the message on stdin; returns an exit status */
 int	sm_send_stdin(const struct sm_options *o, const struct strlist *rcpts);
-
-/* smtp.c: -bs; returns an exit status */
-int	sm_smtp_session(const struct sm_options *o);
 
 /* exec.c */
 /* sm_exec_helper - run a Sluice program in place of this one */

@@ -8,6 +8,7 @@ left out of these instances).
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 
@@ -319,6 +320,66 @@ def test_unprivileged_user_submits_through_setgid_drop(make_instance,
                            stderr=subprocess.PIPE, timeout=30)
         assert r.returncode == 77, r.stderr
         assert b"must be owned by root or by you" in r.stderr
+    finally:
+        inst.stop()
+        shutil.rmtree(bindir, ignore_errors=True)
+
+
+def bs_dialogue(rcpt):
+    return (b"EHLO client.example\r\nMAIL FROM:<>\r\n"
+            b"RCPT TO:<%s>\r\nDATA\r\nSubject: bs\r\n\r\nbody\r\n.\r\n"
+            b"QUIT\r\n" % rcpt.encode())
+
+
+@pytest.mark.skipif(not si.is_root(), reason="needs root (setgid, runuser)")
+def test_bs_is_smtpd_standalone(make_instance, instances_root):
+    """sendmail -bs is smtpd -S (one SMTP server, as in Postfix): as a
+    user, without access policy, into maildrop/ through sluice-drop;
+    as mail_owner with the policy; never for a network client of a user"""
+    inst = make_submit_instance(make_instance, start=False)
+    bindir = setgid_bindir(inst, instances_root)
+    try:
+        inst.set_main({"daemon_directory": bindir})
+        inst.start()
+        # a user: relaying is the user's own submission, as on the
+        # command line; pickup records the user
+        r = sendmail(inst, ["-bs"], bs_dialogue("unlisted@example.test"),
+                     user="nobody", bindir=bindir)
+        assert r.returncode == 0, r.stderr
+        out = r.stdout.decode()
+        assert re.search(r"^250 2\.0\.0 Ok: queued as [0-9A-F]+\r$", out,
+                         re.M), out
+        msg = only_message(inst)
+        assert msg.recipient_addresses == ["unlisted@example.test"]
+        received = msg.header_values("Received")
+        assert any(b"from client.example (localhost [127.0.0.1])" in h
+                   for h in received), received
+        assert any(b"from userid 65534" in h for h in received), received
+        assert inst.wait_log(r"sluice/pickup\[\d+\]: [0-9A-F]+: uid=65534 ")
+        # mail_owner: the server's own policy applies (recipient checks)
+        r = sendmail(inst, ["-bs"], bs_dialogue("unlisted@example.test"),
+                     user="sluice", bindir=bindir)
+        assert re.search(r"^550 5\.1\.1 <unlisted@example\.test>: "
+                         r"Recipient address rejected",
+                         r.stdout.decode(), re.M), r.stdout
+        # a user's smtpd -S with a TCP connection on stdin: refused
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = socket.create_connection(listener.getsockname())
+        conn, _ = listener.accept()
+        try:
+            r = subprocess.run(["runuser", "-u", "nobody", "--",
+                                os.path.join(bindir, "smtpd"), "-S", "-c",
+                                inst.etc], stdin=conn,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
+        finally:
+            conn.close()
+            client.close()
+            listener.close()
+        assert r.returncode != 0
+        assert b"refusing to receive mail from the network" in r.stderr
     finally:
         inst.stop()
         shutil.rmtree(bindir, ignore_errors=True)
