@@ -18,7 +18,10 @@ PYTEST	?= /usr/bin/python3 -m pytest
 CC	?= cc
 PKGS	 = lmdb libssl libcrypto libunbound libpcre2-8
 LIBEXECDIR ?= $(PREFIX)/libexec/sluice
-CPPFLAGS += -D_GNU_SOURCE -Ilib -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"' \
+# lib/ is grouped by subsystem (lib/README.md); headers are included by
+# name from every group
+LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.c lib/*/*.h)))
+CPPFLAGS += -D_GNU_SOURCE -Ilib $(patsubst %/,-I%,$(LIB_DIRS)) -DSLUICE_CONFIG_DIR='"$(SYSCONFDIR)"' \
 	    -DSLUICE_DAEMON_DIR='"$(LIBEXECDIR)"'
 CFLAGS	?= -O2 -g
 # Always applied, even when CFLAGS is given on the command line.
@@ -44,7 +47,7 @@ DAEMONS	= master smtpd cleanup qmgr local pickup showq smtp anvil sluice-drop
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 
-LIB_SRC	= $(wildcard lib/*.c)
+LIB_SRC	= $(wildcard lib/*.c lib/*/*.c)
 LIB_OBJ	= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIBA	= $(BUILD)/libsluice.a
 BINS	= $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(call prog_name,$(p)))
@@ -76,7 +79,7 @@ PATHS_STAMP = $(BUILD)/paths.stamp
 $(PATHS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(SYSCONFDIR) $(LIBEXECDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR) $(LIBEXECDIR)' > $@
-$(BUILD)/obj/lib/config.o $(BUILD)/obj/lib/config_params.o \
+$(BUILD)/obj/lib/config/config.o $(BUILD)/obj/lib/config/config_params.o \
 $(BUILD)/obj/tests/unit/test_config.o: $(PATHS_STAMP)
 FORCE:
 
@@ -165,7 +168,7 @@ fuzz:
 	@scripts/install-deps --fuzz
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" build/fuzz/libsluice.a
 	@mkdir -p build/fuzz/corpus-$(FUZZ)
-	clang -D_GNU_SOURCE -Ilib $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	clang -D_GNU_SOURCE -Ilib $(patsubst %/,-I%,$(LIB_DIRS)) $(foreach p,$(FUZZ_PROGRAMS),-I$(p)) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  tests/fuzz/fuzz_$(FUZZ).c $(foreach p,$(FUZZ_PROGRAMS),$(if $(filter $(notdir $(p))_%,$(FUZZ)),$(filter-out $(p)/main.c,$(wildcard $(p)/*.c)))) \
 	  build/fuzz/libsluice.a $(LDLIBS) -lpthread -o build/fuzz/fuzz_$(FUZZ)
 	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) tests/fuzz/corpus/$(FUZZ)

@@ -3,7 +3,7 @@
  *
  * main.c wires the service skeleton and documents the protocol;
  * serve.c runs the requests of one client connection (an smtpd process)
- * against the one counter table of lib/anvil_table.h; stats.c logs the
+ * against the one counter table of lib/service/anvil_table.h; stats.c logs the
  * peaks of that table every anvil_status_update_time and at exit.
  */
 #ifndef SLUICE_ANVIL_H

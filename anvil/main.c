@@ -11,7 +11,7 @@
  * whatever reason (the smtpd exited or was killed), the sessions it
  * registered are released.
  *
- * Protocol (lib/attr.h lists).  ident is the client as the caller names
+ * Protocol (lib/service/attr.h lists).  ident is the client as the caller names
  * it ("service:address" for smtpd); anvil does not interpret it.
  *
  *	request=connect ident=ID

@@ -1,12 +1,12 @@
 /*
  * cleanup - build queue files from messages handed in by smtpd and pickup.
  *
- * A service under the master (lib/service.h) that serves up to
+ * A service under the master (lib/service/service.h) that serves up to
  * cleanup_process_session_limit connections at once, each in a coroutine:
  * while one session waits for its client or its fsyncs (started through
- * AIO, lib/async_fsync.h), the others run, so a few busy processes do
+ * AIO, lib/io/async_fsync.h), the others run, so a few busy processes do
  * what one process per connection did.  Each connection carries messages
- * in the conversation described in lib/cleanup_client.h; see protocol.c.
+ * in the conversation described in lib/mail/cleanup_client.h; see protocol.c.
  * Parameters read: hopcount_limit, header_size_limit, message_size_limit,
  * always_add_missing_headers, cleanup_replace_stray_cr_lf, myhostname,
  * ipc_timeout, in_flow_delay, cleanup_process_session_limit.

@@ -4,7 +4,7 @@
  * One message at a time, several per connection:
  *	envelope list  -> checked (envelope.c); new mail from outside
  *	                  (CLEANUP_FLAG_FLOW) first waits for an in-flow
- *	                  credit, at most in_flow_delay (lib/flow.h); queue
+ *	                  credit, at most in_flow_delay (lib/io/flow.h); queue
  *	                  file created and the envelope written
  *	                  -> status=0 queue_id=ID
  *	data lists     -> content.c, until end=1
@@ -166,9 +166,9 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 	}
 
 	/*
-	 * The fsyncs park only this session (lib/async_fsync.h); the
+	 * The fsyncs park only this session (lib/io/async_fsync.h); the
 	 * directory's is shared with every session and process that made an
-	 * entry in incoming/ before it began (lib/dir_sync.h).
+	 * entry in incoming/ before it began (lib/io/dir_sync.h).
 	 */
 	w = msg->writer;
 	msg->writer = NULL;

@@ -97,7 +97,7 @@ in_cur(const char *cur, const char *name, long arrival)
 /*
  * sync_new_entry - make the entry just renamed into new/ durable.  The
  * fsync of new/ is shared with the other local processes delivering to
- * the same Maildir at the same time (lib/dir_sync.h): one covers them all.
+ * the same Maildir at the same time (lib/io/dir_sync.h): one covers them all.
  * When the Maildir is busy, the would-be leader first lingers a moment
  * for the deliveries on their way: the recipient's sender has had its
  * 250 long ago, and fewer flushes make every delivery cheaper (local,

@@ -4,7 +4,7 @@
  * A one-connection-at-a-time service under the master, running as root
  * (master.cf unpriv column "n") so that it can take each recipient's
  * identity for the write; it never writes mail as root.  qmgr keeps its
- * connection open for many requests (lib/deliver_request.h); request.c
+ * connection open for many requests (lib/mail/deliver_request.h); request.c
  * serves them until EOF.  The same program serves private/local (system
  * users of mydestination, aliases, .forward) and private/virtual (virtual
  * mailbox domains); the recipient's domain decides.

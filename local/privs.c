@@ -3,7 +3,7 @@
  *
  * The agent runs as root only to become someone else.  Mailbox and file
  * writes switch the effective uid/gid (and the group list) to the owner
- * for the duration of the write and switch back afterwards (lib/eugid.h,
+ * for the duration of the write and switch back afterwards (lib/util/eugid.h,
  * the one implementation of that switch); the real and saved uid stay
  * root, which also keeps the owner from signalling or tracing us
  * meanwhile.  One switch at a time: a second enter before the leave is

@@ -9,7 +9,7 @@
  * and not an E record): one that cannot be read now (EIO) may be
  * acknowledged mail, and stays for qmgr to try again.
  * incoming/ and its files are mail_owner's, so the master reads and
- * removes them as mail_owner (lib/eugid.h), never as root.
+ * removes them as mail_owner (lib/util/eugid.h), never as root.
  */
 #include <dirent.h>
 #include <errno.h>

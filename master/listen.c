@@ -7,11 +7,11 @@
  * so a child never inherits another service's sockets or pipes.  UNIX
  * sockets live in private/ (master and services only) or public/ (the
  * setgid helpers) and belong to mail_owner, as does private/dirsync, the
- * table through which services share directory fsyncs (lib/dir_sync.h).
+ * table through which services share directory fsyncs (lib/io/dir_sync.h).
  * mail_owner can write both directories, so everything done inside them
  * by name (removing a stale socket, binding, creating dirsync, removing a
  * retired service's socket) runs with mail_owner's effective identity
- * (lib/eugid.h): a symbolic link put there can then never make root
+ * (lib/util/eugid.h): a symbolic link put there can then never make root
  * change, open or remove anything.  The directories themselves are set up
  * through a descriptor, never chmod/chown by name.
  *

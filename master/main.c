@@ -7,7 +7,7 @@
  * removes unfinished queue files, goes to the background (unless -f) and
  * then starts service children on demand.  It never reads network input.
  * Whatever it does inside a directory mail_owner can write (the sockets of
- * private/ and public/, incoming/) it does as mail_owner (lib/eugid.h);
+ * private/ and public/, incoming/) it does as mail_owner (lib/util/eugid.h);
  * the queue directory and pid/ must be root's alone (pidfile.c).
  * The work is split by concern: config.c, listen.c, spawn.c, status.c,
  * reap.c, reload.c, pidfile.c, cleanup_incoming.c, stop.c, wakeup.c,

@@ -67,7 +67,7 @@ struct master_state {
 	struct master_service *retired;		/* old ones with live children */
 	struct master_child *children;
 	int		 pid_fd;
-	int		 flow_fd;	/* lib/flow.h page, passed as fd 4 */
+	int		 flow_fd;	/* lib/io/flow.h page, passed as fd 4 */
 	bool		 stopping;	/* SIGTERM deaths are expected now */
 };
 

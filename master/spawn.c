@@ -3,7 +3,7 @@
  *
  * The child is always exec'd, so every daemon starts with a clean address
  * space.  Descriptors follow service.h: fd 3 the status pipe's write end,
- * fd 4 the flow page (lib/flow.h), fds 5.. the service's listeners;
+ * fd 4 the flow page (lib/io/flow.h), fds 5.. the service's listeners;
  * everything else the master holds is close-on-exec and disappears.  Arguments:
  *	PROGRAM -c CONFIG_DIR -n SERVICE -t TYPE -s NFDS [-u] [-r] [-v] ARGS...
  * where ARGS are the master.cf arguments after the command (-o name=value).

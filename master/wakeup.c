@@ -5,7 +5,7 @@
  * connects to its socket and writes one "W" (a trigger), which also makes
  * the listener readable so a child is started if none runs.  connect()
  * follows symbolic links and the socket lives in mail_owner's directory,
- * so the master connects as mail_owner (lib/eugid.h): a link planted
+ * so the master connects as mail_owner (lib/util/eugid.h): a link planted
  * there cannot make root poke a socket somewhere else.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * pickup - feed mail that sluice-drop left in maildrop/ to cleanup.
  *
- * A trigger service (lib/trigger.h) on public/pickup: sluice-drop pokes
+ * A trigger service (lib/io/trigger.h) on public/pickup: sluice-drop pokes
  * it with 'A' after each new file and the master with 'W' every wakeup
  * seconds; either way the poke is read and dropped and maildrop/ is
  * scanned (scan.c).  Runs as mail_owner.  Each complete file is handed to

@@ -11,7 +11,7 @@
  * that was killed: the latter are removed after a day.  Files are taken
  * oldest first (queue IDs sort by time), at most PICKUP_SCAN_MAX a pass;
  * the master's wakeup brings the next pass.  A file that sluice-drop
- * still holds (its fsync is running, lib/queue_file.h) is left for the
+ * still holds (its fsync is running, lib/queue/queue_file.h) is left for the
  * poke that follows it; one that cannot be read (EIO) is kept for a
  * later pass, never taken for malformed.  A file that cleanup has queued
  * but that cannot be removed (EIO) is renamed to .done-ID, a name no

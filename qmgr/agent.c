@@ -6,7 +6,7 @@
  * request is written at once (it is small; the write may wait at most
  * QMGR_AGENT_WRITE_TIMEOUT for a stuck agent).  The reply is collected
  * without blocking: bytes are gathered as poll reports them and parsed
- * (lib/deliver_request.h) only once a whole attribute list is there.
+ * (lib/mail/deliver_request.h) only once a whole attribute list is there.
  * A lost connection, a malformed reply or a timeout defers the job's
  * recipients; the agent recognises a repeated delivery later.
  */

@@ -6,7 +6,7 @@
  * delivery agents on private/TRANSPORT, records outcomes in the queue
  * files, defers with back-off, expires and notifies.  One long-lived
  * process (master.cf maxproc 1) driven by a poll loop: triggers arrive
- * on public/qmgr (lib/trigger.h), the timers cover the rest.
+ * on public/qmgr (lib/io/trigger.h), the timers cover the rest.
  *
  * Parameters: minimal_backoff_time, maximal_backoff_time,
  * maximal_queue_lifetime, bounce_queue_lifetime, delay_warning_time,
@@ -15,7 +15,7 @@
  * TRANSPORT_destination_concurrency_limit,
  * default_destination_recipient_limit,
  * TRANSPORT_destination_recipient_limit, default_process_limit, and
- * those of lib/resolve.h.
+ * those of lib/mail/resolve.h.
  */
 #include <sys/resource.h>
 

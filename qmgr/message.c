@@ -344,7 +344,7 @@ out:
 /*
  * qmgr_message_free - unlink from the active list and release.  A message
  * leaving the active queue (delivered, deferred or bounced) lets one new
- * message in without waiting (lib/flow.h); an empty queue restores the
+ * message in without waiting (lib/io/flow.h); an empty queue restores the
  * whole window, whatever credits crashed cleanup processes took with them.
  */
 void

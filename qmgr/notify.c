@@ -1,6 +1,6 @@
 /*
  * notify.c - who hears about an attempt (RFC 3461 NOTIFY), through
- * lib/bounce.h.
+ * lib/mail/bounce.h.
  *
  * Failed recipients are reported unless NOTIFY says otherwise (NEVER, or
  * a list without FAILURE); a failed recipient counts as finished only

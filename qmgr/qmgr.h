@@ -156,7 +156,7 @@ struct qmgr {
 	long		 min_backoff, max_backoff;
 	long		 lifetime, bounce_lifetime, delay_warning;
 	long		 queue_run_delay, active_limit, ipc_timeout;
-	int		 flow_window;	/* in_flow_window (lib/flow.h) */
+	int		 flow_window;	/* in_flow_window (lib/io/flow.h) */
 	struct qmgr_message *head, *tail;
 	size_t		 message_count;
 	struct qmgr_message *resolving, *resolving_tail;

@@ -92,7 +92,7 @@ qmgr_transport_get(struct qmgr *qm, const char *name)
 	    "destination_concurrency_limit");
 	t->rcpt_limit = qmgr_transport_param(qm, name,
 	    "destination_recipient_limit");
-	/* an agent refuses a request with more (lib/deliver_request.h) */
+	/* an agent refuses a request with more (lib/mail/deliver_request.h) */
 	if (t->rcpt_limit > DELIVER_RECIPIENT_MAX) {
 		msg_warn("transport %s: destination recipient limit %d is "
 		    "above the %d recipients of one delivery request; using "

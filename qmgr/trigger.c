@@ -1,5 +1,5 @@
 /*
- * trigger.c - the trigger socket public/qmgr (lib/trigger.h).
+ * trigger.c - the trigger socket public/qmgr (lib/io/trigger.h).
  *
  * Anybody in setgid_group can connect, so a trigger is hostile input:
  * at most TRIGGER_MAX bytes per connection, read without blocking, and

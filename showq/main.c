@@ -3,7 +3,7 @@
  *
  * A one-connection-at-a-time service under the master on public/showq
  * (mail_owner, not chrooted).  It reads nothing from the client: on each
- * connection it writes, in the attribute protocol of lib/attr.h, one list
+ * connection it writes, in the attribute protocol of lib/service/attr.h, one list
  * per queued message
  *	queue_name, queue_id, arrival_time, message_size, sender,
  *	forced_expire, then per pending recipient: recipient, delay_reason

@@ -7,7 +7,7 @@
  * maildrop/ holds files written by local users through sluice-drop: they
  * are described from the directory entry (ID, modification time, file
  * size), with the sender and recipients only when the file parses.
- * Delay reasons come from defer/ID (lib/defer_log.h), matched to a
+ * Delay reasons come from defer/ID (lib/queue/defer_log.h), matched to a
  * recipient by the offset of its R record.
  */
 #include <sys/stat.h>

@@ -8,7 +8,7 @@
 #include "attr.h"
 #include "stream.h"
 
-/* A listed message stays within what the reader accepts (lib/attr.h). */
+/* A listed message stays within what the reader accepts (lib/service/attr.h). */
 #define SHOWQ_LIST_BYTES	(ATTR_TOTAL_DEFAULT - 64 * 1024)
 #define SHOWQ_LIST_ITEMS	(ATTR_COUNT_MAX - 16)
 

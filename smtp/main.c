@@ -4,7 +4,7 @@
  * A one-connection-at-a-time service under the master, running as
  * mail_owner (master.cf unpriv column "-"): qmgr connects to private/smtp
  * or private/lmtp, keeps the connection for many requests, and gets one
- * outcome per recipient back (lib/deliver_request.h).  The same program
+ * outcome per recipient back (lib/mail/deliver_request.h).  The same program
  * serves both; the service name or the request's transport selects LMTP.
  * The DNS resolver context is created in pre_jail, before any chroot.
  *

@@ -1,5 +1,5 @@
 /*
- * tls - STARTTLS for the smtp client (lib/tls.h does the OpenSSL work).
+ * tls - STARTTLS for the smtp client (lib/tls/tls.h does the OpenSSL work).
  *
  * The level comes from smtp_tls_policy_maps (keyed by the next hop as
  * written, e.g. "[mail.example]:587", then by its bare domain) or else
@@ -12,7 +12,7 @@
  * required and cannot be had, the delivery is deferred (4.7.5).
  * A policy entry is "LEVEL [match=name:name...]".
  *
- * TLS sessions are cached per process (lib/tls_session.c) under
+ * TLS sessions are cached per process (lib/tls/tls_session.c) under
  * "[host]:port:level" plus the names the certificate must match, the CA
  * files, protocols and ciphers: a session made at "may" (no name check)
  * is never offered at "verify" or "secure", and a resumed session's

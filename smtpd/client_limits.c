@@ -4,7 +4,7 @@
  *
  * Each smtpd process holds many sessions, and the master runs many
  * processes, so the counts live in anvil(8); each process keeps one
- * connection to it (lib/anvil_client.h).  A session registers right
+ * connection to it (lib/service/anvil_client.h).  A session registers right
  * before the greeting and deregisters at its very end; in between it
  * costs nothing.  As in Postfix, a client over smtpd_client_connection_
  * count_limit or smtpd_client_connection_rate_limit gets "421 4.7.0

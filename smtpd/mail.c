@@ -7,7 +7,7 @@
  * SIZE is checked against message_size_limit right away, so a client
  * learns before sending a byte of content.  Last, as Postfix's
  * smtpd_check_queue() does after the sender checks, the free space of
- * the queue file system (lib/queue_space.h): below queue_minfree or
+ * the queue file system (lib/queue/queue_space.h): below queue_minfree or
  * 1.5 x message_size_limit, or too little for the declared SIZE, the
  * answer is 452 4.3.1, a temporary refusal, so that the client tries
  * again later instead of us failing to write what we acknowledged.

@@ -2,7 +2,7 @@
  * smtpd - the SMTP server daemon.
  *
  * Started by the master; one process runs up to smtpd_process_session_limit
- * sessions at once, each in a coroutine (lib/service.h, lib/coro.h), so
+ * sessions at once, each in a coroutine (lib/service/service.h, lib/io/coro.h), so
  * every wait of a session goes through lib/'s stream, sock, tls and dns.
  * Everything that needs the file system outside the queue directory
  * happens in pre_jail: the settings and lookup tables (settings.c), the

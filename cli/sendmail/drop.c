@@ -119,7 +119,7 @@ sm_drop_abort(struct sm_drop *d)
 
 /*
  * sm_queue_space_ok - room in the queue file system for new mail, by
- * queue_minfree and message_size_limit (lib/queue_space.h); false with
+ * queue_minfree and message_size_limit (lib/queue/queue_space.h); false with
  * the numbers in why when not.  A file system that cannot be measured
  * counts as room: sluice-drop still fails cleanly on a write error.
  */

@@ -7,7 +7,7 @@
  * queue_directory/maildrop/ID, prints the ID on standard output and pokes
  * pickup (public/pickup) so the message moves on at once; if the mail
  * system is down the file waits.  While the queue file system is short
- * of space (queue_minfree, lib/queue_space.h) it refuses with
+ * of space (queue_minfree, lib/queue/queue_space.h) it refuses with
  * EX_TEMPFAIL before it reads anything.  Exit status per sysexits(3).
  *
  * Installed setgid setgid_group, the group that may write maildrop/ and

@@ -2,7 +2,7 @@
  * delete - sluice-map -d: remove one key from a compiled lmdb: table.
  *
  * The key is deleted in place, in one transaction under the table's
- * exclusive lock (lib/map_lmdb_update.c), so daemons reading the table
+ * exclusive lock (lib/maps/map_lmdb_update.c), so daemons reading the table
  * see it with the key or without it, never a half-written file, and the
  * next lookup already misses it.  As with postmap -d, the text source is
  * not edited: the next compile brings the key back if it is still there.

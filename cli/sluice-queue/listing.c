@@ -6,7 +6,7 @@
  * without its fields, is an error: a half listing shown as complete
  * would mislead the administrator.  Addresses and reasons come from the
  * network: in the classic listing control characters are shown as '?'
- * (no terminal escapes); the JSON form escapes them (lib/json_write.h).
+ * (no terminal escapes); the JSON form escapes them (lib/util/json_write.h).
  * While the queue file system is too full for new mail, one line before
  * the messages says so (listing_print_space): in JSON an object with
  * "queue_status" and without "queue_id", so that a reader that looks

@@ -34,7 +34,7 @@ struct queue_space_usage;
 
 /*
  * listing_print_space - the first line of a listing while new mail is
- * refused for lack of space (lib/queue_space.h): a {"queue_status":
+ * refused for lack of space (lib/queue/queue_space.h): a {"queue_status":
  * "refusing mail", ...} object in JSON, a "-- Mail is refused" line in
  * the classic listing
  */

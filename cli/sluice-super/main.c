@@ -16,7 +16,7 @@
  * directory belongs to the invoking user.  The queue directories belong
  * to mail_owner, who could plant symbolic links or swap files there, so
  * root does all its work in them as mail_owner (effective uid and gid,
- * lib/eugid.h): removing, renaming, reading queue files and defer logs,
+ * lib/util/eugid.h): removing, renaming, reading queue files and defer logs,
  * poking qmgr.  Only the ownership and mode repair of -s needs root, and
  * it works on an open descriptor (super_as_root).  Every change is logged to the
  * maillog; deletions and the totals are also reported on stderr as

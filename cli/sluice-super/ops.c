@@ -80,7 +80,7 @@ move_message(const char *from, const char *to, const char *id)
 /*
  * requeue_defer_log - a requeued message starts without delay reasons,
  * but a log that lists delivered addresses of pending recipients stays
- * (lib/defer_log.h): without it the next attempt would deliver them
+ * (lib/queue/defer_log.h): without it the next attempt would deliver them
  * again.  Its old reasons show until that attempt rewrites the log.  A
  * log that could not be read (EIO, ...) stays too: only a malformed one
  * is known to hold nothing worth keeping.

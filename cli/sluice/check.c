@@ -183,7 +183,7 @@ check_queue(struct check_state *cs)
 
 /*
  * check_space - warn while smtpd, sendmail and sluice-drop would refuse
- * new mail for lack of space in the queue file system (lib/queue_space.h)
+ * new mail for lack of space in the queue file system (lib/queue/queue_space.h)
  */
 static void
 check_space(struct check_state *cs)

@@ -31,7 +31,7 @@
  * state makes renameat2(RENAME_NOREPLACE) fail with EINVAL, uncounted,
  * as on a file system without it, so that the link(2) fallbacks run.
  *
- * fsyncs that lib/async_fsync.c submits to the kernel's AIO ring
+ * fsyncs that lib/io/async_fsync.c submits to the kernel's AIO ring
  * (io_submit of IOCB_CMD_FSYNC/FDSYNC) count as fsyncs: a failing one is
  * not submitted, and its completion (res = -errno) is handed out by the
  * next io_getevents of the process, its eventfd signalled as the kernel

@@ -1,5 +1,5 @@
 /*
- * fuzz_defer_log - the defer/ID reader (lib/defer_log.c) on arbitrary
+ * fuzz_defer_log - the defer/ID reader (lib/queue/defer_log.c) on arbitrary
  * file content.  A file it accepts must give entries that are valid as
  * the writer makes them (a D.D.D status, a bounded one-line reason), and
  * writing the log back and reading it again must give the same log

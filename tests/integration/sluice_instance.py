@@ -3,7 +3,7 @@
 An Instance is one directory made by `sluice init`, with its own port, its
 own queue and its own maillog.  The tests start it with `sluice start -f`,
 talk SMTP to it (smtplib or a raw socket for byte-exact sessions), inspect
-the queue files it wrote (the record format of lib/queue_file.h, ported
+the queue files it wrote (the record format of lib/queue/queue_file.h, ported
 below) and stop it by pid.  For the delivery side it finds mailboxes
 (Maildir, mbox), waits for them and for an empty queue with bounded
 polling, splits off what delivery put in front of a message, finds the
@@ -223,7 +223,7 @@ def port_listening(port):
     return False
 
 
-# --- queue files (lib/queue_file.h) -------------------------------------
+# --- queue files (lib/queue/queue_file.h) -------------------------------------
 
 class QueueFileError(Exception):
     pass

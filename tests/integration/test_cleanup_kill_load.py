@@ -1,7 +1,7 @@
 """cleanup SIGKILLed under load, while its processes share directory fsyncs.
 
 Several SMTP sessions send at once, so the cleanup processes share their
-fsyncs of incoming/ (lib/dir_sync.h: one process syncs, the others wait
+fsyncs of incoming/ (lib/io/dir_sync.h: one process syncs, the others wait
 for it); meanwhile cleanup processes are SIGKILLed, some of them while
 they lead such a shared fsync.  Every message answered 250 must be
 delivered exactly once; a message whose session got an error may be

@@ -226,7 +226,7 @@ def test_exactly_once_across_sigkill(make_instance, sluice_bin):
 def test_removal_cut_short_is_finished_by_the_next_qmgr(make_instance, cut):
     """qmgr retires a finished message by setting its mode to 0600 (so
     that the file never looks complete again), cutting it when long, and
-    moving it into recycle/ (lib/queue_recycle.h).  SIGKILLed between
+    moving it into recycle/ (lib/queue/queue_recycle.h).  SIGKILLed between
     the mode change and the move, it leaves a finished message in
     active/ at mode 0600, whole or cut.  The next qmgr must finish the
     removal: moved back to incoming/ such a file would pass for a message

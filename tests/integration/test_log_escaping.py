@@ -1,6 +1,6 @@
 """The maillog is text: network bytes reach it escaped (issue 14 item 5).
 
-lib/msg.c escapes every line by one rule: printable ASCII and well-formed
+lib/util/msg.c escapes every line by one rule: printable ASCII and well-formed
 UTF-8 pass, every other byte is written as \\r, \\n, \\t or \\xNN.  Here the
 bytes come from the network as an attacker would send them: a remote
 server's reply with bytes that are not UTF-8 and terminal escapes (logged

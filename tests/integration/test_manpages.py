@@ -32,7 +32,7 @@ def program_pages():
 
 PAGES = program_pages() + ["sluice.conf.5"]
 
-# The parameters of the team contract (lib/config_params.c).
+# The parameters of the team contract (lib/config/config_params.c).
 PARAMETERS = """
 alias_maps always_add_missing_headers cleanup_service_name config_directory
 daemon_directory default_process_limit disable_vrfy_command
@@ -118,9 +118,9 @@ def test_sluice_conf_documents_every_parameter():
 
 def test_every_table_parameter_documented():
     """Parameters added to the table later must be documented too."""
-    src = os.path.join(REPO, "lib", "config_params.c")
+    src = os.path.join(REPO, "lib", "config", "config_params.c")
     if not os.path.isfile(src):
-        pytest.skip("lib/config_params.c not there")
+        pytest.skip("lib/config/config_params.c not there")
     with open(src) as f:
         names = re.findall(r'^\t\{ "([a-z0-9_]+)", PARAM_', f.read(), re.M)
     assert set(PARAMETERS) <= set(names), set(PARAMETERS) - set(names)

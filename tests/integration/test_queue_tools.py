@@ -3,7 +3,7 @@ sluice-super (-d, -h, -H, -r, -s, IDs from stdin).
 
 The queue is built without qmgr: mail goes in through smtpd and cleanup
 (into incoming/), then the files are moved between the queue directories
-by hand and defer/ID logs are written in the lib/defer_log.h format.
+by hand and defer/ID logs are written in the lib/queue/defer_log.h format.
 master.cf keeps smtpd, cleanup and showq only, so nothing moves under
 the test.  qmgr's trigger socket, when a test needs to see the pokes, is a
 plain socket the test listens on itself.

@@ -1,6 +1,6 @@
 """Many SMTP sessions per smtpd process (smtpd_process_session_limit).
 
-Each session runs in a coroutine (lib/coro.h); these tests check that a
+Each session runs in a coroutine (lib/io/coro.h); these tests check that a
 process really holds many sessions, that the master starts another one
 only when a process is full, and that a session stuck in the middle of a
 command does not hold up the other sessions of its process.  The same

@@ -1,9 +1,9 @@
 /*
- * test_async_fsync - unit tests of lib/async_fsync.c: an fsync started
+ * test_async_fsync - unit tests of lib/io/async_fsync.c: an fsync started
  * on a file or a directory completes with 0; several outstanding ones
  * can be waited for in any order; a bad descriptor reports EBADF from
  * the wait, whether the kernel refused the request or the fallback ran.
- * In coroutines (lib/coro.h): many sessions, each with two fsyncs of its
+ * In coroutines (lib/io/coro.h): many sessions, each with two fsyncs of its
  * own started and waited for in different orders and interleavings, all
  * get 0 and all finish (a lost wakeup fails within a bound instead of
  * hanging); a session waiting for its fsync parks only itself, another

@@ -1,5 +1,5 @@
 /*
- * test_attr - unit tests for lib/attr.c: round trips and hostile input.
+ * test_attr - unit tests for lib/service/attr.c: round trips and hostile input.
  *
  * Wire bytes are built by hand and fed through a stream on a memfd, so
  * every malformation can be produced exactly.

@@ -1,5 +1,5 @@
 /*
- * test_bounce - unit tests for lib/bounce.c and lib/bounce_text.c.
+ * test_bounce - unit tests for lib/mail/bounce.c and lib/mail/bounce_text.c.
  *
  * Each test writes a real queue file with queue_writer in a private queue
  * directory, builds a notification with bounce_build and checks its

@@ -1,5 +1,5 @@
 /*
- * test_clock - unit tests of lib/clock.c (the monotonic clock).
+ * test_clock - unit tests of lib/util/clock.c (the monotonic clock).
  */
 #include <check.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 /*
- * test_config - unit tests of lib/config.c, lib/config_params.c and
- * lib/master_cf.c: main.cf syntax and errors, $name expansion (loops
+ * test_config - unit tests of lib/config/config.c, lib/config/config_params.c and
+ * lib/config/master_cf.c: main.cf syntax and errors, $name expansion (loops
  * included), typed getters and bounds, the defaults table against
  * man/sluice.conf.5, and master.cf good and bad files.
  */

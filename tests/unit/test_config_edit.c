@@ -1,5 +1,5 @@
 /*
- * test_config_edit - unit tests for lib/config_edit.c.
+ * test_config_edit - unit tests for lib/config/config_edit.c.
  *
  * Text edits are compared byte for byte with the expected file, and the
  * result is read back with config_parse_text so that what the editor

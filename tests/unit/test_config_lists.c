@@ -1,5 +1,5 @@
 /*
- * test_config_lists - unit tests of lib/config_lists.c: list-valued
+ * test_config_lists - unit tests of lib/config/config_lists.c: list-valued
  * parameters open into their lists, an empty table list is NULL, and an
  * unusable value ends the daemon (msg_fatal: exit status 1).
  */

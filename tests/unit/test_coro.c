@@ -1,5 +1,5 @@
 /*
- * test_coro - unit tests of lib/coro.c: a coroutine runs at once until
+ * test_coro - unit tests of lib/io/coro.c: a coroutine runs at once until
  * its first wait; waits on descriptors and timeouts resume the right
  * coroutine; several may wait on one descriptor, for different events;
  * a descriptor number reused by the next coroutine is waited on afresh;

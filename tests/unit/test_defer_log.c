@@ -1,5 +1,5 @@
 /*
- * test_defer_log - unit tests for lib/defer_log.c: round trips through
+ * test_defer_log - unit tests for lib/queue/defer_log.c: round trips through
  * defer/ID (deferred records and delivered addresses), the set/find
  * semantics, appending delivered addresses (and an append cut short),
  * hostile file contents, removal, logs too big for a search per line or

@@ -1,5 +1,5 @@
 /*
- * test_deliver_request - unit tests for lib/deliver_request.c: a request
+ * test_deliver_request - unit tests for lib/mail/deliver_request.c: a request
  * and its reply travel over a socketpair intact, and both readers refuse
  * what a confused or hostile peer might send (wrong outcome counts, a
  * dsn whose class disagrees with the status, a queue_name other than

@@ -1,5 +1,5 @@
 /*
- * test_dir_sync - unit tests of lib/dir_sync.c: the table is made anew
+ * test_dir_sync - unit tests of lib/io/dir_sync.c: the table is made anew
  * by every create and refused when damaged or a symlink; an
  * fsync that began after a mark covers it, one that began before does
  * not; a failed fsync sends the followers to their own; a leader that
@@ -7,7 +7,7 @@
  * covers an entry made while it lingered; processes hammering one
  * directory share fsyncs and every finish succeeds; without a table, or
  * without a slot in a full one, a finish is a plain fsync.  In
- * coroutines (lib/coro.h): many sessions making entries in one directory
+ * coroutines (lib/io/coro.h): many sessions making entries in one directory
  * all finish with 0, within a bound; a session waiting for another
  * session's fsync, for another process's, or for a dead leader's, naps
  * (dir_sync_naps) instead of sleeping on the futex, so the process's

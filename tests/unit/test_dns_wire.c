@@ -1,5 +1,5 @@
 /*
- * test_dns_wire - unit tests of lib/dns_wire.c: MX and PTR rdata decoding
+ * test_dns_wire - unit tests of lib/dns/dns_wire.c: MX and PTR rdata decoding
  * and reverse-lookup names, with crafted and malformed data (compression
  * pointers, overruns, trailing bytes, over-long labels and names, numeric
  * and badly hyphenated host names).  No server needed.

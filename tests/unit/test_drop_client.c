@@ -1,5 +1,5 @@
 /*
- * test_drop_client - unit tests of lib/drop_client.c, against stand-ins
+ * test_drop_client - unit tests of lib/mail/drop_client.c, against stand-ins
  * for sluice-drop: small shell scripts that read what they are sent and
  * answer as sluice-drop would (an ID and exit 0, or a failure status).
  */

@@ -1,5 +1,5 @@
 /*
- * test_eugid - unit tests for lib/eugid.c: the temporary switch to
+ * test_eugid - unit tests for lib/util/eugid.c: the temporary switch to
  * another user's effective identity and back.  The switch itself needs
  * root; run unprivileged, the tests check that nothing changes.
  */

@@ -1,8 +1,8 @@
 /*
- * test_flow - unit tests of lib/flow.c, the in-flow control page: credits
+ * test_flow - unit tests of lib/io/flow.c, the in-flow control page: credits
  * are taken and given back up to the window, a taker without credit waits
  * at most its limit and is woken by a give from another process, and
- * attach refuses what is not a flow page.  In a coroutine (lib/coro.h)
+ * attach refuses what is not a flow page.  In a coroutine (lib/io/coro.h)
  * a taker without credit waits about its limit and the process's other
  * coroutines keep running meanwhile (naps, not a futex sleep), and a
  * credit given by another coroutine during the wait is taken.  Each

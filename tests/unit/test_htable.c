@@ -1,5 +1,5 @@
 /*
- * test_htable - unit tests of lib/htable.c: finding and adding keys,
+ * test_htable - unit tests of lib/util/htable.c: finding and adding keys,
  * case-insensitive and binary keys, growth from a small table, and
  * deletion against a plain array as the reference (deleting from the
  * middle of a probe run must not lose the keys behind it).

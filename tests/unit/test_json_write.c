@@ -1,5 +1,5 @@
 /*
- * test_json_write - unit tests of lib/json_write.c: escaping, UTF-8
+ * test_json_write - unit tests of lib/util/json_write.c: escaping, UTF-8
  * validation (overlong, surrogate, out of range, truncated), numbers.
  */
 #include <check.h>

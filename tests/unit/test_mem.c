@@ -1,5 +1,5 @@
 /*
- * test_mem - unit tests of lib/mem.c (allocation wrappers).
+ * test_mem - unit tests of lib/util/mem.c (allocation wrappers).
  */
 #include <check.h>
 #include <stdint.h>

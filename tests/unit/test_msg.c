@@ -1,5 +1,5 @@
 /*
- * test_msg - unit tests of lib/msg.c: the maillog_file line format, the
+ * test_msg - unit tests of lib/util/msg.c: the maillog_file line format, the
  * escaping of control characters and of bytes that are not well-formed
  * UTF-8, the line bound (never inside a character or escape), fork safety
  * and the fatal hook.
@@ -111,7 +111,7 @@ tail_len(unsigned char c, unsigned char *lo, unsigned char *hi)
 /*
  * log_text_ok - every line is UTF-8 by the byte ranges of RFC 3629, and
  * holds no C0, DEL or C1 control and no U+2028/U+2029; written apart from
- * lib/msg.c's decoder so that the two check each other.
+ * lib/util/msg.c's decoder so that the two check each other.
  */
 static bool
 log_text_ok(const char *text)

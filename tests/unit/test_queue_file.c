@@ -1,5 +1,5 @@
 /*
- * test_queue_file - unit tests for lib/queue_file.c and queue_file_read.c.
+ * test_queue_file - unit tests for lib/queue/queue_file.c and queue_file_read.c.
  *
  * Real files in a private directory: written by the writer and read back,
  * then damaged on purpose, or built record by record to get exactly the

@@ -1,5 +1,5 @@
 /*
- * test_queue_id - unit tests for lib/queue_id.c: format, uniqueness,
+ * test_queue_id - unit tests for lib/queue/queue_id.c: format, uniqueness,
  * ordering and the validity check.
  */
 #include <sys/wait.h>

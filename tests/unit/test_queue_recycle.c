@@ -1,5 +1,5 @@
 /*
- * test_queue_recycle - unit tests of lib/queue_recycle.c and the writer
+ * test_queue_recycle - unit tests of lib/queue/queue_recycle.c and the writer
  * that uses it: a delivered file goes into the pool under its inode
  * number and comes back as a fresh incoming/ file (same inode, new ID,
  * mode 0600, old content cut off at finish); the pool is bounded and only

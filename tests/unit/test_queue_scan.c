@@ -1,5 +1,5 @@
 /*
- * test_queue_scan - unit tests of lib/queue_scan.c: sorted and bounded
+ * test_queue_scan - unit tests of lib/queue/queue_scan.c: sorted and bounded
  * directory scans, ID filtering, finding a message's queue, and the safe
  * open that refuses symbolic links, FIFOs and directories.
  */

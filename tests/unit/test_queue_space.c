@@ -1,5 +1,5 @@
 /*
- * test_queue_space - unit tests of lib/queue_space.c: Postfix's rule in
+ * test_queue_space - unit tests of lib/queue/queue_space.c: Postfix's rule in
  * whole blocks (queue_minfree, 1.5 x message_size_limit, a declared
  * SIZE against the space above queue_minfree) at its boundaries and
  * without overflow; f_bavail (not f_bfree) and f_frsize; the cache

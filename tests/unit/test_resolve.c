@@ -1,5 +1,5 @@
 /*
- * test_resolve - unit tests for lib/resolve.c: virtual alias expansion
+ * test_resolve - unit tests for lib/mail/resolve.c: virtual alias expansion
  * (fan-out, catch-all, self references, loops, depth and size limits,
  * shared members found as duplicates in any case, unknown virtual alias
  * addresses) and transport resolution (local,

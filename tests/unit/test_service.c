@@ -1,5 +1,5 @@
 /*
- * test_service - unit tests for lib/service.c, the daemon skeleton.
+ * test_service - unit tests for lib/service/service.c, the daemon skeleton.
  *
  * Each case forks a child that runs service_main() with the descriptor
  * layout the master provides (status pipe on 3, the flow page on 4, a

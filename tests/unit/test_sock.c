@@ -1,5 +1,5 @@
 /*
- * test_sock - unit tests for lib/sock.c: UNIX and TCP listeners, connect
+ * test_sock - unit tests for lib/io/sock.c: UNIX and TCP listeners, connect
  * with timeout, host:port splitting and address formatting.
  */
 #include <sys/socket.h>

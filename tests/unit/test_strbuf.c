@@ -1,5 +1,5 @@
 /*
- * test_strbuf - unit tests of lib/strbuf.c (growable strings).
+ * test_strbuf - unit tests of lib/util/strbuf.c (growable strings).
  */
 #include <check.h>
 #include <stdlib.h>

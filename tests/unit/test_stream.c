@@ -1,5 +1,5 @@
 /*
- * test_stream - unit tests for lib/stream.c over a socketpair.
+ * test_stream - unit tests for lib/io/stream.c over a socketpair.
  *
  * One end is the stream under test, the other is driven with plain
  * write(2)/read(2) so that the tests see exactly what went over the wire.

@@ -1,5 +1,5 @@
 /*
- * test_strlist - unit tests of lib/strlist.c (string arrays).
+ * test_strlist - unit tests of lib/util/strlist.c (string arrays).
  */
 #include <check.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * test_tls - unit tests for lib/tls.c: real handshakes over a socketpair.
+ * test_tls - unit tests for lib/tls/tls.c: real handshakes over a socketpair.
  *
  * A self-signed certificate (CN and subjectAltName "localhost") is made
  * with the OpenSSL API and written to a temporary directory; the server

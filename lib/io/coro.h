@@ -2,7 +2,7 @@
  * coro - cooperative coroutines, so that one process can run many
  * sessions written as plain blocking code.
  *
- * A daemon in multi-session mode (lib/service.c, process_session_limit
+ * A daemon in multi-session mode (lib/service/service.c, process_session_limit
  * above 1) runs each accepted connection's serve() in a coroutine with
  * its own stack.  Every place in lib/ that waits for a descriptor calls
  * coro_poll() instead of poll(): outside a coroutine that is poll() on

@@ -3,7 +3,7 @@
  *
  * bounce_send() builds a multipart/report; report-type=delivery-status
  * message about some recipients of a queued message and queues it through
- * cleanup (lib/cleanup_client.h), like any other mail.  The notification
+ * cleanup (lib/mail/cleanup_client.h), like any other mail.  The notification
  * goes to the original sender from the null sender <>; if the original
  * sender was already <> (a bounce), the notice goes to
  * 2bounce_notice_recipient instead, from double_bounce_sender@myhostname;

@@ -14,7 +14,7 @@
  * Built on the kernel's native AIO (IOCB_CMD_FSYNC, Linux 4.18 and
  * later) through raw system calls, so a daemon stays single-threaded.
  * Where that is unavailable, async_fsync_wait() does a plain fsync.
- * A request started inside a coroutine (lib/coro.h) is waited for by
+ * A request started inside a coroutine (lib/io/coro.h) is waited for by
  * parking only the calling coroutine, so that a multi-session daemon
  * (cleanup) keeps serving its other sessions while a session's fsync
  * runs; one started outside is waited for by blocking the process.

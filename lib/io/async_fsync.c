@@ -8,7 +8,7 @@
  * coroutine the wait blocks the process in io_getevents.  A request
  * started inside a coroutine gets an eventfd of its own that the kernel
  * signals at its completion, and its wait parks the coroutine on it
- * (lib/coro.h).  Its own, because a shared one does not work: a
+ * (lib/io/coro.h).  Its own, because a shared one does not work: a
  * coroutine that drained a shared eventfd and reaped could take the
  * signal of a completion whose owner parked after the scheduler's round
  * had picked whom to wake, leaving that owner asleep on a count of zero

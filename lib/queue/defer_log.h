@@ -19,7 +19,7 @@
  * and flushes the file once per batch of answers (defer_log_sync); a
  * last line without its newline is such an append cut short by a crash,
  * and is ignored.  Entries are found by offset, and addresses by offset
- * and address, in constant time (lib/htable.h): a message may have a
+ * and address, in constant time (lib/util/htable.h): a message may have a
  * million addresses.
  */
 #ifndef SLUICE_DEFER_LOG_H

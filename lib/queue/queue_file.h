@@ -104,7 +104,7 @@ struct queue_writer;
 struct queue_writer *queue_writer_create(const char *subdir, struct strbuf *err);
 /*
  * queue_writer_create_recycled - the same, but takes a spare file from the
- * pool directory (lib/queue_recycle.h) when there is one: cleanup's way
+ * pool directory (lib/queue/queue_recycle.h) when there is one: cleanup's way
  * of creating incoming/ files without allocating an inode.
  */
 struct queue_writer *queue_writer_create_recycled(const char *subdir,
@@ -118,7 +118,7 @@ int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
 /*
  * queue_writer_finish - write E, patch Z, flip the mode to 0700, fsync the
  * file, and wait for the fsync of its directory that began when the file
- * appeared there (lib/async_fsync.h; a plain fsync where that could not
+ * appeared there (lib/io/async_fsync.h; a plain fsync where that could not
  * be started).  0 on success; -1 with err filled (the file is
  * then removed, before its lock goes).  Frees w in both cases.
  */

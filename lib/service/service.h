@@ -13,7 +13,7 @@
  * privilege steps are skipped (chroot with a debug note).
  *
  * Descriptors from the master: fd 3 is the write end of the service's
- * status pipe, fd 4 the in-flow control page (lib/flow.h: mapped and
+ * status pipe, fd 4 the in-flow control page (lib/io/flow.h: mapped and
  * closed at start), fds 5 .. 5+N-1 the listening sockets.  The skeleton writes a
  * struct service_status record (PIPE_BUF-atomic) when a child becomes busy
  * or idle; when the master closes the pipe's read end (reload, stop) an
@@ -24,7 +24,7 @@
  * exits after max_use connections or max_idle seconds without one.
  *
  * Several at a time: when pre_jail or post_jail sets session_limit above
- * 1, every accepted connection's serve() runs in a coroutine (lib/coro.h)
+ * 1, every accepted connection's serve() runs in a coroutine (lib/io/coro.h)
  * and the process keeps accepting until it has session_limit of them.
  * It reports busy only while it is full, so the master starts another
  * process only when every running one is full; it stops accepting after
@@ -43,7 +43,7 @@
 #include "config.h"
 
 #define SERVICE_STATUS_FD	3
-#define SERVICE_FLOW_FD		4	/* lib/flow.h's page; mapped, then closed */
+#define SERVICE_FLOW_FD		4	/* lib/io/flow.h's page; mapped, then closed */
 #define SERVICE_LISTEN_FD	5
 
 #define SERVICE_STATUS_IDLE	'I'

@@ -1,7 +1,7 @@
 /*
  * tls_session - the smtp client's TLS session cache, and the check of a
  * resumed session's peer against the policy of the connection that
- * resumes it.  Internal to lib/tls.c (hence the OpenSSL types), except
+ * resumes it.  Internal to lib/tls/tls.c (hence the OpenSSL types), except
  * tls_session_key, which smtp/tls.c also uses (with no cache) to key a
  * reused connection by the TLS policy it was made under.
  *

@@ -4,7 +4,7 @@
  * The master opens every listening socket here before any service drops
  * privileges; services inherit and only accept.  A UNIX socket is made,
  * and a stale one removed, with the caller's identity, which for the
- * master is mail_owner's (lib/eugid.h), never root's: private/ and
+ * master is mail_owner's (lib/util/eugid.h), never root's: private/ and
  * public/ belong to mail_owner, who could put a symbolic link at the name
  * at any time.  Clients of internal services connect with a timeout so
  * that a wedged service cannot hang them.  Every descriptor created here

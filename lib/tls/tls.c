@@ -8,7 +8,7 @@
  * whose "want read/write" results become EAGAIN plus the direction the
  * stream must wait for.  The SSL object itself is the stream's I/O context.
  *
- * The client keeps an in-memory session cache (lib/tls_session.c) keyed
+ * The client keeps an in-memory session cache (lib/tls/tls_session.c) keyed
  * by the caller's server identity plus everything that decided how its
  * peer was checked (names, levels, CAs, protocols, ciphers); sessions are
  * stored when OpenSSL hands them over (for TLS 1.3 that is after the
