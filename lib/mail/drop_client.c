@@ -35,6 +35,8 @@ spawn(const char *program, const char *config_dir, int verbose, int *to_fd,
     int *from_fd)
 {
 	const char *argv[6];
+	struct sigaction sa;
+	sigset_t all, old_mask;
 	int	 in[2], out[2], n = 0, saved;
 	pid_t	 pid;
 
@@ -55,7 +57,24 @@ spawn(const char *program, const char *config_dir, int verbose, int *to_fd,
 		errno = saved;
 		return (-1);
 	}
-	if ((pid = fork()) < 0) {
+	/*
+	 * Until execv, the child runs our signal handlers: one that acts on
+	 * behalf of the whole process (a cleanup, a kill of the process
+	 * group) must not run there.  Signals stay blocked across fork; the
+	 * child puts every caught one back to its default first.
+	 */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_BLOCK, &all, &old_mask);
+	if ((pid = fork()) == 0) {
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigaction(sig, NULL, &sa) == 0 &&
+			    sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)
+				(void)signal(sig, SIG_DFL);
+	}
+	saved = errno;
+	(void)sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	errno = saved;
+	if (pid < 0) {
 		saved = errno;
 		(void)close(in[0]);
 		(void)close(in[1]);
