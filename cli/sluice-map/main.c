@@ -3,6 +3,9 @@
  *
  * Usage:
  *	sluice-map [-c DIR] [-a] [lmdb:]FILE...	compile FILE into FILE.lmdb
+ *						(hash: and btree: alike; cidr:,
+ *						pcre:, regexp:, texthash: are
+ *						checked, they need no compiling)
  *	sluice-map [-c DIR] -q KEY TABLE...	print KEY's value from the
  *						first table that has it
  *	sluice-map [-c DIR] -q - TABLE...	keys from stdin, "key value" out
@@ -10,8 +13,11 @@
  *	sluice-map [-c DIR] -N			newaliases: compile alias_maps
  * -a reads the aliases(5) format instead of "key value".  Exit status:
  * 0 success (found, deleted), 1 not found, 2 error (as postmap's -q).
- * Compiling and deleting replace NAME.lmdb atomically (newaliases.c,
- * delete.c): a daemon reading the table never sees a half-built one.
+ * Compiling and deleting change NAME.lmdb in one transaction (lib/
+ * map_lmdb_update.c, delete.c): a daemon reading the table never sees a
+ * half-built one, and its next lookup sees the new one.  Failures are
+ * printed as "error:" lines (the run goes on with the other tables),
+ * never as warnings: the table was not built.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,17 +49,25 @@ usage(void)
 }
 
 /*
- * lmdb_source - the file name of an lmdb: table ("lmdb:/x" or "/x"), or
- * NULL for another type.
+ * compiled_source - the source file name of a table that sluice-map
+ * compiles: "lmdb:/x", "hash:/x", "btree:/x" or a bare "/x"; NULL for
+ * another type
  */
 static const char *
-lmdb_source(const char *spec)
+compiled_source(const char *spec)
 {
-	if (strncasecmp(spec, "lmdb:", 5) == 0)
-		return (spec[5] != 0 ? spec + 5 : NULL);
-	if (strchr(spec, ':') == NULL)
-		return (spec);
-	return (NULL);
+	static const char *types[] = {"lmdb:", "hash:", "btree:"};
+	const char *name = spec;
+	size_t n;
+
+	if (strncasecmp(name, "proxy:", 6) == 0)
+		name += 6;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		n = strlen(types[i]);
+		if (strncasecmp(name, types[i], n) == 0)
+			return (name[n] ? name + n : NULL);
+	}
+	return (strchr(spec, ':') == NULL ? spec : NULL);
 }
 
 /* table_spec - "type:name", with lmdb: added to a bare file name */
@@ -66,6 +80,28 @@ table_spec(struct strbuf *out, const char *arg)
 	strbuf_puts(out, arg);
 }
 
+/*
+ * check_text_table - a table read as text at open time (cidr:, pcre:,
+ * regexp:, texthash:, inline:...): nothing to compile, but parse it, so
+ * that "sluice-map pcre:/x" after an edit says what a daemon would say
+ */
+static int
+check_text_table(const char *spec)
+{
+	struct strbuf err, notice;
+	int status = 0;
+
+	strbuf_init(&err);
+	strbuf_init(&notice);
+	if (maps_check_reference(spec, &err, &notice) != 0) {
+		msg_error("%s", err.data);
+		status = EXIT_TROUBLE;
+	}
+	strbuf_free(&err);
+	strbuf_free(&notice);
+	return (status);
+}
+
 /* compile - build every named table; exit status */
 static int
 compile(int argc, char **argv, enum map_source_format format)
@@ -76,14 +112,14 @@ compile(int argc, char **argv, enum map_source_format format)
 
 	strbuf_init(&err);
 	for (int i = 0; i < argc; i++) {
-		if ((path = lmdb_source(argv[i])) == NULL) {
-			msg_warn("%s: only lmdb: tables are compiled", argv[i]);
-			status = EXIT_TROUBLE;
+		if ((path = compiled_source(argv[i])) == NULL) {
+			if (check_text_table(argv[i]) != 0)
+				status = EXIT_TROUBLE;
 			continue;
 		}
 		strbuf_reset(&err);
 		if (map_lmdb_build(path, format, &err) != 0) {
-			msg_warn("%s", err.data);
+			msg_error("%s", err.data);
 			status = EXIT_TROUBLE;
 		}
 	}
@@ -104,7 +140,7 @@ open_tables(int argc, char **argv)
 		table_spec(&spec, argv[i]);
 		strbuf_reset(&err);
 		if ((maps[i] = map_open(spec.data, &err)) == NULL) {
-			msg_warn("%s", err.data);
+			msg_error("%s", err.data);
 			for (int j = 0; j < i; j++)
 				map_close(maps[j]);
 			free(maps);
@@ -175,7 +211,7 @@ query(const char *key, int argc, char **argv)
 	free(maps);
 	strbuf_free(&value);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg_warn("write standard output: %s", strerror(errno));
+		msg_error("write standard output: %s", strerror(errno));
 		return (EXIT_TROUBLE);
 	}
 	return (status);
@@ -191,15 +227,15 @@ delete(const char *key, int argc, char **argv)
 
 	strbuf_init(&err);
 	for (int i = 0; i < argc; i++) {
-		if ((path = lmdb_source(argv[i])) == NULL) {
-			msg_warn("%s: keys can only be deleted from lmdb: tables",
-			    argv[i]);
+		if ((path = compiled_source(argv[i])) == NULL) {
+			msg_error("%s: keys can only be deleted from compiled "
+			    "(lmdb:, hash:, btree:) tables", argv[i]);
 			status = EXIT_TROUBLE;
 			continue;
 		}
 		strbuf_reset(&err);
 		if ((rc = map_delete_key(path, key, &err)) < 0) {
-			msg_warn("%s", err.data);
+			msg_error("%s", err.data);
 			status = EXIT_TROUBLE;
 		} else if (rc == 1 && status == EXIT_NOTFOUND) {
 			status = 0;
@@ -250,7 +286,7 @@ main(int argc, char **argv)
 			usage();
 		strbuf_init(&err);
 		if ((cfg = config_load(config_directory_default(dir), &err)) == NULL) {
-			msg_warn("%s", err.data);
+			msg_error("%s", err.data);
 			return (EXIT_TROUBLE);
 		}
 		strbuf_free(&err);

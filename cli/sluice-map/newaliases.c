@@ -1,11 +1,12 @@
 /*
  * newaliases - compile the alias tables of an instance.
  *
- * Every lmdb: table named in alias_maps is rebuilt from its text source
- * in the aliases(5) format.  Other table types need no compiling and are
- * skipped.  map_lmdb_build replaces each table atomically, so running
- * this while local(8) has the tables open is safe: it sees the old table
- * or the new one.  sendmail -bi and the newaliases name of sendmail run
+ * Every lmdb: table named in alias_maps (hash: and btree: too, the names
+ * a Postfix main.cf uses for the same thing) is rebuilt from its text
+ * source in the aliases(5) format.  Other table types need no compiling
+ * and are skipped.  map_lmdb_build changes each table in one transaction
+ * that local(8)'s lookups wait for: it sees the old table or the new
+ * one, and the new one from its next lookup on.  sendmail -bi and the newaliases name of sendmail run
  * "sluice-map -c DIR -N", which ends up here.
  */
 #include <stdlib.h>
@@ -19,36 +20,21 @@
 #include "strbuf.h"
 #include "strlist.h"
 
-/*
- * split_tables - the table specs of a map list: separators ", \t\r\n",
- * except inside braces (inline:{a=b, c=d} is one table).
- */
-static void
-split_tables(const char *text, struct strlist *out)
+/* compiled_name - the file of an lmdb:, hash: or btree: spec, else NULL */
+static const char *
+compiled_name(const char *spec)
 {
-	struct strbuf item;
-	int depth = 0;
+	static const char *types[] = {"lmdb:", "hash:", "btree:"};
 
-	strbuf_init(&item);
-	for (const char *cp = text;; cp++) {
-		if (*cp == 0 || (depth == 0 && strchr(", \t\r\n", *cp) != NULL)) {
-			if (item.len > 0)
-				strlist_add(out, item.data);
-			strbuf_reset(&item);
-			if (*cp == 0)
-				break;
-			continue;
-		}
-		if (*cp == '{')
-			depth++;
-		else if (*cp == '}' && depth > 0)
-			depth--;
-		strbuf_putc(&item, *cp);
-	}
-	strbuf_free(&item);
+	if (strncasecmp(spec, "proxy:", 6) == 0)
+		spec += 6;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strncasecmp(spec, types[i], strlen(types[i])) == 0)
+			return (spec + strlen(types[i]));
+	return (NULL);
 }
 
-/* newaliases - rebuild each lmdb: alias table; the number of failures */
+/* newaliases - rebuild each compiled alias table; the number of failures */
 int
 newaliases(struct config *cfg)
 {
@@ -58,20 +44,23 @@ newaliases(struct config *cfg)
 
 	strlist_init(&tables);
 	strbuf_init(&err);
-	split_tables(config_get(cfg, "alias_maps"), &tables);
+	if (map_split_braced(config_get(cfg, "alias_maps"), &tables) != 0) {
+		msg_error("alias_maps: unbalanced braces");
+		failed++;
+	}
 	for (size_t i = 0; i < tables.count; i++) {
-		const char *spec = tables.items[i];
+		const char *spec = tables.items[i], *name;
 
-		if (strncasecmp(spec, "lmdb:", 5) != 0)
+		if ((name = compiled_name(spec)) == NULL)
 			continue;
-		if (spec[5] == 0) {
-			msg_warn("alias_maps: table \"%s\" has no file name", spec);
+		if (*name == 0) {
+			msg_error("alias_maps: table \"%s\" has no file name", spec);
 			failed++;
 			continue;
 		}
 		strbuf_reset(&err);
-		if (map_lmdb_build(spec + 5, MAP_SOURCE_ALIASES, &err) != 0) {
-			msg_warn("%s", err.data);
+		if (map_lmdb_build(name, MAP_SOURCE_ALIASES, &err) != 0) {
+			msg_error("%s", err.data);
 			failed++;
 		}
 	}

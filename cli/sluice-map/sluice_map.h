@@ -18,9 +18,9 @@
 int	map_delete_key(const char *source_path, const char *key, struct strbuf *err);
 
 /*
- * newaliases - compile every lmdb: table of alias_maps in the aliases(5)
- * format.  Returns the number of tables that failed (each reported with
- * msg_warn); 0 when all went well.
+ * newaliases - compile every lmdb: (hash:, btree:) table of alias_maps in
+ * the aliases(5) format.  Returns the number of tables that failed (each reported with
+ * msg_error); 0 when all went well.
  */
 int	newaliases(struct config *cfg);
 

@@ -83,12 +83,6 @@ extern const struct map_text_type map_cidr_type;
 extern const struct map_text_type map_pcre_type;
 extern const struct map_text_type map_regexp_type;
 
-/*
- * map_split_braced - append the items of text separated by ", \t\r\n"
- * outside braces (so "inline:{a=b, c=d}" stays one item).  Returns -1
- * for unbalanced braces.
- */
-int	map_split_braced(const char *text, struct strlist *out);
 
 /*
  * Key/value pairs kept in memory (inline:, unix:), sorted by key for

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 
 #include "strbuf.h"
+#include "strlist.h"
 
 enum map_result {
 	MAP_FOUND = 1,
@@ -75,6 +76,13 @@ int	maps_check_list(const char *specs, struct strbuf *err,
  * separators ", \t\n" outside braces).  Lookups try each map in order.
  */
 struct map_list;
+
+/*
+ * map_split_braced - append the items of text separated by ", \t\r\n"
+ * outside braces (so "inline:{a=b, c=d}" stays one item).  Returns -1
+ * for unbalanced braces.
+ */
+int	map_split_braced(const char *text, struct strlist *out);
 
 struct map_list *map_list_open(const char *specs, struct strbuf *err);
 int	map_list_lookup(struct map_list *list, const char *key, struct strbuf *value);
