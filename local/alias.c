@@ -204,7 +204,8 @@ needs_forwarding(struct local_daemon *d, const char *address)
 		if (rc == MAP_NOTFOUND && *domain) {
 			strbuf_set(&key, "@");
 			strbuf_puts(&key, domain);
-			rc = map_list_lookup(d->valias_maps, key.data, &value);
+			rc = map_list_lookup_partial(d->valias_maps, key.data,
+			    &value);
 		}
 		strbuf_free(&value);
 		strbuf_free(&key);

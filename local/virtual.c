@@ -33,7 +33,7 @@ lookup_addr(struct map_list *maps, const char *address, struct strbuf *value)
 	if (rc == MAP_NOTFOUND && *domain) {
 		strbuf_set(&key, "@");
 		strbuf_puts(&key, domain);
-		rc = map_list_lookup(maps, key.data, value);
+		rc = map_list_lookup_partial(maps, key.data, value);
 	}
 	strbuf_free(&key);
 	return (rc);

@@ -101,8 +101,8 @@ pick_nexthop(struct smtp_agent *a, const struct deliver_request *req,
 		strbuf_set(out, value.data);
 	else {
 		strbuf_printf(&key, "@%s", address_domain(req->sender));
-		if (map_list_lookup(a->p.sender_relay_maps, key.data, &value) ==
-		    MAP_FOUND)
+		if (map_list_lookup_partial(a->p.sender_relay_maps, key.data,
+		    &value) == MAP_FOUND)
 			strbuf_set(out, value.data);
 	}
 	strbuf_trim(out);

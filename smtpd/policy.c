@@ -41,7 +41,7 @@ lookup_local(struct map_list *maps, const char *address)
 	strbuf_init(&value);
 	address_local_part(address, &local);
 	strbuf_lower(&local);
-	result = map_list_lookup(maps, local.data, &value);
+	result = map_list_lookup_partial(maps, local.data, &value);
 	if (result == MAP_NOTFOUND)
 		result = map_list_lookup(maps, address, &value);
 	strbuf_free(&local);
@@ -64,7 +64,7 @@ lookup_virtual(struct map_list *maps, const char *address, const char *domain)
 	result = map_list_lookup(maps, address, &value);
 	if (result == MAP_NOTFOUND) {
 		strbuf_printf(&key, "@%s", domain);
-		result = map_list_lookup(maps, key.data, &value);
+		result = map_list_lookup_partial(maps, key.data, &value);
 	}
 	strbuf_free(&key);
 	strbuf_free(&value);

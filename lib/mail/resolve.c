@@ -173,7 +173,7 @@ resolve_alias_lookup(struct resolver *res, const char *address,
 		return (MAP_NOTFOUND);
 	strbuf_init(&key);
 	strbuf_printf(&key, "@%s", domain);
-	rc = map_list_lookup(res->virtual_alias, key.data, value);
+	rc = map_list_lookup_partial(res->virtual_alias, key.data, value);
 	strbuf_free(&key);
 	return (rc);
 }
@@ -332,12 +332,12 @@ resolve_transport_lookup(struct resolver *res, const char *address,
 	if ((rc = map_list_lookup(res->transport, address, value)) !=
 	    MAP_NOTFOUND || *domain == '\0')
 		return (rc);
-	if ((rc = map_list_lookup(res->transport, domain, value)) !=
+	if ((rc = map_list_lookup_partial(res->transport, domain, value)) !=
 	    MAP_NOTFOUND)
 		return (rc);
 	for (p = strchr(domain, '.'); p != NULL && p[1] != '\0';
 	    p = strchr(p + 1, '.'))
-		if ((rc = map_list_lookup(res->transport, p, value)) !=
+		if ((rc = map_list_lookup_partial(res->transport, p, value)) !=
 		    MAP_NOTFOUND)
 			return (rc);
 	return (MAP_NOTFOUND);

@@ -98,8 +98,9 @@ table_match(struct map *table, const char *domain)
 
 	strbuf_init(&value);
 	rc = map_lookup(table, domain, &value);
-	for (const char *dot = strchr(domain, '.'); rc == MAP_NOTFOUND && dot;
-	    dot = strchr(dot + 1, '.'))
+	/* parent domains are partial keys: not for pattern tables */
+	for (const char *dot = map_is_pattern(table) ? NULL : strchr(domain, '.');
+	    rc == MAP_NOTFOUND && dot; dot = strchr(dot + 1, '.'))
 		if (dot[1] != 0)
 			rc = map_lookup(table, dot, &value);
 	strbuf_free(&value);

@@ -493,6 +493,44 @@ START_TEST(test_map_list)
 }
 END_TEST
 
+/*
+ * partial keys ("@domain", a parent domain) are not put to pattern
+ * tables, whose patterns are written for whole keys; the whole key is,
+ * unfolded
+ */
+START_TEST(test_map_list_partial)
+{
+	struct strbuf err, v, specs;
+	struct map_list *list;
+	char path[128];
+
+	strbuf_init(&err);
+	strbuf_init(&v);
+	strbuf_init(&specs);
+	snprintf(path, sizeof(path), "%s/p.pcre", tmpdir);
+	write_file(path, "/^@/ pattern saw a partial key\n"
+	    "/^(Joe)@/ pattern: $1\n");
+	strbuf_printf(&specs, "pcre:%s inline:{@example.com=fixed}", path);
+	list = map_list_open(specs.data, &err);
+	ck_assert_msg(list != NULL, "%s", err.data);
+	ck_assert_int_eq(map_list_lookup(list, "Joe@example.com", &v), MAP_FOUND);
+	ck_assert_str_eq(v.data, "pattern: Joe");
+	ck_assert_int_eq(map_list_lookup(list, "joe@example.com", &v), MAP_FOUND);
+	ck_assert_str_eq(v.data, "pattern: joe");	/* caseless, unfolded */
+	ck_assert_int_eq(map_list_lookup_partial(list, "@example.com", &v),
+	    MAP_FOUND);
+	ck_assert_str_eq(v.data, "fixed");
+	ck_assert_int_eq(map_list_lookup(list, "@example.com", &v), MAP_FOUND);
+	ck_assert_str_eq(v.data, "pattern saw a partial key");
+	ck_assert_int_eq(map_list_lookup_partial(list, "@other.example", &v),
+	    MAP_NOTFOUND);
+	map_list_close(list);
+	strbuf_free(&err);
+	strbuf_free(&v);
+	strbuf_free(&specs);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -512,6 +550,7 @@ main(void)
 	tcase_add_test(tc, test_lmdb_aliases);
 	tcase_add_test(tc, test_lmdb_many);
 	tcase_add_test(tc, test_map_list);
+	tcase_add_test(tc, test_map_list_partial);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
