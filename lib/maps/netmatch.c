@@ -4,8 +4,11 @@
  * Each entry is parsed once into (family, address bytes, prefix length);
  * matching converts the client's numeric address the same way and
  * compares prefixes, first match wins ("!entry" excludes, as in Postfix).
- * Host names and "type:table" entries are not supported yet: they are
- * warned about and skipped, so an old main.cf still starts.  Anything
+ * A "type:table" entry (cidr:/etc/sluice/clients, typically) matches
+ * when the table has the client's numeric address; its result is not
+ * used, as in Postfix, and a table that cannot be opened is an error.
+ * Host names are not supported yet: they are warned about and skipped,
+ * so an old main.cf still starts.  Anything
  * that looks like an address but is not a valid one is an error, because
  * a silently ignored mynetworks entry is an open relay or a lost client.
  */
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
@@ -31,6 +35,7 @@ struct net_entry {
 	unsigned char	addr[16];
 	int		prefix;
 	bool		negate;
+	struct map	*table;		/* a "type:table" entry, else NULL */
 };
 
 struct netlist {
@@ -101,9 +106,14 @@ parse_entry(const char *item, struct net_entry *e, struct strbuf *err)
 		e->negate = true;
 		cp++;
 	}
-	if (looks_like_table(cp) || (*cp != '[' && looks_like_hostname(cp))) {
-		msg_warn("mynetworks: \"%s\": host names and tables are not "
-		    "supported yet; entry ignored", item);
+	if (looks_like_table(cp)) {
+		if ((e->table = map_open(cp, err)) == NULL)
+			return (-1);
+		return (1);
+	}
+	if (*cp != '[' && looks_like_hostname(cp)) {
+		msg_warn("mynetworks: \"%s\": host names are not supported "
+		    "yet; entry ignored", item);
 		return (0);
 	}
 	slash = strchr(cp, '/');
@@ -194,6 +204,27 @@ prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
 	return (((a[full] ^ b[full]) & (0xff << (8 - rest)) & 0xff) == 0);
 }
 
+/*
+ * table_has - the table knows the address text; a table that fails
+ * counts as not matching (the client gets no privilege it may lack)
+ */
+static bool
+table_has(struct map *table, const char *address, size_t len)
+{
+	struct strbuf key, value;
+	int rc;
+
+	strbuf_init(&key);
+	strbuf_init(&value);
+	strbuf_append(&key, address, len);
+	if ((rc = map_lookup(table, key.data, &value)) == MAP_TEMPFAIL)
+		msg_warn("%s: lookup of %s failed: not matched", map_spec(table),
+		    key.data);
+	strbuf_free(&key);
+	strbuf_free(&value);
+	return (rc == MAP_FOUND);
+}
+
 /* netlist_match - does the client address fall in the list */
 bool
 netlist_match(const struct netlist *list, const char *address)
@@ -216,8 +247,13 @@ netlist_match(const struct netlist *list, const char *address)
 	for (size_t i = 0; i < list->count; i++) {
 		const struct net_entry *e = &list->items[i];
 
-		if (e->family == family && prefix_equal(e->addr, addr, e->prefix))
+		if (e->table != NULL) {
+			if (table_has(e->table, address, len))
+				return (!e->negate);
+		} else if (e->family == family &&
+		    prefix_equal(e->addr, addr, e->prefix)) {
 			return (!e->negate);
+		}
 	}
 	return (false);
 }
@@ -228,6 +264,8 @@ netlist_free(struct netlist *list)
 {
 	if (list == NULL)
 		return;
+	for (size_t i = 0; i < list->count; i++)
+		map_close(list->items[i].table);
 	free(list->items);
 	free(list);
 }

@@ -2,8 +2,9 @@
  * netmatch - client address lists such as mynetworks.
  *
  * Accepts what Postfix's mynetworks accepts for addresses: "127.0.0.0/8",
- * "192.0.2.1", "[::1]/128", "::1/128", "[2001:db8::]/32".  Host names and
- * table lookups are not matched yet and are warned about.  Matching is on
+ * "192.0.2.1", "[::1]/128", "::1/128", "[2001:db8::]/32", and lookup
+ * tables ("cidr:/path": the client's address found = in the list).  Host
+ * names are not matched yet and are warned about.  Matching is on
  * the numeric address text as smtpd sees it (IPv4-mapped IPv6 addresses
  * are compared as IPv4).
  */

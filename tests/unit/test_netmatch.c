@@ -2,7 +2,10 @@
  * test_netmatch - mynetworks-style address lists.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "netmatch.h"
 #include "strbuf.h"
@@ -78,11 +81,38 @@ START_TEST(test_edges)
 	ck_assert(netlist_match(l, "10.1.2.3"));
 	ck_assert(!netlist_match(l, "11.1.2.3"));
 	netlist_free(l);
-	/* host names and tables: skipped with a warning */
-	l = netlist_parse("mail.example.com hash:/etc/x 127.0.0.1", &err);
+	/* host names: skipped with a warning */
+	l = netlist_parse("mail.example.com 127.0.0.1", &err);
 	ck_assert_ptr_nonnull(l);
 	ck_assert(netlist_match(l, "127.0.0.1"));
 	netlist_free(l);
+	/* a table that cannot be opened is an error, not skipped */
+	strbuf_reset(&err);
+	ck_assert_ptr_null(netlist_parse("127.0.0.1 hash:/nonexistent/x", &err));
+	ck_assert_ptr_nonnull(strstr(err.data, "/nonexistent/x"));
+	/* a table: the client's numeric address found is a match */
+	{
+		char dir[] = "/tmp/test_netmatch.XXXXXX", path[64], spec[96];
+		FILE *fp;
+
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/clients", dir);
+		fp = fopen(path, "w");
+		ck_assert_ptr_nonnull(fp);
+		fputs("192.0.2.0/24 OK\n2001:db8::/32 OK\n", fp);
+		ck_assert_int_eq(fclose(fp), 0);
+		snprintf(spec, sizeof(spec), "!192.0.2.7 cidr:%s 10.0.0.0/8", path);
+		l = netlist_parse(spec, &err);
+		ck_assert_msg(l != NULL, "%s", err.data);
+		ck_assert(netlist_match(l, "192.0.2.1"));
+		ck_assert(!netlist_match(l, "192.0.2.7"));
+		ck_assert(netlist_match(l, "[IPv6:2001:db8::5]"));
+		ck_assert(netlist_match(l, "10.9.9.9"));
+		ck_assert(!netlist_match(l, "198.51.100.1"));
+		netlist_free(l);
+		unlink(path);
+		rmdir(dir);
+	}
 	strbuf_free(&err);
 }
 END_TEST
