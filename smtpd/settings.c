@@ -150,5 +150,7 @@ smtpd_config_tables_changed(struct smtpd_config *sc)
 	    domain_list_changed(sc->mydestination) ||
 	    domain_list_changed(sc->relay_domains) ||
 	    domain_list_changed(sc->virtual_alias_domains) ||
-	    domain_list_changed(sc->virtual_mailbox_domains));
+	    domain_list_changed(sc->virtual_mailbox_domains) ||
+	    netlist_changed(sc->mynetworks) ||
+	    netlist_changed(sc->bare_newline_exclusions));
 }

@@ -258,6 +258,17 @@ netlist_match(const struct netlist *list, const char *address)
 	return (false);
 }
 
+/* netlist_changed - one of its tables must be opened anew */
+bool
+netlist_changed(const struct netlist *list)
+{
+	for (size_t i = 0; list != NULL && i < list->count; i++)
+		if (list->items[i].table != NULL &&
+		    map_changed(list->items[i].table))
+			return (true);
+	return (false);
+}
+
 /* netlist_free - release the list */
 void
 netlist_free(struct netlist *list)

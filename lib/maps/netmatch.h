@@ -20,6 +20,8 @@ struct netlist;
 /* netlist_parse - NULL with err filled on a malformed entry */
 struct netlist *netlist_parse(const char *text, struct strbuf *err);
 bool	netlist_match(const struct netlist *list, const char *address);
+/* netlist_changed - a table of the list was replaced (see map_changed) */
+bool	netlist_changed(const struct netlist *list);
 void	netlist_free(struct netlist *list);
 
 #endif
