@@ -136,10 +136,11 @@ def test_cidr_table_in_mynetworks(make_instance, need_sluice_map):
 
 def test_table_rebuilt_under_load_refuses_nothing(make_instance,
                                                    need_sluice_map):
-    """sluice-map rebuilds virtual_mailbox_maps 30 times while clients
-    keep sending to the address the last finished rebuild added: every
-    RCPT gets 250 (before: the first session after each rebuild was
-    still answered from the old table, 550, and smtpd restarted)."""
+    """sluice-map rebuilds virtual_mailbox_maps 30 times while a client
+    keeps sending to the address the last finished rebuild added: every
+    RCPT gets 250 (before: a session that began after a rebuild, in an
+    smtpd that had opened the table before it, was answered from the old
+    table, 550, and that smtpd restarted after the session)."""
     inst = make_instance(delivery=True)
     lock = threading.Lock()
     added = ["user@" + DOMAIN]        # in the table for sure
@@ -161,7 +162,7 @@ def test_table_rebuilt_under_load_refuses_nothing(make_instance,
 
     t = threading.Thread(target=rebuild)
     t.start()
-    refused, sessions, sent = [], 0, 0
+    refused, sessions = [], 0
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -172,11 +173,13 @@ def test_table_rebuilt_under_load_refuses_nothing(make_instance,
                                data=message(sessions) if sessions % 3 == 0
                                else None)
             sessions += 1
-            sent += sessions % 3 == 1 and codes == [250, 250]
             if codes != [250, 250]:
                 refused.append((rcpt, codes))
             if finished:
                 break
+            # an idle moment, as between real clients: a rebuild that
+            # lands here used to meet the old table in the next session
+            time.sleep(0.03)
     finally:
         t.join(timeout=60)
     assert not errors, errors
