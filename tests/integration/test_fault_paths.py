@@ -626,3 +626,134 @@ def test_read_unlink_link_faults(make_instance, sluice_bin, capsys):
         finally:
             shim.close()
     tally.finish(capsys)
+
+
+# --- delay notices -------------------------------------------------------------
+
+class SlowFirstCopy(walk.Peer):
+    """Keeps the first copy of each message (by Message-ID) DELAY seconds
+    before its 451, so that the attempt ends after delay_warning_time;
+    250 to the next.  on_copy(n) is called as copy n arrives."""
+
+    DELAY = 1.2
+
+    def __init__(self, on_copy):
+        super().__init__()
+        self.on_copy = on_copy
+        self.copies = walk.collections.Counter()
+        self.accepted = walk.collections.Counter()
+
+    def _finish(self, txn, send):
+        m = walk.re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
+                           txn.data or b"")
+        mid = m.group(1).decode() if m else None
+        with self.lock:
+            self.copies[mid] += 1
+            n = self.copies[mid]
+        self.on_copy(n)
+        if n == 1:
+            time.sleep(self.DELAY)
+            send("451 4.3.0 try again later")
+            return
+        with self.lock:
+            self.accepted[mid] += 1
+        send("250 2.0.0 Ok")
+
+
+def notices(maildir, mid):
+    """(delay notices, failure notices) about mid in maildir"""
+    delayed = failed = 0
+    for p in si.maildir_files(maildir, ("new", "cur")):
+        data = si.read_bytes(p)
+        if mid.encode() not in data:
+            continue
+        if b"Action: delayed" in data:
+            delayed += 1
+        if b"Action: failed" in data:
+            failed += 1
+    return delayed, failed
+
+
+def test_delay_notice_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("delay notices")
+    progs = ("qmgr", "cleanup")
+    snaps = {}
+
+    def snapshot(n):
+        snaps[n] = {p: {k: c for k, c in sites_of(shim[p], None, sluice_bin,
+                                                    p)} for p in progs}
+
+    with SlowFirstCopy(snapshot) as peer:
+        inst, shim, _ = mail_path_instance(make_instance, sluice_bin, peer,
+                                           {"delay_warning_time": "1s"})
+        pm = inst.vmaildir("postmaster")
+
+        def run(tag):
+            mid = "<fp-delay-%s@client.example>" % tag
+            log_from = len(inst.maillog())
+            snaps.clear()
+            acked = False
+            for _ in range(4):
+                try:
+                    smtp_send(inst, "slow@relay.test", mid)
+                    acked = True
+                    break
+                except (walk.smtplib.SMTPException, OSError):
+                    time.sleep(0.3)
+            deadline = time.monotonic() + walk.RUN_TIMEOUT
+            while time.monotonic() < deadline and not (
+                    peer.accepted[mid] >= 1 and not inst.queue_files(
+                        ALL_QUEUES)):
+                time.sleep(0.2)
+                if peer.copies[mid] >= 1 and not peer.accepted[mid]:
+                    walk.flush(inst)
+            time.sleep(0.3)
+            log = inst.maillog()[log_from:]
+            bad = []
+            if not acked:
+                bad.append("never acknowledged")
+            elif peer.accepted[mid] != 1:
+                bad.append("relay copies: %d" % peer.accepted[mid])
+            delayed, failed = notices(pm, mid)
+            if delayed > 1 or failed:
+                bad.append("notices: %d delayed, %d failed"
+                           % (delayed, failed))
+            if inst.queue_files(ALL_QUEUES):
+                bad.append("stuck: %s" % inst.queue_files(ALL_QUEUES))
+            deaths = walk.re.findall(r"^.*(?:killed by signal|exit status "
+                                     r"[1-9]|panic:|fatal:).*$", log,
+                                     walk.re.M)
+            if deaths:
+                bad.append("died: %s" % deaths[:3])
+            return bad, delayed, log
+
+        try:
+            inst.start()
+            shim.reset()
+            bad, delayed, log = run("clean")
+            assert not bad and delayed == 1, (bad, delayed, log[-3000:])
+            assert 1 in snaps and 2 in snaps, snaps.keys()
+            window = dict(snaps)
+            points = []
+            for p in progs:
+                for key, calls in sorted(window[2][p].items()):
+                    before = window[1][p].get(key, 0)
+                    if calls > before:
+                        points.append((p, key, before + 1))
+            assert any(p == "cleanup" for p, _, _ in points), points
+            for p, key, nth in points:
+                kind = site_kind(key)
+                err = errno_for(kind, nth > 1)
+                shim.reset()
+                shim[p].arm(kind, nth, err, key=key)
+                bad, delayed, log = run("%s-%x-%d" % (p, key, nth))
+                fired = shim[p].read()["fired"][kind]
+                shim[p].disarm()
+                tally.note(point_name(sluice_bin, p, key, nth, err), fired,
+                           bad, "\n    log: " + "\n    log: ".join(
+                               log.rstrip("\n").split("\n")[-12:]))
+                if bad and not walk.recover(inst):
+                    break
+        finally:
+            shim.close()
+    tally.finish(capsys)
