@@ -757,3 +757,117 @@ def test_delay_notice_faults(make_instance, sluice_bin, capsys):
         finally:
             shim.close()
     tally.finish(capsys)
+
+
+# --- failures that last ---------------------------------------------------------
+
+EPISODE = 3.0               # seconds a kind of call keeps failing
+# (program, kind, from the Nth call on, errno)
+EPISODES = (("cleanup", "fsync", 3, errno.EIO),
+            ("qmgr", "write", 2, errno.ENOSPC),
+            ("qmgr", "rename", 3, errno.ENOSPC),
+            ("local", "write", 2, errno.EDQUOT))
+
+
+class Sender(threading.Thread):
+    """Sends one message after another to the three kinds of recipient
+    until stopped; acked: the Message-IDs that got 250, refused: the
+    others, with the reply."""
+
+    RCPTS = (LOCAL_RCPT, walk.MBOX_RCPT, walk.RELAY_OK)
+
+    def __init__(self, inst, tag):
+        super().__init__(daemon=True)
+        self.inst, self.tag = inst, tag
+        self.stop = threading.Event()
+        self.acked, self.refused = [], []
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            mid = "<fp-last-%s-%d@client.example>" % (self.tag, n)
+            try:
+                with self.inst.smtp(timeout=20) as s:
+                    refused = s.sendmail(SENDER, list(self.RCPTS),
+                                         walk.message(mid, "three"))
+                if refused:
+                    self.refused.append((mid, repr(refused)))
+                else:
+                    self.acked.append(mid)
+            except walk.smtplib.SMTPResponseException as e:
+                self.refused.append((mid, "%d %r" % (e.smtp_code,
+                                                     e.smtp_error)))
+            except (walk.smtplib.SMTPException, OSError) as e:
+                self.refused.append((mid, repr(e)))
+            time.sleep(0.1)
+
+
+def test_lasting_faults(make_instance, sluice_bin, capsys):
+    tally = Tally("lasting failures")
+    with walk.DeferFirstCopy() as peer:
+        inst, shim, mbox = mail_path_instance(make_instance, sluice_bin,
+                                              peer)
+        user = inst.vmaildir("user")
+        try:
+            inst.start()
+            for prog, kind, nth, err in EPISODES:
+                point = "%s: every %s from #%d on, %s, for %.0fs" % (
+                    prog, kind, nth, errno.errorcode[err], EPISODE)
+                log_from = len(inst.maillog())
+                shim.reset()
+                shim[prog].arm(kind, nth, err, length=FOREVER)
+                sender = Sender(inst, "%s-%s" % (prog, kind))
+                sender.start()
+                time.sleep(EPISODE)
+                shim[prog].disarm()
+                fired = shim[prog].read()["fired"][kind]
+                time.sleep(0.5)
+                sender.stop.set()
+                sender.join(30)
+
+                def arrived():
+                    return all(walk.copies(user, m) >= 1 and
+                               walk.mbox_copies(mbox, m) >= 1 and
+                               peer.accepted[m] >= 1
+                               for m in sender.acked) and \
+                        not inst.queue_files(ALL_QUEUES)
+                deadline = time.monotonic() + 30
+                while not arrived() and time.monotonic() < deadline:
+                    walk.flush(inst)
+                    time.sleep(0.5)
+                time.sleep(0.3)
+                bad = []
+                if len(sender.acked) < 2:
+                    bad.append("only %d message(s) acknowledged"
+                               % len(sender.acked))
+                for m in sender.acked:
+                    got = (walk.copies(user, m), walk.mbox_copies(mbox, m),
+                           peer.accepted[m])
+                    if got != (1, 1, 1):
+                        bad.append("%s: (maildir, mbox, relay) copies %s"
+                                   % (m, got))
+                for m, why in sender.refused:
+                    if walk.re.match(r"5\d\d", why):
+                        bad.append("5xx: %s" % why)
+                    if walk.copies(user, m) or peer.accepted[m]:
+                        bad.append("%s refused (%s) but delivered"
+                                   % (m, why))
+                if inst.queue_files(ALL_QUEUES):
+                    bad.append("stuck: %s" % inst.queue_files(ALL_QUEUES))
+                log = inst.maillog()[log_from:]
+                deaths = walk.re.findall(r"^.*(?:killed by signal|exit "
+                                         r"status [1-9]|panic:|fatal:).*$",
+                                         log, walk.re.M)
+                if deaths:
+                    bad.append("died: %s" % deaths[:3])
+                tally.note("%s (%d calls failed, %d acked, %d refused)"
+                           % (point, fired, len(sender.acked),
+                              len(sender.refused)), fired, bad,
+                           "\n    log: " + "\n    log: ".join(
+                               log.rstrip("\n").split("\n")[-15:]))
+                if bad and not walk.recover(inst):
+                    break
+        finally:
+            shim.close()
+    tally.finish(capsys)
