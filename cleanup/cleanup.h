@@ -2,7 +2,8 @@
  * cleanup.h - what the files of the cleanup daemon share.
  *
  * main.c wires the service skeleton; protocol.c speaks the conversation of
- * cleanup_client.h; envelope.c checks and writes the envelope; content.c
+ * cleanup_client.h; envelope.c checks and writes the envelope, whose
+ * recipients expand.c replaces by their virtual alias expansion; content.c
  * streams the message into the queue file and hands header lines to
  * headers.c.  One struct cleanup_session per connection (several run at
  * once, each in a coroutine, up to cleanup_process_session_limit) holds
@@ -16,6 +17,8 @@
 #include <stddef.h>
 
 #include "attr.h"
+#include "config.h"
+#include "htable.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "service.h"
@@ -30,6 +33,8 @@
 #define CLEANUP_TEXT_PROTO	"4.3.0 Error: internal protocol error"
 #define CLEANUP_TEXT_HOPS	"5.4.6 Error: too many hops"
 #define CLEANUP_TEXT_SIZE	"5.3.4 Error: message file too big"
+#define CLEANUP_TEXT_ALIAS_TABLE "4.3.0 Error: alias expansion failed, try again later"
+#define CLEANUP_TEXT_ALIAS_LIMIT "4.6.0 Alias expansion error"
 
 /* Parameters, read once after the privilege drop. */
 struct cleanup_params {
@@ -69,15 +74,33 @@ struct cleanup_message {
 	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
 };
 
+/* Virtual alias expansion (expand.c), opened once per process. */
+struct cleanup_expand {
+	struct resolver	*resolver;	/* NULL: could not be opened */
+	char		*open_error;	/* why, for the log */
+	bool		 enable_orcpt;	/* enable_original_recipient */
+	long		 dup_limit;	/* duplicate_filter_limit, 0: none */
+};
+
+/* The duplicate filter of one message's recipients (expand.c). */
+struct cleanup_dups {
+	struct htable	*seen;		/* NULL until a second record */
+	size_t		 records;	/* written so far */
+	struct strbuf	 first;		/* the first record's key */
+	struct strbuf	 key;		/* scratch */
+};
+
 /* One connection's state; kept on a free list for the next connection. */
 struct cleanup_session {
 	struct attr_list	request;	/* reused for every list read */
 	struct cleanup_message	msg;
+	struct cleanup_dups	dups;
 	struct cleanup_session	*next_free;
 };
 
 struct cleanup_daemon {
 	struct cleanup_params	params;
+	struct cleanup_expand	expand;
 	struct cleanup_session	*free_sessions;
 };
 
@@ -91,8 +114,28 @@ void	cleanup_serve(struct service_context *ctx, int client_fd);
  */
 int	cleanup_envelope_check(const struct attr_list *env,
 	    struct cleanup_message *msg, struct strbuf *why);
-/* cleanup_envelope_write - S, A, R records and the content start; 0 / -1 */
-int	cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env);
+/*
+ * cleanup_envelope_write - S, A, the expanded R records and the content
+ * start: 0; -1 for a write error (errno set); 1 when the recipients could
+ * not be expanded (*reason: the client's text; the cause is logged)
+ */
+int	cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env,
+	    const struct cleanup_expand *x, struct cleanup_dups *dups,
+	    const char *id, const char **reason);
+
+/* expand.c */
+/* cleanup_expand_open - open the tables (before the jail) */
+void	cleanup_expand_open(struct cleanup_expand *x, struct config *cfg);
+void	cleanup_dups_init(struct cleanup_dups *dups);
+void	cleanup_dups_reset(struct cleanup_dups *dups);
+/*
+ * cleanup_expand_recipient - write the R records of one given recipient:
+ * 0, -1 (write error) or 1 (refuse the message: *reason) as above
+ */
+int	cleanup_expand_recipient(const struct cleanup_expand *x,
+	    struct queue_writer *w, const char *id,
+	    const struct queue_recipient *given, struct cleanup_dups *dups,
+	    const char **reason);
 
 /* content.c */
 void	cleanup_message_init(struct cleanup_message *msg,

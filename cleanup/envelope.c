@@ -191,23 +191,31 @@ cleanup_envelope_check(const struct attr_list *env, struct cleanup_message *msg,
 	return (0);
 }
 
-/* cleanup_envelope_write - S, A and R records of a checked list, then M */
+/*
+ * cleanup_envelope_write - S, A and (expanded, expand.c) R records of a
+ * checked list, then M
+ */
 int
-cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env)
+cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env,
+    const struct cleanup_expand *x, struct cleanup_dups *dups, const char *id,
+    const char **reason)
 {
 	struct queue_recipient rcpt;
 	const struct attr *a;
 	bool	rcpt_open = false;
 	size_t	i;
+	int	rc;
 
 	memset(&rcpt, 0, sizeof(rcpt));
+	cleanup_dups_reset(dups);
 	if (queue_writer_sender(w, attr_list_get(env, "sender")) < 0)
 		return (-1);
 	for (i = 0; i < env->count; i++) {
 		a = &env->items[i];
 		if (strcmp(a->name, "rcpt") == 0) {
-			if (rcpt_open && queue_writer_recipient(w, &rcpt) < 0)
-				return (-1);
+			if (rcpt_open && (rc = cleanup_expand_recipient(x, w, id,
+			    &rcpt, dups, reason)) != 0)
+				return (rc);
 			rcpt.address = a->value;
 			rcpt.orcpt = "";
 			rcpt.notify = 0;
@@ -221,7 +229,8 @@ cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env)
 				return (-1);
 		}
 	}
-	if (rcpt_open && queue_writer_recipient(w, &rcpt) < 0)
-		return (-1);
+	if (rcpt_open && (rc = cleanup_expand_recipient(x, w, id, &rcpt, dups,
+	    reason)) != 0)
+		return (rc);
 	return (queue_writer_content_start(w));
 }

@@ -9,7 +9,9 @@
  * in the conversation described in lib/mail/cleanup_client.h; see protocol.c.
  * Parameters read: hopcount_limit, header_size_limit, message_size_limit,
  * always_add_missing_headers, cleanup_replace_stray_cr_lf, myhostname,
- * ipc_timeout, in_flow_delay, cleanup_process_session_limit.
+ * ipc_timeout, in_flow_delay, cleanup_process_session_limit,
+ * enable_original_recipient, duplicate_filter_limit, and the resolver's
+ * (lib/resolve.h) for virtual alias expansion.
  */
 #include <string.h>
 #include <time.h>
@@ -20,19 +22,25 @@
 #include "service.h"
 #include "strbuf.h"
 
-/* cleanup_pre_jail - load the time zone while /etc is still reachable */
+/*
+ * cleanup_pre_jail - load the time zone and open the virtual alias
+ * tables (once per process) while /etc is still reachable
+ */
 static void
 cleanup_pre_jail(struct service_context *ctx)
 {
-	(void)ctx;
+	struct cleanup_daemon *d = xcalloc(1, sizeof(*d));
+
 	tzset();
+	cleanup_expand_open(&d->expand, ctx->cfg);
+	ctx->app = d;
 }
 
 /* cleanup_post_jail - read the parameters into the daemon's state */
 static void
 cleanup_post_jail(struct service_context *ctx)
 {
-	struct cleanup_daemon *d = xcalloc(1, sizeof(*d));
+	struct cleanup_daemon *d = ctx->app;
 
 	d->params.hopcount_limit = config_get_int(ctx->cfg, "hopcount_limit");
 	d->params.header_size_limit = config_get_int(ctx->cfg, "header_size_limit");
@@ -49,7 +57,6 @@ cleanup_post_jail(struct service_context *ctx)
 	    "cleanup_process_session_limit");
 	if (ctx->session_limit < 1)
 		ctx->session_limit = 1;
-	ctx->app = d;
 }
 
 static const struct service_ops cleanup_ops = {

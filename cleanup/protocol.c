@@ -5,8 +5,11 @@
  *	envelope list  -> checked (envelope.c); new mail from outside
  *	                  (CLEANUP_FLAG_FLOW) first waits for an in-flow
  *	                  credit, at most in_flow_delay (lib/io/flow.h); queue
- *	                  file created and the envelope written
- *	                  -> status=0 queue_id=ID
+ *	                  file created and the envelope written, each
+ *	                  recipient replaced by its virtual alias expansion
+ *	                  (expand.c)
+ *	                  -> status=0 queue_id=ID, or status=4 when a table
+ *	                  failed or a limit was passed (the file removed)
  *	data lists     -> content.c, until end=1
  *	               -> queue_writer_finish (E, mode 0700, fsync file and
  *	                  directory), and only then status=0
@@ -106,7 +109,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 	struct cleanup_message *msg = &cs->msg;
 	struct queue_writer *w;
 	struct strbuf err;
-	const char *request;
+	const char *request, *refusal = NULL;
 	bool	 in_step = false, credit = false, queued = false;
 	int	rc;
 
@@ -141,10 +144,14 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 	}
 	memcpy(msg->id, queue_writer_id(w), QUEUE_ID_SIZE);
 	msg->id[QUEUE_ID_SIZE - 1] = 0;
-	if (cleanup_envelope_write(w, &cs->request) < 0) {
-		msg_warn("%s: queue file write error: %s", msg->id, strerror(errno));
+	if ((rc = cleanup_envelope_write(w, &cs->request, &d->expand,
+	    &cs->dups, msg->id, &refusal)) != 0) {
+		if (rc < 0)
+			msg_warn("%s: queue file write error: %s", msg->id,
+			    strerror(errno));
 		queue_writer_abort(w);
-		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_WRITE);
+		(void)reply(s, &cs->request, 4, NULL, rc < 0 ?
+		    CLEANUP_TEXT_WRITE : refusal);
 		goto done;
 	}
 	cleanup_message_start(msg, w);
@@ -205,6 +212,7 @@ session_get(struct cleanup_daemon *d)
 	}
 	cs = xcalloc(1, sizeof(*cs));
 	attr_list_init(&cs->request);
+	cleanup_dups_init(&cs->dups);
 	cleanup_message_init(&cs->msg, &d->params);
 	return (cs);
 }

@@ -246,8 +246,9 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
 		const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
-		rr = deliver_request_add_rcpt(req, r->address, qr->address,
-		    qr->orcpt, qr->notify, qr->offset);
+		rr = deliver_request_add_rcpt(req, r->address,
+		    queue_recipient_original(qr), qr->orcpt, qr->notify,
+		    qr->offset);
 		rr->mark_done = agent_may_mark(m, r);
 	}
 	for (size_t i = 0; i < job->count; i++)

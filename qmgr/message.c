@@ -2,13 +2,16 @@
  * message.c - bring one queue file into memory.
  *
  * A message is moved to active/ and read once: envelope, recipients and
- * the defer log.  Every pending recipient is rewritten (virtual aliases)
- * and resolved to a transport and next hop, and becomes part of a job
- * for that destination.  Recipients that cannot be resolved get their
- * outcome at once, and so do addresses that the defer log says an
- * earlier attempt delivered (a record that became several addresses
- * stays pending until all of them are).  The content stays on disk: the
- * agents read it.
+ * the defer log.  Every pending recipient is resolved to a transport and
+ * next hop, and becomes part of a job for that destination.  cleanup
+ * wrote each R record as one final address (virtual aliases expanded,
+ * the original kept in the record), so qmgr does not expand them; only
+ * a record of a queue file written before that change (no original
+ * field) is expanded here, as the old code did, and may become several
+ * addresses.  Recipients that cannot be resolved get their outcome at
+ * once, and so do addresses that the defer log says an earlier attempt
+ * delivered (a record that became several addresses stays pending until
+ * all of them are).  The content stays on disk: the agents read it.
  *
  * Resolution is linear in the addresses and runs in slices: a message
  * is queued on qm->resolving, and each turn of the event loop resolves
@@ -52,7 +55,7 @@ void
 qmgr_log_rcpt(const struct qmgr_message *m, const struct qmgr_rcpt *r,
     const char *status)
 {
-	const char *orig = m->msg.recipients[r->rec].address;
+	const char *orig = queue_recipient_original(&m->msg.recipients[r->rec]);
 	double	 d = qmgr_message_delay(m);
 	char	 delay[32];
 
@@ -112,7 +115,10 @@ qmgr_message_add_rcpt(struct qmgr_message *m, const char *address, size_t rec,
 	return (r);
 }
 
-/* qmgr_message_resolve - expand and route one R record */
+/*
+ * qmgr_message_resolve - route one R record (and expand it first when it
+ * is a record of an old queue file)
+ */
 static void
 qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 {
@@ -127,7 +133,12 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 	resolve_result_init(&res);
 	strlist_init(&finals);
 	defer_log_init(&notes);
-	st = resolve_expand(qm->resolver, qr->address, &finals, &res);
+	/* expanded by cleanup: the record is its one final address */
+	if (qr->original != NULL) {
+		strlist_add(&finals, qr->address);
+		st = RESOLVE_OK;
+	} else
+		st = resolve_expand(qm->resolver, qr->address, &finals, &res);
 	if (st != RESOLVE_OK) {
 		r = qmgr_message_add_rcpt(m, qr->address, rec, true, &dup);
 		qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,

@@ -38,7 +38,7 @@ qmgr_notify_fill(const struct qmgr_message *m, const struct qmgr_rcpt *r,
 	const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
 	b->final_recipient = r->address;
-	b->original_recipient = qr->address;
+	b->original_recipient = queue_recipient_original(qr);
 	b->orcpt = qr->orcpt ? qr->orcpt : "";
 	b->status = r->dsn;
 	b->diagnostic = r->reason ? r->reason : "";

@@ -210,21 +210,9 @@ finals_new(struct resolve_finals *out, const char *address)
 
 /* resolve_add_final - one final address, unless it is there already */
 static enum resolve_status
-resolve_add_final(struct resolver *res, const char *address, bool matched,
+resolve_add_final(struct resolver *res, const char *address,
     struct resolve_finals *out, struct resolve_result *why)
 {
-	const char *domain = address_domain(address);
-	int	 rc;
-
-	if (!matched && *domain != '\0' &&
-	    (rc = domain_list_match(res->virtual_alias_domains, domain)) != 0) {
-		if (rc < 0)
-			return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
-			    "virtual_alias_domains lookup failure for %s",
-			    domain));
-		return (resolve_fail(why, RESOLVE_BOUNCE, "5.1.1",
-		    "<%s>: User unknown in virtual alias table", address));
-	}
 	if (!finals_new(out, address))
 		return (RESOLVE_OK);
 	/* past the limit the result is not used: out is unspecified */
@@ -249,7 +237,7 @@ resolve_expand_one(struct resolver *res, const char *address,
 
 	for (int i = 0; i < depth; i++)
 		if (strcasecmp(path[i], address) == 0)
-			return (resolve_add_final(res, address, true, out, why));
+			return (resolve_add_final(res, address, out, why));
 	if (depth >= res->recursion_limit)
 		return (resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 		    "virtual alias recursion limit exceeded for <%s>", address));
@@ -262,7 +250,7 @@ resolve_expand_one(struct resolver *res, const char *address,
 	}
 	if (rc == MAP_NOTFOUND) {
 		strbuf_free(&value);
-		return (resolve_add_final(res, address, false, out, why));
+		return (resolve_add_final(res, address, out, why));
 	}
 	strlist_init(&targets);
 	strlist_split(&targets, value.data, ", \t\r\n");
@@ -273,7 +261,7 @@ resolve_expand_one(struct resolver *res, const char *address,
 			st = resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 			    "overlong virtual alias target for <%s>", address);
 		else if (strcasecmp(targets.items[i], address) == 0)
-			st = resolve_add_final(res, address, true, out, why);
+			st = resolve_add_final(res, address, out, why);
 		else
 			st = resolve_expand_one(res, targets.items[i], path,
 			    depth + 1, out, why);
@@ -394,6 +382,15 @@ resolve_transport(struct resolver *res, const char *address,
 	} else if (rc < 0) {
 		st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
 		    "mydestination lookup failure for %s", domain.data);
+	} else if ((rc = domain_list_match(res->virtual_alias_domains,
+	    domain.data)) > 0) {
+		/* what virtual_alias_maps left of such a domain is unknown */
+		strbuf_set(&out->transport, "error");
+		st = resolve_fail(out, RESOLVE_BOUNCE, "5.1.1",
+		    "<%s>: User unknown in virtual alias table", address);
+	} else if (rc < 0) {
+		st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
+		    "virtual_alias_domains lookup failure for %s", domain.data);
 	} else if ((rc = domain_list_match(res->virtual_mailbox,
 	    domain.data)) > 0) {
 		strbuf_set(&out->nexthop, domain.data);

@@ -16,7 +16,8 @@
  * dot), else local_transport for no domain or a mydestination domain,
  * virtual_transport for virtual_mailbox_domains, and default_transport
  * (next hop relayhost when set) for everything else.  An address in
- * virtual_alias_domains that no alias matched is unknown (5.1.1).
+ * virtual_alias_domains (what expansion left there: no alias matched
+ * it) is unknown (5.1.1), as Postfix's virtual alias class.
  * Transport "error" bounces with its next-hop text, "retry" defers.
  *
  * Parameters: virtual_alias_maps, virtual_alias_domains,
@@ -55,8 +56,10 @@ void	resolve_result_free(struct resolve_result *out);
 
 /*
  * resolve_expand - the final addresses for address (appended to out,
- * without duplicates).  RESOLVE_OK, or RESOLVE_DEFER / RESOLVE_BOUNCE
- * with why->dsn and why->reason set (out is then unspecified).
+ * without duplicates).  RESOLVE_OK, or RESOLVE_DEFER with why->dsn
+ * (4.3.0 a table failed, 4.6.0 a limit was passed) and why->reason set
+ * (out is then unspecified).  cleanup calls it for every recipient it
+ * writes; qmgr only for records of old queue files (lib/queue_file.h).
  */
 enum resolve_status resolve_expand(struct resolver *res, const char *address,
 	    struct strlist *out, struct resolve_result *why);

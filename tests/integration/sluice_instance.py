@@ -239,7 +239,9 @@ class QueueMessage:
         self.size = None
         self.sender = None
         self.attrs = {}
-        self.recipients = []       # dicts: address, orcpt, notify, done
+        # dicts: address, orcpt, notify, done, original (None: a record
+        # without the field, not expanded by cleanup; "" the address itself)
+        self.recipients = []
         self.content = b""
         self.has_end = False
         self.mode = None
@@ -299,7 +301,7 @@ def parse_queue_bytes(data, mode=None):
             msg.attrs[name.decode()] = value.decode("utf-8", "surrogateescape")
         elif rtype in ("R", "D"):
             parts = body.split(b"\0")
-            if len(parts) != 3:
+            if len(parts) not in (3, 4):
                 raise QueueFileError("recipient record with %d fields"
                                      % len(parts))
             msg.recipients.append({
@@ -307,6 +309,8 @@ def parse_queue_bytes(data, mode=None):
                 "orcpt": parts[1].decode("utf-8", "surrogateescape"),
                 "notify": int(parts[2].decode() or "0"),
                 "done": rtype == "D",
+                "original": parts[3].decode("utf-8", "surrogateescape")
+                if len(parts) == 4 else None,
             })
         elif rtype == "M":
             in_content = True

@@ -14,11 +14,11 @@ message goes to a virtual mailbox.  Each address must be delivered
 exactly once (the smtp agent's log lines), also when 30 aliases share
 the same 1,000 addresses.
 
-The addresses delivered of an alias whose other addresses are still out
-are appended to the defer log per answer instead of rewriting it: a
-qmgr killed in the middle of a fan-out in small transactions must not
-make its successor deliver them again (only the transactions in flight
-at the kill may go twice).
+cleanup expands the aliases when it writes the queue file (issue 16), so
+each address is an R record of its own, which the smtp agent marks done
+before it answers: a qmgr killed in the middle of a fan-out in small
+transactions must not make its successor deliver them again (only the
+transactions in flight at the kill may go twice).
 """
 
 import collections
@@ -141,11 +141,12 @@ def test_expansion_does_not_hold_up_other_mail(make_instance, sluice_bin,
 def test_qmgr_killed_in_a_fanout_delivers_no_address_twice(make_instance,
                                                            sluice_bin):
     """20 aliases of 1,000 addresses in transactions of 100, at most 4 at
-    a time: an alias's addresses are in 10 requests, so every answer but
-    its last appends to the defer log.  qmgr is SIGKILLed halfway; the
-    master starts another, which must skip what the log lists.  Only the
-    requests in flight at the kill (at most 4 x 100 addresses) may be
-    delivered twice; without the notes it would be thousands."""
+    a time: an alias's addresses are in 10 requests, each address its
+    own record, marked done by the agent before it answers.  qmgr is
+    SIGKILLed halfway; the master starts another, which must skip the
+    records marked done.  Only the requests in flight at the kill (at
+    most 4 x 100 addresses) may be delivered twice; if a record covered
+    a whole alias, as before cleanup expanded, it would be thousands."""
     lists, limit, concurrency = 20, 100, 4
     if not os.access(os.path.join(sluice_bin, "sluice-map"), os.X_OK):
         pytest.skip("sluice-map is not built: no alias table")
@@ -164,8 +165,12 @@ def test_qmgr_killed_in_a_fanout_delivers_no_address_twice(make_instance,
         transactions = lists * TARGETS // limit
         assert si.wait_until(lambda: sink.messages() >= transactions // 2,
                              BIG_DEADLINE, 0.05), sink.counters()
-        log = os.path.join(inst.queue, "defer", qid)
-        assert os.path.exists(log), "no delivered address noted"
+        msg = si.parse_queue_file(os.path.join(inst.queue, "active", qid))
+        assert len(msg.recipients) == lists * TARGETS
+        assert {r["original"] for r in msg.recipients} == {
+            "list%d@alias.test" % n for n in range(lists)}
+        assert any(r["done"] for r in msg.recipients), \
+            "no delivered address marked done"
         os.kill(qmgr, signal.SIGKILL)
         assert inst.wait_service_pid("qmgr", 20, exclude=(qmgr,)), \
             "the master started no new qmgr"
