@@ -44,8 +44,8 @@ cleanup_expand_open(struct cleanup_expand *x, struct config *cfg)
 	x->dup_limit = config_get_int(cfg, "duplicate_filter_limit");
 	/* a table that cannot be opened costs time (4xx), not the listener */
 	if ((x->resolver = resolve_open(cfg, &err)) == NULL) {
-		msg_warn("cannot open the virtual alias tables: %s; every "
-		    "message is refused for now", err.data);
+		msg_warn("cannot open the virtual alias tables: %s; messages "
+		    "are refused until a new cleanup process can", err.data);
 		x->open_error = strbuf_detach(&err);
 	}
 	strbuf_free(&err);
@@ -135,8 +135,8 @@ cleanup_expand_recipient(const struct cleanup_expand *x, struct queue_writer *w,
 	strlist_init(&finals);
 	st = resolve_expand(x->resolver, given->address, &finals, &why);
 	if (st != RESOLVE_OK) {
-		msg_warn("%s: %s -- message not accepted, try again later", id,
-		    why.reason.data);
+		msg_warn("%s: <%s>: %s -- message not accepted, try again "
+		    "later", id, given->address, why.reason.data);
 		/* Postfix: a failed table is 4.3.0, a limit 4.6.0 */
 		*reason = strcmp(why.dsn, "4.6.0") == 0 ? CLEANUP_TEXT_ALIAS_LIMIT :
 		    CLEANUP_TEXT_ALIAS_TABLE;

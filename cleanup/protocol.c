@@ -242,4 +242,7 @@ cleanup_serve(struct service_context *ctx, int client_fd)
 	attr_list_reset(&cs->request);
 	cs->next_free = d->free_sessions;
 	d->free_sessions = cs;
+	/* tables that could not be opened: a fresh process tries again */
+	if (d->expand.resolver == NULL && !ctx->stop_accepting)
+		service_stop_accepting(ctx);
 }
