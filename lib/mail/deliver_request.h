@@ -8,26 +8,27 @@
  *	sender=ADDR ("" = null sender)  arrival=SECONDS
  *	envid=TEXT  ret=FULL|HDRS|""  flags=N
  *	then per recipient, in order:
- *	    rcpt=ADDR (after virtual alias rewriting)
- *	    rcpt_original=ADDR (the queue file's R record: what the sender wrote)
+ *	    rcpt=ADDR (the final address: cleanup expanded virtual aliases)
+ *	    rcpt_original=ADDR (what the sender wrote: the R record's
+ *	    original, lib/queue_file.h)
  *	    rcpt_orcpt=TEXT  rcpt_notify=N  rcpt_offset=N (of the R record)
  *	    rcpt_mark=1 (optional: see below)
  * The agent reads the content from queue_name/queue_id itself (read-only)
  * and answers with one list holding, per recipient in request order:
  *	status=2|4|5  dsn=X.Y.Z  reason=TEXT
- * qmgr marks recipients done, because one R record can fan out to several
- * rewritten recipients; but a qmgr that dies after an agent delivered
- * and before it read the reply would offer the recipient again, and an
- * SMTP server cannot recognise a second copy.  So when every recipient
- * an R record became is in the same request and the record owes no
- * success notice, qmgr asks the agent (rcpt_mark=1 on each of them) to
- * mark the record done itself once all of them are delivered (status 2),
- * before it replies, as Postfix's agents do.  The mark is not flushed:
- * no process crash can lose it (the page cache outlives the process), a
- * system crash can, and then the recipient is offered again.  Where a
- * record's recipients go to different requests (an alias to two
- * domains), a second copy after a qmgr crash must be recognised by the
- * agent where possible (local: deterministic Maildir names).
+ * qmgr marks recipients done; but a qmgr that dies after an agent
+ * delivered and before it read the reply would offer the recipient
+ * again, and an SMTP server cannot recognise a second copy.  So when a
+ * record owes no success notice, qmgr asks the agent (rcpt_mark=1) to
+ * mark it done itself once it is delivered (status 2), before it
+ * replies, as Postfix's agents do.  The mark is not flushed: no process
+ * crash can lose it (the page cache outlives the process), a system
+ * crash can, and then the recipient is offered again.  A record of an
+ * old queue file, which qmgr still expands, can become addresses in
+ * several requests; the agent marks it only when all of its addresses
+ * are in its request (rcpt_mark on each of them) and delivered; else a
+ * second copy after a qmgr crash must be recognised by the agent where
+ * possible (local: deterministic Maildir names).
  */
 #ifndef SLUICE_DELIVER_REQUEST_H
 #define SLUICE_DELIVER_REQUEST_H

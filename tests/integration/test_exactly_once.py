@@ -58,13 +58,16 @@ def fanout_instance(make_instance, peer1, peer2, **main):
 
 
 def peer_holding_the_dot(**kw):
-    """A Peer that answers the final dot only once the event is set."""
+    """A Peer that answers the final dot only once the event is set;
+    peer.at_dot is set when it has the content and waits."""
     gate = threading.Event()
     peer = Peer(**kw)
+    peer.at_dot = threading.Event()
     answer = peer._answer
 
     def held_answer(cmd, default):
         if cmd == "DOT":
+            peer.at_dot.set()
             gate.wait(20)
         return answer(cmd, default)
     peer._answer = held_answer
@@ -400,3 +403,52 @@ def test_alias_fanout_survives_a_qmgr_crash_between_jobs(make_instance):
         assert len(ok_peer.transactions) == 1, \
             "a@dest1.test delivered %d times" % len(ok_peer.transactions)
         assert len([t for t in slow_peer.transactions if t.data]) >= 1
+
+
+def test_qmgr_killed_before_reading_fanout_replies_delivers_none_twice(
+        make_instance):
+    """An alias to a virtual mailbox and two relay next hops: three
+    requests.  qmgr is stopped while both SMTP peers hold their reply to
+    the final dot, the peers then accept, and qmgr is SIGKILLed without
+    having read either reply.  cleanup made each address a record of its
+    own, so each agent marked its record done before it answered; the
+    next qmgr must deliver nothing again and remove the message.  (With
+    the alias one record, expanded by qmgr, no agent could mark it and
+    the successor sent both relayed copies again.)"""
+    peer1, gate1 = peer_holding_the_dot()
+    peer2, gate2 = peer_holding_the_dot()
+    with peer1, peer2:
+        inst = fanout_instance(
+            make_instance, peer1, peer2, service_throttle_time="1s",
+            virtual_alias_maps="inline:{ {list@alias.test = a@dest1.test,"
+                               " b@dest2.test, user@%s} }"
+                               % si.VIRTUAL_DOMAIN)
+        qmgr = inst.wait_service_pid("qmgr")
+        try:
+            qid = send_one(inst, "list@alias.test", 11)
+            assert inst.wait_maildir(inst.vmaildir("user"), 1)
+            assert peer1.at_dot.wait(10) and peer2.at_dot.wait(10), \
+                inst.maillog()[-2000:]
+            os.kill(qmgr, signal.SIGSTOP)
+        finally:
+            gate1.set()
+            gate2.set()
+        try:
+            for rcpt in ("a@dest1.test", "b@dest2.test"):
+                assert inst.wait_log(r"%s: to=<%s>, orig_to=<list@alias\."
+                                     r"test>.*status=sent" % (qid, rcpt),
+                                     10), inst.maillog()[-2000:]
+            time.sleep(0.3)     # the agent logs, then marks, then replies
+        finally:
+            os.kill(qmgr, signal.SIGKILL)
+            os.kill(qmgr, signal.SIGCONT)
+        assert inst.wait_service_pid("qmgr", timeout=10, exclude=(qmgr,))
+        assert inst.wait_log(r"%s: removed" % qid, 20), \
+            inst.maillog()[-2000:]
+        time.sleep(1)
+        assert len([t for t in peer1.transactions if t.data]) == 1
+        assert len([t for t in peer2.transactions if t.data]) == 1
+        assert len(si.maildir_files(inst.vmaildir("user"), ("new", "cur"))) \
+            == 1
+        assert len(re.findall(r"%s: to=<" % qid, inst.maillog())) == 3, \
+            inst.maillog()[-3000:]
