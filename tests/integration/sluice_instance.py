@@ -327,6 +327,36 @@ def parse_queue_bytes(data, mode=None):
     return msg
 
 
+def old_format_queue_file(rcpts, content, sender="sender@client.example"):
+    """The bytes of a complete queue file as Sluice wrote it before issue
+    16: recipient records of address NUL orcpt NUL notify, without the
+    original-recipient field (not expanded: qmgr expands them)."""
+    def record(rtype, data):
+        return rtype.encode() + struct.pack(">I", len(data)) + data
+    out = record("V", b"1") + record("T", b"%d.000000" % time.time()) + \
+        record("Z", b"%020d" % len(content)) + \
+        record("S", sender.encode()) + record("A", b"protocol=ESMTP")
+    for r in rcpts:
+        out += record("R", r.encode() + b"\0\0" + b"0")
+    return out + record("M", b"") + record("C", content) + record("E", b"")
+
+
+def plant_queue_file(inst, data, seq=0):
+    """Put a finished queue file with data into incoming/ (owned as
+    cleanup would own it, mode 0700, renamed into place); its ID."""
+    qid = "%08X%05X%04X" % (int(time.time()) - 60, 0xFFFFF - seq, 0xFFFF)
+    incoming = os.path.join(inst.queue, "incoming")
+    tmp = os.path.join(incoming, ".planted-" + qid)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, QUEUE_MODE_COMPLETE)
+    if os.geteuid() == 0:
+        st = os.stat(incoming)
+        os.chown(tmp, st.st_uid, st.st_gid)
+    os.rename(tmp, os.path.join(incoming, qid))
+    return qid
+
+
 def parse_queue_file(path):
     with open(path, "rb") as f:
         mode = stat.S_IMODE(os.fstat(f.fileno()).st_mode)

@@ -17,8 +17,6 @@ read as cleanup wrote it.
 import os
 import re
 import smtplib
-import struct
-import time
 
 import pytest
 
@@ -173,24 +171,6 @@ def test_table_failure_refuses_then_recovers(make_instance, sluice_bin):
         ("a@dest.test", "list@alias.test"), ("b@dest.test", "list@alias.test")]
 
 
-def record(rtype, data):
-    return rtype.encode() + struct.pack(">I", len(data)) + data
-
-
-def old_queue_file(rcpts, content):
-    """A queue file as Sluice wrote it before issue 16: R records of
-    address NUL orcpt NUL notify, not expanded."""
-    now = time.time()
-    out = record("V", b"1") + record("T", b"%d.%06d" % (now, 0)) + \
-        record("Z", b"%020d" % len(content)) + \
-        record("S", b"sender@client.example") + \
-        record("A", b"protocol=ESMTP")
-    for r in rcpts:
-        out += record("R", r.encode() + b"\0\0" + b"0")
-    out += record("M", b"") + record("C", content) + record("E", b"")
-    return out
-
-
 def test_old_queue_file_is_still_expanded(make_instance):
     """A file of the old format left in the queue across the upgrade:
     qmgr expands its records at delivery as the old code did, and each
@@ -202,17 +182,8 @@ def test_old_queue_file_is_still_expanded(make_instance):
     code, resp = send(inst, ["user@%s" % si.VIRTUAL_DOMAIN])
     assert code == 250, resp
     assert inst.wait_maildir(inst.vmaildir("user"), 1)
-    # an ID of the format (17 hex digits) no process of ours makes
-    qid = "%08X00000FFFF" % int(time.time() - 60)
-    content = b"Subject: from before the upgrade\n\nold\n"
-    tmp = os.path.join(inst.queue, "incoming", ".old-" + qid)
-    with open(tmp, "wb") as f:
-        f.write(old_queue_file(["list@alias.test"], content))
-    os.chmod(tmp, 0o700)
-    if si.is_root():
-        st = os.stat(os.path.join(inst.queue, "incoming"))
-        os.chown(tmp, st.st_uid, st.st_gid)
-    os.rename(tmp, os.path.join(inst.queue, "incoming", qid))
+    qid = si.plant_queue_file(inst, si.old_format_queue_file(
+        ["list@alias.test"], b"Subject: from before the upgrade\n\nold\n"))
     assert inst.wait_log(r"%s: removed" % qid, 20), inst.maillog()[-2000:]
     log = inst.maillog()
     for local in ("user", "postmaster"):
@@ -221,3 +192,44 @@ def test_old_queue_file_is_still_expanded(make_instance):
                          log), log[-2000:]
     assert len(si.maildir_files(inst.vmaildir("user"))) == 2
     assert len(si.maildir_files(inst.vmaildir("postmaster"))) == 1
+
+
+def test_sendmail_waits_in_maildrop_while_the_table_fails(make_instance,
+                                                          sluice_bin):
+    """Local submission: cleanup's temporary refusal leaves the file in
+    maildrop/ (pickup tries again), and once the table is back the
+    message is delivered to every address of the alias."""
+    if not os.access(os.path.join(sluice_bin, "sluice-map"), os.X_OK):
+        pytest.skip("sluice-map is not built")
+
+    def table(inst):
+        with open(os.path.join(inst.etc, "virtual"), "w") as f:
+            f.write("list@alias.test user@%s, postmaster@%s\n"
+                    % (si.VIRTUAL_DOMAIN, si.VIRTUAL_DOMAIN))
+        inst.compile_table("virtual")
+    inst = make_instance(delivery=True, main={
+        "virtual_alias_maps": "lmdb:$config_directory/virtual"},
+        before_start=table)
+    lmdb = os.path.join(inst.etc, "virtual.lmdb")
+    # qmgr opens the table at its start too: only once it has it
+    qmgr = inst.wait_service_pid("qmgr")
+    assert si.wait_until(lambda: si.pid_has_fd_target(
+        qmgr, lambda t: t == lmdb), 10), "qmgr did not open the table"
+    os.rename(lmdb, lmdb + ".away")
+    r = inst.sendmail("list@alias.test",
+                      stdin=b"Subject: while broken\n\nfirst\n")
+    assert r.returncode == 0, r
+    assert inst.wait_log(r"pickup\[\d+\]: warning: \w+: maildrop file kept "
+                         r"for a later try", 10), inst.maillog()[-2000:]
+    assert len(os.listdir(os.path.join(inst.queue, "maildrop"))) == 1
+    assert si.maildir_files(inst.vmaildir("user")) == []
+    os.rename(lmdb + ".away", lmdb)
+    table(inst)
+    # the next submission makes pickup scan maildrop/ again
+    r = inst.sendmail("user@%s" % si.VIRTUAL_DOMAIN,
+                      stdin=b"Subject: after\n\nsecond\n")
+    assert r.returncode == 0, r
+    assert inst.wait_maildir(inst.vmaildir("user"), 2)
+    assert inst.wait_maildir(inst.vmaildir("postmaster"), 1)
+    assert re.search(r"to=<postmaster@%s>, orig_to=<list@alias\.test>"
+                     % re.escape(si.VIRTUAL_DOMAIN), inst.maillog())

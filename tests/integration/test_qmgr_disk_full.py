@@ -1,7 +1,14 @@
 """qmgr when the queue file system is full (issue 15, item 2).
 
-A message to list@alias.test becomes a@dest1.test and b@dest2.test (one
-R record, two addresses, two next hops).  With both next hops down it is
+A message to list@alias.test becomes a@dest1.test and b@dest2.test (two
+next hops).  Since issue 16 cleanup writes them as two R records, and
+the agent's done mark of a@ (a byte in place, no new block) is the
+record of its delivery: the attempt goes to deferred/ with the reasons
+of the previous one, and a@ is never delivered again ("expanded").  A
+queue file from before issue 16 ("old", planted in incoming/) has one R
+record for both, which qmgr expands, and its story is the one below.
+In that case the message to list@alias.test is one
+R record, two addresses, two next hops.  With both next hops down it is
 deferred.  Then the queue's file system (a tmpfs of its own) fills up to
 the last byte, dest1 comes up and the queue is flushed: a@dest1.test is
 delivered, b@dest2.test deferred again, and the attempt's defer log, the
@@ -83,8 +90,22 @@ def count_log(inst, pattern):
     return re.findall(pattern, inst.maillog())
 
 
+def plant(inst, n):
+    """An old-format queue file to LIST (qmgr expands it); its ID."""
+    return si.plant_queue_file(inst, si.old_format_queue_file(
+        [LIST], b"Subject: full %d\nMessage-ID: <full-%d@client.example>\n"
+        b"\nbody %d\n" % (n, n, n), SENDER), n)
+
+
+def records_of(inst, qid, queue):
+    msg = si.parse_queue_file(os.path.join(inst.queue, queue, qid))
+    return [(r["address"], r["done"]) for r in msg.recipients]
+
+
 @needs_root
-def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance):
+@pytest.mark.parametrize("records", ["expanded", "old"])
+def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance,
+                                                          records):
     port1, port2 = si.free_port(), si.free_port()
     inst = make_instance(delivery=True, start=False, main={
         "transport_maps": "inline:{ {dest1.test = smtp:[127.0.0.1]:%d},"
@@ -102,7 +123,8 @@ def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance):
     })
     with si.queue_on_tmpfs(inst, "4m"):
         inst.start()
-        qids = sorted(send(inst, n) for n in range(MESSAGES))
+        qids = sorted((plant if records == "old" else send)(inst, n)
+                      for n in range(MESSAGES))
         assert si.wait_until(lambda: inst.queue_ids("deferred") == qids, 20), \
             inst.maillog()[-3000:]
 
@@ -130,48 +152,66 @@ def test_deferral_on_a_full_queue_waits_for_its_defer_log(make_instance):
             assert si.wait_until(lambda: len(delivered(peer1)) == MESSAGES,
                                  20), inst.maillog()[-3000:]
 
-            # nothing goes to deferred/ without its sent= line: held in
-            # active/; the episode is said once (naming the first
-            # message), each other message once
-            assert si.wait_until(lambda: len(count_log(inst, HELD_RE)) >=
-                                 MESSAGES - 1, 10), inst.maillog()[-3000:]
-            time.sleep(0.5)
-            held = count_log(inst, HELD_RE)
-            assert len(held) == len(set(held)) and set(held) <= set(qids), \
-                inst.maillog()[-3000:]
-            assert len(count_log(inst, FAILING_RE)) == 1, \
-                inst.maillog()[-3000:]
-            assert inst.queue_ids("active") == qids
-            assert inst.queue_ids("deferred") == []
+            if records == "old":
+                # nothing goes to deferred/ without its sent= line: held
+                # in active/; the episode is said once (naming the first
+                # message), each other message once
+                assert si.wait_until(lambda: len(count_log(
+                    inst, HELD_RE)) >= MESSAGES - 1, 10), \
+                    inst.maillog()[-3000:]
+                time.sleep(0.5)
+                held = count_log(inst, HELD_RE)
+                assert len(held) == len(set(held)) and \
+                    set(held) <= set(qids), inst.maillog()[-3000:]
+                assert len(count_log(inst, FAILING_RE)) == 1, \
+                    inst.maillog()[-3000:]
+                assert inst.queue_ids("active") == qids
+                assert inst.queue_ids("deferred") == []
 
-            # retried with a back-off, not in a loop
-            qmgr = inst.service_pids("qmgr")
-            assert len(qmgr) == 1
-            before = cpu_seconds(qmgr[0])
-            time.sleep(3)
-            assert cpu_seconds(qmgr[0]) - before < 0.5
-            assert inst.queue_ids("active") == qids
+                # retried with a back-off, not in a loop
+                qmgr = inst.service_pids("qmgr")
+                assert len(qmgr) == 1
+                before = cpu_seconds(qmgr[0])
+                time.sleep(3)
+                assert cpu_seconds(qmgr[0]) - before < 0.5
+                assert inst.queue_ids("active") == qids
 
-            # a flush meanwhile: nothing can be recorded yet, nothing is
-            # delivered again
-            flush(inst)
-            time.sleep(1)
-            assert inst.queue_ids("active") == qids
-            assert len(delivered(peer1)) == MESSAGES
+                # a flush meanwhile: nothing can be recorded yet,
+                # nothing is delivered again
+                flush(inst)
+                time.sleep(1)
+                assert inst.queue_ids("active") == qids
+                assert len(delivered(peer1)) == MESSAGES
 
-            # space is back: recorded without a restart, said once; the
-            # flush makes them due at once, and that attempt skips a@
-            os.unlink(filler)
-            assert si.wait_until(lambda: count_log(inst, BACK_RE), 30), \
-                inst.maillog()[-3000:]
-            assert sorted(count_log(inst, RECORDED_RE)) == qids
-            assert si.wait_until(lambda: len(count_log(
-                inst, r"to=<b@dest2\.test>.*status=deferred")) ==
-                deferrals + 2 * MESSAGES, 10), inst.maillog()[-3000:]
-            assert si.wait_until(lambda: inst.queue_ids("deferred") == qids,
-                                 10)
-            assert len(delivered(peer1)) == MESSAGES
-            assert inst.service_pids("qmgr") == qmgr
+                # space is back: recorded without a restart, said once;
+                # the flush makes them due at once, and that attempt
+                # skips a@
+                os.unlink(filler)
+                assert si.wait_until(lambda: count_log(inst, BACK_RE), 30), \
+                    inst.maillog()[-3000:]
+                assert sorted(count_log(inst, RECORDED_RE)) == qids
+                assert si.wait_until(lambda: len(count_log(
+                    inst, r"to=<b@dest2\.test>.*status=deferred")) ==
+                    deferrals + 2 * MESSAGES, 10), inst.maillog()[-3000:]
+                assert si.wait_until(lambda: inst.queue_ids("deferred") ==
+                                     qids, 10)
+                assert len(delivered(peer1)) == MESSAGES
+                assert inst.service_pids("qmgr") == qmgr
+
+            else:
+                # a@ is a record of its own, marked done by the agent: no
+                # sent= line needed, nothing held, the attempt recorded
+                assert si.wait_until(lambda: inst.queue_ids("deferred") ==
+                                     qids, 10), inst.maillog()[-3000:]
+                assert count_log(inst, HELD_RE) == []
+                for qid in qids:
+                    assert records_of(inst, qid, "deferred") == [
+                        ("a@dest1.test", True), ("b@dest2.test", False)]
+                # a flush while the disk is full: a@ is not sent again
+                flush(inst)
+                time.sleep(1)
+                assert len(delivered(peer1)) == MESSAGES
+                os.unlink(filler)
 
             # dest2 comes up: b@ once each, and a@ not again
             with Peer(port=port2) as peer2:
