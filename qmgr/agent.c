@@ -219,6 +219,30 @@ agent_may_mark(const struct qmgr_message *m, const struct qmgr_rcpt *r)
 	    !(m->msg.recipients[r->rec].notify & DSN_NOTIFY_SUCCESS));
 }
 
+/*
+ * agent_add_duplicates - the records that are r's address again (two
+ * aliases of one mailbox) and are delivered with it, for the agent to
+ * mark with r's own: each record cleanup expanded (one address), not
+ * done, owing no success notice.  Without this a qmgr killed before it
+ * read the reply would send those records again.
+ */
+static void
+agent_add_duplicates(const struct qmgr_message *m, const struct qmgr_rcpt *r,
+    struct deliver_request *req, struct deliver_rcpt *rr)
+{
+	for (long d = r->next_dup; d >= 0; d = m->rcpts[d].next_dup) {
+		const struct queue_recipient *qr =
+		    &m->msg.recipients[m->rcpts[d].rec];
+
+		if (qr->done || qr->original == NULL ||
+		    m->recs[m->rcpts[d].rec].expansions != 1 ||
+		    (qr->notify & DSN_NOTIFY_SUCCESS))
+			continue;
+		if (!deliver_rcpt_add_also(req, rr, qr->offset))
+			return;
+	}
+}
+
 /* qmgr_agent_send - write the job's request; the reply comes later */
 int
 qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
@@ -250,6 +274,8 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 		    queue_recipient_original(qr), qr->orcpt, qr->notify,
 		    qr->offset);
 		rr->mark_done = agent_may_mark(m, r);
+		if (rr->mark_done)
+			agent_add_duplicates(m, r, req, rr);
 	}
 	for (size_t i = 0; i < job->count; i++)
 		m->recs[m->rcpts[job->idx[i]].rec].in_job = 0;

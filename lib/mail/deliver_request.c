@@ -43,6 +43,7 @@ deliver_request_free(struct deliver_request *req)
 		free(req->rcpts[i].address);
 		free(req->rcpts[i].original);
 		free(req->rcpts[i].orcpt);
+		free(req->rcpts[i].also);
 		strbuf_free(&req->rcpts[i].reason);
 	}
 	free(req->rcpts);
@@ -84,6 +85,22 @@ deliver_request_add_rcpt(struct deliver_request *req, const char *address,
 	r->offset = offset;
 	strbuf_init(&r->reason);
 	return (r);
+}
+
+/* deliver_rcpt_add_also - see deliver_request.h */
+bool
+deliver_rcpt_add_also(struct deliver_request *req, struct deliver_rcpt *r,
+    off_t offset)
+{
+	if (req->also_count >= DELIVER_ALSO_MAX)
+		return (false);
+	/* grows by doubling: the count is a power of two when full */
+	if ((r->also_count & (r->also_count - 1)) == 0)
+		r->also = xrealloc(r->also, (r->also_count ? 2 * r->also_count :
+		    1) * sizeof(*r->also));
+	r->also[r->also_count++] = offset;
+	req->also_count++;
+	return (true);
 }
 
 /* text_ok - printable text of bounded length (UTF-8 bytes allowed) */
@@ -154,6 +171,8 @@ deliver_request_write(struct stream *s, const struct deliver_request *req)
 		attr_list_add_long(&list, "rcpt_offset", (long)r->offset);
 		if (r->mark_done)
 			attr_list_add_long(&list, "rcpt_mark", 1);
+		for (size_t j = 0; r->mark_done && j < r->also_count; j++)
+			attr_list_add_long(&list, "rcpt_also", (long)r->also[j]);
 	}
 	rc = attr_write(s, &list);
 	attr_list_free(&list);
@@ -270,6 +289,12 @@ deliver_request_read(struct stream *s, struct deliver_request *req,
 				if (!number_ok(a, &num) || num > 1)
 					rc = fail(err, "bad %s", n);
 				r->mark_done = num == 1;
+			} else if (strcmp(n, "rcpt_also") == 0) {
+				if (!r->mark_done || !number_ok(a, &num))
+					rc = fail(err, "bad %s", n);
+				else if (!deliver_rcpt_add_also(req, r,
+				    (off_t)num))
+					rc = fail(err, "too many %s", n);
 			} else
 				rc = fail(err, "unknown attribute %s", n);
 		} else
@@ -386,8 +411,8 @@ undelivered_records(const struct deliver_request *req)
 
 /*
  * mark_delivered - flip the R records qmgr asked us to mark (rcpt_mark)
- * whose recipients in this request were all delivered, before the reply
- * goes back.  A mark that fails is only logged: qmgr still marks the
+ * whose recipients in this request were all delivered, and the records
+ * delivered with them (rcpt_also), before the reply goes back.  A mark that fails is only logged: qmgr still marks the
  * record when it reads the reply, as it does for every recipient.
  */
 static void
@@ -437,6 +462,11 @@ mark_delivered(const struct deliver_request *req)
 		if (queue_file_mark_done(fd, r->offset) < 0)
 			msg_warn("%s: mark recipient <%s> done: %s",
 			    req->queue_id, r->original, strerror(errno));
+		/* the same address in other records: delivered with it */
+		for (size_t j = 0; j < r->also_count; j++)
+			if (queue_file_mark_done(fd, r->also[j]) < 0)
+				msg_warn("%s: mark a duplicate of <%s> done: %s",
+				    req->queue_id, r->address, strerror(errno));
 	}
 	if (fd >= 0)
 		(void)close(fd);

@@ -13,6 +13,7 @@
  *	    original, lib/queue_file.h)
  *	    rcpt_orcpt=TEXT  rcpt_notify=N  rcpt_offset=N (of the R record)
  *	    rcpt_mark=1 (optional: see below)
+ *	    rcpt_also=N ... (optional, with rcpt_mark: see below)
  * The agent reads the content from queue_name/queue_id itself (read-only)
  * and answers with one list holding, per recipient in request order:
  *	status=2|4|5  dsn=X.Y.Z  reason=TEXT
@@ -23,7 +24,11 @@
  * mark it done itself once it is delivered (status 2), before it
  * replies, as Postfix's agents do.  The mark is not flushed: no process
  * crash can lose it (the page cache outlives the process), a system
- * crash can, and then the recipient is offered again.  A record of an
+ * crash can, and then the recipient is offered again.  Records that
+ * are the same address as this recipient (two aliases of one mailbox:
+ * cleanup keeps them apart by their originals), which qmgr delivers
+ * with it instead of sending again, come as rcpt_also offsets; the
+ * agent marks them with the recipient's own record.  A record of an
  * old queue file, which qmgr still expands, can become addresses in
  * several requests; the agent marks it only when all of its addresses
  * are in its request (rcpt_mark on each of them) and delivered; else a
@@ -43,6 +48,7 @@
 
 #define DELIVER_RECIPIENT_MAX	10000	/* per request */
 #define DELIVER_REASON_MAX	1000	/* bytes of reason text kept */
+#define DELIVER_ALSO_MAX	10000	/* rcpt_also offsets per request */
 
 struct deliver_rcpt {
 	char		*address;
@@ -51,6 +57,8 @@ struct deliver_rcpt {
 	int		 notify;	/* DSN_NOTIFY_* */
 	off_t		 offset;
 	bool		 mark_done;	/* the agent marks the R record (above) */
+	off_t		*also;		/* records marked with it (rcpt_also) */
+	size_t		 also_count;
 	/* outcome, filled by the agent (or by qmgr from the reply) */
 	int		 status;	/* 0 = none yet, 2, 4, 5 */
 	char		 dsn[16];	/* "5.1.1" */
@@ -70,6 +78,7 @@ struct deliver_request {
 	struct deliver_rcpt *rcpts;
 	size_t		 rcpt_count;
 	size_t		 rcpt_cap;
+	size_t		 also_count;	/* rcpt_also offsets of all rcpts */
 };
 
 void	deliver_request_init(struct deliver_request *req);
@@ -78,6 +87,12 @@ void	deliver_request_free(struct deliver_request *req);	/* and re-init */
 struct deliver_rcpt *deliver_request_add_rcpt(struct deliver_request *req,
 	    const char *address, const char *original, const char *orcpt,
 	    int notify, off_t offset);
+/*
+ * deliver_rcpt_add_also - one more record for the agent to mark with r
+ * (qmgr side); false when the request holds DELIVER_ALSO_MAX already
+ */
+bool	deliver_rcpt_add_also(struct deliver_request *req,
+	    struct deliver_rcpt *r, off_t offset);
 /* deliver_request_set - copy one envelope string field ("sender", ...) */
 void	deliver_request_set(struct deliver_request *req, char **field, const char *value);
 

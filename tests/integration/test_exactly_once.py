@@ -452,3 +452,48 @@ def test_qmgr_killed_before_reading_fanout_replies_delivers_none_twice(
             == 1
         assert len(re.findall(r"%s: to=<" % qid, inst.maillog())) == 3, \
             inst.maillog()[-3000:]
+
+
+def test_qmgr_killed_before_reading_the_reply_for_two_aliases_of_one_address(
+        make_instance):
+    """Two aliases of one address: cleanup keeps both records (their
+    originals differ, enable_original_recipient), qmgr sends the address
+    once and asks the agent to mark the second record with the first
+    (rcpt_also).  Killed before it read the reply, qmgr's successor
+    must not send the address again for the second record."""
+    peer1, gate1 = peer_holding_the_dot()
+    with peer1, Peer() as peer2:
+        inst = fanout_instance(
+            make_instance, peer1, peer2, service_throttle_time="1s",
+            virtual_alias_maps="inline:{ {x@alias.test = a@dest1.test},"
+                               " {y@alias.test = a@dest1.test} }")
+        qmgr = inst.wait_service_pid("qmgr")
+        try:
+            with inst.smtp(timeout=10) as s:
+                s.ehlo("client.example")
+                s.mail(SENDER)
+                assert s.rcpt("x@alias.test")[0] == 250
+                assert s.rcpt("y@alias.test")[0] == 250
+                code, resp = s.data(body(12))
+                assert code == 250, resp
+            qid = si.queued_id(resp)
+            assert fanout_records(inst, qid) == [
+                ("a@dest1.test", "x@alias.test", False),
+                ("a@dest1.test", "y@alias.test", False)]
+            assert peer1.at_dot.wait(10), inst.maillog()[-2000:]
+            os.kill(qmgr, signal.SIGSTOP)
+        finally:
+            gate1.set()
+        try:
+            assert inst.wait_log(r"%s: to=<a@dest1\.test>.*status=sent"
+                                 % qid, 10), inst.maillog()[-2000:]
+            time.sleep(0.3)     # the agent logs, then marks, then replies
+        finally:
+            os.kill(qmgr, signal.SIGKILL)
+            os.kill(qmgr, signal.SIGCONT)
+        assert inst.wait_service_pid("qmgr", timeout=10, exclude=(qmgr,))
+        assert inst.wait_log(r"%s: removed" % qid, 20), \
+            inst.maillog()[-2000:]
+        time.sleep(1)
+        assert len([t for t in peer1.transactions if t.data]) == 1, \
+            inst.maillog()[-3000:]

@@ -63,6 +63,8 @@ fill_request(struct deliver_request *req)
 	    "rfc822;postmaster@localhost", DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY, 321);
 	deliver_request_add_rcpt(req, "v@example.test", NULL, NULL, 0,
 	    400)->mark_done = true;
+	ck_assert(deliver_rcpt_add_also(req, &req->rcpts[1], 450));
+	ck_assert(deliver_rcpt_add_also(req, &req->rcpts[1], 500));
 }
 
 /* send_list - write a raw attr list (name, value pairs, NULL-ended) */
@@ -108,6 +110,10 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(got.rcpts[1].offset, 400);
 	ck_assert(!got.rcpts[0].mark_done);
 	ck_assert(got.rcpts[1].mark_done);
+	ck_assert_uint_eq(got.rcpts[0].also_count, 0);
+	ck_assert_uint_eq(got.rcpts[1].also_count, 2);
+	ck_assert_int_eq(got.rcpts[1].also[0], 450);
+	ck_assert_int_eq(got.rcpts[1].also[1], 500);
 
 	/* the agent answers; qmgr reads the outcomes in order */
 	deliver_rcpt_status(&got.rcpts[0], 2, "2.0.0", "delivered to %s", "maildir");
@@ -328,6 +334,13 @@ START_TEST(test_request_bad_fields)
 	const char *const bad_mark[] = { "request", "deliver", "queue_name",
 	    "active", "queue_id", ID, "sender", "", "rcpt", "a@b",
 	    "rcpt_mark", "2", NULL };
+	/* rcpt_also only after rcpt_mark: records marked with a delivery */
+	const char *const also_unmarked[] = { "request", "deliver",
+	    "queue_name", "active", "queue_id", ID, "sender", "", "rcpt",
+	    "a@b", "rcpt_also", "40", NULL };
+	const char *const bad_also[] = { "request", "deliver", "queue_name",
+	    "active", "queue_id", ID, "sender", "", "rcpt", "a@b",
+	    "rcpt_mark", "1", "rcpt_also", "x", NULL };
 	const char *const empty_rcpt[] = { "request", "deliver", "queue_name",
 	    "active", "queue_id", ID, "sender", "", "rcpt", "", NULL };
 	const char *const ctl_sender[] = { "request", "deliver", "queue_name",
@@ -340,6 +353,8 @@ START_TEST(test_request_bad_fields)
 	request_refused(bad_notify);
 	request_refused(bad_offset);
 	request_refused(bad_mark);
+	request_refused(also_unmarked);
+	request_refused(bad_also);
 	request_refused(empty_rcpt);
 	request_refused(ctl_sender);
 	request_refused(other);
@@ -406,6 +421,7 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	ck_assert_int_eq(mkdir("active", 0700), 0);
 	memset(body, 'x', sizeof(body));
 	body[10] = body[20] = body[30] = body[40] = body[50] = QUEUE_REC_RCPT;
+	body[5] = body[15] = body[25] = QUEUE_REC_RCPT;
 	fd = open("active/" ID, O_WRONLY | O_CREAT | O_EXCL, 0700);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
@@ -413,9 +429,14 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 
 	request_for_active(&req);
 	deliver_request_add_rcpt(&req, "a@x", NULL, NULL, 0, 10)->mark_done = true;
+	/* the records that are a@x again go with it (rcpt_also) */
+	ck_assert(deliver_rcpt_add_also(&req, &req.rcpts[0], 5));
+	ck_assert(deliver_rcpt_add_also(&req, &req.rcpts[0], 15));
 	(void)deliver_request_add_rcpt(&req, "b@x", NULL, NULL, 0, 20);
 	deliver_request_add_rcpt(&req, "defer-c@x", NULL, NULL, 0,
 	    30)->mark_done = true;
+	/* ... but not with a recipient that was not delivered */
+	ck_assert(deliver_rcpt_add_also(&req, &req.rcpts[2], 25));
 	/* one record, two recipients: marked only when both are delivered */
 	deliver_request_add_rcpt(&req, "d1@x", NULL, NULL, 0, 40)->mark_done = true;
 	deliver_request_add_rcpt(&req, "d2@x", NULL, NULL, 0, 40)->mark_done = true;
@@ -431,6 +452,9 @@ START_TEST(test_agent_marks_asked_records_before_replying)
 	ck_assert_int_eq(read(fd, body, sizeof(body)), (ssize_t)sizeof(body));
 	close(fd);
 	ck_assert_int_eq(body[10], QUEUE_REC_DONE);	/* asked, delivered */
+	ck_assert_int_eq(body[5], QUEUE_REC_DONE);	/* with a@x */
+	ck_assert_int_eq(body[15], QUEUE_REC_DONE);	/* with a@x */
+	ck_assert_int_eq(body[25], QUEUE_REC_RCPT);	/* with c, deferred */
 	ck_assert_int_eq(body[20], QUEUE_REC_RCPT);	/* not asked */
 	ck_assert_int_eq(body[30], QUEUE_REC_RCPT);	/* asked, deferred */
 	ck_assert_int_eq(body[40], QUEUE_REC_DONE);	/* both delivered */
