@@ -3,7 +3,7 @@
  *
  * As in Postfix's cleanup, every recipient the client gave is replaced by
  * the final addresses virtual_alias_maps makes of it (resolve_expand(),
- * lib/resolve.h: recursive, loop safe, within the expansion and recursion
+ * lib/mail/resolve.h: recursive, loop safe, within the expansion and recursion
  * limits) before it reaches the queue file.  Each final address is an R
  * record of its own that keeps the given address as its original, so a
  * delivery agent's done mark covers exactly one delivery, and qmgr never

@@ -11,7 +11,7 @@
  * always_add_missing_headers, cleanup_replace_stray_cr_lf, myhostname,
  * ipc_timeout, in_flow_delay, cleanup_process_session_limit,
  * enable_original_recipient, duplicate_filter_limit, and the resolver's
- * (lib/resolve.h) for virtual alias expansion.
+ * (lib/mail/resolve.h) for virtual alias expansion.
  */
 #include <string.h>
 #include <time.h>

@@ -10,7 +10,7 @@
  *	then per recipient, in order:
  *	    rcpt=ADDR (the final address: cleanup expanded virtual aliases)
  *	    rcpt_original=ADDR (what the sender wrote: the R record's
- *	    original, lib/queue_file.h)
+ *	    original, lib/queue/queue_file.h)
  *	    rcpt_orcpt=TEXT  rcpt_notify=N  rcpt_offset=N (of the R record)
  *	    rcpt_mark=1 (optional: see below)
  *	    rcpt_also=N ... (optional, with rcpt_mark: see below)

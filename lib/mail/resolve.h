@@ -59,7 +59,7 @@ void	resolve_result_free(struct resolve_result *out);
  * without duplicates).  RESOLVE_OK, or RESOLVE_DEFER with why->dsn
  * (4.3.0 a table failed, 4.6.0 a limit was passed) and why->reason set
  * (out is then unspecified).  cleanup calls it for every recipient it
- * writes; qmgr only for records of old queue files (lib/queue_file.h).
+ * writes; qmgr only for records of old queue files (lib/queue/queue_file.h).
  */
 enum resolve_status resolve_expand(struct resolver *res, const char *address,
 	    struct strlist *out, struct resolve_result *why);
