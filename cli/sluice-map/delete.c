@@ -54,8 +54,8 @@ map_delete_key(const char *source_path, const char *key, struct strbuf *err)
 		job.key.mv_data = folded.data;
 		job.key.mv_size = folded.len;
 		job.found = 0;
-		result = map_lmdb_update(table.data, 0, delete_in_txn, &job,
-		    err) != 0 ? -1 : job.found;
+		result = map_lmdb_update(table.data, MAP_LMDB_KEEP_MODE, 0,
+		    delete_in_txn, &job, err) != 0 ? -1 : job.found;
 	}
 	strbuf_free(&table);
 	strbuf_free(&folded);

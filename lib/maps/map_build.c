@@ -169,7 +169,8 @@ create_table(const char *final, struct build_job *job, mode_t mode,
 	}
 	/* readers need what they could read of the source, nothing more */
 	(void)fchmod(fd, mode & 0666);
-	if (map_lmdb_update(tmp.data, entries_size(job->entries), put_entries,
+	if (map_lmdb_update(tmp.data, MAP_LMDB_KEEP_MODE,
+	    entries_size(job->entries), put_entries,
 	    job, err) != 0) {
 		rc = -1;
 	} else if (fsync(fd) != 0 || rename(tmp.data, final) != 0) {
@@ -196,7 +197,7 @@ map_lmdb_build(const char *source_path, enum map_source_format format,
 	struct build_entries entries = {NULL, 0, 0};
 	struct build_job job = {source_path, &entries};
 	struct strbuf final;
-	struct stat st;
+	struct stat st, db;
 	int fd, rc;
 
 	if ((fd = open(source_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
@@ -216,10 +217,10 @@ map_lmdb_build(const char *source_path, enum map_source_format format,
 	}
 	strbuf_init(&final);
 	strbuf_printf(&final, "%s.lmdb", source_path);
-	/* readers need what they could read of the source, nothing more */
-	if (chmod(final.data, st.st_mode & 0666) == 0 || errno == EPERM)
-		rc = map_lmdb_update(final.data, entries_size(&entries),
-		    put_entries, &job, err);
+	/* lstat: a link planted at the name must not be followed (below) */
+	if (lstat(final.data, &db) == 0)
+		rc = map_lmdb_update(final.data, st.st_mode & 0666,
+		    entries_size(&entries), put_entries, &job, err);
 	else if (errno == ENOENT)
 		rc = create_table(final.data, &job, st.st_mode, err);
 	else {

@@ -90,8 +90,8 @@ out:
 
 /* map_lmdb_update - run fn in a write transaction under the lock */
 int
-map_lmdb_update(const char *path, size_t need, map_lmdb_update_fn fn,
-    void *ctx, struct strbuf *err)
+map_lmdb_update(const char *path, mode_t mode, size_t need,
+    map_lmdb_update_fn fn, void *ctx, struct strbuf *err)
 {
 	struct stat st;
 	size_t mapsize;
@@ -99,6 +99,13 @@ map_lmdb_update(const char *path, size_t need, map_lmdb_update_fn fn,
 
 	if ((fd = map_lmdb_lock(path, LOCK_EX, &st)) < 0) {
 		strbuf_printf(err, "open %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	/* on the descriptor: never a chmod through a link planted at path */
+	if (mode != MAP_LMDB_KEEP_MODE && fchmod(fd, mode) != 0 &&
+	    errno != EPERM) {
+		strbuf_printf(err, "chmod %s: %s", path, strerror(errno));
+		close(fd);
 		return (-1);
 	}
 	/* the old pages stay until the commit: room for both */

@@ -16,14 +16,18 @@
 /* the change itself, inside the transaction; an MDB error code */
 typedef int (*map_lmdb_update_fn)(MDB_txn *txn, MDB_dbi dbi, void *ctx);
 
+#define MAP_LMDB_KEEP_MODE	((mode_t)-1)
+
 /*
  * map_lmdb_update - open the table file path (NAME.lmdb, which must
- * exist), lock it, run fn in one write transaction, commit and sync.
- * need is the size the new entries take, to size the map.  0 or -1 with
- * err filled; on error the table is as it was.
+ * exist and not be a symbolic link), lock it, give it mode (unless
+ * MAP_LMDB_KEEP_MODE; the source's, so that readers get what they could
+ * read of the source), run fn in one write transaction and commit it
+ * (synced).  need is the size the new entries take, to size the map.
+ * 0, or -1 with err filled; on error the table is as it was.
  */
-int	map_lmdb_update(const char *path, size_t need, map_lmdb_update_fn fn,
-	    void *ctx, struct strbuf *err);
+int	map_lmdb_update(const char *path, mode_t mode, size_t need,
+	    map_lmdb_update_fn fn, void *ctx, struct strbuf *err);
 
 /* map_lmdb_lock - the locked descriptor of path, or -1 with errno */
 int	map_lmdb_lock(const char *path, int op, struct stat *st);

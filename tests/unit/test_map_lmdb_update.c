@@ -5,6 +5,7 @@
  * rebuilds the table in a loop never misses a key that every version
  * has, never gets a temporary failure, and never sees a mixture.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <check.h>
@@ -185,6 +186,66 @@ START_TEST(test_update_keeps_old_on_error)
 }
 END_TEST
 
+START_TEST(test_update_grows_past_the_readers_map)
+{
+	struct strbuf err, v, spec;
+	char path[128], key[32];
+	struct map *m;
+	FILE *fp;
+
+	strbuf_init(&err);
+	strbuf_init(&v);
+	strbuf_init(&spec);
+	snprintf(path, sizeof(path), "%s/big", tmpdir);
+	write_file(path, "small 1\n");
+	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), 0);
+	strbuf_printf(&spec, "lmdb:%s", path);
+	m = map_open(spec.data, &err);
+	ck_assert_msg(m != NULL, "%s", err.data);
+	/* far more than the 16 MiB the reader mapped */
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	for (int i = 0; i < 120000; i++)
+		fprintf(fp, "key%d %0200d\n", i, i);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_msg(map_lmdb_build(path, MAP_SOURCE_TABLE, &err) == 0, "%s",
+	    err.data);
+	snprintf(key, sizeof(key), "key%d", 119999);
+	ck_assert_int_eq(map_lookup(m, key, &v), MAP_FOUND);
+	ck_assert_int_eq(v.len, 200);
+	ck_assert_int_eq(map_lookup(m, "small", &v), MAP_NOTFOUND);
+	map_close(m);
+	strbuf_free(&err);
+	strbuf_free(&v);
+	strbuf_free(&spec);
+}
+END_TEST
+
+START_TEST(test_update_refuses_a_planted_link)
+{
+	struct strbuf err, lpath;
+	char path[128], victim[128];
+	struct stat st;
+
+	strbuf_init(&err);
+	strbuf_init(&lpath);
+	snprintf(path, sizeof(path), "%s/t", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	write_file(victim, "precious\n");
+	ck_assert_int_eq(chmod(victim, 0600), 0);
+	write_file(path, "a 1\n");
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	strbuf_printf(&lpath, "%s.lmdb", path);
+	ck_assert_int_eq(symlink(victim, lpath.data), 0);
+	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), -1);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 9);
+	strbuf_free(&err);
+	strbuf_free(&lpath);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -196,6 +257,8 @@ main(void)
 	tcase_add_test(tc, test_update_out_of_sight);
 	tcase_add_test(tc, test_update_under_load);
 	tcase_add_test(tc, test_update_keeps_old_on_error);
+	tcase_add_test(tc, test_update_grows_past_the_readers_map);
+	tcase_add_test(tc, test_update_refuses_a_planted_link);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
