@@ -43,7 +43,7 @@
 #include "strbuf.h"
 
 #define REGEX_NEST_MAX		100
-#define REGEX_MATCH_LIMIT	1000000		/* backtracking steps: a few ms */
+#define REGEX_MATCH_LIMIT	100000		/* backtracking steps: ~3 ms at worst */
 #define REGEX_DEPTH_LIMIT	1000		/* nested backtracking */
 #define REGEX_HEAP_LIMIT	8192		/* KiB of backtracking memory */
 
