@@ -92,6 +92,8 @@ init_master_cf(struct strbuf *out, const struct init_layout *lay)
 	    "local    unix  -       n       n      -       -       local\n"
 	    "virtual  unix  -       n       n      -       -       local\n"
 	    "smtp     unix  -       -       n      -       -       smtp\n"
+	    "# relay_domains go out through relay_transport (relay)\n"
+	    "relay    unix  -       -       n      -       -       smtp\n"
 	    "lmtp     unix  -       -       n      -       -       smtp\n",
 	    lay->port);
 }

@@ -1,6 +1,7 @@
 /*
- * resolve - virtual alias rewriting and transport resolution; see
- * resolve.h.  Every table lookup can fail temporarily; such a failure
+ * resolve - opening the resolver's tables, and virtual alias expansion;
+ * see resolve.h (rewriting, classes and routes are in resolve_rewrite.c,
+ * resolve_canon.c and resolve_class.c).  Every table lookup can fail temporarily; such a failure
  * always defers (never bounces), so a broken table costs time, not mail.
  */
 #include <stdio.h>
@@ -14,31 +15,10 @@
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
-#include "resolve.h"
-
-struct resolver {
-	struct map_list		*virtual_alias;		/* NULL: none */
-	struct map_list		*transport;		/* NULL: none */
-	struct domain_list	*mydestination;
-	struct domain_list	*virtual_mailbox;
-	struct domain_list	*virtual_alias_domains;
-	char			*local_transport;
-	char			*virtual_transport;
-	char			*default_transport;
-	char			*relayhost;
-	char			*myhostname;
-	long			 expansion_limit;	/* per recipient */
-	long			 recursion_limit;	/* nesting depth */
-	/*
-	 * The addresses above the one being expanded, recursion_limit + 1
-	 * slots allocated once: an expansion never waits (no table type
-	 * yields to another coroutine), so one path serves every caller.
-	 */
-	const char		**path;
-};
+#include "resolve_impl.h"
 
 /* resolve_maps_open - a map list, or NULL for an empty parameter */
-static int
+int
 resolve_maps_open(struct config *cfg, const char *name, struct map_list **out,
     struct strbuf *err)
 {
@@ -66,35 +46,65 @@ resolve_domains_open(struct config *cfg, const char *name,
 	return (0);
 }
 
-/* resolve_open - everything resolution needs, opened before the jail */
-struct resolver *
-resolve_open(struct config *cfg, struct strbuf *err)
+/* resolve_strings - the plain parameters */
+static void
+resolve_strings(struct resolver *res, struct config *cfg)
 {
-	struct resolver *res = xcalloc(1, sizeof(*res));
-
-	if (resolve_maps_open(cfg, "virtual_alias_maps", &res->virtual_alias,
-	    err) < 0 ||
-	    resolve_maps_open(cfg, "transport_maps", &res->transport, err) < 0 ||
-	    resolve_domains_open(cfg, "mydestination", &res->mydestination,
-	    err) < 0 ||
-	    resolve_domains_open(cfg, "virtual_mailbox_domains",
-	    &res->virtual_mailbox, err) < 0 ||
-	    resolve_domains_open(cfg, "virtual_alias_domains",
-	    &res->virtual_alias_domains, err) < 0) {
-		resolve_close(res);
-		return (NULL);
-	}
+	res->myorigin = xstrdup(config_get(cfg, "myorigin"));
+	res->mydomain = xstrdup(config_get(cfg, "mydomain"));
+	res->myhostname = xstrdup(config_get(cfg, "myhostname"));
+	res->remote_domain = xstrdup(config_get(cfg,
+	    "remote_header_rewrite_domain"));
+	res->empty_address = xstrdup(config_get(cfg, "empty_address_recipient"));
+	res->delimiters = xstrdup(config_get(cfg, "recipient_delimiter"));
+	res->append_at_myorigin = config_get_bool(cfg, "append_at_myorigin");
+	res->append_dot_mydomain = config_get_bool(cfg, "append_dot_mydomain");
+	res->swap_bangpath = config_get_bool(cfg, "swap_bangpath");
+	res->percent_hack = config_get_bool(cfg, "allow_percent_hack");
+	res->resolve_dequoted = config_get_bool(cfg, "resolve_dequoted_address");
 	res->local_transport = xstrdup(config_get(cfg, "local_transport"));
 	res->virtual_transport = xstrdup(config_get(cfg, "virtual_transport"));
+	res->relay_transport = xstrdup(config_get(cfg, "relay_transport"));
 	res->default_transport = xstrdup(config_get(cfg, "default_transport"));
 	res->relayhost = xstrdup(config_get(cfg, "relayhost"));
-	res->myhostname = xstrdup(config_get(cfg, "myhostname"));
 	res->expansion_limit = config_get_int(cfg,
 	    "virtual_alias_expansion_limit");
 	res->recursion_limit = config_get_int(cfg,
 	    "virtual_alias_recursion_limit");
 	res->path = xcalloc((size_t)res->recursion_limit + 1,
 	    sizeof(*res->path));
+	strbuf_init(&res->work);
+	strbuf_init(&res->key);
+	strbuf_init(&res->value);
+	strbuf_init(&res->part);
+	strlist_init(&res->masq_domains);
+}
+
+/* resolve_open - everything resolution needs, opened before the jail */
+struct resolver *
+resolve_open(struct config *cfg, struct strbuf *err)
+{
+	struct resolver *res = xcalloc(1, sizeof(*res));
+
+	resolve_strings(res, cfg);
+	if (resolve_maps_open(cfg, "virtual_alias_maps", &res->virtual_alias,
+	    err) < 0 ||
+	    resolve_maps_open(cfg, "transport_maps", &res->transport, err) < 0 ||
+	    resolve_maps_open(cfg, "sender_dependent_relayhost_maps",
+	    &res->sender_relay, err) < 0 ||
+	    resolve_domains_open(cfg, "mydestination", &res->mydestination,
+	    err) < 0 ||
+	    resolve_domains_open(cfg, "virtual_mailbox_domains",
+	    &res->virtual_mailbox, err) < 0 ||
+	    resolve_domains_open(cfg, "virtual_alias_domains",
+	    &res->virtual_alias_domains, err) < 0 ||
+	    resolve_domains_open(cfg, "relay_domains", &res->relay_domains,
+	    err) < 0 ||
+	    resolve_ifaddrs_open(res, cfg, err) < 0 ||
+	    resolve_canon_open(res, cfg, err) < 0) {
+		resolve_close(res);
+		return (NULL);
+	}
 	return (res);
 }
 
@@ -102,25 +112,78 @@ resolve_open(struct config *cfg, struct strbuf *err)
 void
 resolve_close(struct resolver *res)
 {
+	struct map_list *maps[] = { res ? res->virtual_alias : NULL,
+	    res ? res->transport : NULL, res ? res->sender_relay : NULL };
+	struct domain_list *lists[] = { res ? res->mydestination : NULL,
+	    res ? res->virtual_mailbox : NULL,
+	    res ? res->virtual_alias_domains : NULL,
+	    res ? res->relay_domains : NULL };
+	char   *strings[] = { res ? res->myorigin : NULL,
+	    res ? res->mydomain : NULL, res ? res->myhostname : NULL,
+	    res ? res->remote_domain : NULL, res ? res->empty_address : NULL,
+	    res ? res->delimiters : NULL, res ? res->local_transport : NULL,
+	    res ? res->virtual_transport : NULL,
+	    res ? res->relay_transport : NULL,
+	    res ? res->default_transport : NULL, res ? res->relayhost : NULL };
+
 	if (res == NULL)
 		return;
-	if (res->virtual_alias)
-		map_list_close(res->virtual_alias);
-	if (res->transport)
-		map_list_close(res->transport);
-	if (res->mydestination)
-		domain_list_free(res->mydestination);
-	if (res->virtual_mailbox)
-		domain_list_free(res->virtual_mailbox);
-	if (res->virtual_alias_domains)
-		domain_list_free(res->virtual_alias_domains);
-	free(res->local_transport);
-	free(res->virtual_transport);
-	free(res->default_transport);
-	free(res->relayhost);
-	free(res->myhostname);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (maps[i] != NULL)
+			map_list_close(maps[i]);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (lists[i] != NULL)
+			domain_list_free(lists[i]);
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		free(strings[i]);
+	resolve_canon_close(res);
+	free(res->ifaddrs);
+	strbuf_free(&res->work);
+	strbuf_free(&res->key);
+	strbuf_free(&res->value);
+	strbuf_free(&res->part);
 	free(res->path);
 	free(res);
+}
+
+/* resolve_changed - a table was rebuilt: the caller should restart */
+bool
+resolve_changed(struct resolver *res)
+{
+	struct map_list *maps[] = { res->virtual_alias, res->transport,
+	    res->sender_relay, res->canonical, res->sender_canonical,
+	    res->recipient_canonical };
+	struct domain_list *lists[] = { res->mydestination, res->virtual_mailbox,
+	    res->virtual_alias_domains, res->relay_domains,
+	    res->masq_exceptions };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (maps[i] != NULL && map_list_changed(maps[i]))
+			return (true);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (lists[i] != NULL && domain_list_changed(lists[i]))
+			return (true);
+	return (false);
+}
+
+/* resolve_class_name - the class as the logs and sendmail -bv say it */
+const char *
+resolve_class_name(enum resolve_class class)
+{
+	switch (class) {
+	case RESOLVE_CLASS_LOCAL:
+		return ("local");
+	case RESOLVE_CLASS_ALIAS:
+		return ("virtual alias");
+	case RESOLVE_CLASS_VIRTUAL:
+		return ("virtual mailbox");
+	case RESOLVE_CLASS_RELAY:
+		return ("relay");
+	case RESOLVE_CLASS_DEFAULT:
+		return ("default");
+	default:
+		return ("none");
+	}
 }
 
 /* resolve_result_init - empty result */
@@ -130,6 +193,9 @@ resolve_result_init(struct resolve_result *out)
 	strbuf_init(&out->transport);
 	strbuf_init(&out->nexthop);
 	strbuf_init(&out->reason);
+	strbuf_init(&out->address);
+	out->class = RESOLVE_CLASS_NONE;
+	out->flags = 0;
 	out->dsn[0] = '\0';
 }
 
@@ -140,11 +206,12 @@ resolve_result_free(struct resolve_result *out)
 	strbuf_free(&out->transport);
 	strbuf_free(&out->nexthop);
 	strbuf_free(&out->reason);
+	strbuf_free(&out->address);
 	out->dsn[0] = '\0';
 }
 
 /* resolve_fail - fill the why fields, return status */
-static enum resolve_status
+enum resolve_status
 resolve_fail(struct resolve_result *why, enum resolve_status status,
     const char *dsn, const char *fmt, const char *arg)
 {
@@ -289,135 +356,10 @@ resolve_expand(struct resolver *res, const char *address, struct strlist *out,
 	return (st);
 }
 
-/* resolve_split - "transport:nexthop" into the result, keeping defaults */
-static void
-resolve_split(const char *value, struct resolve_result *out)
-{
-	const char *colon = strchr(value, ':');
-	size_t	 tlen = colon ? (size_t)(colon - value) : strlen(value);
-
-	if (tlen > 0) {
-		strbuf_reset(&out->transport);
-		strbuf_append(&out->transport, value, tlen);
-		strbuf_trim(&out->transport);
-	}
-	if (colon != NULL && colon[1] != '\0') {
-		strbuf_set(&out->nexthop, colon + 1);
-		strbuf_trim(&out->nexthop);
-	}
-}
-
-/* resolve_transport_lookup - transport_maps: address, domain, .parents */
-static int
-resolve_transport_lookup(struct resolver *res, const char *address,
-    const char *domain, struct strbuf *value)
-{
-	const char *p;
-	int	 rc;
-
-	if (res->transport == NULL)
-		return (MAP_NOTFOUND);
-	if ((rc = map_list_lookup(res->transport, address, value)) !=
-	    MAP_NOTFOUND || *domain == '\0')
-		return (rc);
-	if ((rc = map_list_lookup_partial(res->transport, domain, value)) !=
-	    MAP_NOTFOUND)
-		return (rc);
-	for (p = strchr(domain, '.'); p != NULL && p[1] != '\0';
-	    p = strchr(p + 1, '.'))
-		if ((rc = map_list_lookup_partial(res->transport, p, value)) !=
-		    MAP_NOTFOUND)
-			return (rc);
-	return (MAP_NOTFOUND);
-}
-
-/* resolve_special - error: bounces, retry: defers, with optional dsn */
-static enum resolve_status
-resolve_special(struct resolve_result *out)
-{
-	const char *text = out->nexthop.data;
-	bool	 bounce = strcmp(out->transport.data, "error") == 0;
-	int	 c, s, d, n = 0;
-
-	if (!bounce && strcmp(out->transport.data, "retry") != 0)
-		return (RESOLVE_OK);
-	snprintf(out->dsn, sizeof(out->dsn), bounce ? "5.0.0" : "4.0.0");
-	if (sscanf(text, "%1d.%3d.%3d%n", &c, &s, &d, &n) == 3 && n > 0 &&
-	    (text[n] == ' ' || text[n] == '\0') && c == (bounce ? 5 : 4)) {
-		snprintf(out->dsn, sizeof(out->dsn), "%.*s", n, text);
-		text += n;
-		text += strspn(text, " ");
-	}
-	strbuf_set(&out->reason, *text ? text : bounce ?
-	    "mail for this address is not deliverable" :
-	    "delivery temporarily suspended");
-	return (bounce ? RESOLVE_BOUNCE : RESOLVE_DEFER);
-}
-
-/* resolve_transport - transport and next hop of one final address */
+/* resolve_transport - route of one final address, no sender known */
 enum resolve_status
 resolve_transport(struct resolver *res, const char *address,
     struct resolve_result *out)
 {
-	struct strbuf domain, value;
-	enum resolve_status st = RESOLVE_OK;
-	int	 rc;
-
-	strbuf_init(&domain);
-	strbuf_init(&value);
-	strbuf_set(&domain, address_domain(address));
-	strbuf_lower(&domain);
-	if (domain.len > 0 && domain.data[domain.len - 1] == '.')
-		strbuf_truncate(&domain, domain.len - 1);
-	strbuf_reset(&out->transport);
-	strbuf_reset(&out->nexthop);
-	strbuf_reset(&out->reason);
-	out->dsn[0] = '\0';
-
-	/* the default for the domain class first; transport_maps overrides */
-	if (domain.len == 0 ||
-	    (rc = domain_list_match(res->mydestination, domain.data)) > 0) {
-		strbuf_set(&out->nexthop, res->myhostname);
-		resolve_split(res->local_transport, out);
-	} else if (rc < 0) {
-		st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
-		    "mydestination lookup failure for %s", domain.data);
-	} else if ((rc = domain_list_match(res->virtual_alias_domains,
-	    domain.data)) > 0) {
-		/* what virtual_alias_maps left of such a domain is unknown */
-		strbuf_set(&out->transport, "error");
-		st = resolve_fail(out, RESOLVE_BOUNCE, "5.1.1",
-		    "<%s>: User unknown in virtual alias table", address);
-	} else if (rc < 0) {
-		st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
-		    "virtual_alias_domains lookup failure for %s", domain.data);
-	} else if ((rc = domain_list_match(res->virtual_mailbox,
-	    domain.data)) > 0) {
-		strbuf_set(&out->nexthop, domain.data);
-		resolve_split(res->virtual_transport, out);
-	} else if (rc < 0) {
-		st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
-		    "virtual_mailbox_domains lookup failure for %s",
-		    domain.data);
-	} else {
-		strbuf_set(&out->nexthop, res->relayhost[0] ? res->relayhost :
-		    domain.data);
-		resolve_split(res->default_transport, out);
-	}
-	if (st == RESOLVE_OK) {
-		rc = resolve_transport_lookup(res, address, domain.data, &value);
-		if (rc == MAP_TEMPFAIL)
-			st = resolve_fail(out, RESOLVE_DEFER, "4.3.0",
-			    "transport_maps lookup failure for <%s>", address);
-		else if (rc == MAP_FOUND)
-			resolve_split(value.data, out);
-	}
-	if (st == RESOLVE_OK && out->transport.len == 0)
-		st = resolve_fail(out, RESOLVE_DEFER, "4.3.5",
-		    "no transport for <%s>", address);
-	if (st == RESOLVE_OK)
-		st = resolve_special(out);
-	strbuf_free(&domain);
-	strbuf_free(&value);
-	return (st);
+	return (resolve_address(res, NULL, address, out));
 }
