@@ -214,7 +214,7 @@ crack_quoted(struct resolver *res, struct strbuf *addr)
 /*
  * peel_local - strip our own domains and the routes they carry; addr
  * ends as user@domain.  1: the domain is ours, 0: it is not, -1: a
- * table failed or the address loops.
+ * table failed or the address loops, -2: malformed.
  */
 static int
 peel_local(struct resolver *res, struct strbuf *addr)
@@ -255,6 +255,9 @@ peel_local(struct resolver *res, struct strbuf *addr)
 		if (!have_domain && !have_saved) {
 			strbuf_putc(addr, '@');
 			strbuf_puts(addr, res->myhostname);
+			/* "[@x" hides every '@' we add: malformed */
+			if (resolve_find_at(addr->data, addr->len) == addr->len)
+				return (-2);
 			continue;
 		}
 		break;
@@ -468,7 +471,13 @@ resolve_address(struct resolver *res, const char *sender, const char *address,
 	}
 	strbuf_set(addr, address);
 	resolve_rewrite_buf(res, RESOLVE_CTX_LOCAL, addr);
-	if ((rc = peel_local(res, addr)) < 0)
+	if ((rc = peel_local(res, addr)) == -2) {
+		out->flags |= RESOLVE_FLAG_ERROR;
+		out->class = RESOLVE_CLASS_DEFAULT;
+		return (resolve_fail(out, RESOLVE_BOUNCE, "5.1.3",
+		    "bad address syntax: <%s>", address));
+	}
+	if (rc < 0)
 		return (resolve_fail(out, RESOLVE_DEFER, "4.3.0",
 		    "local domain lookup failure for <%s>", address));
 	if ((at = resolve_find_at(addr->data, addr->len)) == addr->len) {

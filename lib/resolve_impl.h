@@ -90,7 +90,7 @@ struct resolver {
  * one outside quotes), or len when there is none.
  */
 size_t	resolve_find_at(const char *address, size_t len);
-/* resolve_balanced - every quote closed, no dangling backslash */
+/* resolve_balanced - quotes and brackets closed, no dangling escape */
 bool	resolve_balanced(const char *text, size_t len);
 /* resolve_find_op - first (or last) unquoted ch in text[0..len), or len */
 size_t	resolve_find_op(const char *text, size_t len, int ch, bool last);

@@ -43,11 +43,12 @@ resolve_find_op(const char *text, size_t len, int ch, bool last)
 	return (found);
 }
 
-/* resolve_balanced - every quote closed, no escape left dangling */
+/* resolve_balanced - quotes and brackets closed, no dangling escape */
 bool
 resolve_balanced(const char *text, size_t len)
 {
 	bool	 quoted = false;
+	int	 bracket = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '\\') {
@@ -55,9 +56,13 @@ resolve_balanced(const char *text, size_t len)
 				return (false);
 		} else if (text[i] == '"') {
 			quoted = !quoted;
+		} else if (!quoted && text[i] == '[') {
+			bracket++;
+		} else if (!quoted && text[i] == ']' && --bracket < 0) {
+			return (false);
 		}
 	}
-	return (!quoted);
+	return (!quoted && bracket == 0);
 }
 
 /* resolve_find_at - the '@' before the domain, or len */

@@ -165,6 +165,9 @@ static const struct row table[] = {
 	{ NULL, "\xff@remote.test", BOUNCE, DFLT, "", "", "\xff@remote.test", BAD },
 	{ NULL, "\"unbalanced@example.com", BOUNCE, DFLT, "", "", "", BAD },
 	{ NULL, "trailing\\", BOUNCE, DFLT, "", "", "", BAD },
+	{ NULL, "[", BOUNCE, DFLT, "", "", "", BAD },
+	{ NULL, "user@[192.0.2.1", BOUNCE, DFLT, "", "", "", BAD },
+	{ NULL, "user]@example.com", BOUNCE, DFLT, "", "", "", BAD },
 	{ NULL, "user@\xc3\x28.test", BOUNCE, DFLT, "", "", "user@\xc3\x28.test", BAD },
 
 	/* transport_maps: address, address without extension, domain, .parent */
