@@ -192,7 +192,8 @@ crack_quoted(struct resolver *res, struct strbuf *addr)
 		return (false);
 	resolve_unquote(addr->data, addr->len, text);
 	/* quotes inside the quotes: no safe way to re-tokenise, leave it */
-	if (strpbrk(text->data, "\"\\") != NULL)
+	if (strpbrk(text->data, "\"\\") != NULL ||
+	    !resolve_balanced(text->data, text->len))
 		return (false);
 	if ((op = strrchr(text->data, '@')) == NULL &&
 	    (!res->percent_hack || (op = strrchr(text->data, '%')) == NULL) &&
@@ -243,6 +244,8 @@ peel_local(struct resolver *res, struct strbuf *addr)
 			strbuf_truncate(addr, at);
 		}
 		if (has_route_ops(res, addr->data, addr->len)) {
+			if (!resolve_balanced(addr->data, addr->len))
+				return (-2);
 			resolve_rewrite_buf(res, RESOLVE_CTX_LOCAL, addr);
 			continue;
 		}

@@ -164,7 +164,8 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 			m->recs[rec].expansions--;
 			continue;
 		}
-		st = resolve_transport(qm->resolver, r->address, &res);
+		st = resolve_address(qm->resolver, m->msg.sender, r->address,
+		    &res);
 		if (st != RESOLVE_OK) {
 			qmgr_rcpt_set(r, st == RESOLVE_DEFER ? 4 : 5, res.dsn,
 			    res.reason.data);

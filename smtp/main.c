@@ -9,8 +9,7 @@
  * The DNS resolver context is created in pre_jail, before any chroot.
  *
  * Parameters read: dns_resolver_address, dns_trust_anchor_file,
- * inet_protocols, ipc_timeout, lmtp_tcp_port, relayhost,
- * sender_dependent_relayhost_maps, smtp_bind_address,
+ * inet_protocols, ipc_timeout, lmtp_tcp_port, smtp_bind_address,
  * smtp_connect_timeout, smtp_connection_cache_time_limit,
  * smtp_data_done_timeout, smtp_data_init_timeout, smtp_data_xfer_timeout,
  * smtp_helo_name, smtp_helo_timeout, smtp_host_lookup, smtp_mail_timeout,
@@ -65,7 +64,6 @@ smtp_post_jail(struct service_context *ctx)
 	p->smtp_port = xstrdup(config_get(cfg, "smtp_tcp_port"));
 	p->lmtp_port = xstrdup(config_get(cfg, "lmtp_tcp_port"));
 	p->bind_address = xstrdup(config_get(cfg, "smtp_bind_address"));
-	p->relayhost = xstrdup(config_get(cfg, "relayhost"));
 	p->connect_timeout = (int)config_get_time(cfg, "smtp_connect_timeout");
 	p->helo_timeout = (int)config_get_time(cfg, "smtp_helo_timeout");
 	p->mail_timeout = (int)config_get_time(cfg, "smtp_mail_timeout");
@@ -87,7 +85,6 @@ smtp_post_jail(struct service_context *ctx)
 	strlist_free(&lookup);
 	if (*p->helo_name == '\0')
 		msg_fatal("smtp_helo_name is empty");
-	p->sender_relay_maps = config_maps(cfg, "sender_dependent_relayhost_maps");
 	ctx->app = a;
 }
 

@@ -74,42 +74,6 @@ all_status(struct smtp_message *m, int status, const char *dsn,
 	}
 }
 
-/* pick_nexthop - sender_dependent_relayhost_maps over the default route */
-static void
-pick_nexthop(struct smtp_agent *a, const struct deliver_request *req,
-    bool lmtp, struct strbuf *out)
-{
-	struct strbuf key, value;
-	const char *nexthop = req->nexthop ? req->nexthop : "";
-	const char *rcpt_domain = req->rcpt_count > 0 ?
-	    address_domain(req->rcpts[0].address) : "";
-	bool	 default_route;
-
-	strbuf_set(out, nexthop);
-	if (lmtp || a->p.sender_relay_maps == NULL || req->sender == NULL ||
-	    *req->sender == '\0')
-		return;
-	/* only the default route: an explicit transport_maps hop stays */
-	default_route = *a->p.relayhost ? strcmp(nexthop, a->p.relayhost) == 0 :
-	    strcasecmp(nexthop, rcpt_domain) == 0;
-	if (!default_route)
-		return;
-	strbuf_init(&key);
-	strbuf_init(&value);
-	if (map_list_lookup(a->p.sender_relay_maps, req->sender, &value) ==
-	    MAP_FOUND)
-		strbuf_set(out, value.data);
-	else {
-		strbuf_printf(&key, "@%s", address_domain(req->sender));
-		if (map_list_lookup_partial(a->p.sender_relay_maps, key.data,
-		    &value) == MAP_FOUND)
-			strbuf_set(out, value.data);
-	}
-	strbuf_trim(out);
-	strbuf_free(&key);
-	strbuf_free(&value);
-}
-
 /* deliver_message - a session for the next hop, then the transaction */
 static void
 deliver_message(struct smtp_agent *a, struct smtp_message *m)
@@ -127,7 +91,8 @@ deliver_message(struct smtp_agent *a, struct smtp_message *m)
 	strbuf_init(&why);
 	lmtp = (req->transport != NULL && strcmp(req->transport, "lmtp") == 0) ||
 	    strcmp(a->service_name, "lmtp") == 0;
-	pick_nexthop(a, req, lmtp, &hop);
+	/* qmgr's resolver chose it (relayhost, sender_dependent_relayhost_maps) */
+	strbuf_set(&hop, req->nexthop ? req->nexthop : "");
 	if (smtp_nexthop_parse(hop.data, lmtp, &a->p, &nh, &why) < 0) {
 		msg_warn("%s: %s", req->queue_id, why.data);
 		all_status(m, 4, "4.3.5", why.data);

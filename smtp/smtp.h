@@ -59,8 +59,6 @@ struct smtp_params {
 	int	 min_data_rate;		/* smtp_min_data_rate, bytes/s */
 	bool	 host_lookup_dns;	/* smtp_host_lookup contains "dns" */
 	bool	 host_lookup_native;	/* ... "native" */
-	char	*relayhost;
-	struct map_list *sender_relay_maps;
 };
 
 /* a parsed next hop */
