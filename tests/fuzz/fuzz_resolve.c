@@ -120,7 +120,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == RESOLVE_DEFER && strstr(rr.reason.data, "nesting") == NULL &&
 	    strstr(rr.reason.data, "too long") == NULL)
 		abort();
-	if (buf.len > RESOLVE_ADDRESS_MAX + 300)
+	/* over-long text is left alone; the tables' results are short */
+	if (strlen(text) > RESOLVE_ADDRESS_MAX ? strcmp(buf.data, text) != 0 :
+	    buf.len > RESOLVE_ADDRESS_MAX + 300)
 		abort();
 	st = resolve_address(res, sender, text, &rr);
 	check_result(st, &rr);
