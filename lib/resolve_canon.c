@@ -110,23 +110,23 @@ resolve_canon_close(struct resolver *res)
 /* lookup - one key (folded) in maps */
 static int
 lookup(struct resolver *res, struct map_list *maps, const char *key,
-    size_t len)
+    size_t len, struct strbuf *value)
 {
 	strbuf_reset(&res->key);
 	strbuf_append(&res->key, key, len);
 	strbuf_lower(&res->key);
-	return (map_list_lookup(maps, res->key.data, &res->value));
+	return (map_list_lookup(maps, res->key.data, value));
 }
 
 /*
  * find - Postfix's lookup order for an address: user+ext@domain,
  * user@domain, then (for $myorigin or a local domain) user+ext and user,
  * then @domain.  *ext is where the unmatched extension starts (0: none
- * was dropped to match).  The result is in res->value.
+ * was dropped to match).
  */
 static int
 find(struct resolver *res, struct map_list *maps, const char *addr,
-    size_t *ext)
+    size_t *ext, struct strbuf *value)
 {
 	size_t	 len = strlen(addr), at = resolve_find_at(addr, len);
 	size_t	 x = resolve_extension(res, addr, at);
@@ -134,14 +134,14 @@ find(struct resolver *res, struct map_list *maps, const char *addr,
 	int	 rc;
 
 	*ext = 0;
-	if ((rc = lookup(res, maps, addr, len)) != MAP_NOTFOUND)
+	if ((rc = lookup(res, maps, addr, len, value)) != MAP_NOTFOUND)
 		return (rc);
 	if (x > 0) {
 		strbuf_reset(&res->part);
 		strbuf_append(&res->part, addr, x);
 		strbuf_puts(&res->part, addr + at);
-		if ((rc = lookup(res, maps, res->part.data, res->part.len)) !=
-		    MAP_NOTFOUND) {
+		if ((rc = lookup(res, maps, res->part.data, res->part.len,
+		    value)) != MAP_NOTFOUND) {
 			*ext = x;
 			return (rc);
 		}
@@ -151,15 +151,16 @@ find(struct resolver *res, struct map_list *maps, const char *addr,
 	    (rc = resolve_is_local(res, domain)) != 0)) {
 		if (rc < 0)
 			return (MAP_TEMPFAIL);
-		if ((rc = lookup(res, maps, addr, at)) != MAP_NOTFOUND)
+		if ((rc = lookup(res, maps, addr, at, value)) != MAP_NOTFOUND)
 			return (rc);
-		if (x > 0 && (rc = lookup(res, maps, addr, x)) != MAP_NOTFOUND) {
+		if (x > 0 && (rc = lookup(res, maps, addr, x, value)) !=
+		    MAP_NOTFOUND) {
 			*ext = x;
 			return (rc);
 		}
 	}
 	if (domain != NULL && *domain != '\0')
-		return (lookup(res, maps, addr + at, len - at));
+		return (lookup(res, maps, addr + at, len - at, value));
 	return (MAP_NOTFOUND);
 }
 
@@ -230,7 +231,7 @@ canon_map(struct resolver *res, struct map_list *maps, const char *name,
 			return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
 			    "address from the canonical maps too long: %.100s",
 			    address->data));
-		rc = find(res, maps, address->data, &ext);
+		rc = find(res, maps, address->data, &ext, &res->value);
 		if (rc == MAP_NOTFOUND)
 			return (RESOLVE_OK);
 		if (rc == MAP_TEMPFAIL) {
@@ -327,4 +328,31 @@ resolve_canonical(struct resolver *res, unsigned class, struct strbuf *address,
 	if (st == RESOLVE_OK && (res->masq_classes & class) != 0)
 		st = masquerade(res, address, why);
 	return (st);
+}
+
+/* resolve_lookup - one address in maps, in Postfix's order */
+int
+resolve_lookup(struct resolver *res, struct map_list *maps, const char *address,
+    struct strbuf *value)
+{
+	size_t	 ext;
+
+	if (maps == NULL || strlen(address) > RESOLVE_ADDRESS_MAX)
+		return (MAP_NOTFOUND);
+	return (find(res, maps, address, &ext, value));
+}
+
+/* resolve_known - a key of the recipient rewriting tables: 1, 0, -1 */
+int
+resolve_known(struct resolver *res, const char *address)
+{
+	struct map_list *maps[] = { res->recipient_canonical, res->canonical,
+	    res->virtual_alias };
+	int	 rc;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if ((rc = resolve_lookup(res, maps[i], address, &res->work)) !=
+		    MAP_NOTFOUND)
+			return (rc == MAP_FOUND ? 1 : -1);
+	return (0);
 }

@@ -1,76 +1,30 @@
 /*
  * policy - may this recipient be accepted: relay control and recipient
- * validation.
+ * validation, on the address class the resolver (lib/resolve.h) gives.
  *
- * A recipient domain in mydestination is local: its local part must be
- * in local_recipient_maps (when that is not empty).  A domain in
- * virtual_alias_domains or virtual_mailbox_domains must have the address
- * (or a catch-all "@domain") in virtual_alias_maps or
- * virtual_mailbox_maps.  A domain in relay_domains is relayed.  Anything
- * else is relayed only for clients in mynetworks: "554 5.7.1 Relay access
- * denied".  The bare address <postmaster> is always accepted (RFC 5321
- * 4.5.1).  A table that cannot answer gives a 4xx, never a 5xx.
+ * A client outside mynetworks may send only to our own classes (local,
+ * virtual alias, virtual mailbox) and to relay_domains, and never along
+ * a route left in the local part (user%other@ours resolves to other;
+ * "a!b"@relay keeps its route): "554 5.7.1 Relay access denied".  With
+ * smtpd_reject_unlisted_recipient, an address must be known: a key of
+ * recipient_canonical_maps, canonical_maps or virtual_alias_maps, else
+ * by its class: local_recipient_maps (local; postmaster and
+ * MAILER-DAEMON always pass), virtual_mailbox_maps (virtual mailbox); a
+ * virtual alias domain address no alias matched is unknown.  The bare
+ * address <postmaster> is always accepted (RFC 5321 4.5.1).  A table
+ * that cannot answer gives a 4xx, never a 5xx.
  *
- * Parameters: mydestination, virtual_alias_domains,
- * virtual_mailbox_domains, relay_domains, mynetworks,
- * local_recipient_maps, virtual_alias_maps, virtual_mailbox_maps,
- * smtpd_reject_unlisted_recipient, unknown_local_recipient_reject_code.
+ * Parameters: mynetworks, local_recipient_maps, virtual_mailbox_maps,
+ * smtpd_reject_unlisted_recipient, unknown_local_recipient_reject_code;
+ * the resolver's.
  */
 #include <string.h>
 #include <strings.h>
 
-#include "domain_list.h"
 #include "maps.h"
 #include "netmatch.h"
+#include "resolve.h"
 #include "smtpd.h"
-
-enum verdict {
-	VERDICT_FOUND,
-	VERDICT_UNKNOWN,
-	VERDICT_TEMPFAIL,
-};
-
-/* lookup_local - the local part (then the whole address) in the table */
-static enum verdict
-lookup_local(struct map_list *maps, const char *address)
-{
-	struct strbuf local, value;
-	int result;
-
-	strbuf_init(&local);
-	strbuf_init(&value);
-	address_local_part(address, &local);
-	strbuf_lower(&local);
-	result = map_list_lookup_partial(maps, local.data, &value);
-	if (result == MAP_NOTFOUND)
-		result = map_list_lookup(maps, address, &value);
-	strbuf_free(&local);
-	strbuf_free(&value);
-	return (result == MAP_FOUND ? VERDICT_FOUND :
-	    result == MAP_TEMPFAIL ? VERDICT_TEMPFAIL : VERDICT_UNKNOWN);
-}
-
-/* lookup_virtual - the whole address, then "@domain" */
-static enum verdict
-lookup_virtual(struct map_list *maps, const char *address, const char *domain)
-{
-	struct strbuf key, value;
-	int result;
-
-	if (maps == NULL)
-		return (VERDICT_UNKNOWN);
-	strbuf_init(&key);
-	strbuf_init(&value);
-	result = map_list_lookup(maps, address, &value);
-	if (result == MAP_NOTFOUND) {
-		strbuf_printf(&key, "@%s", domain);
-		result = map_list_lookup_partial(maps, key.data, &value);
-	}
-	strbuf_free(&key);
-	strbuf_free(&value);
-	return (result == MAP_FOUND ? VERDICT_FOUND :
-	    result == MAP_TEMPFAIL ? VERDICT_TEMPFAIL : VERDICT_UNKNOWN);
-}
 
 /* tempfail - the reply for a table that could not answer */
 static int
@@ -92,6 +46,55 @@ unknown_user(struct strbuf *reply, int code, const char *address,
 	return (-1);
 }
 
+/* always_local - postmaster@ and MAILER-DAEMON@ a local domain */
+static bool
+always_local(const char *final)
+{
+	return (strncasecmp(final, "postmaster@", 11) == 0 ||
+	    strncasecmp(final, "MAILER-DAEMON@", 14) == 0);
+}
+
+/* known - is the recipient in the table of its class (see above) */
+static int
+known(struct smtpd_session *s, const struct resolve_result *rr,
+    const char *address, struct strbuf *reply)
+{
+	const struct smtpd_config *cfg = s->cfg;
+	struct map_list *maps = NULL;
+	static struct strbuf value;	/* as rr below */
+	int	 rc;
+
+	if ((rc = resolve_known(cfg->resolver, rr->address.data)) != 0)
+		return (rc > 0 ? 0 : tempfail(reply, address));
+	switch (rr->class) {
+	case RESOLVE_CLASS_LOCAL:
+		if (always_local(rr->address.data))
+			return (0);
+		maps = cfg->local_recipient_maps;
+		break;
+	case RESOLVE_CLASS_VIRTUAL:
+		maps = cfg->virtual_mailbox_maps;
+		break;
+	case RESOLVE_CLASS_ALIAS:
+		return (unknown_user(reply, 550, address, "virtual alias"));
+	default:
+		return (0);
+	}
+	if (maps == NULL)
+		return (0);
+	if (value.data == NULL)
+		strbuf_init(&value);
+	rc = resolve_lookup(cfg->resolver, maps, rr->address.data, &value);
+	if (rc == MAP_TEMPFAIL)
+		return (tempfail(reply, address));
+	if (rc == MAP_FOUND)
+		return (0);
+	if (rr->class == RESOLVE_CLASS_LOCAL)
+		return (unknown_user(reply, (int)cfg->unknown_local_code,
+		    address, "local recipient"));
+	return (unknown_user(reply, 550, address, "virtual mailbox"));
+}
+
 /* smtpd_check_recipient - 0 to accept; else -1 with the reply text */
 int
 smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
@@ -99,9 +102,11 @@ smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
 {
 	const struct smtpd_config *cfg = s->cfg;
 	const char *address = rcpt->address.data;
-	const char *domain;
-	enum verdict v;
-	int match;
+	/* one per process: the check never yields to another session */
+	static struct resolve_result rr;
+	static bool rr_ready;
+	bool	 trusted;
+	int	 rc = 0;
 
 	/* smtpd -S run by a user: no access policy (standalone.c) */
 	if (cfg->policy_off)
@@ -112,55 +117,27 @@ smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
 		strbuf_set(reply, "501 5.1.3 Bad recipient address syntax");
 		return (-1);
 	}
-	domain = address_domain(address);
-
-	if ((match = domain_list_match(cfg->mydestination, domain)) != 0) {
-		if (match < 0)
-			return (tempfail(reply, address));
-		if (!cfg->reject_unlisted || cfg->local_recipient_maps == NULL)
-			return (0);
-		v = lookup_local(cfg->local_recipient_maps, address);
-		if (v == VERDICT_TEMPFAIL)
-			return (tempfail(reply, address));
-		if (v == VERDICT_UNKNOWN)
-			return (unknown_user(reply, (int)cfg->unknown_local_code,
-			    address, "local recipient"));
-		return (0);
+	if (!rr_ready) {
+		resolve_result_init(&rr);
+		rr_ready = true;
 	}
-	if ((match = domain_list_match(cfg->virtual_alias_domains, domain)) != 0) {
-		if (match < 0)
-			return (tempfail(reply, address));
-		if (!cfg->reject_unlisted)
-			return (0);
-		v = lookup_virtual(cfg->virtual_alias_maps, address, domain);
-		if (v == VERDICT_TEMPFAIL)
-			return (tempfail(reply, address));
-		if (v == VERDICT_UNKNOWN)
-			return (unknown_user(reply, 550, address, "virtual alias"));
-		return (0);
+	(void)resolve_address(cfg->resolver, NULL, address, &rr);
+	trusted = netlist_match(cfg->mynetworks, s->peer.addr);
+	if (rr.class == RESOLVE_CLASS_NONE) {
+		rc = tempfail(reply, address);
+	} else if (rr.flags & RESOLVE_FLAG_ERROR) {
+		strbuf_set(reply, "");
+		strbuf_printf(reply, "501 5.1.3 <%s>: Bad recipient address "
+		    "syntax", address);
+		rc = -1;
+	} else if (!trusted && ((rr.flags & RESOLVE_FLAG_ROUTED) ||
+	    rr.class == RESOLVE_CLASS_DEFAULT)) {
+		strbuf_set(reply, "");
+		strbuf_printf(reply, "554 5.7.1 <%s>: Relay access denied",
+		    address);
+		rc = -1;
+	} else if (cfg->reject_unlisted) {
+		rc = known(s, &rr, address, reply);
 	}
-	if ((match = domain_list_match(cfg->virtual_mailbox_domains, domain)) != 0) {
-		if (match < 0)
-			return (tempfail(reply, address));
-		if (!cfg->reject_unlisted)
-			return (0);
-		v = lookup_virtual(cfg->virtual_alias_maps, address, domain);
-		if (v == VERDICT_UNKNOWN)
-			v = lookup_virtual(cfg->virtual_mailbox_maps, address, domain);
-		if (v == VERDICT_TEMPFAIL)
-			return (tempfail(reply, address));
-		if (v == VERDICT_UNKNOWN)
-			return (unknown_user(reply, 550, address, "virtual mailbox"));
-		return (0);
-	}
-	if ((match = domain_list_match(cfg->relay_domains, domain)) != 0) {
-		if (match < 0)
-			return (tempfail(reply, address));
-		return (0);
-	}
-	if (netlist_match(cfg->mynetworks, s->peer.addr))
-		return (0);
-	strbuf_set(reply, "");
-	strbuf_printf(reply, "554 5.7.1 <%s>: Relay access denied", address);
-	return (-1);
+	return (rc);
 }

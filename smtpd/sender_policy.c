@@ -13,30 +13,40 @@
  * The check is active exactly when main.c created the resolver context,
  * which it does only when smtpd_sender_restrictions asks for it.
  *
- * Parameters: smtpd_sender_restrictions, dns_resolver_address,
- * mydestination, virtual_alias_domains, virtual_mailbox_domains.
+ * Whether we are the final destination is the resolver's answer (the
+ * local, virtual alias and virtual mailbox classes).
+ *
+ * Parameters: smtpd_sender_restrictions, dns_resolver_address.
  */
 #include <string.h>
 
 #include "dns.h"
-#include "domain_list.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 
 /* final_destination - we deliver this domain ourselves; -1 table failure */
 static int
-final_destination(const struct smtpd_config *cfg, const char *domain)
+final_destination(const struct smtpd_config *cfg, const char *address)
 {
-	struct domain_list *lists[] = { cfg->mydestination,
-	    cfg->virtual_alias_domains, cfg->virtual_mailbox_domains };
-	size_t i;
-	int match;
+	static struct resolve_result rr;	/* never shared: no yield here */
+	static bool rr_ready;
 
-	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		if (lists[i] != NULL &&
-		    (match = domain_list_match(lists[i], domain)) != 0)
-			return (match);
-	return (0);
+	if (!rr_ready) {
+		resolve_result_init(&rr);
+		rr_ready = true;
+	}
+	(void)resolve_address(cfg->resolver, NULL, address, &rr);
+	switch (rr.class) {
+	case RESOLVE_CLASS_NONE:
+		return (-1);
+	case RESOLVE_CLASS_LOCAL:
+	case RESOLVE_CLASS_ALIAS:
+	case RESOLVE_CLASS_VIRTUAL:
+		return (1);
+	default:
+		return (0);
+	}
 }
 
 /*
@@ -65,7 +75,7 @@ smtpd_check_sender_domain(struct smtpd_session *s, const struct smtp_path *sende
 	domain = address + sender->at + 1;
 	if (*domain == '[' || *domain == '\0')
 		return (0);
-	if ((status = final_destination(s->cfg, domain)) != 0) {
+	if ((status = final_destination(s->cfg, address)) != 0) {
 		if (status > 0)
 			return (0);
 		smtpd_reject(s, "MAIL", NULL, "451 4.3.0 <%s>: Temporary lookup "

@@ -15,9 +15,9 @@
  * strict_rfc821_envelopes, smtputf8_enable, disable_vrfy_command,
  * smtpd_peername_lookup, smtpd_reject_unlisted_recipient,
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
- * smtpd_discard_ehlo_keywords, mynetworks, mydestination, relay_domains,
- * virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
- * virtual_alias_maps, virtual_mailbox_maps, smtpd_sender_restrictions,
+ * smtpd_discard_ehlo_keywords, mynetworks, local_recipient_maps,
+ * virtual_mailbox_maps, those of the address resolver (lib/resolve.h:
+ * mydestination, relay_domains, virtual_alias_*, ...), smtpd_sender_restrictions,
  * unknown_address_reject_code, queue_minfree; the TLS parameters through
  * smtpd_tls_setup (starttls.c).
  */
@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "netmatch.h"
 #include "queue_space.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 /* bare_newline_mode - smtpd_forbid_bare_newline: yes|reject or normalize|no */
@@ -123,12 +124,11 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 	sc->mynetworks = config_networks(cfg, "mynetworks");
 	sc->bare_newline_exclusions = config_networks(cfg,
 	    "smtpd_forbid_bare_newline_exclusions");
-	sc->mydestination = config_domains(cfg, "mydestination");
-	sc->relay_domains = config_domains(cfg, "relay_domains");
-	sc->virtual_alias_domains = config_domains(cfg, "virtual_alias_domains");
-	sc->virtual_mailbox_domains = config_domains(cfg, "virtual_mailbox_domains");
+	strbuf_init(&path);
+	if ((sc->resolver = resolve_open(cfg, &path)) == NULL)
+		msg_fatal("%s", path.data);
+	strbuf_free(&path);
 	sc->local_recipient_maps = config_maps(cfg, "local_recipient_maps");
-	sc->virtual_alias_maps = config_maps(cfg, "virtual_alias_maps");
 	sc->virtual_mailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
 	smtpd_tls_setup(sc, cfg);	/* the key may be readable by root only */
 	/* cwd is the queue directory, chrooted ("/") or not */
@@ -145,12 +145,8 @@ bool
 smtpd_config_tables_changed(struct smtpd_config *sc)
 {
 	return (map_list_changed(sc->local_recipient_maps) ||
-	    map_list_changed(sc->virtual_alias_maps) ||
 	    map_list_changed(sc->virtual_mailbox_maps) ||
-	    domain_list_changed(sc->mydestination) ||
-	    domain_list_changed(sc->relay_domains) ||
-	    domain_list_changed(sc->virtual_alias_domains) ||
-	    domain_list_changed(sc->virtual_mailbox_domains) ||
+	    resolve_changed(sc->resolver) ||
 	    netlist_changed(sc->mynetworks) ||
 	    netlist_changed(sc->bare_newline_exclusions));
 }

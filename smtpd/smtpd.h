@@ -27,8 +27,8 @@
 #include "stream.h"
 #include "tls.h"
 
-struct domain_list;
 struct map_list;
+struct resolver;
 struct netlist;
 struct smtpd_client_limits;
 struct queue_space;
@@ -74,12 +74,8 @@ struct smtpd_config {
 	struct strlist	 discard_ehlo;
 	struct netlist	*mynetworks;
 	struct netlist	*bare_newline_exclusions;
-	struct domain_list *mydestination;
-	struct domain_list *relay_domains;
-	struct domain_list *virtual_alias_domains;
-	struct domain_list *virtual_mailbox_domains;
+	struct resolver	*resolver;		/* classes, routes (lib/resolve.h) */
 	struct map_list	*local_recipient_maps;	/* NULL when empty */
-	struct map_list	*virtual_alias_maps;
 	struct map_list	*virtual_mailbox_maps;
 	long		 unknown_address_code;	/* unknown_address_reject_code */
 	bool		 reject_unknown_sender_domain;

@@ -155,6 +155,24 @@ enum resolve_status resolve_canonical(struct resolver *res, unsigned class,
 enum resolve_status resolve_address(struct resolver *res, const char *sender,
 	    const char *address, struct resolve_result *out);
 
+struct map_list;
+
+/*
+ * resolve_lookup - address in maps in Postfix's order: user+ext@domain,
+ * user@domain, then (for $myorigin or a local domain) user+ext and user,
+ * then @domain.  MAP_FOUND (the result in value), MAP_NOTFOUND or
+ * MAP_TEMPFAIL; maps may be NULL (not found).
+ */
+int	resolve_lookup(struct resolver *res, struct map_list *maps,
+	    const char *address, struct strbuf *value);
+
+/*
+ * resolve_known - address is a key of recipient_canonical_maps,
+ * canonical_maps or virtual_alias_maps, which make any recipient known
+ * to smtpd whatever its class (as Postfix): 1, 0, or -1 a table failed.
+ */
+int	resolve_known(struct resolver *res, const char *address);
+
 /* resolve_is_local - the domain is ours (local class); -1 a table failed */
 int	resolve_is_local(struct resolver *res, const char *domain);
 

@@ -195,3 +195,47 @@ def test_source_route_and_null_sender(instance):
     assert msg.sender == ""
     assert msg.recipient_addresses[0] == "someone@localhost"
     assert msg.recipient_addresses[1] in ('"quoted local"@localhost',)
+
+
+def test_routes_through_us_are_relaying(make_instance):
+    """The resolver peels our domains off user%other@ours and other!user@ours
+    (Postfix's allow_percent_hack and swap_bangpath): from outside that is
+    relaying, and so is a route left in the local part of a relay domain;
+    from mynetworks it is allowed.  Fails before issue 16: the domain alone
+    was looked at, and both were accepted as local mail."""
+    inst = make_instance(main={"mynetworks": "127.0.0.1/32",
+                               "relay_domains": "relayed.example"})
+    c = session(inst, OUTSIDE)
+    for rcpt in ("victim%elsewhere.example@localhost",
+                 "elsewhere.example!victim@localhost",
+                 "\"victim@elsewhere.example\"@localhost",
+                 "victim%elsewhere.example@relayed.example"):
+        r = c.cmd("RCPT TO:<%s>" % rcpt)
+        assert r.code == 554 and r.text.startswith("5.7.1"), (rcpt, r)
+    # a route back to ourselves is plain local mail
+    r = c.cmd("RCPT TO:<someone%localhost@localhost>")
+    assert r.code == 250, r
+    assert c.cmd("RCPT TO:<localhost!someone@localhost>").code == 250
+    c.close()
+    c = session(inst, "127.0.0.1")
+    assert c.cmd("RCPT TO:<friend%elsewhere.example@localhost>").code == 250
+    c.close()
+
+
+def test_canonical_and_literal_recipients_known(make_instance):
+    """A key of canonical_maps is a known recipient whatever its class, and
+    an [ip] literal of inet_interfaces is a local domain (Postfix)."""
+    inst = make_instance(main={
+        "mynetworks": "127.0.0.1/32",
+        "local_recipient_maps": "inline:{ root=x }",
+        "inet_interfaces": "127.0.0.1",
+        "canonical_maps": "inline:{ sales@localhost=root@localhost }"})
+    c = session(inst, OUTSIDE)
+    assert c.cmd("RCPT TO:<sales@localhost>").code == 250
+    assert c.cmd("RCPT TO:<root@[127.0.0.1]>").code == 250
+    assert c.cmd("RCPT TO:<postmaster@localhost>").code == 250
+    r = c.cmd("RCPT TO:<nobody@[127.0.0.1]>")
+    assert r.code == 550 and r.text.startswith("5.1.1"), r
+    r = c.cmd("RCPT TO:<nobody@[127.0.0.9]>")
+    assert r.code == 554, r
+    c.close()
