@@ -12,7 +12,8 @@
  * -U, -L, -h, -B...) are accepted; -oXXX with a warning.
  *
  * Parameters read: daemon_directory, myorigin, myhostname,
- * message_size_limit, header_size_limit, queue_directory, queue_minfree.
+ * message_size_limit, header_size_limit, queue_directory, queue_minfree;
+ * with -bv, the address resolver's (verify.c).
  */
 #include <sys/stat.h>
 
@@ -253,33 +254,6 @@ load_config(struct sm_options *o, const char *config_arg)
 	o->header_limit = config_get_int(o->cfg, "header_size_limit");
 }
 
-/* verify - -bv: say what can be said without sending anything */
-static int
-verify(const struct sm_options *o, int argc, char **argv)
-{
-	struct strlist list;
-	int status = EX_OK;
-
-	(void)o;
-	strlist_init(&list);
-	for (int i = 0; i < argc; i++)
-		sm_address_list(argv[i], strlen(argv[i]), &list);
-	if (list.count == 0)
-		usage("-bv: no addresses given");
-	for (size_t i = 0; i < list.count; i++) {
-		if (sm_address_valid(list.items[i]))
-			printf("%s: deliverable (address syntax checked; "
-			    "routing not verified)\n", list.items[i]);
-		else {
-			printf("%s: undeliverable: bad address syntax\n",
-			    list.items[i]);
-			status = EX_DATAERR;
-		}
-	}
-	strlist_free(&list);
-	return (status);
-}
-
 /* flush - -q, -qRsite, -qIid: sluice-queue does it; -q30m is ignored */
 static void
 flush(const struct sm_options *o, const char *arg)
@@ -354,7 +328,8 @@ main(int argc, char **argv)
 		flush(&o, flush_arg);
 		break;
 	case MODE_VERIFY:
-		status = verify(&o, argc - first, argv + first);
+		if ((status = sm_verify(&o, argc - first, argv + first)) < 0)
+			usage("-bv: no addresses given");
 		break;
 	case MODE_SMTP:
 		exec_smtpd(&o);

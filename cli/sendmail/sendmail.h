@@ -86,6 +86,9 @@ void	sm_address_list(const char *text, size_t len, struct strlist *out);
 /* sm_address_valid - syntax that sluice-drop accepts (bare local parts too) */
 bool	sm_address_valid(const char *address);
 
+/* verify.c: -bv; the exit status, -1 when no address was given */
+int	sm_verify(const struct sm_options *o, int argc, char **argv);
+
 /* message.c: -bm/-t, the message on stdin; returns an exit status */
 int	sm_send_stdin(const struct sm_options *o, const struct strlist *rcpts);
 
