@@ -356,3 +356,12 @@ resolve_known(struct resolver *res, const char *address)
 			return (rc == MAP_FOUND ? 1 : -1);
 	return (0);
 }
+
+/* resolve_alias_match - virtual_alias_maps has the address: 1, 0, -1 */
+int
+resolve_alias_match(struct resolver *res, const char *address)
+{
+	int	 rc = resolve_lookup(res, res->virtual_alias, address, &res->work);
+
+	return (rc == MAP_FOUND ? 1 : rc == MAP_TEMPFAIL ? -1 : 0);
+}

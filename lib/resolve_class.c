@@ -533,3 +533,20 @@ resolve_address(struct resolver *res, const char *sender, const char *address,
 	}
 	return (special_verdict(out));
 }
+
+/* resolve_domain_class - the class of an address in domain (NONE: failure) */
+enum resolve_class
+resolve_domain_class(struct resolver *res, const char *domain)
+{
+	int	 rc;
+
+	if ((rc = resolve_is_local(res, domain)) != 0)
+		return (rc > 0 ? RESOLVE_CLASS_LOCAL : RESOLVE_CLASS_NONE);
+	if ((rc = domain_list_match(res->virtual_alias_domains, domain)) != 0)
+		return (rc > 0 ? RESOLVE_CLASS_ALIAS : RESOLVE_CLASS_NONE);
+	if ((rc = domain_list_match(res->virtual_mailbox, domain)) != 0)
+		return (rc > 0 ? RESOLVE_CLASS_VIRTUAL : RESOLVE_CLASS_NONE);
+	if ((rc = domain_list_match(res->relay_domains, domain)) != 0)
+		return (rc > 0 ? RESOLVE_CLASS_RELAY : RESOLVE_CLASS_NONE);
+	return (RESOLVE_CLASS_DEFAULT);
+}

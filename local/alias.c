@@ -72,9 +72,8 @@ local_alias(struct local_state *st, const char *local_part)
 	strbuf_init(&step);
 	strbuf_set(&key, local_part);
 	rc = alias_lookup(d, key.data, &value, &which);
-	if (rc == MAP_NOTFOUND && *d->p.recipient_delimiter &&
-	    (n = strcspn(local_part, d->p.recipient_delimiter)) > 0 &&
-	    local_part[n] != 0 && strncmp(local_part, "owner-", 6) != 0) {
+	if (rc == MAP_NOTFOUND && (n = resolve_extension(d->resolver,
+	    local_part, strlen(local_part))) > 0) {
 		strbuf_truncate(&key, n);
 		rc = alias_lookup(d, key.data, &value, &which);
 	}
@@ -192,26 +191,9 @@ same_local_address(struct local_daemon *d, const char *a, const char *b)
 static int
 needs_forwarding(struct local_daemon *d, const char *address)
 {
-	struct strbuf value, key;
-	const char *domain = address_domain(address);
-	int	 rc = 0;
-
-	if (d->valias_maps != NULL) {
-		strbuf_init(&value);
-		strbuf_init(&key);
-		strbuf_set(&key, address);
-		rc = map_list_lookup(d->valias_maps, key.data, &value);
-		if (rc == MAP_NOTFOUND && *domain) {
-			strbuf_set(&key, "@");
-			strbuf_puts(&key, domain);
-			rc = map_list_lookup_partial(d->valias_maps, key.data,
-			    &value);
-		}
-		strbuf_free(&value);
-		strbuf_free(&key);
-		if (rc != MAP_NOTFOUND)
-			return (1);	/* TEMPFAIL too: qmgr will sort it out */
-	}
+	/* a virtual alias (or a table failure): cleanup expands it */
+	if (resolve_alias_match(d->resolver, address) != 0)
+		return (1);
 	if (local_address_is_local(d, address) == 1 ||
 	    local_address_is_virtual(d, address) == 1)
 		return (0);

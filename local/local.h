@@ -20,6 +20,7 @@
 #include "domain_list.h"
 #include "maps.h"
 #include "queue_file.h"
+#include "resolve.h"
 #include "strbuf.h"
 #include "strlist.h"
 
@@ -42,7 +43,6 @@ struct local_params {
 	char		*home_mailbox;
 	char		*mail_spool_directory;
 	char		*forward_path;
-	char		*recipient_delimiter;
 	char		*virtual_mailbox_base;
 	char		*default_privs;
 	char		*cleanup_path;		/* "private/cleanup" */
@@ -74,12 +74,10 @@ struct local_daemon {
 	bool			 privileged;	/* running as root */
 	struct local_alias_map	*alias_maps;
 	size_t			 alias_count;
-	struct domain_list	*mydestination;
-	struct domain_list	*virtual_domains;
+	struct resolver		*resolver;	/* classes (lib/resolve.h) */
 	struct map_list		*vmailbox_maps;
 	struct map_list		*vuid_maps;
 	struct map_list		*vgid_maps;
-	struct map_list		*valias_maps;	/* NULL when empty */
 };
 
 /*

@@ -6,18 +6,19 @@
  * identity for the write; it never writes mail as root.  qmgr keeps its
  * connection open for many requests (lib/mail/deliver_request.h); request.c
  * serves them until EOF.  The same program serves private/local (system
- * users of mydestination, aliases, .forward) and private/virtual (virtual
- * mailbox domains); the recipient's domain decides.
+ * users of the local domains, aliases, .forward) and private/virtual
+ * (virtual mailbox domains); the recipient's address class, as the
+ * resolver (lib/resolve.h) gives it, decides.
  *
  * Parameters read: alias_maps, allow_mail_to_commands, allow_mail_to_files,
  * cleanup_service_name, command_time_limit, default_privs,
  * duplicate_filter_limit, forward_path,
  * home_mailbox, ipc_timeout, mail_owner, mail_spool_directory,
- * mailbox_delivery_lock, mailbox_size_limit, mydestination, myhostname,
- * owner_request_special, prepend_delivered_header, recipient_delimiter,
- * virtual_alias_maps, virtual_gid_maps, virtual_mailbox_base,
- * virtual_mailbox_domains, virtual_mailbox_limit, virtual_mailbox_maps,
- * virtual_minimum_uid, virtual_uid_maps.
+ * mailbox_delivery_lock, mailbox_size_limit, myhostname,
+ * owner_request_special, prepend_delivered_header, virtual_gid_maps,
+ * virtual_mailbox_base, virtual_mailbox_limit, virtual_mailbox_maps,
+ * virtual_minimum_uid, virtual_uid_maps; the resolver's (mydestination,
+ * virtual_mailbox_domains, virtual_alias_maps, recipient_delimiter...).
  */
 #include <sys/stat.h>
 
@@ -125,7 +126,6 @@ local_post_jail(struct service_context *ctx)
 	p->home_mailbox = xstrdup(config_get(cfg, "home_mailbox"));
 	p->mail_spool_directory = xstrdup(config_get(cfg, "mail_spool_directory"));
 	p->forward_path = xstrdup(config_get_raw(cfg, "forward_path"));
-	p->recipient_delimiter = xstrdup(config_get(cfg, "recipient_delimiter"));
 	p->virtual_mailbox_base = xstrdup(config_get(cfg, "virtual_mailbox_base"));
 	p->default_privs = xstrdup(config_get(cfg, "default_privs"));
 	strbuf_init(&path);
@@ -158,12 +158,13 @@ local_post_jail(struct service_context *ctx)
 		msg_warn("%s: %s (each delivery syncs its directory alone)",
 		    DIR_SYNC_TABLE, strerror(errno));
 	open_alias_maps(d, cfg);
-	d->mydestination = config_domains(cfg, "mydestination");
-	d->virtual_domains = config_domains(cfg, "virtual_mailbox_domains");
+	strbuf_init(&path);
+	if ((d->resolver = resolve_open(cfg, &path)) == NULL)
+		msg_fatal("%s", path.data);
+	strbuf_free(&path);
 	d->vmailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
 	d->vuid_maps = config_maps(cfg, "virtual_uid_maps");
 	d->vgid_maps = config_maps(cfg, "virtual_gid_maps");
-	d->valias_maps = config_maps(cfg, "virtual_alias_maps");
 	umask(077);
 	ctx->app = d;
 }

@@ -101,14 +101,13 @@ child_env(struct local_state *st, const struct local_privs *privs,
     const char *recipient)
 {
 	struct strbuf local, ext;
-	const char *delims = st->d->p.recipient_delimiter;
 	const char *domain = address_domain(recipient);
 	size_t	 n;
 
 	strbuf_init(&local);
 	strbuf_init(&ext);
 	address_local_part(recipient, &local);
-	if (*delims && (n = strcspn(local.data, delims)) > 0 && local.data[n]) {
+	if ((n = resolve_extension(st->d->resolver, local.data, local.len)) > 0) {
 		strbuf_set(&ext, local.data + n + 1);
 		strbuf_truncate(&local, n);
 	}

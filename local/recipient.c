@@ -70,7 +70,7 @@ local_result(struct local_state *st, const char *to, int status,
 	strbuf_free(&full);
 }
 
-/* local_address_is_local - no domain, or a domain in mydestination */
+/* local_address_is_local - no domain, or a local domain (resolver) */
 int
 local_address_is_local(struct local_daemon *d, const char *address)
 {
@@ -78,7 +78,7 @@ local_address_is_local(struct local_daemon *d, const char *address)
 
 	if (*domain == 0)
 		return (1);
-	return (domain_list_match(d->mydestination, domain));
+	return (resolve_is_local(d->resolver, domain));
 }
 
 /* local_address_is_virtual - the domain is a virtual mailbox domain */
@@ -86,10 +86,14 @@ int
 local_address_is_virtual(struct local_daemon *d, const char *address)
 {
 	const char *domain = address_domain(address);
+	enum resolve_class class;
 
 	if (*domain == 0)
 		return (0);
-	return (domain_list_match(d->virtual_domains, domain));
+	if ((class = resolve_domain_class(d->resolver, domain)) ==
+	    RESOLVE_CLASS_NONE)
+		return (-1);
+	return (class == RESOLVE_CLASS_VIRTUAL);
 }
 
 /* split_extension - "user+ext" into user and ext per recipient_delimiter */
@@ -97,19 +101,12 @@ static void
 split_extension(struct local_daemon *d, const char *local_part,
     struct strbuf *user, struct strbuf *ext)
 {
-	const char *delims = d->p.recipient_delimiter;
-	size_t	 n;
+	size_t	 n = resolve_extension(d->resolver, local_part,
+	    strlen(local_part));
 
 	strbuf_set(user, local_part);
 	strbuf_reset(ext);
-	if (*delims == 0)
-		return;
-	/* owner-list stays whole when '-' is a delimiter (owner_request_special) */
-	if (d->p.owner_request_special && strchr(delims, '-') != NULL &&
-	    strncmp(local_part, "owner-", 6) == 0)
-		return;
-	n = strcspn(local_part, delims);
-	if (n == 0 || local_part[n] == 0)
+	if (n == 0)
 		return;
 	strbuf_truncate(user, n);
 	strbuf_set(ext, local_part + n + 1);

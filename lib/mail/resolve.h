@@ -173,6 +173,16 @@ int	resolve_lookup(struct resolver *res, struct map_list *maps,
  */
 int	resolve_known(struct resolver *res, const char *address);
 
+/*
+ * resolve_alias_match - address is a key of virtual_alias_maps (Postfix's
+ * lookup order): 1, 0, or -1 a table failed.
+ */
+int	resolve_alias_match(struct resolver *res, const char *address);
+
+/* resolve_domain_class - the class of a domain; NONE: a table failed */
+enum resolve_class resolve_domain_class(struct resolver *res,
+	    const char *domain);
+
 /* resolve_is_local - the domain is ours (local class); -1 a table failed */
 int	resolve_is_local(struct resolver *res, const char *domain);
 

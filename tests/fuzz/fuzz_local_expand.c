@@ -155,6 +155,29 @@ alias_spec(const struct strbuf *text, struct strbuf *spec)
 	strbuf_puts(spec, " }");
 }
 
+/* fuzz_resolver - the resolver of the harness's instance, opened once */
+static struct resolver *
+fuzz_resolver(void)
+{
+	static struct resolver *res;
+	struct config *cfg;
+	struct strbuf err;
+
+	if (res != NULL)
+		return (res);
+	cfg = config_new("/nonexistent");
+	config_set(cfg, "myhostname", "host.example");
+	config_set(cfg, "mydestination", "host.example, localhost");
+	config_set(cfg, "recipient_delimiter", "+");
+	config_set(cfg, "inet_interfaces", "127.0.0.1");
+	strbuf_init(&err);
+	if ((res = resolve_open(cfg, &err)) == NULL)
+		msg_fatal("resolve_open: %s", err.data);
+	strbuf_free(&err);
+	config_free(cfg);
+	return (res);
+}
+
 /* make_daemon - a local daemon that cannot write or run anything */
 static void
 make_daemon(struct local_daemon *d, struct local_alias_map *am,
@@ -168,7 +191,6 @@ make_daemon(struct local_daemon *d, struct local_alias_map *am,
 	d->p.home_mailbox = "";
 	d->p.mail_spool_directory = "/nonexistent/sluice-fuzz-spool";
 	d->p.forward_path = forward_path;
-	d->p.recipient_delimiter = "+";
 	d->p.virtual_mailbox_base = "/nonexistent/sluice-fuzz-virtual";
 	d->p.default_privs = "nobody";
 	d->p.cleanup_path = cleanup_path;
@@ -183,10 +205,7 @@ make_daemon(struct local_daemon *d, struct local_alias_map *am,
 	d->p.mail_owner_uid = (uid_t)-1;
 	d->service_name = "local";
 	d->privileged = false;
-	d->mydestination = domain_list_open("host.example, localhost", &err);
-	d->virtual_domains = domain_list_open("", &err);
-	if (d->mydestination == NULL || d->virtual_domains == NULL)
-		abort();
+	d->resolver = fuzz_resolver();
 	am->map = map_open(aliases, &err);
 	am->uid = getuid();
 	am->gid = getgid();
@@ -354,8 +373,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	local_expand_free(&m.delivered_to);
 	if (am.map != NULL)
 		map_close(am.map);
-	domain_list_free(d.mydestination);
-	domain_list_free(d.virtual_domains);
 	for (size_t i = 0; i < PARTS; i++)
 		strbuf_free(&part[i]);
 	strbuf_free(&spec);
