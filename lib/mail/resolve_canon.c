@@ -107,7 +107,11 @@ resolve_canon_close(struct resolver *res)
 	strlist_free(&res->masq_domains);
 }
 
-/* lookup - one key (folded) in maps */
+/*
+ * lookup - one partial key (user@domain without its extension, user,
+ * @domain) in maps: folded, and not put to the pattern tables, whose
+ * patterns are written for the full key (see maps.h)
+ */
 static int
 lookup(struct resolver *res, struct map_list *maps, const char *key,
     size_t len, struct strbuf *value)
@@ -115,11 +119,12 @@ lookup(struct resolver *res, struct map_list *maps, const char *key,
 	strbuf_reset(&res->key);
 	strbuf_append(&res->key, key, len);
 	strbuf_lower(&res->key);
-	return (map_list_lookup(maps, res->key.data, value));
+	return (map_list_lookup_partial(maps, res->key.data, value));
 }
 
 /*
- * find - Postfix's lookup order for an address: user+ext@domain,
+ * find - Postfix's lookup order for an address: user+ext@domain (the
+ * only key pattern tables see),
  * user@domain, then (for $myorigin or a local domain) user+ext and user,
  * then @domain.  *ext is where the unmatched extension starts (0: none
  * was dropped to match).
@@ -134,7 +139,8 @@ find(struct resolver *res, struct map_list *maps, const char *addr,
 	int	 rc;
 
 	*ext = 0;
-	if ((rc = lookup(res, maps, addr, len, value)) != MAP_NOTFOUND)
+	/* the full key as given: a pattern table sees it (maps fold it) */
+	if ((rc = map_list_lookup(maps, addr, value)) != MAP_NOTFOUND)
 		return (rc);
 	if (x > 0) {
 		strbuf_reset(&res->part);

@@ -326,7 +326,11 @@ update_route(const char *value, const char *domain, struct resolve_result *out)
 	strbuf_trim(&out->nexthop);
 }
 
-/* transport_find - transport_maps keys in Postfix's order */
+/*
+ * transport_find - transport_maps keys in Postfix's order: the address
+ * (the only key pattern tables see), the address without its extension,
+ * the domain, its .parent domains, then "*"
+ */
 static int
 transport_find(struct resolver *res, const char *address, const char *domain,
     struct strbuf *value)
@@ -335,9 +339,7 @@ transport_find(struct resolver *res, const char *address, const char *domain,
 	size_t	 at = resolve_find_at(address, strlen(address)), ext;
 	int	 rc;
 
-	strbuf_set(key, address);
-	strbuf_lower(key);
-	if ((rc = map_list_lookup(res->transport, key->data, value)) !=
+	if ((rc = map_list_lookup(res->transport, address, value)) !=
 	    MAP_NOTFOUND)
 		return (rc);
 	if ((ext = resolve_extension(res, address, at)) > 0) {
@@ -345,41 +347,37 @@ transport_find(struct resolver *res, const char *address, const char *domain,
 		strbuf_append(key, address, ext);
 		strbuf_puts(key, address + at);
 		strbuf_lower(key);
-		if ((rc = map_list_lookup(res->transport, key->data, value)) !=
-		    MAP_NOTFOUND)
+		if ((rc = map_list_lookup_partial(res->transport, key->data,
+		    value)) != MAP_NOTFOUND)
 			return (rc);
 	}
 	for (const char *name = domain; name != NULL && *name != '\0';
 	    name = strchr(name + 1, '.')) {
 		if (name != domain && name[1] == '\0')
 			break;
-		if ((rc = map_list_lookup(res->transport, name, value)) !=
-		    MAP_NOTFOUND)
+		if ((rc = map_list_lookup_partial(res->transport, name,
+		    value)) != MAP_NOTFOUND)
 			return (rc);
 	}
 	return (map_list_lookup(res->transport, "*", value));
 }
 
-/* sender_relay - sender_dependent_relayhost_maps; 1 found, 0, -1 failure */
+/*
+ * sender_relay - sender_dependent_relayhost_maps, looked up as Postfix
+ * does (the sender, then its partial keys; "<>" for the null sender);
+ * 1 found, 0, -1 failure
+ */
 static int
 sender_relay(struct resolver *res, const char *sender, struct strbuf *value)
 {
-	struct strbuf *key = &res->key;
-	const char *at;
 	int	 rc;
 
 	if (res->sender_relay == NULL || sender == NULL)
 		return (0);
-	/* Postfix's key for the null sender */
-	strbuf_set(key, *sender ? sender : "<>");
-	strbuf_lower(key);
-	rc = map_list_lookup(res->sender_relay, key->data, value);
-	if (rc == MAP_NOTFOUND && *sender &&
-	    (at = sender + resolve_find_at(sender, strlen(sender)))[0] == '@') {
-		strbuf_set(key, at);
-		strbuf_lower(key);
-		rc = map_list_lookup(res->sender_relay, key->data, value);
-	}
+	if (*sender == '\0')
+		rc = map_list_lookup(res->sender_relay, "<>", value);
+	else
+		rc = resolve_lookup(res, res->sender_relay, sender, value);
 	strbuf_trim(value);
 	if (rc == MAP_FOUND && (value->len == 0 ||
 	    strcasecmp(value->data, "DUNNO") == 0))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "resolve.h"
@@ -305,6 +306,36 @@ START_TEST(test_wildcard_relayhost)
 }
 END_TEST
 
+/* pattern tables see the full address only, never the partial keys */
+START_TEST(test_pattern_tables)
+{
+	char	 path[] = "/tmp/test_resolve_pcre.XXXXXX";
+	int	 fd = mkstemp(path);
+	struct strbuf spec;
+	static const char text[] =
+	    "/^bob@/\tsmtp:[pcre.test]\n"
+	    "/^[a-z.]+$/\terror:5.7.1 a partial key was put to a pattern\n";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1),
+	    (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	strbuf_init(&spec);
+	strbuf_printf(&spec, "pcre:%s", path);
+	config_set(cfg, "transport_maps", spec.data);
+	config_set(cfg, "sender_dependent_relayhost_maps", spec.data);
+	open_res();
+	ck_assert_int_eq(resolve_address(res, NULL, "Bob@remote.test", &rr), OK);
+	ck_assert_str_eq(rr.nexthop.data, "[pcre.test]");
+	ck_assert_int_eq(resolve_address(res, "x@example.com", "alice@remote.test",
+	    &rr), OK);
+	ck_assert_str_eq(rr.transport.data, "smtp");
+	ck_assert_str_eq(rr.nexthop.data, "remote.test");
+	unlink(path);
+	strbuf_free(&spec);
+}
+END_TEST
+
 /* the routing switches off: '%' and '!' are text, quotes are not opened */
 START_TEST(test_routing_off)
 {
@@ -392,6 +423,7 @@ resolve_class_suite(void)
 	    (int)(sizeof(table) / sizeof(table[0])));
 	tcase_add_test(tc, test_wildcard_relayhost);
 	tcase_add_test(tc, test_routing_off);
+	tcase_add_test(tc, test_pattern_tables);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_table_failure);
 	suite_add_tcase(s, tc);
