@@ -38,12 +38,12 @@ endif
 # name:directory of each program (a directory without .c files yet is
 # skipped, so work in progress never breaks the build of the rest)
 ALL_PROGRAMS = master:master smtpd:smtpd cleanup:cleanup qmgr:qmgr local:local \
-	pickup:pickup showq:showq smtp:smtp anvil:anvil sluice:cli/sluice sendmail:cli/sendmail \
+	pickup:pickup showq:showq smtp:smtp anvil:anvil bounce:bounce sluice:cli/sluice sendmail:cli/sendmail \
 	sluice-drop:cli/sluice-drop sluice-queue:cli/sluice-queue \
 	sluice-super:cli/sluice-super sluice-map:cli/sluice-map \
 	sluice-conf:cli/sluice-conf
 PROGRAMS = $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/*.c),$(p)))
-DAEMONS	= master smtpd cleanup qmgr local pickup showq smtp anvil sluice-drop
+DAEMONS	= master smtpd cleanup qmgr local pickup showq smtp anvil bounce sluice-drop
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 
@@ -97,6 +97,13 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# The bounce service's notice builder is tested on its own: test_bounce
+# links the program's objects (not its main.o) before the library.
+$(BUILD)/tests/test_bounce: $(BUILD)/obj/tests/unit/test_bounce.o $(BUILD)/obj/tests/unit/unit.o $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out bounce/main.c,$(wildcard bounce/*.c))) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+$(BUILD)/obj/tests/unit/test_bounce.o: CPPFLAGS += -Ibounce
 
 # Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule

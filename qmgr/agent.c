@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,46 +58,6 @@ agent_write(void *ctx, const void *buf, size_t len, int *want_read)
 		n = write(a->fd, buf, len);
 	} while (n < 0 && errno == EINTR);
 	return (n);
-}
-
-/* be32 - a wire length */
-static uint32_t
-be32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-}
-
-/*
- * agent_list_complete - length of the first complete attr list in buf,
- * 0 when more bytes are needed, -1 when it cannot be a valid list.
- */
-static long
-agent_list_complete(const unsigned char *buf, size_t len)
-{
-	size_t	 pos = 0, count = 0;
-	uint32_t n;
-
-	for (;;) {
-		if (len - pos < 4)
-			return (0);
-		n = be32(buf + pos);
-		pos += 4;
-		if (n == 0)
-			return ((long)pos);
-		if (n > ATTR_NAME_MAX || ++count > ATTR_COUNT_MAX)
-			return (-1);
-		if (len - pos < n + 4)
-			return (0);
-		pos += n;
-		n = be32(buf + pos);
-		pos += 4;
-		if (n > ATTR_VALUE_MAX)
-			return (-1);
-		if (len - pos < n)
-			return (0);
-		pos += n;
-	}
 }
 
 /* agent_alive - an idle connection the agent has not closed */
@@ -364,8 +323,7 @@ qmgr_agent_input(struct qmgr *qm, struct qmgr_agent *a)
 		if ((size_t)n < sizeof(buf))
 			break;
 	}
-	complete = agent_list_complete((const unsigned char *)a->in.data,
-	    a->in.len);
+	complete = attr_wire_complete(a->in.data, a->in.len);
 	if (complete < 0)
 		qmgr_agent_fail_job(qm, a, "malformed reply");
 	else if (complete > 0)

@@ -2,16 +2,18 @@
  * loop.c - the queue manager's event loop.
  *
  * One poll(2) over the master's status pipe, the trigger socket, the
- * inotify watch on incoming/ (watch.c), the trigger clients and the agent
- * connections; timers for the incoming/
- * safety scan, the deferred/ queue run, the connection deadlines and the
- * retries of attempts that could not be recorded (stall.c).
+ * inotify watch on incoming/ (watch.c), the trigger clients, the agent
+ * connections and the bounce service connections (notice.c); timers for
+ * the incoming/ safety scan, the deferred/ queue run, the connection
+ * deadlines and the retries of attempts that could not be recorded
+ * (stall.c).
  * While a message is still being resolved (message.c, in slices) poll
  * does not wait.  The defer logs that got sent= lines in a turn are
  * flushed once at its end.
  * When the master closes the status pipe (reload, stop) qmgr starts no
- * new job, waits up to QMGR_DRAIN_TIMEOUT for the running ones and
- * exits; whatever is left in active/ is recovered by the next qmgr.
+ * new job, waits up to QMGR_DRAIN_TIMEOUT for the running ones and the
+ * notices they lead to, and exits; whatever is left in active/ is
+ * recovered by the next qmgr.
  */
 #include <errno.h>
 #include <limits.h>
@@ -65,6 +67,7 @@ qmgr_timeout(const struct qmgr *qm, time_t now)
 	for (const struct qmgr_trigger_conn *t = qm->triggers; t; t = t->next)
 		if (t->deadline < next)
 			next = t->deadline;
+	next = qmgr_notice_deadline(qm, next);
 	return (next <= now ? 0 : (int)(next - now) * 1000);
 }
 
@@ -88,7 +91,7 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 {
 	struct pollfd *pfd = NULL;
 	void	**owner = NULL;
-	size_t	 cap = 0, n, first_trigger, first_agent;
+	size_t	 cap = 0, n, first_trigger, first_agent, first_notice;
 	time_t	 now, drain_until = 0;
 	int	 rc;
 
@@ -102,11 +105,14 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 		now = time(NULL);
 		if (!qm->draining)
 			qmgr_work(qm, now);
-		else if (qmgr_agents_busy(qm) == 0 || now >= drain_until)
+		else if ((qmgr_agents_busy(qm) == 0 && qm->notices == NULL) ||
+		    now >= drain_until)
 			break;
 
 		n = 2 + (size_t)count + qm->trigger_count;
 		for (struct qmgr_agent *a = qm->agents; a; a = a->next)
+			n++;
+		for (struct qmgr_notice *x = qm->notices; x; x = x->next)
 			n++;
 		if (n > cap) {
 			cap = n * 2;
@@ -137,6 +143,13 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 			pfd[n].events = POLLIN;
 			owner[n++] = a;
 		}
+		first_notice = n;
+		for (struct qmgr_notice *x = qm->notices; x; x = x->next) {
+			if ((pfd[n].events = qmgr_notice_events(x)) == 0)
+				continue;
+			pfd[n].fd = x->fd;
+			owner[n++] = x;
+		}
 		rc = poll(pfd, (nfds_t)n, qmgr_timeout(qm, now));
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -157,10 +170,14 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 		for (size_t i = first_trigger; i < first_agent; i++)
 			if (pfd[i].revents)
 				qmgr_trigger_input(qm, owner[i]);
-		for (size_t i = first_agent; i < n; i++)
+		for (size_t i = first_agent; i < first_notice; i++)
 			if (pfd[i].revents)
 				qmgr_agent_input(qm, owner[i]);
+		for (size_t i = first_notice; i < n; i++)
+			if (pfd[i].revents)
+				qmgr_notice_input(qm, owner[i], pfd[i].revents);
 		qmgr_agent_expire(qm, now);
+		qmgr_notice_expire(qm, now);
 		qmgr_trigger_expire(qm, now);
 		qmgr_outcome_sync(qm);
 	}

@@ -477,8 +477,9 @@ qmgr_outcome_record(struct qmgr *qm, struct qmgr_message *m, int fd,
 
 /*
  * qmgr_message_finish - record the attempt, then forget the message.
- * The outcomes are decided once (expiry, notices); when recording them
- * fails the message stays (stall.c) and a later call only records.
+ * The outcomes are decided once (expiry, then the notices, whose replies
+ * call this again); when recording them fails the message stays
+ * (stall.c) and a later call only records.
  */
 void
 qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
@@ -487,6 +488,9 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 	struct strbuf err;
 	time_t	 now = time(NULL);
 	int	 fd;
+
+	if (m->notifying)
+		return;		/* a notice's reply calls again */
 
 	fd = queue_scan_open(QUEUE_ACTIVE, m->id, O_RDWR, &st);
 	if (fd < 0 && errno != ENOENT && errno != EINVAL && errno != ELOOP) {
@@ -510,8 +514,15 @@ qmgr_message_finish(struct qmgr *qm, struct qmgr_message *m)
 		return;
 	}
 	if (!m->decided) {
-		qmgr_outcome_settle(qm, m, now);
-		qmgr_notify(qm, m, fd, now);
+		/* the notices go first; their last reply brings us back */
+		if (!m->notices_begun) {
+			qmgr_outcome_settle(qm, m, now);
+			m->notices_begun = true;
+			if (qmgr_notify_start(qm, m, now)) {
+				close(fd);
+				return;
+			}
+		}
 		qmgr_outcome_copy_dups(m);
 		m->decided = true;
 	}

@@ -7,9 +7,10 @@
  * recipient limit per job.  Destinations keep FIFO job queues and run at
  * most their concurrency limit of jobs at a time (schedule.c) over
  * connections to private/TRANSPORT that stay open between jobs
- * (agent.c).  When a message has no job left, outcome.c records the
- * results in the queue file, sends notifications (notify.c) and removes
- * the file or moves it to deferred/; an attempt whose writes fail stays
+ * (agent.c).  When a message has no job left, notify.c asks the bounce
+ * service for the notices it owes (notice.c, without waiting in the
+ * loop) and, once they are answered, outcome.c records the results in
+ * the queue file and removes the file or moves it to deferred/; an attempt whose writes fail stays
  * in memory and in active/ until they succeed (stall.c).
  *
  * Nothing here may cost more than linear time in the addresses of a
@@ -27,6 +28,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "bounce_request.h"
 #include "config.h"
 #include "defer_log.h"
 #include "deliver_request.h"
@@ -48,6 +50,7 @@
 #define QMGR_RESOLVE_SLICE_MS	10	/* resolving one message, per loop turn */
 #define QMGR_STALL_FIRST	1	/* seconds before a first retry to record */
 #define QMGR_STALL_MAX		60	/* the retry interval doubles up to this */
+#define QMGR_NOTICE_LIMIT	20	/* connections to private/bounce */
 
 struct qmgr_dest;
 
@@ -96,6 +99,29 @@ struct qmgr_message {
 	time_t		 retry_at;	/* the next try to record the attempt */
 	bool		 flushed;	/* flushed while stalled: due at once */
 	long		 retry_wait;	/* seconds, doubling */
+	/* the attempt's notices (notify.c), one request at a time */
+	bool		 notices_begun;	/* settled, notices under way or done */
+	bool		 notifying;	/* a request is out: finish waits */
+	unsigned	 notice_stage;	/* which kind of notice goes next */
+	size_t		 notice_pos;	/* the next address to consider */
+	time_t		 notice_time;	/* when the attempt ended */
+	bool		 delay_sent, delay_failed; /* the delay warning */
+};
+
+/* One request to the bounce service and its connection (notice.c). */
+struct qmgr_notice {
+	struct qmgr_notice *next;
+	struct qmgr_message *msg;
+	enum bounce_action action;
+	size_t		*idx;		/* the msg->rcpts it reports */
+	size_t		 count;
+	int		 fd;		/* -1: waiting for a connection, or failed */
+	bool		 waiting;	/* for a free connection (FIFO) */
+	struct strbuf	 out;		/* the request on the wire */
+	size_t		 out_pos;	/* written so far */
+	struct strbuf	 in;		/* reply bytes read so far */
+	struct strbuf	 error;		/* why it failed before a reply */
+	time_t		 deadline;	/* reply due; 0: failed, report now */
 };
 
 struct qmgr_job {
@@ -178,6 +204,7 @@ struct qmgr {
 	time_t		 next_stall;	/* the earliest retry_at of them */
 	bool		 stall_kick;	/* one was recorded: retry all now */
 	bool		 write_trouble;	/* in an episode of failed writes */
+	struct qmgr_notice *notices;	/* to the bounce service, oldest first */
 };
 
 /* scan.c */
@@ -233,7 +260,18 @@ void	qmgr_stall_flush(struct qmgr *qm, const char *id);
 void	qmgr_write_trouble(struct qmgr *qm, const char *id, const char *why);
 
 /* notify.c */
-void	qmgr_notify(struct qmgr *qm, struct qmgr_message *m, int fd, time_t now);
+bool	qmgr_notify_start(struct qmgr *qm, struct qmgr_message *m, time_t now);
+void	qmgr_notify_reply(struct qmgr *qm, struct qmgr_message *m,
+	    enum bounce_action action, const size_t *idx, size_t count,
+	    const struct bounce_reply *reply, const char *why);
+
+/* notice.c */
+void	qmgr_notice_send(struct qmgr *qm, struct qmgr_message *m,
+	    const struct bounce_request *req, size_t *idx, size_t count);
+short	qmgr_notice_events(const struct qmgr_notice *x);
+void	qmgr_notice_input(struct qmgr *qm, struct qmgr_notice *x, short revents);
+void	qmgr_notice_expire(struct qmgr *qm, time_t now);
+time_t	qmgr_notice_deadline(const struct qmgr *qm, time_t next);
 
 /* watch.c */
 int	qmgr_watch_init(void);

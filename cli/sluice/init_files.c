@@ -85,6 +85,8 @@ init_master_cf(struct strbuf *out, const struct init_layout *lay)
 	    "# so cleanup is limited too (Postfix: 0, as its smtpd count is)\n"
 	    "cleanup  unix  -       -       n      -       -       cleanup\n"
 	    "qmgr     unix  n       -       n      300     1       qmgr\n"
+	    "# bounces and delay warnings, written for qmgr\n"
+	    "bounce   unix  -       -       n      -       -       bounce\n"
 	    "pickup   unix  n       -       n      60      1       pickup\n"
 	    "showq    unix  n       -       n      -       -       showq\n"
 	    "# local(8) starts as root and takes the recipient's identity for\n"

@@ -290,3 +290,101 @@ attr_read(struct stream *s, struct attr_list *list, size_t max_total)
 		attr_list_reset(list);
 	return (r);
 }
+
+/* attr_wire_complete - measure the first list in buf without parsing it */
+long
+attr_wire_complete(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t	 pos = 0, count = 0;
+	uint32_t n;
+
+	for (;;) {
+		if (len - pos < 4)
+			return (0);
+		n = get_u32(p + pos);
+		pos += 4;
+		if (n == 0)
+			return (pos > LONG_MAX ? -1 : (long)pos);
+		if (n > ATTR_NAME_MAX || ++count > ATTR_COUNT_MAX)
+			return (-1);
+		if (len - pos < (size_t)n + 4)
+			return (0);
+		pos += n;
+		n = get_u32(p + pos);
+		pos += 4;
+		if (n > ATTR_VALUE_MAX)
+			return (-1);
+		if (len - pos < n)
+			return (0);
+		pos += n;
+	}
+}
+
+/* what a memory stream reads from */
+struct attr_memory {
+	const unsigned char *data;
+	size_t		 len;
+	size_t		 pos;
+	struct strbuf	*out;
+};
+
+/* memory_read - a stream's input from a buffer: EOF at its end */
+static ssize_t
+memory_read(void *ctx, void *buf, size_t len, int *want_write)
+{
+	struct attr_memory *m = ctx;
+
+	*want_write = 0;
+	if (len > m->len - m->pos)
+		len = m->len - m->pos;
+	memcpy(buf, m->data + m->pos, len);
+	m->pos += len;
+	return ((ssize_t)len);
+}
+
+/* memory_write - a stream's output appended to a strbuf */
+static ssize_t
+memory_write(void *ctx, const void *buf, size_t len, int *want_read)
+{
+	struct attr_memory *m = ctx;
+
+	*want_read = 0;
+	strbuf_append(m->out, buf, len);
+	return ((ssize_t)len);
+}
+
+/* attr_to_buffer - serialize through a stream that writes to memory */
+int
+attr_to_buffer(const struct attr_list *list, struct strbuf *out)
+{
+	struct attr_memory m = { .out = out };
+	struct stream *s;
+	int	 rc;
+
+	s = stream_open(-1);
+	stream_set_io(s, memory_read, memory_write, &m);
+	rc = attr_write(s, list) == 0 && stream_flush(s) == STREAM_OK ? 0 : -1;
+	stream_close(s);
+	return (rc);
+}
+
+/* attr_from_buffer - parse through a stream that reads from memory */
+int
+attr_from_buffer(const void *buf, size_t len, struct attr_list *list,
+    size_t max_total)
+{
+	struct attr_memory m = { .data = buf, .len = len };
+	struct stream *s;
+	int	 r;
+
+	s = stream_open(-1);
+	stream_set_io(s, memory_read, memory_write, &m);
+	r = attr_read(s, list, max_total);
+	if (r == STREAM_OK && (m.pos != len || stream_pending(s) > 0)) {
+		attr_list_reset(list);
+		r = STREAM_ERROR;
+	}
+	stream_close(s);
+	return (r == STREAM_EOF ? STREAM_ERROR : r);
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "stream.h"
+#include "strbuf.h"
 
 #define ATTR_NAME_MAX	64
 #define ATTR_VALUE_MAX	(1024 * 1024)
@@ -60,6 +61,24 @@ int	attr_write(struct stream *s, const struct attr_list *list);
  * malformation (bad name, over a limit, truncated), or the stream's status.
  */
 int	attr_read(struct stream *s, struct attr_list *list, size_t max_total);
+
+/*
+ * attr_wire_complete - the length of the first complete list at the start
+ * of buf (bytes collected from a non-blocking socket), 0 when more bytes
+ * are needed, -1 when they cannot be a valid list (a name or value over
+ * its limit, too many pairs).  Lets an event loop wait for a whole reply
+ * before it parses one, never in a blocking read.
+ */
+long	attr_wire_complete(const void *buf, size_t len);
+/* attr_to_buffer - list as wire bytes appended to out; 0 / -1 (invalid) */
+int	attr_to_buffer(const struct attr_list *list, struct strbuf *out);
+/*
+ * attr_from_buffer - the one list that buf holds (as attr_wire_complete
+ * measured it), with attr_read's checks.  STREAM_OK, or STREAM_ERROR
+ * for a malformed list or bytes left over after it.
+ */
+int	attr_from_buffer(const void *buf, size_t len, struct attr_list *list,
+	    size_t max_total);
 
 /* attr_name_valid - is this a legal attribute name */
 bool	attr_name_valid(const char *name, size_t len);

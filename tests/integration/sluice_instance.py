@@ -41,8 +41,9 @@ VIRTUAL_DOMAIN = "example.test"
 # (hold/ is left alone: nothing schedules it).
 LIVE_QUEUES = ("maildrop", "incoming", "active", "deferred")
 # Delivery services of an instance's master.cf (sluice init writes them).
-DELIVERY_SERVICES = ("qmgr", "pickup", "showq", "local", "virtual")
-DELIVERY_PROGRAMS = ("qmgr", "local")
+DELIVERY_SERVICES = ("qmgr", "bounce", "pickup", "showq", "local",
+                     "virtual")
+DELIVERY_PROGRAMS = ("qmgr", "bounce", "local")
 
 
 def is_root():

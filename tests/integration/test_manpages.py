@@ -14,7 +14,7 @@ MAN = os.path.join(REPO, "man")
 # Every program directory of the Makefile gets a page: daemons in section
 # 8 (and the sluice control command), user commands in section 1.
 SECTION8 = {"master", "smtpd", "cleanup", "qmgr", "local", "pickup", "showq", "smtp",
-            "anvil", "sluice"}
+            "anvil", "bounce", "sluice"}
 
 
 def program_pages():

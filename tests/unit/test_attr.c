@@ -351,6 +351,58 @@ START_TEST(test_large_value_roundtrip)
 }
 END_TEST
 
+/*
+ * test_wire_complete_and_buffers - a list measured while its bytes
+ * arrive one by one, then read back from memory; garbage is refused
+ */
+START_TEST(test_wire_complete_and_buffers)
+{
+	struct attr_list list, back;
+	struct strbuf wire;
+	unsigned char bad[8] = { 0, 0, 0, 65, 'a', 'b', 'c', 'd' };
+	long	 whole;
+
+	attr_list_init(&list);
+	attr_list_init(&back);
+	strbuf_init(&wire);
+	attr_list_add_str(&list, "status", "0");
+	attr_list_add(&list, "data", "a\0b", 3);
+	ck_assert_int_eq(attr_to_buffer(&list, &wire), 0);
+	for (size_t n = 0; n < wire.len; n++)
+		ck_assert_int_eq(attr_wire_complete(wire.data, n), 0);
+	whole = attr_wire_complete(wire.data, wire.len);
+	ck_assert_int_eq(whole, (long)wire.len);
+	ck_assert_int_eq(attr_from_buffer(wire.data, wire.len, &back, 0),
+	    STREAM_OK);
+	ck_assert_uint_eq(back.count, 2);
+	ck_assert_str_eq(attr_list_get(&back, "status"), "0");
+	ck_assert_uint_eq(attr_list_find(&back, "data")->value_len, 3);
+	/* bytes after the list, a list cut short, a name over the limit */
+	strbuf_putc(&wire, 'x');
+	ck_assert_int_eq(attr_wire_complete(wire.data, wire.len),
+	    (long)wire.len - 1);
+	ck_assert_int_eq(attr_from_buffer(wire.data, wire.len, &back, 0),
+	    STREAM_ERROR);
+	ck_assert_uint_eq(back.count, 0);
+	ck_assert_int_eq(attr_from_buffer(wire.data, wire.len - 3, &back, 0),
+	    STREAM_ERROR);
+	ck_assert_int_eq(attr_from_buffer(wire.data, 0, &back, 0),
+	    STREAM_ERROR);
+	ck_assert_int_eq(attr_wire_complete(bad, sizeof(bad)), -1);
+	/* a list over max_total */
+	ck_assert_int_eq(attr_from_buffer(wire.data, wire.len - 1, &back, 10),
+	    STREAM_ERROR);
+	/* an invalid name is refused by the writer, nothing appended */
+	strbuf_reset(&wire);
+	attr_list_add_str(&list, "Bad-Name", "x");
+	ck_assert_int_eq(attr_to_buffer(&list, &wire), -1);
+	ck_assert_uint_eq(wire.len, 0);
+	attr_list_free(&list);
+	attr_list_free(&back);
+	strbuf_free(&wire);
+}
+END_TEST
+
 /* attr_suite - every test above */
 static Suite *
 attr_suite(void)
@@ -369,6 +421,7 @@ attr_suite(void)
 	tcase_add_test(tc, test_writer_refuses_bad_lists);
 	tcase_add_test(tc, test_get_long);
 	tcase_add_test(tc, test_large_value_roundtrip);
+	tcase_add_test(tc, test_wire_complete_and_buffers);
 	suite_add_tcase(suite, tc);
 	return (suite);
 }

@@ -1,5 +1,6 @@
 /*
- * test_bounce - unit tests for lib/mail/bounce.c and lib/mail/bounce_text.c.
+ * test_bounce - unit tests for the bounce service's notice builder
+ * (bounce/notice.c and bounce/notice_text.c).
  *
  * Each test writes a real queue file with queue_writer in a private queue
  * directory, builds a notification with bounce_build and checks its
@@ -19,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bounce.h"
+#include "notice.h"
 #include "config.h"
 #include "mem.h"
 #include "queue_file.h"

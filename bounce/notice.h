@@ -1,5 +1,6 @@
 /*
- * bounce - delivery status notifications (RFC 3464) for the queue manager.
+ * notice.h - delivery status notifications (RFC 3464): the bounce
+ * service's notice builder (notice.c, notice_text.c).
  *
  * bounce_send() builds a multipart/report; report-type=delivery-status
  * message about some recipients of a queued message and queues it through
@@ -19,21 +20,16 @@
  * (message/rfc822, at most bounce_size_limit bytes, else its headers) or,
  * with RET=HDRS, its headers (text/rfc822-headers).
  */
-#ifndef SLUICE_BOUNCE_H
-#define SLUICE_BOUNCE_H
+#ifndef SLUICE_BOUNCE_NOTICE_H
+#define SLUICE_BOUNCE_NOTICE_H
 
 #include <stddef.h>
 #include <time.h>
 
+#include "bounce_request.h"
 #include "config.h"
 #include "queue_file.h"
 #include "strbuf.h"
-
-enum bounce_action {
-	BOUNCE_FAILED,		/* Action: failed   (5xx, or expired) */
-	BOUNCE_DELAYED,		/* Action: delayed  (delay warning)   */
-	BOUNCE_DELIVERED,	/* Action: delivered (NOTIFY=SUCCESS) */
-};
 
 struct bounce_rcpt {
 	const char	*final_recipient;	/* address the agent tried */

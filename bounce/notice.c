@@ -1,11 +1,11 @@
 /*
- * bounce - build and queue delivery status notifications (RFC 3464).
+ * notice.c - build and queue delivery status notifications (RFC 3464).
  *
  * This file decides who gets a notice and from whom (the null sender to
  * the original sender; a bounce of a bounce goes from double_bounce_sender
  * to 2bounce_notice_recipient; mail from double_bounce_sender itself is
  * never notified about), writes the top-level headers and the MIME
- * structure around the parts that bounce_text.c builds, and hands the
+ * structure around the parts that notice_text.c builds, and hands the
  * result to cleanup like any other local mail.
  *
  * The MIME boundary is random and checked against every part, so no
@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "attr.h"
-#include "bounce.h"
-#include "bounce_impl.h"
+#include "notice.h"
+#include "notice_impl.h"
 #include "cleanup_client.h"
 #include "config.h"
 #include "mem.h"

@@ -1,12 +1,12 @@
 /*
- * bounce_text - the bodies of the three parts of a delivery status
+ * notice_text.c - the bodies of the three parts of a delivery status
  * notification (RFC 3464): the explanation for people, the
  * machine-readable delivery-status fields, and the returned message.
  *
  * Everything that came from outside (addresses, the diagnostics of
  * delivery agents and remote servers) passes through bounce_clean()
  * before it lands in a header-like line, so nothing can inject lines or
- * fields.  bounce.c wraps these bodies into the MIME structure.
+ * fields.  notice.c wraps these bodies into the MIME structure.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bounce_impl.h"
+#include "notice_impl.h"
 #include "mail_date.h"
 #include "config.h"
 #include "json_write.h"

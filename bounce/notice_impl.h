@@ -1,7 +1,7 @@
 /*
- * bounce_impl - what bounce.c (envelope, headers, MIME assembly) shares
- * with bounce_text.c (the bodies of the three report parts).  Internal to
- * the bounce module; other code uses bounce.h.
+ * notice_impl.h - what notice.c (envelope, headers, MIME assembly) shares
+ * with notice_text.c (the bodies of the three report parts).  Internal to
+ * the notice builder; the rest of the bounce service uses notice.h.
  */
 #ifndef SLUICE_BOUNCE_IMPL_H
 #define SLUICE_BOUNCE_IMPL_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "bounce.h"
+#include "notice.h"
 #include "config.h"
 #include "queue_file.h"
 #include "strbuf.h"

@@ -1,0 +1,27 @@
+/*
+ * bounce.h - what the files of the bounce service share.
+ *
+ * main.c wires the service skeleton and documents the service; serve.c
+ * answers one qmgr connection (a notice request, lib/mail/bounce_request.h);
+ * notify.c does the work of one request: the queue file, the notice
+ * (built by notice.c and notice_text.c, notice.h) queued through
+ * cleanup, and the done marks.
+ */
+#ifndef SLUICE_BOUNCE_H
+#define SLUICE_BOUNCE_H
+
+#include "bounce_request.h"
+#include "config.h"
+#include "service.h"
+
+#define BOUNCE_SESSION_LIMIT	100	/* qmgr connections per process */
+#define BOUNCE_REQUEST_TIMEOUT	60	/* seconds for a request to arrive */
+
+/* serve.c */
+void	bounce_serve(struct service_context *ctx, int client_fd);
+
+/* notify.c */
+void	bounce_notify(struct config *cfg, const struct bounce_request *req,
+	    struct bounce_reply *reply);
+
+#endif

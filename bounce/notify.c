@@ -1,0 +1,187 @@
+/*
+ * notify.c - one notice request: the queue file, the notice, the marks.
+ *
+ * The request names active/ID and the recipients by their R records'
+ * offsets; everything else about them (the envelope, each record's
+ * original address and ORCPT, the content) comes from the file itself,
+ * so qmgr cannot be made to put into a notice what the file does not
+ * say.  The file must be a plain file of ours with one link (we write
+ * done marks into it) and is locked exclusively from the open to the
+ * close: a qmgr that restarts meanwhile and scans it takes it for a file
+ * still being written (lib/queue_file.h) and leaves it alone, so it does
+ * not send the same notice again while this one is being queued.
+ *
+ * Only after cleanup has the notice on disk are the records that qmgr
+ * asked for marked done, with one flush; a crash between the two is the
+ * one window in which a notice can be sent twice.  A mark that fails
+ * costs nothing but the reply's marked=0: qmgr then keeps the recipients
+ * in its own bookkeeping (done marks or sent= lines) as before.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "async_fsync.h"
+#include "bounce.h"
+#include "mem.h"
+#include "msg.h"
+#include "notice.h"
+#include "queue_file.h"
+#include "queue_scan.h"
+
+static const char *const what[] = {
+	[BOUNCE_FAILED] = "non-delivery notification",
+	[BOUNCE_DELAYED] = "delay notification",
+	[BOUNCE_DELIVERED] = "delivery status notification",
+};
+
+/* open_queue_file - active/ID, ours, one link, locked; -1 + reason */
+static int
+open_queue_file(const struct bounce_request *req, struct bounce_reply *reply)
+{
+	struct stat st;
+	int	 fd;
+
+	if ((fd = queue_scan_open(req->queue_name, req->queue_id, O_RDWR,
+	    &st)) < 0) {
+		strbuf_printf(&reply->reason, "open %s/%s: %s", req->queue_name,
+		    req->queue_id, strerror(errno));
+		return (-1);
+	}
+	if (st.st_nlink != 1 || st.st_uid != geteuid()) {
+		strbuf_printf(&reply->reason, "%s/%s is not a plain queue file",
+		    req->queue_name, req->queue_id);
+		close(fd);
+		return (-1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		strbuf_printf(&reply->reason, "lock %s/%s: %s", req->queue_name,
+		    req->queue_id, errno == EWOULDBLOCK ?
+		    "another process holds it" : strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* find_record - the R record at offset (recipients are in file order) */
+static const struct queue_recipient *
+find_record(const struct queue_message *msg, off_t offset)
+{
+	size_t	 lo = 0, hi = msg->recipient_count, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (msg->recipients[mid].offset == offset)
+			return (&msg->recipients[mid]);
+		if (msg->recipients[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (NULL);
+}
+
+/*
+ * fill_rcpts - the notice's recipients from the request and their R
+ * records; -1 + reason when an offset names no record
+ */
+static int
+fill_rcpts(const struct bounce_request *req, const struct queue_message *msg,
+    struct bounce_rcpt *list, struct bounce_reply *reply)
+{
+	for (size_t i = 0; i < req->count; i++) {
+		const struct bounce_request_rcpt *rr = &req->rcpts[i];
+		const struct queue_recipient *qr = find_record(msg, rr->offset);
+
+		if (qr == NULL) {
+			strbuf_printf(&reply->reason, "no recipient record at "
+			    "offset %lld of %s", (long long)rr->offset,
+			    req->queue_id);
+			return (-1);
+		}
+		list[i].final_recipient = rr->address;
+		list[i].original_recipient = queue_recipient_original(qr);
+		list[i].orcpt = qr->orcpt ? qr->orcpt : "";
+		list[i].status = rr->dsn;
+		list[i].diagnostic = rr->reason;
+		list[i].last_attempt = req->last_attempt;
+	}
+	return (0);
+}
+
+/* mark_records - the records qmgr asked for, done and flushed: true */
+static bool
+mark_records(int fd, const struct bounce_request *req)
+{
+	bool	 any = false;
+
+	for (size_t i = 0; i < req->count; i++) {
+		if (!req->rcpts[i].mark)
+			continue;
+		if (queue_file_mark_done(fd, req->rcpts[i].offset) < 0) {
+			msg_warn("%s: mark recipient <%s> done: %s",
+			    req->queue_id, req->rcpts[i].address,
+			    strerror(errno));
+			return (false);
+		}
+		any = true;
+	}
+	if (any && async_fsync_run(fd) < 0) {
+		msg_warn("%s: fsync %s/%s: %s", req->queue_id, req->queue_name,
+		    req->queue_id, strerror(errno));
+		return (false);
+	}
+	return (true);
+}
+
+/* bounce_notify - do one request; the outcome is in reply */
+void
+bounce_notify(struct config *cfg, const struct bounce_request *req,
+    struct bounce_reply *reply)
+{
+	struct queue_message msg;
+	struct bounce_rcpt *list;
+	struct strbuf err;
+	int	 fd, rc;
+
+	reply->status = BOUNCE_STATUS_TEMPFAIL;
+	memset(&msg, 0, sizeof(msg));
+	strbuf_init(&err);
+	list = xcalloc(req->count + 1, sizeof(*list));
+	if ((fd = open_queue_file(req, reply)) < 0)
+		goto out;
+	if (queue_file_read_named(fd, req->queue_id, &msg, &err) < 0) {
+		strbuf_printf(&reply->reason, "read %s/%s: %s", req->queue_name,
+		    req->queue_id, err.data);
+		goto out;
+	}
+	if (fill_rcpts(req, &msg, list, reply) < 0)
+		goto out;
+	rc = bounce_send(cfg, fd, &msg, req->action, list, req->count,
+	    reply->queue_id, &err);
+	if (rc == BOUNCE_DISCARDED) {
+		reply->status = BOUNCE_STATUS_DISCARDED;
+	} else if (rc == BOUNCE_QUEUED) {
+		msg_info("%s: sender %s: %s", req->queue_id,
+		    what[req->action], reply->queue_id);
+		reply->status = BOUNCE_STATUS_QUEUED;
+		reply->marked = mark_records(fd, req);
+	} else {
+		strbuf_set(&reply->reason, err.len ? err.data : "unknown error");
+	}
+out:
+	if (reply->status == BOUNCE_STATUS_TEMPFAIL)
+		msg_warn("%s: cannot send the %s: %s", req->queue_id,
+		    what[req->action], reply->reason.data);
+	if (fd >= 0)
+		close(fd);		/* and the lock with it */
+	queue_message_free(&msg);
+	free(list);
+	strbuf_free(&err);
+}
