@@ -16,12 +16,13 @@
 
 #define BOUNCE_SESSION_LIMIT	100	/* qmgr connections per process */
 #define BOUNCE_REQUEST_TIMEOUT	60	/* seconds for a request to arrive */
+#define BOUNCE_STATUS_GONE	(-1)	/* notify.c: the requester left */
 
 /* serve.c */
 void	bounce_serve(struct service_context *ctx, int client_fd);
 
 /* notify.c */
 void	bounce_notify(struct config *cfg, const struct bounce_request *req,
-	    struct bounce_reply *reply);
+	    int client_fd, struct bounce_reply *reply);
 
 #endif

@@ -11,7 +11,9 @@
  * still being written (lib/queue_file.h) and leaves it alone, so it does
  * not send the same notice again while this one is being queued.
  *
- * Only after cleanup has the notice on disk are the records that qmgr
+ * A request whose qmgr has closed the connection by then is dropped: a
+ * qmgr restarted since may be sending the same notice.  Only after
+ * cleanup has the notice on disk are the records that qmgr
  * asked for marked done, with one flush; a crash between the two is the
  * one window in which a notice can be sent twice.  A mark that fails
  * costs nothing but the reply's marked=0: qmgr then keeps the recipients
@@ -22,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,12 +92,16 @@ find_record(const struct queue_message *msg, off_t offset)
 
 /*
  * fill_rcpts - the notice's recipients from the request and their R
- * records; -1 + reason when an offset names no record
+ * records: how many; -1 + reason when an offset names no record.  A
+ * failure whose record is done already was reported (by an earlier
+ * request whose qmgr died waiting): it is not reported again.
  */
-static int
+static long
 fill_rcpts(const struct bounce_request *req, const struct queue_message *msg,
     struct bounce_rcpt *list, struct bounce_reply *reply)
 {
+	size_t	 n = 0;
+
 	for (size_t i = 0; i < req->count; i++) {
 		const struct bounce_request_rcpt *rr = &req->rcpts[i];
 		const struct queue_recipient *qr = find_record(msg, rr->offset);
@@ -105,14 +112,20 @@ fill_rcpts(const struct bounce_request *req, const struct queue_message *msg,
 			    req->queue_id);
 			return (-1);
 		}
-		list[i].final_recipient = rr->address;
-		list[i].original_recipient = queue_recipient_original(qr);
-		list[i].orcpt = qr->orcpt ? qr->orcpt : "";
-		list[i].status = rr->dsn;
-		list[i].diagnostic = rr->reason;
-		list[i].last_attempt = req->last_attempt;
+		if (qr->done && req->action == BOUNCE_FAILED) {
+			msg_info("%s: <%s> was reported already", req->queue_id,
+			    rr->address);
+			continue;
+		}
+		list[n].final_recipient = rr->address;
+		list[n].original_recipient = queue_recipient_original(qr);
+		list[n].orcpt = qr->orcpt ? qr->orcpt : "";
+		list[n].status = rr->dsn;
+		list[n].diagnostic = rr->reason;
+		list[n].last_attempt = req->last_attempt;
+		n++;
 	}
-	return (0);
+	return ((long)n);
 }
 
 /* mark_records - the records qmgr asked for, done and flushed: true */
@@ -140,14 +153,29 @@ mark_records(int fd, const struct bounce_request *req)
 	return (true);
 }
 
+/*
+ * requester_gone - qmgr closed the connection (killed, restarted, or it
+ * gave up waiting): a newer qmgr may be working on the same message, and
+ * this request is nobody's any more
+ */
+static bool
+requester_gone(int client_fd)
+{
+	struct pollfd pfd = { .fd = client_fd, .events = POLLRDHUP };
+
+	return (poll(&pfd, 1, 0) > 0 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0);
+}
+
 /* bounce_notify - do one request; the outcome is in reply */
 void
 bounce_notify(struct config *cfg, const struct bounce_request *req,
-    struct bounce_reply *reply)
+    int client_fd, struct bounce_reply *reply)
 {
 	struct queue_message msg;
 	struct bounce_rcpt *list;
 	struct strbuf err;
+	long	 count;
 	int	 fd, rc;
 
 	reply->status = BOUNCE_STATUS_TEMPFAIL;
@@ -156,15 +184,27 @@ bounce_notify(struct config *cfg, const struct bounce_request *req,
 	list = xcalloc(req->count + 1, sizeof(*list));
 	if ((fd = open_queue_file(req, reply)) < 0)
 		goto out;
+	/*
+	 * Checked with the lock held: a qmgr started after the requester died
+	 * either read the file before (and sends its own notice: this one
+	 * must not go too) or finds it locked until the marks are made.
+	 */
+	if (requester_gone(client_fd)) {
+		msg_info("%s: qmgr left before its %s was written: dropped",
+		    req->queue_id, what[req->action]);
+		strbuf_set(&reply->reason, "the requester went away");
+		reply->status = BOUNCE_STATUS_GONE;
+		goto out;
+	}
 	if (queue_file_read_named(fd, req->queue_id, &msg, &err) < 0) {
 		strbuf_printf(&reply->reason, "read %s/%s: %s", req->queue_name,
 		    req->queue_id, err.data);
 		goto out;
 	}
-	if (fill_rcpts(req, &msg, list, reply) < 0)
+	if ((count = fill_rcpts(req, &msg, list, reply)) < 0)
 		goto out;
-	rc = bounce_send(cfg, fd, &msg, req->action, list, req->count,
-	    reply->queue_id, &err);
+	rc = count == 0 ? BOUNCE_DISCARDED : bounce_send(cfg, fd, &msg,
+	    req->action, list, (size_t)count, reply->queue_id, &err);
 	if (rc == BOUNCE_DISCARDED) {
 		reply->status = BOUNCE_STATUS_DISCARDED;
 	} else if (rc == BOUNCE_QUEUED) {
@@ -176,7 +216,9 @@ bounce_notify(struct config *cfg, const struct bounce_request *req,
 		strbuf_set(&reply->reason, err.len ? err.data : "unknown error");
 	}
 out:
-	if (reply->status == BOUNCE_STATUS_TEMPFAIL)
+	if (reply->status == BOUNCE_STATUS_GONE)
+		reply->status = BOUNCE_STATUS_TEMPFAIL;
+	else if (reply->status == BOUNCE_STATUS_TEMPFAIL)
 		msg_warn("%s: cannot send the %s: %s", req->queue_id,
 		    what[req->action], reply->reason.data);
 	if (fd >= 0)
