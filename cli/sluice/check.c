@@ -101,6 +101,30 @@ check_program(struct check_state *cs, const char *name)
 	strbuf_free(&path);
 }
 
+/*
+ * check_bounce_service - qmgr writes no notice itself: without a bounce
+ * service every bounce and delay warning would stay owed for good
+ */
+static void
+check_bounce_service(struct check_state *cs, const char *path,
+    const struct master_entry *entries, size_t count)
+{
+	const struct master_entry *qmgr = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(entries[i].type, "unix") != 0)
+			continue;
+		if (strcmp(entries[i].service, "bounce") == 0)
+			return;
+		if (strcmp(entries[i].argv.items[0], "qmgr") == 0)
+			qmgr = &entries[i];
+	}
+	if (qmgr != NULL)
+		check_problem(cs, "%s:%d: qmgr runs without a \"bounce\" service "
+		    "(unix, private/bounce): no bounce or delay warning could "
+		    "be sent", path, qmgr->line);
+}
+
 /* check_master_cf - the service table parses; its programs exist */
 static void
 check_master_cf(struct check_state *cs, const char *config_dir)
@@ -125,6 +149,7 @@ check_master_cf(struct check_state *cs, const char *config_dir)
 			else
 				check_program(cs, entries[i].argv.items[0]);
 		}
+		check_bounce_service(cs, path.data, entries, count);
 		master_cf_free(entries, count);
 	}
 	strbuf_free(&err);

@@ -57,8 +57,9 @@ LOCAL_RCPT = "user@example.test"
 MBOX_RCPT = "archive@localhost"     # an alias to a file: an mbox append
 RELAY_OK = "ok@relay.test"
 RELAY_BAD = "bad@relay.test"
-# the daemons that write the queue or a mailbox while mail flows
-PROGRAMS = ("cleanup", "pickup", "qmgr", "local", "smtp", "smtpd")
+# the daemons that write the queue or a mailbox while mail flows (bounce:
+# the done mark of the refused recipient, after its notice is queued)
+PROGRAMS = ("cleanup", "pickup", "qmgr", "bounce", "local", "smtp", "smtpd")
 RUN_TIMEOUT = 20.0          # seconds for one run to deliver everything
 WALK_DEADLINE = 600.0       # seconds for the whole walk
 

@@ -3,6 +3,7 @@ status/check/start/stop, start-up clean-up of unfinished queue files."""
 
 import os
 import pwd
+import re
 import signal
 import struct
 import subprocess
@@ -169,6 +170,21 @@ def test_check_reports_broken_config(make_instance):
     r = inst.sluice("check")
     assert r.returncode != 0
     assert "smtpd_recipient_limit" in r.stdout + r.stderr
+
+
+def test_check_reports_qmgr_without_bounce_service(make_instance):
+    """An upgraded master.cf without the bounce service would keep every
+    bounce owed for good: check says so (and is fine with the line)."""
+    inst = make_instance(start=False, delivery=True)
+    r = inst.sluice("check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    inst.write_master_cf("\n".join(
+        line for line in inst.master_cf().split("\n")
+        if not line.startswith("bounce ")))
+    r = inst.sluice("check")
+    assert r.returncode != 0
+    assert re.search(r"master\.cf:\d+: qmgr runs without a \"bounce\" "
+                     r"service", r.stdout + r.stderr), r.stdout + r.stderr
 
 
 def test_check_reports_bad_queue_permissions(make_instance):
