@@ -27,9 +27,9 @@ done or bounces it.
   - local's link(2) path (Maildir tmp -> new on a file system without
     RENAME_NOREPLACE, which the shim pretends): walked like the rest.
   - delay notices: with delay_warning_time = 1s and a relay that keeps
-    the first copy 1.2 s before its 451, qmgr sends a delay notice; the
-    calls of qmgr and cleanup between that attempt and the next fail,
-    one per run.
+    the first copy 1.2 s before its 451, qmgr has the bounce service
+    write a delay notice; the calls of qmgr, bounce and cleanup between
+    that attempt and the next fail, one per run.
   - failures that last: every fsync of cleanup, every write of qmgr,
     every write of local, failing for 3 s from the Nth call on while
     mail keeps coming; then a flush: everything acknowledged arrives
@@ -676,7 +676,7 @@ def notices(maildir, mid):
 
 def test_delay_notice_faults(make_instance, sluice_bin, capsys):
     tally = Tally("delay notices")
-    progs = ("qmgr", "cleanup")
+    progs = ("qmgr", "bounce", "cleanup")
     snaps = {}
 
     def snapshot(n):
