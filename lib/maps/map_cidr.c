@@ -25,15 +25,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "logical_lines.h"
 #include "map_impl.h"
 #include "mem.h"
+#include "netmatch.h"
 #include "strbuf.h"
 
-#define CIDR_TEXT_MAX	64		/* longest address text */
-#define CIDR_NEST_MAX	100		/* if within if */
 
 enum cidr_op {
 	CIDR_MATCH,
@@ -55,38 +53,10 @@ struct cidr_table {
 	struct cidr_rule *rules;
 	size_t		  count;
 	size_t		  cap;
-	size_t		  open[CIDR_NEST_MAX];	/* while parsing: ifs */
-	int		  depth;
+	struct map_nest	  nest;		/* while parsing */
 	const char	 *path;		/* while parsing */
 	struct strbuf	 *err;		/* while parsing */
-	int		  if_line[CIDR_NEST_MAX];
 };
-
-/* cidr_address - numeric text to family + bytes (v4-mapped as v4) */
-static int
-cidr_address(const char *text, size_t len, int *family, unsigned char *addr)
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff};
-	char buf[CIDR_TEXT_MAX];
-
-	if (len == 0 || len >= sizeof(buf))
-		return (-1);
-	memcpy(buf, text, len);
-	buf[len] = 0;
-	if (strchr(buf, ':') == NULL) {
-		*family = AF_INET;
-		return (inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1);
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
-		return (-1);
-	*family = AF_INET6;
-	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
-		memmove(addr, addr + 12, 4);
-		*family = AF_INET;
-	}
-	return (0);
-}
 
 /* cidr_pattern - "addr[/len]" or "[addr][/len]" into r; 0 or -1 + err */
 static int
@@ -109,7 +79,7 @@ cidr_pattern(struct cidr_rule *r, const char *pat, const char *path,
 		slash = strchr(pat, '/');
 		addr_len = slash ? (size_t)(slash - pat) : strlen(pat);
 	}
-	if (cidr_address(addr, addr_len, &r->family, r->addr) != 0)
+	if (netmatch_address(addr, addr_len, &r->family, r->addr) != 0)
 		goto bad;
 	bits = r->family == AF_INET ? 32 : 128;
 	r->prefix = (int)bits;
@@ -167,30 +137,6 @@ cidr_add(struct cidr_table *t, enum cidr_op op)
 	return (&t->rules[t->count++]);
 }
 
-/* keyword - line starts with word (any case) followed by space or end */
-static const char *
-keyword(const char *line, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (strncasecmp(line, word, n) != 0 ||
-	    (line[n] != 0 && !isspace((unsigned char)line[n])))
-		return (NULL);
-	return (line + n + strspn(line + n, " \t"));
-}
-
-/* negation - skip '!' and white space; true for an odd number of '!' */
-static bool
-negation(const char **cp)
-{
-	bool negate = false;
-
-	for (; **cp == '!' || isspace((unsigned char)**cp); (*cp)++)
-		if (**cp == '!')
-			negate = !negate;
-	return (negate);
-}
-
 /* cidr_fail - "PATH, line N: why"; -1 */
 static int
 cidr_fail(struct cidr_table *t, int lineno, const char *why)
@@ -208,34 +154,33 @@ cidr_line(struct strbuf *line, int lineno, void *ctx)
 	struct cidr_rule *r;
 	bool negate;
 	char *pat;
+	long open;
 	int rc;
 
 	strbuf_trim(line);
-	if ((cp = keyword(line->data, "endif")) != NULL) {
+	if ((cp = map_rule_keyword(line->data, "endif")) != NULL) {
 		if (*cp != 0)
 			return (cidr_fail(t, lineno, "text after endif"));
-		if (t->depth == 0)
+		if ((open = map_nest_pop(&t->nest)) < 0)
 			return (cidr_fail(t, lineno, "endif without if"));
 		cidr_add(t, CIDR_ENDIF);
-		t->rules[t->open[--t->depth]].skip = t->count - 1;
+		t->rules[open].skip = t->count - 1;
 		return (0);
 	}
-	if ((cp = keyword(line->data, "if")) != NULL) {
-		if (t->depth == CIDR_NEST_MAX)
-			return (cidr_fail(t, lineno, "if nested too deep"));
-		negate = negation(&cp);
+	if ((cp = map_rule_keyword(line->data, "if")) != NULL) {
+		negate = map_rule_negation(&cp);
 		if (*cp == 0)
 			return (cidr_fail(t, lineno, "if without a pattern"));
 		if (cp[strcspn(cp, " \t")] != 0)
 			return (cidr_fail(t, lineno, "text after the if pattern"));
 		r = cidr_add(t, CIDR_IF);
 		r->negate = negate;
-		t->if_line[t->depth] = lineno;
-		t->open[t->depth++] = t->count - 1;
+		if (map_nest_push(&t->nest, t->count - 1, lineno) != 0)
+			return (cidr_fail(t, lineno, "if nested too deep"));
 		return (cidr_pattern(r, cp, t->path, lineno, t->err));
 	}
 	cp = line->data;
-	negate = negation(&cp);
+	negate = map_rule_negation(&cp);
 	end = cp + strcspn(cp, " \t");
 	if (end == cp)
 		return (cidr_fail(t, lineno, "no address pattern"));
@@ -275,9 +220,7 @@ cidr_parse(const char *text, const char *path, struct strbuf *err)
 		cidr_free(t);
 		return (NULL);
 	}
-	if (t->depth > 0) {
-		strbuf_printf(err, "%s, line %d: if without endif", path,
-		    t->if_line[t->depth - 1]);
+	if (map_nest_check(&t->nest, path, err) != 0) {
 		cidr_free(t);
 		return (NULL);
 	}
@@ -306,7 +249,7 @@ cidr_lookup(void *state, const char *key, size_t key_len, struct strbuf *value)
 	unsigned char addr[16];
 	int family;
 
-	if (cidr_address(key, key_len, &family, addr) != 0)
+	if (netmatch_address(key, key_len, &family, addr) != 0)
 		return (MAP_NOTFOUND);
 	for (size_t i = 0; i < t->count; i++) {
 		const struct cidr_rule *r = &t->rules[i];

@@ -78,6 +78,37 @@ int	map_text_open(struct map *map, const char *path,
 int	map_text_read(int fd, const char *path, size_t max, struct strbuf *text,
 	    struct strbuf *err);
 
+/*
+ * The rule lines of cidr:, pcre: and regexp: (Postfix's if/endif and
+ * '!'): map_rule_keyword - the text after word (any case) and its
+ * blanks, when line starts with word followed by a blank or the end,
+ * else NULL; map_rule_negation - skip '!'s and blanks, true for an odd
+ * number of '!'
+ */
+const char *map_rule_keyword(const char *line, const char *word);
+bool	map_rule_negation(const char **cp);
+
+/*
+ * map_nest - the open "if" rules while a table is parsed: the index of
+ * each (its endif stores where to skip to) and its line (for "if without
+ * endif"), at most MAP_NEST_MAX deep
+ */
+#define MAP_NEST_MAX	100
+
+struct map_nest {
+	size_t	rule[MAP_NEST_MAX];
+	int	line[MAP_NEST_MAX];
+	int	depth;
+};
+
+/* map_nest_push - an if at rule index, lineno; -1 when nested too deep */
+int	map_nest_push(struct map_nest *nest, size_t rule, int lineno);
+/* map_nest_pop - the rule index of the innermost if; -1 when none is open */
+long	map_nest_pop(struct map_nest *nest);
+/* map_nest_check - 0, or -1 with "PATH, line N: if without endif" */
+int	map_nest_check(const struct map_nest *nest, const char *path,
+	    struct strbuf *err);
+
 extern const struct map_text_type map_texthash_type;
 extern const struct map_text_type map_cidr_type;
 extern const struct map_text_type map_pcre_type;
@@ -104,6 +135,9 @@ void	map_pairs_add(struct map_pairs *pairs, const char *key, const char *value);
 /* map_pairs_sort - sort; of equal keys the last added stays (warned as what) */
 void	map_pairs_sort(struct map_pairs *pairs, const char *what);
 const char *map_pairs_find(const struct map_pairs *pairs, const char *key);
+/* map_pairs_lookup - MAP_FOUND with the value appended, or MAP_NOTFOUND */
+int	map_pairs_lookup(void *pairs, const char *key, size_t key_len,
+	    struct strbuf *value);
 void	map_pairs_free(struct map_pairs *pairs);
 /* map_pairs_ops - lookup/close for maps whose data is a sorted map_pairs */
 extern const struct map_ops map_pairs_ops;

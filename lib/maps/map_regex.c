@@ -33,7 +33,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "logical_lines.h"
 #include "map_impl.h"
@@ -42,7 +41,6 @@
 #include "msg.h"
 #include "strbuf.h"
 
-#define REGEX_NEST_MAX		100
 #define REGEX_MATCH_LIMIT	100000		/* backtracking steps: ~3 ms at worst */
 #define REGEX_DEPTH_LIMIT	1000		/* nested backtracking */
 #define REGEX_HEAP_LIMIT	8192		/* KiB of backtracking memory */
@@ -80,9 +78,7 @@ struct regex_table {
 	char			*path;
 	/* while parsing */
 	struct strbuf		*err;
-	size_t			 open[REGEX_NEST_MAX];
-	int			 if_line[REGEX_NEST_MAX];
-	int			 depth;
+	struct map_nest		 nest;
 };
 
 struct regex_pattern {
@@ -197,10 +193,7 @@ regex_pattern(struct regex_table *t, int lineno, const char **cpp,
 	char delim;
 	bool basic;
 
-	p->negate = false;
-	for (; *cp == '!' || isspace((unsigned char)*cp); cp++)
-		if (*cp == '!')
-			p->negate = !p->negate;
+	p->negate = map_rule_negation(&cp);
 	if (*cp == 0)
 		return (regex_fail(t, lineno, "no pattern"));
 	delim = *cp++;
@@ -262,18 +255,6 @@ regex_add(struct regex_table *t, enum regex_op op, int lineno)
 	return (&t->rules[t->count++]);
 }
 
-/* keyword - line starts with word (any case) followed by space or end */
-static const char *
-keyword(const char *line, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (strncasecmp(line, word, n) != 0 ||
-	    (line[n] != 0 && !isspace((unsigned char)line[n])))
-		return (NULL);
-	return (line + n + strspn(line + n, " \t"));
-}
-
 /* regex_block - "if PATTERN" and "endif" */
 static int
 regex_block(struct regex_table *t, int lineno, const char *cp, bool is_if,
@@ -281,18 +262,17 @@ regex_block(struct regex_table *t, int lineno, const char *cp, bool is_if,
 {
 	struct regex_rule *r;
 	pcre2_code *re;
+	long open;
 
 	if (!is_if) {
 		if (*cp != 0)
 			return (regex_fail(t, lineno, "text after endif"));
-		if (t->depth == 0)
+		if ((open = map_nest_pop(&t->nest)) < 0)
 			return (regex_fail(t, lineno, "endif without if"));
 		regex_add(t, REGEX_ENDIF, lineno);
-		t->rules[t->open[--t->depth]].skip = t->count - 1;
+		t->rules[open].skip = t->count - 1;
 		return (0);
 	}
-	if (t->depth == REGEX_NEST_MAX)
-		return (regex_fail(t, lineno, "if nested too deep"));
 	if (regex_pattern(t, lineno, &cp, p) != 0)
 		return (-1);
 	if (cp[strspn(cp, " \t")] != 0)
@@ -303,8 +283,8 @@ regex_block(struct regex_table *t, int lineno, const char *cp, bool is_if,
 	r = regex_add(t, REGEX_IF, lineno);
 	r->re = re;
 	r->negate = p->negate;
-	t->if_line[t->depth] = lineno;
-	t->open[t->depth++] = t->count - 1;
+	if (map_nest_push(&t->nest, t->count - 1, lineno) != 0)
+		return (regex_fail(t, lineno, "if nested too deep"));
 	return (0);
 }
 
@@ -362,9 +342,9 @@ regex_line(struct strbuf *line, int lineno, void *ctx)
 
 	strbuf_trim(line);
 	strbuf_init(&p.text);
-	if ((cp = keyword(line->data, "if")) != NULL)
+	if ((cp = map_rule_keyword(line->data, "if")) != NULL)
 		rc = regex_block(t, lineno, cp, true, &p);
-	else if ((cp = keyword(line->data, "endif")) != NULL)
+	else if ((cp = map_rule_keyword(line->data, "endif")) != NULL)
 		rc = regex_block(t, lineno, cp, false, &p);
 	else
 		rc = regex_rule(t, lineno, line->data, &p);
@@ -407,9 +387,7 @@ regex_parse(enum regex_kind kind, const char *text, const char *path,
 		regex_free(t);
 		return (NULL);
 	}
-	if (t->depth > 0) {
-		strbuf_printf(err, "%s, line %d: if without endif", path,
-		    t->if_line[t->depth - 1]);
+	if (map_nest_check(&t->nest, path, err) != 0) {
 		regex_free(t);
 		return (NULL);
 	}

@@ -41,20 +41,6 @@ texthash_parse(const char *text, const char *path, struct strbuf *err)
 	return (pairs);
 }
 
-/* texthash_lookup - binary search */
-static int
-texthash_lookup(void *state, const char *key, size_t key_len,
-    struct strbuf *value)
-{
-	const char *hit = map_pairs_find(state, key);
-
-	(void)key_len;
-	if (hit == NULL)
-		return (MAP_NOTFOUND);
-	strbuf_puts(value, hit);
-	return (MAP_FOUND);
-}
-
 /* texthash_free - the pairs */
 static void
 texthash_free(void *state)
@@ -64,7 +50,7 @@ texthash_free(void *state)
 }
 
 const struct map_text_type map_texthash_type = {
-	"texthash", 0, texthash_parse, texthash_lookup, texthash_free,
+	"texthash", 0, texthash_parse, map_pairs_lookup, texthash_free,
 };
 
 /* map_texthash_open - read path */

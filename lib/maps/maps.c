@@ -256,7 +256,15 @@ static int
 pairs_lookup(struct map *map, const char *key, size_t key_len,
     struct strbuf *value)
 {
-	const char *hit = map_pairs_find(map->data, key);
+	return (map_pairs_lookup(map->data, key, key_len, value));
+}
+
+/* map_pairs_lookup - the value of key in a sorted pair table */
+int
+map_pairs_lookup(void *pairs, const char *key, size_t key_len,
+    struct strbuf *value)
+{
+	const char *hit = map_pairs_find(pairs, key);
 
 	(void)key_len;
 	if (hit == NULL)

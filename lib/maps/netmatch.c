@@ -43,9 +43,9 @@ struct netlist {
 	size_t		  count;
 };
 
-/* parse_address - numeric text to family + bytes, v4-mapped v6 as v4 */
-static int
-parse_address(const char *text, size_t len, int *family, unsigned char *addr)
+/* netmatch_address - see netmatch.h */
+int
+netmatch_address(const char *text, size_t len, int *family, unsigned char *addr)
 {
 	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char buf[NET_TEXT_MAX];
@@ -129,7 +129,7 @@ parse_entry(const char *item, struct net_entry *e, struct strbuf *err)
 		addr = cp;
 		addr_len = slash ? (size_t)(slash - cp) : strlen(cp);
 	}
-	if (parse_address(addr, addr_len, &e->family, e->addr) != 0)
+	if (netmatch_address(addr, addr_len, &e->family, e->addr) != 0)
 		goto bad;
 	/* an IPv4-mapped entry was folded to IPv4: its prefix shrinks by 96 */
 	bits = e->family == AF_INET ? 32 : 128;
@@ -242,7 +242,7 @@ netlist_match(const struct netlist *list, const char *address)
 		len -= 5;
 	}
 	len = strcspn(address, "%") < len ? strcspn(address, "%") : len;
-	if (parse_address(address, len, &family, addr) != 0)
+	if (netmatch_address(address, len, &family, addr) != 0)
 		return (false);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct net_entry *e = &list->items[i];

@@ -17,6 +17,13 @@
 
 struct netlist;
 
+/*
+ * netmatch_address - numeric address text (len bytes, no brackets) to
+ * its family and bytes, an IPv4-mapped IPv6 address as IPv4; 0 or -1
+ */
+int	netmatch_address(const char *text, size_t len, int *family,
+	    unsigned char *addr);
+
 /* netlist_parse - NULL with err filled on a malformed entry */
 struct netlist *netlist_parse(const char *text, struct strbuf *err);
 bool	netlist_match(const struct netlist *list, const char *address);
