@@ -134,6 +134,34 @@ def test_cidr_table_in_mynetworks(make_instance, need_sluice_map):
     assert "Relay access denied" in inst.maillog()
 
 
+def test_cidr_table_replaced_under_chrooted_smtpd(make_instance,
+                                                  need_sluice_map):
+    """A text table replaced (a new file, as editors write it) cannot be
+    read again by a chrooted smtpd: the session that notices it is the
+    last one of that process, as in Postfix, and the next smtpd has the
+    new rules.  An edit in place is read through the open file at once."""
+    def tables(inst):
+        write(inst, "clients", "127.0.0.2 OK\n")
+        inst.set_main({"mynetworks": "cidr:" + os.path.join(inst.etc,
+                                                            "clients")})
+
+    inst = make_instance(before_start=tables)
+    remote = "someone@remote.example"
+    path = os.path.join(inst.etc, "clients")
+    assert rcpt_codes(inst, [remote], source="127.0.0.3") == [554]
+    # edited in place (same file): the next lookup has it
+    with open(path, "w") as f:
+        f.write("127.0.0.2 OK\n127.0.0.3 OK\n")
+    assert rcpt_codes(inst, [remote], source="127.0.0.3") == [250]
+    # replaced: at most one more session with the old rules
+    write(inst, "clients.new", "127.0.0.4 OK\n")
+    os.rename(path + ".new", path)
+    codes = [rcpt_codes(inst, [remote], source="127.0.0.4")[0]
+             for _ in range(3)]
+    assert codes[1:] == [250, 250], codes
+    inst.wait_log(r"lookup table has changed -- restarting")
+
+
 def test_table_rebuilt_under_load_refuses_nothing(make_instance,
                                                    need_sluice_map):
     """sluice-map rebuilds virtual_mailbox_maps 30 times while a client
