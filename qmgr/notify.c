@@ -103,6 +103,33 @@ qmgr_notify_marks(struct qmgr_message *m, const size_t *idx, size_t n,
 }
 
 /*
+ * qmgr_notify_add_duplicates - after failed address r in idx[], the
+ * records that are r's address again (two aliases of one mailbox, which
+ * cleanup keeps apart by their originals and qmgr tries once): each
+ * record cleanup expanded (one address) and not done is reported with
+ * its own original recipient and marked with r's (as agent.c's
+ * rcpt_also), so a qmgr killed before the reply does not fail and
+ * report it again.  The new count.
+ */
+static size_t
+qmgr_notify_add_duplicates(const struct qmgr_message *m,
+    const struct qmgr_rcpt *r, size_t *idx, size_t n)
+{
+	for (long d = r->next_dup; d >= 0 && n < BOUNCE_RECIPIENT_MAX;
+	    d = m->rcpts[d].next_dup) {
+		const struct queue_recipient *qr =
+		    &m->msg.recipients[m->rcpts[d].rec];
+
+		if (qr->done || qr->original == NULL || m->rcpts[d].sent_before ||
+		    m->recs[m->rcpts[d].rec].expansions != 1 ||
+		    !qmgr_notify_wants(qr->notify, DSN_NOTIFY_FAILURE))
+			continue;
+		idx[n++] = (size_t)d;
+	}
+	return (n);
+}
+
+/*
  * qmgr_notify_request - the next request of this kind from m->notice_pos
  * on; false when no address is left for it
  */
@@ -116,9 +143,13 @@ qmgr_notify_request(struct qmgr *qm, struct qmgr_message *m,
 
 	idx = xcalloc(BOUNCE_RECIPIENT_MAX, sizeof(*idx));
 	for (i = m->notice_pos; i < m->rcpt_count && n < BOUNCE_RECIPIENT_MAX;
-	    i++)
-		if (qmgr_notify_selected(m, &m->rcpts[i], action))
-			idx[n++] = i;
+	    i++) {
+		if (!qmgr_notify_selected(m, &m->rcpts[i], action))
+			continue;
+		idx[n++] = i;
+		if (action == BOUNCE_FAILED)
+			n = qmgr_notify_add_duplicates(m, &m->rcpts[i], idx, n);
+	}
 	m->notice_pos = i;
 	if (n == 0) {
 		free(idx);
@@ -134,10 +165,12 @@ qmgr_notify_request(struct qmgr *qm, struct qmgr_message *m,
 		qmgr_notify_marks(m, idx, n, mark);
 	for (i = 0; i < n; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[idx[i]];
+		const struct qmgr_rcpt *first = r->same_as >= 0 ?
+		    &m->rcpts[r->same_as] : r;
 
 		bounce_request_add_rcpt(&req, r->address,
-		    m->msg.recipients[r->rec].offset, r->dsn,
-		    r->reason ? r->reason : "", mark[i]);
+		    m->msg.recipients[r->rec].offset, first->dsn,
+		    first->reason ? first->reason : "", mark[i]);
 	}
 	free(mark);
 	qmgr_notice_send(qm, m, &req, idx, n);

@@ -206,3 +206,45 @@ def test_bounce_killed_while_it_writes_the_notice(make_instance):
     # failed again at the retry, and only then reported
     assert len(re.findall(r"%s: to=<a@fail\.example>.*status=bounced" % qid,
                           inst.maillog())) == 2, inst.maillog()[-3000:]
+
+
+def test_two_aliases_of_one_failing_address_one_notice(make_instance):
+    """x@ and y@ are aliases of one failing address: cleanup keeps two
+    records (their originals differ), qmgr tries the address once.  The
+    notice reports both originals, and bounce marks both records, so a
+    qmgr killed while bounce writes it sends no second notice."""
+    inst = bounce_instance(make_instance, virtual_alias_maps=(
+        "inline:{ {x@alias.test = nobody@fail.example}, "
+        "{y@alias.test = nobody@fail.example} }"),
+        virtual_alias_domains="alias.test")
+    bounce = warm_bounce(inst)
+    cleanups = inst.service_pids("cleanup")
+    os.kill(bounce, signal.SIGSTOP)
+    try:
+        qid = send(inst, ["x@alias.test", "y@alias.test"], original("dup"))
+        assert inst.wait_log(r"%s: to=<nobody@fail\.example>.*"
+                             r"status=bounced" % qid, 10)
+        for p in cleanups:
+            os.kill(p, signal.SIGSTOP)
+    finally:
+        os.kill(bounce, signal.SIGCONT)
+    try:
+        time.sleep(1.0)     # bounce has the request, waits for cleanup
+        qmgr = inst.wait_service_pid("qmgr")
+        os.kill(qmgr, signal.SIGKILL)
+        inst.wait_service_pid("qmgr", timeout=10, exclude=(qmgr,))
+        inst.tool("sluice-queue", "-c", inst.etc, "-f")
+        time.sleep(0.5)
+    finally:
+        for p in cleanups:
+            os.kill(p, signal.SIGCONT)
+    inst.wait_queue_empty(timeout=30)
+    assert si.wait_until(lambda: len(notices(inst)) >= 1, 30)
+    time.sleep(1.5)
+    [msg] = notices(inst)
+    _, dsn, _ = report_parts(msg)
+    _, rcpts = status_blocks(dsn)
+    assert sorted(r["original-recipient"].split(";")[1].strip().lower()
+                  for r in rcpts) == ["x@alias.test", "y@alias.test"], rcpts
+    assert len(re.findall(r"%s: to=<nobody@fail\.example>.*status=bounced"
+                          % qid, inst.maillog())) == 1, inst.maillog()[-3000:]
