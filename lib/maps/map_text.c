@@ -203,6 +203,8 @@ text_adopt(struct text_map *tm, int fd, const struct text_id *id)
 		if (fd != tm->fd)
 			close(fd);
 	} else {
+		msg_info("%s:%s: read again after a change", tm->type->name,
+		    tm->path);
 		tm->type->free(tm->state);
 		tm->state = state;
 		if (fd != tm->fd)

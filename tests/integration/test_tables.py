@@ -12,6 +12,7 @@
 """
 
 import os
+import re
 import threading
 import time
 
@@ -153,6 +154,7 @@ def test_cidr_table_replaced_under_chrooted_smtpd(make_instance,
     with open(path, "w") as f:
         f.write("127.0.0.2 OK\n127.0.0.3 OK\n")
     assert rcpt_codes(inst, [remote], source="127.0.0.3") == [250]
+    inst.wait_log(r"cidr:%s: read again after a change" % re.escape(path))
     # replaced: at most one more session with the old rules
     write(inst, "clients.new", "127.0.0.4 OK\n")
     os.rename(path + ".new", path)
