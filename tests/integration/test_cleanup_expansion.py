@@ -233,3 +233,30 @@ def test_sendmail_waits_in_maildrop_while_the_table_fails(make_instance,
     assert inst.wait_maildir(inst.vmaildir("postmaster"), 1)
     assert re.search(r"to=<postmaster@%s>, orig_to=<list@alias\.test>"
                      % re.escape(si.VIRTUAL_DOMAIN), inst.maillog())
+
+
+def test_deepest_chain_within_the_default_limit(make_instance, sluice_bin):
+    """A chain of 999 aliases, as deep as virtual_alias_recursion_limit
+    (1000, Postfix's default) allows: cleanup expands it on a session's
+    coroutine stack without running out of it, and one more level is
+    refused."""
+    if not os.access(os.path.join(sluice_bin, "sluice-map"), os.X_OK):
+        pytest.skip("sluice-map is not built")
+
+    def table(inst):
+        with open(os.path.join(inst.etc, "virtual"), "w") as f:
+            for i in range(1000):
+                f.write("c%d@alias.test c%d@alias.test\n" % (i, i + 1))
+            f.write("c1000@alias.test end@dest.test\n")
+        inst.compile_table("virtual")
+    inst = make_instance(main={
+        "virtual_alias_maps": "lmdb:$config_directory/virtual"},
+        before_start=table)
+    # c2 .. c1000: 999 rewrites, and end@ looked up at depth 999
+    code, resp = send(inst, ["c2@alias.test"])
+    assert code == 250, resp
+    assert records(inst, si.queued_id(resp))[0] == [
+        ("end@dest.test", "c2@alias.test")]
+    code, resp = send(inst, ["c1@alias.test"])
+    assert code == 451 and resp.startswith(b"4.6.0"), resp
+    assert inst.sanitizer_reports() == []
