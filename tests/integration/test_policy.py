@@ -73,7 +73,10 @@ def test_local_destination_accepted_from_outside(narrow):
     c.close()
     msg = narrow.read_queue(qid)
     assert msg.complete
-    assert len(msg.recipients) == 3
+    # Someone@LOCALHOST is someone@localhost again: cleanup's duplicate
+    # filter drops it, as Postfix's does (case folded)
+    assert msg.recipient_addresses == ["someone@localhost",
+                                       "someone@mx.test.example"]
     assert msg.attrs.get("client_address") == OUTSIDE
     received = msg.header_values("Received")[0]
     assert b"[127.0.0.2]" in received
