@@ -19,7 +19,10 @@
  * meanwhile and the attempt is recorded (outcome.c) when the last reply
  * is in.  A failed address whose record has no other address left is
  * marked done by the bounce service itself once its notice is queued
- * (rcpt_mark), so a qmgr killed while it waits does not send it again.
+ * (rcpt_mark), so a qmgr killed while it waits does not send it again;
+ * so is a delivered one that asked for a success notice (its agent left
+ * the mark to qmgr, so that the notice is not lost), so that a qmgr
+ * killed then does not deliver it and report it again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +83,11 @@ qmgr_notify_delay_due(const struct qmgr *qm, const struct qmgr_message *m)
 
 /*
  * qmgr_notify_marks - mark[i]: may the bounce service mark the R record
- * of failed address idx[i] done once its notice is queued?  Only when
- * the record became no address outside this request (in_job ==
- * expansions): its outcome is then this notice's alone (as agent.c's
- * rcpt_mark).  The same answer when the reply comes: nothing it depends
+ * of address idx[i] done once its notice is queued (a failure, or a
+ * delivery that asked for a success notice, which is why its agent did
+ * not mark it)?  Only when the record became no address outside this
+ * request (in_job == expansions): its outcome is then this notice's
+ * alone (as agent.c's rcpt_mark).  The same answer when the reply comes: nothing it depends
  * on changes while the message waits.
  */
 static void
@@ -161,7 +165,7 @@ qmgr_notify_request(struct qmgr *qm, struct qmgr_message *m,
 	req.action = action;
 	req.last_attempt = m->notice_time;
 	mark = xcalloc(n, sizeof(*mark));
-	if (action == BOUNCE_FAILED)
+	if (action != BOUNCE_DELAYED)
 		qmgr_notify_marks(m, idx, n, mark);
 	for (i = 0; i < n; i++) {
 		const struct qmgr_rcpt *r = &m->rcpts[idx[i]];
@@ -255,13 +259,13 @@ qmgr_notify_reply(struct qmgr *qm, struct qmgr_message *m,
 	if (reply == NULL)
 		msg_warn("%s: cannot send the %s notice: %s", m->id,
 		    bounce_action_name(action), why);
-	if (action == BOUNCE_FAILED && done) {
+	if (action == BOUNCE_FAILED && done)
 		for (size_t i = 0; i < count; i++)
 			m->rcpts[idx[i]].notified = true;
-		/* what the bounce service marked done is on disk */
-		if (reply->status == BOUNCE_STATUS_QUEUED && reply->marked)
-			qmgr_notify_marked(m, idx, count);
-	}
+	/* what the bounce service marked done is on disk */
+	if (action != BOUNCE_DELAYED && reply != NULL &&
+	    reply->status == BOUNCE_STATUS_QUEUED && reply->marked)
+		qmgr_notify_marked(m, idx, count);
 	if (action == BOUNCE_DELAYED) {
 		m->delay_sent = true;
 		if (!done)

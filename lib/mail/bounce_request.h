@@ -13,10 +13,10 @@
  * bounce reads the envelope, each record's original address and ORCPT
  * and the content from queue_name/queue_id itself, builds the notice and
  * queues it through cleanup.  With rcpt_mark=1 (qmgr sets it on failed
- * addresses whose record has no other address left) it then marks those
- * records done in the queue file itself and flushes the marks, so that a
- * qmgr killed while it waits for the reply does not send the notice
- * again.  One list answers:
+ * or delivered addresses whose record has no other address left) it then
+ * marks those records done in the queue file itself and flushes the
+ * marks, so that a qmgr killed while it waits for the reply does not
+ * send the notice (or deliver the message) again.  One list answers:
  *	status=0 queue_id=ID marked=0|1	the notice is queued (fsync'ed
  *		by cleanup); marked=1: every rcpt_mark record is done on disk
  *	status=1			nobody is to be notified (mail from

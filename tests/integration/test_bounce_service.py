@@ -248,3 +248,49 @@ def test_two_aliases_of_one_failing_address_one_notice(make_instance):
                   for r in rcpts) == ["x@alias.test", "y@alias.test"], rcpts
     assert len(re.findall(r"%s: to=<nobody@fail\.example>.*status=bounced"
                           % qid, inst.maillog())) == 1, inst.maillog()[-3000:]
+
+
+def test_success_notice_and_qmgr_killed_one_copy_one_notice(make_instance):
+    """NOTIFY=SUCCESS: local leaves the record to qmgr (the notice must
+    not be lost), qmgr asks bounce for the success notice, and is killed
+    while bounce waits for cleanup: bounce marks the delivered record
+    with its notice, so the next qmgr neither delivers again nor sends a
+    second notice."""
+    inst = bounce_instance(make_instance)
+    bounce = warm_bounce(inst)
+    cleanups = inst.service_pids("cleanup")
+    os.kill(bounce, signal.SIGSTOP)
+    try:
+        with inst.smtp(timeout=10) as s:
+            s.ehlo("client.example")
+            assert s.mail(SENDER)[0] == 250
+            assert s.rcpt("user@example.test", ["NOTIFY=SUCCESS"])[0] == 250
+            code, resp = s.data(original("success"))
+            assert code == 250, resp
+        qid = si.queued_id(resp)
+        inst.wait_maildir(inst.vmaildir("user"), 1, timeout=10)
+        time.sleep(0.5)     # the notice request is on its way
+        for p in cleanups:
+            os.kill(p, signal.SIGSTOP)
+    finally:
+        os.kill(bounce, signal.SIGCONT)
+    try:
+        time.sleep(1.0)     # bounce has the request, waits for cleanup
+        qmgr = inst.wait_service_pid("qmgr")
+        os.kill(qmgr, signal.SIGKILL)
+        inst.wait_service_pid("qmgr", timeout=10, exclude=(qmgr,))
+        inst.tool("sluice-queue", "-c", inst.etc, "-f")
+        time.sleep(0.5)
+    finally:
+        for p in cleanups:
+            os.kill(p, signal.SIGCONT)
+    inst.wait_queue_empty(timeout=30)
+    assert si.wait_until(lambda: len(notices(inst)) >= 1, 30)
+    time.sleep(1.5)
+    [msg] = notices(inst)
+    _, dsn, _ = report_parts(msg)
+    _, [rcpt] = status_blocks(dsn)
+    assert rcpt["action"] == "delivered", rcpt
+    assert len(si.maildir_files(inst.vmaildir("user"))) == 2   # copy+notice
+    assert len(re.findall(r"%s: to=<user@example\.test>.*status=sent"
+                          % qid, inst.maillog())) == 1, inst.maillog()[-3000:]
