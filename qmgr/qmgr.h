@@ -14,11 +14,13 @@
  * in memory and in active/ until they succeed (stall.c).
  *
  * Nothing here may cost more than linear time in the addresses of a
- * message (up to smtpd_recipient_limit records times 1000 virtual alias
- * addresses each): duplicates are found through a hash table, arrays
- * grow by doubling, each record counts its addresses not yet delivered,
- * and a message is resolved in slices of QMGR_RESOLVE_SLICE_MS from the
- * event loop, so that other mail is scheduled while a huge one expands.
+ * message (up to smtpd_recipient_limit times virtual_alias_expansion_limit
+ * records as cleanup expanded them, or as many addresses from the
+ * records of an old queue file, which qmgr still expands): duplicates
+ * are found through a hash table, arrays grow by doubling, each record
+ * counts its addresses not yet delivered, and a message is resolved in
+ * slices of QMGR_RESOLVE_SLICE_MS from the event loop, so that other
+ * mail is scheduled while a huge one is routed.
  */
 #ifndef SLUICE_QMGR_H
 #define SLUICE_QMGR_H
