@@ -108,7 +108,7 @@ $(BUILD)/obj/tests/unit/test_bounce.o: CPPFLAGS += -Ibounce
 # Harnesses of a program's internals, tests/fuzz/fuzz_<program>_<what>.c,
 # link the program's objects (not its main.o).  Make prefers the rule
 # with the shorter stem, so fuzz_smtpd_x is not taken for fuzz_smtp_*.
-FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup local anvil
+FUZZ_PROGRAMS = smtpd smtp cli/sendmail pickup local anvil cleanup
 program_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 SMTPD_OBJ = $(call program_obj,smtpd)
 SMTP_OBJ = $(call program_obj,smtp)
@@ -135,6 +135,11 @@ $(BUILD)/fuzz/fuzz_anvil_%: $(BUILD)/obj/tests/fuzz/fuzz_anvil_%.o $(BUILD)/obj/
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/obj/tests/fuzz/fuzz_anvil_%.o: CPPFLAGS += -Ianvil
+CLEANUP_OBJ = $(call program_obj,cleanup)
+$(BUILD)/fuzz/fuzz_cleanup_%: $(BUILD)/obj/tests/fuzz/fuzz_cleanup_%.o $(BUILD)/obj/tests/fuzz/driver.o $(CLEANUP_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/obj/tests/fuzz/fuzz_cleanup_%.o: CPPFLAGS += -Icleanup
 LOCAL_OBJ = $(call program_obj,local)
 $(BUILD)/fuzz/fuzz_local_%: $(BUILD)/obj/tests/fuzz/fuzz_local_%.o $(BUILD)/obj/tests/fuzz/driver.o $(LOCAL_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)

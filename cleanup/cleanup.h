@@ -35,6 +35,17 @@
 #define CLEANUP_TEXT_SIZE	"5.3.4 Error: message file too big"
 #define CLEANUP_TEXT_ALIAS_TABLE "4.3.0 Error: alias expansion failed, try again later"
 #define CLEANUP_TEXT_ALIAS_LIMIT "4.6.0 Alias expansion error"
+#define CLEANUP_TEXT_REWRITE	"4.3.0 Error: address rewriting failed, try again later"
+
+/* How the addresses in a message's headers are canonicalised (rewrite.c). */
+enum cleanup_hdr_context {
+	CLEANUP_HDR_NONE,	/* canonical maps and masquerading only */
+	CLEANUP_HDR_LOCAL,	/* and @$myorigin, .$mydomain */
+	CLEANUP_HDR_REMOTE,	/* and @$remote_header_rewrite_domain */
+};
+
+struct cleanup_expand;
+struct netlist;
 
 /* Parameters, read once after the privilege drop. */
 struct cleanup_params {
@@ -70,6 +81,11 @@ struct cleanup_message {
 	bool		 seen_date;
 	bool		 seen_from;
 	struct strbuf	 message_id;	/* found or generated, for the log */
+	const struct cleanup_expand *expand;	/* the resolver (rewrite.c) */
+	enum cleanup_hdr_context hdr_context;
+	struct strbuf	 rewrite_out;	/* a header being rebuilt */
+	struct strbuf	 rewrite_addr;	/* one of its addresses */
+	struct strbuf	 rewrite_scratch;
 	int		 status;	/* 0 while fine, else 4 or 5 */
 	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
 };
@@ -80,6 +96,14 @@ struct cleanup_expand {
 	char		*open_error;	/* why, for the log */
 	bool		 enable_orcpt;	/* enable_original_recipient */
 	long		 dup_limit;	/* duplicate_filter_limit, 0: none */
+	/* local_header_rewrite_clients (rewrite.c) */
+	bool		 hdr_inet_interfaces;
+	bool		 hdr_mynetworks;
+	bool		 hdr_sasl;
+	bool		 hdr_all;
+	struct netlist	*mynetworks;	/* with permit_mynetworks */
+	struct netlist	*hdr_clients;	/* addresses and networks listed */
+	bool		 remote_rewrite;	/* remote_header_rewrite_domain set */
 };
 
 /* The duplicate filter of one message's recipients (expand.c). */
@@ -88,6 +112,8 @@ struct cleanup_dups {
 	size_t		 records;	/* written so far */
 	struct strbuf	 first;		/* the first record's key */
 	struct strbuf	 key;		/* scratch */
+	struct strbuf	 canon;		/* a recipient after rewriting */
+	struct strbuf	 scratch;
 };
 
 /* One connection's state; kept on a free list for the next connection. */
@@ -115,13 +141,14 @@ void	cleanup_serve(struct service_context *ctx, int client_fd);
 int	cleanup_envelope_check(const struct attr_list *env,
 	    struct cleanup_message *msg, struct strbuf *why);
 /*
- * cleanup_envelope_write - S, A, the expanded R records and the content
+ * cleanup_envelope_write - S (sender: the rewritten one), A, the
+ * rewritten and expanded R records and the content
  * start: 0; -1 for a write error (errno set); 1 when the recipients could
  * not be expanded (*reason: the client's text; the cause is logged)
  */
 int	cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env,
-	    const struct cleanup_expand *x, struct cleanup_dups *dups,
-	    const char *id, const char **reason);
+	    const char *sender, const struct cleanup_expand *x,
+	    struct cleanup_dups *dups, const char *id, const char **reason);
 
 /* expand.c */
 /* cleanup_expand_open - open the tables (before the jail) */
@@ -163,5 +190,21 @@ void	cleanup_headers_end(struct cleanup_message *msg, bool add_blank_line);
 /* cleanup_header_overflow - header_size_limit reached: the rest is body */
 void	cleanup_header_overflow(struct cleanup_message *msg);
 
+
+/* rewrite.c */
+void	cleanup_rewrite_open(struct cleanup_expand *x, struct config *cfg);
+/* cleanup_rewrite_start - the message's header context, from its client */
+void	cleanup_rewrite_start(const struct cleanup_expand *x,
+	    struct cleanup_message *msg, const struct attr_list *env);
+/* cleanup_rewrite_sender - msg->sender rewritten; 0, or 1 with *reason */
+int	cleanup_rewrite_sender(const struct cleanup_expand *x,
+	    struct cleanup_message *msg, struct strbuf *scratch,
+	    const char **reason);
+/* cleanup_rewrite_recipient - one envelope recipient into out; 0 / -1 */
+int	cleanup_rewrite_recipient(const struct cleanup_expand *x,
+	    const char *address, struct strbuf *out, struct strbuf *scratch,
+	    const char *id);
+/* cleanup_rewrite_header - the addresses of msg->header (name_len bytes) */
+void	cleanup_rewrite_header(struct cleanup_message *msg, size_t name_len);
 
 #endif

@@ -40,6 +40,9 @@ cleanup_message_init(struct cleanup_message *msg, const struct cleanup_params *p
 	strbuf_init(&msg->line);
 	strbuf_init(&msg->header);
 	strbuf_init(&msg->message_id);
+	strbuf_init(&msg->rewrite_out);
+	strbuf_init(&msg->rewrite_addr);
+	strbuf_init(&msg->rewrite_scratch);
 }
 
 /* cleanup_message_start - per-message reset, keeping the buffers */

@@ -197,8 +197,8 @@ cleanup_envelope_check(const struct attr_list *env, struct cleanup_message *msg,
  */
 int
 cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env,
-    const struct cleanup_expand *x, struct cleanup_dups *dups, const char *id,
-    const char **reason)
+    const char *sender, const struct cleanup_expand *x,
+    struct cleanup_dups *dups, const char *id, const char **reason)
 {
 	struct queue_recipient rcpt;
 	const struct attr *a;
@@ -208,7 +208,7 @@ cleanup_envelope_write(struct queue_writer *w, const struct attr_list *env,
 
 	memset(&rcpt, 0, sizeof(rcpt));
 	cleanup_dups_reset(dups);
-	if (queue_writer_sender(w, attr_list_get(env, "sender")) < 0)
+	if (queue_writer_sender(w, sender) < 0)
 		return (-1);
 	for (i = 0; i < env->count; i++) {
 		a = &env->items[i];

@@ -1,8 +1,9 @@
 /*
  * expand - virtual alias expansion of the recipients cleanup writes.
  *
- * As in Postfix's cleanup, every recipient the client gave is replaced by
- * the final addresses virtual_alias_maps makes of it (resolve_expand(),
+ * As in Postfix's cleanup, every recipient the client gave is rewritten
+ * (rewrite.c: @$myorigin, canonical maps) and replaced by the final
+ * addresses virtual_alias_maps makes of it (resolve_expand(),
  * lib/mail/resolve.h: recursive, loop safe, within the expansion and recursion
  * limits) before it reaches the queue file.  Each final address is an R
  * record of its own that keeps the given address as its original, so a
@@ -59,6 +60,8 @@ cleanup_dups_init(struct cleanup_dups *dups)
 	dups->records = 0;
 	strbuf_init(&dups->key);
 	strbuf_init(&dups->first);
+	strbuf_init(&dups->canon);
+	strbuf_init(&dups->scratch);
 }
 
 /* cleanup_dups_reset - empty for the next message, buffers kept */
@@ -131,9 +134,15 @@ cleanup_expand_recipient(const struct cleanup_expand *x, struct queue_writer *w,
 		*reason = CLEANUP_TEXT_ALIAS_TABLE;
 		return (1);
 	}
+	/* canonical maps first, then virtual aliases (Postfix's order) */
+	if (cleanup_rewrite_recipient(x, given->address, &dups->canon,
+	    &dups->scratch, id) < 0) {
+		*reason = CLEANUP_TEXT_REWRITE;
+		return (1);
+	}
 	resolve_result_init(&why);
 	strlist_init(&finals);
-	st = resolve_expand(x->resolver, given->address, &finals, &why);
+	st = resolve_expand(x->resolver, dups->canon.data, &finals, &why);
 	if (st != RESOLVE_OK) {
 		msg_warn("%s: <%s>: %s -- message not accepted, try again "
 		    "later", id, given->address, why.reason.data);

@@ -10,8 +10,9 @@
  * missing ones are added: Message-ID and Date always, From for local
  * submissions or when always_add_missing_headers is set.
  *
- * Later header_checks, address rewriting in headers and DKIM signing hook
- * in at classify_header() and cleanup_headers_end().
+ * The addresses of the address headers are rewritten at classify_header()
+ * (rewrite.c).  Later header_checks and DKIM signing hook in there and at
+ * cleanup_headers_end().
  */
 #include <stdbool.h>
 #include <string.h>
@@ -93,6 +94,7 @@ classify_header(struct cleanup_message *msg)
 	} else if (name_is(hdr, len, "from")) {
 		msg->seen_from = true;
 	}
+	cleanup_rewrite_header(msg, len);
 }
 
 /* output_header - pass the collected header on, ending it with LF */

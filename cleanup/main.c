@@ -33,6 +33,7 @@ cleanup_pre_jail(struct service_context *ctx)
 
 	tzset();
 	cleanup_expand_open(&d->expand, ctx->cfg);
+	cleanup_rewrite_open(&d->expand, ctx->cfg);
 	ctx->app = d;
 }
 

@@ -133,6 +133,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 		(void)reply(s, &cs->request, 4, NULL, CLEANUP_TEXT_PROTO);
 		goto done;
 	}
+	cleanup_rewrite_start(&d->expand, msg, &cs->request);
 	/* the client waits for the envelope's answer: that is the pause */
 	if ((msg->flags & CLEANUP_FLAG_FLOW) && d->params.in_flow_delay > 0)
 		credit = flow_take(d->params.in_flow_delay * 1000L);
@@ -144,8 +145,11 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 	}
 	memcpy(msg->id, queue_writer_id(w), QUEUE_ID_SIZE);
 	msg->id[QUEUE_ID_SIZE - 1] = 0;
-	if ((rc = cleanup_envelope_write(w, &cs->request, &d->expand,
-	    &cs->dups, msg->id, &refusal)) != 0) {
+	if ((rc = cleanup_rewrite_sender(&d->expand, msg, &cs->dups.scratch,
+	    &refusal)) == 0)
+		rc = cleanup_envelope_write(w, &cs->request, msg->sender.data,
+		    &d->expand, &cs->dups, msg->id, &refusal);
+	if (rc != 0) {
 		if (rc < 0)
 			msg_warn("%s: queue file write error: %s", msg->id,
 			    strerror(errno));

@@ -183,6 +183,9 @@ int	resolve_alias_match(struct resolver *res, const char *address);
 enum resolve_class resolve_domain_class(struct resolver *res,
 	    const char *domain);
 
+/* resolve_own_address - ip is one of inet_interfaces / proxy_interfaces */
+bool	resolve_own_address(struct resolver *res, const char *ip);
+
 /* resolve_is_local - the domain is ours (local class); -1 a table failed */
 int	resolve_is_local(struct resolver *res, const char *domain);
 

@@ -548,3 +548,17 @@ resolve_domain_class(struct resolver *res, const char *domain)
 		return (rc > 0 ? RESOLVE_CLASS_RELAY : RESOLVE_CLASS_NONE);
 	return (RESOLVE_CLASS_DEFAULT);
 }
+
+/* resolve_own_address - ip is an address of this host (inet/proxy_interfaces) */
+bool
+resolve_own_address(struct resolver *res, const char *ip)
+{
+	struct in6_addr a;
+
+	if (to_in6(ip, &a) < 0)
+		return (false);
+	for (size_t i = 0; i < res->ifaddr_count; i++)
+		if (memcmp(&res->ifaddrs[i].addr, &a, sizeof(a)) == 0)
+			return (true);
+	return (false);
+}

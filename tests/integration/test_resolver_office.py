@@ -85,3 +85,105 @@ def test_sendmail_bv_reports_the_resolution(office):
             % (office.peer.port, OFFICE)) in lines, out
     assert ("nobody@lists.%s: undeliverable: 5.1.1" % OFFICE) in out, out
     assert r.returncode == 65, (r.returncode, out, r.stderr)
+
+
+def relayed(inst, n=1):
+    assert si.wait_until(lambda: len([t for t in inst.peer.transactions
+                                      if t.data is not None]) >= n, 20), \
+        inst.maillog_tail() if hasattr(inst, "maillog_tail") else ""
+    return [t for t in inst.peer.transactions if t.data is not None]
+
+
+def header_block(data):
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    return text.split("\n\n", 1)[0]
+
+
+MESSAGE = (
+    "From: Mailer <mailer@host.office.example>\r\n"
+    "Sender: jsmith\r\n"
+    "To: \"Some One\" <someone@far.example>, root@host.office.example,\r\n"
+    " dev@build.lab.office.example\r\n"
+    "Cc: team: a@host.office.example, b (the other one);\r\n"
+    "Reply-To: <jsmith+lists@office.example>\r\n"
+    "Resent-From: kim\r\n"
+    "Subject: jsmith@host.office.example stays as it is\r\n"
+    "\r\n"
+    "jsmith@host.office.example in the body stays too\r\n")
+
+
+def send_from(inst, source, sender, rcpts):
+    with inst.smtp(source=source, timeout=10) as s:
+        s.ehlo("client.example")
+        s.sendmail(sender, rcpts, MESSAGE.encode())
+
+
+def test_envelope_and_headers_from_a_local_client(office):
+    """A client on inet_interfaces (permit_inet_interfaces): envelope and
+    headers canonicalised, canonical maps, masquerading, as Postfix.
+    Fails before issue 16: nothing was rewritten."""
+    send_from(office, "127.0.0.1", "mailer@office.example",
+              ["someone@far.example"])
+    t = relayed(office)[0]
+    # sender_canonical_maps
+    assert "<robot@%s>" % OFFICE in t.mail, t.mail
+    assert any("<someone@far.example>" in r for r in t.rcpts), t.rcpts
+    h = header_block(t.data)
+    # masquerading a host below $mydomain (header sender)
+    assert "From: Mailer <mailer@%s>" % OFFICE in h, h
+    # @$myorigin, then canonical_maps by bare user name
+    assert "Sender: John.Smith@%s" % OFFICE in h, h
+    # recipients: display names and folding kept; root is an exception,
+    # !lab.office.example is not masqueraded
+    assert ("To: \"Some One\" <someone@far.example>, root@host.%s,\n"
+            " dev@build.lab.%s" % (OFFICE, OFFICE)) in h, h
+    # a group, and a bare address with a comment
+    assert "Cc: team: a@%s, b@%s (the other one);" % (OFFICE, OFFICE) in h, h
+    # canonical_maps with the extension carried over
+    assert "Reply-To: <John.Smith+lists@%s>" % OFFICE in h, h
+    assert "Resent-From: kim@%s" % OFFICE in h, h
+    assert "Subject: jsmith@host.office.example stays as it is" in h, h
+    assert b"jsmith@host.office.example in the body stays too" in t.data
+
+
+def test_headers_from_a_remote_client(office):
+    """A client that local_header_rewrite_clients does not name: its
+    unqualified header addresses stay unqualified (no
+    remote_header_rewrite_domain), canonical maps and masquerading still
+    apply, and the envelope is rewritten as always."""
+    send_from(office, "127.0.0.2", "jsmith@host.office.example",
+              ["someone@far.example"])
+    t = relayed(office)[0]
+    # envelope sender: canonical_maps did not match the host form, then
+    # masquerading (Postfix's order: canonical first)
+    assert "<jsmith@%s>" % OFFICE in t.mail, t.mail
+    h = header_block(t.data)
+    assert "Resent-From: kim\n" in h, h
+    # a bare user name that canonical_maps has is still looked up as it
+    # is (Postfix's cleanup does the same in this context)
+    assert "Sender: John.Smith@%s" % OFFICE in h, h
+    assert "From: Mailer <mailer@%s>" % OFFICE in h, h
+    assert "Cc: team: a@%s, b (the other one);" % OFFICE in h, h
+
+
+def test_local_submission_and_canonical_recipient(office):
+    """sendmail (a local submission): From: and To: unqualified get
+    @$myorigin and the canonical maps; the envelope recipient is rewritten
+    before virtual alias expansion, whose original stays the given one."""
+    msg = (b"From: jsmith\nTo: sales@lists.office.example, bob\n"
+           b"Subject: local\n\nbody\n")
+    r = sendmail(office, ["-f", "mailer", "x@old-office.example",
+                          "sales@lists." + OFFICE], msg)
+    assert r.returncode == 0, r.stderr
+    t = relayed(office)[0]
+    assert "<robot@%s>" % OFFICE in t.mail, t.mail
+    assert any("<bob@partner.example>" in r for r in t.rcpts), t.rcpts
+    h = header_block(t.data)
+    assert "From: John.Smith@%s" % OFFICE in h, h
+    # masquerade_classes has header_recipient (Postfix's default): the
+    # list's host part goes from the header, not from the envelope
+    assert "To: sales@%s, bob@%s" % (OFFICE, OFFICE) in h, h
+    # x@old-office.example became x@office.example (canonical @domain):
+    # a local recipient now, delivered (or bounced) locally, not relayed
+    assert office.wait_log(r"to=<x@%s>, orig_to=<x@old-office\.example>"
+                           % OFFICE.replace(".", r"\."))
