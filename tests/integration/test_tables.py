@@ -242,3 +242,22 @@ def test_sluice_map_aliases(make_instance, need_sluice_map):
     assert r.returncode == 1
     r = sluice_map(inst, "-q", "x", "nosuchtype:" + path)
     assert r.returncode == 2 and "error:" in r.stderr, r.stderr
+
+
+def test_newaliases_compiles_hash_alias_maps(make_instance, need_sluice_map):
+    """alias_maps = hash:FILE as in a Debian main.cf: newaliases
+    (sluice-map -N, what sendmail -bi runs) compiles it."""
+    inst = make_instance(delivery=False, start=False)
+    path = write(inst, "debian-aliases", "postmaster: root\nRoot: admin\n")
+    inst.set_main({"alias_maps": "hash:%s, inline:{x=y}" % path})
+    r = sluice_map(inst, "-N")
+    assert r.returncode == 0, r.stderr
+    r = sluice_map(inst, "-q", "ROOT", "hash:" + path)
+    assert (r.returncode, r.stdout) == (0, "admin\n")
+    write(inst, "debian-aliases", "postmaster root\n")
+    r = sluice_map(inst, "-N")
+    assert r.returncode == 2
+    assert "error: %s, line 1: expected format: name: value" % path \
+        in r.stderr, r.stderr
+    r = sluice_map(inst, "-q", "root", "hash:" + path)
+    assert (r.returncode, r.stdout) == (0, "admin\n")   # the old table
