@@ -421,8 +421,9 @@ regex_try(struct regex_table *t, const struct regex_rule *r, pcre2_code *re,
 	int rc;
 
 	rc = pcre2_match(re, (PCRE2_SPTR)key, key_len, 0, 0, md, t->mctx);
-	if (rc > 0) {
-		t->matched = rc;
+	if (rc >= 0) {
+		/* 0: more groups than md holds (md_not has room for none) */
+		t->matched = rc > 0 ? rc : (int)pcre2_get_ovector_count(md);
 		return (1);
 	}
 	if (rc == PCRE2_ERROR_NOMATCH)

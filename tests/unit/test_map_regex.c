@@ -152,6 +152,7 @@ START_TEST(test_regexp_match)
 	m = open_text("regexp",
 	    "/^([a-z]+)@(example|sample)\\.com$/   $1 at $2\n"
 	    "/^abc@/!/^abcd/                      abc not abcd\n"
+	    "/^(x)y/!/^(x)(y)z/                   $1 not xyz\n"
 	    "/^lit(x)+@/x                         basic literal\n"
 	    "/^b\\(r\\)\\{2\\}@/x                  basic ${1}\n"
 	    "/^line$/m                            multiline\n"
@@ -160,6 +161,9 @@ START_TEST(test_regexp_match)
 	ck_assert_str_eq(answer(m, "Joe@Example.com", &v), "Joe at Example");
 	ck_assert_str_eq(answer(m, "abc@x", &v), "abc not abcd");
 	ck_assert_str_eq(answer(m, "abcd@x", &v), "-");
+	/* the second pattern's groups do not disturb the first's */
+	ck_assert_str_eq(answer(m, "xyw", &v), "x not xyz");
+	ck_assert_str_eq(answer(m, "xyz", &v), "-");
 	ck_assert_str_eq(answer(m, "lit(x)+@y", &v), "basic literal");
 	ck_assert_str_eq(answer(m, "litxx@y", &v), "-");
 	ck_assert_str_eq(answer(m, "brr@y", &v), "basic r");
