@@ -261,3 +261,32 @@ def test_newaliases_compiles_hash_alias_maps(make_instance, need_sluice_map):
         in r.stderr, r.stderr
     r = sluice_map(inst, "-q", "root", "hash:" + path)
     assert (r.returncode, r.stdout) == (0, "admin\n")   # the old table
+
+
+def test_pcre_transport_maps(make_instance, need_sluice_map):
+    """transport_maps = pcre:FILE routes by the whole recipient address
+    (the error transport here, so no peer is needed); the domain and its
+    parents are partial keys, which a pattern table is never asked."""
+    def tables(inst):
+        path = write(inst, "transport.pcre",
+                     "/^bob@fail\\.example$/    error:5.1.1 bob left\n"
+                     "/@fail\\.example$/        error:5.1.2 $$ no one here\n"
+                     "/^fail\\.example$/        error:5.4.4 a partial key\n")
+        inst.set_main({"transport_maps": "pcre:" + path})
+
+    inst = make_instance(delivery=True, before_start=tables)
+    with inst.smtp(timeout=10) as s:
+        s.ehlo("client.example")
+        assert s.mail("")[0] == 250          # no bounces to chase
+        assert s.rcpt("Bob@fail.example")[0] == 250
+        assert s.rcpt("ann@fail.example")[0] == 250
+        code, resp = s.data(message(9))
+        assert code == 250, resp
+    qid = si.queued_id(resp)
+    inst.wait_queue_empty()
+    log = inst.maillog()
+    assert inst.wait_log(r"%s: to=<Bob@fail\.example>, .*dsn=5\.1\.1, "
+                         r"status=bounced \(bob left\)" % qid)
+    assert inst.wait_log(r"%s: to=<ann@fail\.example>, .*dsn=5\.1\.2, "
+                         r"status=bounced \(\$ no one here\)" % qid)
+    assert "a partial key" not in log
