@@ -13,9 +13,10 @@ done or bounces it.
     after a 75 is delivered once.  (The build's sluice-drop is not
     setgid, so the loader honours LD_PRELOAD; an installed setgid copy
     is replaced by a plain one in a directory of the test's.)
-  - sluice-super -h, -H, -r and -d: a failing rename or read leaves the
-    message in exactly one queue; a later try does the job, and a
-    released message is delivered once.
+  - sluice-super -h, -H, -r and -d: a failing rename, read or unlink
+    leaves the message in exactly one queue; a later try does the job,
+    and a released message is delivered once.  -s: a queue file or
+    defer log that cannot be read stays where it is.
   - sluice-map: each write, fsync, rename and open of a first build, a
     rebuild (in place) and a delete failing once: the old table (or
     none) stays, intact and in use, and sluice-map exits non-zero with an
@@ -30,10 +31,11 @@ done or bounces it.
     the first copy 1.2 s before its 451, qmgr has the bounce service
     write a delay notice; the calls of qmgr, bounce and cleanup between
     that attempt and the next fail, one per run.
-  - failures that last: every fsync of cleanup, every write of qmgr,
-    every write of local, failing for 3 s from the Nth call on while
-    mail keeps coming; then a flush: everything acknowledged arrives
-    once, nothing is stuck.
+  - failures that last: every fsync of cleanup, every write, rename or
+    read of qmgr, every write of local, failing for 2.5 s from the Nth
+    call on while mail keeps coming; then a flush: everything
+    acknowledged arrives once, nothing refused arrives, nothing is
+    stuck.
 
 Each test prints how many points it covered (also under -q); the total
 is recorded in docs/architecture.md ("Durability").
@@ -392,6 +394,35 @@ def test_sluice_super_faults(make_instance, sluice_bin, capsys):
                             deleted = [n for _, n in
                                        inst.queue_files(("deferred",))
                                        if n != kept][0]
+            # -s: the repair reads every queue file and defer log; one
+            # that cannot be read is left alone, never moved to corrupt/
+            # or removed, nor is its defer log
+            settle_in(inst, kept, "deferred")
+            dlog = os.path.join(inst.queue, "defer", kept)
+            had_log = os.path.exists(dlog)
+            fs.reset()
+            r = inst.tool("sluice-super", "-c", inst.etc, "-s",
+                          env=shim.env(), text=True)
+            assert r.returncode == 0, r.stderr
+            for key, calls in sites_of(fs, None, sluice_bin, "sluice-super"):
+                kind = site_kind(key)
+                for nth in walk.nths(calls):
+                    err = errno_for(kind, nth > 1)
+                    point = "-s: %s" % point_name(sluice_bin, "sluice-super",
+                                                  key, nth, err)
+                    log_from = len(inst.maillog())
+                    fs.reset()
+                    fs.arm(kind, nth, err, key=key)
+                    inst.tool("sluice-super", "-c", inst.etc, "-s",
+                              env=shim.env(), text=True)
+                    fired = fs.read()["fired"][kind]
+                    fs.disarm()
+                    bad = []
+                    if where(inst, kept) != ["deferred"]:
+                        bad.append("in %s, not deferred/" % where(inst, kept))
+                    if had_log and not os.path.exists(dlog):
+                        bad.append("its defer log removed")
+                    tally.note(point, fired, bad, log_tail(inst, log_from))
             # the kept message is still whole: released, it arrives once
             peer.accept = True
             inst.tool("sluice-queue", "-c", inst.etc, "-f")
@@ -761,11 +792,12 @@ def test_delay_notice_faults(make_instance, sluice_bin, capsys):
 
 # --- failures that last ---------------------------------------------------------
 
-EPISODE = 3.0               # seconds a kind of call keeps failing
+EPISODE = 2.5               # seconds a kind of call keeps failing
 # (program, kind, from the Nth call on, errno)
 EPISODES = (("cleanup", "fsync", 3, errno.EIO),
             ("qmgr", "write", 2, errno.ENOSPC),
             ("qmgr", "rename", 3, errno.ENOSPC),
+            ("qmgr", "read", 2, errno.EIO),
             ("local", "write", 2, errno.EDQUOT))
 
 
@@ -812,7 +844,7 @@ def test_lasting_faults(make_instance, sluice_bin, capsys):
         try:
             inst.start()
             for prog, kind, nth, err in EPISODES:
-                point = "%s: every %s from #%d on, %s, for %.0fs" % (
+                point = "%s: every %s from #%d on, %s, for %.1fs" % (
                     prog, kind, nth, errno.errorcode[err], EPISODE)
                 log_from = len(inst.maillog())
                 shim.reset()
