@@ -27,7 +27,8 @@
  * can say which sites it reached.
  *
  * A run may also fail the calls N .. N+L-1 of a whole kind (no site
- * key, a large L): a disk that stays full for a while.  A flag in the
+ * key, a large L): a disk that stays full for a while; the also mask
+ * makes more kinds fail with it (each counted on its own).  A flag in the
  * state makes renameat2(RENAME_NOREPLACE) fail with EINVAL, uncounted,
  * as on a file system without it, so that the link(2) fallbacks run.
  *
@@ -90,6 +91,7 @@ struct fault_state {
 	uint64_t overflow;	/* counted calls whose site found no slot */
 	struct fault_site site[FAULT_SITES];
 	uint64_t flags;		/* FF_* */
+	uint64_t also;		/* bit k: kind k fails like the target kind */
 };
 
 static struct fault_state *st;
@@ -249,6 +251,7 @@ fault_hit(enum fault_kind k)
 {
 	struct fault_site *s;
 	uint64_t n, nth, key, want;
+	int64_t	 armed;
 	int	 saved = errno, err = 0;
 
 	in_shim = 1;
@@ -266,7 +269,9 @@ fault_hit(enum fault_kind k)
 			n = 0;
 	}
 	nth = __atomic_load_n(&st->nth, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&st->kind, __ATOMIC_SEQ_CST) == (int64_t)k &&
+	armed = __atomic_load_n(&st->kind, __ATOMIC_SEQ_CST);
+	if ((armed == (int64_t)k || (armed >= 0 &&
+	    (__atomic_load_n(&st->also, __ATOMIC_SEQ_CST) >> k & 1) != 0)) &&
 	    nth > 0 && n >= nth &&
 	    n < nth + __atomic_load_n(&st->len, __ATOMIC_SEQ_CST)) {
 		err = (int)__atomic_load_n(&st->err, __ATOMIC_SEQ_CST);

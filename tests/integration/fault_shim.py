@@ -27,7 +27,8 @@ NSITES = 1024
 OFF_KIND, OFF_NTH, OFF_LEN, OFF_ERR, OFF_KEY, OFF_COUNT = 8, 16, 24, 32, \
     40, 48
 OFF_FLAGS = HEADER.size + SITE.size * NSITES
-SIZE = OFF_FLAGS + 8
+OFF_ALSO = OFF_FLAGS + 8
+SIZE = OFF_ALSO + 8
 FF_NO_NOREPLACE = 1         # renameat2(RENAME_NOREPLACE) fails EINVAL
 FOREVER = 1 << 62           # a length: every call from nth on fails
 
@@ -56,8 +57,12 @@ class FaultState:
     def disarm(self):
         self._put(OFF_KIND, "<q", -1)
 
-    def arm(self, kind, nth, err, key=0, length=1):
+    def arm(self, kind, nth, err, key=0, length=1, also=()):
+        """Calls nth .. nth+length-1 of kind (of the site key, if not 0)
+        fail with err; the kinds in also fail alike, each by its own
+        count."""
         self.disarm()
+        self._put(OFF_ALSO, "<Q", sum(1 << KINDS.index(k) for k in also))
         self._put(OFF_NTH, "<Q", nth)
         self._put(OFF_LEN, "<Q", length)
         self._put(OFF_ERR, "<q", err)
