@@ -16,7 +16,8 @@
  * later pass, never taken for malformed.  A file that cleanup has queued
  * but that cannot be removed (EIO) is renamed to .done-ID, a name no
  * pass takes, and removed by a later pass: taken again, it would be
- * delivered twice.
+ * delivered twice.  When the rename fails too, this process remembers
+ * the file, skips it and tries again at each pass.
  */
 #include <sys/stat.h>
 
@@ -142,30 +143,92 @@ check_and_open(const struct pickup_config *pc, const char *id,
 }
 
 /*
- * remove_queued - remove a file cleanup has queued.  When the unlink
- * fails (EIO), a rename to .done-ID takes it out of every later pass
- * (pickup_scan removes it then); when that fails too, the file stays and
- * a later pass would queue it again: the one case left that duplicates.
+ * Queued files that could neither be removed nor renamed: this process
+ * skips them and tries again at each pass.  Memory only: a pickup that
+ * exits before a try succeeds leaves them to be queued a second time.
+ */
+#define PICKUP_UNREMOVED_MAX	1000
+static struct strlist unremoved;
+
+/*
+ * move_out - unlink maildrop/ID, else rename it to .done-ID (a name no
+ * pass takes; pickup_scan removes it later); 0, or -1 with both errors
+ */
+static int
+move_out(const char *id, int *unlink_err, int *rename_err)
+{
+	char path[PICKUP_PATH_MAX], done[PICKUP_PATH_MAX];
+
+	drop_path(path, sizeof(path), PICKUP_DIR, id);
+	if (unlink(path) == 0 || errno == ENOENT)
+		return (0);
+	*unlink_err = errno;
+	snprintf(done, sizeof(done), "%s/%s%s", PICKUP_DIR, PICKUP_DONE_PREFIX,
+	    id);
+	if (rename(path, done) == 0 || errno == ENOENT)
+		return (0);
+	*rename_err = errno;
+	return (-1);
+}
+
+/*
+ * remove_queued - take a file that cleanup has queued out of maildrop/:
+ * taken again, it would be delivered twice.  When neither the unlink
+ * nor the rename works (EIO), it is remembered in unremoved.
  */
 static void
 remove_queued(const char *id)
 {
-	char path[PICKUP_PATH_MAX], done[PICKUP_PATH_MAX];
-	int err;
+	int uerr = 0, rerr = 0;
 
-	drop_path(path, sizeof(path), PICKUP_DIR, id);
-	if (unlink(path) == 0 || errno == ENOENT)
-		return;
-	err = errno;
-	snprintf(done, sizeof(done), "%s/%s%s", PICKUP_DIR, PICKUP_DONE_PREFIX,
-	    id);
-	if (rename(path, done) == 0) {
-		msg_warn("remove %s: %s; renamed to %s, to be removed later",
-		    path, strerror(err), done);
+	if (move_out(id, &uerr, &rerr) == 0) {
+		if (uerr != 0)
+			msg_warn("%s: remove from maildrop: %s; renamed to %s%s, "
+			    "to be removed later", id, strerror(uerr),
+			    PICKUP_DONE_PREFIX, id);
 		return;
 	}
-	msg_warn("remove %s: %s; rename to %s: %s; it will be queued again",
-	    path, strerror(err), done, strerror(errno));
+	if (unremoved.count >= PICKUP_UNREMOVED_MAX) {
+		msg_warn("%s: remove from maildrop: %s; rename: %s; too many "
+		    "such files: it will be queued again", id, strerror(uerr),
+		    strerror(rerr));
+		return;
+	}
+	msg_warn("%s: remove from maildrop: %s; rename: %s; skipped and "
+	    "tried again while pickup runs", id, strerror(uerr),
+	    strerror(rerr));
+	strlist_add(&unremoved, id);
+}
+
+/* retry_unremoved - another try at each file remove_queued() kept */
+static void
+retry_unremoved(void)
+{
+	struct strlist keep;
+	int uerr, rerr;
+
+	if (unremoved.count == 0)
+		return;
+	strlist_init(&keep);
+	for (size_t i = 0; i < unremoved.count; i++) {
+		if (move_out(unremoved.items[i], &uerr, &rerr) < 0)
+			strlist_add(&keep, unremoved.items[i]);
+		else
+			msg_info("%s: removed from maildrop at last",
+			    unremoved.items[i]);
+	}
+	strlist_free(&unremoved);
+	unremoved = keep;
+}
+
+/* is_unremoved - a queued file this process could not take out */
+static bool
+is_unremoved(const char *id)
+{
+	for (size_t i = 0; i < unremoved.count; i++)
+		if (strcmp(unremoved.items[i], id) == 0)
+			return (true);
+	return (false);
 }
 
 /* remove_done - a later try at a file that remove_queued() renamed */
@@ -238,6 +301,7 @@ pickup_scan(const struct pickup_config *pc)
 	struct dirent *de;
 	DIR *dir;
 
+	retry_unremoved();
 	if ((dir = opendir(PICKUP_DIR)) == NULL) {
 		msg_warn("open directory %s: %s", PICKUP_DIR, strerror(errno));
 		return;
@@ -248,7 +312,7 @@ pickup_scan(const struct pickup_config *pc)
 		    strlen(PICKUP_DONE_PREFIX)) == 0 &&
 		    queue_id_valid(de->d_name + strlen(PICKUP_DONE_PREFIX)))
 			remove_done(de->d_name);
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || is_unremoved(de->d_name))
 			continue;
 		if (!queue_id_valid(de->d_name)) {
 			move_corrupt(de->d_name, "not a queue file name");

@@ -638,7 +638,8 @@ def test_read_unlink_link_faults(make_instance, sluice_bin, capsys):
             seen = clean_sites(scen, shim, sluice_bin, ("read",))
             assert any(p == "qmgr" for p, _ in seen), seen
             points += [(p, k, 1, errno.EIO, 0) for (p, k) in sorted(seen)
-                       if p in ("cleanup", "qmgr", "local", "smtp")]
+                       if p in ("cleanup", "qmgr", "bounce", "local",
+                                "smtp")]
             # the unlinks (a removed queue file, a defer log, a recycled
             # file, a Maildir's tmp/ name): the first call fails
             seen = clean_sites(scen, shim, sluice_bin, ("unlink",))
@@ -798,19 +799,22 @@ EPISODES = (("cleanup", "fsync", 3, errno.EIO),
             ("qmgr", "write", 2, errno.ENOSPC),
             ("qmgr", "rename", 3, errno.ENOSPC),
             ("qmgr", "read", 2, errno.EIO),
-            ("local", "write", 2, errno.EDQUOT))
+            ("local", "write", 2, errno.EDQUOT),
+            # pickup can neither remove nor rename what it has queued
+            ("pickup", "unlink+rename", 1, errno.EIO))
 
 
 class Sender(threading.Thread):
-    """Sends one message after another to the three kinds of recipient
-    until stopped; acked: the Message-IDs that got 250, refused: the
+    """Sends one message after another until stopped: over SMTP to the
+    three kinds of recipient, or (local) with sendmail to the Maildir.
+    acked: the Message-IDs that got 250 (or exit 0), refused: the
     others, with the reply."""
 
     RCPTS = (LOCAL_RCPT, walk.MBOX_RCPT, walk.RELAY_OK)
 
-    def __init__(self, inst, tag):
+    def __init__(self, inst, tag, local=False):
         super().__init__(daemon=True)
-        self.inst, self.tag = inst, tag
+        self.inst, self.tag, self.local = inst, tag, local
         self.stop = threading.Event()
         self.acked, self.refused = [], []
 
@@ -819,6 +823,16 @@ class Sender(threading.Thread):
         while not self.stop.is_set():
             n += 1
             mid = "<fp-last-%s-%d@client.example>" % (self.tag, n)
+            if self.local:
+                r = walk.sendmail(self.inst, ["-f", SENDER, LOCAL_RCPT],
+                                  walk.message(mid, LOCAL_RCPT).replace(
+                                      b"\r\n", b"\n"))
+                if r.returncode == 0:
+                    self.acked.append(mid)
+                else:
+                    self.refused.append((mid, "exit %d" % r.returncode))
+                time.sleep(0.1)
+                continue
             try:
                 with self.inst.smtp(timeout=20) as s:
                     refused = s.sendmail(SENDER, list(self.RCPTS),
@@ -843,27 +857,34 @@ def test_lasting_faults(make_instance, sluice_bin, capsys):
         user = inst.vmaildir("user")
         try:
             inst.start()
-            for prog, kind, nth, err in EPISODES:
+            for prog, kinds, nth, err in EPISODES:
                 point = "%s: every %s from #%d on, %s, for %.1fs" % (
-                    prog, kind, nth, errno.errorcode[err], EPISODE)
+                    prog, kinds, nth, errno.errorcode[err], EPISODE)
+                kind, *also = kinds.split("+")
+                local = prog == "pickup"    # its mail comes by sendmail
                 log_from = len(inst.maillog())
                 shim.reset()
-                shim[prog].arm(kind, nth, err, length=FOREVER)
-                sender = Sender(inst, "%s-%s" % (prog, kind))
+                shim[prog].arm(kind, nth, err, length=FOREVER, also=also)
+                sender = Sender(inst, "%s-%s" % (prog, kind), local)
                 sender.start()
                 time.sleep(EPISODE)
                 shim[prog].disarm()
-                fired = shim[prog].read()["fired"][kind]
+                fired = sum(shim[prog].read()["fired"][k]
+                            for k in [kind] + also)
                 time.sleep(0.5)
                 sender.stop.set()
                 sender.join(30)
 
+                def got(m):
+                    """(maildir, mbox, relay) copies; the mbox and the
+                    relay get none of the local submissions"""
+                    return (walk.copies(user, m),
+                            walk.mbox_copies(mbox, m) if not local else 1,
+                            peer.accepted[m] if not local else 1)
+
                 def arrived():
-                    return all(walk.copies(user, m) >= 1 and
-                               walk.mbox_copies(mbox, m) >= 1 and
-                               peer.accepted[m] >= 1
-                               for m in sender.acked) and \
-                        not inst.queue_files(ALL_QUEUES)
+                    return all(min(got(m)) >= 1 for m in sender.acked) \
+                        and not inst.queue_files(ALL_QUEUES)
                 deadline = time.monotonic() + 30
                 while not arrived() and time.monotonic() < deadline:
                     walk.flush(inst)
@@ -874,11 +895,9 @@ def test_lasting_faults(make_instance, sluice_bin, capsys):
                     bad.append("only %d message(s) acknowledged"
                                % len(sender.acked))
                 for m in sender.acked:
-                    got = (walk.copies(user, m), walk.mbox_copies(mbox, m),
-                           peer.accepted[m])
-                    if got != (1, 1, 1):
+                    if got(m) != (1, 1, 1):
                         bad.append("%s: (maildir, mbox, relay) copies %s"
-                                   % (m, got))
+                                   % (m, got(m)))
                 for m, why in sender.refused:
                     if walk.re.match(r"5\d\d", why):
                         bad.append("5xx: %s" % why)
