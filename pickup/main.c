@@ -9,7 +9,7 @@
  * owner is the only thing about the submitter pickup trusts.
  *
  * Parameters: cleanup_service_name, ipc_timeout, message_size_limit,
- * myhostname, myorigin.
+ * myhostname.
  */
 #include <sys/socket.h>
 

@@ -23,7 +23,6 @@
 struct pickup_config {
 	char	*cleanup_socket;	/* "private/" + cleanup_service_name */
 	char	*myhostname;
-	char	*myorigin;
 	long	 message_size_limit;	/* 0 = none */
 	int	 ipc_timeout;
 };
@@ -43,11 +42,10 @@ void	pickup_scan(const struct pickup_config *pc);
  * pickup_envelope - step 1 of the cleanup conversation for a parsed
  * maildrop file owned by uid: the sender (written to sender_out too), the
  * local-submission flags, envid and ret, and the recipients not yet done,
- * unqualified ones completed with @myorigin.  Nothing else of the file's
+ * as written (cleanup qualifies them).  Nothing else of the file's
  * attributes gets through.
  */
-void	pickup_envelope(const struct pickup_config *pc,
-	    const struct queue_message *msg, uid_t uid, const char *file_id,
+void	pickup_envelope(const struct queue_message *msg, uid_t uid, const char *file_id,
 	    struct attr_list *env, struct strbuf *sender_out);
 /*
  * pickup_submit - hand an open, checked maildrop file to cleanup as

@@ -3,12 +3,12 @@
  *
  * The envelope comes from the file, but the submitter comes from the
  * file's owner (st_uid) and nothing else: the Received: header names the
- * uid, and a file without a sender gets the owner's login name at
- * $myorigin.  Of the file's A records only envid and ret (DSN) and
+ * uid, and a file without a sender gets the owner's login name.  Of the file's A records only envid and ret (DSN) and
  * null_sender (an explicit "sendmail -f <>") mean anything; client
- * attributes a user might forge are never passed on.  Unqualified
- * addresses get "@$myorigin", as Postfix does for local submissions.
- * Cleanup does the rest (Message-ID, Date, From: with CLEANUP_FLAG_LOCAL),
+ * attributes a user might forge are never passed on.  Addresses go as the
+ * user wrote them: cleanup's rewriting (the address resolver) gives the
+ * unqualified ones @$myorigin, as Postfix's does, keeping the given form
+ * as the original recipient.  Cleanup does the rest (Message-ID, Date, From: with CLEANUP_FLAG_LOCAL),
  * and decides with its own limits; its 4xx leaves the file for the next
  * pass, its 5xx removes it.
  */
@@ -43,32 +43,21 @@ pickup_config_load(struct pickup_config *pc, struct config *cfg)
 	pc->cleanup_socket = strbuf_detach(&path);
 	strbuf_free(&path);
 	pc->myhostname = xstrdup(config_get(cfg, "myhostname"));
-	pc->myorigin = xstrdup(config_get(cfg, "myorigin"));
 	pc->message_size_limit = config_get_int(cfg, "message_size_limit");
 	pc->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
 }
 
-/* qualify - address, with "@myorigin" when it has no domain */
-static void
-qualify(const struct pickup_config *pc, const char *address,
-    struct strbuf *out)
-{
-	strbuf_set(out, address);
-	if (strchr(address, '@') == NULL)
-		strbuf_printf(out, "@%s", pc->myorigin);
-}
-
 /* envelope_sender - the sender cleanup gets for a file owned by uid */
 static void
-envelope_sender(const struct pickup_config *pc,
-    const struct queue_message *msg, uid_t uid, struct strbuf *out)
+envelope_sender(const struct queue_message *msg, uid_t uid,
+    struct strbuf *out)
 {
 	const char *explicit_null = attr_list_get(&msg->attrs, "null_sender");
 	struct passwd *pw;
 	char login[32];
 
 	if (msg->sender[0] != 0) {
-		qualify(pc, msg->sender, out);
+		strbuf_set(out, msg->sender);
 		return;
 	}
 	if (explicit_null != NULL && strcmp(explicit_null, "1") == 0) {
@@ -76,25 +65,22 @@ envelope_sender(const struct pickup_config *pc,
 		return;
 	}
 	if ((pw = getpwuid(uid)) != NULL && pw->pw_name[0] != 0)
-		qualify(pc, pw->pw_name, out);
+		strbuf_set(out, pw->pw_name);
 	else {
 		snprintf(login, sizeof(login), "#%lu", (unsigned long)uid);
-		qualify(pc, login, out);
+		strbuf_set(out, login);
 	}
 }
 
 /* pickup_envelope - see pickup.h */
 void
-pickup_envelope(const struct pickup_config *pc,
-    const struct queue_message *msg, uid_t uid, const char *file_id,
+pickup_envelope(const struct queue_message *msg, uid_t uid, const char *file_id,
     struct attr_list *env, struct strbuf *sender_out)
 {
-	struct strbuf addr;
 	const char *value, *sender;
 
-	envelope_sender(pc, msg, uid, sender_out);
+	envelope_sender(msg, uid, sender_out);
 	sender = sender_out->data;
-	strbuf_init(&addr);
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", sender);
 	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_FLOW);
@@ -109,12 +95,10 @@ pickup_envelope(const struct pickup_config *pc,
 
 		if (r->done)
 			continue;
-		qualify(pc, r->address, &addr);
-		attr_list_add_str(env, "rcpt", addr.data);
+		attr_list_add_str(env, "rcpt", r->address);
 		attr_list_add_str(env, "rcpt_orcpt", r->orcpt);
 		attr_list_add_long(env, "rcpt_notify", r->notify);
 	}
-	strbuf_free(&addr);
 }
 
 /* copy_chunk - queue_file_read_content callback: one C record to cleanup */
@@ -212,7 +196,7 @@ pickup_submit(const struct pickup_config *pc, int fd, const char *file_id,
 	}
 	strbuf_init(&sender);
 	attr_list_init(&env);
-	pickup_envelope(pc, &msg, uid, file_id, &env, &sender);
+	pickup_envelope(&msg, uid, file_id, &env, &sender);
 	res = send_message(pc, fd, &msg, &env, uid, queue_id, why);
 	if (res == PICKUP_DONE)
 		msg_info("%s: uid=%lu from=<%s>", queue_id, (unsigned long)uid,
