@@ -21,6 +21,7 @@
 #include "htable.h"
 #include "queue_file.h"
 #include "queue_id.h"
+#include "resolve.h"
 #include "service.h"
 #include "strbuf.h"
 
@@ -86,6 +87,7 @@ struct cleanup_message {
 	struct strbuf	 rewrite_out;	/* a header being rebuilt */
 	struct strbuf	 rewrite_addr;	/* one of its addresses */
 	struct strbuf	 rewrite_scratch;
+	struct resolve_result rewrite_why;	/* a table's failure */
 	int		 status;	/* 0 while fine, else 4 or 5 */
 	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
 };
@@ -114,6 +116,7 @@ struct cleanup_dups {
 	struct strbuf	 key;		/* scratch */
 	struct strbuf	 canon;		/* a recipient after rewriting */
 	struct strbuf	 scratch;
+	struct resolve_result why;	/* of the rewriting */
 };
 
 /* One connection's state; kept on a free list for the next connection. */
@@ -203,7 +206,7 @@ int	cleanup_rewrite_sender(const struct cleanup_expand *x,
 /* cleanup_rewrite_recipient - one envelope recipient into out; 0 / -1 */
 int	cleanup_rewrite_recipient(const struct cleanup_expand *x,
 	    const char *address, struct strbuf *out, struct strbuf *scratch,
-	    const char *id);
+	    struct resolve_result *why, const char *id);
 /* cleanup_rewrite_header - the addresses of msg->header (name_len bytes) */
 void	cleanup_rewrite_header(struct cleanup_message *msg, size_t name_len);
 

@@ -43,6 +43,7 @@ cleanup_message_init(struct cleanup_message *msg, const struct cleanup_params *p
 	strbuf_init(&msg->rewrite_out);
 	strbuf_init(&msg->rewrite_addr);
 	strbuf_init(&msg->rewrite_scratch);
+	resolve_result_init(&msg->rewrite_why);
 }
 
 /* cleanup_message_start - per-message reset, keeping the buffers */

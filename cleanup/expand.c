@@ -62,6 +62,7 @@ cleanup_dups_init(struct cleanup_dups *dups)
 	strbuf_init(&dups->first);
 	strbuf_init(&dups->canon);
 	strbuf_init(&dups->scratch);
+	resolve_result_init(&dups->why);
 }
 
 /* cleanup_dups_reset - empty for the next message, buffers kept */
@@ -136,7 +137,7 @@ cleanup_expand_recipient(const struct cleanup_expand *x, struct queue_writer *w,
 	}
 	/* canonical maps first, then virtual aliases (Postfix's order) */
 	if (cleanup_rewrite_recipient(x, given->address, &dups->canon,
-	    &dups->scratch, id) < 0) {
+	    &dups->scratch, &dups->why, id) < 0) {
 		*reason = CLEANUP_TEXT_REWRITE;
 		return (1);
 	}

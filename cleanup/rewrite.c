@@ -90,26 +90,25 @@ cleanup_rewrite_start(const struct cleanup_expand *x,
 	    CLEANUP_HDR_REMOTE : CLEANUP_HDR_NONE;
 }
 
-/* rewrite_one - canonical form of one address of a class; 0 or -1 */
+/*
+ * rewrite_one - canonical form of one address of a class; 0 or -1.
+ * why is the caller's: nothing is allocated per address.
+ */
 static int
 rewrite_one(const struct cleanup_expand *x, int ctx, unsigned class,
-    struct strbuf *addr, struct strbuf *scratch, const char *id)
+    struct strbuf *addr, struct strbuf *scratch, struct resolve_result *why,
+    const char *id)
 {
-	struct resolve_result why;
-	enum resolve_status st;
-
 	if (ctx != CLEANUP_HDR_NONE) {
 		resolve_rewrite(x->resolver, ctx == CLEANUP_HDR_LOCAL ?
 		    RESOLVE_CTX_LOCAL : RESOLVE_CTX_REMOTE, addr->data, scratch);
 		strbuf_set(addr, scratch->data);
 	}
-	resolve_result_init(&why);
-	st = resolve_canonical(x->resolver, class, addr, &why);
-	if (st != RESOLVE_OK)
-		msg_warn("%s: %s -- message not accepted, try again later", id,
-		    why.reason.data);
-	resolve_result_free(&why);
-	return (st == RESOLVE_OK ? 0 : -1);
+	if (resolve_canonical(x->resolver, class, addr, why) == RESOLVE_OK)
+		return (0);
+	msg_warn("%s: %s -- message not accepted, try again later", id,
+	    why->reason.data);
+	return (-1);
 }
 
 /*
@@ -123,7 +122,7 @@ cleanup_rewrite_sender(const struct cleanup_expand *x,
 	if (msg->sender.len == 0 || x->resolver == NULL)
 		return (0);
 	if (rewrite_one(x, CLEANUP_HDR_LOCAL, RESOLVE_ENV_SENDER, &msg->sender,
-	    scratch, msg->id) < 0) {
+	    scratch, &msg->rewrite_why, msg->id) < 0) {
 		*reason = CLEANUP_TEXT_REWRITE;
 		return (1);
 	}
@@ -133,11 +132,12 @@ cleanup_rewrite_sender(const struct cleanup_expand *x,
 /* cleanup_rewrite_recipient - one envelope recipient into out; 0 or -1 */
 int
 cleanup_rewrite_recipient(const struct cleanup_expand *x, const char *address,
-    struct strbuf *out, struct strbuf *scratch, const char *id)
+    struct strbuf *out, struct strbuf *scratch, struct resolve_result *why,
+    const char *id)
 {
 	strbuf_set(out, address);
 	return (rewrite_one(x, CLEANUP_HDR_LOCAL, RESOLVE_ENV_RCPT, out,
-	    scratch, id));
+	    scratch, why, id));
 }
 
 /* header_class - RESOLVE_HDR_SENDER / _RCPT for an address header, or 0 */
@@ -220,7 +220,7 @@ rewrite_span(struct cleanup_message *msg, unsigned class, const char *v,
 		return (false);
 	}
 	if (rewrite_one(msg->expand, msg->hdr_context, class, addr,
-	    &msg->rewrite_scratch, msg->id) < 0) {
+	    &msg->rewrite_scratch, &msg->rewrite_why, msg->id) < 0) {
 		*failed = true;
 		strbuf_append(out, v + from, to - from);
 		return (false);

@@ -11,7 +11,10 @@
  *
  * Parameters: daemon_directory, queue_directory, mail_owner, setgid_group,
  * alias_maps, virtual_mailbox_maps, virtual_alias_maps, transport_maps,
- * default_process_limit, queue_minfree, message_size_limit.
+ * canonical_maps, sender_canonical_maps, recipient_canonical_maps,
+ * sender_dependent_relayhost_maps, default_process_limit, queue_minfree,
+ * message_size_limit; the address resolver's (it is opened as the
+ * daemons open it).
  */
 #include <errno.h>
 #include <grp.h>
@@ -26,6 +29,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue_space.h"
+#include "resolve.h"
 #include "sluice.h"
 #include "strbuf.h"
 #include "strlist.h"
@@ -265,6 +269,24 @@ check_tables(struct check_state *cs, const char *param)
 	strlist_free(&maps);
 }
 
+/*
+ * check_resolver - the address resolver opens as every daemon will open
+ * it (its tables, the *_classes words, the interface addresses): a
+ * failure here is a daemon that would refuse to start
+ */
+static void
+check_resolver(struct check_state *cs)
+{
+	struct resolver *res;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if ((res = resolve_open(cs->cfg, &err)) == NULL)
+		check_problem(cs, "address resolver: %s", err.data);
+	resolve_close(res);
+	strbuf_free(&err);
+}
+
 /* sluice_check - the command */
 int
 sluice_check(const struct sluice_opts *opts, int argc, char **argv)
@@ -300,6 +322,11 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 	check_tables(&cs, "virtual_mailbox_maps");
 	check_tables(&cs, "virtual_alias_maps");
 	check_tables(&cs, "transport_maps");
+	check_tables(&cs, "canonical_maps");
+	check_tables(&cs, "sender_canonical_maps");
+	check_tables(&cs, "recipient_canonical_maps");
+	check_tables(&cs, "sender_dependent_relayhost_maps");
+	check_resolver(&cs);
 	config_free(cs.cfg);
 	if (cs.problems == 0)
 		printf("sluice check: ok\n");

@@ -187,3 +187,17 @@ def test_local_submission_and_canonical_recipient(office):
     # a local recipient now, delivered (or bounced) locally, not relayed
     assert office.wait_log(r"to=<x@%s>, orig_to=<x@old-office\.example>"
                            % OFFICE.replace(".", r"\."))
+
+
+def test_check_refuses_what_the_resolver_refuses(make_instance):
+    """A canonical_classes word the resolver does not know, a table that
+    is missing: every daemon would refuse to start, so `sluice check`
+    refuses the configuration (fails before issue 16: no such check)."""
+    inst = make_instance(start=False, main={
+        "canonical_classes": "envelope_sender, header_senders",
+        "sender_canonical_maps": "lmdb:$config_directory/nonexistent"})
+    r = inst.tool("sluice", "-c", inst.etc, "check", text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "sender_canonical_maps table" in out, out
+    assert "address resolver" in out, out
