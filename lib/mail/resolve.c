@@ -221,28 +221,44 @@ resolve_fail(struct resolve_result *why, enum resolve_status status,
 	return (status);
 }
 
-/* resolve_alias_lookup - address, then @domain, in virtual_alias_maps */
+/*
+ * resolve_alias_lookup - virtual_alias_maps in Postfix's order (virtual(5):
+ * user+ext@domain, user@domain, user+ext and user for our own domains,
+ * @domain); *ext as resolve_find()
+ */
 static int
 resolve_alias_lookup(struct resolver *res, const char *address,
-    struct strbuf *value)
+    struct strbuf *value, size_t *ext)
 {
-	const char *domain;
-	struct strbuf key;
-	int	 rc;
+	*ext = 0;
+	if (res->virtual_alias == NULL || strlen(address) > RESOLVE_ADDRESS_MAX)
+		return (MAP_NOTFOUND);
+	return (resolve_find(res, res->virtual_alias, address, ext, value));
+}
 
-	if (res->virtual_alias == NULL)
-		return (MAP_NOTFOUND);
-	rc = map_list_lookup(res->virtual_alias, address, value);
-	if (rc != MAP_NOTFOUND)
-		return (rc);
-	domain = address_domain(address);
-	if (*domain == '\0')
-		return (MAP_NOTFOUND);
-	strbuf_init(&key);
-	strbuf_printf(&key, "@%s", domain);
-	rc = map_list_lookup_partial(res->virtual_alias, key.data, value);
-	strbuf_free(&key);
-	return (rc);
+/*
+ * alias_target - one entry of an alias value as an address: canonicalised
+ * (@$myorigin for a bare user, as Postfix's cleanup does), with the
+ * extension the lookup dropped carried over (propagate_unmatched_extensions
+ * = virtual): list+tag@x -> member+tag@y
+ */
+static void
+alias_target(struct resolver *res, const char *address, size_t ext,
+    const char *target, struct strbuf *out)
+{
+	size_t	 at, tat;
+
+	strbuf_set(out, target);
+	resolve_rewrite_buf(res, RESOLVE_CTX_LOCAL, out);
+	if (ext == 0 || !res->propagate_virtual)
+		return;
+	at = resolve_find_at(address, strlen(address));
+	if ((tat = resolve_find_at(out->data, out->len)) == out->len)
+		return;
+	strbuf_set(&res->part, out->data + tat);
+	strbuf_truncate(out, tat);
+	strbuf_append(out, address + ext, at - ext);
+	strbuf_puts(out, res->part.data);
 }
 
 /*
@@ -297,9 +313,10 @@ resolve_expand_one(struct resolver *res, const char *address,
     const char **path, int depth, struct resolve_finals *out,
     struct resolve_result *why)
 {
-	struct strbuf value;
+	struct strbuf value, target;
 	struct strlist targets;
 	enum resolve_status st = RESOLVE_OK;
+	size_t	 ext;
 	int	 rc;
 
 	for (int i = 0; i < depth; i++)
@@ -309,7 +326,7 @@ resolve_expand_one(struct resolver *res, const char *address,
 		return (resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 		    "virtual alias recursion limit exceeded for <%s>", address));
 	strbuf_init(&value);
-	rc = resolve_alias_lookup(res, address, &value);
+	rc = resolve_alias_lookup(res, address, &value, &ext);
 	if (rc == MAP_TEMPFAIL) {
 		strbuf_free(&value);
 		return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
@@ -323,16 +340,21 @@ resolve_expand_one(struct resolver *res, const char *address,
 	strlist_split(&targets, value.data, ", \t\r\n");
 	strbuf_free(&value);
 	path[depth] = address;
+	strbuf_init(&target);
 	for (size_t i = 0; i < targets.count && st == RESOLVE_OK; i++) {
-		if (strlen(targets.items[i]) > SMTP_ADDRESS_MAX)
+		if (strlen(targets.items[i]) > SMTP_ADDRESS_MAX) {
 			st = resolve_fail(why, RESOLVE_DEFER, "4.6.0",
 			    "overlong virtual alias target for <%s>", address);
-		else if (strcasecmp(targets.items[i], address) == 0)
+			break;
+		}
+		alias_target(res, address, ext, targets.items[i], &target);
+		if (strcasecmp(target.data, address) == 0)
 			st = resolve_add_final(res, address, out, why);
 		else
-			st = resolve_expand_one(res, targets.items[i], path,
+			st = resolve_expand_one(res, target.data, path,
 			    depth + 1, out, why);
 	}
+	strbuf_free(&target);
 	if (targets.count == 0 && st == RESOLVE_OK)
 		st = resolve_fail(why, RESOLVE_DEFER, "4.3.0",
 		    "empty virtual alias entry for <%s>", address);

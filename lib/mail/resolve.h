@@ -39,7 +39,9 @@
  * .parent domains, "*").
  *
  * resolve_expand() rewrites one address through virtual_alias_maps
- * (keys: the full address, then "@domain"), recursively: one address may
+ * (keys as virtual(5): user+ext@domain, user@domain, the bare user for
+ * our own domains, @domain; a dropped extension is carried over to the
+ * members, which are canonicalised), recursively: one address may
  * become many, an address that maps to itself or that appears again on
  * its own expansion path is final (loop safe), depth and fan-out are
  * bounded by virtual_alias_recursion_limit and

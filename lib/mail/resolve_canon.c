@@ -88,6 +88,7 @@ resolve_canon_open(struct resolver *res, struct config *cfg,
 	strlist_init(&words);
 	config_get_list(cfg, "propagate_unmatched_extensions", &words);
 	res->propagate_canonical = strlist_contains_ci(&words, "canonical");
+	res->propagate_virtual = strlist_contains_ci(&words, "virtual");
 	strlist_free(&words);
 	return (0);
 }
@@ -123,14 +124,14 @@ lookup(struct resolver *res, struct map_list *maps, const char *key,
 }
 
 /*
- * find - Postfix's lookup order for an address: user+ext@domain (the
+ * resolve_find - Postfix's lookup order for an address: user+ext@domain (the
  * only key pattern tables see),
  * user@domain, then (for $myorigin or a local domain) user+ext and user,
  * then @domain.  *ext is where the unmatched extension starts (0: none
  * was dropped to match).
  */
-static int
-find(struct resolver *res, struct map_list *maps, const char *addr,
+int
+resolve_find(struct resolver *res, struct map_list *maps, const char *addr,
     size_t *ext, struct strbuf *value)
 {
 	size_t	 len = strlen(addr), at = resolve_find_at(addr, len);
@@ -237,7 +238,7 @@ canon_map(struct resolver *res, struct map_list *maps, const char *name,
 			return (resolve_fail(why, RESOLVE_DEFER, "4.3.0",
 			    "address from the canonical maps too long: %.100s",
 			    address->data));
-		rc = find(res, maps, address->data, &ext, &res->value);
+		rc = resolve_find(res, maps, address->data, &ext, &res->value);
 		if (rc == MAP_NOTFOUND)
 			return (RESOLVE_OK);
 		if (rc == MAP_TEMPFAIL) {
@@ -345,7 +346,7 @@ resolve_lookup(struct resolver *res, struct map_list *maps, const char *address,
 
 	if (maps == NULL || strlen(address) > RESOLVE_ADDRESS_MAX)
 		return (MAP_NOTFOUND);
-	return (find(res, maps, address, &ext, value));
+	return (resolve_find(res, maps, address, &ext, value));
 }
 
 /* resolve_known - a key of the recipient rewriting tables: 1, 0, -1 */

@@ -72,6 +72,7 @@ struct resolver {
 	unsigned		 sender_canonical_classes;
 	unsigned		 recipient_canonical_classes;
 	bool			 propagate_canonical;	/* propagate_unmatched_extensions */
+	bool			 propagate_virtual;
 	struct strlist		 masq_domains;		/* "!name" excludes */
 	struct domain_list	*masq_exceptions;	/* local parts, as names */
 	unsigned		 masq_classes;
@@ -110,6 +111,15 @@ int	resolve_ifaddrs_open(struct resolver *res, struct config *cfg,
 int	resolve_canon_open(struct resolver *res, struct config *cfg,
 	    struct strbuf *err);
 void	resolve_canon_close(struct resolver *res);
+
+/*
+ * resolve_find - address in maps in Postfix's order (user+ext@domain,
+ * user@domain, user+ext and user for $myorigin or a local domain,
+ * @domain); *ext: where the extension that was dropped to match starts,
+ * else 0.  MAP_FOUND with value, MAP_NOTFOUND, MAP_TEMPFAIL.
+ */
+int	resolve_find(struct resolver *res, struct map_list *maps,
+	    const char *addr, size_t *ext, struct strbuf *value);
 
 /* resolve.c */
 int	resolve_maps_open(struct config *cfg, const char *name,

@@ -177,6 +177,44 @@ START_TEST(test_expand_catchall)
 }
 END_TEST
 
+/*
+ * virtual(5)'s search order with recipient_delimiter: user+ext@domain,
+ * user@domain (the extension carried over to the members), the bare user
+ * for our own domains only, @domain; a bare member gets @$myorigin
+ */
+START_TEST(test_expand_extensions_and_local_parts)
+{
+	config_set(cfg, "recipient_delimiter", "+");
+	config_set(cfg, "myorigin", "example.test");
+	config_set(cfg, "virtual_alias_maps", "inline:{ "
+	    "{ list@x.test = a@y.test, b }, team=t1@y.test, "
+	    "exact+tag@x.test=e@y.test }");
+	open_res();
+	ck_assert_int_eq(resolve_expand(res, "list+news@x.test", &out, &rr),
+	    RESOLVE_OK);
+	ck_assert_int_eq((int)out.count, 2);
+	ck_assert_str_eq(out.items[0], "a+news@y.test");
+	ck_assert_str_eq(out.items[1], "b+news@example.test");
+	strlist_free(&out);
+	strlist_init(&out);
+	/* an exact key with the extension: no extension to carry */
+	ck_assert_int_eq(resolve_expand(res, "exact+tag@x.test", &out, &rr),
+	    RESOLVE_OK);
+	ck_assert_str_eq(out.items[0], "e@y.test");
+	strlist_free(&out);
+	strlist_init(&out);
+	/* "team" is a key for local domains only */
+	ck_assert_int_eq(resolve_expand(res, "team@localhost", &out, &rr),
+	    RESOLVE_OK);
+	ck_assert_str_eq(out.items[0], "t1@y.test");
+	strlist_free(&out);
+	strlist_init(&out);
+	ck_assert_int_eq(resolve_expand(res, "team@elsewhere.test", &out, &rr),
+	    RESOLVE_OK);
+	ck_assert_str_eq(out.items[0], "team@elsewhere.test");
+}
+END_TEST
+
 START_TEST(test_expand_depth_limit)
 {
 	struct strbuf spec;
@@ -332,6 +370,7 @@ resolve_suite(void)
 	tcase_add_test(tc, test_expand_simple);
 	tcase_add_test(tc, test_expand_self_and_loop);
 	tcase_add_test(tc, test_expand_catchall);
+	tcase_add_test(tc, test_expand_extensions_and_local_parts);
 	tcase_add_test(tc, test_expand_depth_limit);
 	tcase_add_test(tc, test_expand_fanout_limit);
 	tcase_add_test(tc, test_expand_shared_members);
