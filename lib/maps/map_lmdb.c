@@ -40,6 +40,7 @@ struct lmdb_map {
 	MDB_dbi		 dbi;
 	dev_t		 dev;
 	ino_t		 ino;
+	ino_t		 bad_ino;	/* a replacement that did not open */
 };
 
 /* lmdb_attach - open path into lm (env, dbi, identity); 0 or -1 + err */
@@ -102,13 +103,16 @@ lmdb_refresh(struct lmdb_map *lm)
 	struct stat st;
 
 	if (stat(lm->path, &st) != 0 ||
-	    (st.st_dev == lm->dev && st.st_ino == lm->ino))
+	    (st.st_dev == lm->dev && st.st_ino == lm->ino) ||
+	    st.st_ino == lm->bad_ino)
 		return;
 	fresh = *lm;
 	fresh.env = NULL;
 	strbuf_init(&err);
 	if (lmdb_attach(&fresh, &err) != 0) {
+		/* once per replacement, not at every lookup */
 		msg_warn("%s; still using the table opened earlier", err.data);
+		lm->bad_ino = st.st_ino;
 	} else {
 		mdb_env_close(lm->env);
 		*lm = fresh;
