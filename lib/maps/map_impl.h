@@ -79,8 +79,8 @@ int	map_text_read(int fd, const char *path, size_t max, struct strbuf *text,
 	    struct strbuf *err);
 
 /*
- * The rule lines of cidr:, pcre: and regexp: (Postfix's if/endif and
- * '!'): map_rule_keyword - the text after word (any case) and its
+ * map_rules.c - the rule lines of cidr:, pcre: and regexp: (Postfix's
+ * if/endif and '!'): map_rule_keyword - the text after word (any case) and its
  * blanks, when line starts with word followed by a blank or the end,
  * else NULL; map_rule_negation - skip '!'s and blanks, true for an odd
  * number of '!'

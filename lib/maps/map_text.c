@@ -16,12 +16,10 @@
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "map_impl.h"
@@ -66,60 +64,6 @@ text_id_same(const struct text_id *a, const struct text_id *b)
 	return (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	    a->mtime.tv_sec == b->mtime.tv_sec &&
 	    a->mtime.tv_nsec == b->mtime.tv_nsec);
-}
-
-/* map_rule_keyword - see map_impl.h */
-const char *
-map_rule_keyword(const char *line, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (strncasecmp(line, word, n) != 0 ||
-	    (line[n] != 0 && !isspace((unsigned char)line[n])))
-		return (NULL);
-	return (line + n + strspn(line + n, " \t"));
-}
-
-/* map_rule_negation - see map_impl.h */
-bool
-map_rule_negation(const char **cp)
-{
-	bool negate = false;
-
-	for (; **cp == '!' || isspace((unsigned char)**cp); (*cp)++)
-		if (**cp == '!')
-			negate = !negate;
-	return (negate);
-}
-
-/* map_nest_push - see map_impl.h */
-int
-map_nest_push(struct map_nest *nest, size_t rule, int lineno)
-{
-	if (nest->depth == MAP_NEST_MAX)
-		return (-1);
-	nest->rule[nest->depth] = rule;
-	nest->line[nest->depth++] = lineno;
-	return (0);
-}
-
-/* map_nest_pop - see map_impl.h */
-long
-map_nest_pop(struct map_nest *nest)
-{
-	return (nest->depth == 0 ? -1 : (long)nest->rule[--nest->depth]);
-}
-
-/* map_nest_check - see map_impl.h */
-int
-map_nest_check(const struct map_nest *nest, const char *path,
-    struct strbuf *err)
-{
-	if (nest->depth == 0)
-		return (0);
-	strbuf_printf(err, "%s, line %d: if without endif", path,
-	    nest->line[nest->depth - 1]);
-	return (-1);
 }
 
 /* map_text_read - the whole file behind fd, from its start */
