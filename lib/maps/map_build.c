@@ -218,15 +218,23 @@ map_lmdb_build(const char *source_path, enum map_source_format format,
 	strbuf_init(&final);
 	strbuf_printf(&final, "%s.lmdb", source_path);
 	/* lstat: a link planted at the name must not be followed (below) */
-	if (lstat(final.data, &db) == 0)
+	if (lstat(final.data, &db) == 0) {
 		rc = map_lmdb_update(final.data, st.st_mode & 0666,
 		    entries_size(&entries), put_entries, &job, err);
-	else if (errno == ENOENT)
+		/* damaged, or not LMDB at all: a new file, as for a first build */
+		if (rc == MAP_LMDB_UNUSABLE && S_ISREG(db.st_mode)) {
+			msg_warn("%s; writing a new table", err->data);
+			strbuf_reset(err);
+			rc = create_table(final.data, &job, st.st_mode, err);
+		}
+	} else if (errno == ENOENT)
 		rc = create_table(final.data, &job, st.st_mode, err);
 	else {
 		strbuf_printf(err, "%s: %s", final.data, strerror(errno));
 		rc = -1;
 	}
+	if (rc != 0)
+		rc = -1;
 	strbuf_free(&final);
 	entries_free(&entries);
 	return (rc);

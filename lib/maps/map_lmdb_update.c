@@ -118,7 +118,15 @@ map_lmdb_update(const char *path, mode_t mode, size_t need,
 	close(fd);
 	if (rc != 0) {
 		strbuf_printf(err, "update %s: %s", path, mdb_strerror(rc));
-		return (-1);
+		return (map_lmdb_unusable(rc) ? MAP_LMDB_UNUSABLE : -1);
 	}
 	return (0);
+}
+
+/* map_lmdb_unusable - the file is no LMDB table we can write into */
+bool
+map_lmdb_unusable(int rc)
+{
+	return (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+	    rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND);
 }

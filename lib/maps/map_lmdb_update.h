@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "strbuf.h"
@@ -17,6 +18,7 @@
 typedef int (*map_lmdb_update_fn)(MDB_txn *txn, MDB_dbi dbi, void *ctx);
 
 #define MAP_LMDB_KEEP_MODE	((mode_t)-1)
+#define MAP_LMDB_UNUSABLE	(-2)	/* not an LMDB file, or a damaged one */
 
 /*
  * map_lmdb_update - open the table file path (NAME.lmdb, which must
@@ -24,10 +26,14 @@ typedef int (*map_lmdb_update_fn)(MDB_txn *txn, MDB_dbi dbi, void *ctx);
  * MAP_LMDB_KEEP_MODE; the source's, so that readers get what they could
  * read of the source), run fn in one write transaction and commit it
  * (synced).  need is the size the new entries take, to size the map.
- * 0, or -1 with err filled; on error the table is as it was.
+ * 0, or -1 (MAP_LMDB_UNUSABLE when the file is no usable LMDB table)
+ * with err filled; on error the table is as it was.
  */
 int	map_lmdb_update(const char *path, mode_t mode, size_t need,
 	    map_lmdb_update_fn fn, void *ctx, struct strbuf *err);
+
+/* map_lmdb_unusable - an MDB error code that means "not a usable table" */
+bool	map_lmdb_unusable(int rc);
 
 /* map_lmdb_lock - the locked descriptor of path, or -1 with errno */
 int	map_lmdb_lock(const char *path, int op, struct stat *st);

@@ -221,6 +221,38 @@ START_TEST(test_update_grows_past_the_readers_map)
 }
 END_TEST
 
+START_TEST(test_update_replaces_a_damaged_table)
+{
+	struct strbuf err, v, spec, lpath;
+	char path[128];
+	struct map *m;
+
+	strbuf_init(&err);
+	strbuf_init(&v);
+	strbuf_init(&spec);
+	strbuf_init(&lpath);
+	snprintf(path, sizeof(path), "%s/d", tmpdir);
+	strbuf_printf(&lpath, "%s.lmdb", path);
+	/* not LMDB at all (a Berkeley DB file, a copy gone wrong) */
+	write_file(lpath.data, "this is no LMDB file, but it is long enough to "
+	    "have a header LMDB would look for; padding padding padding padding "
+	    "padding padding padding padding padding padding padding padding\n");
+	write_file(path, "a 1\n");
+	ck_assert_msg(map_lmdb_build(path, MAP_SOURCE_TABLE, &err) == 0, "%s",
+	    err.data);
+	strbuf_printf(&spec, "lmdb:%s", path);
+	m = map_open(spec.data, &err);
+	ck_assert_msg(m != NULL, "%s", err.data);
+	ck_assert_int_eq(map_lookup(m, "a", &v), MAP_FOUND);
+	ck_assert_str_eq(v.data, "1");
+	map_close(m);
+	strbuf_free(&err);
+	strbuf_free(&v);
+	strbuf_free(&spec);
+	strbuf_free(&lpath);
+}
+END_TEST
+
 START_TEST(test_update_refuses_a_planted_link)
 {
 	struct strbuf err, lpath;
@@ -259,6 +291,7 @@ main(void)
 	tcase_add_test(tc, test_update_keeps_old_on_error);
 	tcase_add_test(tc, test_update_grows_past_the_readers_map);
 	tcase_add_test(tc, test_update_refuses_a_planted_link);
+	tcase_add_test(tc, test_update_replaces_a_damaged_table);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
