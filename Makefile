@@ -87,6 +87,13 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Every program's parameter table (<program>/params.c, data only): the
+# programs that run the one configuration check (lib/config_programs.h)
+# and its unit test link them all.
+PARAMS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard */params.c cli/*/params.c))
+$(BUILD)/bin/master $(BUILD)/bin/sluice: $(PARAMS_OBJ)
+$(BUILD)/tests/test_config_programs: $(PARAMS_OBJ)
+
 define PROGRAM_RULE
 $(BUILD)/bin/$(call prog_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(call prog_dir,$(1))/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_programs.h"
 #include "master.h"
 #include "mem.h"
 #include "msg.h"
@@ -53,27 +54,76 @@ master_import_env(struct master_state *ms)
 	strlist_free(&names);
 }
 
-/* master_main_load - (re)load main.cf into ms; 0 or -1 + err (ms unchanged) */
+/*
+ * master_main_check - the one configuration check (lib/config_programs.h)
+ * of what is about to be applied.  On reload a problem refuses the new
+ * configuration (err); at start the problems are logged (notes) and the
+ * daemons that meet them answer 4xx, as sluice check would have said.
+ */
+static int
+master_main_check(struct master_state *ms, struct config *cfg, bool reload,
+    struct strbuf *err, struct strbuf *notes)
+{
+	struct strbuf problems;
+	char	*line, *save;
+
+	strbuf_init(&problems);
+	if (config_programs_check(cfg, ms->config_dir, notes, &problems) == 0) {
+		strbuf_free(&problems);
+		return (0);
+	}
+	if (reload) {
+		strbuf_puts(err, problems.data);
+		strbuf_free(&problems);
+		return (-1);
+	}
+	for (line = strtok_r(problems.data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		strbuf_printf(notes, "%sconfiguration error: %s (see sluice "
+		    "check)", notes->len ? "\n" : "", line);
+	strbuf_free(&problems);
+	return (0);
+}
+
+/*
+ * master_main_load - (re)load main.cf into ms; 0 or -1 + err (ms
+ * unchanged).  notes gets the lines to log as warnings once the maillog
+ * is open: unknown parameter names and, at start, configuration errors.
+ */
 int
-master_main_load(struct master_state *ms, struct strbuf *err)
+master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
+    struct strbuf *notes)
 {
 	struct config *cfg;
 	struct passwd *pw;
+	struct strbuf path, text;
 	const char *owner;
 
-	if ((cfg = config_load(ms->config_dir, err)) == NULL)
+	/* what is checked is what the daemons get: one read of the file */
+	strbuf_init(&path);
+	strbuf_init(&text);
+	strbuf_printf(&path, "%s/main.cf", ms->config_dir);
+	cfg = config_file_text(path.data, &text, err) == 0 ?
+	    config_load_text(ms->config_dir, text.data, path.data, err) : NULL;
+	strbuf_free(&path);
+	if (cfg == NULL || master_main_check(ms, cfg, reload, err, notes) < 0) {
+		config_free(cfg);
+		strbuf_free(&text);
 		return (-1);
+	}
 	owner = config_get(cfg, "mail_owner");
 	if (ms->privileged) {
 		if ((pw = getpwnam(owner)) == NULL) {
 			strbuf_printf(err, "mail_owner \"%s\" does not exist", owner);
 			config_free(cfg);
+			strbuf_free(&text);
 			return (-1);
 		}
 		if (pw->pw_uid == 0) {
 			strbuf_printf(err, "mail_owner \"%s\" must not be root",
 			    owner);
 			config_free(cfg);
+			strbuf_free(&text);
 			return (-1);
 		}
 		ms->owner_uid = pw->pw_uid;
@@ -85,8 +135,24 @@ master_main_load(struct master_state *ms, struct strbuf *err)
 	if (ms->cfg != NULL)
 		config_free(ms->cfg);
 	ms->cfg = cfg;
+	strbuf_free(&ms->main_cf_text);
+	ms->main_cf_text = text;
 	master_import_env(ms);
 	return (0);
+}
+
+/* master_log_notes - each line of notes as a warning, then empty it */
+void
+master_log_notes(struct strbuf *notes)
+{
+	char	*line, *save;
+
+	if (notes->len == 0)
+		return;
+	for (line = strtok_r(notes->data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		msg_warn("%s", line);
+	strbuf_reset(notes);
 }
 
 /* master_inet_addresses - "host|port" for each address an inet service binds */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_log.h"
 #include "flow.h"
 #include "master.h"
 #include "mem.h"
@@ -73,7 +74,7 @@ int
 main(int argc, char **argv)
 {
 	struct master_state ms;
-	struct strbuf err;
+	struct strbuf err, notes;
 	const char *dir = NULL, *queue_dir;
 	char	 real[PATH_MAX];
 	int	 ch, ready_fd = -1;
@@ -109,16 +110,23 @@ main(int argc, char **argv)
 	ms.privileged = (geteuid() == 0);
 
 	strbuf_init(&err);
-	if (master_main_load(&ms, &err) < 0)
+	strbuf_init(&notes);
+	if (master_main_load(&ms, false, &err, &notes) < 0)
 		msg_fatal("%s", err.data);
 	strbuf_free(&err);
-	msg_open("master", config_get(ms.cfg, "maillog_file"));
+	config_log_open("master", ms.cfg);
+	master_log_notes(&notes);	/* once per start, in the maillog */
+	strbuf_free(&notes);
 	queue_dir = config_get(ms.cfg, "queue_directory");
 	if (chdir(queue_dir) < 0)
 		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
 	master_queue_dir_check(&ms, queue_dir);
 
 	ms.pid_fd = master_pidfile_lock(&ms, MASTER_PID_FILE);
+	strbuf_init(&err);
+	if (master_snapshot_write(&ms, &err) < 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
 	if ((ms.flow_fd = flow_create((int)config_get_int(ms.cfg,
 	    "in_flow_window"))) < 0)
 		msg_fatal("flow page: %s", strerror(errno));

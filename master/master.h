@@ -68,16 +68,29 @@ struct master_state {
 	struct master_child *children;
 	int		 pid_fd;
 	int		 flow_fd;	/* lib/io/flow.h page, passed as fd 4 */
+	struct strbuf	 main_cf_text;	/* the main.cf in force (snapshot.c) */
+	char		*snapshot_path;	/* absolute; NULL before it is written */
 	bool		 stopping;	/* SIGTERM deaths are expected now */
 };
 
 /* config.c */
-int	master_main_load(struct master_state *ms, struct strbuf *err);
+int	master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
+	    struct strbuf *notes);
+/* master_log_notes - each line of notes as a warning */
+void	master_log_notes(struct strbuf *notes);
 struct master_service *master_services_build(struct master_state *ms,
 	    struct strbuf *err);
 void	master_service_free(struct master_service *svc);
 bool	master_service_same_listeners(const struct master_service *a,
 	    const struct master_service *b);
+
+/*
+ * snapshot.c: the main.cf in force, copied where the daemons read it, so
+ * that an edit the master refused (or was not told about) reaches no
+ * daemon it starts; 0 or -1 + err
+ */
+#define MASTER_SNAPSHOT_FILE	"pid/main.cf"
+int	master_snapshot_write(struct master_state *ms, struct strbuf *err);
 
 /* listen.c */
 void	master_ipc_dirs(struct master_state *ms);

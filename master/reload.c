@@ -7,12 +7,15 @@
  * reload.  Every old service is retired: its status pipe closes, which
  * tells idle children to exit and busy ones to exit after their session;
  * its remaining listeners (services that were removed or moved) close.
- * If either file is broken the old configuration stays in force.
+ * A configuration the one check (lib/config_programs.h) finds a problem
+ * in, in main.cf or master.cf, is refused as a whole: the old one stays
+ * in force, and each problem is logged.
  */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config_log.h"
 #include "master.h"
 #include "msg.h"
 
@@ -52,15 +55,27 @@ void
 master_reload(struct master_state *ms)
 {
 	struct master_service *fresh, *old, *svc, *next, **pp;
-	struct strbuf err;
+	struct strbuf err, notes;
+	char	*line, *save;
 
 	strbuf_init(&err);
-	if (master_main_load(ms, &err) < 0) {
-		msg_error("reload: %s; keeping the old configuration", err.data);
+	strbuf_init(&notes);
+	if (master_main_load(ms, true, &err, &notes) < 0) {
+		for (line = strtok_r(err.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			msg_error("reload refused: %s", line);
+		msg_error("reload refused; keeping the old configuration");
+		strbuf_free(&notes);
 		strbuf_free(&err);
 		return;
 	}
-	msg_open("master", config_get(ms->cfg, "maillog_file"));
+	config_log_open("master", ms->cfg);
+	/* the daemons started from now on read the accepted text */
+	if (master_snapshot_write(ms, &err) < 0)
+		msg_error("reload: %s: new daemons read the old main.cf",
+		    err.data);
+	master_log_notes(&notes);	/* once per reload, in the maillog */
+	strbuf_free(&notes);
 	if ((fresh = master_services_build(ms, &err)) == NULL) {
 		msg_error("reload: %s; keeping the old services", err.data);
 		strbuf_free(&err);

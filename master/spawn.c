@@ -64,6 +64,10 @@ master_child_argv(struct master_state *ms, const struct master_service *svc)
 	strlist_add(&args, svc->path);
 	strlist_add(&args, "-c");
 	strlist_add(&args, ms->config_dir);
+	if (ms->snapshot_path != NULL) {
+		strlist_add(&args, "-m");
+		strlist_add(&args, ms->snapshot_path);
+	}
 	strlist_add(&args, "-n");
 	strlist_add(&args, svc->name);
 	strlist_add(&args, "-t");

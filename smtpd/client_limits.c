@@ -26,7 +26,6 @@
 
 #include "anvil_client.h"
 #include "client_limits.h"
-#include "config_lists.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
@@ -45,27 +44,21 @@ struct smtpd_client_limits {
 
 /* smtpd_client_limits_load - see client_limits.h */
 struct smtpd_client_limits *
-smtpd_client_limits_load(struct config *cfg, const char *service)
+smtpd_client_limits_load(const struct smtpd_config *sc, const char *service)
 {
 	struct smtpd_client_limits *l = xcalloc(1, sizeof(*l));
 	struct strbuf path;
 
-	l->count_limit = config_get_int(cfg,
-	    "smtpd_client_connection_count_limit");
-	l->rate_limit = config_get_int(cfg,
-	    "smtpd_client_connection_rate_limit");
-	l->ipv4_prefix = (int)config_get_int(cfg,
-	    "smtpd_client_ipv4_prefix_length");
-	l->ipv6_prefix = (int)config_get_int(cfg,
-	    "smtpd_client_ipv6_prefix_length");
-	l->exceptions = config_networks(cfg,
-	    "smtpd_client_event_limit_exceptions");
+	l->count_limit = sc->client_count_limit;
+	l->rate_limit = sc->client_rate_limit;
+	l->ipv4_prefix = (int)sc->client_ipv4_prefix;
+	l->ipv6_prefix = (int)sc->client_ipv6_prefix;
+	l->exceptions = sc->client_limit_exceptions;	/* sc's, for life */
 	l->service = xstrdup(service);
 	/* no limit, no traffic (as Postfix, which then has no anvil client) */
 	if (l->count_limit > 0 || l->rate_limit > 0) {
 		strbuf_init(&path);
-		strbuf_printf(&path, "private/%s",
-		    config_get(cfg, "anvil_service_name"));
+		strbuf_printf(&path, "private/%s", sc->anvil_service);
 		l->anvil = anvil_client_create(path.data);
 		strbuf_free(&path);
 	}

@@ -10,11 +10,15 @@
 #include "config.h"
 
 struct smtpd_client_limits;
+struct smtpd_config;
 struct smtpd_session;
 
-/* smtpd_client_limits_load - the parameters; service names the counters */
-struct smtpd_client_limits *smtpd_client_limits_load(struct config *cfg,
-	    const char *service);
+/*
+ * smtpd_client_limits_load - the limits smtpd_config_load() read (the
+ * smtpd_client_* rows of params.c); service names the counters
+ */
+struct smtpd_client_limits *smtpd_client_limits_load(
+	    const struct smtpd_config *sc, const char *service);
 
 /*
  * smtpd_client_limits_admit - register the session with anvil; false

@@ -29,9 +29,8 @@ pre_jail(struct service_context *ctx)
 	struct smtpd_config *sc = xcalloc(1, sizeof(*sc));
 
 	smtpd_config_load(sc, ctx->cfg);
-	sc->client_limits = smtpd_client_limits_load(ctx->cfg,
-	    ctx->service_name);
-	smtpd_peer_prepare(ctx->cfg);
+	sc->client_limits = smtpd_client_limits_load(sc, ctx->service_name);
+	smtpd_peer_prepare(ctx->cfg, sc->peername_lookup);
 	if (sc->reject_unknown_sender_domain && !dns_initialized()) {
 		struct strbuf err;
 
@@ -41,8 +40,7 @@ pre_jail(struct service_context *ctx)
 		strbuf_free(&err);
 	}
 	tzset();			/* Received: dates after chroot */
-	ctx->session_limit = (unsigned)config_get_int(ctx->cfg,
-	    "smtpd_process_session_limit");
+	ctx->session_limit = (unsigned)sc->session_limit;
 	ctx->app = sc;
 }
 

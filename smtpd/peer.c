@@ -39,11 +39,11 @@
 
 /* smtpd_peer_prepare - pre-chroot: hosts snapshot and resolver context */
 void
-smtpd_peer_prepare(struct config *cfg)
+smtpd_peer_prepare(struct config *cfg, bool lookup)
 {
 	struct strbuf err;
 
-	if (!config_get_bool(cfg, "smtpd_peername_lookup"))
+	if (!lookup)
 		return;
 	smtpd_hosts_load();
 	if (dns_initialized())

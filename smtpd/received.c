@@ -4,8 +4,9 @@
  *	Received: from HELO (NAME [ADDR])
  *		by MYHOSTNAME (Sluice) with ESMTP id QUEUEID
  *		for <rcpt>; Mon, 2 Jan 2006 15:04:05 +0000
- * After STARTTLS a "(using TLSv1.3 with cipher ... (256/256 bits))" line
- * follows the first one and the protocol is ESMTPS (RFC 3848).
+ * After STARTTLS the protocol is ESMTPS (RFC 3848) and, unless
+ * smtpd_tls_received_header is off, a "(using TLSv1.3 with cipher ...
+ * (256/256 bits))" line follows the first one.
  * ("for" only with exactly one recipient, so the header does not reveal
  * the other recipients; "with UTF8SMTP" for SMTPUTF8 mail, RFC 6531).
  * The HELO name is the client's own text: it was checked to be printable
@@ -31,7 +32,7 @@ smtpd_received_header(const struct smtpd_session *s, struct strbuf *out)
 	strbuf_printf(out, "Received: from %s (%s [%s])\n",
 	    s->helo_name ? s->helo_name : s->peer.name, s->peer.name,
 	    s->peer.addr);
-	if (s->tls_active)
+	if (s->tls_active && s->cfg->tls_received_header)
 		strbuf_printf(out, "\t(using %s with cipher %s (%d/%d bits))\n",
 		    s->tls_info.protocol, s->tls_info.cipher, s->tls_info.bits,
 		    s->tls_info.bits);

@@ -242,6 +242,16 @@ session_serve(struct smtpd_config *cfg, const struct smtpd_peer *peer,
 	s->bare_newline_reject = cfg->bare_newline == BARE_NEWLINE_REJECT
 	    && !netlist_match(cfg->bare_newline_exclusions, s->peer.addr);
 	s->stream = stream;
+	if (cfg->broken) {
+		/* settings.c logged why at start; say it once per client too */
+		msg_info("reject: connect from %s: 421 4.3.5 server "
+		    "configuration error", s->peer.namaddr);
+		smtpd_reply(s, "421 4.3.5 Server configuration error");
+		smtpd_flush(s);
+		log_disconnect(s);
+		stream_close(s->stream);
+		return;
+	}
 	stream_set_timeout(s->stream, (int)cfg->timeout);
 	strbuf_init(&line);
 

@@ -21,6 +21,7 @@
 #include "cleanup_client.h"
 #include "drop_client.h"
 #include "config.h"
+#include "config_table.h"
 #include "queue_id.h"
 #include "strbuf.h"
 #include "strlist.h"
@@ -46,10 +47,31 @@ enum smtpd_bare_newline {
 	BARE_NEWLINE_NORMALIZE,	/* normalize / no: a bare LF ends a line */
 };
 
+/*
+ * The settings: the fields up to queue_space are filled from the table
+ * smtpd_params (params.c), the rest derived from them (settings.c).
+ */
 struct smtpd_config {
 	char		*myhostname;
 	char		*banner;
+	char		*cleanup_service;	/* cleanup_service_name */
 	char		*cleanup_socket;	/* "private/cleanup" */
+	char		*bare_newline_word;	/* smtpd_forbid_bare_newline */
+	char		*tls_level_word;	/* smtpd_tls_security_level */
+	struct strlist	 sender_restrictions;	/* smtpd_sender_restrictions */
+	long		 session_limit;		/* smtpd_process_session_limit */
+	/* smtpd_client_*: client_limits.c */
+	long		 client_count_limit;
+	long		 client_rate_limit;
+	long		 client_ipv4_prefix;
+	long		 client_ipv6_prefix;
+	struct netlist	*client_limit_exceptions;
+	char		*anvil_service;		/* anvil_service_name */
+	/*
+	 * broken: a parameter could not be used; every client gets 421
+	 * 4.3.5 (and the reason is logged) instead of a dead listener
+	 */
+	bool		 broken;
 	long		 greet_pause_ms;
 	long		 timeout;		/* seconds */
 	long		 error_sleep_ms;
@@ -82,6 +104,7 @@ struct smtpd_config {
 	bool		 sender_restrictions_broken;
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
+	bool		 tls_received_header;	/* smtpd_tls_received_header */
 	struct tls_context *tls_ctx;		/* NULL: no TLS at all */
 	struct queue_space *queue_space;	/* queue_minfree, per process */
 	struct smtpd_client_limits *client_limits;	/* client_limits.c */
@@ -91,6 +114,9 @@ struct smtpd_config {
 	char		*drop_program;	/* daemon_directory/sluice-drop */
 	const char	*drop_config_dir; /* its -c, or NULL */
 };
+
+/* params.c */
+extern const struct config_table smtpd_params[];
 
 /* settings.c */
 bool	smtpd_config_tables_changed(struct smtpd_config *sc);
@@ -105,7 +131,7 @@ struct smtpd_peer {
 
 /* peer.c */
 void	smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup);
-void	smtpd_peer_prepare(struct config *cfg);	/* before chroot: hosts, DNS */
+void	smtpd_peer_prepare(struct config *cfg, bool lookup);	/* before chroot */
 /* hosts.c: /etc/hosts snapshot for peer names inside the chroot */
 void	smtpd_hosts_load(void);
 const char *smtpd_hosts_name(const char *addr);

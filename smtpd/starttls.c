@@ -22,10 +22,8 @@
 
 /* tls_level - smtpd_tls_security_level; empty means none */
 static enum smtpd_tls_level
-tls_level(struct config *cfg)
+tls_level(const char *value)
 {
-	const char *value = config_get(cfg, "smtpd_tls_security_level");
-
 	if (*value == '\0' || strcasecmp(value, "none") == 0)
 		return (SMTPD_TLS_NONE);
 	if (strcasecmp(value, "may") == 0)
@@ -46,8 +44,7 @@ smtpd_tls_setup(struct smtpd_config *sc, struct config *cfg)
 	struct strbuf err;
 	bool mandatory;
 
-	sc->tls_level = tls_level(cfg);
-	sc->tls_wrappermode = config_get_bool(cfg, "smtpd_tls_wrappermode");
+	sc->tls_level = tls_level(sc->tls_level_word);
 	sc->tls_ctx = NULL;
 	if (sc->tls_level == SMTPD_TLS_NONE && !sc->tls_wrappermode)
 		return;

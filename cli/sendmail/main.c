@@ -239,7 +239,7 @@ parse_options(int argc, char **argv, struct sm_options *o,
 
 /* load_config - the instance's main.cf */
 static void
-load_config(struct sm_options *o, const char *config_arg)
+load_config(struct sm_options *o, const char *config_arg, bool lenient)
 {
 	struct strbuf err;
 
@@ -247,7 +247,10 @@ load_config(struct sm_options *o, const char *config_arg)
 	    (getenv("SLUICE_CONFIG") != NULL && getenv("SLUICE_CONFIG")[0]);
 	o->config_dir = config_directory_default(config_arg);
 	strbuf_init(&err);
-	if ((o->cfg = config_load(o->config_dir, &err)) == NULL)
+	/* mailq only hands over to sluice-queue, which copes with errors */
+	if (lenient)
+		o->cfg = config_read_lenient(o->config_dir);
+	else if ((o->cfg = config_load(o->config_dir, &err)) == NULL)
 		sm_fatal(EX_CONFIG, "%s", err.data);
 	strbuf_free(&err);
 	o->size_limit = config_get_int(o->cfg, "message_size_limit");
@@ -318,7 +321,7 @@ main(int argc, char **argv)
 	else if (strcmp(base, "newaliases") == 0)
 		mode = MODE_ALIASES;
 	first = parse_options(argc, argv, &o, &mode, &config_arg, &flush_arg);
-	load_config(&o, config_arg);
+	load_config(&o, config_arg, mode == MODE_LIST);
 	switch (mode) {
 	case MODE_LIST:
 		sm_exec_helper(&o, "sluice-queue", list_args);

@@ -76,17 +76,17 @@ static struct config *
 load_config(const char *from_command_line)
 {
 	const char *dir = config_directory_default(from_command_line);
-	struct strbuf err;
-	struct config *cfg;
 
-	strbuf_init(&err);
 	if (!config_dir_trusted(dir, getgid() != getegid()))
 		queue_fatal(EX_QUEUE_NOPERM, "%s: an alternate configuration "
 		    "directory must be owned by root or by you", dir);
-	if ((cfg = config_load(dir, &err)) == NULL)
-		queue_fatal(EX_QUEUE_DATAERR, "%s", err.data);
-	strbuf_free(&err);
-	return (cfg);
+	/*
+	 * Listing and flushing need only queue_directory and a few limits:
+	 * they must work while main.cf has errors, which sluice check and
+	 * the maillog report (a value that does not parse gives way to its
+	 * default here).
+	 */
+	return (config_read_lenient(dir));
 }
 
 /* drop_setgid - give up the setgid_group privilege for good */

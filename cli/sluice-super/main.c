@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_log.h"
 #include "config.h"
 #include "eugid.h"
 #include "mem.h"
@@ -268,7 +269,7 @@ main(int argc, char **argv)
 	strbuf_free(&err);
 	queue_dir = config_get(st.cfg, "queue_directory");
 	check_privilege(queue_dir);
-	msg_open("sluice-super", config_get(st.cfg, "maillog_file"));
+	config_log_open("sluice-super", st.cfg);
 	if (chdir(queue_dir) < 0)
 		super_fatal("chdir %s: %s", queue_dir, strerror(errno));
 	check_queue_dir_owner(queue_dir);

@@ -1,8 +1,9 @@
 /*
  * check.c - `sluice check`: is this instance fit to start?
  *
- * Loads main.cf and validates every value, parses master.cf, and looks
- * at what the daemons will rely on: their programs, the queue directories
+ * Runs the one configuration check (lib/config_programs.h: every value
+ * as each program will read it, tables, certificates, master.cf), then
+ * looks at what the daemons will rely on: their programs, the queue directories
  * with their owners and modes, mail_owner, the compiled alias tables.
  * Every problem is printed; the exit status is 1 if there was any.
  * A queue file system too full for new mail (queue_minfree) is printed
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_programs.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_space.h"
@@ -141,10 +143,8 @@ check_master_cf(struct check_state *cs, const char *config_dir)
 	strbuf_init(&err);
 	strbuf_printf(&path, "%s/master.cf", config_dir);
 	check_program(cs, "master");
-	if (master_cf_load(path.data, (int)config_get_int(cs->cfg,
-	    "default_process_limit"), &entries, &count, &err) < 0) {
-		check_problem(cs, "%s", err.data);
-	} else {
+	/* a master.cf that does not parse: config_programs_check said why */
+	if (master_cf_load(path.data, 100, &entries, &count, &err) == 0) {
 		for (i = 0; i < count; i++) {
 			if (strchr(entries[i].argv.items[0], '/') != NULL)
 				check_problem(cs, "%s:%d: command must be a name "
@@ -292,7 +292,7 @@ int
 sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 {
 	struct check_state cs;
-	struct strbuf err;
+	struct strbuf err, warnings;
 	char	*line, *save;
 
 	(void)argv;
@@ -303,17 +303,27 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 	memset(&cs, 0, sizeof(cs));
 	cs.privileged = (geteuid() == 0);
 	strbuf_init(&err);
-	if ((cs.cfg = config_load(opts->config_dir, &err)) == NULL) {
+	strbuf_init(&warnings);
+	if ((cs.cfg = config_read(opts->config_dir, &err)) == NULL) {
 		check_problem(&cs, "%s", err.data);
 		strbuf_free(&err);
+		strbuf_free(&warnings);
 		return (1);
 	}
-	if (config_check_values(cs.cfg, &err) > 0) {
-		for (line = strtok_r(err.data, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			check_problem(&cs, "%s", line);
-	}
+	(void)config_programs_check(cs.cfg, opts->config_dir, &warnings, &err);
+	for (line = strtok_r(warnings.data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		printf("sluice check: warning: %s\n", line);
+	for (line = strtok_r(err.data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		check_problem(&cs, "%s", line);
+	strbuf_free(&warnings);
 	strbuf_free(&err);
+	if (cs.problems > 0) {
+		/* the rest reads values that may be among the broken ones */
+		config_free(cs.cfg);
+		return (1);
+	}
 	check_users(&cs);
 	check_master_cf(&cs, opts->config_dir);
 	check_queue(&cs);

@@ -5,7 +5,13 @@
  * (see master/pidfile.c), never by the pid alone: a stale pid file from a
  * crash must not make us signal an unrelated process.
  *
- * Parameters: queue_directory, daemon_directory.
+ * stop and status work while main.cf is broken (config_read_lenient):
+ * they need only queue_directory.  reload runs the one configuration
+ * check first and refuses, on the terminal and in the maillog, what the
+ * master would refuse, so that it never reports a success the master
+ * then undoes.
+ *
+ * Parameters: queue_directory, daemon_directory, maillog_file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +23,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_log.h"
+#include "config_programs.h"
 #include "mem.h"
 #include "msg.h"
 #include "sluice.h"
@@ -141,7 +149,7 @@ sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
 		fprintf(stderr, "usage: sluice stop\n");
 		return (2);
 	}
-	cfg = sluice_config(opts);
+	cfg = config_read_lenient(opts->config_dir);	/* works with a broken main.cf */
 	rc = 1;
 	if (sluice_signal_master(cfg, SIGTERM, &pid) == 0) {
 		for (i = 0; i < STOP_WAIT_SECONDS * 10; i++) {
@@ -160,19 +168,61 @@ sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
 	return (rc);
 }
 
-/* sluice_reload - SIGHUP */
+/*
+ * reload_refuse - a configuration the master would refuse: each problem
+ * on the terminal and in the maillog, the running configuration stays
+ */
+static int
+reload_refuse(struct config *cfg, struct strbuf *problems)
+{
+	char	*line, *save;
+
+	config_log_open("sluice", cfg);
+	msg_set_stderr(false);
+	for (line = strtok_r(problems->data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		fprintf(stderr, "sluice: reload: %s\n", line);
+		msg_error("reload refused: %s", line);
+	}
+	fprintf(stderr, "sluice: reload refused; the running configuration "
+	    "stays in force (see sluice check)\n");
+	msg_error("reload refused; the running configuration stays in force");
+	msg_set_stderr(true);
+	return (1);
+}
+
+/* sluice_reload - the one configuration check, then SIGHUP */
 int
 sluice_reload(const struct sluice_opts *opts, int argc, char **argv)
 {
 	struct config *cfg;
+	struct strbuf problems, warnings;
 	pid_t	 pid;
+	int	 rc;
 
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: sluice reload\n");
 		return (2);
 	}
-	cfg = sluice_config(opts);
+	strbuf_init(&problems);
+	strbuf_init(&warnings);
+	if ((cfg = config_read(opts->config_dir, &problems)) == NULL ||
+	    config_programs_check(cfg, opts->config_dir, &warnings,
+	    &problems) > 0) {
+		if (cfg == NULL)
+			cfg = config_read_lenient(opts->config_dir);
+		/* the master must see nothing: it is not signalled */
+		rc = sluice_master_pid(cfg) == 0 ?
+		    (fprintf(stderr, "sluice: the Sluice mail system is not "
+		    "running\n"), 1) : reload_refuse(cfg, &problems);
+		strbuf_free(&problems);
+		strbuf_free(&warnings);
+		config_free(cfg);
+		return (rc);
+	}
+	strbuf_free(&problems);
+	strbuf_free(&warnings);		/* the master logs them once */
 	if (sluice_signal_master(cfg, SIGHUP, &pid) < 0) {
 		config_free(cfg);
 		return (1);
@@ -194,7 +244,7 @@ sluice_status(const struct sluice_opts *opts, int argc, char **argv)
 		fprintf(stderr, "usage: sluice status\n");
 		return (2);
 	}
-	cfg = sluice_config(opts);
+	cfg = config_read_lenient(opts->config_dir);	/* works with a broken main.cf */
 	pid = sluice_master_pid(cfg);
 	config_free(cfg);
 	if (pid == 0) {

@@ -9,6 +9,9 @@
  * typed values are reported by config_check_values(), which config_load()
  * runs, so a daemon that got a config from config_load() never dies in a
  * getter; the getters msg_fatal() on values set later that do not parse.
+ * Unknown names are kept (for $name expansion) without a word: the
+ * master and sluice check report them (config_names_check()), so that a
+ * command-line program does not repeat the warning at every run.
  *
  * Dynamic defaults: myhostname (gethostname(), ".localdomain" appended
  * when it has no dot), mydomain (myhostname minus its first label) and
@@ -50,6 +53,7 @@ struct config {
 	struct config_entry *entries;	/* sorted by name */
 	size_t		 count;
 	size_t		 cap;
+	bool		 lenient;	/* config_read_lenient() */
 };
 
 /* config_find - binary search for name */
@@ -202,13 +206,14 @@ config_store(struct config *cfg, const char *name, const char *value,
 	config_invalidate(cfg);
 }
 
-/* config_set - override one parameter */
+/*
+ * config_set - override one parameter.  An unknown name is not warned
+ * about here: config_names_check() reports it once, from the master and
+ * sluice check, not from every process that applies the override.
+ */
 void
 config_set(struct config *cfg, const char *name, const char *value)
 {
-	if (config_param_find(name) == NULL)
-		msg_warn("unknown parameter %s (kept for $%s expansion)",
-		    name, name);
 	config_store(cfg, name, value, NULL);
 }
 
@@ -234,7 +239,7 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	size_t name_len;
 
 	if ((eq = strchr(line->data, '=')) == NULL) {
-		strbuf_printf(err, "%s, line %d: missing '=' after parameter "
+		strbuf_printf(err, "%s:%d: missing '=' after parameter "
 		    "name", origin, lineno);
 		return (-1);
 	}
@@ -244,18 +249,15 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	while (name_len > 0 && isspace((unsigned char)name[name_len - 1]))
 		name[--name_len] = '\0';
 	if (!config_valid_name(name, name_len)) {
-		strbuf_printf(err, "%s, line %d: bad parameter name \"%.64s\"",
+		strbuf_printf(err, "%s:%d: bad parameter name \"%.64s\"",
 		    origin, lineno, name);
 		return (-1);
 	}
 	value = eq + 1;
 	while (isspace((unsigned char)*value))
 		value++;
-	if (config_param_find(name) == NULL)
-		msg_warn("%s, line %d: unknown parameter %s (kept for $%s "
-		    "expansion, otherwise ignored)", origin, lineno, name, name);
 	strbuf_init(&where);
-	strbuf_printf(&where, "%s, line %d", origin, lineno);
+	strbuf_printf(&where, "%s:%d", origin, lineno);
 	config_store(cfg, name, value, where.data);
 	strbuf_free(&where);
 	return (0);
@@ -265,6 +267,7 @@ struct config_text {
 	struct config	*cfg;
 	const char	*origin;
 	struct strbuf	*err;
+	bool		 lenient;	/* skip what does not parse */
 };
 
 /* config_text_line - trim and parse one logical line */
@@ -272,9 +275,16 @@ static int
 config_text_line(struct strbuf *line, int lineno, void *ctx)
 {
 	struct config_text *ct = ctx;
+	struct strbuf skipped;
 
 	strbuf_trim(line);
-	return (config_parse_line(ct->cfg, line, ct->origin, lineno, ct->err));
+	if (!ct->lenient)
+		return (config_parse_line(ct->cfg, line, ct->origin, lineno,
+		    ct->err));
+	strbuf_init(&skipped);
+	(void)config_parse_line(ct->cfg, line, ct->origin, lineno, &skipped);
+	strbuf_free(&skipped);
+	return (0);
 }
 
 /* config_parse_text - merge main.cf-format text into cfg */
@@ -287,49 +297,69 @@ config_parse_text(struct config *cfg, const char *text, const char *origin,
 	ct.cfg = cfg;
 	ct.origin = origin != NULL ? origin : "(text)";
 	ct.err = err;
+	ct.lenient = cfg->lenient;
 	return (logical_lines(text, ct.origin, "parameter", CONFIG_LINE_MAX,
 	    config_text_line, &ct, err));
+}
+
+/* config_file_text - the whole of a main.cf-format file; 0 or -1 + err */
+int
+config_file_text(const char *path, struct strbuf *text, struct strbuf *err)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	strbuf_reset(text);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		strbuf_printf(err, "open %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || text->len + (size_t)n > CONFIG_FILE_MAX) {
+			strbuf_printf(err, "read %s: %s", path, n < 0 ?
+			    strerror(errno) : "file too large");
+			close(fd);
+			return (-1);
+		}
+		strbuf_append(text, buf, (size_t)n);
+	}
+	close(fd);
+	if (memchr(text->data, '\0', text->len) != NULL) {
+		strbuf_printf(err, "%s: file contains a NUL byte", path);
+		return (-1);
+	}
+	return (0);
 }
 
 /* config_load_file - merge one main.cf-format file into cfg */
 int
 config_load_file(struct config *cfg, const char *path, struct strbuf *err)
 {
-	struct strbuf text;
-	char buf[8192];
-	ssize_t n;
-	int fd, ret;
+	return (config_load_file_as(cfg, path, path, err));
+}
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		strbuf_printf(err, "open %s: %s", path, strerror(errno));
-		return (-1);
-	}
+/* config_load_file_as - the same, its lines reported as origin's */
+int
+config_load_file_as(struct config *cfg, const char *path, const char *origin,
+    struct strbuf *err)
+{
+	struct strbuf text;
+	int ret;
+
 	strbuf_init(&text);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || text.len + (size_t)n > CONFIG_FILE_MAX) {
-			strbuf_printf(err, "read %s: %s", path, n < 0 ?
-			    strerror(errno) : "file too large");
-			close(fd);
-			strbuf_free(&text);
-			return (-1);
-		}
-		strbuf_append(&text, buf, (size_t)n);
-	}
-	close(fd);
-	if (memchr(text.data, '\0', text.len) != NULL) {
-		strbuf_printf(err, "%s: file contains a NUL byte", path);
-		ret = -1;
-	} else
-		ret = config_parse_text(cfg, text.data, path, err);
+	ret = config_file_text(path, &text, err);
+	if (ret == 0)
+		ret = config_parse_text(cfg, text.data, origin, err);
 	strbuf_free(&text);
 	return (ret);
 }
 
-/* config_load - defaults + DIR/main.cf, with every value checked */
+/* config_read - defaults + DIR/main.cf, values not checked yet */
 struct config *
-config_load(const char *config_dir, struct strbuf *err)
+config_read(const char *config_dir, struct strbuf *err)
 {
 	struct config *cfg;
 	struct strbuf path;
@@ -341,8 +371,6 @@ config_load(const char *config_dir, struct strbuf *err)
 	strbuf_printf(&path, "%s/main.cf", config_dir);
 	ret = config_load_file(cfg, path.data, err);
 	strbuf_free(&path);
-	if (ret == 0 && config_check_values(cfg, err) > 0)
-		ret = -1;
 	if (ret != 0) {
 		config_free(cfg);
 		return (NULL);
@@ -352,6 +380,73 @@ config_load(const char *config_dir, struct strbuf *err)
 
 static const char *config_expand_entry(struct config *, struct config_entry *,
 	    int, struct strbuf *);
+
+/* config_read_lenient - whatever of main.cf can be used, never NULL */
+struct config *
+config_read_lenient(const char *config_dir)
+{
+	struct config *cfg;
+	struct config_entry *e;
+	struct strbuf path, err;
+	const char *value;
+	long out;
+
+	config_dir = config_directory_default(config_dir);
+	cfg = config_new(config_dir);
+	cfg->lenient = true;
+	strbuf_init(&path);
+	strbuf_init(&err);
+	strbuf_printf(&path, "%s/main.cf", config_dir);
+	(void)config_load_file(cfg, path.data, &err);
+	cfg->lenient = false;
+	/* a value that does not expand or parse gives way to the default */
+	for (size_t i = 0; i < cfg->count; i++) {
+		e = &cfg->entries[i];
+		if (e->raw == NULL)
+			continue;
+		strbuf_reset(&err);
+		if ((value = config_expand_entry(cfg, e, 0, &err)) != NULL &&
+		    (e->def == NULL || config_param_check(e->def, e->def->type,
+		    e->name, value, &out, &err) == 0))
+			continue;
+		free(e->raw);
+		e->raw = NULL;
+		config_invalidate(cfg);
+	}
+	strbuf_free(&err);
+	strbuf_free(&path);
+	return (cfg);
+}
+
+/* config_load_text - defaults + main.cf text (named origin), checked */
+struct config *
+config_load_text(const char *config_dir, const char *text, const char *origin,
+    struct strbuf *err)
+{
+	struct config *cfg = config_new(config_directory_default(config_dir));
+
+	if (config_parse_text(cfg, text, origin, err) != 0 ||
+	    config_check_values(cfg, err) > 0) {
+		config_free(cfg);
+		return (NULL);
+	}
+	return (cfg);
+}
+
+/* config_load - defaults + DIR/main.cf, with every value checked */
+struct config *
+config_load(const char *config_dir, struct strbuf *err)
+{
+	struct config *cfg;
+
+	if ((cfg = config_read(config_dir, err)) == NULL)
+		return (NULL);
+	if (config_check_values(cfg, err) > 0) {
+		config_free(cfg);
+		return (NULL);
+	}
+	return (cfg);
+}
 
 /* config_value_of - expanded value of name ("" when unknown) */
 static const char *
@@ -532,6 +627,26 @@ config_get(struct config *cfg, const char *name)
 	return (config_lookup(cfg, name, NULL));
 }
 
+/* config_value - the expanded value, or NULL with the reason in err */
+const char *
+config_value(struct config *cfg, const char *name, struct strbuf *err)
+{
+	struct config_entry *e;
+
+	if ((e = config_find(cfg, name)) == NULL)
+		msg_panic("config_value: unknown parameter %s", name);
+	return (config_expand_entry(cfg, e, 0, err));
+}
+
+/* config_origin - "FILE:LINE" of the value of name, or NULL */
+const char *
+config_origin(const struct config *cfg, const char *name)
+{
+	struct config_entry *e = config_find(cfg, name);
+
+	return (e != NULL ? e->origin : NULL);
+}
+
 /* config_get_raw - unexpanded value as written (or the default), or NULL */
 const char *
 config_get_raw(const struct config *cfg, const char *name)
@@ -642,6 +757,9 @@ config_check_values(struct config *cfg, struct strbuf *err)
 			strbuf_putc(err, '\n');
 		if (e->origin != NULL)
 			strbuf_printf(err, "%s: ", e->origin);
+		/* one form for every check: "FILE:LINE: parameter NAME: why" */
+		if (strncmp(why.data, "parameter ", 10) != 0)
+			strbuf_printf(err, "parameter %s: ", e->name);
 		strbuf_puts(err, why.data);
 	}
 	strbuf_free(&why);

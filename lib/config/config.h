@@ -5,8 +5,8 @@
  * space continues the previous one, "$name" and "${name}" expand to other
  * parameters at lookup time.  Every parameter Sluice knows is declared once
  * in the defaults table (config_params.c) with its type, default and bounds;
- * a name that is not in the table is warned about with file and line, never
- * silently ignored.
+ * a name that is not in the table is warned about with file and line by
+ * config_names_check() (config_names.h), never silently ignored.
  *
  * master.cf: one service per line (continuation as in main.cf):
  *	service type private unpriv chroot wakeup maxproc command [args...]
@@ -67,11 +67,37 @@ const char *config_directory_default(const char *from_command_line);
 struct config *config_new(const char *config_dir);
 /*
  * config_load - defaults + DIR/main.cf.  Returns NULL and fills err on a
- * syntax error or an out-of-range value; unknown names are msg_warn()ed.
+ * syntax error or an out-of-range value (each problem a line of err).
  */
 struct config *config_load(const char *config_dir, struct strbuf *err);
+/* config_load_text - the same from main.cf's text, its lines named origin */
+struct config *config_load_text(const char *config_dir, const char *text,
+	    const char *origin, struct strbuf *err);
+/*
+ * config_read - the same without the value check: only a file that
+ * cannot be read or parsed is an error (the checks that report every
+ * problem, config_programs_check())
+ */
+struct config *config_read(const char *config_dir, struct strbuf *err);
+/*
+ * config_read_lenient - what can be used of DIR/main.cf, never NULL: lines
+ * that do not parse are skipped and values that do not expand or fit
+ * their type give way to the default.  For the commands that must work
+ * while main.cf is broken (sluice stop and status, mailq), which need
+ * little more than queue_directory.
+ */
+struct config *config_read_lenient(const char *config_dir);
 /* config_load_file - merge one main.cf-format file into cfg; 0 or -1 */
 int	config_load_file(struct config *cfg, const char *path, struct strbuf *err);
+/*
+ * config_load_file_as - the same, with origin (the main.cf path) naming
+ * the lines: a daemon reads the master's copy of the main.cf it checked
+ * (lib/service.h) and reports its problems at the lines of the original
+ */
+int	config_load_file_as(struct config *cfg, const char *path,
+	    const char *origin, struct strbuf *err);
+/* config_file_text - the whole text of a main.cf-format file; 0 or -1 */
+int	config_file_text(const char *path, struct strbuf *text, struct strbuf *err);
 /* config_parse_text - the same for text in memory (tests, -o lists) */
 int	config_parse_text(struct config *cfg, const char *text, const char *origin,
 	    struct strbuf *err);
@@ -87,6 +113,13 @@ void	config_set(struct config *cfg, const char *name, const char *value);
  * and not set by the user (a programming error). The pointer stays valid
  * until the next config_set/config_free. */
 const char *config_get(struct config *cfg, const char *name);
+/*
+ * config_value - the expanded value of a known or user-set name, or NULL
+ * with the reason (an expansion loop) in err: the getters' non-fatal form
+ */
+const char *config_value(struct config *cfg, const char *name, struct strbuf *err);
+/* config_origin - "FILE:LINE" of the value of name, NULL when not from a file */
+const char *config_origin(const struct config *cfg, const char *name);
 /* config_get_raw - unexpanded value as written (or the default), or NULL */
 const char *config_get_raw(const struct config *cfg, const char *name);
 long	config_get_int(struct config *cfg, const char *name);

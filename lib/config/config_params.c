@@ -334,7 +334,7 @@ const struct param_def config_param_table[] = {
 	{ "smtpd_tls_protocols", PARAM_STR,
 	    "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1", 0, 0, 0 },
 	{ "smtpd_tls_received_header", PARAM_BOOL,
-	    "no", 0, 0, 0 },
+	    "yes", 0, 0, 0 },
 	{ "smtpd_tls_security_level", PARAM_STR,
 	    "", 0, 0, 0 },
 	{ "smtpd_tls_wrappermode", PARAM_BOOL,
@@ -406,13 +406,83 @@ config_param_find(const char *name)
 	    sizeof(config_param_table[0]), param_compare));
 }
 
-/* Value sets of STR parameters that accept only a few words. */
+/*
+ * Value sets of STR parameters that accept only a few words: one of them,
+ * or (list) any number of them separated by ", \t\r\n".  An empty value
+ * is allowed only where "" is listed (or for a list).
+ */
 static const struct {
 	const char	*name;
-	const char	*words[4];
+	bool		 list;
+	const char	*words[12];
 } config_enums[] = {
-	{ "smtpd_forbid_bare_newline", { "yes", "no", "normalize", NULL } },
+	{ "allow_mail_to_commands", true, { "alias", "forward", "include",
+	    NULL } },
+	{ "allow_mail_to_files", true, { "alias", "forward", "include", NULL } },
+	{ "inet_protocols", true, { "all", "ipv4", "ipv6", NULL } },
+	{ "mailbox_delivery_lock", true, { "fcntl", "dotlock", NULL } },
+	{ "notify_classes", true, { "bounce", "2bounce", "data", "delay",
+	    "policy", "protocol", "resource", "software", NULL } },
+	{ "prepend_delivered_header", true, { "command", "file", "forward",
+	    NULL } },
+	{ "smtp_host_lookup", true, { "dns", "native", NULL } },
+	{ "smtp_tls_security_level", false, { "", "none", "may", "encrypt",
+	    "verify", "secure", NULL } },
+	{ "smtpd_forbid_bare_newline", false, { "yes", "no", "normalize",
+	    "reject", NULL } },
+	{ "smtpd_tls_security_level", false, { "", "none", "may", "encrypt",
+	    NULL } },
+	{ "syslog_facility", false, { "mail", "user", "daemon", "local0",
+	    "local1", "local2", "local3", "local4", "local5", "local6",
+	    "local7", NULL } },
 };
+
+/* config_enum_word - is word (len bytes) one of words? */
+static bool
+config_enum_word(const char *const *words, const char *word, size_t len)
+{
+	for (size_t w = 0; words[w] != NULL; w++)
+		if (strlen(words[w]) == len && strncasecmp(word, words[w], len)
+		    == 0)
+			return (true);
+	return (false);
+}
+
+/* config_enum_check - value against row i of config_enums; 0 or -1 */
+static int
+config_enum_check(size_t i, const char *name, const char *value,
+    struct strbuf *err)
+{
+	static const char seps[] = ", \t\r\n";
+	const char *p = value;
+	size_t len;
+
+	if (!config_enums[i].list) {
+		if (config_enum_word(config_enums[i].words, value, strlen(value)))
+			return (0);
+		p = value;
+		len = strlen(value);
+	} else {
+		for (;;) {
+			p += strspn(p, seps);
+			if (*p == '\0')
+				return (0);
+			len = strcspn(p, seps);
+			if (!config_enum_word(config_enums[i].words, p, len))
+				break;
+			p += len;
+		}
+	}
+	strbuf_printf(err, "bad value \"%.*s\" for parameter %s (expected %s",
+	    (int)(len > 100 ? 100 : len), p, name, config_enums[i].list ?
+	    "a list of" : "one of");
+	for (size_t w = 0; config_enums[i].words[w] != NULL; w++)
+		strbuf_printf(err, "%s%s", w ? ", " : ": ",
+		    *config_enums[i].words[w] ? config_enums[i].words[w] :
+		    "(empty)");
+	strbuf_putc(err, ')');
+	return (-1);
+}
 
 /* config_parse_long - a decimal integer, whole string, no overflow */
 static int
@@ -489,18 +559,9 @@ config_param_check(const struct param_def *def, enum param_type type,
 	switch (type) {
 	case PARAM_STR:
 		for (size_t i = 0; i < sizeof(config_enums) /
-		    sizeof(config_enums[0]); i++) {
-			if (strcmp(config_enums[i].name, name) != 0)
-				continue;
-			for (size_t w = 0; config_enums[i].words[w]; w++)
-				if (strcasecmp(value,
-				    config_enums[i].words[w]) == 0)
-					return (0);
-			strbuf_printf(err, "bad value \"%.100s\" for parameter "
-			    "%s (expected one of: yes, no, normalize)", value,
-			    name);
-			return (-1);
-		}
+		    sizeof(config_enums[0]); i++)
+			if (strcmp(config_enums[i].name, name) == 0)
+				return (config_enum_check(i, name, value, err));
 		return (0);
 	case PARAM_BOOL:
 		if (config_parse_bool(value, &flag) == 0) {

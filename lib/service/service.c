@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_log.h"
 #include "config.h"
 #include "coro.h"
 #include "flow.h"
@@ -40,6 +41,7 @@
 
 struct service_args {
 	const char	*config_dir;
+	const char	*main_cf;	/* -m: the master's copy of main.cf */
 	const char	*service_name;
 	const char	*service_type;
 	int		 listen_count;
@@ -63,10 +65,13 @@ service_parse_args(int argc, char **argv, struct service_args *args)
 	args->overrides = xcalloc((size_t)argc + 1, sizeof(char *));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "c:n:t:s:uro:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:m:n:t:s:uro:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			args->config_dir = optarg;
+			break;
+		case 'm':
+			args->main_cf = optarg;
 			break;
 		case 'n':
 			args->service_name = optarg;
@@ -98,8 +103,8 @@ service_parse_args(int argc, char **argv, struct service_args *args)
 			args->verbose++;
 			break;
 		default:
-			msg_fatal("usage: %s -c CONFIG_DIR -n SERVICE -t TYPE "
-			    "-s NFDS [-u] [-r] [-o name=value]... [-v]",
+			msg_fatal("usage: %s -c CONFIG_DIR [-m MAIN_CF] -n SERVICE "
+			    "-t TYPE -s NFDS [-u] [-r] [-o name=value]... [-v]",
 			    argv[0] ? argv[0] : "service");
 		}
 	}
@@ -528,6 +533,31 @@ service_loop_multi_or_not(struct service_context *ctx,
 		service_loop(ctx, ops, listen_count);
 }
 
+/*
+ * service_config_load - main.cf: the master's copy of the one it checked
+ * and applied (-m), reported at the lines of the original; else the file
+ */
+static struct config *
+service_config_load(const struct service_context *ctx,
+    const struct service_args *args, struct strbuf *err)
+{
+	struct config *cfg;
+	struct strbuf origin;
+
+	if (args->main_cf == NULL)
+		return (config_load(ctx->config_dir, err));
+	cfg = config_new(ctx->config_dir);
+	strbuf_init(&origin);
+	strbuf_printf(&origin, "%s/main.cf", ctx->config_dir);
+	if (config_load_file_as(cfg, args->main_cf, origin.data, err) != 0 ||
+	    config_check_values(cfg, err) > 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+	strbuf_free(&origin);
+	return (cfg);
+}
+
 /* service_main - the whole life of a daemon process */
 void
 service_main(int argc, char **argv, const struct service_ops *ops)
@@ -559,7 +589,7 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	ctx.service_type = args.service_type;
 	ctx.privileged = (geteuid() == 0);
 	strbuf_init(&err);
-	if ((ctx.cfg = config_load(ctx.config_dir, &err)) == NULL)
+	if ((ctx.cfg = service_config_load(&ctx, &args, &err)) == NULL)
 		msg_fatal("%s", err.data);
 	for (i = 0; i < args.override_count; i++) {
 		name = xstrdup(args.overrides[i]);
@@ -569,7 +599,7 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 		free(name);
 	}
 	strbuf_free(&err);
-	msg_open(ops->program, config_get(ctx.cfg, "maillog_file"));
+	config_log_open(ops->program, ctx.cfg);
 
 	service_enter_jail(&ctx, &args, ops);
 	if (ops->run != NULL)

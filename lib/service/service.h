@@ -3,10 +3,11 @@
  *
  * A daemon's main() fills a struct service_ops and calls service_main().
  * The skeleton parses the arguments the master passes
- *	-c CONFIG_DIR -n SERVICE_NAME -t TYPE -s LISTEN_FD_COUNT
+ *	-c CONFIG_DIR [-m MAIN_CF] -n SERVICE_NAME -t TYPE -s LISTEN_FD_COUNT
  *	[-u] (unprivileged: run as mail_owner) [-r] (chroot to the queue dir)
  *	[-o name=value]... [-v]
- * loads main.cf, applies -o overrides, opens logging, chdirs to
+ * loads main.cf (with -m, the master's copy of the main.cf it checked
+ * and applied: master/snapshot.c), applies -o overrides, opens logging, chdirs to
  * queue_directory, then calls pre_jail (still root: open maps, keys),
  * chroots if asked, drops to mail_owner (setgid, initgroups, setuid) if
  * -u and running as root, and calls post_jail.  Not running as root, the

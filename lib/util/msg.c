@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ static bool	msg_opened;
 static bool	msg_use_syslog;
 static bool	msg_to_stderr;
 static msg_fatal_hook_fn msg_fatal_hook;
+static int	msg_facility = LOG_MAIL;	/* syslog_facility */
 
 /* msg_copy_name - bounded copy of a short name */
 static void
@@ -75,6 +77,30 @@ msg_set_syslog_name(const char *name)
 	msg_copy_name(msg_syslog_name, sizeof(msg_syslog_name), name);
 	snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_syslog_name,
 	    msg_program_name);
+}
+
+/* msg_set_syslog_facility - the facility of syslog lines; 0 or -1 */
+int
+msg_set_syslog_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 facility;
+	} facilities[] = {
+		{ "mail", LOG_MAIL }, { "user", LOG_USER },
+		{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0) {
+			msg_facility = facilities[i].facility;
+			return (0);
+		}
+	return (-1);
 }
 
 /* msg_open - start logging as "sluice/PROGRAM" to syslog or a file */
@@ -117,7 +143,7 @@ msg_open(const char *program, const char *maillog_file)
 		}
 		msg_log_fd = fd;
 	} else {
-		openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
 		msg_use_syslog = true;
 	}
 }
@@ -321,7 +347,7 @@ msg_output(int priority, const char *text)
 	} else if (msg_use_syslog) {
 		/* syslog adds the head: leave it room in the same bound */
 		msg_escape(line, MSG_LINE_MAX - 200, text);
-		syslog(LOG_MAIL | (priority > LOG_CRIT ? priority : LOG_CRIT),
+		syslog(msg_facility | (priority > LOG_CRIT ? priority : LOG_CRIT),
 		    "%s%s", prefix, line);
 	}
 	if (msg_to_stderr || !msg_opened) {

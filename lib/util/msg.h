@@ -51,5 +51,11 @@ void	msg_set_fatal_hook(msg_fatal_hook_fn hook);
  * (parameter syslog_name); call before msg_open().
  */
 void	msg_set_syslog_name(const char *name);
+/*
+ * msg_set_syslog_facility - mail (the default), user, daemon, local0 ..
+ * local7 (parameter syslog_facility); call before msg_open(); 0, or -1
+ * for an unknown name (the facility stays)
+ */
+int	msg_set_syslog_facility(const char *name);
 
 #endif

@@ -1,0 +1,18 @@
+/*
+ * params - the main.cf parameters sluice reads (lib/config_table.h).
+ *
+ * Data only: the master and sluice check link this file to validate a
+ * configuration the way sluice will read it.  The rows are check-only until
+ * sluice reads its settings through config_table_read().
+ */
+#include "config_programs.h"
+
+const struct config_table sluice_params[] = {
+	CONFIG_CHECK_ONLY("daemon_directory", CONF_STR),
+	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
+	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
+	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
+	CONFIG_CHECK_ONLY("queue_minfree", CONF_INT),
+	CONFIG_CHECK_ONLY("setgid_group", CONF_STR),
+	CONFIG_TABLE_END,
+};

@@ -1,0 +1,543 @@
+/*
+ * config_table - read and check a program's parameter table
+ * (config_table.h).
+ *
+ * Reading and checking share one conversion per kind (config_row_value),
+ * so that whatever the check accepts is exactly what the program can use:
+ * a value the check passed cannot make the program die at start.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_table.h"
+#include "domain_list.h"
+#include "map_impl.h"
+#include "maps.h"
+#include "mem.h"
+#include "msg.h"
+#include "netmatch.h"
+#include "sock.h"
+#include "strlist.h"
+
+#define CONFIG_LIST_SEPS	", \t\r\n"
+
+/* One converted value, whatever its kind. */
+union config_value {
+	char		*str;
+	long		 num;
+	bool		 flag;
+	struct strlist	 list;
+	struct map_list	*maps;
+	struct domain_list *domains;
+	struct netlist	*networks;
+};
+
+/* config_row_type - the defaults-table type a kind needs */
+static enum param_type
+config_row_type(enum config_kind kind)
+{
+	switch (kind) {
+	case CONF_INT:
+		return (PARAM_INT);
+	case CONF_TIME:
+	case CONF_TIME_MS:
+		return (PARAM_TIME);
+	case CONF_BOOL:
+		return (PARAM_BOOL);
+	default:
+		return (PARAM_STR);
+	}
+}
+
+/* config_check_hostport - "", or a list of host, [host], host:port */
+static int
+config_check_hostport(const char *value, struct strbuf *err)
+{
+	struct strlist items;
+	struct strbuf host, port;
+	const char *p;
+	long n;
+	char *end;
+	int rc = 0;
+
+	strlist_init(&items);
+	strbuf_init(&host);
+	strbuf_init(&port);
+	strlist_split(&items, value, CONFIG_LIST_SEPS);
+	for (size_t i = 0; rc == 0 && i < items.count; i++) {
+		strbuf_reset(&host);
+		strbuf_reset(&port);
+		if (inet_split_hostport(items.items[i], &host, &port) < 0 ||
+		    host.len == 0) {
+			strbuf_printf(err, "bad destination \"%.100s\" (expected "
+			    "host, [host], host:port or [host]:port)",
+			    items.items[i]);
+			rc = -1;
+			break;
+		}
+		for (p = host.data; *p != '\0'; p++)
+			if (!(*p == '.' || *p == '-' || *p == ':' || *p == '_' ||
+			    (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z')))
+				break;
+		if (*p != '\0') {
+			strbuf_printf(err, "bad host name \"%.100s\" in \"%.100s\"",
+			    host.data, items.items[i]);
+			rc = -1;
+		} else if (port.len > 0 && port.data[0] >= '0' &&
+		    port.data[0] <= '9') {
+			errno = 0;
+			n = strtol(port.data, &end, 10);
+			if (*end != '\0' || errno != 0 || n < 1 || n > 65535) {
+				strbuf_printf(err, "bad port \"%.20s\" in "
+				    "\"%.100s\"", port.data, items.items[i]);
+				rc = -1;
+			}
+		} else if (port.len > 0) {
+			for (p = port.data; *p != '\0'; p++)
+				if (!((*p >= 'a' && *p <= 'z') || *p == '-' ||
+				    (*p >= '0' && *p <= '9')))
+					break;
+			if (*p != '\0') {
+				strbuf_printf(err, "bad port \"%.20s\" in "
+				    "\"%.100s\"", port.data, items.items[i]);
+				rc = -1;
+			}
+		}
+	}
+	strbuf_free(&port);
+	strbuf_free(&host);
+	strlist_free(&items);
+	return (rc);
+}
+
+/*
+ * config_row_value - convert value as kind wants it; 0, or -1 with the
+ * reason in err.  The defaults-table row checks numbers and words first.
+ */
+static int
+config_row_value(const struct param_def *def, enum config_kind kind,
+    const char *name, const char *value, union config_value *out,
+    struct strbuf *err)
+{
+	long num = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (config_param_check(def, config_row_type(kind), name, value, &num,
+	    err) != 0)
+		return (-1);
+	switch (kind) {
+	case CONF_INT:
+	case CONF_TIME_MS:
+		out->num = num;
+		return (0);
+	case CONF_TIME:
+		out->num = num / 1000 + (num % 1000 != 0);
+		return (0);
+	case CONF_BOOL:
+		out->flag = (num != 0);
+		return (0);
+	case CONF_STR:
+	case CONF_FILE:
+		out->str = xstrdup(value);
+		return (0);
+	case CONF_HOSTPORT:
+		if (config_check_hostport(value, err) != 0)
+			return (-1);
+		out->str = xstrdup(value);
+		return (0);
+	case CONF_LIST:
+		strlist_init(&out->list);
+		strlist_split(&out->list, value, CONFIG_LIST_SEPS);
+		return (0);
+	case CONF_MAPS:
+		if (value[strspn(value, CONFIG_LIST_SEPS)] == '\0')
+			return (0);
+		if ((out->maps = map_list_open(value, err)) == NULL)
+			return (-1);
+		if (map_list_count(out->maps) == 0) {
+			map_list_close(out->maps);
+			out->maps = NULL;
+		}
+		return (0);
+	case CONF_DOMAINS:
+		return ((out->domains = domain_list_open(value, err)) != NULL ?
+		    0 : -1);
+	case CONF_NETWORKS:
+		return ((out->networks = netlist_parse(value, err)) != NULL ?
+		    0 : -1);
+	}
+	msg_panic("config_row_value: bad kind %d", (int)kind);
+}
+
+/* config_value_release - free what config_row_value made */
+static void
+config_value_release(enum config_kind kind, union config_value *v)
+{
+	switch (kind) {
+	case CONF_STR:
+	case CONF_FILE:
+	case CONF_HOSTPORT:
+		free(v->str);
+		v->str = NULL;
+		break;
+	case CONF_LIST:
+		strlist_free(&v->list);
+		break;
+	case CONF_MAPS:
+		if (v->maps != NULL)
+			map_list_close(v->maps);
+		v->maps = NULL;
+		break;
+	case CONF_DOMAINS:
+		if (v->domains != NULL)
+			domain_list_free(v->domains);
+		v->domains = NULL;
+		break;
+	case CONF_NETWORKS:
+		if (v->networks != NULL)
+			netlist_free(v->networks);
+		v->networks = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+/* config_row_problem - one line of err: "ORIGIN: parameter NAME: why" */
+static void
+config_row_problem(const struct config *cfg, const char *name,
+    const struct strbuf *why, const char *program, struct strbuf *err)
+{
+	const char *origin = config_origin(cfg, name);
+
+	if (err->len > 0)
+		strbuf_putc(err, '\n');
+	if (origin != NULL)
+		strbuf_printf(err, "%s: ", origin);
+	/* config_value() names the parameter already */
+	if (strncmp(why->data, "parameter ", 10) != 0)
+		strbuf_printf(err, "parameter %s: ", name);
+	strbuf_puts(err, why->data);
+	if (program != NULL)
+		strbuf_printf(err, " (%s)", program);
+}
+
+/* config_row_convert - expanded, checked and converted; 0 or -1 + why */
+static int
+config_row_convert(struct config *cfg, const struct config_table *row,
+    union config_value *v, struct strbuf *why)
+{
+	const struct param_def *def = config_param_find(row->name);
+	const char *value;
+
+	memset(v, 0, sizeof(*v));
+	if (def == NULL)
+		msg_panic("parameter table: %s is not in the defaults table",
+		    row->name);
+	if (def->type != config_row_type(row->kind))
+		msg_panic("parameter table: %s has the wrong kind", row->name);
+	if ((value = config_value(cfg, row->name, why)) == NULL)
+		return (-1);
+	return (config_row_value(def, row->kind, row->name, value, v, why));
+}
+
+/* config_store_field - put v into the settings field of row */
+static void
+config_store_field(const struct config_table *row, void *settings,
+    union config_value *v)
+{
+	char *field = (char *)settings + row->offset;
+
+	switch (row->kind) {
+	case CONF_INT:
+	case CONF_TIME:
+	case CONF_TIME_MS:
+		memcpy(field, &v->num, sizeof(v->num));
+		break;
+	case CONF_BOOL:
+		memcpy(field, &v->flag, sizeof(v->flag));
+		break;
+	case CONF_STR:
+	case CONF_FILE:
+	case CONF_HOSTPORT:
+		memcpy(field, &v->str, sizeof(v->str));
+		break;
+	case CONF_LIST:
+		memcpy(field, &v->list, sizeof(v->list));
+		break;
+	case CONF_MAPS:
+		memcpy(field, &v->maps, sizeof(v->maps));
+		break;
+	case CONF_DOMAINS:
+		memcpy(field, &v->domains, sizeof(v->domains));
+		break;
+	case CONF_NETWORKS:
+		memcpy(field, &v->networks, sizeof(v->networks));
+		break;
+	}
+}
+
+/* config_table_read - see config_table.h */
+int
+config_table_read(struct config *cfg, const struct config_table *table,
+    void *settings, struct strbuf *err)
+{
+	const struct config_table *row;
+	union config_value v;
+	struct strbuf why;
+	int problems = 0;
+
+	strbuf_init(&why);
+	for (row = table; row->name != NULL; row++) {
+		if (row->offset == (size_t)-1)
+			continue;
+		strbuf_reset(&why);
+		if (config_row_convert(cfg, row, &v, &why) != 0) {
+			config_value_release(row->kind, &v);
+			config_row_problem(cfg, row->name, &why, NULL, err);
+			problems++;
+			if (row->kind == CONF_LIST)
+				strlist_init(&v.list);
+			else
+				memset(&v, 0, sizeof(v));
+		}
+		config_store_field(row, settings, &v);
+	}
+	strbuf_free(&why);
+	return (problems);
+}
+
+/* config_table_release - see config_table.h */
+void
+config_table_release(const struct config_table *table, void *settings)
+{
+	const struct config_table *row;
+	union config_value v;
+	char *field;
+
+	for (row = table; row->name != NULL; row++) {
+		if (row->offset == (size_t)-1)
+			continue;
+		field = (char *)settings + row->offset;
+		switch (row->kind) {
+		case CONF_STR:
+		case CONF_FILE:
+		case CONF_HOSTPORT:
+			memcpy(&v.str, field, sizeof(v.str));
+			break;
+		case CONF_LIST:
+			memcpy(&v.list, field, sizeof(v.list));
+			break;
+		case CONF_MAPS:
+			memcpy(&v.maps, field, sizeof(v.maps));
+			break;
+		case CONF_DOMAINS:
+			memcpy(&v.domains, field, sizeof(v.domains));
+			break;
+		case CONF_NETWORKS:
+			memcpy(&v.networks, field, sizeof(v.networks));
+			break;
+		default:
+			continue;
+		}
+		config_value_release(row->kind, &v);
+		config_store_field(row, settings, &v);
+	}
+}
+
+/* config_in_group - is gid one of user's groups (primary or listed)? */
+static bool
+config_in_group(const struct config_opener *who, gid_t gid)
+{
+	struct group *gr;
+
+	if (gid == who->gid)
+		return (true);
+	if ((gr = getgrgid(gid)) == NULL || gr->gr_mem == NULL)
+		return (false);
+	for (char **m = gr->gr_mem; *m != NULL; m++)
+		if (strcmp(*m, who->user) == 0)
+			return (true);
+	return (false);
+}
+
+/* config_may - does st grant who the access in bits (r=4, x=1)? */
+static bool
+config_may(const struct config_opener *who, const struct stat *st, unsigned bits)
+{
+	if (who->uid == 0)
+		return (bits != 1 || (st->st_mode & 0111) != 0 ||
+		    S_ISDIR(st->st_mode));
+	if (st->st_uid == who->uid)
+		return (((st->st_mode >> 6) & bits) == bits);
+	if (config_in_group(who, st->st_gid))
+		return (((st->st_mode >> 3) & bits) == bits);
+	return ((st->st_mode & bits) == bits);
+}
+
+/* config_file_readable_by - see config_table.h */
+int
+config_file_readable_by(const char *path, const struct config_opener *who,
+    struct strbuf *err)
+{
+	struct stat st;
+	char *dir, *slash;
+
+	if (stat(path, &st) < 0) {
+		strbuf_printf(err, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		strbuf_printf(err, "%s is a directory", path);
+		return (-1);
+	}
+	if (who == NULL || !who->known)
+		return (access(path, R_OK) == 0 ? 0 :
+		    (strbuf_printf(err, "%s: %s", path, strerror(errno)), -1));
+	if (!config_may(who, &st, 4)) {
+		strbuf_printf(err, "%s is not readable by %s", path, who->user);
+		return (-1);
+	}
+	/* every directory on the way must let who search it */
+	dir = xstrdup(path);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &st) == 0 && !config_may(who, &st, 1)) {
+			strbuf_printf(err, "%s: directory %s is not searchable "
+			    "by %s", path, dir, who->user);
+			free(dir);
+			return (-1);
+		}
+		if (slash == dir)
+			break;
+	}
+	free(dir);
+	return (0);
+}
+
+/*
+ * config_table_files - the files the tables in value open, for the
+ * permission test: "lmdb:/p" (and its Postfix names hash:, btree:) opens
+ * /p.lmdb; a table type with a path opens that path; inline:, static:,
+ * unix: open nothing a user could break.
+ */
+static void
+config_table_files(const char *value, struct strlist *files)
+{
+	struct strlist items;
+	struct strbuf path;
+	const char *colon;
+
+	strlist_init(&items);
+	strbuf_init(&path);
+	if (map_split_braced(value, &items) == 0) {
+		for (size_t i = 0; i < items.count; i++) {
+			colon = strchr(items.items[i], ':');
+			if (colon == NULL || colon[1] != '/')
+				continue;
+			strbuf_set(&path, colon + 1);
+			if (strncmp(items.items[i], "lmdb:", 5) == 0 ||
+			    strncmp(items.items[i], "hash:", 5) == 0 ||
+			    strncmp(items.items[i], "btree:", 6) == 0)
+				strbuf_puts(&path, ".lmdb");
+			strlist_add(files, path.data);
+		}
+	}
+	strbuf_free(&path);
+	strlist_free(&items);
+}
+
+/* config_row_files_check - the files a row opens, readable by opener */
+static int
+config_row_files_check(struct config *cfg, const struct config_table *row,
+    const struct config_opener *opener, struct strbuf *why)
+{
+	struct strlist files;
+	const char *value;
+	int rc = 0;
+
+	if ((value = config_value(cfg, row->name, why)) == NULL)
+		return (-1);
+	strlist_init(&files);
+	if (row->kind == CONF_FILE && *value != '\0')
+		strlist_add(&files, value);
+	else if (row->kind == CONF_MAPS || row->kind == CONF_DOMAINS)
+		config_table_files(value, &files);
+	for (size_t i = 0; rc == 0 && i < files.count; i++)
+		rc = config_file_readable_by(files.items[i], opener, why);
+	strlist_free(&files);
+	return (rc);
+}
+
+/* config_kind_opens - does a row of this kind open files? */
+static bool
+config_kind_opens(enum config_kind kind)
+{
+	return (kind == CONF_MAPS || kind == CONF_DOMAINS || kind == CONF_FILE);
+}
+
+/*
+ * config_row_echoes - the value is a default that only names another
+ * parameter ("$mynetworks"): a problem with it is that parameter's, and
+ * is reported there, with the file and line the admin has to change
+ */
+static bool
+config_row_echoes(const struct config *cfg, const char *name)
+{
+	const char *raw = config_get_raw(cfg, name);
+	const struct param_def *other;
+
+	if (config_is_set(cfg, name) || raw == NULL || *raw != '$')
+		return (false);
+	other = config_param_find(raw[1] == '{' ? NULL : raw + 1);
+	return (other != NULL);
+}
+
+/* config_table_check - see config_table.h */
+int
+config_table_check(struct config *cfg, const struct config_table *table,
+    const char *program, const struct config_opener *opener,
+    struct strlist *seen, const struct strlist *only, struct strbuf *err)
+{
+	const struct config_table *row;
+	union config_value v;
+	struct strbuf why, key;
+	int problems = 0;
+
+	strbuf_init(&why);
+	strbuf_init(&key);
+	for (row = table; row->name != NULL; row++) {
+		if (only != NULL && !strlist_contains_ci(only, row->name))
+			continue;
+		strbuf_reset(&key);
+		strbuf_printf(&key, "%s:%d:%s", row->name, (int)row->kind,
+		    opener != NULL && opener->known && config_kind_opens(row->kind) ?
+		    opener->user : "");
+		if (seen != NULL) {
+			if (strlist_contains_ci(seen, key.data))
+				continue;
+			strlist_add(seen, key.data);
+		}
+		strbuf_reset(&why);
+		if ((config_row_convert(cfg, row, &v, &why) != 0 ||
+		    config_row_files_check(cfg, row, opener, &why) != 0) &&
+		    !config_row_echoes(cfg, row->name)) {
+			config_row_problem(cfg, row->name, &why, program, err);
+			problems++;
+		}
+		config_value_release(row->kind, &v);
+	}
+	strbuf_free(&key);
+	strbuf_free(&why);
+	return (problems);
+}

@@ -1,0 +1,104 @@
+/*
+ * config_table - the parameters one program reads, declared as a table.
+ *
+ * As Postfix's per-daemon CONFIG_*_TABLEs: a program lists every main.cf
+ * parameter it reads, with the form it wants the value in and the field
+ * of its own settings struct that receives it, and reads them all with
+ * one config_table_read() instead of a getter call per parameter.
+ * Defaults, types and bounds are not repeated here: they stay in the one
+ * defaults table (config_params.c), and a table row whose kind does not
+ * fit the parameter's type there is a programming error (a unit test
+ * walks every table of lib/config_programs.c).
+ *
+ * The same rows let one check (config_table_check(), driven for every
+ * program by config_programs_check()) validate each value the way the
+ * program will use it, before a start or a reload: numbers and times
+ * with their bounds, booleans, network lists (a /33 is an error), domain
+ * and table lists (the type known, the table compiled and readable by
+ * the user that opens it), host:port destinations, files a program
+ * opens (certificates, keys, CA files).
+ */
+#ifndef SLUICE_CONFIG_TABLE_H
+#define SLUICE_CONFIG_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+enum config_kind {
+	CONF_STR,	/* char *: the expanded value (xstrdup) */
+	CONF_INT,	/* long, within the row's bounds */
+	CONF_TIME,	/* long: seconds, rounded up */
+	CONF_TIME_MS,	/* long: milliseconds */
+	CONF_BOOL,	/* bool */
+	CONF_LIST,	/* struct strlist, split on ", \t\r\n" */
+	CONF_MAPS,	/* struct map_list *, NULL when it names no table */
+	CONF_DOMAINS,	/* struct domain_list * (names and tables) */
+	CONF_NETWORKS,	/* struct netlist * (address/prefix list) */
+	CONF_HOSTPORT,	/* char *: "", or a list of host, [host], host:port */
+	CONF_FILE,	/* char *: "", or a file the program opens to read */
+};
+
+struct config_table {
+	const char	*name;		/* the parameter (config_params.c) */
+	enum config_kind kind;
+	size_t		 offset;	/* of the field in the settings struct */
+};
+
+/* CONFIG_ROW - one row: parameter, kind, settings struct type, field */
+#define CONFIG_ROW(name, kind, type, field) \
+	{ (name), (kind), offsetof(type, field) }
+/*
+ * CONFIG_CHECK_ONLY - a row read elsewhere (a lib/ module the program
+ * calls, which reads it itself) but validated with this program's check
+ */
+#define CONFIG_CHECK_ONLY(name, kind)	{ (name), (kind), (size_t)-1 }
+#define CONFIG_TABLE_END		{ NULL, CONF_STR, 0 }
+
+/*
+ * config_table_read - fill settings from cfg, one field per row.  Returns
+ * the number of parameters that could not be used, each appended to err
+ * as a line "ORIGIN: parameter NAME: why" (ORIGIN "main.cf:N" when the
+ * value comes from main.cf); their fields stay zero.  Whatever was read
+ * must be released with config_table_release(), also after an error.
+ */
+int	config_table_read(struct config *cfg, const struct config_table *table,
+	    void *settings, struct strbuf *err);
+/* config_table_release - free what config_table_read put in settings */
+void	config_table_release(const struct config_table *table, void *settings);
+
+/* Who opens the files and tables a table names. */
+struct config_opener {
+	const char	*user;		/* for messages: "root", "sluice" */
+	uid_t		 uid;
+	gid_t		 gid;
+	bool		 known;		/* false: skip the permission test */
+};
+
+/*
+ * config_table_check - validate every row of table as the program would
+ * read it, opened files tested for reading by opener (NULL: by this
+ * process only).  Each problem is appended to err as a line, prefixed by
+ * its main.cf origin and followed by " (PROGRAM)".  Returns the number
+ * of problems.  A parameter already in seen (a strlist of "name:kind")
+ * is skipped and every checked one is added, so that a value several
+ * programs read is reported once.  When only is not NULL, the rows of
+ * names not in it are skipped (a master.cf service's -o overrides).
+ */
+int	config_table_check(struct config *cfg, const struct config_table *table,
+	    const char *program, const struct config_opener *opener,
+	    struct strlist *seen, const struct strlist *only, struct strbuf *err);
+
+/*
+ * config_file_readable_by - can uid (primary group gid and its
+ * supplementary groups) open path for reading?  0, or -1 with the reason
+ * in err (the first directory on the way that denies search, or the file)
+ */
+int	config_file_readable_by(const char *path, const struct config_opener *who,
+	    struct strbuf *err);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * test_config_names - unknown main.cf names are warnings, Postfix
+ * parameters Sluice does not implement yet are errors unless harmless.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_names.h"
+#include "msg.h"
+#include "unit.h"
+
+/* check_text - config_names_check of main.cf text */
+static int
+check_text(const char *text, struct strbuf *warnings, struct strbuf *errors)
+{
+	struct config *cfg = config_new("/etc/test");
+	int n;
+
+	ck_assert_int_eq(config_parse_text(cfg, text, "main.cf", errors), 0);
+	n = config_names_check(cfg, warnings, errors);
+	config_free(cfg);
+	return (n);
+}
+
+/* Unsupported names with values that are errors or harmless. */
+static const struct {
+	const char *text;
+	int errors;
+} cases[] = {
+	{ "header_checks = regexp:/etc/postfix/header_checks\n", 1 },
+	{ "header_checks =\n", 0 },
+	{ "body_checks = pcre:/etc/postfix/body_checks\n", 1 },
+	{ "smtpd_recipient_restrictions = permit_mynetworks,\n"
+	    "  reject_unauth_destination\n", 0 },
+	{ "smtpd_recipient_restrictions = PERMIT_MYNETWORKS "
+	    "reject_unauth_destination\n", 0 },
+	{ "smtpd_recipient_restrictions = permit_mynetworks, "
+	    "reject_rbl_client zen.spamhaus.org, reject_unauth_destination\n", 1 },
+	{ "smtpd_relay_restrictions = permit_mynetworks "
+	    "permit_sasl_authenticated defer_unauth_destination\n", 0 },
+	{ "smtpd_client_restrictions = reject_unknown_client_hostname\n", 1 },
+	{ "smtpd_helo_restrictions = \n", 0 },
+	{ "smtpd_sasl_auth_enable = yes\n", 1 },
+	{ "smtpd_sasl_auth_enable = no\n", 0 },
+	{ "smtpd_sasl_path = private/auth\n", 1 },
+	{ "smtpd_milters = inet:127.0.0.1:8891\n", 1 },
+	{ "non_smtpd_milters = $smtpd_milters\nsmtpd_milters = inet:x:1\n", 2 },
+	{ "always_bcc = archive@example.com\n", 1 },
+	{ "sender_bcc_maps = hash:/etc/postfix/bcc\n", 1 },
+	{ "recipient_bcc_maps =\n", 0 },
+	{ "smtpd_tls_auth_only = yes\n", 1 },
+	{ "smtpd_tls_auth_only = no\n", 0 },
+	{ "content_filter = amavis:[127.0.0.1]:10024\n", 1 },
+	{ "smtpd_delay_reject = no\n", 1 },
+};
+
+START_TEST(test_unsupported)
+{
+	struct strbuf warnings, errors;
+
+	strbuf_init(&warnings);
+	strbuf_init(&errors);
+	ck_assert_msg(check_text(cases[_i].text, &warnings, &errors) ==
+	    cases[_i].errors, "%s: %s", cases[_i].text, errors.data);
+	ck_assert_str_eq(warnings.data, "");
+	if (cases[_i].errors > 0) {
+		ck_assert_ptr_nonnull(strstr(errors.data, "main.cf:1: parameter "));
+		ck_assert_ptr_nonnull(strstr(errors.data, "not supported yet"));
+	}
+	strbuf_free(&warnings);
+	strbuf_free(&errors);
+}
+END_TEST
+
+START_TEST(test_unknown_is_a_warning)
+{
+	struct strbuf warnings, errors;
+
+	strbuf_init(&warnings);
+	strbuf_init(&errors);
+	ck_assert_int_eq(check_text("myhostname = a.example\n"
+	    "smtpd_bannr = typo\n", &warnings, &errors), 0);
+	ck_assert_str_eq(errors.data, "");
+	ck_assert_str_eq(warnings.data, "main.cf:2: unknown parameter "
+	    "smtpd_bannr (kept for $smtpd_bannr expansion, otherwise ignored)");
+	ck_assert(config_name_unsupported("smtpd_sasl_type"));
+	ck_assert(config_name_unsupported("header_checks"));
+	ck_assert(!config_name_unsupported("smtpd_bannr"));
+	/* one Sluice has is never "unsupported" */
+	ck_assert(!config_name_unsupported("smtpd_sender_restrictions"));
+	strbuf_free(&warnings);
+	strbuf_free(&errors);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config_names");
+	TCase *tc = tcase_create("core");
+
+	msg_open("test_config_names", "/dev/null");
+	tcase_add_loop_test(tc, test_unsupported, 0,
+	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_unknown_is_a_warning);
+	suite_add_tcase(s, tc);
+	return (unit_run(s));
+}
