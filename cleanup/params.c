@@ -1,5 +1,5 @@
 /*
- * params - the main.cf parameters cleanup reads (lib/config_table.h).
+ * params - the main.cf parameters cleanup reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
  * configuration the way cleanup will read it.  The rows are check-only until

@@ -55,7 +55,7 @@ master_import_env(struct master_state *ms)
 }
 
 /*
- * master_main_check - the one configuration check (lib/config_programs.h)
+ * master_main_check - the one configuration check (lib/config/config_programs.h)
  * of what is about to be applied.  On reload a problem refuses the new
  * configuration (err); at start the problems are logged (notes) and the
  * daemons that meet them answer 4xx, as sluice check would have said.

@@ -7,7 +7,7 @@
  * reload.  Every old service is retired: its status pipe closes, which
  * tells idle children to exit and busy ones to exit after their session;
  * its remaining listeners (services that were removed or moved) close.
- * A configuration the one check (lib/config_programs.h) finds a problem
+ * A configuration the one check (lib/config/config_programs.h) finds a problem
  * in, in main.cf or master.cf, is refused as a whole: the old one stays
  * in force, and each problem is logged.
  */

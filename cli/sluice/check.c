@@ -1,10 +1,11 @@
 /*
  * check.c - `sluice check`: is this instance fit to start?
  *
- * Runs the one configuration check (lib/config_programs.h: every value
+ * Runs the one configuration check (lib/config/config_programs.h: every value
  * as each program will read it, tables, certificates, master.cf), then
  * looks at what the daemons will rely on: their programs, the queue directories
- * with their owners and modes, mail_owner, the compiled alias tables.
+ * with their owners and modes, mail_owner (the tables, compiled and
+ * current, are the configuration check's).
  * Every problem is printed; the exit status is 1 if there was any.
  * A queue file system too full for new mail (queue_minfree) is printed
  * as a warning only: the instance still runs and delivers, which is what
@@ -239,36 +240,6 @@ check_space(struct check_state *cs)
 	strbuf_free(&why);
 }
 
-/* check_tables - every lmdb: table of param compiled and not stale */
-static void
-check_tables(struct check_state *cs, const char *param)
-{
-	struct strlist maps;
-	struct strbuf db;
-	struct stat src, bin;
-	const char *name;
-	size_t	 i;
-
-	strlist_init(&maps);
-	strbuf_init(&db);
-	config_get_list(cs->cfg, param, &maps);
-	for (i = 0; i < maps.count; i++) {
-		if (strncmp(maps.items[i], "lmdb:", 5) != 0)
-			continue;
-		name = maps.items[i] + 5;
-		strbuf_set(&db, name);
-		strbuf_puts(&db, ".lmdb");
-		if (stat(db.data, &bin) < 0)
-			check_problem(cs, "%s table %s is not compiled (%s): "
-			    "%s", param, name, db.data, strerror(errno));
-		else if (stat(name, &src) == 0 && src.st_mtime > bin.st_mtime)
-			check_problem(cs, "%s table %s is newer than %s",
-			    param, name, db.data);
-	}
-	strbuf_free(&db);
-	strlist_free(&maps);
-}
-
 /*
  * check_resolver - the address resolver opens as every daemon will open
  * it (its tables, the *_classes words, the interface addresses): a
@@ -328,14 +299,6 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 	check_master_cf(&cs, opts->config_dir);
 	check_queue(&cs);
 	check_space(&cs);
-	check_tables(&cs, "alias_maps");
-	check_tables(&cs, "virtual_mailbox_maps");
-	check_tables(&cs, "virtual_alias_maps");
-	check_tables(&cs, "transport_maps");
-	check_tables(&cs, "canonical_maps");
-	check_tables(&cs, "sender_canonical_maps");
-	check_tables(&cs, "recipient_canonical_maps");
-	check_tables(&cs, "sender_dependent_relayhost_maps");
 	check_resolver(&cs);
 	config_free(cs.cfg);
 	if (cs.problems == 0)

@@ -1,10 +1,10 @@
 /*
  * config_modules - the parameters lib/ modules read for the programs that
  * call them (the service skeleton, TLS, DNS, queue space, the resolver,
- * bounces), as check-only tables (lib/config_table.h).
+ * bounces), as check-only tables (lib/config/config_table.h).
  *
  * The modules read these themselves; a program that calls a module lists
- * its table in lib/config_programs.c, so that the one check validates
+ * its table in lib/config/config_programs.c, so that the one check validates
  * them as that program will use them.
  */
 #include "config_programs.h"
@@ -19,7 +19,7 @@ const struct config_table service_params[] = {
 	CONFIG_TABLE_END,
 };
 
-/* lib/config_log.c: every program that logs where main.cf says */
+/* lib/config/config_log.c: every program that logs where main.cf says */
 const struct config_table log_params[] = {
 	CONFIG_CHECK_ONLY("maillog_file", CONF_STR),
 	CONFIG_CHECK_ONLY("syslog_name", CONF_STR),

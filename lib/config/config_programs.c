@@ -86,14 +86,14 @@ openers_init(struct openers *o, struct config *cfg)
 static int
 program_check(struct config *cfg, const struct config_program *p,
     const struct openers *o, struct strlist *seen, const struct strlist *only,
-    struct strbuf *errors)
+    struct strbuf *errors, struct strbuf *warnings)
 {
 	int problems = 0;
 
 	for (unsigned i = 0; p->tables[i] != NULL; i++)
 		problems += config_table_check(cfg, p->tables[i], p->name,
 		    (p->owner_opens & (1u << i)) ? &o->owner : &o->root, seen,
-		    only, errors);
+		    only, errors, warnings);
 	return (problems);
 }
 
@@ -223,7 +223,7 @@ service_check(const char *config_dir, const char *path,
 	int problems = 0;
 
 	strbuf_init(&prefix);
-	strbuf_printf(&prefix, "%s:%d: service %s/%s: ", path, e->line,
+	strbuf_printf(&prefix, "%s, line %d: service %s/%s: ", path, e->line,
 	    e->service, e->type);
 	if ((p = config_program_find(e->argv.items[0])) == NULL ||
 	    p->tables[0] == master_params) {
@@ -276,7 +276,7 @@ service_check(const char *config_dir, const char *path,
 	}
 	/* only what the overrides change: main.cf's own values were judged */
 	strlist_init(&seen);
-	problems += program_check(cfg, p, o, &seen, &names, &out);
+	problems += program_check(cfg, p, o, &seen, &names, &out, NULL);
 	if (strcmp(p->name, "smtpd") == 0 && overrides_tls(&names))
 		problems += tls_check(cfg, &out);
 	strlist_free(&seen);
@@ -400,7 +400,8 @@ config_programs_check(struct config *cfg, const char *config_dir,
 	openers_init(&o, cfg);
 	strlist_init(&seen);
 	for (p = config_programs; p->name != NULL; p++)
-		problems += program_check(cfg, p, &o, &seen, NULL, errors);
+		problems += program_check(cfg, p, &o, &seen, NULL, errors,
+		    warnings);
 	/* what no table reads: a user-defined name that does not expand */
 	problems += config_check_unread(cfg, errors);
 	strlist_free(&seen);

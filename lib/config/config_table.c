@@ -479,6 +479,40 @@ config_row_files_check(struct config *cfg, const struct config_table *row,
 	return (rc);
 }
 
+/*
+ * config_row_tables_check - what lib/maps can tell of a row's tables
+ * beyond opening them (maps_check_list: every rule parses, the compiled
+ * table is not older than its source); notices go to notice
+ */
+static int
+config_row_tables_check(struct config *cfg, const struct config_table *row,
+    struct strbuf *why, struct strbuf *notice)
+{
+	struct strlist items;
+	struct strbuf specs;
+	const char *value;
+	int rc;
+
+	if (row->kind != CONF_MAPS && row->kind != CONF_DOMAINS)
+		return (0);
+	if ((value = config_value(cfg, row->name, why)) == NULL)
+		return (-1);
+	if (row->kind == CONF_MAPS)
+		return (maps_check_list(value, why, notice));
+	/* a domain list: only its "type:name" items are tables */
+	strlist_init(&items);
+	strbuf_init(&specs);
+	if (map_split_braced(value, &items) == 0)
+		for (size_t i = 0; i < items.count; i++)
+			if (strchr(items.items[i], ':') != NULL)
+				strbuf_printf(&specs, "%s%s", specs.len ? " " : "",
+				    items.items[i]);
+	rc = maps_check_list(specs.data, why, notice);
+	strbuf_free(&specs);
+	strlist_free(&items);
+	return (rc);
+}
+
 /* config_kind_opens - does a row of this kind open files? */
 static bool
 config_kind_opens(enum config_kind kind)
@@ -507,15 +541,17 @@ config_row_echoes(const struct config *cfg, const char *name)
 int
 config_table_check(struct config *cfg, const struct config_table *table,
     const char *program, const struct config_opener *opener,
-    struct strlist *seen, const struct strlist *only, struct strbuf *err)
+    struct strlist *seen, const struct strlist *only, struct strbuf *err,
+    struct strbuf *warnings)
 {
 	const struct config_table *row;
 	union config_value v;
-	struct strbuf why, key;
+	struct strbuf why, key, notice;
 	int problems = 0;
 
 	strbuf_init(&why);
 	strbuf_init(&key);
+	strbuf_init(&notice);
 	for (row = table; row->name != NULL; row++) {
 		if (only != NULL && !strlist_contains_ci(only, row->name))
 			continue;
@@ -529,14 +565,20 @@ config_table_check(struct config *cfg, const struct config_table *table,
 			strlist_add(seen, key.data);
 		}
 		strbuf_reset(&why);
+		strbuf_reset(&notice);
 		if ((config_row_convert(cfg, row, &v, &why) != 0 ||
+		    config_row_tables_check(cfg, row, &why, &notice) != 0 ||
 		    config_row_files_check(cfg, row, opener, &why) != 0) &&
 		    !config_row_echoes(cfg, row->name)) {
 			config_row_problem(cfg, row->name, &why, program, err);
 			problems++;
-		}
+		} else if (notice.len > 0 && warnings != NULL &&
+		    !config_row_echoes(cfg, row->name))
+			config_row_problem(cfg, row->name, &notice, NULL,
+			    warnings);
 		config_value_release(row->kind, &v);
 	}
+	strbuf_free(&notice);
 	strbuf_free(&key);
 	strbuf_free(&why);
 	return (problems);

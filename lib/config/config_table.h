@@ -8,7 +8,7 @@
  * Defaults, types and bounds are not repeated here: they stay in the one
  * defaults table (config_params.c), and a table row whose kind does not
  * fit the parameter's type there is a programming error (a unit test
- * walks every table of lib/config_programs.c).
+ * walks every table of lib/config/config_programs.c).
  *
  * The same rows let one check (config_table_check(), driven for every
  * program by config_programs_check()) validate each value the way the
@@ -62,7 +62,7 @@ struct config_table {
 /*
  * config_table_read - fill settings from cfg, one field per row.  Returns
  * the number of parameters that could not be used, each appended to err
- * as a line "ORIGIN: parameter NAME: why" (ORIGIN "main.cf:N" when the
+ * as a line "ORIGIN: parameter NAME: why" (ORIGIN "main.cf, line N" when the
  * value comes from main.cf); their fields stay zero.  Whatever was read
  * must be released with config_table_release(), also after an error.
  */
@@ -88,10 +88,13 @@ struct config_opener {
  * is skipped and every checked one is added, so that a value several
  * programs read is reported once.  When only is not NULL, the rows of
  * names not in it are skipped (a master.cf service's -o overrides).
+ * Notices that are not problems (a compiled table older than its
+ * source, hash: served by lmdb:) go to warnings, if not NULL.
  */
 int	config_table_check(struct config *cfg, const struct config_table *table,
 	    const char *program, const struct config_opener *opener,
-	    struct strlist *seen, const struct strlist *only, struct strbuf *err);
+	    struct strlist *seen, const struct strlist *only, struct strbuf *err,
+	    struct strbuf *warnings);
 
 /*
  * config_file_readable_by - can uid (primary group gid and its

@@ -1,7 +1,7 @@
 """Configuration that fails before it hurts (issue 16, item 2).
 
 The issue's bad days, each refused by `sluice check` (exit 1, the problem
-on its own line with file:line) and by `sluice reload` (exit non-zero, the
+on its own line with its file and line) and by `sluice reload` (exit non-zero, the
 refusal on the terminal and in the maillog, the running configuration
 still serving), and by the master itself when it gets a SIGHUP without
 sluice reload.  sluice stop, status and mailq work while main.cf is
@@ -75,8 +75,8 @@ BREAKAGES = [break_hash_table, break_mynetworks, break_message_size_limit,
 def expected_line(inst, param):
     if param is None:
         n = len(inst.master_cf().rstrip("\n").split("\n"))
-        return re.escape("%s:%d: " % (inst.master_cf_path, n))
-    return re.escape("%s:%d: parameter %s: " % (
+        return re.escape("%s, line %d: " % (inst.master_cf_path, n))
+    return re.escape("%s, line %d: parameter %s: " % (
         inst.main_cf_path, main_cf_line(inst, param), param))
 
 
@@ -180,7 +180,7 @@ def test_stop_status_mailq_with_broken_main_cf(make_instance):
 
 def test_unknown_parameter_warned_once(make_instance):
     inst = make_instance(main={"my_custom_setting": "1"}, start=False)
-    warning = r"warning: %s:%d: unknown parameter my_custom_setting" % (
+    warning = r"warning: %s, line %d: unknown parameter my_custom_setting" % (
         re.escape(inst.main_cf_path), main_cf_line(inst, "my_custom_setting"))
     r = inst.sluice("check")
     assert r.returncode == 0, r.stdout
@@ -212,7 +212,7 @@ def test_unsupported_security_setting_is_an_error(make_instance):
                    "permit_mynetworks, reject_unauth_destination"})
     r = inst.sluice("check")
     assert r.returncode == 1
-    assert re.search(r"main\.cf:%d: parameter smtpd_sasl_auth_enable: not "
+    assert re.search(r"main\.cf, line %d: parameter smtpd_sasl_auth_enable: not "
                      r"supported yet" % main_cf_line(inst,
                                                      "smtpd_sasl_auth_enable"),
                      r.stdout), r.stdout

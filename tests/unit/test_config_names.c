@@ -66,7 +66,7 @@ START_TEST(test_unsupported)
 	    cases[_i].errors, "%s: %s", cases[_i].text, errors.data);
 	ck_assert_str_eq(warnings.data, "");
 	if (cases[_i].errors > 0) {
-		ck_assert_ptr_nonnull(strstr(errors.data, "main.cf:1: parameter "));
+		ck_assert_ptr_nonnull(strstr(errors.data, "main.cf, line 1: parameter "));
 		ck_assert_ptr_nonnull(strstr(errors.data, "not supported yet"));
 	}
 	strbuf_free(&warnings);
@@ -83,7 +83,7 @@ START_TEST(test_unknown_is_a_warning)
 	ck_assert_int_eq(check_text("myhostname = a.example\n"
 	    "smtpd_bannr = typo\n", &warnings, &errors), 0);
 	ck_assert_str_eq(errors.data, "");
-	ck_assert_str_eq(warnings.data, "main.cf:2: unknown parameter "
+	ck_assert_str_eq(warnings.data, "main.cf, line 2: unknown parameter "
 	    "smtpd_bannr (kept for $smtpd_bannr expansion, otherwise ignored)");
 	ck_assert(config_name_unsupported("smtpd_sasl_type"));
 	ck_assert(config_name_unsupported("header_checks"));

@@ -166,29 +166,29 @@ static const struct {
 	const char *want;
 } bad[] = {
 	{ "mynetworks = 127.0.0.1/33\n", NULL,
-	    "/main.cf:3: parameter mynetworks: " },
+	    "/main.cf, line 3: parameter mynetworks: " },
 	{ "message_size_limit = abc\n", NULL,
-	    "/main.cf:3: parameter message_size_limit: bad integer value" },
+	    "/main.cf, line 3: parameter message_size_limit: bad integer value" },
 	{ "virtual_alias_maps = hash:/nonexistent/virtual\n", NULL,
-	    "/main.cf:3: parameter virtual_alias_maps: " },
+	    "/main.cf, line 3: parameter virtual_alias_maps: " },
 	{ "relayhost = [smart.example]:0\n", NULL,
-	    "/main.cf:3: parameter relayhost: bad port" },
+	    "/main.cf, line 3: parameter relayhost: bad port" },
 	{ "smtpd_tls_security_level = sometimes\n", NULL,
-	    "/main.cf:3: parameter smtpd_tls_security_level: bad value" },
+	    "/main.cf, line 3: parameter smtpd_tls_security_level: bad value" },
 	{ "smtpd_tls_security_level = may\n"
 	    "smtpd_tls_cert_file = /nonexistent/cert.pem\n", NULL,
-	    "/main.cf:4: parameter smtpd_tls_cert_file: " },
+	    "/main.cf, line 4: parameter smtpd_tls_cert_file: " },
 	{ "header_checks = regexp:/etc/postfix/header_checks\n", NULL,
-	    "/main.cf:3: parameter header_checks: not supported yet" },
+	    "/main.cf, line 3: parameter header_checks: not supported yet" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
-	    "/master.cf:2: expected at least 8 fields" },
+	    "/master.cf, line 2: expected at least 8 fields" },
 	{ "", "smtp inet n - n - - nosuchprogram\n",
-	    "/master.cf:1: service smtp/inet: unknown program \"nosuchprogram\"" },
+	    "/master.cf, line 1: service smtp/inet: unknown program \"nosuchprogram\"" },
 	{ "", "smtp inet n - n - - smtpd\n"
 	    "submission inet n - n - - smtpd -o mynetworks=10.0.0.0/99\n",
-	    "/master.cf:2: service submission/inet: parameter mynetworks: " },
+	    "/master.cf, line 2: service submission/inet: parameter mynetworks: " },
 	{ "", "smtp inet n - n - - smtpd -o smtpd_milters=inet:x:1\n",
-	    "/master.cf:1: service smtp/inet: -o smtpd_milters: not supported" },
+	    "/master.cf, line 1: service smtp/inet: -o smtpd_milters: not supported" },
 };
 
 START_TEST(test_bad_configuration)
@@ -223,9 +223,9 @@ START_TEST(test_unknown_names_are_warnings)
 	    "pickup unix n - n 60 1 pickup -o pickup_flavour=vanilla\n");
 	ck_assert_int_eq(check_dir(&warnings, &errors), 0);
 	ck_assert_str_eq(errors.data, "");
-	ck_assert_ptr_nonnull(strstr(warnings.data, "/main.cf:3: unknown "
+	ck_assert_ptr_nonnull(strstr(warnings.data, "/main.cf, line 3: unknown "
 	    "parameter smtpd_bannr"));
-	ck_assert_ptr_nonnull(strstr(warnings.data, "/master.cf:4: service "
+	ck_assert_ptr_nonnull(strstr(warnings.data, "/master.cf, line 4: service "
 	    "pickup/unix: -o pickup_flavour: unknown parameter"));
 	strbuf_free(&warnings);
 	strbuf_free(&errors);

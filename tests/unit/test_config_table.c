@@ -171,27 +171,27 @@ static const struct {
 	const char *want;
 } bad[] = {
 	{ "mynetworks = 127.0.0.1/33\n",
-	    "main.cf:2: parameter mynetworks: " },
+	    "main.cf, line 2: parameter mynetworks: " },
 	{ "message_size_limit = abc\n",
-	    "main.cf:2: parameter message_size_limit: bad integer value \"abc\"" },
+	    "main.cf, line 2: parameter message_size_limit: bad integer value \"abc\"" },
 	{ "smtpd_timeout = 5 fortnights\n",
-	    "main.cf:2: parameter smtpd_timeout: bad time value" },
+	    "main.cf, line 2: parameter smtpd_timeout: bad time value" },
 	{ "smtpd_helo_required = maybe\n",
-	    "main.cf:2: parameter smtpd_helo_required: bad boolean value" },
+	    "main.cf, line 2: parameter smtpd_helo_required: bad boolean value" },
 	{ "virtual_alias_maps = hash:/nonexistent/virtual\n",
-	    "main.cf:2: parameter virtual_alias_maps: " },
+	    "main.cf, line 2: parameter virtual_alias_maps: " },
 	{ "virtual_alias_maps = nosuchtype:/etc/x\n",
-	    "main.cf:2: parameter virtual_alias_maps: " },
+	    "main.cf, line 2: parameter virtual_alias_maps: " },
 	{ "mydestination = example.com lmdb:/nonexistent/domains\n",
-	    "main.cf:2: parameter mydestination: " },
+	    "main.cf, line 2: parameter mydestination: " },
 	{ "relayhost = [smart.example.net]:99999\n",
-	    "main.cf:2: parameter relayhost: bad port \"99999\"" },
+	    "main.cf, line 2: parameter relayhost: bad port \"99999\"" },
 	{ "relayhost = bad!host:25\n",
-	    "main.cf:2: parameter relayhost: bad host name" },
+	    "main.cf, line 2: parameter relayhost: bad host name" },
 	{ "smtpd_banner = $smtpd_banner x\n",
-	    "main.cf:2: parameter smtpd_banner: expansion loop" },
+	    "main.cf, line 2: parameter smtpd_banner: expansion loop" },
 	{ "smtpd_banner = ${smtpd_banner\n",
-	    "main.cf:2: parameter smtpd_banner: " },
+	    "main.cf, line 2: parameter smtpd_banner: " },
 };
 
 START_TEST(test_bad_values)
@@ -216,7 +216,7 @@ START_TEST(test_bad_values)
 	/* the check says the same, naming the program */
 	strbuf_reset(&err);
 	ck_assert_int_eq(config_table_check(cfg, table, "smtpd", NULL, NULL,
-	    NULL, &err), 1);
+	    NULL, &err, NULL), 1);
 	ck_assert_msg(strncmp(err.data, bad[_i].want, strlen(bad[_i].want)) == 0,
 	    "%s: got \"%s\"", bad[_i].text, err.data);
 	ck_assert_ptr_nonnull(strstr(err.data, " (smtpd)"));
@@ -237,8 +237,8 @@ START_TEST(test_check_only_rows)
 	ck_assert_int_eq(config_table_read(cfg, table, &st, &err), 0);
 	config_table_release(table, &st);
 	ck_assert_int_eq(config_table_check(cfg, table, "x", NULL, NULL, NULL,
-	    &err), 1);
-	ck_assert_ptr_nonnull(strstr(err.data, "main.cf:1: parameter "
+	    &err, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "main.cf, line 1: parameter "
 	    "queue_minfree: bad integer value \"lots\""));
 	config_free(cfg);
 	strbuf_free(&err);
@@ -256,15 +256,15 @@ START_TEST(test_check_seen_and_only)
 	strlist_init(&seen);
 	strlist_init(&only);
 	ck_assert_int_eq(config_table_check(cfg, table, "a", NULL, &seen, NULL,
-	    &err), 2);
+	    &err, NULL), 2);
 	/* a second program reading the same values: not repeated */
 	ck_assert_int_eq(config_table_check(cfg, table, "b", NULL, &seen, NULL,
-	    &err), 0);
+	    &err, NULL), 0);
 	ck_assert_ptr_null(strstr(err.data, "(b)"));
 	strbuf_reset(&err);
 	strlist_add(&only, "mynetworks");
 	ck_assert_int_eq(config_table_check(cfg, table, "c", NULL, NULL, &only,
-	    &err), 1);
+	    &err, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err.data, "parameter mynetworks:"));
 	strlist_free(&only);
 	strlist_free(&seen);
@@ -307,11 +307,11 @@ START_TEST(test_files_readable_by)
 	cfg = parse(text);
 	strbuf_reset(&err);
 	ck_assert_int_eq(config_table_check(cfg, table, "smtpd", &other, NULL,
-	    NULL, &err), 1);
+	    NULL, &err, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err.data, "parameter smtpd_tls_cert_file: "));
 	strbuf_reset(&err);
 	ck_assert_int_eq(config_table_check(cfg, table, "smtpd", &self, NULL,
-	    NULL, &err), 0);
+	    NULL, &err, NULL), 0);
 	config_free(cfg);
 	strbuf_free(&err);
 }
@@ -338,7 +338,7 @@ START_TEST(test_compiled_table_readable_by)
 	    tmpdir);
 	cfg = parse(text);
 	ck_assert_int_eq(config_table_check(cfg, table, "smtp", &other, NULL,
-	    NULL, &err), 1);
+	    NULL, &err, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err.data, "virtual.lmdb is not readable by "
 	    "nobody-test"));
 	config_free(cfg);
