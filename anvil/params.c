@@ -10,5 +10,6 @@
 const struct config_table anvil_params[] = {
 	CONFIG_CHECK_ONLY("anvil_rate_time_unit", CONF_TIME),
 	CONFIG_CHECK_ONLY("anvil_status_update_time", CONF_TIME),
+	CONFIG_CHECK_ONLY("max_idle", CONF_TIME),
 	CONFIG_TABLE_END,
 };

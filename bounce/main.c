@@ -19,9 +19,11 @@
  * builds the notice (notice.c), queues it through private/cleanup, marks
  * the records qmgr asked it to mark done and flushes them, then replies.
  *
- * Parameters: myhostname, double_bounce_sender, 2bounce_notice_recipient,
- * bounce_size_limit, maximal_queue_lifetime, bounce_queue_lifetime,
- * cleanup_service_name, ipc_timeout.
+ * Parameters (params.c): myhostname, double_bounce_sender,
+ * 2bounce_notice_recipient, bounce_notice_recipient,
+ * delay_notice_recipient, notify_classes, bounce_size_limit,
+ * maximal_queue_lifetime, bounce_queue_lifetime, cleanup_service_name,
+ * ipc_timeout.
  */
 #include <time.h>
 

@@ -3,8 +3,12 @@
  *
  * This file decides who gets a notice and from whom (the null sender to
  * the original sender; a bounce of a bounce goes from double_bounce_sender
- * to 2bounce_notice_recipient; mail from double_bounce_sender itself is
- * never notified about), writes the top-level headers and the MIME
+ * to 2bounce_notice_recipient when notify_classes has 2bounce or bounce,
+ * else it is discarded; mail from double_bounce_sender itself is never
+ * notified about; with the class bounce (delay), the postmaster gets a
+ * copy of a non-delivery (delay) notice, with the message headers only,
+ * at bounce_notice_recipient (delay_notice_recipient), from
+ * double_bounce_sender, as in Postfix), writes the top-level headers and the MIME
  * structure around the parts that notice_text.c builds, and hands the
  * result to cleanup like any other local mail.
  *
@@ -13,6 +17,7 @@
  * RFC 6533 types (message/global-delivery-status, message/global).
  *
  * Parameters: myhostname, double_bounce_sender, 2bounce_notice_recipient,
+ * bounce_notice_recipient, delay_notice_recipient, notify_classes,
  * bounce_size_limit, maximal_queue_lifetime, bounce_queue_lifetime,
  * cleanup_service_name, ipc_timeout.
  */
@@ -68,13 +73,28 @@ qualify(struct strbuf *out, const char *addr, const char *domain)
 		strbuf_printf(out, "@%s", domain);
 }
 
+/* notify_class - is class one of the words of notify_classes? */
+static bool
+notify_class(struct config *cfg, const char *class)
+{
+	struct strlist classes;
+	bool on;
+
+	strlist_init(&classes);
+	config_get_list(cfg, "notify_classes", &classes);
+	on = strlist_contains_ci(&classes, class);
+	strlist_free(&classes);
+	return (on);
+}
+
 /*
- * choose_envelope - who sends and who gets the notice.  Returns
- * BOUNCE_QUEUED or BOUNCE_DISCARDED.
+ * choose_envelope - who sends and who gets the notice (postmaster: the
+ * postmaster's copy).  Returns BOUNCE_QUEUED or BOUNCE_DISCARDED.
  */
 static int
 choose_envelope(struct config *cfg, const struct queue_message *msg,
-    const char *myhostname, struct strbuf *to, struct strbuf *from)
+    enum bounce_action action, bool postmaster, const char *myhostname,
+    struct strbuf *to, struct strbuf *from)
 {
 	struct strbuf dbl;
 	const char *dbl_local = config_get(cfg, "double_bounce_sender");
@@ -88,7 +108,20 @@ choose_envelope(struct config *cfg, const struct queue_message *msg,
 	    || strcasecmp(msg->sender, dbl_local) == 0) {
 		/* a notice about a notice about a notice: stop here */
 		rc = BOUNCE_DISCARDED;
+	} else if (postmaster) {
+		/* only for mail with a sender of its own, in the asked class */
+		if (msg->sender[0] == 0 || action == BOUNCE_DELIVERED ||
+		    !notify_class(cfg, action == BOUNCE_FAILED ? "bounce" :
+		    "delay"))
+			rc = BOUNCE_DISCARDED;
+		else
+			qualify(to, config_get(cfg, action == BOUNCE_FAILED ?
+			    "bounce_notice_recipient" : "delay_notice_recipient"),
+			    myhostname);
+		strbuf_set(from, dbl.data);
 	} else if (msg->sender[0] == 0) {
+		if (!notify_class(cfg, "2bounce") && !notify_class(cfg, "bounce"))
+			rc = BOUNCE_DISCARDED;
 		qualify(to, config_get(cfg, "2bounce_notice_recipient"), myhostname);
 		strbuf_set(from, dbl.data);
 	} else {
@@ -159,9 +192,9 @@ put_headers(const struct bounce_job *job, struct strbuf *text,
 /* bounce_build - the whole notification text and its envelope */
 int
 bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
-    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
-    struct strbuf *text, struct strbuf *notify_to, struct strbuf *notify_from,
-    struct strbuf *err)
+    enum bounce_action action, bool postmaster, const struct bounce_rcpt *rcpts,
+    size_t count, struct strbuf *text, struct strbuf *notify_to,
+    struct strbuf *notify_from, struct strbuf *err)
 {
 	struct bounce_job job;
 	struct strbuf human, status, returned, boundary;
@@ -180,14 +213,15 @@ bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
 	job.action = action;
 	job.rcpts = rcpts;
 	job.count = count;
+	job.postmaster = postmaster;
 	job.myhostname = config_get(cfg, "myhostname");
 	job.global = (utf8 = attr_list_get(&msg->attrs, "smtputf8")) != NULL
 	    && strcmp(utf8, "1") == 0;
 	job.now = time(NULL);
 
 	strbuf_reset(text);
-	if (choose_envelope(cfg, msg, job.myhostname, notify_to, notify_from)
-	    == BOUNCE_DISCARDED)
+	if (choose_envelope(cfg, msg, action, postmaster, job.myhostname,
+	    notify_to, notify_from) == BOUNCE_DISCARDED)
 		return (BOUNCE_DISCARDED);
 
 	strbuf_init(&human);
@@ -251,8 +285,8 @@ out:
 /* bounce_send - build the notice and queue it through cleanup */
 int
 bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
-    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
-    char bounce_id[QUEUE_ID_SIZE], struct strbuf *err)
+    enum bounce_action action, bool postmaster, const struct bounce_rcpt *rcpts,
+    size_t count, char bounce_id[QUEUE_ID_SIZE], struct strbuf *err)
 {
 	struct strbuf text, to, from, path, reason;
 	struct attr_list env;
@@ -263,8 +297,8 @@ bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
 	strbuf_init(&text);
 	strbuf_init(&to);
 	strbuf_init(&from);
-	rc = bounce_build(cfg, queue_fd, msg, action, rcpts, count, &text,
-	    &to, &from, err);
+	rc = bounce_build(cfg, queue_fd, msg, action, postmaster, rcpts, count,
+	    &text, &to, &from, err);
 	if (rc != BOUNCE_QUEUED) {
 		strbuf_free(&text);
 		strbuf_free(&to);

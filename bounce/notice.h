@@ -7,9 +7,14 @@
  * cleanup (lib/mail/cleanup_client.h), like any other mail.  The notification
  * goes to the original sender from the null sender <>; if the original
  * sender was already <> (a bounce), the notice goes to
- * 2bounce_notice_recipient instead, from double_bounce_sender@myhostname;
+ * 2bounce_notice_recipient instead, from double_bounce_sender@myhostname,
+ * if notify_classes has 2bounce or bounce (else BOUNCE_DISCARDED);
  * a message from double_bounce_sender itself is never notified about
- * (bounce_send returns BOUNCE_DISCARDED).  The caller decides who is
+ * (bounce_send returns BOUNCE_DISCARDED).  With postmaster set, the
+ * notice is the postmaster's copy of a non-delivery (delay) notice, with
+ * the original's headers only, to bounce_notice_recipient
+ * (delay_notice_recipient), sent only when notify_classes has bounce
+ * (delay) and the original had a sender of its own.  The caller decides who is
  * notified (NOTIFY, RFC 3461); this module only writes and queues.
  *
  * Parts: 1 text/plain for people (what happened, the reasons); 2
@@ -51,7 +56,8 @@ struct bounce_rcpt {
  * with err filled (the caller keeps the recipients and retries later).
  */
 int	bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
-	    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
+	    enum bounce_action action, bool postmaster,
+	    const struct bounce_rcpt *rcpts, size_t count,
 	    char bounce_id[QUEUE_ID_SIZE], struct strbuf *err);
 
 /*
@@ -60,8 +66,9 @@ int	bounce_send(struct config *cfg, int queue_fd, const struct queue_message *ms
  * ("" when the notice is to be discarded).
  */
 int	bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
-	    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t count,
-	    struct strbuf *text, struct strbuf *notify_to, struct strbuf *notify_from,
+	    enum bounce_action action, bool postmaster,
+	    const struct bounce_rcpt *rcpts, size_t count, struct strbuf *text,
+	    struct strbuf *notify_to, struct strbuf *notify_from,
 	    struct strbuf *err);
 
 #endif

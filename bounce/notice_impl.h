@@ -28,6 +28,7 @@ struct bounce_job {
 	size_t			 count;
 	const char		*myhostname;
 	bool			 global;	/* SMTPUTF8 original: RFC 6533 types */
+	bool			 postmaster;	/* a copy for the postmaster: headers only */
 	time_t			 now;
 };
 

@@ -404,7 +404,7 @@ bounce_returned_text(const struct bounce_job *job, int queue_fd,
 	int r;
 
 	/* RFC 3461 4.3: only a failure returns the content, and not with HDRS */
-	*full = job->action == BOUNCE_FAILED
+	*full = job->action == BOUNCE_FAILED && !job->postmaster
 	    && (ret == NULL || strcasecmp(ret, "HDRS") != 0)
 	    && job->msg->size >= 0 && job->msg->size <= limit;
 	memset(&rc, 0, sizeof(rc));

@@ -43,6 +43,31 @@ static const char *const what[] = {
 	[BOUNCE_DELIVERED] = "delivery status notification",
 };
 
+/*
+ * postmaster_copy - the postmaster's copy of the notice just queued
+ * (notify_classes bounce or delay).  Best effort, as the notice itself
+ * is what the records are marked for: a failure is logged, not retried.
+ */
+static void
+postmaster_copy(struct config *cfg, int fd, const struct bounce_request *req,
+    const struct queue_message *msg, const struct bounce_rcpt *list,
+    size_t count)
+{
+	char	 id[QUEUE_ID_SIZE];
+	struct strbuf err;
+	int	 rc;
+
+	strbuf_init(&err);
+	rc = bounce_send(cfg, fd, msg, req->action, true, list, count, id, &err);
+	if (rc == BOUNCE_QUEUED)
+		msg_info("%s: postmaster %s: %s", req->queue_id,
+		    what[req->action], id);
+	else if (rc == BOUNCE_ERROR)
+		msg_warn("%s: cannot send the postmaster's copy of the %s: %s",
+		    req->queue_id, what[req->action], err.data);
+	strbuf_free(&err);
+}
+
 /* open_queue_file - active/ID, ours, one link, locked; -1 + reason */
 static int
 open_queue_file(const struct bounce_request *req, struct bounce_reply *reply)
@@ -204,7 +229,9 @@ bounce_notify(struct config *cfg, const struct bounce_request *req,
 	if ((count = fill_rcpts(req, &msg, list, reply)) < 0)
 		goto out;
 	rc = count == 0 ? BOUNCE_DISCARDED : bounce_send(cfg, fd, &msg,
-	    req->action, list, (size_t)count, reply->queue_id, &err);
+	    req->action, false, list, (size_t)count, reply->queue_id, &err);
+	if (rc == BOUNCE_QUEUED)
+		postmaster_copy(cfg, fd, req, &msg, list, (size_t)count);
 	if (rc == BOUNCE_DISCARDED) {
 		reply->status = BOUNCE_STATUS_DISCARDED;
 	} else if (rc == BOUNCE_QUEUED) {

@@ -16,6 +16,8 @@ const struct config_table cleanup_params[] = {
 	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
 	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
 	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
+	CONFIG_CHECK_ONLY("duplicate_filter_limit", CONF_INT),
+	CONFIG_CHECK_ONLY("enable_original_recipient", CONF_BOOL),
 	CONFIG_CHECK_ONLY("cleanup_process_session_limit", CONF_INT),
 	CONFIG_TABLE_END,
 };

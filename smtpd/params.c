@@ -53,5 +53,9 @@ const struct config_table smtpd_params[] = {
 	ROW("smtpd_client_event_limit_exceptions", CONF_NETWORKS,
 	    client_limit_exceptions),
 	ROW("anvil_service_name", CONF_STR, anvil_service),
+	/* standalone.c: smtpd -S, the server of sendmail -bs */
+	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
+	CONFIG_CHECK_ONLY("daemon_directory", CONF_STR),
+	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
 	CONFIG_TABLE_END,
 };

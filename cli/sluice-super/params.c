@@ -10,5 +10,6 @@
 const struct config_table sluice_super_params[] = {
 	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
 	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
+	CONFIG_CHECK_ONLY("qmgr_service_name", CONF_STR),
 	CONFIG_TABLE_END,
 };

@@ -44,11 +44,12 @@ int	config_programs_check(struct config *cfg, const char *config_dir,
 /* The tables, from <program>/params.c and config_modules.c. */
 extern const struct config_table smtpd_params[], cleanup_params[],
 	qmgr_params[], local_params[], pickup_params[], showq_params[],
-	smtp_params[], anvil_params[], master_params[], sluice_params[],
+	smtp_params[], anvil_params[], bounce_params[], master_params[],
+	sluice_params[],
 	sendmail_params[], sluice_drop_params[], sluice_queue_params[],
 	sluice_super_params[], sluice_map_params[], sluice_conf_params[];
 extern const struct config_table service_params[], tls_server_params[],
 	tls_client_params[], dns_params[], queue_space_params[],
-	resolve_params[], bounce_params[], log_params[];
+	resolve_params[], log_params[];
 
 #endif

@@ -191,3 +191,26 @@ def test_delay_warning_sent_once(make_instance):
     assert qid in [i for q, i in inst.queue_files(("deferred", "active",
                                                    "incoming"))]
     assert len(si.maildir_files(inst.vmaildir("user"))) == 1
+
+
+def test_postmaster_copy_of_a_bounce(make_instance):
+    """notify_classes = bounce: the postmaster (here bounce_notice_recipient
+    = the sender's own mailbox, to read both) gets a copy of the
+    non-delivery notice with the original's headers only."""
+    inst = make_instance(delivery=True, main={
+        "transport_maps": FAIL_MAPS, "notify_classes": "bounce",
+        "bounce_notice_recipient": SENDER})
+    qid = send(inst, "nobody@fail.example", original("copy"))
+    msgs = bounces(inst, count=2)
+    returned = {}
+    for m in msgs:
+        text, dsn, ret = report_parts(m)
+        _, [rcpt] = status_blocks(dsn)
+        assert rcpt["final-recipient"].lower() == "rfc822; nobody@fail.example"
+        returned[ret.get_content_type()] = m
+    assert sorted(returned) == ["message/rfc822", "text/rfc822-headers"]
+    copy = returned["text/rfc822-headers"]
+    assert "the original copy" in copy.as_string()
+    assert "the body of the original" not in copy.as_string()
+    assert inst.wait_log(r"%s: postmaster non-delivery notification: "
+                         r"[0-9A-F]+" % qid)

@@ -129,19 +129,29 @@ one_rcpt(void)
 	return (r);
 }
 
-/* build - queue a message and build the notice about it */
+/* build_as - queue a message and build the notice (or copy) about it */
 static int
-build(const char *sender, const char *const *attrs, const char *content,
-    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t n)
+build_as(bool postmaster, const char *sender, const char *const *attrs,
+    const char *content, enum bounce_action action,
+    const struct bounce_rcpt *rcpts, size_t n)
 {
 	struct queue_message msg;
 	int fd, rc;
 
 	fd = queue_message(sender, attrs, content, &msg);
-	rc = bounce_build(cfg, fd, &msg, action, rcpts, n, &text, &to, &from, &err);
+	rc = bounce_build(cfg, fd, &msg, action, postmaster, rcpts, n, &text,
+	    &to, &from, &err);
 	close(fd);
 	queue_message_free(&msg);
 	return (rc);
+}
+
+/* build - the notice to the sender */
+static int
+build(const char *sender, const char *const *attrs, const char *content,
+    enum bounce_action action, const struct bounce_rcpt *rcpts, size_t n)
+{
+	return (build_as(false, sender, attrs, content, action, rcpts, n));
 }
 
 /* boundary_of - the boundary parameter of the notice's Content-Type */
@@ -322,6 +332,57 @@ START_TEST(test_double_bounce)
 	ck_assert_int_eq(build("", NULL, body, BOUNCE_FAILED, &r, 1),
 	    BOUNCE_QUEUED);
 	ck_assert_str_eq(to.data, "admin@other.example");
+}
+END_TEST
+
+START_TEST(test_double_bounce_notify_classes)
+{
+	struct bounce_rcpt r = one_rcpt();
+
+	/* Postfix's default: no 2bounce, no bounce: discarded */
+	config_set(cfg, "notify_classes", "resource, software");
+	ck_assert_int_eq(build("", NULL, body, BOUNCE_FAILED, &r, 1),
+	    BOUNCE_DISCARDED);
+	ck_assert_uint_eq(text.len, 0);
+	config_set(cfg, "notify_classes", "bounce");
+	ck_assert_int_eq(build("", NULL, body, BOUNCE_FAILED, &r, 1),
+	    BOUNCE_QUEUED);
+	ck_assert_str_eq(to.data, "postmaster@host.example");
+}
+END_TEST
+
+START_TEST(test_postmaster_copy)
+{
+	struct bounce_rcpt r = one_rcpt();
+
+	/* not asked for (Sluice's default): no copy */
+	ck_assert_int_eq(build_as(true, "sender@example.org", NULL, body,
+	    BOUNCE_FAILED, &r, 1), BOUNCE_DISCARDED);
+	config_set(cfg, "notify_classes", "bounce, delay");
+	config_set(cfg, "bounce_notice_recipient", "bounces");
+	config_set(cfg, "delay_notice_recipient", "delays@other.example");
+	ck_assert_int_eq(build_as(true, "sender@example.org", NULL, body,
+	    BOUNCE_FAILED, &r, 1), BOUNCE_QUEUED);
+	ck_assert_str_eq(to.data, "bounces@host.example");
+	ck_assert_str_eq(from.data, "double-bounce@host.example");
+	/* the headers only, never the content, whatever its size */
+	ck_assert_ptr_nonnull(strstr(text.data, "Content-Type: text/rfc822-headers\n"));
+	ck_assert_ptr_nonnull(strstr(text.data, "Subject: hello there\n"));
+	ck_assert_ptr_null(strstr(text.data, "SECRET-BODY-MARKER"));
+	ck_assert_ptr_nonnull(strstr(text.data, "Final-Recipient: rfc822; "
+	    "rcpt@example.net"));
+	ck_assert_int_eq(build_as(true, "sender@example.org", NULL, body,
+	    BOUNCE_DELAYED, &r, 1), BOUNCE_QUEUED);
+	ck_assert_str_eq(to.data, "delays@other.example");
+	/* no copy of a bounce's bounce (that is 2bounce's) nor of a success */
+	ck_assert_int_eq(build_as(true, "", NULL, body, BOUNCE_FAILED, &r, 1),
+	    BOUNCE_DISCARDED);
+	ck_assert_int_eq(build_as(true, "sender@example.org", NULL, body,
+	    BOUNCE_DELIVERED, &r, 1), BOUNCE_DISCARDED);
+	/* delay copies only with the class delay */
+	config_set(cfg, "notify_classes", "bounce");
+	ck_assert_int_eq(build_as(true, "sender@example.org", NULL, body,
+	    BOUNCE_DELAYED, &r, 1), BOUNCE_DISCARDED);
 }
 END_TEST
 
@@ -524,23 +585,23 @@ START_TEST(test_errors)
 
 	fd = queue_message("s@example.org", NULL, body, &msg);
 	/* unreadable content */
-	ck_assert_int_eq(bounce_build(cfg, -1, &msg, BOUNCE_FAILED, &r, 1,
+	ck_assert_int_eq(bounce_build(cfg, -1, &msg, BOUNCE_FAILED, false, &r, 1,
 	    &text, &to, &from, &err), BOUNCE_ERROR);
 	ck_assert_uint_gt(err.len, 0);
 	ck_assert_uint_eq(text.len, 0);
 	/* a nonsense action */
 	strbuf_reset(&err);
-	ck_assert_int_eq(bounce_build(cfg, fd, &msg, (enum bounce_action)7, &r, 1,
+	ck_assert_int_eq(bounce_build(cfg, fd, &msg, (enum bounce_action)7, false, &r, 1,
 	    &text, &to, &from, &err), BOUNCE_ERROR);
 	/* no cleanup listening: an error the caller retries later */
 	strbuf_reset(&err);
-	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, &r, 1, id,
+	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
 	    &err), BOUNCE_ERROR);
 	ck_assert_ptr_nonnull(strstr(err.data, "queue notification"));
 	/* discarding needs no cleanup at all */
 	free(msg.sender);
 	msg.sender = xstrdup("double-bounce@host.example");
-	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, &r, 1, id,
+	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
 	    &err), BOUNCE_DISCARDED);
 	close(fd);
 	queue_message_free(&msg);
@@ -560,6 +621,8 @@ bounce_suite(void)
 	tcase_add_test(tc, test_ret_hdrs);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_double_bounce);
+	tcase_add_test(tc, test_double_bounce_notify_classes);
+	tcase_add_test(tc, test_postmaster_copy);
 	tcase_add_test(tc, test_discard);
 	tcase_add_test(tc, test_delayed);
 	tcase_add_test(tc, test_delivered_many);

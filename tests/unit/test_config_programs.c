@@ -87,6 +87,40 @@ every_row(void (*fn)(const struct config_program *,
 				fn(p, r, ctx);
 }
 
+/* collect - the names read */
+static void
+collect(const struct config_program *p, const struct config_table *r,
+    void *ctx)
+{
+	(void)p;
+	strlist_add(ctx, r->name);
+}
+
+START_TEST(test_every_parameter_is_read)
+{
+	const struct param_def *def;
+	struct strlist read;
+	char ref[128];
+	bool referenced;
+
+	strlist_init(&read);
+	every_row(collect, &read);
+	for (def = config_param_table; def->name != NULL; def++) {
+		if (strlist_contains_ci(&read, def->name))
+			continue;
+		/* used through another parameter's default ($mail_name) */
+		snprintf(ref, sizeof(ref), "$%s", def->name);
+		referenced = false;
+		for (const struct param_def *d = config_param_table; d->name; d++)
+			referenced |= strstr(d->default_value, ref) != NULL &&
+			    strlist_contains_ci(&read, d->name);
+		ck_assert_msg(referenced, "parameter %s is in the defaults "
+		    "table, but no program reads it", def->name);
+	}
+	strlist_free(&read);
+}
+END_TEST
+
 /* documented - a row's parameter is in the man page and the table */
 static void
 documented(const struct config_program *p, const struct config_table *r,
@@ -178,6 +212,8 @@ static const struct {
 	{ "smtpd_tls_security_level = may\n"
 	    "smtpd_tls_cert_file = /nonexistent/cert.pem\n", NULL,
 	    "/main.cf, line 4: parameter smtpd_tls_cert_file: " },
+	{ "notify_classes = resource, bogus\n", NULL,
+	    "/main.cf, line 3: parameter notify_classes: bad value \"bogus\"" },
 	{ "header_checks = regexp:/etc/postfix/header_checks\n", NULL,
 	    "/main.cf, line 3: parameter header_checks: not supported yet" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
@@ -239,6 +275,7 @@ main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_every_parameter_is_read);
 	tcase_add_test(tc, test_every_parameter_read_is_documented);
 	tcase_add_test(tc, test_every_program_has_a_man_page);
 	tcase_add_test(tc, test_good_configuration);
