@@ -18,6 +18,10 @@ const struct config_table cleanup_params[] = {
 	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
 	CONFIG_CHECK_ONLY("duplicate_filter_limit", CONF_INT),
 	CONFIG_CHECK_ONLY("enable_original_recipient", CONF_BOOL),
+	/* rewrite.c */
+	CONFIG_CHECK_ONLY("local_header_rewrite_clients", CONF_LIST),
+	CONFIG_CHECK_ONLY("mynetworks", CONF_NETWORKS),
+	CONFIG_CHECK_ONLY("remote_header_rewrite_domain", CONF_STR),
 	CONFIG_CHECK_ONLY("cleanup_process_session_limit", CONF_INT),
 	CONFIG_TABLE_END,
 };
