@@ -12,14 +12,20 @@
 #include <time.h>
 
 #include "anvil_table.h"
+#include "config_table.h"
 #include "service.h"
 
+/* The daemon's state; the parameters are read through anvil_params. */
 struct anvil_daemon {
 	struct anvil_table *table;
 	long		 time_unit;	/* anvil_rate_time_unit, seconds */
 	long		 status_update;	/* anvil_status_update_time, seconds */
+	long		 max_idle;	/* seconds */
 	time_t		 next_status;	/* when the peaks are logged next */
 };
+
+/* params.c */
+extern const struct config_table anvil_params[];
 
 /* serve.c */
 void	anvil_serve(struct service_context *ctx, int client_fd);

@@ -97,10 +97,14 @@ static void
 anvil_pre_jail(struct service_context *ctx)
 {
 	struct anvil_daemon *d = xcalloc(1, sizeof(*d));
+	struct strbuf err;
 	char	 num[32];
 
-	d->time_unit = config_get_time(ctx->cfg, "anvil_rate_time_unit");
-	d->status_update = config_get_time(ctx->cfg, "anvil_status_update_time");
+	/* sluice check refuses what cannot be read: no guessing a rate window */
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, anvil_params, d, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
 	d->table = anvil_table_create(d->time_unit);
 	anvil_stats_start(d, time(NULL));
 	tzset();			/* statistics times after chroot */
@@ -108,7 +112,7 @@ anvil_pre_jail(struct service_context *ctx)
 	/* as Postfix's anvil: no use limit, no exit within a rate window */
 	snprintf(num, sizeof(num), "%ld", 1L << 30);
 	config_set(ctx->cfg, "max_use", num);
-	if (config_get_time(ctx->cfg, "max_idle") < d->time_unit) {
+	if (d->max_idle < d->time_unit) {
 		snprintf(num, sizeof(num), "%lds", d->time_unit);
 		config_set(ctx->cfg, "max_idle", num);
 	}

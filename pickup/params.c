@@ -12,6 +12,5 @@ const struct config_table pickup_params[] = {
 	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
 	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
 	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
-	CONFIG_CHECK_ONLY("myorigin", CONF_STR),
 	CONFIG_TABLE_END,
 };

@@ -22,17 +22,18 @@
 #include "showq.h"
 #include "stream.h"
 
-struct showq_daemon {
-	int	ipc_timeout;
-};
-
 /* showq_post_jail - read the parameters into the daemon's state */
 static void
 showq_post_jail(struct service_context *ctx)
 {
 	struct showq_daemon *d = xcalloc(1, sizeof(*d));
+	struct strbuf err;
 
-	d->ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
+	/* sluice check refuses what cannot be read; a listing needs it */
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, showq_params, d, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
 	ctx->app = d;
 }
 
@@ -49,7 +50,7 @@ showq_serve(struct service_context *ctx, int client_fd)
 		return;
 	}
 	s = stream_open(fd);
-	stream_set_timeout(s, d->ipc_timeout);
+	stream_set_timeout(s, (int)d->ipc_timeout);
 	if (showq_report(s) < 0)
 		msg_debug("client went away: %s",
 		    stream_status_text(stream_status(s)));

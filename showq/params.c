@@ -2,12 +2,11 @@
  * params - the main.cf parameters showq reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way showq will read it.  The rows are check-only until
- * showq reads its settings through config_table_read().
+ * configuration the way showq will read it.
  */
-#include "config_programs.h"
+#include "showq.h"
 
 const struct config_table showq_params[] = {
-	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
+	CONFIG_ROW("ipc_timeout", CONF_TIME, struct showq_daemon, ipc_timeout),
 	CONFIG_TABLE_END,
 };

@@ -6,6 +6,7 @@
 #define SLUICE_SHOWQ_H
 
 #include "attr.h"
+#include "config_table.h"
 #include "stream.h"
 
 /* A listed message stays within what the reader accepts (lib/service/attr.h). */
@@ -17,5 +18,12 @@
  * empty list that ends the listing.  0, or -1 when the client went away.
  */
 int	showq_report(struct stream *s);
+
+/* The daemon's settings, read through showq_params (params.c). */
+struct showq_daemon {
+	long	ipc_timeout;		/* seconds */
+};
+
+extern const struct config_table showq_params[];
 
 #endif

@@ -10,8 +10,6 @@
 const struct config_table smtp_params[] = {
 	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
 	CONFIG_CHECK_ONLY("lmtp_tcp_port", CONF_STR),
-	CONFIG_CHECK_ONLY("relayhost", CONF_HOSTPORT),
-	CONFIG_CHECK_ONLY("sender_dependent_relayhost_maps", CONF_MAPS),
 	CONFIG_CHECK_ONLY("smtp_bind_address", CONF_STR),
 	CONFIG_CHECK_ONLY("smtp_connect_timeout", CONF_TIME),
 	CONFIG_CHECK_ONLY("smtp_data_done_timeout", CONF_TIME),

@@ -11,7 +11,6 @@ const struct config_table sendmail_params[] = {
 	CONFIG_CHECK_ONLY("daemon_directory", CONF_STR),
 	CONFIG_CHECK_ONLY("header_size_limit", CONF_INT),
 	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
 	CONFIG_CHECK_ONLY("myorigin", CONF_STR),
 	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
 	CONFIG_TABLE_END,
