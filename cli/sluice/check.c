@@ -132,6 +132,46 @@ check_bounce_service(struct check_state *cs, const char *path,
 		    "be sent", path, qmgr->line);
 }
 
+/*
+ * check_transports - the relay and virtual classes in use have their
+ * transport in master.cf: relay_transport = relay needs the relay
+ * service a master.cf older than the address resolver does not have,
+ * and without it mail for relay_domains would wait in the queue
+ */
+static void
+check_transports(struct check_state *cs, const char *path,
+    const struct master_entry *entries, size_t count)
+{
+	static const char *const pairs[][2] = {
+		{ "relay_domains", "relay_transport" },
+		{ "virtual_mailbox_domains", "virtual_transport" },
+	};
+	bool	 have_qmgr = false;
+
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(entries[i].argv.items[0], "qmgr") == 0)
+			have_qmgr = true;
+	for (size_t p = 0; have_qmgr && p < 2; p++) {
+		const char *domains = config_get(cs->cfg, pairs[p][0]);
+		const char *value = config_get(cs->cfg, pairs[p][1]);
+		size_t	 len = strcspn(value, ":");
+		bool	 found = false;
+
+		if (domains[strspn(domains, ", \t\r\n")] == '\0' || len == 0 ||
+		    (len == 5 && strncmp(value, "error", 5) == 0) ||
+		    (len == 5 && strncmp(value, "retry", 5) == 0))
+			continue;
+		for (size_t i = 0; i < count && !found; i++)
+			found = strcmp(entries[i].type, "unix") == 0 &&
+			    strlen(entries[i].service) == len &&
+			    strncmp(entries[i].service, value, len) == 0;
+		if (!found)
+			check_problem(cs, "%s: no \"%.*s\" service (unix) for "
+			    "%s = %s: mail for %s would wait for it", path,
+			    (int)len, value, pairs[p][1], value, pairs[p][0]);
+	}
+}
+
 /* check_master_cf - the service table parses; its programs exist */
 static void
 check_master_cf(struct check_state *cs, const char *config_dir)
@@ -155,6 +195,7 @@ check_master_cf(struct check_state *cs, const char *config_dir)
 				check_program(cs, entries[i].argv.items[0]);
 		}
 		check_bounce_service(cs, path.data, entries, count);
+		check_transports(cs, path.data, entries, count);
 		master_cf_free(entries, count);
 	}
 	strbuf_free(&err);

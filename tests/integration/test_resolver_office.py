@@ -221,3 +221,22 @@ def test_check_refuses_what_the_resolver_refuses(make_instance):
     assert r.returncode == 1, out
     assert "sender_canonical_maps table" in out, out
     assert "address resolver" in out, out
+
+
+def test_check_wants_the_relay_service(make_instance):
+    """relay_transport = relay (Postfix's default, new with the resolver):
+    a master.cf without the relay service is refused by `sluice check`
+    when relay_domains is in use, and relay_transport = smtp passes."""
+    def drop_relay(inst):
+        inst.write_master_cf("\n".join(
+            l for l in inst.master_cf().split("\n")
+            if not l.startswith("relay ")) + "\n")
+
+    inst = make_instance(start=False, delivery=True, master=drop_relay,
+                         main={"relay_domains": "relayed.example"})
+    r = inst.tool("sluice", "-c", inst.etc, "check", text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "no \"relay\" service" in r.stdout + r.stderr
+    inst.set_main({"relay_transport": "smtp"})
+    r = inst.tool("sluice", "-c", inst.etc, "check", text=True)
+    assert "no \"relay\" service" not in r.stdout + r.stderr, r.stdout
