@@ -1,7 +1,8 @@
 /*
  * virtual - virtual mailbox domains: mailboxes that are not system users.
  *
- * virtual_mailbox_maps maps the full address (then "@domain", a catch-all)
+ * virtual_mailbox_maps maps the full address (then without its extension,
+ * then "@domain", a catch-all)
  * to a path relative to virtual_mailbox_base: a trailing '/' means a
  * Maildir, anything else an mbox file.  The path comes from a table an
  * administrator wrote, but it still may not be absolute or climb out with
@@ -17,31 +18,21 @@
 #include "local.h"
 #include "msg.h"
 
-/* lookup_addr - address, then @domain; MAP_* result */
+/*
+ * lookup_addr - the address in Postfix's order (user+ext@domain,
+ * user@domain, @domain: the resolver's, as smtpd validated it); MAP_*
+ */
 static int
-lookup_addr(struct map_list *maps, const char *address, struct strbuf *value)
+lookup_addr(struct local_daemon *d, struct map_list *maps, const char *address,
+    struct strbuf *value)
 {
-	struct strbuf key;
-	const char *domain = address_domain(address);
-	int	 rc;
-
-	if (maps == NULL)
-		return (MAP_NOTFOUND);
-	strbuf_init(&key);
-	strbuf_set(&key, address);
-	rc = map_list_lookup(maps, key.data, value);
-	if (rc == MAP_NOTFOUND && *domain) {
-		strbuf_set(&key, "@");
-		strbuf_puts(&key, domain);
-		rc = map_list_lookup_partial(maps, key.data, value);
-	}
-	strbuf_free(&key);
-	return (rc);
+	return (resolve_lookup(d->resolver, maps, address, value));
 }
 
 /* lookup_id - a numeric uid/gid from a map; -1 when missing or bad */
 static long
-lookup_id(struct map_list *maps, const char *address, int *tempfail)
+lookup_id(struct local_daemon *d, struct map_list *maps, const char *address,
+    int *tempfail)
 {
 	struct strbuf value;
 	char	*end;
@@ -49,7 +40,7 @@ lookup_id(struct map_list *maps, const char *address, int *tempfail)
 	int	 rc;
 
 	strbuf_init(&value);
-	rc = lookup_addr(maps, address, &value);
+	rc = lookup_addr(d, maps, address, &value);
 	if (rc == MAP_TEMPFAIL)
 		*tempfail = 1;
 	if (rc == MAP_FOUND) {
@@ -100,7 +91,7 @@ local_virtual(struct local_state *st)
 	strbuf_init(&path);
 	strbuf_set(&addr, st->address);
 	strbuf_lower(&addr);
-	rc = lookup_addr(d->vmailbox_maps, addr.data, &value);
+	rc = lookup_addr(d, d->vmailbox_maps, addr.data, &value);
 	if (rc == MAP_TEMPFAIL) {
 		local_result(st, st->address, 4, "4.3.0",
 		    "virtual_mailbox_maps lookup failed");
@@ -118,8 +109,8 @@ local_virtual(struct local_state *st)
 		    value.data);
 		goto out;
 	}
-	uid = lookup_id(d->vuid_maps, addr.data, &tempfail);
-	gid = lookup_id(d->vgid_maps, addr.data, &tempfail);
+	uid = lookup_id(d, d->vuid_maps, addr.data, &tempfail);
+	gid = lookup_id(d, d->vgid_maps, addr.data, &tempfail);
 	if (tempfail) {
 		local_result(st, st->address, 4, "4.3.0",
 		    "virtual_uid_maps/virtual_gid_maps lookup failed");

@@ -467,3 +467,15 @@ def test_copy_already_read_into_cur_is_not_delivered_again(make_instance):
 def saved_arrival(queue_bytes):
     """The arrival second of a queue file, as local names Maildir files."""
     return si.parse_queue_bytes(queue_bytes).arrival.split(".")[0]
+
+
+def test_virtual_mailbox_with_extension(make_instance):
+    """user+tag@ a virtual mailbox domain: smtpd and the virtual agent
+    both look the address up as Postfix does (user+tag@domain, then
+    user@domain), so it reaches user's mailbox (issue 16)."""
+    inst = make_instance(delivery=True, main={"recipient_delimiter": "+"})
+    sent = message(1)
+    send(inst, ["user+lists@example.test"], sent)
+    [path] = inst.wait_maildir(inst.vmaildir("user"), 1)
+    assert b"Delivered-To: user+lists@example.test" in si.read_bytes(path)
+    inst.wait_queue_empty()
