@@ -9,7 +9,8 @@
  * and canonical forms stay bounded; a resolved address has the
  * user@domain form and a class; a route that is not error:/retry: has a
  * transport and a next hop; no call fails for an input that no table
- * refuses (inline tables never fail, so a DEFER is a bug).
+ * refuses (inline tables never fail, so a DEFER is a bug); a virtual
+ * alias expansion stays within its limits and never bounces.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "msg.h"
 #include "resolve.h"
 #include "strbuf.h"
+#include "strlist.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -59,6 +61,12 @@ resolver_for(unsigned bits)
 	    "loop@x.test=loop2@x.test, loop2@x.test=loop@x.test, "
 	    "{ u = \"quoted user\"@example.com }, bang=host!user }");
 	config_set(cfg, "sender_canonical_maps", "inline:{ root=admin }");
+	config_set(cfg, "virtual_alias_maps", "inline:{ "
+	    "{ list@example.com = a@x.test, b, list@example.com }, "
+	    "loop1@x.test=loop2@x.test, loop2@x.test=loop1@x.test, "
+	    "@valias.test=catch@example.com, { team = t1@y.test, \"q u\"@y.test } }");
+	config_set(cfg, "virtual_alias_expansion_limit", "50");
+	config_set(cfg, "virtual_alias_recursion_limit", "20");
 	config_set(cfg, "masquerade_domains", "!dev.example.com, example.com");
 	config_set(cfg, "masquerade_exceptions", "root");
 	strbuf_init(&err);
@@ -135,6 +143,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_result(st, &rr);
 		if (rr.class != class && rr.class != RESOLVE_CLASS_DEFAULT)
 			abort();
+	}
+	{
+		/* virtual aliases: bounded, every result resolvable text */
+		struct strlist finals;
+
+		strlist_init(&finals);
+		st = resolve_expand(res, text, &finals, &rr);
+		if (st == RESOLVE_OK && (finals.count == 0 || finals.count > 50))
+			abort();
+		if (st == RESOLVE_BOUNCE)
+			abort();
+		strlist_free(&finals);
 	}
 	resolve_result_free(&rr);
 	strbuf_free(&buf);
