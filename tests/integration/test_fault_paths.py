@@ -41,20 +41,21 @@ Each test prints how many points it covered (also under -q); the total
 is recorded in docs/architecture.md ("Durability").
 """
 
+import collections
 import errno
 import os
+import re
 import shutil
+import smtplib
 import stat
-import subprocess
 import threading
 import time
-
-import pytest
 
 import sluice_instance as si
 import test_fault_injection as walk
 from fault_shim import FF_NO_NOREPLACE, FOREVER, Shim, site_kind, site_name
-from submit_helpers import poke_pickup
+from smtp_peer import Peer
+from submit_helpers import sendmail
 
 SENDER = walk.SENDER
 LOCAL_RCPT = walk.LOCAL_RCPT
@@ -228,17 +229,17 @@ def test_sluice_drop_faults(make_instance, sluice_bin, capsys):
 ALL_QUEUES = si.LIVE_QUEUES + ("hold", "corrupt")
 
 
-class Switch(walk.Peer):
+class Switch(Peer):
     """A relay that answers 451 until accept is set, then 250; counts
     the copies it accepted per Message-ID."""
 
     def __init__(self):
         super().__init__()
         self.accept = False
-        self.accepted = walk.collections.Counter()
+        self.accepted = collections.Counter()
 
     def _finish(self, txn, send):
-        mid = walk.re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
+        mid = re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
                              txn.data or b"")
         with self.lock:
             ok = self.accept
@@ -264,7 +265,7 @@ def settle_in(inst, qid, queue, log_from=None, timeout=SETTLE):
     """Wait until qid rests in queue alone; the queues it is in.  With
     log_from: also until an attempt after that point of the maillog
     deferred it (a released or requeued message is due at once)."""
-    pattern = walk.re.compile(r"%s: to=<[^>]*>.*status=deferred" % qid)
+    pattern = re.compile(r"%s: to=<[^>]*>.*status=deferred" % qid)
 
     def rests():
         if log_from is not None and \
@@ -273,11 +274,6 @@ def settle_in(inst, qid, queue, log_from=None, timeout=SETTLE):
         return where(inst, qid) == [queue]
     si.wait_until(rests, timeout, 0.05)
     return where(inst, qid)
-
-
-def message_id_in(inst, queue):
-    ids = [n for q, n in inst.queue_files((queue,))]
-    return ids[0] if len(ids) == 1 else None
 
 
 # op flag, the queue it takes the message from, the queue it ends in
@@ -662,7 +658,7 @@ def test_read_unlink_link_faults(make_instance, sluice_bin, capsys):
 
 # --- delay notices -------------------------------------------------------------
 
-class SlowFirstCopy(walk.Peer):
+class SlowFirstCopy(Peer):
     """Keeps the first copy of each message (by Message-ID) DELAY seconds
     before its 451, so that the attempt ends after delay_warning_time;
     250 to the next.  on_copy(n) is called as copy n arrives."""
@@ -672,11 +668,11 @@ class SlowFirstCopy(walk.Peer):
     def __init__(self, on_copy):
         super().__init__()
         self.on_copy = on_copy
-        self.copies = walk.collections.Counter()
-        self.accepted = walk.collections.Counter()
+        self.copies = collections.Counter()
+        self.accepted = collections.Counter()
 
     def _finish(self, txn, send):
-        m = walk.re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
+        m = re.search(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)",
                            txn.data or b"")
         mid = m.group(1).decode() if m else None
         with self.lock:
@@ -730,7 +726,7 @@ def test_delay_notice_faults(make_instance, sluice_bin, capsys):
                     smtp_send(inst, "slow@relay.test", mid)
                     acked = True
                     break
-                except (walk.smtplib.SMTPException, OSError):
+                except (smtplib.SMTPException, OSError):
                     time.sleep(0.3)
             deadline = time.monotonic() + walk.RUN_TIMEOUT
             while time.monotonic() < deadline and not (
@@ -752,9 +748,9 @@ def test_delay_notice_faults(make_instance, sluice_bin, capsys):
                            % (delayed, failed))
             if inst.queue_files(ALL_QUEUES):
                 bad.append("stuck: %s" % inst.queue_files(ALL_QUEUES))
-            deaths = walk.re.findall(r"^.*(?:killed by signal|exit status "
+            deaths = re.findall(r"^.*(?:killed by signal|exit status "
                                      r"[1-9]|panic:|fatal:).*$", log,
-                                     walk.re.M)
+                                     re.M)
             if deaths:
                 bad.append("died: %s" % deaths[:3])
             return bad, delayed, log
@@ -824,7 +820,7 @@ class Sender(threading.Thread):
             n += 1
             mid = "<fp-last-%s-%d@client.example>" % (self.tag, n)
             if self.local:
-                r = walk.sendmail(self.inst, ["-f", SENDER, LOCAL_RCPT],
+                r = sendmail(self.inst, ["-f", SENDER, LOCAL_RCPT],
                                   walk.message(mid, LOCAL_RCPT).replace(
                                       b"\r\n", b"\n"))
                 if r.returncode == 0:
@@ -841,10 +837,10 @@ class Sender(threading.Thread):
                     self.refused.append((mid, repr(refused)))
                 else:
                     self.acked.append(mid)
-            except walk.smtplib.SMTPResponseException as e:
+            except smtplib.SMTPResponseException as e:
                 self.refused.append((mid, "%d %r" % (e.smtp_code,
                                                      e.smtp_error)))
-            except (walk.smtplib.SMTPException, OSError) as e:
+            except (smtplib.SMTPException, OSError) as e:
                 self.refused.append((mid, repr(e)))
             time.sleep(0.1)
 
@@ -899,7 +895,7 @@ def test_lasting_faults(make_instance, sluice_bin, capsys):
                         bad.append("%s: (maildir, mbox, relay) copies %s"
                                    % (m, got(m)))
                 for m, why in sender.refused:
-                    if walk.re.match(r"5\d\d", why):
+                    if re.match(r"5\d\d", why):
                         bad.append("5xx: %s" % why)
                     if walk.copies(user, m) or peer.accepted[m]:
                         bad.append("%s refused (%s) but delivered"
@@ -907,9 +903,9 @@ def test_lasting_faults(make_instance, sluice_bin, capsys):
                 if inst.queue_files(ALL_QUEUES):
                     bad.append("stuck: %s" % inst.queue_files(ALL_QUEUES))
                 log = inst.maillog()[log_from:]
-                deaths = walk.re.findall(r"^.*(?:killed by signal|exit "
+                deaths = re.findall(r"^.*(?:killed by signal|exit "
                                          r"status [1-9]|panic:|fatal:).*$",
-                                         log, walk.re.M)
+                                         log, re.M)
                 if deaths:
                     bad.append("died: %s" % deaths[:3])
                 tally.note("%s (%d calls failed, %d acked, %d refused)"
