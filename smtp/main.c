@@ -56,33 +56,20 @@ smtp_post_jail(struct service_context *ctx)
 {
 	struct smtp_agent *a = ctx->app;
 	struct smtp_params *p = &a->p;
-	struct config *cfg = ctx->cfg;
-	struct strlist lookup;
+	struct strbuf err;
 
 	a->service_name = ctx->service_name;
-	p->helo_name = xstrdup(config_get(cfg, "smtp_helo_name"));
-	p->smtp_port = xstrdup(config_get(cfg, "smtp_tcp_port"));
-	p->lmtp_port = xstrdup(config_get(cfg, "lmtp_tcp_port"));
-	p->bind_address = xstrdup(config_get(cfg, "smtp_bind_address"));
-	p->connect_timeout = (int)config_get_time(cfg, "smtp_connect_timeout");
-	p->helo_timeout = (int)config_get_time(cfg, "smtp_helo_timeout");
-	p->mail_timeout = (int)config_get_time(cfg, "smtp_mail_timeout");
-	p->rcpt_timeout = (int)config_get_time(cfg, "smtp_rcpt_timeout");
-	p->data_init_timeout = (int)config_get_time(cfg, "smtp_data_init_timeout");
-	p->data_xfer_timeout = (int)config_get_time(cfg, "smtp_data_xfer_timeout");
-	p->data_done_timeout = (int)config_get_time(cfg, "smtp_data_done_timeout");
-	p->quit_timeout = (int)config_get_time(cfg, "smtp_quit_timeout");
-	p->cache_time_limit = (int)config_get_time(cfg,
-	    "smtp_connection_cache_time_limit");
-	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
-	p->mx_address_limit = (int)config_get_int(cfg, "smtp_mx_address_limit");
-	p->mx_session_limit = (int)config_get_int(cfg, "smtp_mx_session_limit");
-	p->min_data_rate = (int)config_get_int(cfg, "smtp_min_data_rate");
-	strlist_init(&lookup);
-	config_get_list(cfg, "smtp_host_lookup", &lookup);
-	p->host_lookup_dns = strlist_contains_ci(&lookup, "dns");
-	p->host_lookup_native = strlist_contains_ci(&lookup, "native");
-	strlist_free(&lookup);
+	/*
+	 * What sluice check refuses is fatal here: qmgr then finds no agent
+	 * and defers the mail, which waits in the queue, with the reason in
+	 * the maillog.
+	 */
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, smtp_params, p, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+	p->host_lookup_dns = strlist_contains_ci(&p->host_lookup, "dns");
+	p->host_lookup_native = strlist_contains_ci(&p->host_lookup, "native");
 	if (*p->helo_name == '\0')
 		msg_fatal("smtp_helo_name is empty");
 	ctx->app = a;

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "strlist.h"
+#include "config_table.h"
 #include "config.h"
 #include "deliver_request.h"
 #include "maps.h"
@@ -39,27 +41,35 @@
 #define SMTP_FEATURE_STARTTLS	0x40
 #define SMTP_FEATURE_AUTH	0x80
 
+/*
+ * The settings read after the jail through the table smtp_params
+ * (params.c; times in seconds), and what main.c derives from them.
+ */
 struct smtp_params {
 	char	*helo_name;
 	char	*smtp_port;
 	char	*lmtp_port;
 	char	*bind_address;
-	int	 connect_timeout;
-	int	 helo_timeout;
-	int	 mail_timeout;
-	int	 rcpt_timeout;
-	int	 data_init_timeout;
-	int	 data_xfer_timeout;
-	int	 data_done_timeout;
-	int	 quit_timeout;
-	int	 cache_time_limit;
-	int	 ipc_timeout;
-	int	 mx_address_limit;
-	int	 mx_session_limit;
-	int	 min_data_rate;		/* smtp_min_data_rate, bytes/s */
+	long	 connect_timeout;
+	long	 helo_timeout;
+	long	 mail_timeout;
+	long	 rcpt_timeout;
+	long	 data_init_timeout;
+	long	 data_xfer_timeout;
+	long	 data_done_timeout;
+	long	 quit_timeout;
+	long	 cache_time_limit;
+	long	 ipc_timeout;
+	long	 mx_address_limit;
+	long	 mx_session_limit;
+	long	 min_data_rate;		/* smtp_min_data_rate, bytes/s */
+	struct strlist host_lookup;	/* smtp_host_lookup */
 	bool	 host_lookup_dns;	/* smtp_host_lookup contains "dns" */
 	bool	 host_lookup_native;	/* ... "native" */
 };
+
+/* params.c */
+extern const struct config_table smtp_params[];
 
 /* a parsed next hop */
 struct smtp_nexthop {

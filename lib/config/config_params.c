@@ -439,7 +439,7 @@ static const struct {
 	    "header_sender", NULL } },
 	{ "smtp_host_lookup", true, { "dns", "native", NULL } },
 	{ "smtp_tls_security_level", false, { "", "none", "may", "encrypt",
-	    "verify", "secure", NULL } },
+	    "dane", "verify", "secure", NULL } },
 	{ "smtpd_forbid_bare_newline", false, { "yes", "no", "normalize",
 	    "reject", NULL } },
 	{ "smtpd_tls_security_level", false, { "", "none", "may", "encrypt",

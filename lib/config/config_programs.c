@@ -30,9 +30,8 @@ const struct config_program config_programs[] = {
 	    resolve_params), 0 },
 	{ "pickup", TABLES(pickup_params, service_params, log_params), 0 },
 	{ "showq", TABLES(showq_params, service_params, log_params), 0 },
-	/* smtp opens its tables after the drop to mail_owner */
 	{ "smtp", TABLES(smtp_params, service_params, log_params,
-	    tls_client_params, dns_params), 1u << 0 },
+	    tls_client_params, dns_params), 0 },
 	{ "anvil", TABLES(anvil_params, service_params, log_params), 0 },
 	{ "master", TABLES(master_params, log_params), 0 },
 	{ "sluice", TABLES(sluice_params, queue_space_params, log_params), 0 },

@@ -25,7 +25,11 @@
 struct config_program {
 	const char	*name;		/* the program (master.cf command) */
 	const struct config_table *const *tables;	/* NULL-terminated */
-	/* bit i set: tables[i]'s files are opened after the drop to mail_owner */
+	/*
+	 * bit i set: tables[i]'s files are opened after the drop to
+	 * mail_owner (none is today: every daemon opens its tables in
+	 * pre_jail, as root)
+	 */
 	unsigned	 owner_opens;
 };
 
