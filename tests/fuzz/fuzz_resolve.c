@@ -134,8 +134,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	st = resolve_address(res, sender, text, &rr);
 	check_result(st, &rr);
-	if (st == RESOLVE_OK && rr.address.len > 0) {
-		/* resolving the result again gives the same class */
+	/*
+	 * Resolving the result again gives the same class; not with
+	 * append_dot_mydomain, where Postfix's own order (the dot test before
+	 * the trailing dot goes) makes "%mx." end as "@mx", which then gets
+	 * ".$mydomain" (corpus/append_dot_not_idempotent)
+	 */
+	if (st == RESOLVE_OK && rr.address.len > 0 && (data[0] & 8) == 0) {
 		enum resolve_class class = rr.class;
 
 		strbuf_set(&buf, rr.address.data);
