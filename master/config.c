@@ -28,30 +28,27 @@ extern char **environ;
 static void
 master_import_env(struct master_state *ms)
 {
-	struct strlist names;
+	const struct strlist *names = &ms->set.import_environment;
 	const char *value;
 	struct strbuf pair;
 	size_t	 i;
 
 	strlist_free(&ms->env);
 	strlist_init(&ms->env);
-	strlist_init(&names);
 	strbuf_init(&pair);
-	config_get_list(ms->cfg, "import_environment", &names);
-	for (i = 0; i < names.count; i++) {
-		if (strchr(names.items[i], '=') != NULL) {
-			strlist_add(&ms->env, names.items[i]);
+	for (i = 0; i < names->count; i++) {
+		if (strchr(names->items[i], '=') != NULL) {
+			strlist_add(&ms->env, names->items[i]);
 			continue;
 		}
-		if ((value = getenv(names.items[i])) == NULL)
+		if ((value = getenv(names->items[i])) == NULL)
 			continue;
-		strbuf_set(&pair, names.items[i]);
+		strbuf_set(&pair, names->items[i]);
 		strbuf_putc(&pair, '=');
 		strbuf_puts(&pair, value);
 		strlist_add(&ms->env, pair.data);
 	}
 	strbuf_free(&pair);
-	strlist_free(&names);
 }
 
 /*
@@ -95,6 +92,7 @@ master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
     struct strbuf *notes)
 {
 	struct config *cfg;
+	struct master_settings set;
 	struct passwd *pw;
 	struct strbuf path, text;
 	const char *owner;
@@ -111,10 +109,18 @@ master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
 		strbuf_free(&text);
 		return (-1);
 	}
-	owner = config_get(cfg, "mail_owner");
+	memset(&set, 0, sizeof(set));
+	if (config_table_read(cfg, master_params, &set, err) > 0) {
+		config_table_release(master_params, &set);
+		config_free(cfg);
+		strbuf_free(&text);
+		return (-1);
+	}
+	owner = set.mail_owner;
 	if (ms->privileged) {
 		if ((pw = getpwnam(owner)) == NULL) {
 			strbuf_printf(err, "mail_owner \"%s\" does not exist", owner);
+			config_table_release(master_params, &set);
 			config_free(cfg);
 			strbuf_free(&text);
 			return (-1);
@@ -122,6 +128,7 @@ master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
 		if (pw->pw_uid == 0) {
 			strbuf_printf(err, "mail_owner \"%s\" must not be root",
 			    owner);
+			config_table_release(master_params, &set);
 			config_free(cfg);
 			strbuf_free(&text);
 			return (-1);
@@ -135,6 +142,8 @@ master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
 	if (ms->cfg != NULL)
 		config_free(ms->cfg);
 	ms->cfg = cfg;
+	config_table_release(master_params, &ms->set);
+	ms->set = set;
 	strbuf_free(&ms->main_cf_text);
 	ms->main_cf_text = text;
 	master_import_env(ms);
@@ -178,7 +187,8 @@ master_inet_addresses(struct master_state *ms, struct master_service *svc,
 		strbuf_printf(&pair, "%s|%s", host.data, port.data);
 		strlist_add(&svc->addresses, pair.data);
 	} else {
-		config_get_list(ms->cfg, "inet_interfaces", &ifaces);
+		for (i = 0; i < ms->set.inet_interfaces.count; i++)
+			strlist_add(&ifaces, ms->set.inet_interfaces.items[i]);
 		if (ifaces.count == 0) {
 			strbuf_puts(err, "inet_interfaces is empty");
 			rc = -1;
@@ -231,7 +241,7 @@ master_service_new(struct master_state *ms, const struct master_entry *ent,
 	for (i = 0; i < ent->argv.count; i++)
 		strlist_add(&svc->argv, ent->argv.items[i]);
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/%s", config_get(ms->cfg, "daemon_directory"),
+	strbuf_printf(&path, "%s/%s", ms->set.daemon_directory,
 	    ent->argv.items[0]);
 	svc->path = strbuf_detach(&path);
 	strbuf_free(&path);
@@ -274,8 +284,8 @@ master_services_build(struct master_state *ms, struct strbuf *err)
 
 	strbuf_init(&path);
 	strbuf_printf(&path, "%s/master.cf", ms->config_dir);
-	if (master_cf_load(path.data, (int)config_get_int(ms->cfg,
-	    "default_process_limit"), &entries, &count, err) < 0) {
+	if (master_cf_load(path.data, (int)ms->set.default_process_limit,
+	    &entries, &count, err) < 0) {
 		strbuf_free(&path);
 		return (NULL);
 	}

@@ -74,7 +74,7 @@ master_ipc_dirs(struct master_state *ms)
 	gid_t	 drop_gid = ms->owner_gid;
 
 	if (ms->privileged &&
-	    (gr = getgrnam(config_get(ms->cfg, "setgid_group"))) != NULL)
+	    (gr = getgrnam(ms->set.setgid_group)) != NULL)
 		drop_gid = gr->gr_gid;
 	master_ipc_dir(ms, "private", 0700, ms->owner_gid);
 	master_ipc_dir(ms, "public", 0710, drop_gid);
@@ -129,7 +129,7 @@ master_listen_open(struct master_state *ms, struct master_service *svc,
 	size_t	 i;
 	int	 fd;
 
-	backlog = config_get_int(ms->cfg, "listen_backlog");
+	backlog = ms->set.listen_backlog;
 	if (backlog <= 0 || backlog > 65535)
 		backlog = 65535;
 	svc->listen_fds = xcalloc(svc->addresses.count + 1, sizeof(int));

@@ -117,7 +117,7 @@ main(int argc, char **argv)
 	config_log_open("master", ms.cfg);
 	master_log_notes(&notes);	/* once per start, in the maillog */
 	strbuf_free(&notes);
-	queue_dir = config_get(ms.cfg, "queue_directory");
+	queue_dir = ms.set.queue_directory;
 	if (chdir(queue_dir) < 0)
 		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
 	master_queue_dir_check(&ms, queue_dir);
@@ -127,8 +127,7 @@ main(int argc, char **argv)
 	if (master_snapshot_write(&ms, &err) < 0)
 		msg_fatal("%s", err.data);
 	strbuf_free(&err);
-	if ((ms.flow_fd = flow_create((int)config_get_int(ms.cfg,
-	    "in_flow_window"))) < 0)
+	if ((ms.flow_fd = flow_create((int)ms.set.in_flow_window)) < 0)
 		msg_fatal("flow page: %s", strerror(errno));
 	master_open_services(&ms);
 	master_cleanup_incoming(&ms);

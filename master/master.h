@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "strbuf.h"
 #include "strlist.h"
 
@@ -54,8 +55,25 @@ struct master_service {
 	struct master_service *next;
 };
 
+/* What the master reads of main.cf: the rows of master_params (params.c). */
+struct master_settings {
+	char		*daemon_directory;
+	char		*queue_directory;
+	char		*mail_owner;
+	char		*setgid_group;
+	struct strlist	 import_environment;
+	struct strlist	 inet_interfaces;
+	long		 default_process_limit;
+	long		 listen_backlog;
+	long		 in_flow_window;
+	long		 service_throttle_time;	/* seconds */
+};
+
+extern const struct config_table master_params[];
+
 struct master_state {
 	struct config	*cfg;
+	struct master_settings set;	/* of cfg */
 	char		*config_dir;	/* absolute */
 	bool		 foreground;
 	int		 verbose;

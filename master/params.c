@@ -1,22 +1,25 @@
 /*
- * params - the main.cf parameters master reads (lib/config/config_table.h).
+ * params - the main.cf parameters the master reads
+ * (lib/config/config_table.h).
  *
- * Data only: the master and sluice check link this file to validate a
- * configuration the way master will read it.  The rows are check-only until
- * master reads its settings through config_table_read().
+ * Data only: sluice check links this file too, to validate a
+ * configuration the way the master will read it.
  */
-#include "config_programs.h"
+#include "master.h"
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct master_settings, field)
 
 const struct config_table master_params[] = {
-	CONFIG_CHECK_ONLY("daemon_directory", CONF_STR),
-	CONFIG_CHECK_ONLY("import_environment", CONF_LIST),
-	CONFIG_CHECK_ONLY("inet_interfaces", CONF_LIST),
-	CONFIG_CHECK_ONLY("listen_backlog", CONF_INT),
-	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
-	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
-	CONFIG_CHECK_ONLY("service_throttle_time", CONF_TIME),
-	CONFIG_CHECK_ONLY("setgid_group", CONF_STR),
-	CONFIG_CHECK_ONLY("default_process_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("in_flow_window", CONF_INT),
+	ROW("daemon_directory", CONF_STR, daemon_directory),
+	ROW("queue_directory", CONF_STR, queue_directory),
+	ROW("mail_owner", CONF_STR, mail_owner),
+	ROW("setgid_group", CONF_STR, setgid_group),
+	ROW("import_environment", CONF_LIST, import_environment),
+	ROW("inet_interfaces", CONF_LIST, inet_interfaces),
+	ROW("default_process_limit", CONF_INT, default_process_limit),
+	ROW("listen_backlog", CONF_INT, listen_backlog),
+	ROW("in_flow_window", CONF_INT, in_flow_window),
+	ROW("service_throttle_time", CONF_TIME, service_throttle_time),
 	CONFIG_TABLE_END,
 };

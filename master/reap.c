@@ -28,7 +28,7 @@ master_throttle(struct master_state *ms, struct master_service *svc)
 
 	if (svc->throttled || svc->retired)
 		return;
-	secs = config_get_time(ms->cfg, "service_throttle_time");
+	secs = ms->set.service_throttle_time;
 	svc->throttled = true;
 	svc->throttle_until = clock_monotonic_ms() + secs * 1000LL;
 	msg_warn("%s: bad command startup -- throttling for %lds", svc->path,
