@@ -229,9 +229,9 @@ qmgr_agent_send(struct qmgr *qm, struct qmgr_agent *a, struct qmgr_job *job)
 		const struct qmgr_rcpt *r = &m->rcpts[job->idx[i]];
 		const struct queue_recipient *qr = &m->msg.recipients[r->rec];
 
-		rr = deliver_request_add_rcpt(req, r->address,
-		    queue_recipient_original(qr), qr->orcpt, qr->notify,
-		    qr->offset);
+		rr = deliver_request_add_rcpt(req, r->deliver_to ?
+		    r->deliver_to : r->address, queue_recipient_original(qr),
+		    qr->orcpt, qr->notify, qr->offset);
 		rr->mark_done = agent_may_mark(m, r);
 		if (rr->mark_done)
 			agent_add_duplicates(m, r, req, rr);

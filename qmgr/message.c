@@ -173,6 +173,8 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 			    "bounced");
 			continue;
 		}
+		if (strcmp(res.address.data, r->address) != 0)
+			r->deliver_to = xstrdup(res.address.data);
 		qmgr_job_add(qm, m, res.transport.data, res.nexthop.data,
 		    (size_t)(r - m->rcpts));
 	}
@@ -374,6 +376,7 @@ qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 	qmgr_stall_remove(qm, m);
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		free(m->rcpts[i].address);
+		free(m->rcpts[i].deliver_to);
 		free(m->rcpts[i].reason);
 	}
 	free(m->rcpts);

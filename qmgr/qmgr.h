@@ -59,6 +59,13 @@ struct qmgr_dest;
 /* One final address (after virtual alias rewriting) of one R record. */
 struct qmgr_rcpt {
 	char		*address;
+	/*
+	 * The resolver's final address when it is not address (a route
+	 * through our domains peeled: user%other@ours goes to user@other, as
+	 * Postfix's qmgr delivers it); what the agent gets, never a key of
+	 * qmgr's own records (done marks, sent= lines, duplicates)
+	 */
+	char		*deliver_to;
 	size_t		 rec;		/* index into msg.recipients */
 	long		 same_as;	/* duplicate of rcpts[same_as], or -1 */
 	long		 next_dup;	/* the next duplicate of a first, or -1 */

@@ -240,3 +240,18 @@ def test_check_wants_the_relay_service(make_instance):
     inst.set_main({"relay_transport": "smtp"})
     r = inst.tool("sluice", "-c", inst.etc, "check", text=True)
     assert "no \"relay\" service" not in r.stdout + r.stderr, r.stdout
+
+
+def test_percent_route_through_us_is_delivered_to_its_host(office):
+    """user%host@ours from a trusted client: delivered to user@host, as
+    Postfix's qmgr hands the resolved address to the agent, with the
+    given form as orig_to (fails before issue 16: relayed as written)."""
+    with office.smtp(source="127.0.0.1", timeout=10) as s:
+        s.ehlo("client.example")
+        s.sendmail("mailer@office.example", ["someone%far.example@" + OFFICE],
+                   b"Subject: routed\r\n\r\nbody\r\n")
+    t = relayed(office)[0]
+    assert any("<someone@far.example>" in r for r in t.rcpts), t.rcpts
+    assert office.wait_log(r"to=<someone@far\.example>, "
+                           r"orig_to=<someone%%far\.example@%s>.*status=sent"
+                           % OFFICE.replace(".", r"\."))
