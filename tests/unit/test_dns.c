@@ -482,7 +482,8 @@ START_TEST(tempfail_dead_resolver)
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
 	config_set(cfg, "dns_resolver_address", addr);
 	strbuf_init(&err);
-	ck_assert_int_eq(dns_init(cfg, &err), 0);
+	ck_assert_msg(dns_init(cfg, &err) == 0, "dns_init with %s: %s", addr,
+	    err.data);
 	strbuf_free(&err);
 	ck_assert_int_eq(dns_lookup_mx("mx.test", &hosts, &why), DNS_TEMPFAIL);
 	ck_assert_uint_eq(hosts.count, 0);
