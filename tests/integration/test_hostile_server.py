@@ -346,5 +346,6 @@ def test_agent_stops_when_qmgr_gives_up(make_instance):
                               timeout=ipc + 10)
         assert found, inst.maillog()[-3000:]
         assert_dropped(server, ipc + SLACK)
-        inst.wait_log(r"delivery abandoned \(qmgr stopped waiting\)", 5.0)
+        assert inst.wait_log(r"delivery abandoned \(qmgr stopped waiting\)",
+                             5.0), inst.maillog()[-3000:]
         assert_no_spinning_smtp(inst)

@@ -83,7 +83,8 @@ def assert_cut(inst, elapsed, got, closed, after):
                     "sent %r" % (elapsed, got))
     assert elapsed <= CUT_BY, "cut only after %.1f s" % elapsed
     assert b"421 4.4.2" in got, got
-    inst.wait_log(r"timeout after %s from " % after)
+    assert inst.wait_log(r"timeout after %s from " % after), \
+        inst.maillog()[-2000:]
 
 
 def test_command_line_trickle_is_cut(deadlines):
@@ -193,7 +194,8 @@ def test_junk_command_flood_is_disconnected(junk, command):
     assert last.code == 421 and last.text.startswith("4.7.0"), last
     assert "too many errors" in last.text, last
     assert closed
-    junk.wait_log(r"too many errors after %s from " % command.split()[0])
+    assert junk.wait_log(r"too many errors after %s from "
+                         % command.split()[0]), junk.maillog()[-2000:]
 
 
 def test_messages_reset_the_junk_count(junk):

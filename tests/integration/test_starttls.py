@@ -75,8 +75,9 @@ def test_ehlo_offers_starttls_and_s_client_negotiates(make_instance):
         re.search(r"New, (TLSv1\.[0-9])", text)
     assert m, text[-2000:]
     assert m.group(1) in ("TLSv1.2", "TLSv1.3")
-    inst.wait_log(r"Anonymous TLS connection established from "
-                  r"localhost\[127\.0\.0\.1\]: TLSv1\.[23] with cipher")
+    assert inst.wait_log(r"Anonymous TLS connection established from "
+                         r"localhost\[127\.0\.0\.1\]: TLSv1\.[23] with "
+                         r"cipher"), inst.maillog()[-2000:]
 
 
 def test_tls11_refused(make_instance):
@@ -174,7 +175,8 @@ def test_handshake_failure_disconnects(make_instance):
     assert c.cmd("STARTTLS").code == 220
     c.send(b"this is not a ClientHello\r\n" * 4)
     assert c.closed_by_server(10)
-    inst.wait_log(r"SSL_accept error from localhost\[127\.0\.0\.1\]")
+    assert inst.wait_log(r"SSL_accept error from localhost\[127\.0\.0\.1\]"), \
+        inst.maillog()[-2000:]
 
 
 def test_encrypt_requires_starttls(make_instance):
