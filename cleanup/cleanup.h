@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config_table.h"
 #include "attr.h"
 #include "config.h"
 #include "htable.h"
@@ -49,6 +50,7 @@ struct cleanup_expand;
 struct netlist;
 
 /* Parameters, read once after the privilege drop. */
+/* The settings main.c reads through the table cleanup_params (params.c). */
 struct cleanup_params {
 	long	 hopcount_limit;
 	long	 header_size_limit;
@@ -56,9 +58,12 @@ struct cleanup_params {
 	bool	 always_add_missing_headers;
 	bool	 replace_stray_cr_lf;	/* cleanup_replace_stray_cr_lf */
 	char	*myhostname;
-	int	 ipc_timeout;
+	long	 ipc_timeout;		/* seconds */
 	long	 in_flow_delay;		/* seconds; 0 = no in-flow control */
+	long	 session_limit;		/* cleanup_process_session_limit */
 };
+
+extern const struct config_table cleanup_params[];
 
 enum cleanup_phase {
 	CLEANUP_IN_HEADERS,

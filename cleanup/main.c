@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "mem.h"
+#include "msg.h"
 #include "service.h"
 #include "strbuf.h"
 
@@ -42,20 +43,17 @@ static void
 cleanup_post_jail(struct service_context *ctx)
 {
 	struct cleanup_daemon *d = ctx->app;
+	struct strbuf err;
 
-	d->params.hopcount_limit = config_get_int(ctx->cfg, "hopcount_limit");
-	d->params.header_size_limit = config_get_int(ctx->cfg, "header_size_limit");
-	d->params.message_size_limit = config_get_int(ctx->cfg, "message_size_limit");
-	d->params.always_add_missing_headers =
-	    config_get_bool(ctx->cfg, "always_add_missing_headers");
-	d->params.replace_stray_cr_lf =
-	    config_get_bool(ctx->cfg, "cleanup_replace_stray_cr_lf");
-	d->params.myhostname = xstrdup(config_get(ctx->cfg, "myhostname"));
-	d->params.ipc_timeout = (int)config_get_time(ctx->cfg, "ipc_timeout");
-	d->params.in_flow_delay = config_get_time(ctx->cfg, "in_flow_delay");
-
-	ctx->session_limit = (unsigned)config_get_int(ctx->cfg,
-	    "cleanup_process_session_limit");
+	/*
+	 * What sluice check refuses is fatal here: smtpd then answers 451
+	 * (no cleanup), and pickup leaves the maildrop files where they are.
+	 */
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, cleanup_params, &d->params, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+	ctx->session_limit = (unsigned)d->params.session_limit;
 	if (ctx->session_limit < 1)
 		ctx->session_limit = 1;
 }

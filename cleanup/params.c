@@ -2,26 +2,31 @@
  * params - the main.cf parameters cleanup reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way cleanup will read it.  The rows are check-only until
- * cleanup reads its settings through config_table_read().
+ * configuration the way cleanup will read it.  The rows with a field are
+ * read by main.c; the check-only ones by expand.c and rewrite.c (with the
+ * address resolver, lib/config/config_modules.c).
  */
-#include "config_programs.h"
+#include "cleanup.h"
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct cleanup_params, field)
 
 const struct config_table cleanup_params[] = {
-	CONFIG_CHECK_ONLY("always_add_missing_headers", CONF_BOOL),
-	CONFIG_CHECK_ONLY("cleanup_replace_stray_cr_lf", CONF_BOOL),
-	CONFIG_CHECK_ONLY("header_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("hopcount_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("in_flow_delay", CONF_TIME),
-	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
-	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
+	ROW("hopcount_limit", CONF_INT, hopcount_limit),
+	ROW("header_size_limit", CONF_INT, header_size_limit),
+	ROW("message_size_limit", CONF_INT, message_size_limit),
+	ROW("always_add_missing_headers", CONF_BOOL, always_add_missing_headers),
+	ROW("cleanup_replace_stray_cr_lf", CONF_BOOL, replace_stray_cr_lf),
+	ROW("myhostname", CONF_STR, myhostname),
+	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
+	ROW("in_flow_delay", CONF_TIME, in_flow_delay),
+	ROW("cleanup_process_session_limit", CONF_INT, session_limit),
+	/* expand.c */
 	CONFIG_CHECK_ONLY("duplicate_filter_limit", CONF_INT),
 	CONFIG_CHECK_ONLY("enable_original_recipient", CONF_BOOL),
 	/* rewrite.c */
 	CONFIG_CHECK_ONLY("local_header_rewrite_clients", CONF_LIST),
 	CONFIG_CHECK_ONLY("mynetworks", CONF_NETWORKS),
 	CONFIG_CHECK_ONLY("remote_header_rewrite_domain", CONF_STR),
-	CONFIG_CHECK_ONLY("cleanup_process_session_limit", CONF_INT),
 	CONFIG_TABLE_END,
 };

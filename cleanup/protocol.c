@@ -236,7 +236,7 @@ cleanup_serve(struct service_context *ctx, int client_fd)
 		return;
 	}
 	s = stream_open(fd);
-	stream_set_timeout(s, d->params.ipc_timeout);
+	stream_set_timeout(s, (int)d->params.ipc_timeout);
 	cs = session_get(d);
 	/* a client between messages holds a session: only briefly */
 	while (serve_message(d, cs, s) &&
