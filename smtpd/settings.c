@@ -38,11 +38,13 @@ bare_newline_mode(const char *value)
 }
 
 /*
- * sender_restrictions - smtpd_sender_restrictions.  Only
- * reject_unknown_sender_domain exists so far; sluice check refuses any
- * other word, and one that gets here all the same answers every MAIL
- * with 451 4.3.5 (as Postfix does) rather than silently accepting what
- * the administrator meant to refuse.
+ * sender_restrictions - smtpd_sender_restrictions.  Only permit and
+ * reject_unknown_sender_domain exist so far: the defaults table lists
+ * them as the parameter's words, so sluice check refuses any other, and
+ * so does config_table_read (the server then answers 421 4.3.5).  A word
+ * that gets here all the same answers every MAIL with 451 4.3.5 (as
+ * Postfix does) rather than silently accepting what the administrator
+ * meant to refuse.
  */
 static void
 sender_restrictions(struct smtpd_config *sc)

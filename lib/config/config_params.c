@@ -440,6 +440,9 @@ static const struct {
 	{ "smtp_host_lookup", true, { "dns", "native", NULL } },
 	{ "smtp_tls_security_level", false, { "", "none", "may", "encrypt",
 	    "dane", "verify", "secure", NULL } },
+	/* the restrictions smtpd has so far (smtpd/settings.c) */
+	{ "smtpd_sender_restrictions", true, { "permit",
+	    "reject_unknown_sender_domain", NULL } },
 	{ "smtpd_forbid_bare_newline", false, { "yes", "no", "normalize",
 	    "reject", NULL } },
 	{ "smtpd_tls_security_level", false, { "", "none", "may", "encrypt",

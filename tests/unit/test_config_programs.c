@@ -214,6 +214,9 @@ static const struct {
 	    "/main.cf, line 4: parameter smtpd_tls_cert_file: " },
 	{ "notify_classes = resource, bogus\n", NULL,
 	    "/main.cf, line 3: parameter notify_classes: bad value \"bogus\"" },
+	{ "smtpd_sender_restrictions = reject_sender_of_the_day\n", NULL,
+	    "/main.cf, line 3: parameter smtpd_sender_restrictions: bad value "
+	    "\"reject_sender_of_the_day\"" },
 	{ "header_checks = regexp:/etc/postfix/header_checks\n", NULL,
 	    "/main.cf, line 3: parameter header_checks: not supported yet" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
