@@ -11,7 +11,7 @@
 #define SLUICE_BOUNCE_H
 
 #include "bounce_request.h"
-#include "config.h"
+#include "notice.h"
 #include "service.h"
 
 #define BOUNCE_SESSION_LIMIT	100	/* qmgr connections per process */
@@ -19,10 +19,11 @@
 #define BOUNCE_STATUS_GONE	(-1)	/* notify.c: the requester left */
 
 /* serve.c */
+/* ctx->app: the struct bounce_settings main.c read */
 void	bounce_serve(struct service_context *ctx, int client_fd);
 
 /* notify.c */
-void	bounce_notify(struct config *cfg, const struct bounce_request *req,
+void	bounce_notify(const struct bounce_settings *set, const struct bounce_request *req,
 	    int client_fd, struct bounce_reply *reply);
 
 #endif

@@ -28,7 +28,10 @@
 #include <time.h>
 
 #include "bounce.h"
+#include "mem.h"
+#include "msg.h"
 #include "service.h"
+#include "strbuf.h"
 
 /* bounce_pre_jail - the time zone for Date: and Arrival-Date: */
 static void
@@ -38,6 +41,23 @@ bounce_pre_jail(struct service_context *ctx)
 	ctx->session_limit = BOUNCE_SESSION_LIMIT;
 }
 
+/*
+ * bounce_post_jail - the settings, read once.  What sluice check refuses
+ * is fatal here: qmgr keeps the records it asked about and asks again.
+ */
+static void
+bounce_post_jail(struct service_context *ctx)
+{
+	struct bounce_settings *set = xcalloc(1, sizeof(*set));
+	struct strbuf err;
+
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, bounce_params, set, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+	ctx->app = set;
+}
+
 /* main - hand the callbacks to the service skeleton */
 int
 main(int argc, char **argv)
@@ -45,6 +65,7 @@ main(int argc, char **argv)
 	static const struct service_ops ops = {
 		.program = "bounce",
 		.pre_jail = bounce_pre_jail,
+		.post_jail = bounce_post_jail,
 		.serve = bounce_serve,
 	};
 

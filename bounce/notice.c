@@ -34,7 +34,6 @@
 #include "notice.h"
 #include "notice_impl.h"
 #include "cleanup_client.h"
-#include "config.h"
 #include "mem.h"
 #include "msg.h"
 #include "strbuf.h"
@@ -75,16 +74,9 @@ qualify(struct strbuf *out, const char *addr, const char *domain)
 
 /* notify_class - is class one of the words of notify_classes? */
 static bool
-notify_class(struct config *cfg, const char *class)
+notify_class(const struct bounce_settings *set, const char *class)
 {
-	struct strlist classes;
-	bool on;
-
-	strlist_init(&classes);
-	config_get_list(cfg, "notify_classes", &classes);
-	on = strlist_contains_ci(&classes, class);
-	strlist_free(&classes);
-	return (on);
+	return (strlist_contains_ci(&set->notify_classes, class));
 }
 
 /*
@@ -92,12 +84,13 @@ notify_class(struct config *cfg, const char *class)
  * postmaster's copy).  Returns BOUNCE_QUEUED or BOUNCE_DISCARDED.
  */
 static int
-choose_envelope(struct config *cfg, const struct queue_message *msg,
-    enum bounce_action action, bool postmaster, const char *myhostname,
-    struct strbuf *to, struct strbuf *from)
+choose_envelope(const struct bounce_settings *set,
+    const struct queue_message *msg, enum bounce_action action,
+    bool postmaster, struct strbuf *to, struct strbuf *from)
 {
 	struct strbuf dbl;
-	const char *dbl_local = config_get(cfg, "double_bounce_sender");
+	const char *myhostname = set->myhostname;
+	const char *dbl_local = set->double_bounce_sender;
 	int rc = BOUNCE_QUEUED;
 
 	strbuf_init(&dbl);
@@ -111,18 +104,18 @@ choose_envelope(struct config *cfg, const struct queue_message *msg,
 	} else if (postmaster) {
 		/* only for mail with a sender of its own, in the asked class */
 		if (msg->sender[0] == 0 || action == BOUNCE_DELIVERED ||
-		    !notify_class(cfg, action == BOUNCE_FAILED ? "bounce" :
+		    !notify_class(set, action == BOUNCE_FAILED ? "bounce" :
 		    "delay"))
 			rc = BOUNCE_DISCARDED;
 		else
-			qualify(to, config_get(cfg, action == BOUNCE_FAILED ?
-			    "bounce_notice_recipient" : "delay_notice_recipient"),
-			    myhostname);
+			qualify(to, action == BOUNCE_FAILED ?
+			    set->bounce_notice_recipient :
+			    set->delay_notice_recipient, myhostname);
 		strbuf_set(from, dbl.data);
 	} else if (msg->sender[0] == 0) {
-		if (!notify_class(cfg, "2bounce") && !notify_class(cfg, "bounce"))
+		if (!notify_class(set, "2bounce") && !notify_class(set, "bounce"))
 			rc = BOUNCE_DISCARDED;
-		qualify(to, config_get(cfg, "2bounce_notice_recipient"), myhostname);
+		qualify(to, set->double_bounce_recipient, myhostname);
 		strbuf_set(from, dbl.data);
 	} else {
 		strbuf_set(to, msg->sender);
@@ -166,7 +159,7 @@ put_headers(const struct bounce_job *job, struct strbuf *text,
 
 	strbuf_init(&val);
 	strbuf_printf(text, "From: MAILER-DAEMON@%s (Mail Delivery System)\n",
-	    job->myhostname);
+	    job->set->myhostname);
 	strbuf_puts(&val, "<");
 	bounce_clean(&val, to, job->global);
 	strbuf_puts(&val, ">");
@@ -177,7 +170,7 @@ put_headers(const struct bounce_job *job, struct strbuf *text,
 	bounce_field(text, "Date", val.data);
 	strbuf_printf(text, "Message-ID: <%lld.", (long long)job->now);
 	random_hex(text, 8);
-	strbuf_printf(text, ".%s@%s>\n", job->msg->id, job->myhostname);
+	strbuf_printf(text, ".%s@%s>\n", job->msg->id, job->set->myhostname);
 	strbuf_puts(text, "Auto-Submitted: auto-replied\n");
 	strbuf_puts(text, "MIME-Version: 1.0\n");
 	strbuf_printf(text, "Content-Type: multipart/report; "
@@ -191,7 +184,7 @@ put_headers(const struct bounce_job *job, struct strbuf *text,
 
 /* bounce_build - the whole notification text and its envelope */
 int
-bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
+bounce_build(const struct bounce_settings *set, int queue_fd, const struct queue_message *msg,
     enum bounce_action action, bool postmaster, const struct bounce_rcpt *rcpts,
     size_t count, struct strbuf *text, struct strbuf *notify_to,
     struct strbuf *notify_from, struct strbuf *err)
@@ -208,20 +201,19 @@ bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
 		return (BOUNCE_ERROR);
 	}
 	memset(&job, 0, sizeof(job));
-	job.cfg = cfg;
+	job.set = set;
 	job.msg = msg;
 	job.action = action;
 	job.rcpts = rcpts;
 	job.count = count;
 	job.postmaster = postmaster;
-	job.myhostname = config_get(cfg, "myhostname");
 	job.global = (utf8 = attr_list_get(&msg->attrs, "smtputf8")) != NULL
 	    && strcmp(utf8, "1") == 0;
 	job.now = time(NULL);
 
 	strbuf_reset(text);
-	if (choose_envelope(cfg, msg, action, postmaster, job.myhostname,
-	    notify_to, notify_from) == BOUNCE_DISCARDED)
+	if (choose_envelope(set, msg, action, postmaster, notify_to,
+	    notify_from) == BOUNCE_DISCARDED)
 		return (BOUNCE_DISCARDED);
 
 	strbuf_init(&human);
@@ -284,7 +276,7 @@ out:
 
 /* bounce_send - build the notice and queue it through cleanup */
 int
-bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
+bounce_send(const struct bounce_settings *set, int queue_fd, const struct queue_message *msg,
     enum bounce_action action, bool postmaster, const struct bounce_rcpt *rcpts,
     size_t count, char bounce_id[QUEUE_ID_SIZE], struct strbuf *err)
 {
@@ -297,7 +289,7 @@ bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
 	strbuf_init(&text);
 	strbuf_init(&to);
 	strbuf_init(&from);
-	rc = bounce_build(cfg, queue_fd, msg, action, postmaster, rcpts, count,
+	rc = bounce_build(set, queue_fd, msg, action, postmaster, rcpts, count,
 	    &text, &to, &from, err);
 	if (rc != BOUNCE_QUEUED) {
 		strbuf_free(&text);
@@ -322,9 +314,9 @@ bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
 	attr_list_add_str(&env, "rcpt", to.data);
 	attr_list_add_str(&env, "rcpt_orcpt", "");
 	attr_list_add_long(&env, "rcpt_notify", 0);
-	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	strbuf_printf(&path, "private/%s", set->cleanup_service_name);
 
-	c = cleanup_open(path.data, (int)config_get_time(cfg, "ipc_timeout"),
+	c = cleanup_open(path.data, (int)set->ipc_timeout,
 	    &env, bounce_id, &status, &reason);
 	if (c == NULL) {
 		strbuf_printf(err, "queue notification: %s", reason.data);

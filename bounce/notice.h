@@ -32,9 +32,26 @@
 #include <time.h>
 
 #include "bounce_request.h"
-#include "config.h"
+#include "config_table.h"
 #include "queue_file.h"
 #include "strbuf.h"
+
+/* The settings the bounce service reads through the table bounce_params. */
+struct bounce_settings {
+	char		*myhostname;
+	char		*double_bounce_sender;
+	char		*double_bounce_recipient;	/* 2bounce_notice_recipient */
+	char		*bounce_notice_recipient;
+	char		*delay_notice_recipient;
+	struct strlist	 notify_classes;
+	long		 bounce_size_limit;		/* bytes */
+	long		 maximal_queue_lifetime;	/* seconds */
+	long		 bounce_queue_lifetime;		/* seconds */
+	char		*cleanup_service_name;
+	long		 ipc_timeout;			/* seconds */
+};
+
+extern const struct config_table bounce_params[];
 
 struct bounce_rcpt {
 	const char	*final_recipient;	/* address the agent tried */
@@ -55,7 +72,7 @@ struct bounce_rcpt {
  * Returns BOUNCE_QUEUED (bounce_id set), BOUNCE_DISCARDED, or BOUNCE_ERROR
  * with err filled (the caller keeps the recipients and retries later).
  */
-int	bounce_send(struct config *cfg, int queue_fd, const struct queue_message *msg,
+int	bounce_send(const struct bounce_settings *set, int queue_fd, const struct queue_message *msg,
 	    enum bounce_action action, bool postmaster,
 	    const struct bounce_rcpt *rcpts, size_t count,
 	    char bounce_id[QUEUE_ID_SIZE], struct strbuf *err);
@@ -65,7 +82,7 @@ int	bounce_send(struct config *cfg, int queue_fd, const struct queue_message *ms
  * and for bounce_send; returns the envelope recipient in notify_to
  * ("" when the notice is to be discarded).
  */
-int	bounce_build(struct config *cfg, int queue_fd, const struct queue_message *msg,
+int	bounce_build(const struct bounce_settings *set, int queue_fd, const struct queue_message *msg,
 	    enum bounce_action action, bool postmaster,
 	    const struct bounce_rcpt *rcpts, size_t count, struct strbuf *text,
 	    struct strbuf *notify_to, struct strbuf *notify_from,

@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "notice.h"
-#include "config.h"
 #include "queue_file.h"
 #include "strbuf.h"
 
@@ -21,12 +20,11 @@
 
 /* Everything the part builders need about one notification. */
 struct bounce_job {
-	struct config		*cfg;
+	const struct bounce_settings *set;
 	const struct queue_message *msg;
 	enum bounce_action	 action;
 	const struct bounce_rcpt *rcpts;
 	size_t			 count;
-	const char		*myhostname;
 	bool			 global;	/* SMTPUTF8 original: RFC 6533 types */
 	bool			 postmaster;	/* a copy for the postmaster: headers only */
 	time_t			 now;

@@ -182,8 +182,8 @@ wrap_append(struct strbuf *out, const char *text)
 static long
 lifetime(const struct bounce_job *job)
 {
-	return (config_get_time(job->cfg, job->msg->sender[0] == 0 ?
-	    "bounce_queue_lifetime" : "maximal_queue_lifetime"));
+	return (job->msg->sender[0] == 0 ? job->set->bounce_queue_lifetime :
+	    job->set->maximal_queue_lifetime);
 }
 
 /* span_text - "N hours" / "N minutes" / "N days" for people */
@@ -211,7 +211,7 @@ bounce_human_text(const struct bounce_job *job, struct strbuf *out)
 	const char *diag;
 
 	strbuf_printf(out, "This is the mail system at host %s.\n\n",
-	    job->myhostname);
+	    job->set->myhostname);
 	switch (job->action) {
 	case BOUNCE_FAILED:
 		strbuf_puts(out,
@@ -305,7 +305,7 @@ bounce_status_text(const struct bounce_job *job, struct strbuf *out)
 	size_t tlen;
 
 	strbuf_init(&val);
-	strbuf_printf(&val, "dns; %s", job->myhostname);
+	strbuf_printf(&val, "dns; %s", job->set->myhostname);
 	bounce_field(out, "Reporting-MTA", val.data);
 	strbuf_set(&val, msg->id);
 	bounce_field(out, "X-Sluice-Queue-ID", val.data);
@@ -399,7 +399,7 @@ bounce_returned_text(const struct bounce_job *job, int queue_fd,
 {
 	struct returned_ctx rc;
 	const char *ret = attr_list_get(&job->msg->attrs, "ret");
-	long limit = config_get_int(job->cfg, "bounce_size_limit");
+	long limit = job->set->bounce_size_limit;
 	char *nl;
 	int r;
 

@@ -49,16 +49,16 @@ static const char *const what[] = {
  * is what the records are marked for: a failure is logged, not retried.
  */
 static void
-postmaster_copy(struct config *cfg, int fd, const struct bounce_request *req,
-    const struct queue_message *msg, const struct bounce_rcpt *list,
-    size_t count)
+postmaster_copy(const struct bounce_settings *set, int fd,
+    const struct bounce_request *req, const struct queue_message *msg,
+    const struct bounce_rcpt *list, size_t count)
 {
 	char	 id[QUEUE_ID_SIZE];
 	struct strbuf err;
 	int	 rc;
 
 	strbuf_init(&err);
-	rc = bounce_send(cfg, fd, msg, req->action, true, list, count, id, &err);
+	rc = bounce_send(set, fd, msg, req->action, true, list, count, id, &err);
 	if (rc == BOUNCE_QUEUED)
 		msg_info("%s: postmaster %s: %s", req->queue_id,
 		    what[req->action], id);
@@ -194,7 +194,7 @@ requester_gone(int client_fd)
 
 /* bounce_notify - do one request; the outcome is in reply */
 void
-bounce_notify(struct config *cfg, const struct bounce_request *req,
+bounce_notify(const struct bounce_settings *set, const struct bounce_request *req,
     int client_fd, struct bounce_reply *reply)
 {
 	struct queue_message msg;
@@ -228,10 +228,10 @@ bounce_notify(struct config *cfg, const struct bounce_request *req,
 	}
 	if ((count = fill_rcpts(req, &msg, list, reply)) < 0)
 		goto out;
-	rc = count == 0 ? BOUNCE_DISCARDED : bounce_send(cfg, fd, &msg,
+	rc = count == 0 ? BOUNCE_DISCARDED : bounce_send(set, fd, &msg,
 	    req->action, false, list, (size_t)count, reply->queue_id, &err);
 	if (rc == BOUNCE_QUEUED)
-		postmaster_copy(cfg, fd, req, &msg, list, (size_t)count);
+		postmaster_copy(set, fd, req, &msg, list, (size_t)count);
 	if (rc == BOUNCE_DISCARDED) {
 		reply->status = BOUNCE_STATUS_DISCARDED;
 	} else if (rc == BOUNCE_QUEUED) {

@@ -2,22 +2,25 @@
  * params - the main.cf parameters bounce reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way bounce will read it.  The rows are check-only until
- * bounce reads its settings through config_table_read().
+ * configuration the way bounce will read it; main.c reads the rows into
+ * struct bounce_settings (notice.h).
  */
-#include "config_programs.h"
+#include "notice.h"
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct bounce_settings, field)
 
 const struct config_table bounce_params[] = {
-	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
-	CONFIG_CHECK_ONLY("double_bounce_sender", CONF_STR),
-	CONFIG_CHECK_ONLY("2bounce_notice_recipient", CONF_STR),
-	CONFIG_CHECK_ONLY("bounce_notice_recipient", CONF_STR),
-	CONFIG_CHECK_ONLY("delay_notice_recipient", CONF_STR),
-	CONFIG_CHECK_ONLY("notify_classes", CONF_LIST),
-	CONFIG_CHECK_ONLY("bounce_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("maximal_queue_lifetime", CONF_TIME),
-	CONFIG_CHECK_ONLY("bounce_queue_lifetime", CONF_TIME),
-	CONFIG_CHECK_ONLY("cleanup_service_name", CONF_STR),
-	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
+	ROW("myhostname", CONF_STR, myhostname),
+	ROW("double_bounce_sender", CONF_STR, double_bounce_sender),
+	ROW("2bounce_notice_recipient", CONF_STR, double_bounce_recipient),
+	ROW("bounce_notice_recipient", CONF_STR, bounce_notice_recipient),
+	ROW("delay_notice_recipient", CONF_STR, delay_notice_recipient),
+	ROW("notify_classes", CONF_LIST, notify_classes),
+	ROW("bounce_size_limit", CONF_INT, bounce_size_limit),
+	ROW("maximal_queue_lifetime", CONF_TIME, maximal_queue_lifetime),
+	ROW("bounce_queue_lifetime", CONF_TIME, bounce_queue_lifetime),
+	ROW("cleanup_service_name", CONF_STR, cleanup_service_name),
+	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
 	CONFIG_TABLE_END,
 };

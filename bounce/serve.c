@@ -62,7 +62,7 @@ bounce_serve(struct service_context *ctx, int client_fd)
 		goto out;
 	}
 	attr_list_free(&list);
-	bounce_notify(ctx->cfg, &req, client_fd, &reply);
+	bounce_notify(ctx->app, &req, client_fd, &reply);
 	reply_send(s, &reply);
 out:
 	attr_list_free(&list);

@@ -32,6 +32,7 @@
 static char qdir[64];
 static char old_cwd[PATH_MAX];
 static struct config *cfg;
+static struct bounce_settings set;
 static struct strbuf text, to, from, err;
 
 static const char *body =
@@ -42,6 +43,21 @@ static const char *body =
     "\n"
     "First body line.\n"
     "Second body line, SECRET-BODY-MARKER.\n";
+
+/* settings - cfg as the bounce service reads it (its table, bounce/params.c) */
+static const struct bounce_settings *
+settings(void)
+{
+	struct strbuf why;
+
+	config_table_release(bounce_params, &set);
+	memset(&set, 0, sizeof(set));
+	strbuf_init(&why);
+	ck_assert_msg(config_table_read(cfg, bounce_params, &set, &why) == 0,
+	    "%s", why.data);
+	strbuf_free(&why);
+	return (&set);
+}
 
 /* setup - a queue directory with incoming/, and the working directory there */
 static void
@@ -67,6 +83,8 @@ teardown(void)
 {
 	char cmd[256];
 
+	config_table_release(bounce_params, &set);
+	memset(&set, 0, sizeof(set));
 	config_free(cfg);
 	strbuf_free(&text);
 	strbuf_free(&to);
@@ -139,7 +157,7 @@ build_as(bool postmaster, const char *sender, const char *const *attrs,
 	int fd, rc;
 
 	fd = queue_message(sender, attrs, content, &msg);
-	rc = bounce_build(cfg, fd, &msg, action, postmaster, rcpts, n, &text,
+	rc = bounce_build(settings(), fd, &msg, action, postmaster, rcpts, n, &text,
 	    &to, &from, &err);
 	close(fd);
 	queue_message_free(&msg);
@@ -585,23 +603,23 @@ START_TEST(test_errors)
 
 	fd = queue_message("s@example.org", NULL, body, &msg);
 	/* unreadable content */
-	ck_assert_int_eq(bounce_build(cfg, -1, &msg, BOUNCE_FAILED, false, &r, 1,
+	ck_assert_int_eq(bounce_build(settings(), -1, &msg, BOUNCE_FAILED, false, &r, 1,
 	    &text, &to, &from, &err), BOUNCE_ERROR);
 	ck_assert_uint_gt(err.len, 0);
 	ck_assert_uint_eq(text.len, 0);
 	/* a nonsense action */
 	strbuf_reset(&err);
-	ck_assert_int_eq(bounce_build(cfg, fd, &msg, (enum bounce_action)7, false, &r, 1,
+	ck_assert_int_eq(bounce_build(settings(), fd, &msg, (enum bounce_action)7, false, &r, 1,
 	    &text, &to, &from, &err), BOUNCE_ERROR);
 	/* no cleanup listening: an error the caller retries later */
 	strbuf_reset(&err);
-	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
+	ck_assert_int_eq(bounce_send(settings(), fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
 	    &err), BOUNCE_ERROR);
 	ck_assert_ptr_nonnull(strstr(err.data, "queue notification"));
 	/* discarding needs no cleanup at all */
 	free(msg.sender);
 	msg.sender = xstrdup("double-bounce@host.example");
-	ck_assert_int_eq(bounce_send(cfg, fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
+	ck_assert_int_eq(bounce_send(settings(), fd, &msg, BOUNCE_FAILED, false, &r, 1, id,
 	    &err), BOUNCE_DISCARDED);
 	close(fd);
 	queue_message_free(&msg);
