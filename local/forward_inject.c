@@ -79,8 +79,8 @@ local_forward_inject(struct local_state *st, const struct strlist *addrs,
 		attr_list_add_str(&env, "rcpt_orcpt", st->rcpt->orcpt);
 		attr_list_add_long(&env, "rcpt_notify", st->rcpt->notify);
 	}
-	c = cleanup_open(d->p.cleanup_path, d->p.ipc_timeout, &env, id, &status,
-	    &reason);
+	c = cleanup_open(d->p.cleanup_path, (int)d->p.ipc_timeout, &env, id,
+	    &status, &reason);
 	if (c == NULL) {
 		fail_all(st, addrs, status == 5 ? 5 : 4, reason.data);
 		goto out;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "config_table.h"
 #include "deliver_request.h"
 #include "domain_list.h"
 #include "maps.h"
@@ -38,6 +39,10 @@
 #define LOCAL_LIST_SIZE_MAX	(1024 * 1024)	/* .forward, :include: file */
 #define LOCAL_HEADER_SCAN_MAX	(1024 * 1024)	/* loop detection scan */
 
+/*
+ * The settings; main.c reads the rows of local_params (params.c) into
+ * struct local_daemon and derives the rest.
+ */
 struct local_params {
 	char		*myhostname;
 	char		*home_mailbox;
@@ -53,8 +58,15 @@ struct local_params {
 	long		 virtual_mailbox_limit;
 	long		 virtual_minimum_uid;
 	long		 dup_filter_limit;	/* duplicate_filter_limit */
-	int		 command_time_limit;
-	int		 ipc_timeout;
+	long		 command_time_limit;	/* seconds */
+	long		 ipc_timeout;		/* seconds */
+	char		*cleanup_service_name;
+	char		*mail_owner;
+	struct strlist	 alias_maps;		/* specs: main.c opens each */
+	struct strlist	 delivery_lock;		/* mailbox_delivery_lock */
+	struct strlist	 allow_mail_to_commands;
+	struct strlist	 allow_mail_to_files;
+	struct strlist	 prepend_delivered_header;
 	unsigned	 allow_commands;	/* LOCAL_CLASS_* */
 	unsigned	 allow_files;
 	unsigned	 prepend_delivered;	/* LOCAL_HDR_* */
@@ -79,6 +91,8 @@ struct local_daemon {
 	struct map_list		*vuid_maps;
 	struct map_list		*vgid_maps;
 };
+
+extern const struct config_table local_params[];
 
 /*
  * The steps one recipient's expansion took (expand.c: a lib/htable of

@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "config_lists.h"
 #include "dir_sync.h"
 #include "local.h"
 #include "mem.h"
@@ -41,46 +40,40 @@
 
 /* class_mask - "alias, forward, include" style list to bits */
 static unsigned
-class_mask(struct config *cfg, const char *name, const char *const *words,
-    const unsigned *bits)
+class_mask(const struct strlist *list, const char *name,
+    const char *const *words, const unsigned *bits)
 {
-	struct strlist list;
 	unsigned mask = 0;
 
-	strlist_init(&list);
-	config_get_list(cfg, name, &list);
-	for (size_t i = 0; i < list.count; i++) {
+	for (size_t i = 0; i < list->count; i++) {
 		size_t	 w;
 
 		for (w = 0; words[w] != NULL; w++)
-			if (strcasecmp(list.items[i], words[w]) == 0)
+			if (strcasecmp(list->items[i], words[w]) == 0)
 				break;
 		if (words[w] == NULL)
 			msg_warn("%s: unknown class \"%s\" ignored", name,
-			    list.items[i]);
+			    list->items[i]);
 		else
 			mask |= bits[w];
 	}
-	strlist_free(&list);
 	return (mask);
 }
 
 /* open_alias_maps - each table with the owner of its file */
 static void
-open_alias_maps(struct local_daemon *d, struct config *cfg)
+open_alias_maps(struct local_daemon *d)
 {
-	struct strlist specs;
+	const struct strlist *specs = &d->p.alias_maps;
 	struct strbuf err, path;
 	struct stat st;
 
-	strlist_init(&specs);
 	strbuf_init(&err);
 	strbuf_init(&path);
-	config_get_list(cfg, "alias_maps", &specs);
-	d->alias_maps = xcalloc(specs.count + 1, sizeof(*d->alias_maps));
-	for (size_t i = 0; i < specs.count; i++) {
+	d->alias_maps = xcalloc(specs->count + 1, sizeof(*d->alias_maps));
+	for (size_t i = 0; i < specs->count; i++) {
 		struct local_alias_map *am = &d->alias_maps[d->alias_count];
-		const char *spec = specs.items[i];
+		const char *spec = specs->items[i];
 
 		if ((am->map = map_open(spec, &err)) == NULL)
 			msg_fatal("alias_maps: %s", err.data);
@@ -97,7 +90,6 @@ open_alias_maps(struct local_daemon *d, struct config *cfg)
 		}
 		d->alias_count++;
 	}
-	strlist_free(&specs);
 	strbuf_free(&err);
 	strbuf_free(&path);
 }
@@ -115,56 +107,45 @@ local_post_jail(struct service_context *ctx)
 	struct local_daemon *d = xcalloc(1, sizeof(*d));
 	struct config *cfg = ctx->cfg;
 	struct local_params *p = &d->p;
-	struct strlist locks;
 	struct passwd *pw;
 	struct strbuf path;
 
 	tzset();
+	/*
+	 * What sluice check refuses is fatal here: qmgr defers the mail
+	 * (no local) and logs why.
+	 */
+	strbuf_init(&path);
+	if (config_table_read(cfg, local_params, d, &path) > 0)
+		msg_fatal("%s", path.data);
+	strbuf_reset(&path);
 	d->service_name = ctx->service_name;
 	d->privileged = ctx->privileged;
-	p->myhostname = xstrdup(config_get(cfg, "myhostname"));
-	p->home_mailbox = xstrdup(config_get(cfg, "home_mailbox"));
-	p->mail_spool_directory = xstrdup(config_get(cfg, "mail_spool_directory"));
+	/* unexpanded: $user, $home... are the recipient's (forward.c) */
 	p->forward_path = xstrdup(config_get_raw(cfg, "forward_path"));
-	p->virtual_mailbox_base = xstrdup(config_get(cfg, "virtual_mailbox_base"));
-	p->default_privs = xstrdup(config_get(cfg, "default_privs"));
-	strbuf_init(&path);
-	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	strbuf_printf(&path, "private/%s", p->cleanup_service_name);
 	p->cleanup_path = strbuf_detach(&path);
 	strbuf_free(&path);
-	strlist_init(&locks);
-	config_get_list(cfg, "mailbox_delivery_lock", &locks);
-	p->lock_fcntl = strlist_contains_ci(&locks, "fcntl");
-	p->lock_dotlock = strlist_contains_ci(&locks, "dotlock");
-	strlist_free(&locks);
-	p->owner_request_special = config_get_bool(cfg, "owner_request_special");
-	p->mailbox_size_limit = config_get_int(cfg, "mailbox_size_limit");
-	p->virtual_mailbox_limit = config_get_int(cfg, "virtual_mailbox_limit");
-	p->virtual_minimum_uid = config_get_int(cfg, "virtual_minimum_uid");
-	p->dup_filter_limit = config_get_int(cfg, "duplicate_filter_limit");
-	p->command_time_limit = (int)config_get_time(cfg, "command_time_limit");
-	p->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
-	p->allow_commands = class_mask(cfg, "allow_mail_to_commands", classes,
-	    class_bits);
-	p->allow_files = class_mask(cfg, "allow_mail_to_files", classes,
-	    class_bits);
-	p->prepend_delivered = class_mask(cfg, "prepend_delivered_header", hdrs,
-	    hdr_bits);
-	pw = getpwnam(config_get(cfg, "mail_owner"));
+	p->lock_fcntl = strlist_contains_ci(&p->delivery_lock, "fcntl");
+	p->lock_dotlock = strlist_contains_ci(&p->delivery_lock, "dotlock");
+	p->allow_commands = class_mask(&p->allow_mail_to_commands,
+	    "allow_mail_to_commands", classes, class_bits);
+	p->allow_files = class_mask(&p->allow_mail_to_files,
+	    "allow_mail_to_files", classes, class_bits);
+	p->prepend_delivered = class_mask(&p->prepend_delivered_header,
+	    "prepend_delivered_header", hdrs, hdr_bits);
+	pw = getpwnam(p->mail_owner);
 	p->mail_owner_uid = pw != NULL ? pw->pw_uid : (uid_t)-1;
 
 	/* shared Maildir new/ fsyncs; without the table each syncs alone */
 	if (dir_sync_table_open(DIR_SYNC_TABLE, p->mail_owner_uid) < 0)
 		msg_warn("%s: %s (each delivery syncs its directory alone)",
 		    DIR_SYNC_TABLE, strerror(errno));
-	open_alias_maps(d, cfg);
+	open_alias_maps(d);
 	strbuf_init(&path);
 	if ((d->resolver = resolve_open(cfg, &path)) == NULL)
 		msg_fatal("%s", path.data);
 	strbuf_free(&path);
-	d->vmailbox_maps = config_maps(cfg, "virtual_mailbox_maps");
-	d->vuid_maps = config_maps(cfg, "virtual_uid_maps");
-	d->vgid_maps = config_maps(cfg, "virtual_gid_maps");
 	umask(077);
 	ctx->app = d;
 }

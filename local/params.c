@@ -2,34 +2,43 @@
  * params - the main.cf parameters local reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way local will read it.  The rows are check-only until
- * local reads its settings through config_table_read().
+ * configuration the way local will read it; main.c reads the rows with a
+ * field into struct local_daemon.  alias_maps is read as its list of
+ * table names (main.c opens each table itself, to learn its owner) and
+ * checked as tables; forward_path is check-only: main.c takes it
+ * unexpanded, its $user, $home... are filled in per recipient.
  */
-#include "config_programs.h"
+#include <stddef.h>
+
+#include "local.h"
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct local_daemon, field)
 
 const struct config_table local_params[] = {
 	CONFIG_CHECK_ONLY("alias_maps", CONF_MAPS),
-	CONFIG_CHECK_ONLY("cleanup_service_name", CONF_STR),
-	CONFIG_CHECK_ONLY("command_time_limit", CONF_TIME),
-	CONFIG_CHECK_ONLY("default_privs", CONF_STR),
-	CONFIG_CHECK_ONLY("duplicate_filter_limit", CONF_INT),
+	ROW("alias_maps", CONF_LIST, p.alias_maps),
+	ROW("cleanup_service_name", CONF_STR, p.cleanup_service_name),
+	ROW("command_time_limit", CONF_TIME, p.command_time_limit),
+	ROW("default_privs", CONF_STR, p.default_privs),
+	ROW("duplicate_filter_limit", CONF_INT, p.dup_filter_limit),
 	CONFIG_CHECK_ONLY("forward_path", CONF_STR),
-	CONFIG_CHECK_ONLY("home_mailbox", CONF_STR),
-	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
-	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
-	CONFIG_CHECK_ONLY("mail_spool_directory", CONF_STR),
-	CONFIG_CHECK_ONLY("mailbox_delivery_lock", CONF_LIST),
-	CONFIG_CHECK_ONLY("mailbox_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
-	CONFIG_CHECK_ONLY("owner_request_special", CONF_BOOL),
-	CONFIG_CHECK_ONLY("virtual_gid_maps", CONF_MAPS),
-	CONFIG_CHECK_ONLY("virtual_mailbox_base", CONF_STR),
-	CONFIG_CHECK_ONLY("virtual_mailbox_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("virtual_mailbox_maps", CONF_MAPS),
-	CONFIG_CHECK_ONLY("virtual_minimum_uid", CONF_INT),
-	CONFIG_CHECK_ONLY("virtual_uid_maps", CONF_MAPS),
-	CONFIG_CHECK_ONLY("allow_mail_to_commands", CONF_LIST),
-	CONFIG_CHECK_ONLY("allow_mail_to_files", CONF_LIST),
-	CONFIG_CHECK_ONLY("prepend_delivered_header", CONF_LIST),
+	ROW("home_mailbox", CONF_STR, p.home_mailbox),
+	ROW("ipc_timeout", CONF_TIME, p.ipc_timeout),
+	ROW("mail_owner", CONF_STR, p.mail_owner),
+	ROW("mail_spool_directory", CONF_STR, p.mail_spool_directory),
+	ROW("mailbox_delivery_lock", CONF_LIST, p.delivery_lock),
+	ROW("mailbox_size_limit", CONF_INT, p.mailbox_size_limit),
+	ROW("myhostname", CONF_STR, p.myhostname),
+	ROW("owner_request_special", CONF_BOOL, p.owner_request_special),
+	ROW("virtual_gid_maps", CONF_MAPS, vgid_maps),
+	ROW("virtual_mailbox_base", CONF_STR, p.virtual_mailbox_base),
+	ROW("virtual_mailbox_limit", CONF_INT, p.virtual_mailbox_limit),
+	ROW("virtual_mailbox_maps", CONF_MAPS, vmailbox_maps),
+	ROW("virtual_minimum_uid", CONF_INT, p.virtual_minimum_uid),
+	ROW("virtual_uid_maps", CONF_MAPS, vuid_maps),
+	ROW("allow_mail_to_commands", CONF_LIST, p.allow_mail_to_commands),
+	ROW("allow_mail_to_files", CONF_LIST, p.allow_mail_to_files),
+	ROW("prepend_delivered_header", CONF_LIST, p.prepend_delivered_header),
 	CONFIG_TABLE_END,
 };

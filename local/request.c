@@ -114,5 +114,5 @@ deliver(void *ctx, struct deliver_request *req)
 void
 local_serve(struct local_daemon *d, int client_fd)
 {
-	deliver_agent_serve(client_fd, d->p.ipc_timeout, deliver, NULL, d);
+	deliver_agent_serve(client_fd, (int)d->p.ipc_timeout, deliver, NULL, d);
 }
