@@ -2,15 +2,18 @@
  * params - the main.cf parameters pickup reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way pickup will read it.  The rows are check-only until
- * pickup reads its settings through config_table_read().
+ * configuration the way pickup will read it; pickup_config_load (submit.c)
+ * reads the rows into struct pickup_config after the jail.
  */
-#include "config_programs.h"
+#include "pickup.h"
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct pickup_config, field)
 
 const struct config_table pickup_params[] = {
-	CONFIG_CHECK_ONLY("cleanup_service_name", CONF_STR),
-	CONFIG_CHECK_ONLY("ipc_timeout", CONF_TIME),
-	CONFIG_CHECK_ONLY("message_size_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("myhostname", CONF_STR),
+	ROW("cleanup_service_name", CONF_STR, cleanup_service_name),
+	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
+	ROW("message_size_limit", CONF_INT, message_size_limit),
+	ROW("myhostname", CONF_STR, myhostname),
 	CONFIG_TABLE_END,
 };

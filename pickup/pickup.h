@@ -10,6 +10,7 @@
 
 #include "attr.h"
 #include "config.h"
+#include "config_table.h"
 #include "queue_file.h"
 #include "strbuf.h"
 
@@ -20,12 +21,16 @@
 #define PICKUP_ENVELOPE_SLACK	(16L * 1024 * 1024)	/* file size past the content */
 #define PICKUP_STALE_SECONDS	(24L * 3600)	/* unfinished drop left behind */
 
+/* The settings pickup_config_load reads through the table pickup_params. */
 struct pickup_config {
+	char	*cleanup_service_name;
 	char	*cleanup_socket;	/* "private/" + cleanup_service_name */
 	char	*myhostname;
 	long	 message_size_limit;	/* 0 = none */
-	int	 ipc_timeout;
+	long	 ipc_timeout;		/* seconds */
 };
+
+extern const struct config_table pickup_params[];
 
 /* What submitting one file came to. */
 enum pickup_result {

@@ -36,15 +36,20 @@ struct content_ctx {
 void
 pickup_config_load(struct pickup_config *pc, struct config *cfg)
 {
-	struct strbuf path;
+	struct strbuf path, err;
 
+	/*
+	 * What sluice check refuses is fatal here: the maildrop files stay
+	 * where they are until a corrected configuration is reloaded.
+	 */
+	strbuf_init(&err);
+	if (config_table_read(cfg, pickup_params, pc, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
 	strbuf_init(&path);
-	strbuf_printf(&path, "private/%s", config_get(cfg, "cleanup_service_name"));
+	strbuf_printf(&path, "private/%s", pc->cleanup_service_name);
 	pc->cleanup_socket = strbuf_detach(&path);
 	strbuf_free(&path);
-	pc->myhostname = xstrdup(config_get(cfg, "myhostname"));
-	pc->message_size_limit = config_get_int(cfg, "message_size_limit");
-	pc->ipc_timeout = (int)config_get_time(cfg, "ipc_timeout");
 }
 
 /* envelope_sender - the sender cleanup gets for a file owned by uid */
@@ -131,7 +136,7 @@ send_message(const struct pickup_config *pc, int fd,
 	struct strbuf received;
 	int status = 4, r, read_errno;
 
-	cc.client = cleanup_open(pc->cleanup_socket, pc->ipc_timeout, env,
+	cc.client = cleanup_open(pc->cleanup_socket, (int)pc->ipc_timeout, env,
 	    queue_id, &status, why);
 	if (cc.client == NULL)
 		return (verdict(status));
