@@ -26,22 +26,13 @@
 #include "msg.h"
 #include "qmgr.h"
 
-/* qmgr_params - the numbers the loop and the outcome code need */
+/* qmgr_loop_init - what the loop needs besides the settings (main.c) */
 static void
-qmgr_params(struct qmgr *qm)
+qmgr_loop_init(struct qmgr *qm)
 {
-	qm->min_backoff = config_get_time(qm->cfg, "minimal_backoff_time");
-	qm->max_backoff = config_get_time(qm->cfg, "maximal_backoff_time");
 	if (qm->max_backoff < qm->min_backoff)
 		qm->max_backoff = qm->min_backoff;
-	qm->lifetime = config_get_time(qm->cfg, "maximal_queue_lifetime");
-	qm->bounce_lifetime = config_get_time(qm->cfg, "bounce_queue_lifetime");
-	qm->delay_warning = config_get_time(qm->cfg, "delay_warning_time");
-	qm->queue_run_delay = config_get_time(qm->cfg, "queue_run_delay");
-	qm->active_limit = config_get_int(qm->cfg, "qmgr_message_active_limit");
-	qm->ipc_timeout = config_get_time(qm->cfg, "ipc_timeout");
-	qm->flow_window = (int)config_get_int(qm->cfg, "in_flow_window");
-	flow_reset(qm->flow_window);
+	flow_reset((int)qm->flow_window);
 	strlist_init(&qm->flush_ids);
 	strlist_init(&qm->flush_sites);
 	strlist_init(&qm->unsynced);
@@ -95,7 +86,7 @@ qmgr_loop(struct qmgr *qm, const int *listen_fds, int count)
 	time_t	 now, drain_until = 0;
 	int	 rc;
 
-	qmgr_params(qm);
+	qmgr_loop_init(qm);
 	/* watch first, then scan: nothing written in between is missed */
 	qm->watch_fd = qmgr_watch_init();
 	qmgr_recover_active(qm);

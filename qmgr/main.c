@@ -19,6 +19,7 @@
  */
 #include <sys/resource.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,13 +39,21 @@ qmgr_pre_jail(struct service_context *ctx)
 	strbuf_init(&path);
 	qm->ctx = ctx;
 	qm->cfg = ctx->cfg;
+	/*
+	 * Read before the jail, not after as the other daemons do: master.cf,
+	 * which needs default_process_limit, is not reachable in a chroot.
+	 * What sluice check refuses is fatal; the mail waits in the queue.
+	 */
+	if (config_table_read(ctx->cfg, qmgr_params, qm, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_reset(&err);
 	if ((qm->resolver = resolve_open(ctx->cfg, &err)) == NULL)
 		msg_fatal("%s", err.data);
 	strbuf_printf(&path, "%s/master.cf", ctx->config_dir);
 	strbuf_reset(&err);
-	if (master_cf_load(path.data, (int)config_get_int(ctx->cfg,
-	    "default_process_limit"), &qm->services, &qm->service_count,
-	    &err) < 0) {
+	if (master_cf_load(path.data, qm->default_process_limit > INT_MAX ?
+	    INT_MAX : (int)qm->default_process_limit, &qm->services,
+	    &qm->service_count, &err) < 0) {
 		msg_warn("%s; agent connection limits default", err.data);
 		qm->services = NULL;
 		qm->service_count = 0;

@@ -386,7 +386,7 @@ qmgr_message_free(struct qmgr *qm, struct qmgr_message *m)
 	queue_message_free(&m->msg);
 	free(m);
 	if (qm->message_count == 0)
-		flow_reset(qm->flow_window);
+		flow_reset((int)qm->flow_window);
 	else
 		flow_give();
 }

@@ -32,6 +32,7 @@
 
 #include "bounce_request.h"
 #include "config.h"
+#include "config_table.h"
 #include "defer_log.h"
 #include "deliver_request.h"
 #include "htable.h"
@@ -184,14 +185,18 @@ struct qmgr_trigger_conn {
 	time_t		 deadline;
 };
 
+extern const struct config_table qmgr_params[];
+
 struct qmgr {
 	struct service_context *ctx;
 	struct config	*cfg;
 	struct resolver	*resolver;
+	/* read through the table qmgr_params (params.c) */
 	long		 min_backoff, max_backoff;
 	long		 lifetime, bounce_lifetime, delay_warning;
 	long		 queue_run_delay, active_limit, ipc_timeout;
-	int		 flow_window;	/* in_flow_window (lib/io/flow.h) */
+	long		 flow_window;	/* in_flow_window (lib/io/flow.h) */
+	long		 default_process_limit;
 	struct qmgr_message *head, *tail;
 	size_t		 message_count;
 	struct qmgr_message *resolving, *resolving_tail;

@@ -59,7 +59,8 @@ qmgr_transport_agent_limit(struct qmgr *qm, const char *transport)
 		    strcmp(e->type, "unix") == 0)
 			return (e->maxproc > 0 ? e->maxproc : INT_MAX);
 	}
-	return ((int)config_get_int(qm->cfg, "default_process_limit"));
+	return (qm->default_process_limit > INT_MAX ? INT_MAX :
+	    (int)qm->default_process_limit);
 }
 
 /* qmgr_transport_name_ok - it becomes a path under private/ */
