@@ -302,36 +302,46 @@ config_parse_text(struct config *cfg, const char *text, const char *origin,
 	    config_text_line, &ct, err));
 }
 
+/* config_read_fd - see config.h */
+int
+config_read_fd(int fd, const char *path, size_t limit, struct strbuf *text,
+    struct strbuf *err)
+{
+	char buf[8192];
+	ssize_t n;
+
+	strbuf_reset(text);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || text->len + (size_t)n > limit) {
+			strbuf_printf(err, "read %s: %s", path, n < 0 ?
+			    strerror(errno) : "file too large");
+			return (-1);
+		}
+		strbuf_append(text, buf, (size_t)n);
+	}
+	if (memchr(text->data, '\0', text->len) != NULL) {
+		strbuf_printf(err, "%s: file contains a NUL byte", path);
+		return (-1);
+	}
+	return (0);
+}
+
 /* config_file_text - the whole of a main.cf-format file; 0 or -1 + err */
 int
 config_file_text(const char *path, struct strbuf *text, struct strbuf *err)
 {
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	strbuf_reset(text);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		strbuf_printf(err, "open %s: %s", path, strerror(errno));
 		return (-1);
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || text->len + (size_t)n > CONFIG_FILE_MAX) {
-			strbuf_printf(err, "read %s: %s", path, n < 0 ?
-			    strerror(errno) : "file too large");
-			close(fd);
-			return (-1);
-		}
-		strbuf_append(text, buf, (size_t)n);
-	}
+	rc = config_read_fd(fd, path, CONFIG_FILE_MAX, text, err);
 	close(fd);
-	if (memchr(text->data, '\0', text->len) != NULL) {
-		strbuf_printf(err, "%s: file contains a NUL byte", path);
-		return (-1);
-	}
-	return (0);
+	return (rc);
 }
 
 /* config_load_file - merge one main.cf-format file into cfg */

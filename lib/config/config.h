@@ -96,6 +96,12 @@ int	config_load_file(struct config *cfg, const char *path, struct strbuf *err);
  */
 int	config_load_file_as(struct config *cfg, const char *path,
 	    const char *origin, struct strbuf *err);
+/*
+ * config_read_fd - the rest of fd (named path in errors) into text: at
+ * most limit bytes, no NUL byte; 0, or -1 + err.  fd stays open.
+ */
+int	config_read_fd(int fd, const char *path, size_t limit,
+	    struct strbuf *text, struct strbuf *err);
 /* config_file_text - the whole text of a main.cf-format file; 0 or -1 */
 int	config_file_text(const char *path, struct strbuf *text, struct strbuf *err);
 /* config_parse_text - the same for text in memory (tests, -o lists) */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dir_sync.h"
+#include "config.h"
 #include "config_edit.h"
 #include "mem.h"
 #include "strbuf.h"
@@ -167,9 +168,7 @@ static int
 read_file(const char *path, struct strbuf *text, struct stat *st, bool *exists,
     struct strbuf *err)
 {
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	*exists = false;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -184,23 +183,9 @@ read_file(const char *path, struct strbuf *text, struct stat *st, bool *exists,
 		return (-1);
 	}
 	*exists = true;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || text->len + (size_t)n > CONFIG_EDIT_FILE_MAX) {
-			strbuf_printf(err, "read %s: %s", path, n < 0 ?
-			    strerror(errno) : "file too large");
-			close(fd);
-			return (-1);
-		}
-		strbuf_append(text, buf, (size_t)n);
-	}
+	rc = config_read_fd(fd, path, CONFIG_EDIT_FILE_MAX, text, err);
 	close(fd);
-	if (memchr(text->data, 0, text->len) != NULL) {
-		strbuf_printf(err, "%s: file contains a NUL byte", path);
-		return (-1);
-	}
-	return (0);
+	return (rc);
 }
 
 /* write_all - the whole buffer, retrying short writes */

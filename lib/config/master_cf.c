@@ -223,31 +223,15 @@ master_cf_parse(struct master_cf_state *st, const char *text)
 static int
 master_cf_read(const char *path, struct strbuf *text, struct strbuf *err)
 {
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		strbuf_printf(err, "open %s: %s", path, strerror(errno));
 		return (-1);
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || text->len + (size_t)n > MASTER_CF_FILE_MAX) {
-			strbuf_printf(err, "read %s: %s", path,
-			    n < 0 ? strerror(errno) : "file too large");
-			close(fd);
-			return (-1);
-		}
-		strbuf_append(text, buf, (size_t)n);
-	}
+	rc = config_read_fd(fd, path, MASTER_CF_FILE_MAX, text, err);
 	close(fd);
-	if (memchr(text->data, '\0', text->len) != NULL) {
-		strbuf_printf(err, "%s: file contains a NUL byte", path);
-		return (-1);
-	}
-	return (0);
+	return (rc);
 }
 
 /* master_cf_load - parse a master.cf file into an array of entries */
