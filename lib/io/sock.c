@@ -163,32 +163,38 @@ remaining_ms(const struct timespec *deadline)
 	return (ms < 0 ? 0 : ms > 86400000 ? 86400000 : (int)ms);
 }
 
-/* unix_connect - connect to path within timeout seconds (0 = wait forever) */
+/*
+ * sock_connect - connect a non-blocking socket of sa's family within
+ * timeout_ms, waiting through coro_poll so that inside a coroutine only
+ * the caller waits
+ */
 int
-unix_connect(const char *path, int timeout)
+sock_connect(const struct sockaddr *sa, socklen_t salen, int timeout_ms)
 {
-	struct sockaddr_un sun;
 	struct timespec deadline;
 	socklen_t optlen;
 	int fd, n, soerr, saved;
 
-	if (fill_sun(&sun, path) < 0) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) < 0)
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0)
 		return (-1);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout > 0 ? timeout : 0;
+	if (timeout_ms > 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
 	for (;;) {
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		if (connect(fd, sa, salen) == 0)
 			break;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
 			/* A full backlog on UNIX sockets: retry until the deadline. */
-			if (timeout > 0 && remaining_ms(&deadline) == 0) {
+			if (timeout_ms > 0 && remaining_ms(&deadline) == 0) {
 				errno = ETIMEDOUT;
 				goto fail;
 			}
@@ -198,7 +204,7 @@ unix_connect(const char *path, int timeout)
 		if (errno != EINPROGRESS)
 			goto fail;
 		do {
-			n = coro_poll(fd, POLLOUT, timeout > 0 ?
+			n = coro_poll(fd, POLLOUT, timeout_ms > 0 ?
 			    remaining_ms(&deadline) : -1, NULL);
 		} while (n < 0 && errno == EINTR);
 		if (n == 0)
@@ -223,6 +229,20 @@ fail:
 	close(fd);
 	errno = saved;
 	return (-1);
+}
+
+/* unix_connect - connect to path within timeout seconds (0 = wait forever) */
+int
+unix_connect(const char *path, int timeout)
+{
+	struct sockaddr_un sun;
+
+	if (fill_sun(&sun, path) < 0) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (sock_connect((struct sockaddr *)&sun, sizeof(sun),
+	    timeout > 0 ? timeout * 1000 : 0));
 }
 
 /* port_number - a numeric port, or a service name from /etc/services */

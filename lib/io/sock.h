@@ -28,6 +28,12 @@ int	unix_listen(const char *path, mode_t mode, int backlog, struct strbuf *err);
 /* unix_connect - connect to path within timeout seconds; fd or -1 (errno) */
 int	unix_connect(const char *path, int timeout);
 /*
+ * sock_connect - a stream socket of sa's family connected to sa within
+ * timeout_ms (<= 0: no limit), in blocking mode; a wait inside a
+ * coroutine holds only its session.  fd or -1 (errno; ETIMEDOUT).
+ */
+int	sock_connect(const struct sockaddr *sa, socklen_t salen, int timeout_ms);
+/*
  * inet_listen - bind "host:port" / "[v6]:port" with SO_REUSEADDR (and
  * IPV6_V6ONLY for v6), listen with backlog.  fd or -1 + err.
  */
