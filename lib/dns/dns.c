@@ -10,7 +10,10 @@
  *
  * dns_query() runs one query through libunbound's asynchronous interface
  * (a resolver thread) and waits with a deadline, so that a dead resolver
- * costs a bounded time and turns into DNS_TEMPFAIL, never a bounce.
+ * costs a bounded time and turns into DNS_TEMPFAIL, never a bounce.  It
+ * is dns_query_start() and dns_query_finish() in one: callers that want
+ * several answers at once (DNSBL lookups, dnsbl.c) start them all, then
+ * finish each; the waits overlap, so the slowest query sets the pace.
  * When forwarders are configured, the RFC 6761 "test." names and the
  * loopback reverse zone 127.in-addr.arpa, which libunbound answers itself
  * by default, are passed to them ("transparent" local zones): the
@@ -292,32 +295,68 @@ dns_process(void)
 	return (dns_ctx == NULL ? -1 : ub_process(dns_ctx));
 }
 
-struct query_slot {
-	bool			 done;
-	int			 err;
-	struct ub_result	*result;
-};
-
-/* query_done - libunbound's callback for dns_query */
+/* query_done - libunbound's callback: the answer of one pending query */
 static void
 query_done(void *arg, int err, struct ub_result *result)
 {
-	struct query_slot *slot = arg;
+	struct dns_pending *p = arg;
 
-	slot->done = true;
-	slot->err = err;
-	slot->result = result;
+	p->done = true;
+	p->err = err;
+	p->result = result;
 }
 
-/* wait_answer - run the query to completion or the deadline; 0 or -1 */
-static int
-wait_answer(struct query_slot *slot, int async_id)
+/*
+ * dns_query_start - send a query and return at once; p must stay where it
+ * is until dns_query_finish or dns_query_cancel.  0, or DNS_TEMPFAIL with
+ * why filled (no resolver, libunbound refused).
+ */
+int
+dns_query_start(const char *name, int rrtype, struct dns_pending *p,
+    struct strbuf *why)
 {
-	long long deadline = clock_monotonic_ms() + DNS_QUERY_TIMEOUT_MS, left;
+	int err;
 
-	while (!slot->done) {
-		if ((left = deadline - clock_monotonic_ms()) <= 0) {
-			(void)ub_cancel(dns_ctx, async_id);
+	memset(p, 0, sizeof(*p));
+	if (dns_ctx == NULL) {
+		strbuf_printf(why, "no resolver for %s", name);
+		return (DNS_TEMPFAIL);
+	}
+	if ((err = ub_resolve_async(dns_ctx, name, rrtype, 1, p, query_done,
+	    &p->async_id)) != 0) {
+		strbuf_printf(why, "lookup of %s failed: %s", name, ub_strerror(err));
+		return (DNS_TEMPFAIL);
+	}
+	p->active = true;
+	p->deadline = clock_monotonic_ms() + DNS_QUERY_TIMEOUT_MS;
+	return (0);
+}
+
+/* dns_query_cancel - forget a query still in flight (its answer is dropped) */
+void
+dns_query_cancel(struct dns_pending *p)
+{
+	if (p->active && !p->done && dns_ctx != NULL)
+		(void)ub_cancel(dns_ctx, p->async_id);
+	if (p->done && p->result != NULL)
+		ub_resolve_free(p->result);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * wait_answer - run the resolver until p is answered or its deadline
+ * passes; 0 or -1.  Answers to the process's other pending queries are
+ * delivered on the way, which is how queries started together wait
+ * together.
+ */
+static int
+wait_answer(struct dns_pending *p)
+{
+	long long left;
+
+	while (!p->done) {
+		if ((left = p->deadline - clock_monotonic_ms()) <= 0) {
+			(void)ub_cancel(dns_ctx, p->async_id);
 			return (-1);
 		}
 		/*
@@ -353,38 +392,35 @@ copy_answer(const struct ub_result *res, struct dns_answer *ans)
 }
 
 /*
- * dns_query - one lookup: DNS_OK with the records, DNS_NOTFOUND for
- * NXDOMAIN or no such records, DNS_TEMPFAIL when the answer is unknown,
- * DNS_INVALID for a DNSSEC-bogus answer.  why explains a failure.
+ * dns_query_finish - wait for a query of dns_query_start and classify its
+ * answer as dns_query does; p is free again afterwards.
  */
 int
-dns_query(const char *name, int rrtype, struct dns_answer *ans,
-    struct strbuf *why)
+dns_query_finish(struct dns_pending *p, const char *name,
+    struct dns_answer *ans, struct strbuf *why)
 {
-	struct query_slot slot;
 	struct ub_result *res;
-	int async_id = 0, err;
 
 	memset(ans, 0, sizeof(*ans));
-	memset(&slot, 0, sizeof(slot));
-	if (dns_ctx == NULL) {
-		strbuf_printf(why, "no resolver for %s", name);
+	if (!p->active) {
+		strbuf_printf(why, "lookup of %s was not started", name);
 		return (ans->status = DNS_TEMPFAIL);
 	}
-	if ((err = ub_resolve_async(dns_ctx, name, rrtype, 1, &slot, query_done,
-	    &async_id)) != 0) {
-		strbuf_printf(why, "lookup of %s failed: %s", name, ub_strerror(err));
-		return (ans->status = DNS_TEMPFAIL);
-	}
-	if (wait_answer(&slot, async_id) != 0) {
+	if (wait_answer(p) != 0) {
+		memset(p, 0, sizeof(*p));
 		strbuf_printf(why, "lookup of %s timed out", name);
 		return (ans->status = DNS_TEMPFAIL);
 	}
-	if (slot.err != 0 || (res = slot.result) == NULL) {
+	res = p->result;
+	if (p->err != 0 || res == NULL) {
 		strbuf_printf(why, "lookup of %s failed: %s", name,
-		    ub_strerror(slot.err));
+		    ub_strerror(p->err));
+		if (res != NULL)
+			ub_resolve_free(res);
+		memset(p, 0, sizeof(*p));
 		return (ans->status = DNS_TEMPFAIL);
 	}
+	memset(p, 0, sizeof(*p));
 	ans->secure = res->secure != 0;
 	if (res->bogus) {
 		strbuf_printf(why, "DNSSEC validation of %s failed: %s", name,
@@ -407,6 +443,25 @@ dns_query(const char *name, int rrtype, struct dns_answer *ans,
 	}
 	ub_resolve_free(res);
 	return (ans->status);
+}
+
+/*
+ * dns_query - one lookup: DNS_OK with the records, DNS_NOTFOUND for
+ * NXDOMAIN or no such records, DNS_TEMPFAIL when the answer is unknown,
+ * DNS_INVALID for a DNSSEC-bogus answer.  why explains a failure.
+ */
+int
+dns_query(const char *name, int rrtype, struct dns_answer *ans,
+    struct strbuf *why)
+{
+	struct dns_pending p;
+	int status;
+
+	if ((status = dns_query_start(name, rrtype, &p, why)) != 0) {
+		memset(ans, 0, sizeof(*ans));
+		return (ans->status = status);
+	}
+	return (dns_query_finish(&p, name, ans, why));
 }
 
 /* dns_answer_free - release copied records */

@@ -5,7 +5,8 @@
  * dns.c owns the libunbound context and runs one query at a time with a
  * deadline; dns_lookup.c builds MX and address answers from those
  * results; dns_ptr.c does the reverse (address to name) lookups;
- * dns_wire.c validates names and decodes record data, which arrives from
+ * dnsbl.c starts several queries at once (dns_query_start) and collects
+ * them; dns_wire.c validates names and decodes record data, which arrives from
  * the network and is treated as hostile.
  */
 #ifndef SLUICE_DNS_IMPL_H
@@ -25,7 +26,10 @@
 #define DNS_RR_A	1
 #define DNS_RR_PTR	12
 #define DNS_RR_MX	15
+#define DNS_RR_TXT	16
 #define DNS_RR_AAAA	28
+
+struct ub_result;
 
 /* one answer, copied out of the ub_result */
 struct dns_answer {
@@ -37,7 +41,26 @@ struct dns_answer {
 	size_t		*len;
 };
 
+/*
+ * one query in flight (dns.c): started by dns_query_start, ended by
+ * dns_query_finish or dns_query_cancel; libunbound writes into it, so it
+ * must not move or be freed in between
+ */
+struct dns_pending {
+	bool		 active;	/* started, not yet finished */
+	bool		 done;		/* answered (or failed) */
+	int		 err;		/* libunbound's error code */
+	int		 async_id;
+	long long	 deadline;	/* monotonic ms */
+	struct ub_result *result;
+};
+
 /* dns.c */
+int	dns_query_start(const char *name, int rrtype, struct dns_pending *p,
+	    struct strbuf *why);
+int	dns_query_finish(struct dns_pending *p, const char *name,
+	    struct dns_answer *ans, struct strbuf *why);
+void	dns_query_cancel(struct dns_pending *p);
 int	dns_query(const char *name, int rrtype, struct dns_answer *ans,
 	    struct strbuf *why);
 void	dns_answer_free(struct dns_answer *ans);
