@@ -258,6 +258,7 @@ smtpd_mail(struct smtpd_session *s, const char *args)
 	}
 	if (mail_params(s, params, &mp) != 0)
 		goto done;
+	t->declared_size = mp.size;	/* for the checks of this MAIL */
 	if (path.utf8 && !mp.smtputf8) {
 		smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
 		goto done;

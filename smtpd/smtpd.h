@@ -67,6 +67,15 @@ struct smtpd_config {
 	long		 client_ipv6_prefix;
 	struct netlist	*client_limit_exceptions;
 	char		*anvil_service;		/* anvil_service_name */
+	/* smtpd_policy_service_*: restrict_policy.c */
+	long		 policy_timeout;	/* seconds */
+	long		 policy_max_idle;
+	long		 policy_max_ttl;
+	long		 policy_request_limit;
+	long		 policy_try_limit;
+	long		 policy_retry_delay;
+	char		*policy_default_action;
+	char		*policy_context;
 	/*
 	 * broken: a parameter could not be used; every client gets 421
 	 * 4.3.5 (and the reason is logged) instead of a dead listener
@@ -193,6 +202,8 @@ struct smtpd_txn {
 	char		 queue_id[QUEUE_ID_SIZE];
 	struct content_sink sink;
 	char		*bdat_fail;	/* reply repeated until BDAT LAST */
+	long		 declared_size;	/* MAIL's SIZE=, 0 when none */
+	char		 policy_instance[48];	/* policy_request.c */
 };
 
 #define SMTPD_CMD_SLOTS	24
@@ -278,6 +289,16 @@ bool	smtpd_starttls_offered(const struct smtpd_session *s);
 bool	smtpd_tls_required(struct smtpd_session *s);
 int	smtpd_starttls(struct smtpd_session *s, const char *args);
 int	smtpd_tls_wrapper_start(struct smtpd_session *s);
+
+/*
+ * policy_request.c: the attributes of a policy request (Postfix's
+ * SMTPD_POLICY_README) for state, the command being checked ("RCPT",
+ * "MAIL", "DATA", "END-OF-MESSAGE", ...); sender NULL: the transaction's,
+ * recipient NULL: none (at DATA the only one, if there is one).
+ */
+void	smtpd_policy_request(struct smtpd_session *s, const char *state,
+	    const char *sender, const char *recipient, const char *context,
+	    struct strbuf *req);
 
 /* received.c */
 void	smtpd_received_header(const struct smtpd_session *s, struct strbuf *out);
