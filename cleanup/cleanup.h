@@ -25,6 +25,7 @@
 #include "resolve.h"
 #include "service.h"
 #include "strbuf.h"
+#include "strlist.h"
 
 #define CLEANUP_ADDRESS_MAX	512	/* RFC 5321 path, with room to spare */
 #define CLEANUP_ATTR_TEXT_MAX	1024	/* any other envelope attribute */
@@ -95,6 +96,13 @@ struct cleanup_message {
 	struct resolve_result rewrite_why;	/* a table's failure */
 	int		 status;	/* 0 while fine, else 4 or 5 */
 	const char	*reason;	/* CLEANUP_TEXT_* when status != 0 */
+	/* side effects (effects.c), applied when the content is complete */
+	bool		 effect_hold;
+	bool		 effect_discard;
+	struct strbuf	 effect_filter;	/* transport:nexthop, or empty */
+	struct strbuf	 effect_redirect;	/* address, or empty */
+	struct strlist	 effect_bcc;
+	unsigned long long prepended_bytes; /* content from prepend= lists */
 };
 
 /* Virtual alias expansion (expand.c), opened once per process. */
@@ -185,6 +193,33 @@ void	cleanup_content_end(struct cleanup_message *msg);
 void	cleanup_content_out(struct cleanup_message *msg, const char *data, size_t len);
 /* cleanup_reject - stop writing: the message will get status/reason */
 void	cleanup_reject(struct cleanup_message *msg, int status, const char *reason);
+
+/* effects.c */
+/* each notes one side effect; why (may be NULL) is logged "ID: ACTION: why" */
+void	cleanup_effect_hold(struct cleanup_message *msg, const char *why);
+void	cleanup_effect_discard(struct cleanup_message *msg, const char *why);
+void	cleanup_effect_filter(struct cleanup_message *msg, const char *filter,
+	    const char *why);
+void	cleanup_effect_redirect(struct cleanup_message *msg, const char *addr,
+	    const char *why);
+void	cleanup_effect_bcc(struct cleanup_message *msg, const char *addr,
+	    const char *why);
+void	cleanup_effects_reset(struct cleanup_message *msg);
+/*
+ * cleanup_effect_request - a protocol list hold=/discard=/filter=/
+ * redirect=/bcc=/prepend= (cleanup_client.h): 0 taken, 1 not such a
+ * list, -1 malformed or misplaced (logged)
+ */
+int	cleanup_effect_request(struct cleanup_message *msg,
+	    const struct attr_list *list);
+/*
+ * cleanup_effects_finish - FILTER, REDIRECT and BCC into the extracted
+ * segment, HOLD's directory: 0, -1 (write error), 1 (*reason: a BCC
+ * recipient could not be expanded)
+ */
+int	cleanup_effects_finish(struct cleanup_message *msg,
+	    const struct cleanup_expand *x, struct cleanup_dups *dups,
+	    const char **reason);
 
 /* headers.c */
 /*

@@ -44,6 +44,9 @@ cleanup_message_init(struct cleanup_message *msg, const struct cleanup_params *p
 	strbuf_init(&msg->rewrite_addr);
 	strbuf_init(&msg->rewrite_scratch);
 	resolve_result_init(&msg->rewrite_why);
+	strbuf_init(&msg->effect_filter);
+	strbuf_init(&msg->effect_redirect);
+	strlist_init(&msg->effect_bcc);
 }
 
 /* cleanup_message_start - per-message reset, keeping the buffers */
@@ -61,6 +64,8 @@ cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w)
 	msg->seen_message_id = msg->seen_date = msg->seen_from = false;
 	msg->status = 0;
 	msg->reason = NULL;
+	msg->prepended_bytes = 0;
+	cleanup_effects_reset(msg);
 }
 
 /* cleanup_reject - remember the verdict and drop the file right away */

@@ -84,6 +84,11 @@ receive_content(struct cleanup_session *cs, struct stream *s)
 		a = cs->request.count > 0 ? &cs->request.items[0] : NULL;
 		if (is_single(&cs->request, "data") && a->value_len <= CLEANUP_CHUNK_MAX) {
 			cleanup_content(msg, a->value, a->value_len);
+		} else if ((rc = cleanup_effect_request(msg, &cs->request)) <= 0) {
+			if (rc < 0) {
+				cleanup_reject(msg, 4, CLEANUP_TEXT_PROTO);
+				return (1);
+			}
 		} else if (is_single(&cs->request, "end") && strcmp(a->value, "1") == 0
 		    && a->value_len == 1) {
 			return (0);
@@ -170,9 +175,25 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 		goto done;
 	}
 	cleanup_content_end(msg);
+	if (msg->status == 0 && !msg->effect_discard &&
+	    (rc = cleanup_effects_finish(msg, &d->expand, &cs->dups,
+	    &refusal)) != 0) {
+		if (rc < 0)
+			msg_warn("%s: queue file write error: %s", msg->id,
+			    strerror(errno));
+		cleanup_reject(msg, 4, rc < 0 ? CLEANUP_TEXT_WRITE : refusal);
+		rc = 0;
+	}
 	if (msg->status != 0) {
 		in_step = reply(s, &cs->request, msg->status, NULL,
 		    msg->reason) == 0 && rc == 0;
+		goto done;
+	}
+	/* accepted and dropped: the client says 250, nothing is delivered */
+	if (msg->effect_discard) {
+		queue_writer_abort(msg->writer);
+		msg->writer = NULL;
+		in_step = reply(s, &cs->request, 0, NULL, NULL) == 0;
 		goto done;
 	}
 

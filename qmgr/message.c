@@ -19,6 +19,13 @@
  * become 1000 addresses), so the jobs of its first records go out and
  * other messages are scheduled while a huge one is still expanding.
  * The message holds one job count until its last record is resolved.
+ *
+ * Two A records of the extracted segment change the routing, as in
+ * Postfix's qmgr: redirect=ADDR (REDIRECT) makes ADDR every record's one
+ * final address, so the records share one delivery and each keeps its
+ * done mark and its orig_to; filter=TRANSPORT:NEXTHOP (FILTER) sends every
+ * recipient the resolver routes there instead, to the recipient's domain
+ * when NEXTHOP is empty.
  */
 #include <sys/stat.h>
 
@@ -116,6 +123,30 @@ qmgr_message_add_rcpt(struct qmgr_message *m, const char *address, size_t rec,
 }
 
 /*
+ * route_filter - the FILTER route of a message in place of the
+ * resolver's (res), when it has one
+ */
+static void
+route_filter(const struct qmgr_message *m, const char *address,
+    struct resolve_result *res)
+{
+	const char *filter = attr_list_get(&m->msg.attrs, QUEUE_ATTR_FILTER);
+	const char *colon, *at;
+
+	if (filter == NULL || (colon = strchr(filter, ':')) == NULL)
+		return;
+	strbuf_reset(&res->transport);
+	strbuf_append(&res->transport, filter, (size_t)(colon - filter));
+	strbuf_reset(&res->nexthop);
+	if (colon[1] != '\0')
+		strbuf_puts(&res->nexthop, colon + 1);
+	else if ((at = strrchr(address, '@')) != NULL && at[1] != '\0')
+		strbuf_puts(&res->nexthop, at + 1);
+	else
+		strbuf_puts(&res->nexthop, "localhost");
+}
+
+/*
  * qmgr_message_resolve - route one R record (and expand it first when it
  * is a record of an old queue file)
  */
@@ -123,6 +154,7 @@ static void
 qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 {
 	const struct queue_recipient *qr = &m->msg.recipients[rec];
+	const char *redirect = attr_list_get(&m->msg.attrs, QUEUE_ATTR_REDIRECT);
 	struct resolve_result res;
 	struct strlist finals;
 	struct defer_log notes;
@@ -133,8 +165,11 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 	resolve_result_init(&res);
 	strlist_init(&finals);
 	defer_log_init(&notes);
-	/* expanded by cleanup: the record is its one final address */
-	if (qr->original != NULL) {
+	/* REDIRECT: one final address for all; else cleanup's expansion */
+	if (redirect != NULL) {
+		strlist_add(&finals, redirect);
+		st = RESOLVE_OK;
+	} else if (qr->original != NULL) {
 		strlist_add(&finals, qr->address);
 		st = RESOLVE_OK;
 	} else
@@ -175,6 +210,7 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 		}
 		if (strcmp(res.address.data, r->address) != 0)
 			r->deliver_to = xstrdup(res.address.data);
+		route_filter(m, res.address.data, &res);
 		qmgr_job_add(qm, m, res.transport.data, res.nexthop.data,
 		    (size_t)(r - m->rcpts));
 	}

@@ -61,6 +61,7 @@ struct cleanup_client {
 	size_t		 chunk_len;
 	struct attr_list list;		/* reused for every request and reply */
 	bool		 failed;	/* a send failed: the verdict is a 4xx */
+	bool		 written;	/* content began: no more prepend */
 };
 
 /* smtp_code - the SMTP reply code that goes with a cleanup verdict */
@@ -394,6 +395,8 @@ cleanup_write(struct cleanup_client *c, const void *data, size_t len)
 
 	if (c->failed)
 		return (-1);
+	if (len > 0)
+		c->written = true;
 	while (len > 0) {
 		/* Large writes skip the copy into the chunk buffer. */
 		if (c->chunk_len == 0 && len >= CLEANUP_CHUNK_MAX) {
@@ -440,6 +443,94 @@ cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason)
 		rc = check_verdict(c, NULL, status, reason);
 	client_free(c);
 	return (rc);
+}
+
+/* effect_text_ok - a value or reason cleanup will take: printable, bounded */
+static bool
+effect_text_ok(const char *text, bool empty_ok)
+{
+	size_t	len = strlen(text);
+
+	if (len > CLEANUP_EFFECT_MAX || (len == 0 && !empty_ok))
+		return (false);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return (false);
+	return (true);
+}
+
+/* send_effect - one side-effect list: name=value [reason=why] */
+static int
+send_effect(struct cleanup_client *c, const char *name, const char *value,
+    const char *why)
+{
+	if (!effect_text_ok(value, false) || (why != NULL &&
+	    !effect_text_ok(why, true))) {
+		msg_warn("cleanup: %s: bad or too long value, not sent", name);
+		return (-1);
+	}
+	if (c->failed)
+		return (-1);
+	attr_list_reset(&c->list);
+	attr_list_add_str(&c->list, name, value);
+	if (why != NULL)
+		attr_list_add_str(&c->list, "reason", why);
+	return (send_list(c, false));
+}
+
+/* cleanup_client_hold - the message goes to hold/ */
+int
+cleanup_client_hold(struct cleanup_client *c, const char *why)
+{
+	return (send_effect(c, "hold", "1", why));
+}
+
+/* cleanup_client_discard - accepted, then dropped */
+int
+cleanup_client_discard(struct cleanup_client *c, const char *why)
+{
+	return (send_effect(c, "discard", "1", why));
+}
+
+/* cleanup_client_filter - transport:nexthop for every recipient */
+int
+cleanup_client_filter(struct cleanup_client *c, const char *filter,
+    const char *why)
+{
+	const char *colon = strchr(filter, ':');
+
+	if (colon == NULL || colon == filter) {
+		msg_warn("cleanup: filter \"%.100s\" is not transport:nexthop",
+		    filter);
+		return (-1);
+	}
+	return (send_effect(c, "filter", filter, why));
+}
+
+/* cleanup_client_redirect - every recipient replaced by addr */
+int
+cleanup_client_redirect(struct cleanup_client *c, const char *addr,
+    const char *why)
+{
+	return (send_effect(c, "redirect", addr, why));
+}
+
+/* cleanup_client_bcc - one more recipient */
+int
+cleanup_client_bcc(struct cleanup_client *c, const char *addr, const char *why)
+{
+	return (send_effect(c, "bcc", addr, why));
+}
+
+/* cleanup_client_prepend - a header above everything the client writes */
+int
+cleanup_client_prepend(struct cleanup_client *c, const char *header)
+{
+	if (c->written) {
+		msg_warn("cleanup: prepend after the content began, not sent");
+		return (-1);
+	}
+	return (send_effect(c, "prepend", header, NULL));
 }
 
 /* cleanup_abort - close without end=1: cleanup removes the file */

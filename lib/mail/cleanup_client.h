@@ -22,6 +22,13 @@
  *  3. client -> cleanup: content lists, each data=BYTES (at most
  *     CLEANUP_CHUNK_MAX bytes): the message with LF line ends, dot
  *     stuffing removed, headers first; then one list end=1.
+ *     Between them, in any order, the side effects the client's
+ *     restrictions decided on (access(5) actions), each one list of the
+ *     action and an optional reason=TEXT that cleanup logs as
+ *     "ID: ACTION: TEXT" (so that the line carries the queue ID):
+ *	hold=1, discard=1, filter=TRANSPORT:NEXTHOP, redirect=ADDR, bcc=ADDR;
+ *     and, before the first data list only, prepend=HEADER ("Name: value",
+ *     one line), which goes on top of the message.
  *  4. cleanup -> client: status=0 (queue file and directory fsync'ed: the
  *     client may now say 250), or status=4|5 reason=TEXT.
  * Closing the connection before step 4 makes cleanup remove the file.
@@ -66,6 +73,33 @@ int	cleanup_write(struct cleanup_client *c, const void *data, size_t len);
  * next cleanup_open when the conversation ended in step).
  */
 int	cleanup_finish(struct cleanup_client *c, int *status, struct strbuf *reason);
+/*
+ * Side effects for the message, sent in step 3 (see above).  why: the text
+ * cleanup logs after "ID: hold: " etc., or NULL for no log line.  Each
+ * returns 0, or -1 for a value that is too long, empty or not printable
+ * (nothing sent: the caller's bug), or when the connection failed (then
+ * cleanup_finish reports the 4xx).  As in Postfix, the last filter and
+ * redirect win; DISCARD beats HOLD; a reject beats both.
+ */
+#define CLEANUP_EFFECT_MAX	1000	/* any value and any reason */
+int	cleanup_client_hold(struct cleanup_client *c, const char *why);
+int	cleanup_client_discard(struct cleanup_client *c, const char *why);
+/* filter - "transport:nexthop" (nexthop may be empty: Postfix's FILTER) */
+int	cleanup_client_filter(struct cleanup_client *c, const char *filter,
+	    const char *why);
+/* redirect - every recipient is delivered to addr instead */
+int	cleanup_client_redirect(struct cleanup_client *c, const char *addr,
+	    const char *why);
+/* bcc - one more recipient (DSN NOTIFY=NEVER: the sender is not told) */
+int	cleanup_client_bcc(struct cleanup_client *c, const char *addr,
+	    const char *why);
+/*
+ * prepend - a header ("Name: value", one line, no LF) on top of the
+ * message; only before the first cleanup_write (Postfix puts PREPEND
+ * headers above its own Received:), else -1
+ */
+int	cleanup_client_prepend(struct cleanup_client *c, const char *header);
+
 /* cleanup_abort - drop the connection; cleanup removes the file. Frees c. */
 void	cleanup_abort(struct cleanup_client *c);
 

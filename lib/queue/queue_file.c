@@ -54,6 +54,8 @@ struct queue_writer {
 	long long	 content_size;
 	bool		 have_sender;
 	bool		 in_content;
+	bool		 in_extracted;	/* X written: A and R records again */
+	char		*final_subdir;	/* finish() moves the file there */
 	bool		 failed;
 	bool		 recycled;	/* old content past offset to cut off */
 	off_t		 recycled_size;	/* how much old content there was */
@@ -355,6 +357,49 @@ queue_writer_set_final_mode(struct queue_writer *w, mode_t mode)
 	w->final_mode = mode & 0777;
 }
 
+/* queue_writer_set_final_subdir - where finish() puts the file */
+void
+queue_writer_set_final_subdir(struct queue_writer *w, const char *subdir)
+{
+	free(w->final_subdir);
+	w->final_subdir = subdir != NULL ? xstrdup(subdir) : NULL;
+}
+
+/*
+ * writer_move - the unfinished file (mode 0600, locked: nobody takes it)
+ * to its final directory, never over an existing name.  The old entry's
+ * removal is made durable with the new one (finish() syncs both).
+ */
+static int
+writer_move(struct queue_writer *w, char **old_subdir)
+{
+	struct strbuf to;
+	int	 r;
+
+	strbuf_init(&to);
+	strbuf_printf(&to, "%s/%s", w->final_subdir, w->id);
+	r = renameat2(AT_FDCWD, w->path, AT_FDCWD, to.data, RENAME_NOREPLACE);
+	/* a file system without RENAME_NOREPLACE: link refuses a name too */
+	if (r < 0 && errno == EINVAL && (r = link(w->path, to.data)) == 0)
+		(void)unlink(w->path);
+	if (r < 0) {
+		writer_fail(w, "move", errno);
+		strbuf_free(&to);
+		return (-1);
+	}
+	free(w->path);
+	w->path = strbuf_detach(&to);
+	*old_subdir = w->subdir;
+	w->subdir = w->final_subdir;
+	w->final_subdir = NULL;
+	/* the mark was for the old directory: the new one is synced plainly */
+	if (w->dir_sync_marked) {
+		dir_sync_abandon(&w->dir_sync);
+		w->dir_sync_marked = false;
+	}
+	return (0);
+}
+
 /* queue_writer_sender - the S record ("" = null sender); exactly once */
 int
 queue_writer_sender(struct queue_writer *w, const char *sender)
@@ -365,13 +410,31 @@ queue_writer_sender(struct queue_writer *w, const char *sender)
 	return (writer_record(w, QUEUE_REC_SENDER, sender, strlen(sender)));
 }
 
+static int writer_chunk_out(struct queue_writer *);
+
+/*
+ * extracted_start - after the content: the staged content out and the X
+ * record, once; 0 / -1
+ */
+static int
+extracted_start(struct queue_writer *w)
+{
+	if (w->in_extracted)
+		return (w->failed ? -1 : 0);
+	if (writer_chunk_out(w) < 0 ||
+	    writer_record(w, QUEUE_REC_EXTRACTED, "", 0) < 0)
+		return (-1);
+	w->in_extracted = true;
+	return (0);
+}
+
 /* queue_writer_attr - an A record "name=value", after the sender */
 int
 queue_writer_attr(struct queue_writer *w, const char *name, const char *value)
 {
 	size_t nlen = strlen(name), vlen = strlen(value);
 
-	if (!w->have_sender || w->in_content)
+	if (!w->have_sender || (w->in_content && extracted_start(w) < 0))
 		return (writer_fail(w, "attribute out of order in", EINVAL));
 	if (!attr_name_valid(name, nlen))
 		return (writer_fail(w, "bad attribute name for", EINVAL));
@@ -394,7 +457,7 @@ queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r)
 	char notify[16];
 	int nlen;
 
-	if (!w->have_sender || w->in_content)
+	if (!w->have_sender || (w->in_content && extracted_start(w) < 0))
 		return (writer_fail(w, "recipient out of order in", EINVAL));
 	nlen = snprintf(notify, sizeof(notify), "%d", r->notify & 0xffff);
 	if (writer_header(w, QUEUE_REC_RCPT, alen + 1 + olen + 1 +
@@ -440,8 +503,8 @@ queue_writer_content(struct queue_writer *w, const void *data, size_t len)
 	const unsigned char *p = data;
 	size_t take;
 
-	if (!w->in_content)
-		return (writer_fail(w, "content before start in", EINVAL));
+	if (!w->in_content || w->in_extracted)
+		return (writer_fail(w, "content out of order in", EINVAL));
 	if (w->failed)
 		return (-1);
 	w->content_size += (long long)len;
@@ -496,6 +559,7 @@ writer_free(struct queue_writer *w)
 	if (w->dir_sync_marked)
 		dir_sync_abandon(&w->dir_sync);
 	strbuf_free(&w->error);
+	free(w->final_subdir);
 	free(w->subdir);
 	free(w->path);
 	free(w);
@@ -514,6 +578,7 @@ int
 queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 {
 	char digits[QF_SIZE_DIGITS + 1];
+	char *old_subdir = NULL;
 	ssize_t n;
 	int fd;
 
@@ -535,6 +600,9 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	if (!w->failed && w->recycled && w->recycled_size > w->offset &&
 	    ftruncate(w->fd, w->offset) < 0)
 		writer_fail(w, "truncate", errno);
+	/* moved while unfinished: complete only where it belongs */
+	if (!w->failed && w->final_subdir != NULL)
+		(void)writer_move(w, &old_subdir);
 	if (!w->failed && fchmod(w->fd, w->final_mode) < 0)
 		writer_fail(w, "chmod", errno);
 	/* the directory's fsync (ours, or a shared one) runs alongside */
@@ -546,6 +614,11 @@ queue_writer_finish(struct queue_writer *w, struct strbuf *err)
 	if (!w->failed && (w->dir_sync_marked ? writer_finish_dir_sync(w) :
 	    sync_directory(w->subdir, w->fd)) < 0)
 		writer_fail(w, "fsync directory of", errno);
+	/* a rare path (hold): the entry gone from the old directory too */
+	if (!w->failed && old_subdir != NULL &&
+	    sync_directory(old_subdir, w->fd) < 0)
+		writer_fail(w, "fsync directory of", errno);
+	free(old_subdir);
 	fd = w->fd;
 	w->fd = -1;
 	if (w->failed) {

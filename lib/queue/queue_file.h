@@ -19,6 +19,13 @@
  *	  An R becomes D (done) by overwriting the type byte in place.
  *	M start of content; then C records of raw content (LF line ends,
  *	  dot-unstuffed), each at most QUEUE_CHUNK_MAX bytes
+ *	X (optional, empty) start of the extracted segment: A and R records
+ *	  that cleanup learned only while or after the content went by
+ *	  (header_checks, smtpd's end-of-data decisions), as Postfix keeps
+ *	  them after the message: "filter=transport:nexthop" (qmgr sends
+ *	  every recipient there, content_filter's way), "redirect=addr"
+ *	  (qmgr delivers every recipient to addr instead), and R records of
+ *	  BCC recipients.  Readers see them as if they came before M.
  *	E end marker (empty)
  * A file is complete only when it ends in E *and* its mode is 0700: the
  * writer creates it 0600 and flips the mode right before the fsync that
@@ -54,7 +61,12 @@
 #define QUEUE_REC_DONE		'D'
 #define QUEUE_REC_CONTENT	'M'
 #define QUEUE_REC_CHUNK		'C'
+#define QUEUE_REC_EXTRACTED	'X'
 #define QUEUE_REC_END		'E'
+
+/* A records of the extracted segment (see X above) */
+#define QUEUE_ATTR_FILTER	"filter"
+#define QUEUE_ATTR_REDIRECT	"redirect"
 
 #define QUEUE_RECORD_MAX	(1024 * 1024)	/* any record's data */
 #define QUEUE_CHUNK_MAX		(64 * 1024)
@@ -115,6 +127,16 @@ int	queue_writer_attr(struct queue_writer *w, const char *name, const char *valu
 int	queue_writer_recipient(struct queue_writer *w, const struct queue_recipient *r);
 int	queue_writer_content_start(struct queue_writer *w);
 int	queue_writer_content(struct queue_writer *w, const void *data, size_t len);
+/*
+ * After the content, queue_writer_attr and queue_writer_recipient write
+ * into the extracted segment (the X record comes before the first).
+ */
+/*
+ * queue_writer_set_final_subdir - finish() moves the file there (e.g.
+ * "hold") before it becomes complete, and makes that directory's entry
+ * durable: the file is never complete in the directory it was made in.
+ */
+void	queue_writer_set_final_subdir(struct queue_writer *w, const char *subdir);
 /*
  * queue_writer_finish - write E, patch Z, flip the mode to 0700, fsync the
  * file, and wait for the fsync of its directory that began when the file

@@ -3,7 +3,8 @@
  *
  * Queue files are input like any other: a crash, a full disk or a hostile
  * local user can leave anything in them.  Every record's type, length and
- * position in the record order (V T Z S, then A/R/D, then M, C..., E) is
+ * position in the record order (V T Z S, then A/R/D, then M, C..., then
+ * optionally X and more A/R/D, then E) is
  * checked, and a record running past the end of the file makes the whole
  * file malformed.  The envelope is read through one large read-ahead
  * buffer; content records are only stepped over, and streamed later by
@@ -47,7 +48,7 @@ struct qf_input {
 /* Record order state while parsing an envelope. */
 enum qf_stage {
 	QF_START, QF_HAVE_V, QF_HAVE_T, QF_HAVE_Z, QF_ENVELOPE, QF_CONTENT,
-	QF_END
+	QF_EXTRACTED, QF_END
 };
 
 /* get_u32 - big-endian record length */
@@ -242,8 +243,14 @@ parse_record(struct qf_input *in, struct queue_message *msg,
 			*content += (long long)len;
 			return (NULL);
 		}
-		if (type != QUEUE_REC_END)
+		if (type != QUEUE_REC_END && type != QUEUE_REC_EXTRACTED)
 			return ("unexpected record in content");
+		if (len != 0)
+			return ("end or extracted marker with data");
+		*stage = type == QUEUE_REC_END ? QF_END : QF_EXTRACTED;
+		return (NULL);
+	}
+	if (*stage == QF_EXTRACTED && type == QUEUE_REC_END) {
 		if (len != 0)
 			return ("end marker with data");
 		*stage = QF_END;
@@ -287,12 +294,12 @@ parse_record(struct qf_input *in, struct queue_message *msg,
 		*stage = QF_ENVELOPE;
 		return (NULL);
 	case QUEUE_REC_ATTR:
-		if (*stage != QF_ENVELOPE)
+		if (*stage != QF_ENVELOPE && *stage != QF_EXTRACTED)
 			return ("misplaced attribute record");
 		return (parse_attr(msg, p, len) < 0 ? "bad attribute record" : NULL);
 	case QUEUE_REC_RCPT:
 	case QUEUE_REC_DONE:
-		if (*stage != QF_ENVELOPE)
+		if (*stage != QF_ENVELOPE && *stage != QF_EXTRACTED)
 			return ("misplaced recipient record");
 		if (len == 0 || parse_recipient(msg, p, len, pos,
 		    type == QUEUE_REC_DONE) < 0)
@@ -308,6 +315,9 @@ parse_record(struct qf_input *in, struct queue_message *msg,
 		return (NULL);
 	case QUEUE_REC_CHUNK:
 	case QUEUE_REC_END:
+	case QUEUE_REC_EXTRACTED:
+		if (*stage == QF_EXTRACTED)
+			return ("content record in the extracted segment");
 		return ("content record before the content marker");
 	default:
 		return ("unknown record type");
@@ -435,7 +445,8 @@ queue_file_read_content(int fd, const struct queue_message *msg,
 		    (hdr = input_get(&in, pos, QF_HEADER_LEN)) == NULL)
 			break;
 		len = get_u32(hdr + 1);
-		if (hdr[0] == QUEUE_REC_END) {
+		/* the extracted segment follows the content: it ends there */
+		if (hdr[0] == QUEUE_REC_END || hdr[0] == QUEUE_REC_EXTRACTED) {
 			r = len == 0 ? 0 : -1;
 			break;
 		}

@@ -244,6 +244,7 @@ class QueueMessage:
         # without the field, not expanded by cleanup; "" the address itself)
         self.recipients = []
         self.content = b""
+        self.extracted = False      # an X record: A/R after the content
         self.has_end = False
         self.mode = None
 
@@ -316,9 +317,13 @@ def parse_queue_bytes(data, mode=None):
         elif rtype == "M":
             in_content = True
         elif rtype == "C":
-            if not in_content:
-                raise QueueFileError("content record before M")
+            if not in_content or msg.extracted:
+                raise QueueFileError("content record outside the content")
             msg.content += body
+        elif rtype == "X":
+            if not in_content or msg.extracted or length != 0:
+                raise QueueFileError("misplaced or non-empty X record")
+            msg.extracted = True
         elif rtype == "E":
             if length != 0:
                 raise QueueFileError("non-empty end marker")

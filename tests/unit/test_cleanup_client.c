@@ -40,6 +40,8 @@ struct script {
 	size_t		 expect_len;
 	int		 messages;	/* on one connection; 0 = 1 */
 	bool		 drop_next_envelope; /* then a new connection */
+	/* side-effect lists, "name=value[,reason=why];" each; NULL: none */
+	const char	*expect_effects;
 };
 
 static char sock_dir[64];
@@ -50,6 +52,7 @@ enum {
 	CHILD_OK = 0, CHILD_ACCEPT = 10, CHILD_ENVELOPE, CHILD_NO_REQUEST,
 	CHILD_SENDER, CHILD_RCPT, CHILD_DATA_READ, CHILD_CHUNK_SIZE,
 	CHILD_CONTENT, CHILD_NOT_EOF, CHILD_BAD_LIST, CHILD_SHORT_CHUNK,
+	CHILD_EFFECTS,
 };
 
 /* reply - one status list from the fake server */
@@ -72,13 +75,14 @@ static int
 serve_one(struct stream *s, const struct script *sc, bool keep)
 {
 	struct attr_list list;
-	struct strbuf got;
+	struct strbuf got, effects;
 	char	num[16];
 	size_t	last_len = CLEANUP_CHUNK_MAX;
 	int	rc;
 
 	attr_list_init(&list);
 	strbuf_init(&got);
+	strbuf_init(&effects);
 	if (attr_read(s, &list, ATTR_TOTAL_DEFAULT) != STREAM_OK)
 		return (CHILD_ENVELOPE);
 	if (list.count == 0 || strcmp(list.items[0].name, "request") != 0
@@ -112,6 +116,21 @@ serve_one(struct stream *s, const struct script *sc, bool keep)
 		}
 		if (rc != STREAM_OK)
 			return (CHILD_DATA_READ);
+		if (list.count == 0)
+			return (CHILD_BAD_LIST);
+		if (strcmp(list.items[0].name, "data") != 0 &&
+		    strcmp(list.items[0].name, "end") != 0) {
+			/* a side effect: name=value and maybe reason=why */
+			strbuf_printf(&effects, "%s=%s", list.items[0].name,
+			    list.items[0].value);
+			if (list.count == 2)
+				strbuf_printf(&effects, ",%s=%s",
+				    list.items[1].name, list.items[1].value);
+			strbuf_puts(&effects, ";");
+			if (list.count > 2)
+				return (CHILD_BAD_LIST);
+			continue;
+		}
 		if (list.count != 1)
 			return (CHILD_BAD_LIST);
 		if (strcmp(list.items[0].name, "end") == 0)
@@ -131,6 +150,11 @@ serve_one(struct stream *s, const struct script *sc, bool keep)
 		return (CHILD_NOT_EOF);
 	if (got.len != sc->expect_len || memcmp(got.data, sc->expect, got.len) != 0)
 		return (CHILD_CONTENT);
+	if (strcmp(effects.data, sc->expect_effects ? sc->expect_effects : "")
+	    != 0) {
+		fprintf(stderr, "effects: got \"%s\"\n", effects.data);
+		return (CHILD_EFFECTS);
+	}
 	if (sc->final_raw_status != NULL)
 		reply(s, sc->final_raw_status, "reason", sc->final_reason);
 	else if (sc->final_status != 0) {
@@ -142,6 +166,7 @@ serve_one(struct stream *s, const struct script *sc, bool keep)
 		stream_close(s);
 	attr_list_free(&list);
 	strbuf_free(&got);
+	strbuf_free(&effects);
 	return (CHILD_OK);
 }
 
@@ -342,6 +367,52 @@ START_TEST(test_normal_flow)
 	ck_assert_int_eq(cleanup_write(c, msg, 12), 0);
 	ck_assert_int_eq(cleanup_write(c, msg + 12, 1), 0);
 	ck_assert_int_eq(cleanup_write(c, msg + 13, sizeof(msg) - 1 - 13), 0);
+	ck_assert_int_eq(cleanup_finish(c, &status, &reason), 0);
+	ck_assert_int_eq(status, 0);
+	ck_assert_int_eq(server_result(pid), CHILD_OK);
+	strbuf_free(&reason);
+}
+END_TEST
+
+/*
+ * Side effects go as their own lists, in order, around the content;
+ * prepend only before it; a bad value is refused without being sent.
+ */
+START_TEST(test_side_effects)
+{
+	static const char msg[] = "Subject: hi\n\nbody\n";
+	struct script sc = { .expect = msg, .expect_len = sizeof(msg) - 1,
+	    .expect_effects = "prepend=X-Tag: one;hold=1,reason=RCPT from x;"
+	    "bcc=b@example.org;filter=smtp:[127.0.0.1]:10025;"
+	    "redirect=r@example.org,reason=;discard=1;" };
+	char	id[QUEUE_ID_SIZE] = "", big[CLEANUP_EFFECT_MAX + 2];
+	struct cleanup_client *c;
+	struct strbuf reason;
+	int	status = -1;
+	pid_t	pid = start_server(&sc);
+
+	strbuf_init(&reason);
+	c = open_client(id, &status, &reason);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(cleanup_client_prepend(c, "X-Tag: one"), 0);
+	ck_assert_int_eq(cleanup_client_prepend(c, "X-Tag: two\nX-Evil: 1"), -1);
+	ck_assert_int_eq(cleanup_client_hold(c, "RCPT from x"), 0);
+	ck_assert_int_eq(cleanup_client_bcc(c, "b@example.org", NULL), 0);
+	ck_assert_int_eq(cleanup_client_bcc(c, "", NULL), -1);
+	ck_assert_int_eq(cleanup_write(c, msg, 6), 0);
+	/* the content has begun: too late for a header on top */
+	ck_assert_int_eq(cleanup_client_prepend(c, "X-Late: x"), -1);
+	ck_assert_int_eq(cleanup_client_filter(c, "no-nexthop-colon", NULL), -1);
+	ck_assert_int_eq(cleanup_client_filter(c, ":x", NULL), -1);
+	ck_assert_int_eq(cleanup_client_filter(c, "smtp:[127.0.0.1]:10025",
+	    NULL), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	ck_assert_int_eq(cleanup_client_redirect(c, big, NULL), -1);
+	ck_assert_int_eq(cleanup_client_redirect(c, "r@example.org", ""), 0);
+	ck_assert_int_eq(cleanup_write(c, msg + 6, sizeof(msg) - 1 - 6), 0);
+	ck_assert_int_eq(cleanup_client_discard(c, "a\rb"), -1);
+	ck_assert_int_eq(cleanup_client_discard(c, NULL), 0);
 	ck_assert_int_eq(cleanup_finish(c, &status, &reason), 0);
 	ck_assert_int_eq(status, 0);
 	ck_assert_int_eq(server_result(pid), CHILD_OK);
@@ -659,6 +730,7 @@ cleanup_client_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_normal_flow);
+	tcase_add_test(tc, test_side_effects);
 	tcase_add_test(tc, test_connection_kept);
 	tcase_add_test(tc, test_kept_connection_dropped);
 	tcase_add_test(tc, test_chunking);

@@ -461,9 +461,39 @@ START_TEST(test_built_good)
 	rec_s(&f, 'E', "");
 	ck_assert_int_eq(read_built(&f, 0700, &complete), 0);
 	ck_assert(complete);
+	/* the extracted segment: A and R/D records after the content */
+	strbuf_reset(&f);
+	good_file(&f);
+	strbuf_truncate(&f, f.len - 5);
+	rec_s(&f, 'X', "");
+	rec_s(&f, 'A', "filter=smtp:[127.0.0.1]:10025");
+	rec(&f, 'R', "b@example.com\0\0" "1\0", 17);
+	rec(&f, 'D', "c@example.com\0\0" "1\0", 17);
+	rec_s(&f, 'E', "");
+	ck_assert_int_eq(read_built(&f, 0700, &complete), 0);
+	ck_assert(complete);
+	/* an empty one is fine too, and one not ended is unfinished */
+	strbuf_reset(&f);
+	good_file(&f);
+	strbuf_truncate(&f, f.len - 5);
+	rec_s(&f, 'X', "");
+	ck_assert_int_eq(read_built(&f, 0700, &complete), 0);
+	ck_assert(!complete);
+	rec_s(&f, 'E', "");
+	ck_assert_int_eq(read_built(&f, 0700, &complete), 0);
+	ck_assert(complete);
 	strbuf_free(&f);
 }
 END_TEST
+
+/* extracted - good_file up to its content, then the X record */
+static void
+extracted(struct strbuf *f)
+{
+	good_file(f);
+	strbuf_truncate(f, f->len - 5);
+	rec_s(f, 'X', "");
+}
 
 /* bad - a file built by fn must be refused */
 #define BAD(body) do {							\
@@ -479,7 +509,7 @@ START_TEST(test_built_malformed)
 
 	strbuf_init(&f);
 	/* unknown record type */
-	BAD(good_file(&f); f.data[f.len - 5] = 'X');
+	BAD(good_file(&f); f.data[f.len - 5] = 'Q');
 	BAD(envelope(&f, 0); rec_s(&f, 'Q', "x"));
 	/* length beyond EOF, and a truncated header */
 	BAD(good_file(&f); f.data[f.len - 1] = 100);
@@ -536,6 +566,17 @@ START_TEST(test_built_malformed)
 	memset(big, 'b', sizeof(big));
 	BAD(envelope(&f, sizeof(big)); rec_s(&f, 'M', "");
 	    rec(&f, 'C', big, sizeof(big)); rec_s(&f, 'E', ""));
+	/* the extracted segment: once, empty, after M, no content in it */
+	BAD(envelope(&f, 0); rec_s(&f, 'X', ""));
+	BAD(envelope(&f, 0); rec_s(&f, 'M', ""); rec_s(&f, 'X', "x"));
+	BAD(extracted(&f); rec_s(&f, 'X', ""); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'C', "late"); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'M', ""); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'S', "again"); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'A', "noequals"); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'R', "r@x"); rec_s(&f, 'E', ""));
+	BAD(extracted(&f); rec_s(&f, 'E', "x"));
+	BAD(extracted(&f); rec_s(&f, 'E', ""); rec_s(&f, 'A', "a=b"));
 	/* complete file whose Z disagrees with its content */
 	BAD(envelope(&f, 4); rec_s(&f, 'M', ""); rec_s(&f, 'C', "hello");
 	    rec_s(&f, 'E', ""));
@@ -614,6 +655,125 @@ START_TEST(test_final_mode_maildrop)
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	ck_assert(!queue_file_ends_with_end_record(fd));
 	close(fd);
+	strbuf_free(&err);
+}
+END_TEST
+
+/*
+ * test_extracted_segment - attributes and recipients written after the
+ * content go into the X segment: read back with the others, the content
+ * ends before them, their recipients can be marked done
+ */
+START_TEST(test_extracted_segment)
+{
+	struct queue_recipient r = { .address = "u@example.test", .orcpt = "",
+	    .original = "" };
+	struct queue_recipient bcc = { .address = "bcc@example.test",
+	    .orcpt = "", .notify = DSN_NOTIFY_NEVER, .original = "" };
+	struct queue_message msg;
+	struct queue_writer *w;
+	struct strbuf err;
+	char path[128];
+	size_t pos = 0;
+	int fd;
+
+	strbuf_init(&err);
+	w = queue_writer_create(dir, &err);
+	ck_assert_ptr_nonnull(w);
+	snprintf(path, sizeof(path), "%s/%s", dir, queue_writer_id(w));
+	ck_assert_int_eq(queue_writer_sender(w, ""), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+	ck_assert_int_eq(queue_writer_content_start(w), 0);
+	ck_assert_int_eq(queue_writer_content(w, "abcdefghij\n", 11), 0);
+	ck_assert_int_eq(queue_writer_attr(w, QUEUE_ATTR_FILTER, "relay:x"), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &bcc), 0);
+	ck_assert_int_eq(queue_writer_attr(w, QUEUE_ATTR_REDIRECT, "t@x"), 0);
+	/* no content after the segment began */
+	ck_assert_int_eq(queue_writer_content(w, "more", 4), -1);
+	ck_assert_int_eq(queue_writer_finish(w, &err), -1);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	w = queue_writer_create(dir, &err);
+	ck_assert_ptr_nonnull(w);
+	snprintf(path, sizeof(path), "%s/%s", dir, queue_writer_id(w));
+	ck_assert_int_eq(queue_writer_sender(w, ""), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+	ck_assert_int_eq(queue_writer_content_start(w), 0);
+	ck_assert_int_eq(queue_writer_content(w, "abcdefghij\n", 11), 0);
+	ck_assert_int_eq(queue_writer_attr(w, QUEUE_ATTR_FILTER, "relay:x"), 0);
+	ck_assert_int_eq(queue_writer_recipient(w, &bcc), 0);
+	ck_assert_int_eq(queue_writer_finish(w, &err), 0);
+	fd = open(path, O_RDWR);
+	ck_assert(queue_file_is_complete(fd));
+	ck_assert_msg(queue_file_read(fd, &msg, &err) == 0, "%s", err.data);
+	ck_assert(msg.complete);
+	ck_assert_int_eq(msg.size, 11);
+	ck_assert_str_eq(attr_list_get(&msg.attrs, QUEUE_ATTR_FILTER), "relay:x");
+	ck_assert_uint_eq(msg.recipient_count, 2);
+	ck_assert_str_eq(msg.recipients[1].address, "bcc@example.test");
+	ck_assert_int_eq(msg.recipients[1].notify, DSN_NOTIFY_NEVER);
+	ck_assert_int_eq(queue_file_read_content(fd, &msg, check_content, &pos), 0);
+	ck_assert_uint_eq(pos, 11);
+	ck_assert_int_eq(queue_file_mark_done(fd, msg.recipients[1].offset), 0);
+	queue_message_free(&msg);
+	ck_assert_int_eq(queue_file_read(fd, &msg, &err), 0);
+	ck_assert(msg.recipients[1].done && !msg.recipients[0].done);
+	queue_message_free(&msg);
+	close(fd);
+	strbuf_free(&err);
+}
+END_TEST
+
+/*
+ * test_final_subdir - a writer told so finishes its file in another
+ * directory (hold/), complete only there; never over an existing name
+ */
+START_TEST(test_final_subdir)
+{
+	struct queue_recipient r = { .address = "u@example.test", .orcpt = "" };
+	struct queue_writer *w;
+	struct strbuf err;
+	struct stat st;
+	char other[64], from[192], to[192];
+	int fd;
+
+	strbuf_init(&err);
+	snprintf(other, sizeof(other), "/tmp/test_qf_hold.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(other));
+	for (int clash = 0; clash < 2; clash++) {
+		w = queue_writer_create(dir, &err);
+		ck_assert_ptr_nonnull(w);
+		snprintf(from, sizeof(from), "%s/%s", dir, queue_writer_id(w));
+		snprintf(to, sizeof(to), "%s/%s", other, queue_writer_id(w));
+		queue_writer_set_final_subdir(w, other);
+		ck_assert_int_eq(queue_writer_sender(w, ""), 0);
+		ck_assert_int_eq(queue_writer_recipient(w, &r), 0);
+		ck_assert_int_eq(queue_writer_content_start(w), 0);
+		ck_assert_int_eq(queue_writer_content(w, "x\n", 2), 0);
+		if (clash) {
+			fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			ck_assert_int_ge(fd, 0);
+			close(fd);
+			ck_assert_int_eq(queue_writer_finish(w, &err), -1);
+			ck_assert_msg(strstr(err.data, "move") != NULL, "%s",
+			    err.data);
+			/* neither the new file nor the one in the way changed */
+			ck_assert_int_eq(access(from, F_OK), -1);
+			ck_assert_int_eq(stat(to, &st), 0);
+			ck_assert_int_eq(st.st_size, 0);
+			unlink(to);
+			continue;
+		}
+		ck_assert_int_eq(queue_writer_finish(w, &err), 0);
+		ck_assert_int_eq(access(from, F_OK), -1);
+		ck_assert_int_eq(stat(to, &st), 0);
+		ck_assert_int_eq(st.st_mode & 07777, QUEUE_MODE_COMPLETE);
+		fd = open(to, O_RDONLY);
+		ck_assert(queue_file_is_complete(fd));
+		close(fd);
+		unlink(to);
+	}
+	rmdir(other);
 	strbuf_free(&err);
 }
 END_TEST
@@ -733,6 +893,8 @@ queue_file_suite(void)
 	tcase_add_test(tc, test_built_malformed);
 	tcase_add_test(tc, test_is_complete_cheap_check);
 	tcase_add_test(tc, test_final_mode_maildrop);
+	tcase_add_test(tc, test_extracted_segment);
+	tcase_add_test(tc, test_final_subdir);
 	tcase_add_test(tc, test_read_error_is_not_malformed);
 	tcase_add_test(tc, test_writer_lock);
 	suite_add_tcase(suite, tc);
