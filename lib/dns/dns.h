@@ -74,6 +74,21 @@ bool	dns_initialized(void);
 int	dns_lookup_mx(const char *domain, struct dns_hosts *out, struct strbuf *why);
 /* dns_lookup_host - the addresses of one host name (no MX) */
 int	dns_lookup_host(const char *host, struct dns_hosts *out, struct strbuf *why);
+/*
+ * dns_lookup_servers - the names of the mail servers (MX, in preference
+ * order; the domain itself when it has none) or the name servers (NS; of
+ * the nearest parent that has some) of domain, appended to names, at most
+ * DNS_SERVERS_MAX, addresses not looked up (dns_servers.c: for smtpd's
+ * check_*_mx_access and check_*_ns_access).  DNS_OK, DNS_NULLMX,
+ * DNS_NOTFOUND (no NS anywhere), DNS_TEMPFAIL or DNS_INVALID.
+ */
+#define DNS_SERVERS_MAX	100
+enum dns_server_kind {
+	DNS_SERVERS_MX,
+	DNS_SERVERS_NS,
+};
+int	dns_lookup_servers(const char *domain, enum dns_server_kind kind,
+	    struct strlist *names, struct strbuf *why);
 /* dns_domain_exists - A, AAAA or MX present (reject_unknown_sender_domain) */
 int	dns_domain_exists(const char *domain, struct strbuf *why);
 void	dns_hosts_free(struct dns_hosts *hosts);

@@ -3,7 +3,8 @@
  *
  * The test starts Debian's nsd on a free loopback port with a "test." zone
  * (MX at two preferences and at equal ones, null MX, A-only, AAAA-only,
- * CNAMEs, a dangling MX), reverse zones under in-addr.arpa and ip6.arpa
+ * CNAMEs, a dangling MX; the server names of check_*_mx_access and
+ * check_*_ns_access), reverse zones under in-addr.arpa and ip6.arpa
  * (loopback and RFC 1918 addresses, which libunbound would answer itself
  * unless told otherwise) and points dns_resolver_address at it; a second
  * context points at a port where nothing listens, for DNS_TEMPFAIL.  The
@@ -652,6 +653,56 @@ START_TEST(forward_confirmation)
 }
 END_TEST
 
+START_TEST(server_names)
+{
+	struct strlist names;
+
+	init_with("all");
+	strlist_init(&names);
+	/* every MX name, also one without an address, in preference order */
+	ck_assert_int_eq(dns_lookup_servers("halfdead.test", DNS_SERVERS_MX,
+	    &names, &why), DNS_OK);
+	ck_assert_uint_eq(names.count, 2);
+	ck_assert_str_eq(names.items[0], "nowhere.halfdead.test");
+	ck_assert_str_eq(names.items[1], "mx1.mx.test");
+	strlist_free(&names);
+	strlist_init(&names);
+	ck_assert_int_eq(dns_lookup_servers("mx.test", DNS_SERVERS_MX, &names,
+	    &why), DNS_OK);
+	ck_assert_str_eq(names.items[0], "mx1.mx.test");
+	strlist_free(&names);
+	/* no MX, or no such domain: the domain is its own mail server */
+	strlist_init(&names);
+	ck_assert_int_eq(dns_lookup_servers("nomx.test", DNS_SERVERS_MX, &names,
+	    &why), DNS_OK);
+	ck_assert_uint_eq(names.count, 1);
+	ck_assert_str_eq(names.items[0], "nomx.test");
+	strlist_free(&names);
+	strlist_init(&names);
+	ck_assert_int_eq(dns_lookup_servers("nx.test", DNS_SERVERS_MX, &names,
+	    &why), DNS_OK);
+	ck_assert_str_eq(names.items[0], "nx.test");
+	strlist_free(&names);
+	strlist_init(&names);
+	ck_assert_int_eq(dns_lookup_servers("nullmx.test", DNS_SERVERS_MX,
+	    &names, &why), DNS_NULLMX);
+	ck_assert_uint_eq(names.count, 0);
+	/* NS: the zone's own, or the nearest parent's */
+	ck_assert_int_eq(dns_lookup_servers("test", DNS_SERVERS_NS, &names,
+	    &why), DNS_OK);
+	ck_assert_uint_eq(names.count, 1);
+	ck_assert_str_eq(names.items[0], "ns.test");
+	strlist_free(&names);
+	strlist_init(&names);
+	ck_assert_int_eq(dns_lookup_servers("h1.eq.test", DNS_SERVERS_NS,
+	    &names, &why), DNS_OK);
+	ck_assert_str_eq(names.items[0], "ns.test");
+	ck_assert_int_eq(dns_lookup_servers("bad..name", DNS_SERVERS_NS,
+	    &names, &why), DNS_INVALID);
+	strlist_free(&names);
+}
+END_TEST
+
 /* main - offline cases always; server cases when nsd is installed */
 int
 main(void)
@@ -688,6 +739,7 @@ main(void)
 		tcase_add_test(server, invalid_names);
 		tcase_add_test(server, ptr_lookup);
 		tcase_add_test(server, forward_confirmation);
+		tcase_add_test(server, server_names);
 		tcase_add_test(server, tempfail_dead_resolver);
 		tcase_set_timeout(server, 90);
 		suite_add_tcase(s, server);
