@@ -3,9 +3,11 @@
  * (check_policy_service, restrict_policy.c), in Postfix's
  * SMTPD_POLICY_README set and order, taken from the session.
  *
- * Every attribute Postfix sends is sent, empty when Sluice has nothing
- * for it (no SASL yet, no client certificates, no ETRN, never under
- * stress), so that a policy server written for Postfix finds each name.
+ * Every attribute Postfix 3.x sends is sent, in its order, empty when
+ * Sluice has nothing for it (no SASL yet, no client certificates, no
+ * ETRN, no SNI kept, never under stress), so that a policy server
+ * written for Postfix finds each name.  As Postfix does, BDAT is
+ * reported as DATA, and recipient_count is 0 before DATA.
  * "instance" names the mail transaction: the same for every request of
  * one message, new for the next one (policy servers count recipients
  * per message with it).
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,13 +34,18 @@
 #define POLICY_COMPATIBILITY_LEVEL	"3.6"
 #define POLICY_MAIL_VERSION		"sluice"
 
-/* transaction_instance - this transaction's name, made at its first use */
+/*
+ * transaction_instance - this transaction's name, made at its first use
+ * after MAIL was accepted; "" outside a transaction, as in Postfix
+ */
 static const char *
 transaction_instance(struct smtpd_session *s)
 {
 	static unsigned long seq;	/* per process; sessions never race */
 	struct timeval tv;
 
+	if (!s->txn.active)
+		return ("");
 	if (s->txn.policy_instance[0] == 0) {
 		gettimeofday(&tv, NULL);
 		snprintf(s->txn.policy_instance, sizeof(s->txn.policy_instance),
@@ -67,7 +75,7 @@ server_endpoint(const struct smtpd_session *s, char *addr, size_t size,
 	snprintf(port, port_size, "%d", num);
 }
 
-/* num - a number as attribute text */
+/* num_attr - a number as attribute text */
 static void
 num_attr(struct strbuf *req, const char *name, long value)
 {
@@ -77,39 +85,55 @@ num_attr(struct strbuf *req, const char *name, long value)
 	policy_request_attr(req, name, buf);
 }
 
+/* counted_state - where Postfix sends the recipient count, not 0 */
+static bool
+counted_state(const char *state)
+{
+	return (strcmp(state, "DATA") == 0 ||
+	    strcmp(state, "END-OF-MESSAGE") == 0);
+}
+
 /* smtpd_policy_request - see smtpd.h */
 void
 smtpd_policy_request(struct smtpd_session *s, const char *state,
     const char *sender, const char *recipient, const char *context,
     struct strbuf *req)
 {
-	const struct smtpd_txn *t = &s->txn;
+	struct smtpd_txn *t = &s->txn;
 	char	 addr[64], port[8];
 
+	if (strcmp(state, "BDAT") == 0)
+		state = "DATA";
 	if (sender == NULL)
 		sender = t->active ? t->sender : "";
-	if (recipient == NULL && t->rcpt_count == 1 &&
-	    (strcmp(state, "DATA") == 0 || strcmp(state, "END-OF-MESSAGE") == 0))
+	if (recipient == NULL && t->rcpt_count == 1 && counted_state(state))
 		recipient = t->rcpts[0].address;
 	strbuf_reset(req);
 	policy_request_attr(req, "request", "smtpd_access_policy");
 	policy_request_attr(req, "protocol_state", state);
 	policy_request_attr(req, "protocol_name", s->esmtp ? "ESMTP" : "SMTP");
-	policy_request_attr(req, "helo_name", s->helo_name);
-	policy_request_attr(req, "queue_id", t->queue_id);
-	policy_request_attr(req, "sender", sender);
-	policy_request_attr(req, "recipient", recipient);
-	num_attr(req, "recipient_count", (long)t->rcpt_count);
 	policy_request_attr(req, "client_address", s->peer.addr);
 	policy_request_attr(req, "client_name", s->peer.name);
+	num_attr(req, "client_port", s->peer.port);
 	policy_request_attr(req, "reverse_client_name", s->peer.name);
+	server_endpoint(s, addr, sizeof(addr), port, sizeof(port));
+	policy_request_attr(req, "server_address", addr);
+	policy_request_attr(req, "server_port", port);
+	policy_request_attr(req, "helo_name", s->helo_name);
+	policy_request_attr(req, "sender", sender);
+	policy_request_attr(req, "recipient", recipient);
+	num_attr(req, "recipient_count", counted_state(state) ?
+	    (long)t->rcpt_count : 0);
+	policy_request_attr(req, "queue_id", t->queue_id);
 	policy_request_attr(req, "instance", transaction_instance(s));
+	num_attr(req, "size", (long)(t->sink.size > 0 ? t->sink.size :
+	    t->declared_size));
+	policy_request_attr(req, "etrn_domain", "");
+	policy_request_attr(req, "stress", "");
 	/* no SASL in Sluice yet: empty, as Postfix sends for no login */
 	policy_request_attr(req, "sasl_method", "");
 	policy_request_attr(req, "sasl_username", "");
 	policy_request_attr(req, "sasl_sender", "");
-	num_attr(req, "size", (long)(t->sink.size > 0 ? t->sink.size :
-	    t->declared_size));
 	/* client certificates are never asked for (smtpd_tls_ask_ccert) */
 	policy_request_attr(req, "ccert_subject", "");
 	policy_request_attr(req, "ccert_issuer", "");
@@ -120,13 +144,9 @@ smtpd_policy_request(struct smtpd_session *s, const char *state,
 	policy_request_attr(req, "encryption_cipher", s->tls_active ?
 	    s->tls_info.cipher : "");
 	num_attr(req, "encryption_keysize", s->tls_active ? s->tls_info.bits : 0);
-	policy_request_attr(req, "etrn_domain", "");
-	policy_request_attr(req, "stress", "");
-	num_attr(req, "client_port", s->peer.port);
+	/* the SNI name the client asked for is not kept by lib/tls */
+	policy_request_attr(req, "tls_sni", "");
 	policy_request_attr(req, "policy_context", context);
-	server_endpoint(s, addr, sizeof(addr), port, sizeof(port));
-	policy_request_attr(req, "server_address", addr);
-	policy_request_attr(req, "server_port", port);
 	policy_request_attr(req, "compatibility_level",
 	    POLICY_COMPATIBILITY_LEVEL);
 	policy_request_attr(req, "mail_version", POLICY_MAIL_VERSION);

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "address.h"
 #include "policy_proto.h"
 
 /* policy_request_attr - one attribute line, its value kept on one line */
@@ -73,10 +74,13 @@ policy_reply_parse(const char *buf, size_t len, struct strbuf *action,
 		name_len = (size_t)(eq - line);
 		if (name_len != 6 || memcmp(line, "action", 6) != 0)
 			continue;
+		/* as Postfix: the first action counts, later ones are skipped */
 		if (++actions > 1)
-			return (bad(action, why, "more than one action in reply"));
+			continue;
 		if (line_len == name_len + 1)
 			return (bad(action, why, "empty action in reply"));
+		if (!utf8_valid(eq + 1, line_len - name_len - 1))
+			return (bad(action, why, "action is not valid UTF-8"));
 		strbuf_append(action, eq + 1, line_len - name_len - 1);
 	}
 	if (len >= POLICY_REPLY_MAX)

@@ -5,10 +5,11 @@
  *
  * A request is lines "name=value" ending with an empty line; the reply
  * likewise, and of its attributes only "action" means anything (others
- * are skipped, as Postfix does).  Both sides are text a hostile peer
- * may shape: a value can never carry a line break into the request, and
- * a reply is refused when it is longer than POLICY_REPLY_MAX, has a line
- * that is no attribute, a NUL, no action or two of them.  The client
+ * are skipped, as is a second action: Postfix takes the first).  Both
+ * sides are text a hostile peer may shape: a value can never carry a
+ * line break into the request, and a reply is refused when it is longer
+ * than POLICY_REPLY_MAX, has a line that is no name=value, a NUL, no
+ * action, an empty one, or one that is not valid UTF-8.  The client
  * (policy_client.c) moves the bytes; the fuzz harness fuzz_policy_reply
  * drives the parser.
  */

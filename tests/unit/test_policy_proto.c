@@ -53,6 +53,13 @@ START_TEST(test_reply_complete)
 	ck_assert_int_eq(parse(two, &action, &used, &why), POLICY_REPLY_DONE);
 	ck_assert_str_eq(action.data, "DEFER_IF_PERMIT Greylisted");
 	ck_assert_uint_eq(used, strlen("action=DEFER_IF_PERMIT Greylisted\n\n"));
+	/* a second action is skipped, as Postfix does */
+	ck_assert_int_eq(parse("action=OK\naction=REJECT\n\n", &action, &used,
+	    &why), POLICY_REPLY_DONE);
+	ck_assert_str_eq(action.data, "OK");
+	/* UTF-8 text passes */
+	ck_assert_int_eq(parse("action=REJECT gr\xc3\xbc\xc3\x9f\n\n", &action,
+	    &used, &why), POLICY_REPLY_DONE);
 	/* '=' inside the value is the value's */
 	ck_assert_int_eq(parse("action=450 4.7.1 a=b\n\n", &action, &used,
 	    &why), POLICY_REPLY_DONE);
@@ -89,7 +96,7 @@ START_TEST(test_reply_refused)
 		"garbage\n",			/* no name=value */
 		"=OK\n\n",			/* no name */
 		"action=\n\n",			/* empty action */
-		"action=OK\naction=REJECT\n\n",	/* two */
+		"action=REJECT \xc3\x28\n\n",		/* bad UTF-8 */
 		"HTTP/1.0 400 Bad Request\r\n",
 	};
 	struct strbuf action, why;
