@@ -142,14 +142,16 @@ qmgr_notify_request(struct qmgr *qm, struct qmgr_message *m,
     enum bounce_action action)
 {
 	struct bounce_request req;
-	size_t	*idx, n = 0, i;
+	size_t	*idx = NULL, n = 0, i;
 	bool	*mark;
 
-	idx = xcalloc(BOUNCE_RECIPIENT_MAX, sizeof(*idx));
 	for (i = m->notice_pos; i < m->rcpt_count && n < BOUNCE_RECIPIENT_MAX;
 	    i++) {
 		if (!qmgr_notify_selected(m, &m->rcpts[i], action))
 			continue;
+		/* on demand: most messages finish owing no notice at all */
+		if (idx == NULL)
+			idx = xmalloc(BOUNCE_RECIPIENT_MAX * sizeof(*idx));
 		idx[n++] = i;
 		if (action == BOUNCE_FAILED)
 			n = qmgr_notify_add_duplicates(m, &m->rcpts[i], idx, n);
