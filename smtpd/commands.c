@@ -23,12 +23,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msg.h"
 #include "smtpd.h"
 
 #define CMD_UTF8	0x01	/* arguments may hold UTF-8 (SMTPUTF8) */
 #define CMD_MAIL_TXN	0x02	/* refused before STARTTLS at level encrypt */
 #define CMD_JUNK	0x04	/* moves no mail: smtpd_junk_command_limit */
 #define CMD_CONTENT	0x08	/* reads message content: a deadline of its own */
+#define CMD_LAST	0x10	/* ends a PIPELINING group (RFC 2920 3.1) */
 
 struct smtpd_command {
 	const char	*name;		/* as counted in the disconnect line */
@@ -100,8 +102,10 @@ cmd_vrfy(struct smtpd_session *s, const char *args)
 	if (smtp_path_parse(args, SMTP_PATH_ALLOW_BARE, false, &path, &params,
 	    &error) != 0 || *params != '\0' || path.null_path)
 		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
-	else if (smtpd_check_recipient(s, &path, &reply) != 0)
+	else if (smtpd_rcpt_address_check(s, &path, &reply) != 0)
 		smtpd_reject(s, "VRFY", path.address.data, "%s", reply.data);
+	else if (restrict_check_rcpt(s, path.address.data) != 0)
+		/* answered and logged */ ;
 	else
 		smtpd_reply(s, "252 2.0.0 <%s>", path.address.data);
 	strbuf_free(&reply);
@@ -119,18 +123,18 @@ cmd_unimplemented(struct smtpd_session *s, const char *args)
 }
 
 static const struct smtpd_command command_table[] = {
-	{ "helo", "HELO", CMD_JUNK, smtpd_helo_check, smtpd_helo },
-	{ "ehlo", "EHLO", CMD_JUNK, smtpd_helo_check, smtpd_ehlo },
+	{ "helo", "HELO", CMD_JUNK | CMD_LAST, smtpd_helo_check, smtpd_helo },
+	{ "ehlo", "EHLO", CMD_JUNK | CMD_LAST, smtpd_helo_check, smtpd_ehlo },
 	{ "starttls", "STARTTLS", 0, NULL, smtpd_starttls },
 	{ "auth", "AUTH", 0, NULL, cmd_unimplemented },
 	{ "mail", "MAIL", CMD_UTF8 | CMD_MAIL_TXN, smtpd_mail_check, smtpd_mail },
 	{ "rcpt", "RCPT", CMD_UTF8 | CMD_MAIL_TXN, smtpd_rcpt_check, smtpd_rcpt },
 	{ "bdat", "BDAT", CMD_MAIL_TXN | CMD_CONTENT, NULL, smtpd_bdat },
-	{ "data", "DATA", CMD_MAIL_TXN | CMD_CONTENT, smtpd_data_check,
+	{ "data", "DATA", CMD_MAIL_TXN | CMD_CONTENT | CMD_LAST, smtpd_data_check,
 	    smtpd_data },
 	{ "rset", "RSET", CMD_JUNK, NULL, cmd_rset },
-	{ "noop", "NOOP", CMD_JUNK, NULL, cmd_noop },
-	{ "vrfy", "VRFY", CMD_UTF8 | CMD_JUNK, NULL, cmd_vrfy },
+	{ "noop", "NOOP", CMD_JUNK | CMD_LAST, NULL, cmd_noop },
+	{ "vrfy", "VRFY", CMD_UTF8 | CMD_JUNK | CMD_LAST, NULL, cmd_vrfy },
 	{ "etrn", "ETRN", CMD_JUNK, NULL, cmd_unimplemented },
 	{ "help", "HELP", CMD_JUNK, NULL, cmd_help },
 	{ "quit", "QUIT", 0, NULL, cmd_quit },
@@ -149,6 +153,34 @@ has_8bit(const char *text)
 		if ((unsigned char)*text >= 0x80)
 			return (true);
 	return (false);
+}
+
+/*
+ * flag_pipelining - input already waiting after a command that must end
+ * a group, or from a client that was never told PIPELINING (no EHLO):
+ * remembered for reject_unauth_pipelining and logged once, with the
+ * start of what was sent ahead, as Postfix does
+ */
+static void
+flag_pipelining(struct smtpd_session *s, const struct smtpd_command *cmd)
+{
+	char ahead[101];
+	size_t n;
+
+	if (s->rstate.ill_pipelining || s->cfg->standalone ||
+	    (s->esmtp && !(cmd->flags & CMD_LAST)) ||
+	    (n = stream_pending(s->stream)) == 0)
+		return;
+	s->rstate.ill_pipelining = true;
+	if (n > sizeof(ahead) - 1)
+		n = sizeof(ahead) - 1;
+	memcpy(ahead, stream_pending_data(s->stream), n);
+	ahead[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)ahead[i] < 0x20 || (unsigned char)ahead[i] >= 0x7f)
+			ahead[i] = '?';
+	msg_info("improper command pipelining after %s from %s: %s", cmd->verb,
+	    s->peer.namaddr, ahead);
 }
 
 /* smtpd_dispatch - run one command line; -1 ends the session */
@@ -183,6 +215,16 @@ smtpd_dispatch(struct smtpd_session *s, char *line)
 		return (0);
 	}
 	s->where = cmd->verb;
+	if (s->rstate.access_denied != NULL && cmd->proceed != cmd_quit) {
+		/* the client list refused at CONNECT (smtpd_delay_reject = no) */
+		if (strncmp(s->rstate.access_denied + 1, "21", 2) == 0)
+			smtpd_reply(s, "%s", s->rstate.access_denied);
+		else
+			smtpd_reply(s, "503 5.7.0 Error: access denied for %s",
+			    s->peer.namaddr);
+		return (0);
+	}
+	flag_pipelining(s, cmd);
 	if (has_8bit(line) && !((cmd->flags & CMD_UTF8) && s->cfg->smtputf8_enable)) {
 		smtpd_reply(s, "500 5.5.2 Error: non-ASCII character in command");
 		return (0);

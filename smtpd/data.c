@@ -118,6 +118,8 @@ smtpd_data(struct smtpd_session *s, const char *args)
 	struct strbuf reply;
 
 	(void)args;
+	if (restrict_check_data(s) != 0)
+		return (0);		/* smtpd_data_restrictions: replied */
 	strbuf_init(&reply);
 	if (smtpd_queue_open(s, &reply) != 0) {
 		/*

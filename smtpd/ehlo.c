@@ -7,6 +7,9 @@
  * smtpd_discard_ehlo_keywords.  STARTTLS is listed only while the session
  * is still in plaintext (see starttls.c).
  *
+ * With smtpd_delay_reject = no, smtpd_helo_restrictions run here; a
+ * refused name is not remembered (restrict_eval.c).
+ *
  * Parameters: smtpd_discard_ehlo_keywords, message_size_limit,
  * smtputf8_enable, myhostname.
  */
@@ -56,6 +59,8 @@ remember_helo(struct smtpd_session *s, const char *args, bool esmtp)
 int
 smtpd_helo(struct smtpd_session *s, const char *args)
 {
+	if (restrict_check_helo(s, args) != 0)
+		return (0);
 	remember_helo(s, args, false);
 	smtpd_reply(s, "250 %s", s->cfg->myhostname);
 	return (0);
@@ -76,6 +81,8 @@ smtpd_ehlo(struct smtpd_session *s, const char *args)
 	char size_line[40];
 	size_t n = 0, i;
 
+	if (restrict_check_helo(s, args) != 0)
+		return (0);
 	remember_helo(s, args, true);
 	if (keyword_wanted(s, "PIPELINING"))
 		keywords[n++] = "PIPELINING";

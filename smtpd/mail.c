@@ -12,6 +12,9 @@
  * answer is 452 4.3.1, a temporary refusal, so that the client tries
  * again later instead of us failing to write what we acknowledged.
  *
+ * With smtpd_delay_reject = no, smtpd_sender_restrictions run here
+ * (restrict_eval.c), else at each RCPT.
+ *
  * Parameters: smtpd_helo_required, strict_rfc821_envelopes,
  * smtputf8_enable, message_size_limit, queue_minfree.
  */
@@ -268,7 +271,7 @@ smtpd_mail(struct smtpd_session *s, const char *args)
 		    "552 5.3.4 Message size exceeds fixed limit");
 		goto done;
 	}
-	if (smtpd_check_sender_domain(s, &path) != 0)
+	if (restrict_check_sender(s, path.address.data) != 0)
 		goto done;
 	if (!queue_has_room(s, mp.size))
 		goto done;

@@ -31,7 +31,7 @@ pre_jail(struct service_context *ctx)
 	smtpd_config_load(sc, ctx->cfg);
 	sc->client_limits = smtpd_client_limits_load(sc, ctx->service_name);
 	smtpd_peer_prepare(ctx->cfg, sc->peername_lookup);
-	if (sc->reject_unknown_sender_domain && !dns_initialized()) {
+	if (sc->rules.needs_dns && !dns_initialized()) {
 		struct strbuf err;
 
 		strbuf_init(&err);

@@ -6,7 +6,10 @@
  * snapshot taken before the chroot, hosts.c); otherwise a PTR name of the
  * address, kept only when it resolves forward to the same address again
  * (anyone controlling a reverse zone could claim any name).  Any failure,
- * temporary ones included, yields "unknown", as Postfix does.
+ * temporary ones included, yields "unknown", as Postfix does; the
+ * reverse name (the PTR name, confirmed or not) and how each lookup
+ * ended are kept for reject_unknown_client_hostname and
+ * reject_unknown_reverse_client_hostname.
  *
  * The DNS half goes through lib/dns (libunbound), never the libc
  * resolver: lib/dns waits for its answers in a way that can yield to
@@ -86,7 +89,14 @@ dns_name(struct smtpd_peer *peer)
 
 	strlist_init(&names);
 	strbuf_init(&why);
-	if (dns_lookup_ptr(peer->addr, &names, &why) == DNS_OK) {
+	status = dns_lookup_ptr(peer->addr, &names, &why);
+	peer->reverse_status = status == DNS_OK ? PEER_NAME_OK :
+	    status == DNS_TEMPFAIL ? PEER_NAME_TEMP : PEER_NAME_PERM;
+	peer->name_status = peer->reverse_status;
+	if (status == DNS_OK && names.count > 0) {
+		snprintf(peer->reverse_name, sizeof(peer->reverse_name), "%s",
+		    names.items[0]);
+		status = DNS_NOTFOUND;
 		for (i = 0; i < names.count && i < PEER_FORWARD_TRIES; i++) {
 			status = dns_host_has_addr(names.items[i], peer->addr, &why);
 			if (status == DNS_OK) {
@@ -104,6 +114,8 @@ dns_name(struct smtpd_peer *peer)
 		if (status != DNS_OK && status != DNS_TEMPFAIL)
 			msg_warn("hostname %s does not resolve to address %s",
 			    names.items[0], peer->addr);
+		peer->name_status = status == DNS_OK ? PEER_NAME_OK :
+		    status == DNS_TEMPFAIL ? PEER_NAME_TEMP : PEER_NAME_FORGED;
 	}
 	strbuf_free(&why);
 	strlist_free(&names);
@@ -117,9 +129,12 @@ peer_name(struct smtpd_peer *peer)
 	const char *listed;
 
 	if ((listed = smtpd_hosts_name(peer->addr)) != NULL
-	    && name_plausible(listed))
+	    && name_plausible(listed)) {
 		snprintf(peer->name, sizeof(peer->name), "%s", listed);
-	else
+		snprintf(peer->reverse_name, sizeof(peer->reverse_name), "%s",
+		    listed);
+		peer->name_status = peer->reverse_status = PEER_NAME_OK;
+	} else
 		(void)dns_name(peer);
 }
 
@@ -134,7 +149,10 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 	memset(peer, 0, sizeof(*peer));
 	memset(&ss, 0, sizeof(ss));
 	strcpy(peer->name, "unknown");
+	strcpy(peer->reverse_name, "unknown");
 	strcpy(peer->addr, "unknown");
+	/* without a lookup nothing is known: as a failed one */
+	peer->name_status = peer->reverse_status = PEER_NAME_PERM;
 	rc = getpeername(fd, (struct sockaddr *)&ss, &len);
 	if (rc == 0 && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		if (sockaddr_format((struct sockaddr *)&ss, len, peer->addr,
@@ -146,7 +164,9 @@ smtpd_peer_init(struct smtpd_peer *peer, int fd, bool lookup)
 	    (rc < 0 && errno == ENOTSOCK)) {
 		/* local IPC, or the pipe of smtpd -S (sendmail -bs) */
 		strcpy(peer->name, "localhost");
+		strcpy(peer->reverse_name, "localhost");
 		strcpy(peer->addr, "127.0.0.1");
+		peer->name_status = peer->reverse_status = PEER_NAME_OK;
 	}
 	snprintf(peer->namaddr, sizeof(peer->namaddr), "%s[%s]", peer->name,
 	    peer->addr);

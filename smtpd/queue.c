@@ -219,6 +219,9 @@ smtpd_queue_finish(struct smtpd_session *s)
 		    t->queue_id : "NOQUEUE", s->cfg->standalone ?
 		    s->cfg->drop_program : s->cfg->cleanup_socket);
 		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+	} else if (restrict_check_eod(s) != 0) {
+		/* smtpd_end_of_data_restrictions refused it: replied, logged */
+		smtpd_queue_abort(s);
 	} else if (t->drop != NULL) {
 		queue_finish_drop(s);
 	} else {

@@ -3,8 +3,10 @@
  *
  * NOTIFY is NEVER alone or any of SUCCESS, FAILURE, DELAY; ORCPT is
  * "addr-type;xtext", stored decoded as "type;address" for the queue file.
- * The recipient then goes through the policy (policy.c): relay control
- * and the recipient tables.  smtpd_recipient_limit caps the recipients
+ * An address no restriction can judge (no domain, a malformed one, or
+ * one the resolver cannot classify now) is refused first, whoever the
+ * client is; then the restriction lists decide (restrict_eval.c), which
+ * reply and log themselves.  smtpd_recipient_limit caps the recipients
  * of one transaction with a 452, so a well-behaved client sends the rest
  * in another transaction.
  *
@@ -17,6 +19,7 @@
 
 #include "mem.h"
 #include "queue_file.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 #define ORCPT_MAX	500		/* RFC 3461 4.2: encoded length */
@@ -142,6 +145,33 @@ rcpt_params(struct smtpd_session *s, const char *cursor, int *notify,
 	return (rc);
 }
 
+/* smtpd_rcpt_address_check - see smtpd.h */
+int
+smtpd_rcpt_address_check(struct smtpd_session *s, const struct smtp_path *rcpt,
+    struct strbuf *reply)
+{
+	const char *address = rcpt->address.data;
+	const struct resolve_result *rr;
+
+	if (s->cfg->policy_off)
+		return (0);
+	strbuf_reset(reply);
+	if (rcpt->at >= rcpt->address.len) {
+		if (strcasecmp(address, "postmaster") == 0)
+			return (0);
+		strbuf_set(reply, "501 5.1.3 Bad recipient address syntax");
+		return (-1);
+	}
+	rr = smtpd_resolve(s->cfg, address);
+	if (rr->class == RESOLVE_CLASS_NONE)
+		strbuf_printf(reply, "451 4.3.0 <%s>: Temporary lookup failure",
+		    address);
+	else if (rr->flags & RESOLVE_FLAG_ERROR)
+		strbuf_printf(reply, "501 5.1.3 <%s>: Bad recipient address "
+		    "syntax", address);
+	return (reply->len > 0 ? -1 : 0);
+}
+
 /* add_recipient - append to the transaction */
 static void
 add_recipient(struct smtpd_txn *t, const char *address, const char *orcpt,
@@ -187,8 +217,10 @@ smtpd_rcpt(struct smtpd_session *s, const char *args)
 	} else if (t->rcpt_count >= (size_t)s->cfg->recipient_limit) {
 		smtpd_reject(s, "RCPT", path.address.data,
 		    "452 4.5.3 Error: too many recipients");
-	} else if (smtpd_check_recipient(s, &path, &reply) != 0) {
+	} else if (smtpd_rcpt_address_check(s, &path, &reply) != 0) {
 		smtpd_reject(s, "RCPT", path.address.data, "%s", reply.data);
+	} else if (restrict_check_rcpt(s, path.address.data) != 0) {
+		/* answered and logged */ ;
 	} else {
 		add_recipient(t, path.address.data, orcpt.data, notify);
 		smtpd_reply(s, "250 2.1.5 Ok");

@@ -66,6 +66,7 @@ smtpd_txn_reset(struct smtpd_session *s)
 	}
 	free(t->rcpts);
 	free(t->bdat_fail);
+	restrict_effects_free(&t->effects);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -93,7 +94,12 @@ greet(struct smtpd_session *s)
 		return (false);
 	}
 banner:
-	smtpd_reply(s, "220 %s", s->cfg->banner);
+	/*
+	 * smtpd_delay_reject = no: a client the client list refuses gets the
+	 * refusal instead of the banner, then 503 to all but QUIT
+	 */
+	if (restrict_check_connect(s) == 0)
+		smtpd_reply(s, "220 %s", s->cfg->banner);
 	smtpd_flush(s);
 	return (true);
 }
@@ -289,6 +295,7 @@ session_serve(struct smtpd_config *cfg, const struct smtpd_peer *peer,
 	smtpd_client_limits_done(s);
 	log_disconnect(s);
 	free(s->helo_name);
+	restrict_state_free(&s->rstate);
 	strbuf_free(&line);
 	stream_close(s->stream);
 }

@@ -7,7 +7,8 @@
  * parameters are the rows of params.c, read in one config_table_read();
  * the resolver's (lib/mail/resolve.h: mydestination, relay_domains,
  * virtual_alias_*, canonical maps ...) come with resolve_open(), the TLS
- * ones with smtpd_tls_setup (starttls.c), queue_minfree with
+ * ones with smtpd_tls_setup (starttls.c), the restriction lists with
+ * restrict_load (restrict_load.c), queue_minfree with
  * queue_space_init_config.  A parameter that cannot be used leaves the
  * server answering 421 4.3.5 (and logging why): never an open relay, and
  * never a listener that accepts and says nothing.
@@ -35,32 +36,6 @@ bare_newline_mode(const char *value)
 	msg_warn("smtpd_forbid_bare_newline: unknown value \"%s\": using \"yes\"",
 	    value);
 	return (BARE_NEWLINE_REJECT);
-}
-
-/*
- * sender_restrictions - smtpd_sender_restrictions.  Only permit and
- * reject_unknown_sender_domain exist so far: the defaults table lists
- * them as the parameter's words, so sluice check refuses any other, and
- * so does config_table_read (the server then answers 421 4.3.5).  A word
- * that gets here all the same answers every MAIL with 451 4.3.5 (as
- * Postfix does) rather than silently accepting what the administrator
- * meant to refuse.
- */
-static void
-sender_restrictions(struct smtpd_config *sc)
-{
-	const struct strlist *words = &sc->sender_restrictions;
-
-	for (size_t i = 0; i < words->count; i++) {
-		if (strcmp(words->items[i], "reject_unknown_sender_domain") == 0)
-			sc->reject_unknown_sender_domain = true;
-		else if (strcmp(words->items[i], "permit") != 0) {
-			msg_warn("smtpd_sender_restrictions: unknown restriction "
-			    "\"%s\": answering MAIL with 451 4.3.5",
-			    words->items[i]);
-			sc->sender_restrictions_broken = true;
-		}
-	}
 }
 
 /*
@@ -98,10 +73,17 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 		sc->anvil_service = xstrdup("anvil");
 	sc->bare_newline = bare_newline_mode(sc->bare_newline_word ?
 	    sc->bare_newline_word : "yes");
-	sender_restrictions(sc);
 	strbuf_init(&path);
 	if ((sc->resolver = resolve_open(cfg, &path)) == NULL) {
 		msg_error("%s; answering every client with 421 4.3.5", path.data);
+		sc->broken = true;
+	}
+	strbuf_reset(&path);
+	if (restrict_load(&sc->rules, cfg, sc, &path) != 0) {
+		for (line = strtok_r(path.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			msg_error("%s; answering every client with 421 4.3.5",
+			    line);
 		sc->broken = true;
 	}
 	strbuf_free(&path);
@@ -124,5 +106,6 @@ smtpd_config_tables_changed(struct smtpd_config *sc)
 	    map_list_changed(sc->virtual_mailbox_maps) ||
 	    resolve_changed(sc->resolver) ||
 	    netlist_changed(sc->mynetworks) ||
-	    netlist_changed(sc->bare_newline_exclusions));
+	    netlist_changed(sc->bare_newline_exclusions) ||
+	    restrict_changed(&sc->rules));
 }

@@ -6,7 +6,8 @@
  * before the chroot; a session lives in struct smtpd_session and carries
  * at most one mail transaction (struct smtpd_txn).  Each file implements
  * one concern: the command loop (session.c), the command table
- * (commands.c), one file per SMTP verb, the recipient policy (policy.c),
+ * (commands.c), one file per SMTP verb, the restriction engine
+ * (restrict*.c, restrict.h),
  * the hand-off to cleanup (queue.c, content.c, received.c) and replies
  * (reply.c).
  */
@@ -23,6 +24,7 @@
 #include "config.h"
 #include "config_table.h"
 #include "queue_id.h"
+#include "restrict.h"
 #include "strbuf.h"
 #include "strlist.h"
 #include "stream.h"
@@ -58,7 +60,6 @@ struct smtpd_config {
 	char		*cleanup_socket;	/* "private/cleanup" */
 	char		*bare_newline_word;	/* smtpd_forbid_bare_newline */
 	char		*tls_level_word;	/* smtpd_tls_security_level */
-	struct strlist	 sender_restrictions;	/* smtpd_sender_restrictions */
 	long		 session_limit;		/* smtpd_process_session_limit */
 	/* smtpd_client_*: client_limits.c */
 	long		 client_count_limit;
@@ -94,13 +95,11 @@ struct smtpd_config {
 	long		 header_size_limit;
 	long		 line_length_limit;
 	long		 ipc_timeout;
-	long		 unknown_local_code;
 	bool		 helo_required;
 	bool		 strict_envelopes;
 	bool		 smtputf8_enable;
 	bool		 disable_vrfy;
 	bool		 peername_lookup;
-	bool		 reject_unlisted;
 	enum smtpd_bare_newline bare_newline;
 	struct strlist	 discard_ehlo;
 	struct netlist	*mynetworks;
@@ -108,9 +107,7 @@ struct smtpd_config {
 	struct resolver	*resolver;		/* classes, routes (lib/resolve.h) */
 	struct map_list	*local_recipient_maps;	/* NULL when empty */
 	struct map_list	*virtual_mailbox_maps;
-	long		 unknown_address_code;	/* unknown_address_reject_code */
-	bool		 reject_unknown_sender_domain;
-	bool		 sender_restrictions_broken;
+	struct restrict_rules rules;	/* the restriction engine (restrict.h) */
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	bool		 tls_received_header;	/* smtpd_tls_received_header */
@@ -131,8 +128,19 @@ extern const struct config_table smtpd_params[];
 bool	smtpd_config_tables_changed(struct smtpd_config *sc);
 void	smtpd_config_load(struct smtpd_config *sc, struct config *cfg);
 
+/* How a peer name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
+enum peer_name_status {
+	PEER_NAME_OK,
+	PEER_NAME_TEMP,		/* the DNS could not answer */
+	PEER_NAME_PERM,		/* no name */
+	PEER_NAME_FORGED,	/* the name does not resolve back */
+};
+
 struct smtpd_peer {
 	char	 name[1025];	/* verified host name or "unknown" */
+	char	 reverse_name[1025];	/* the PTR name, or "unknown" */
+	enum peer_name_status name_status;
+	enum peer_name_status reverse_status;
 	char	 addr[64];	/* numeric address or "unknown" */
 	int	 port;
 	char	 namaddr[1025 + 64 + 2];	/* name[addr] for logs */
@@ -204,6 +212,7 @@ struct smtpd_txn {
 	char		*bdat_fail;	/* reply repeated until BDAT LAST */
 	long		 declared_size;	/* MAIL's SIZE=, 0 when none */
 	char		 policy_instance[48];	/* policy_request.c */
+	struct restrict_effects effects;	/* HOLD, DISCARD ... (restrict.h) */
 };
 
 #define SMTPD_CMD_SLOTS	24
@@ -229,6 +238,7 @@ struct smtpd_session {
 	bool		 tls_active;
 	struct tls_session_info tls_info;
 	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
+	struct restrict_state rstate;	/* the engine's, across commands */
 };
 
 /* session.c */
@@ -273,10 +283,17 @@ int	smtpd_data_check(struct smtpd_session *s, const char *args);
 int	smtpd_data(struct smtpd_session *s, const char *args);
 int	smtpd_bdat(struct smtpd_session *s, const char *args);
 
-/* policy.c */
-int	smtpd_check_recipient(struct smtpd_session *s, const struct smtp_path *rcpt,
-	    struct strbuf *reply);
-int	smtpd_check_sender_domain(struct smtpd_session *s, const struct smtp_path *sender);
+/*
+ * resolve_once.c: what the resolver says about address; valid until the
+ * next call, so read it before anything that may yield
+ */
+struct resolve_result;
+const struct resolve_result *smtpd_resolve(const struct smtpd_config *cfg,
+	    const char *address);
+
+/* rcpt.c: 0, or -1 with the 501 of an address no restriction can judge */
+int	smtpd_rcpt_address_check(struct smtpd_session *s,
+	    const struct smtp_path *rcpt, struct strbuf *reply);
 
 /* queue.c */
 int	smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply);

@@ -110,7 +110,7 @@ smtpd_standalone_main(int argc, char **argv)
 	smtpd_config_load(sc, cfg);
 	sc->standalone = true;
 	sc->policy_off = !privileged;
-	if (!sc->policy_off && sc->reject_unknown_sender_domain &&
+	if (!sc->policy_off && sc->rules.needs_dns &&
 	    !dns_initialized() && dns_init(cfg, &err) != 0)
 		msg_fatal("%s", err.data);
 	strbuf_init(&path);

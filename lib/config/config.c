@@ -32,6 +32,7 @@
 #include "logical_lines.h"
 #include "mem.h"
 #include "msg.h"
+#include "restriction_list.h"
 
 #define CONFIG_FILE_MAX		(4 * 1024 * 1024)	/* bytes of main.cf */
 #define CONFIG_LINE_MAX		(256 * 1024)	/* bytes of one logical line */
@@ -773,5 +774,8 @@ config_check_values(struct config *cfg, struct strbuf *err)
 		strbuf_puts(err, why.data);
 	}
 	strbuf_free(&why);
+	/* smtpd's lists need the whole configuration (their classes) */
+	if (errors == 0)
+		errors += restriction_syntax_check(cfg, err);
 	return (errors);
 }

@@ -26,22 +26,7 @@ static const struct {
 	const char	*harmless[4];	/* word lists; NULL-terminated */
 } unsupported[] = {
 	/* access control: the restriction lists and what they feed on */
-	{ "smtpd_client_restrictions", { "", "permit", NULL } },
-	{ "smtpd_helo_restrictions", { "", "permit", NULL } },
-	{ "smtpd_recipient_restrictions", { "",
-	    "permit_mynetworks reject_unauth_destination",
-	    "permit_mynetworks permit_sasl_authenticated reject_unauth_destination",
-	    NULL } },
-	{ "smtpd_relay_restrictions", {
-	    "permit_mynetworks permit_sasl_authenticated defer_unauth_destination",
-	    "permit_mynetworks reject_unauth_destination",
-	    "permit_mynetworks permit_sasl_authenticated reject_unauth_destination",
-	    NULL } },
-	{ "smtpd_data_restrictions", { "", NULL } },
-	{ "smtpd_end_of_data_restrictions", { "", NULL } },
 	{ "smtpd_etrn_restrictions", { "", NULL } },
-	{ "smtpd_restriction_classes", { "", NULL } },
-	{ "smtpd_delay_reject", { "yes", NULL } },
 	{ "smtpd_sender_login_maps", { "", NULL } },
 	{ "smtpd_client_message_rate_limit", { "0", NULL } },
 	{ "smtpd_client_recipient_rate_limit", { "0", NULL } },

@@ -12,6 +12,7 @@
 #include "config_programs.h"
 #include "mem.h"
 #include "msg.h"
+#include "restriction_list.h"
 #include "strlist.h"
 #include "tls.h"
 
@@ -210,6 +211,22 @@ overrides_tls(const struct strlist *names)
 	return (false);
 }
 
+/* overrides_restrictions - does one of names change smtpd's lists? */
+static bool
+overrides_restrictions(const struct strlist *names)
+{
+	size_t len;
+
+	for (size_t i = 0; i < names->count; i++) {
+		len = strlen(names->items[i]);
+		if (strcmp(names->items[i], "smtpd_restriction_classes") == 0 ||
+		    (strncmp(names->items[i], "smtpd_", 6) == 0 && len > 13 &&
+		    strcmp(names->items[i] + len - 13, "_restrictions") == 0))
+			return (true);
+	}
+	return (false);
+}
+
 /*
  * service_check - one master.cf service: its program is known, and its
  * -o overrides leave the program a configuration it can use
@@ -283,6 +300,8 @@ service_check(const char *config_dir, const char *path,
 	problems += program_check(cfg, p, o, &seen, &names, &out, NULL);
 	if (strcmp(p->name, "smtpd") == 0 && overrides_tls(&names))
 		problems += tls_check(cfg, &out);
+	if (strcmp(p->name, "smtpd") == 0 && overrides_restrictions(&names))
+		problems += restriction_config_check(cfg, &out, &warn);
 	strlist_free(&seen);
 	strlist_free(&names);
 	add_lines(errors, prefix.data, &out);
@@ -410,6 +429,7 @@ config_programs_check(struct config *cfg, const char *config_dir,
 	problems += config_check_unread(cfg, errors);
 	strlist_free(&seen);
 	problems += tls_check(cfg, errors);
+	problems += restriction_config_check(cfg, errors, warnings);
 	problems += master_cf_check(cfg, config_dir, &o, warnings, errors);
 	free(o.owner_name);
 	return (problems);

@@ -517,6 +517,13 @@ stream_pending(const struct stream *s)
 	return (s->rlen - s->rpos);
 }
 
+/* stream_pending_data - the first of those bytes (for logging) */
+const char *
+stream_pending_data(const struct stream *s)
+{
+	return (s->rbuf + s->rpos);
+}
+
 /* stream_discard_pending - forget buffered input */
 void
 stream_discard_pending(struct stream *s)

@@ -91,6 +91,8 @@ int	stream_getline(struct stream *s, struct strbuf *line, size_t limit);
 int	stream_getline_chunk(struct stream *s, struct strbuf *line, size_t limit);
 /* stream_pending - bytes already buffered and not yet read */
 size_t	stream_pending(const struct stream *s);
+/* stream_pending_data - where those stream_pending() bytes start */
+const char *stream_pending_data(const struct stream *s);
 /* stream_discard_pending - drop buffered input (STARTTLS injection defence) */
 void	stream_discard_pending(struct stream *s);
 /*

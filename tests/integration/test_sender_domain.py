@@ -1,5 +1,9 @@
 """smtpd_sender_restrictions = reject_unknown_sender_domain against a real
-DNS server (nsd on a loopback port, see dns_server.py)."""
+DNS server (nsd on a loopback port, see dns_server.py).
+
+Most cases check the answer to MAIL, so their instance has
+smtpd_delay_reject = no (with Postfix's default, yes, the sender list
+runs at RCPT: test_delay_reject_refuses_at_rcpt)."""
 
 import pytest
 
@@ -30,6 +34,7 @@ def dns():
 def inst(make_instance, dns):
     return make_instance(main={
         "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "smtpd_delay_reject": "no",
         "dns_resolver_address": dns.resolver_address,
     })
 
@@ -69,8 +74,8 @@ def test_unknown_sender_domain_rejected(inst, sender):
     c.close()
     assert inst.wait_log(
         r"NOQUEUE: reject: MAIL from \S+\[127\.0\.0\.1\]: 450 4\.1\.8 <%s>: "
-        r"Sender address rejected: Domain not found; proto=ESMTP "
-        r"helo=<client\.example>" % sender.replace(".", r"\."))
+        r"Sender address rejected: Domain not found; from=<%s> proto=ESMTP "
+        r"helo=<client\.example>" % ((sender.replace(".", r"\."),) * 2))
 
 
 def test_null_mx_sender_rejected(inst):
@@ -88,6 +93,8 @@ def test_dns_failure_defers(make_instance):
     port = si.free_port()
     inst = make_instance(main={
         "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "smtpd_delay_reject": "no",
+        "unknown_address_tempfail_action": "defer",
         "dns_resolver_address": "127.0.0.1:%d" % port,
     })
     c = inst.raw(timeout=30)
@@ -107,6 +114,7 @@ def test_restriction_off_by_default(make_instance, dns):
 def test_unknown_address_reject_code_is_honoured(make_instance, dns):
     inst = make_instance(main={
         "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "smtpd_delay_reject": "no",
         "unknown_address_reject_code": "550",
         "dns_resolver_address": dns.resolver_address,
     })
@@ -122,7 +130,7 @@ def test_unknown_restriction_is_a_configuration_error(make_instance):
     })
     r = inst.sluice("check")
     assert r.returncode == 1
-    assert "parameter smtpd_sender_restrictions: bad value " \
+    assert "parameter smtpd_sender_restrictions: unknown restriction " \
         "\"reject_sender_of_the_day\"" in r.stdout, r.stdout
     with pytest.raises(RuntimeError):
         inst.start()
@@ -135,12 +143,12 @@ def test_unknown_restriction_is_a_configuration_error(make_instance):
                           "reject_sender_of_the_day" % port)
     inst.start()
     assert inst.wait_log(r"configuration error: .*service %s/inet: "
-                         r"parameter smtpd_sender_restrictions: bad value"
-                         % port)
+                         r"parameter smtpd_sender_restrictions: unknown "
+                         r"restriction" % port)
     c = inst.raw()
     assert c.greeting.code == 421 and c.greeting.text.startswith("4.3.5 "), \
         c.greeting
     c.close()
     assert inst.wait_log(r"smtpd\[\d+\]: error: parameter "
-                         r"smtpd_sender_restrictions: bad value "
+                         r"smtpd_sender_restrictions: unknown restriction "
                          r"\"reject_sender_of_the_day\"")

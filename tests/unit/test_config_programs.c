@@ -215,8 +215,14 @@ static const struct {
 	{ "notify_classes = resource, bogus\n", NULL,
 	    "/main.cf, line 3: parameter notify_classes: bad value \"bogus\"" },
 	{ "smtpd_sender_restrictions = reject_sender_of_the_day\n", NULL,
-	    "/main.cf, line 3: parameter smtpd_sender_restrictions: bad value "
-	    "\"reject_sender_of_the_day\"" },
+	    "/main.cf, line 3: parameter smtpd_sender_restrictions: unknown "
+	    "restriction \"reject_sender_of_the_day\" (smtpd)" },
+	{ "smtpd_recipient_restrictions = permit_mynetworks, sleep\n", NULL,
+	    "/main.cf, line 3: parameter smtpd_recipient_restrictions: "
+	    "restriction sleep needs an argument (smtpd)" },
+	{ "", "smtp inet n - n - - smtpd -o smtpd_client_restrictions=nope\n",
+	    "service smtp/inet: parameter smtpd_client_restrictions: unknown "
+	    "restriction \"nope\"" },
 	{ "header_checks = regexp:/etc/postfix/header_checks\n", NULL,
 	    "/main.cf, line 3: parameter header_checks: not supported yet" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",

@@ -1,0 +1,58 @@
+/*
+ * restrict_builtin.h - the handlers of the restrictions smtpd has built
+ * in, for the table (restrict_table.c); one file per family.
+ */
+#ifndef SLUICE_RESTRICT_BUILTIN_H
+#define SLUICE_RESTRICT_BUILTIN_H
+
+#include "restrict.h"
+
+#define RESTRICT_HANDLER(name) \
+	enum restrict_result name(struct restrict_ctx *, \
+	    const struct restrict_step *)
+
+/* restrict_basic.c: permit, reject, defer, defer_if_*, warn_if_reject, sleep */
+RESTRICT_HANDLER(restrict_permit_all);
+RESTRICT_HANDLER(restrict_reject_all);
+RESTRICT_HANDLER(restrict_defer_all);
+RESTRICT_HANDLER(restrict_defer_if_permit_step);
+RESTRICT_HANDLER(restrict_defer_if_reject_step);
+RESTRICT_HANDLER(restrict_warn_if_reject);
+RESTRICT_HANDLER(restrict_sleep);
+/* a bare type:name before check_*_access exists (restrict_access.c) */
+RESTRICT_HANDLER(restrict_implicit_access);
+
+/* restrict_client.c */
+RESTRICT_HANDLER(restrict_permit_mynetworks);
+RESTRICT_HANDLER(restrict_permit_sasl_authenticated);
+RESTRICT_HANDLER(restrict_unknown_client);
+RESTRICT_HANDLER(restrict_unknown_reverse);
+/* restrict_needs_dns - a prepare(): the process needs its DNS resolver */
+int	restrict_needs_dns(struct restrict_step *step, struct smtpd_config *sc,
+	    struct strbuf *err);
+
+/* restrict_helo.c */
+RESTRICT_HANDLER(restrict_invalid_helo);
+RESTRICT_HANDLER(restrict_non_fqdn_helo);
+RESTRICT_HANDLER(restrict_unknown_helo);
+
+/* restrict_destination.c */
+RESTRICT_HANDLER(restrict_permit_auth_destination);
+RESTRICT_HANDLER(restrict_reject_unauth_destination);
+RESTRICT_HANDLER(restrict_defer_unauth_destination);
+
+/* restrict_unlisted.c */
+RESTRICT_HANDLER(restrict_unlisted_recipient_step);
+RESTRICT_HANDLER(restrict_unlisted_sender_step);
+
+/* restrict_address.c */
+RESTRICT_HANDLER(restrict_non_fqdn_sender);
+RESTRICT_HANDLER(restrict_non_fqdn_recipient);
+RESTRICT_HANDLER(restrict_unknown_sender_domain);
+RESTRICT_HANDLER(restrict_unknown_recipient_domain);
+
+/* restrict_protocol.c */
+RESTRICT_HANDLER(restrict_unauth_pipelining);
+RESTRICT_HANDLER(restrict_multi_recipient_bounce);
+
+#endif
