@@ -15,6 +15,7 @@
  * second, forged message in one of ours (outbound SMTP smuggling).  The
  * size announced with SIZE is not changed by this.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "msg.h"
@@ -28,22 +29,51 @@ struct scan_state {
 	long	 size;
 };
 
+/* any_8bit - a byte >= 0x80 in data; eight at a time */
+static bool
+any_8bit(const char *data, size_t len)
+{
+	uint64_t word, acc = 0;
+	size_t	 i = 0;
+
+	for (; i + sizeof(word) <= len; i += sizeof(word)) {
+		memcpy(&word, data + i, sizeof(word));
+		acc |= word;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)data[i];
+	return ((acc & 0x8080808080808080ULL) != 0);
+}
+
 /* scan_chunk - 8-bit bytes and the size with CRLF */
 static int
 scan_chunk(const char *data, size_t len, void *ctx)
 {
 	struct scan_state *st = ctx;
+	const char *end = data + len;
 
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)data[i] >= 0x80)
-			st->has_8bit = true;
-		if (data[i] == '\n')
-			st->size++;
-	}
+	if (!st->has_8bit && any_8bit(data, len))
+		st->has_8bit = true;
+	for (const char *p = data; (p = memchr(p, '\n', (size_t)(end - p)))
+	    != NULL; p++)
+		st->size++;
 	st->size += (long)len;
 	if (len > 0)
 		st->bol = data[len - 1] == '\n';
 	return (0);
+}
+
+/*
+ * next_special - the first LF or CR in [p, end), or end: the conversions
+ * below copy everything else as it is, a line at a time (a CR is rare)
+ */
+static const char *
+next_special(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+
+	return (cr ? cr : nl ? nl : end);
 }
 
 /* smtp_content_scan - fill has_8bit and size; 0 or -1 (read error) */
@@ -70,27 +100,22 @@ static int
 put_converted(const char *data, size_t len, void *ctx)
 {
 	struct data_state *st = ctx;
-	size_t	 start = 0;
+	const char *p = data, *end = data + len, *q;
 
-	for (size_t i = 0; i < len; i++) {
-		if (st->bol && st->stuff && data[i] == '.') {
-			if (i > start)
-				stream_write(st->s, data + start, i - start);
+	while (p < end) {
+		if (st->bol && st->stuff && *p == '.')
 			stream_write(st->s, ".", 1);
-			start = i;
+		q = next_special(p, end);
+		if (q > p)
+			stream_write(st->s, p, (size_t)(q - p));
+		if (q == end) {
+			st->bol = false;
+			break;
 		}
-		st->bol = false;
-		if (data[i] == '\n' || data[i] == '\r') {
-			if (i > start)
-				stream_write(st->s, data + start, i - start);
-			stream_write(st->s, data[i] == '\n' ? "\r\n" : " ",
-			    data[i] == '\n' ? 2 : 1);
-			start = i + 1;
-			st->bol = data[i] == '\n';
-		}
+		st->bol = *q == '\n';
+		stream_write(st->s, st->bol ? "\r\n" : " ", st->bol ? 2 : 1);
+		p = q + 1;
 	}
-	if (len > start)
-		stream_write(st->s, data + start, len - start);
 	return (stream_status(st->s) == STREAM_OK ? 0 : 1);
 }
 
@@ -141,11 +166,21 @@ static int
 bdat_chunk(const char *data, size_t len, void *ctx)
 {
 	struct bdat_state *st = ctx;
+	const char *p = data, *end = data + len, *q;
+	size_t	 room;
 
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n')
-			strbuf_putc(&st->pending, '\r');
-		strbuf_putc(&st->pending, data[i] == '\r' ? ' ' : data[i]);
+	while (p < end) {
+		/* chunks of BDAT_CHUNK bytes (one more when a CRLF straddles) */
+		room = BDAT_CHUNK - st->pending.len;
+		q = next_special(p, (size_t)(end - p) > room ? p + room : end);
+		strbuf_append(&st->pending, p, (size_t)(q - p));
+		p = q;
+		if (q < end && (*q == '\n' || *q == '\r') &&
+		    st->pending.len < BDAT_CHUNK) {
+			strbuf_append(&st->pending, *q == '\n' ? "\r\n" : " ",
+			    *q == '\n' ? 2 : 1);
+			p = q + 1;
+		}
 		if (st->pending.len >= BDAT_CHUNK && bdat_send(st, false) < 0)
 			return (1);
 	}
