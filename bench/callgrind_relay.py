@@ -17,7 +17,8 @@ after), so run it as an ordinary user, e.g.
     runuser -u sluice -- /usr/bin/python3 bench/callgrind_relay.py \\
         BINDIR 1000 10 TAG
 Prints one line of totals per program and the sum of smtpd, cleanup,
-qmgr and smtp per message.
+qmgr and smtp per message.  CALLGRIND_KEEP=1 keeps the callgrind files
+(for callgrind_annotate).
 """
 import glob
 import os
@@ -117,7 +118,10 @@ def main():
     print(tag, " ".join("%s=%d" % kv for kv in sorted(tot.items())))
     print(tag, "per message, %s: %.0f" % ("+".join(PIPELINE),
           sum(tot.get(p, 0) for p in PIPELINE) / count))
-    shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get("CALLGRIND_KEEP"):
+        print(tag, "callgrind files kept in", outdir)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
