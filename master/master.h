@@ -13,10 +13,11 @@
 
 #include "config.h"
 #include "config_table.h"
+#include "mail_version.h"
 #include "strbuf.h"
 #include "strlist.h"
 
-#define MASTER_VERSION		"0.1"
+#define MASTER_VERSION		SLUICE_MAIL_VERSION
 #define MASTER_PID_FILE		"pid/master.pid"
 #define MASTER_STOP_WAIT_MS	5000	/* SIGTERM grace before SIGKILL */
 

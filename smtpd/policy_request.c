@@ -22,17 +22,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mail_version.h"
 #include "policy_proto.h"
 #include "smtpd.h"
 #include "sock.h"
 
 /*
  * Postfix's compatibility level whose defaults Sluice keeps (postconf(5)
- * compatibility_level), and what stands for the MTA's version until
- * Sluice has release numbers.
+ * compatibility_level: smtputf8_enable, relay restrictions and the rest
+ * as Postfix 3.6 and later have them)
  */
 #define POLICY_COMPATIBILITY_LEVEL	"3.6"
-#define POLICY_MAIL_VERSION		"sluice"
 
 /*
  * transaction_instance - this transaction's name, made at its first use
@@ -115,7 +115,7 @@ smtpd_policy_request(struct smtpd_session *s, const char *state,
 	policy_request_attr(req, "client_address", s->peer.addr);
 	policy_request_attr(req, "client_name", s->peer.name);
 	num_attr(req, "client_port", s->peer.port);
-	policy_request_attr(req, "reverse_client_name", s->peer.name);
+	policy_request_attr(req, "reverse_client_name", s->peer.reverse_name);
 	server_endpoint(s, addr, sizeof(addr), port, sizeof(port));
 	policy_request_attr(req, "server_address", addr);
 	policy_request_attr(req, "server_port", port);
@@ -149,6 +149,6 @@ smtpd_policy_request(struct smtpd_session *s, const char *state,
 	policy_request_attr(req, "policy_context", context);
 	policy_request_attr(req, "compatibility_level",
 	    POLICY_COMPATIBILITY_LEVEL);
-	policy_request_attr(req, "mail_version", POLICY_MAIL_VERSION);
+	policy_request_attr(req, "mail_version", SLUICE_MAIL_VERSION);
 	policy_request_end(req);
 }
