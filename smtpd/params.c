@@ -63,6 +63,10 @@ const struct config_table smtpd_params[] = {
 	    rules.unknown_virtual_mailbox_code),
 	ROW("access_map_reject_code", CONF_INT, rules.access_reject_code),
 	ROW("access_map_defer_code", CONF_INT, rules.access_defer_code),
+	/* restrict_access.c: the check_*_access restrictions */
+	ROW("parent_domain_matches_subdomains", CONF_STR,
+	    parent_domain_matches_subdomains),
+	ROW("smtpd_null_access_lookup_key", CONF_STR, null_access_lookup_key),
 	CONFIG_CHECK_ONLY("smtpd_client_restrictions", CONF_STR),
 	CONFIG_CHECK_ONLY("smtpd_helo_restrictions", CONF_STR),
 	CONFIG_CHECK_ONLY("smtpd_sender_restrictions", CONF_STR),

@@ -81,16 +81,3 @@ restrict_sleep(struct restrict_ctx *ctx, const struct restrict_step *step)
 	(void)coro_poll(-1, 0, atoi(step->word->arg) * 1000, NULL);
 	return (RESTRICT_DUNNO);
 }
-
-/*
- * restrict_implicit_access - a bare type:name, short for the stage's
- * check_*_access; the parser refuses it until access tables exist
- * (restriction_implicit_access_ready), so this never runs before then
- */
-enum restrict_result
-restrict_implicit_access(struct restrict_ctx *ctx,
-    const struct restrict_step *step)
-{
-	(void)step;
-	return (restrict_server_error(ctx));
-}

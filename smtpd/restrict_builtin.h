@@ -19,8 +19,6 @@ RESTRICT_HANDLER(restrict_defer_if_permit_step);
 RESTRICT_HANDLER(restrict_defer_if_reject_step);
 RESTRICT_HANDLER(restrict_warn_if_reject);
 RESTRICT_HANDLER(restrict_sleep);
-/* a bare type:name before check_*_access exists (restrict_access.c) */
-RESTRICT_HANDLER(restrict_implicit_access);
 
 /* restrict_client.c */
 RESTRICT_HANDLER(restrict_permit_mynetworks);

@@ -11,14 +11,28 @@
 #include <strings.h>
 
 #include "restrict.h"
+#include "restrict_access.h"
 #include "restrict_builtin.h"
 
 /* RUN: a handler alone; DNS: one that asks the DNS (dns_init at start) */
 #define RUN(name, fn)	{ (name), (fn), NULL, NULL, NULL }
 #define DNS(name, fn)	{ (name), (fn), restrict_needs_dns, NULL, NULL }
+/* ACCESS: opens its tables at load (restrict_access.c) */
+#define ACCESS(name, fn) { (name), (fn), restrict_access_prepare, \
+	    restrict_access_release, restrict_access_changed }
 
 static const struct restrict_handler handlers[] = {
-	RUN("check_access", restrict_implicit_access),
+	ACCESS("check_access", restrict_implicit_access),
+	ACCESS("check_client_a_access", restrict_check_client_a_access),
+	ACCESS("check_client_access", restrict_check_client_access),
+	ACCESS("check_helo_access", restrict_check_helo_access),
+	ACCESS("check_recipient_access", restrict_check_recipient_access),
+	ACCESS("check_recipient_mx_access", restrict_check_recipient_mx_access),
+	ACCESS("check_reverse_client_hostname_access",
+	    restrict_check_reverse_access),
+	ACCESS("check_sender_access", restrict_check_sender_access),
+	ACCESS("check_sender_mx_access", restrict_check_sender_mx_access),
+	ACCESS("check_sender_ns_access", restrict_check_sender_ns_access),
 	RUN("defer", restrict_defer_all),
 	RUN("defer_if_permit", restrict_defer_if_permit_step),
 	RUN("defer_if_reject", restrict_defer_if_reject_step),

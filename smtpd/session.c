@@ -277,7 +277,7 @@ session_serve(struct smtpd_config *cfg, const struct smtpd_peer *peer,
 				break;
 			if (status == 0)
 				continue;
-			if (smtpd_dispatch(s, line.data) < 0)
+			if (smtpd_dispatch(s, line.data) < 0 || s->hangup)
 				break;
 		}
 	}

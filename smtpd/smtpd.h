@@ -108,6 +108,9 @@ struct smtpd_config {
 	struct map_list	*local_recipient_maps;	/* NULL when empty */
 	struct map_list	*virtual_mailbox_maps;
 	struct restrict_rules rules;	/* the restriction engine (restrict.h) */
+	/* restrict_access.c: access(5) lookups */
+	char		*parent_domain_matches_subdomains;
+	char		*null_access_lookup_key;	/* the null sender's key */
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	bool		 tls_received_header;	/* smtpd_tls_received_header */
@@ -238,6 +241,7 @@ struct smtpd_session {
 	bool		 tls_active;
 	struct tls_session_info tls_info;
 	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
+	bool		 hangup;	/* a table's 421/521: close after it */
 	struct restrict_state rstate;	/* the engine's, across commands */
 };
 

@@ -21,6 +21,15 @@
 #define WITH(name, kind)	{ (name), (kind), NULL, false }
 
 const struct restriction_def restriction_defs[] = {
+	WITH("check_client_a_access", RESTRICTION_ARG_TABLE),
+	WITH("check_client_access", RESTRICTION_ARG_TABLE),
+	WITH("check_helo_access", RESTRICTION_ARG_TABLE),
+	WITH("check_recipient_access", RESTRICTION_ARG_TABLE),
+	WITH("check_recipient_mx_access", RESTRICTION_ARG_TABLE),
+	WITH("check_reverse_client_hostname_access", RESTRICTION_ARG_TABLE),
+	WITH("check_sender_access", RESTRICTION_ARG_TABLE),
+	WITH("check_sender_mx_access", RESTRICTION_ARG_TABLE),
+	WITH("check_sender_ns_access", RESTRICTION_ARG_TABLE),
 	FINAL("defer"),
 	NONE("defer_if_permit"),
 	NONE("defer_if_reject"),
@@ -53,8 +62,8 @@ const struct restriction_def restriction_defs[] = {
 	{ NULL, RESTRICTION_ARG_NONE, NULL, false },
 };
 
-/* false until check_*_access exists: a bare table is then refused */
-const bool restriction_implicit_access_ready = false;
+/* a bare table is the stage's check_*_access (smtpd/restrict_access.c) */
+const bool restriction_implicit_access_ready = true;
 
 const struct restriction_def restriction_implicit_access = {
 	"check_access", RESTRICTION_ARG_TABLE, NULL, false

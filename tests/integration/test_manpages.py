@@ -30,7 +30,7 @@ def program_pages():
     return pages
 
 
-PAGES = program_pages() + ["sluice.conf.5", "sluice_table.5"]
+PAGES = program_pages() + ["sluice.conf.5", "sluice_table.5", "sluice_access.5"]
 
 # The parameters of the team contract (lib/config/config_params.c).
 PARAMETERS = """

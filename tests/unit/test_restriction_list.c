@@ -135,8 +135,10 @@ static const struct {
 	    "without a check_*_access before it" },
 	{ "smtpd_client_restrictions = nosuchtype:/etc/x\n",
 	    "unknown table type" },
-	{ "smtpd_client_restrictions = cidr:/etc/x\n",
-	    "access tables are not supported yet" },
+	{ "smtpd_client_restrictions = check_client_access\n",
+	    "check_client_access needs an argument" },
+	{ "smtpd_sender_restrictions = check_sender_access nosuch:/etc/x\n",
+	    "unknown table type" },
 	{ "smtpd_client_restrictions = inline:{a=b, c\n", "unbalanced braces" },
 };
 
