@@ -32,13 +32,20 @@ always_local(const char *final)
 	    strncasecmp(final, "MAILER-DAEMON@", 14) == 0);
 }
 
-/* unknown_user - the refusal of an address missing from its table */
+/*
+ * unknown_user - the refusal of an address missing from its table.  An
+ * unknown sender is X.1.0 (other address status), as Postfix says: X.1.1
+ * means a bad destination mailbox (RFC 3463), which the sender is not.
+ */
 static enum restrict_result
 unknown_user(struct restrict_ctx *ctx, const char *address, long code,
     const char *table, const char *reply_class)
 {
+	bool sender = strcmp(reply_class, "Sender address") == 0;
+
 	return (restrict_reject(ctx, RESTRICT_ERR_POLICY, (int)code,
-	    code >= 500 ? "5.1.1" : "4.1.1", "<%s>: %s rejected: User unknown "
+	    code >= 500 ? (sender ? "5.1.0" : "5.1.1") :
+	    (sender ? "4.1.0" : "4.1.1"), "<%s>: %s rejected: User unknown "
 	    "in %s table", address, reply_class, table));
 }
 

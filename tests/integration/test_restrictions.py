@@ -433,7 +433,7 @@ def test_reject_unlisted_recipient_and_sender(make_instance):
     c.close()
     c = session(inst, INSIDE, sender="nobody@example.test")
     r = c.cmd("RCPT TO:<someone@localhost>")
-    assert str(r) == "550 5.1.1 <nobody@example.test>: Sender address " \
+    assert str(r) == "550 5.1.0 <nobody@example.test>: Sender address " \
         "rejected: User unknown in virtual mailbox table", r
     c.close()
 
