@@ -41,9 +41,9 @@ def instance(make_instance, tables, main, delivery=False):
 
 
 def rcpt(inst, sender, recipient="someone@localhost", helo="client.example",
-         source=OUTSIDE):
+         source=OUTSIDE, timeout=5.0):
     """EHLO, MAIL, RCPT; (client, RCPT reply)."""
-    c = inst.raw(source=source)
+    c = inst.raw(source=source, timeout=timeout)
     assert c.cmd("EHLO " + helo).code == 250
     r = c.cmd("MAIL FROM:<%s>" % sender)
     assert r.code == 250, r
@@ -62,6 +62,7 @@ ok@client.example        OK
 reject@client.example    REJECT
 text@client.example      REJECT go away
 dsn@client.example       REJECT 5.7.26 fails DMARC
+dsnfix@client.example    REJECT 5.1.1 no such user
 defer@client.example     DEFER
 code@client.example      452 4.2.2 come back later
 mixed@client.example     451 5.7.1 a 4xx never carries a 5.x.x code
@@ -94,6 +95,9 @@ def sender_inst(make_instance):
      "5.7.1 <text@client.example>: Sender address rejected: go away"),
     ("dsn@client.example", 554,
      "5.7.26 <dsn@client.example>: Sender address rejected: fails DMARC"),
+    # a recipient's address code said of a sender becomes a sender's
+    ("dsnfix@client.example", 554,
+     "5.1.0 <dsnfix@client.example>: Sender address rejected: no such user"),
     ("defer@client.example", 450,
      "4.7.1 <defer@client.example>: Sender address rejected: Access denied"),
     ("code@client.example", 452,
@@ -367,7 +371,10 @@ def test_a_broken_table_is_refused_by_check_and_start(make_instance):
 @pytest.fixture
 def dns(make_instance):
     require_nsd()
-    srv = DNSServer({"test": zone("test", [
+    srv = DNSServer({"in-addr.arpa": zone("in-addr.arpa", [
+        "2.0.0.127 IN PTR client.named.test.",
+    ]), "test": zone("test", [
+        "client.named IN A 127.0.0.2",
         "spammy IN MX 10 mx.bad-hoster",
         "mx.bad-hoster IN A 127.0.0.66",
         "clean IN MX 10 mx.good",
@@ -406,3 +413,38 @@ def test_mx_and_ns_access(make_instance, dns):
                                         "address rejected: hosted at a bad "
                                         "place"), r
     c.close()
+
+
+@pytest.mark.parametrize("restriction,table,reply", [
+    ("check_client_access", "named.test REJECT parent of the name\n",
+     "<client.named.test[127.0.0.2]>: Client host rejected: parent of the "
+     "name"),
+    ("check_client_a_access", "127.0.0.2 REJECT by the name's address\n",
+     "<client.named.test[127.0.0.2]>: Client host rejected: by the name's "
+     "address"),
+    ("check_reverse_client_hostname_access",
+     "client.named.test REJECT by the PTR name\n",
+     "<client.named.test>: Client host rejected: by the PTR name"),
+])
+def test_client_name_checks(make_instance, dns, restriction, table, reply):
+    inst = instance(make_instance, {"t": table}, {
+        "dns_resolver_address": dns.resolver_address,
+        "smtpd_client_restrictions": restriction + " texthash:{t}",
+    })
+    c, r = rcpt(inst, "a@client.example")
+    assert (r.code, r.text) == (554, "5.7.1 " + reply), r
+    c.close()
+
+
+def test_dns_failure_skips_the_mx_check(make_instance):
+    # a resolver that does not answer: the check says nothing, the mail
+    # is not refused for it
+    inst = instance(make_instance, {"mx": "127.0.0.66 REJECT never\n"}, {
+        "dns_resolver_address": "127.0.0.1:%d" % si.free_port(),
+        "smtpd_sender_restrictions": "check_sender_mx_access texthash:{mx}",
+    })
+    c, r = rcpt(inst, "a@spammy.test", timeout=60)
+    assert r.code == 250, r
+    c.close()
+    assert inst.wait_log(r"warning: Unable to look up MX host for "
+                         r"spammy\.test: ", 20)
