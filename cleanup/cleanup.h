@@ -20,6 +20,8 @@
 #include "attr.h"
 #include "config.h"
 #include "htable.h"
+#include "maps.h"
+#include "mime.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
@@ -39,6 +41,8 @@
 #define CLEANUP_TEXT_ALIAS_TABLE "4.3.0 Error: alias expansion failed, try again later"
 #define CLEANUP_TEXT_ALIAS_LIMIT "4.6.0 Alias expansion error"
 #define CLEANUP_TEXT_REWRITE	"4.3.0 Error: address rewriting failed, try again later"
+#define CLEANUP_TEXT_CHECKS	"4.3.0 Error: header or body check failed, try again later"
+#define CLEANUP_TEXT_NESTING	"5.6.0 Error: MIME nesting exceeds safety limit"
 
 /* How the addresses in a message's headers are canonicalised (rewrite.c). */
 enum cleanup_hdr_context {
@@ -65,6 +69,30 @@ struct cleanup_params {
 };
 
 extern const struct config_table cleanup_params[];
+
+/* header and body checks (checks.c), opened before the jail */
+struct cleanup_checks {
+	struct map_list	*header;	/* header_checks */
+	struct map_list	*mime_header;	/* mime_header_checks */
+	struct map_list	*nested_header;	/* nested_header_checks */
+	struct map_list	*body;		/* body_checks */
+	long		 body_size_limit; /* body_checks_size_limit, 0: all */
+	bool		 disable_mime;	/* disable_mime_input_processing */
+	long		 nesting_limit;	/* mime_nesting_limit */
+	long		 boundary_limit; /* mime_boundary_length_limit */
+	long		 line_limit;	/* line_length_limit: body pieces */
+	long		 header_limit;	/* header_size_limit, per MIME section */
+	struct mime_limits limits;	/* the three above, for the parser */
+};
+
+extern const struct config_table cleanup_checks_params[];
+
+/* What a header or body check does to its line (checks.c). */
+enum cleanup_check {
+	CHECK_KEEP,
+	CHECK_DROP,
+	CHECK_REPLACE,		/* msg->check_replace instead */
+};
 
 enum cleanup_phase {
 	CLEANUP_IN_HEADERS,
@@ -103,6 +131,21 @@ struct cleanup_message {
 	struct strbuf	 effect_redirect;	/* address, or empty */
 	struct strlist	 effect_bcc;
 	unsigned long long prepended_bytes; /* content from prepend= lists */
+	/* header and body checks (checks.c) */
+	const struct cleanup_checks *checks;
+	struct mime_state *mime;	/* created when first needed */
+	bool		 checks_on;	/* looked at, until REJECT, PASS ... */
+	bool		 body_mime;	/* the body goes through mime line by line */
+	struct strbuf	 body_line;	/* a body line split across chunks */
+	struct strbuf	 check_key;
+	struct strbuf	 check_value;
+	struct strbuf	 check_replace;	/* REPLACE/PREPEND text, LF-ended */
+	struct strbuf	 check_reason;	/* REJECT/DEFER reply text */
+	struct strbuf	 check_log;
+	struct strbuf	 log_origin;	/* "name[addr]", or "local" */
+	struct strbuf	 log_proto;
+	struct strbuf	 log_helo;
+	struct strbuf	 log_rcpt;	/* the first recipient */
 };
 
 /* Virtual alias expansion (expand.c), opened once per process. */
@@ -142,6 +185,7 @@ struct cleanup_session {
 
 struct cleanup_daemon {
 	struct cleanup_params	params;
+	struct cleanup_checks	checks;
 	struct cleanup_expand	expand;
 	struct cleanup_session	*free_sessions;
 };
@@ -189,6 +233,8 @@ void	cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w);
 void	cleanup_content(struct cleanup_message *msg, char *data, size_t len);
 /* cleanup_content_end - flush everything; msg->status tells the verdict */
 void	cleanup_content_end(struct cleanup_message *msg);
+/* cleanup_body_line - a line that starts the body (headers.c) */
+void	cleanup_body_line(struct cleanup_message *msg, const char *line, size_t len);
 /* cleanup_content_out - queue bytes for the queue file (headers.c) */
 void	cleanup_content_out(struct cleanup_message *msg, const char *data, size_t len);
 /* cleanup_reject - stop writing: the message will get status/reason */
@@ -220,6 +266,21 @@ int	cleanup_effect_request(struct cleanup_message *msg,
 int	cleanup_effects_finish(struct cleanup_message *msg,
 	    const struct cleanup_expand *x, struct cleanup_dups *dups,
 	    const char **reason);
+
+/* checks.c */
+/* cleanup_checks_start - log context and checks for a new message */
+void	cleanup_checks_start(struct cleanup_message *msg,
+	    const struct attr_list *env);
+/* cleanup_check_header - one logical header of section (LF-ended lines) */
+enum cleanup_check cleanup_check_header(struct cleanup_message *msg,
+	    enum mime_section section, const char *text, size_t len);
+/* cleanup_checks_body - the body is to be fed line by line */
+bool	cleanup_checks_body(const struct cleanup_message *msg);
+/* cleanup_checks_line - a body line or piece (no LF: continued) */
+void	cleanup_checks_line(struct cleanup_message *msg, const char *text,
+	    size_t len);
+void	cleanup_checks_headers_end(struct cleanup_message *msg);
+void	cleanup_checks_end(struct cleanup_message *msg);
 
 /* headers.c */
 /*

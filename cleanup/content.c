@@ -47,6 +47,16 @@ cleanup_message_init(struct cleanup_message *msg, const struct cleanup_params *p
 	strbuf_init(&msg->effect_filter);
 	strbuf_init(&msg->effect_redirect);
 	strlist_init(&msg->effect_bcc);
+	strbuf_init(&msg->body_line);
+	strbuf_init(&msg->check_key);
+	strbuf_init(&msg->check_value);
+	strbuf_init(&msg->check_replace);
+	strbuf_init(&msg->check_reason);
+	strbuf_init(&msg->check_log);
+	strbuf_init(&msg->log_origin);
+	strbuf_init(&msg->log_proto);
+	strbuf_init(&msg->log_helo);
+	strbuf_init(&msg->log_rcpt);
 }
 
 /* cleanup_message_start - per-message reset, keeping the buffers */
@@ -57,6 +67,7 @@ cleanup_message_start(struct cleanup_message *msg, struct queue_writer *w)
 	strbuf_reset(&msg->line);
 	strbuf_reset(&msg->header);
 	strbuf_reset(&msg->message_id);
+	strbuf_reset(&msg->body_line);
 	msg->phase = CLEANUP_IN_HEADERS;
 	msg->header_bytes = 0;
 	msg->content_size = 0;
@@ -105,6 +116,44 @@ header_bytes_over(struct cleanup_message *msg, size_t n)
 	return (msg->header_bytes + n > (size_t)msg->params->header_size_limit);
 }
 
+/*
+ * body_chunk - body content: straight to the writer, or, when checks
+ * look at the body, as lines (pieces of at most line_length_limit bytes,
+ * as Postfix's records are) through the MIME parser (checks.c)
+ */
+static void
+body_chunk(struct cleanup_message *msg, const char *data, size_t len)
+{
+	const char *end = data + len, *lf;
+	size_t	 n, room, max = (size_t)msg->checks->line_limit;
+	bool	 complete;
+
+	if (!cleanup_checks_body(msg)) {
+		cleanup_content_out(msg, data, len);
+		return;
+	}
+	while (data < end && msg->writer != NULL) {
+		lf = memchr(data, '\n', (size_t)(end - data));
+		n = lf != NULL ? (size_t)(lf - data) + 1 : (size_t)(end - data);
+		/* body_line holds less than max: there is room */
+		room = max - msg->body_line.len;
+		if (n > room)
+			n = room;
+		complete = data[n - 1] == '\n' || msg->body_line.len + n == max;
+		if (complete && msg->body_line.len == 0) {
+			cleanup_checks_line(msg, data, n);	/* in place */
+		} else {
+			strbuf_append(&msg->body_line, data, n);
+			if (complete) {
+				cleanup_checks_line(msg, msg->body_line.data,
+				    msg->body_line.len);
+				strbuf_reset(&msg->body_line);
+			}
+		}
+		data += n;
+	}
+}
+
 /* header_chunk - split a chunk of the header section into lines */
 static void
 header_chunk(struct cleanup_message *msg, const char *data, size_t len)
@@ -121,7 +170,7 @@ header_chunk(struct cleanup_message *msg, const char *data, size_t len)
 			    msg->params->header_size_limit);
 			cleanup_header_overflow(msg);
 			/* The pending fragment now belongs to the body. */
-			cleanup_content_out(msg, msg->line.data, msg->line.len);
+			body_chunk(msg, msg->line.data, msg->line.len);
 			strbuf_reset(&msg->line);
 			break;
 		}
@@ -140,7 +189,7 @@ header_chunk(struct cleanup_message *msg, const char *data, size_t len)
 		data += n;
 	}
 	if (data < end)
-		cleanup_content_out(msg, data, (size_t)(end - data));
+		body_chunk(msg, data, (size_t)(end - data));
 }
 
 /* replace_stray_cr - each CR in data becomes a space */
@@ -174,7 +223,14 @@ cleanup_content(struct cleanup_message *msg, char *data, size_t len)
 	if (msg->phase == CLEANUP_IN_HEADERS)
 		header_chunk(msg, data, len);
 	else
-		cleanup_content_out(msg, data, len);
+		body_chunk(msg, data, len);
+}
+
+/* cleanup_body_line - a complete line that starts the body (headers.c) */
+void
+cleanup_body_line(struct cleanup_message *msg, const char *line, size_t len)
+{
+	body_chunk(msg, line, len);
 }
 
 /* cleanup_content_end - last partial line, missing headers, last record */
@@ -192,4 +248,11 @@ cleanup_content_end(struct cleanup_message *msg)
 		if (msg->phase == CLEANUP_IN_HEADERS)
 			cleanup_headers_end(msg, false);
 	}
+	/* a last line without LF */
+	if (msg->body_line.len > 0 && msg->writer != NULL)
+		cleanup_checks_line(msg, msg->body_line.data,
+		    msg->body_line.len);
+	strbuf_reset(&msg->body_line);
+	if (msg->writer != NULL && cleanup_checks_body(msg))
+		cleanup_checks_end(msg);
 }

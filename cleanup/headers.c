@@ -10,9 +10,10 @@
  * missing ones are added: Message-ID and Date always, From for local
  * submissions or when always_add_missing_headers is set.
  *
- * The addresses of the address headers are rewritten at classify_header()
- * (rewrite.c).  Later header_checks and DKIM signing hook in there and at
- * cleanup_headers_end().
+ * Each logical header first passes header_checks (checks.c), which may
+ * drop or replace it; the addresses of the address headers are then
+ * rewritten at classify_header() (rewrite.c).  DKIM signing will hook in
+ * there and at cleanup_headers_end().
  */
 #include <stdbool.h>
 #include <string.h>
@@ -23,29 +24,9 @@
 #include "cleanup.h"
 #include "mail_date.h"
 #include "cleanup_client.h"
+#include "mime.h"
 #include "msg.h"
 #include "strbuf.h"
-
-/* header_name_len - length of "name" in "name:" / "name :", 0 if no header */
-static size_t
-header_name_len(const char *line, size_t len)
-{
-	size_t	i, name_len;
-	unsigned char ch;
-
-	for (i = 0; i < len; i++) {
-		ch = (unsigned char)line[i];
-		if (ch == ':' || ch == ' ' || ch == '\t' || ch < 33 || ch > 126)
-			break;
-	}
-	name_len = i;
-	if (name_len == 0)
-		return (0);
-	/* Obsolete syntax (RFC 5322 4.5): white space before the colon. */
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	return (i < len && line[i] == ':' ? name_len : 0);
-}
 
 /* name_is - case-insensitive comparison of a header name */
 static bool
@@ -77,7 +58,7 @@ static void
 classify_header(struct cleanup_message *msg)
 {
 	const char *hdr = msg->header.data;
-	size_t	len = header_name_len(hdr, msg->header.len);
+	size_t	len = mime_header_name_len(hdr, msg->header.len);
 
 	if (name_is(hdr, len, "received")) {
 		if (++msg->hops > msg->params->hopcount_limit) {
@@ -107,12 +88,26 @@ output_header(struct cleanup_message *msg)
 	strbuf_reset(&msg->header);
 }
 
-/* flush_header - finish the pending logical header, if any */
+/*
+ * flush_header - finish the pending logical header, if any: header
+ * checks first (checks.c), then the notes and rewriting of what remains
+ */
 static void
 flush_header(struct cleanup_message *msg)
 {
 	if (msg->header.len == 0)
 		return;
+	switch (cleanup_check_header(msg, MIME_SECTION_PRIMARY,
+	    msg->header.data, msg->header.len)) {
+	case CHECK_DROP:
+		strbuf_reset(&msg->header);
+		return;
+	case CHECK_REPLACE:
+		strbuf_set(&msg->header, msg->check_replace.data);
+		break;
+	default:
+		break;
+	}
 	classify_header(msg);
 	output_header(msg);
 }
@@ -173,6 +168,7 @@ cleanup_headers_end(struct cleanup_message *msg, bool add_blank_line)
 	if (add_blank_line)
 		cleanup_content_out(msg, "\n", 1);
 	msg->phase = CLEANUP_IN_BODY;
+	cleanup_checks_headers_end(msg);
 	log_message_id(msg);
 }
 
@@ -197,6 +193,7 @@ cleanup_header_overflow(struct cleanup_message *msg)
 	if (msg->header.len > 0)
 		output_header(msg);
 	msg->phase = CLEANUP_IN_BODY;
+	cleanup_checks_headers_end(msg);
 	log_message_id(msg);
 }
 
@@ -215,12 +212,12 @@ cleanup_header_line(struct cleanup_message *msg, const char *line, size_t len)
 			strbuf_append(&msg->header, line, len);
 			return;
 		}
-	} else if (header_name_len(line, len) > 0) {
+	} else if (mime_header_name_len(line, len) > 0) {
 		flush_header(msg);
 		strbuf_append(&msg->header, line, len);
 		return;
 	}
 	/* Neither a header nor a continuation: the body starts here. */
 	cleanup_headers_end(msg, true);
-	cleanup_content_out(msg, line, len);
+	cleanup_body_line(msg, line, len);
 }

@@ -25,16 +25,27 @@
 
 /*
  * cleanup_pre_jail - load the time zone and open the virtual alias
- * tables (once per process) while /etc is still reachable
+ * tables and the header and body checks (once per process) while /etc
+ * is still reachable
  */
 static void
 cleanup_pre_jail(struct service_context *ctx)
 {
 	struct cleanup_daemon *d = xcalloc(1, sizeof(*d));
+	struct strbuf err;
 
 	tzset();
 	cleanup_expand_open(&d->expand, ctx->cfg);
 	cleanup_rewrite_open(&d->expand, ctx->cfg);
+	/* a table sluice check refuses is fatal: smtpd answers 451 */
+	strbuf_init(&err);
+	if (config_table_read(ctx->cfg, cleanup_checks_params, &d->checks,
+	    &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+	d->checks.limits.nesting_limit = d->checks.nesting_limit;
+	d->checks.limits.boundary_length_limit = d->checks.boundary_limit;
+	d->checks.limits.header_limit = d->checks.header_limit;
 	ctx->app = d;
 }
 

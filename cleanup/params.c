@@ -4,7 +4,8 @@
  * Data only: the master and sluice check link this file to validate a
  * configuration the way cleanup will read it.  The rows with a field are
  * read by main.c; the check-only ones by expand.c and rewrite.c (with the
- * address resolver, lib/config/config_modules.c).
+ * address resolver, lib/config/config_modules.c).  cleanup_checks_params
+ * are read before the jail (checks.c: the tables must be opened there).
  */
 #include "cleanup.h"
 
@@ -28,5 +29,23 @@ const struct config_table cleanup_params[] = {
 	CONFIG_CHECK_ONLY("local_header_rewrite_clients", CONF_LIST),
 	CONFIG_CHECK_ONLY("mynetworks", CONF_NETWORKS),
 	CONFIG_CHECK_ONLY("remote_header_rewrite_domain", CONF_STR),
+	CONFIG_TABLE_END,
+};
+
+#define CHECKS_ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct cleanup_checks, field)
+
+/* header and body checks: read before the jail, where the tables are */
+const struct config_table cleanup_checks_params[] = {
+	CHECKS_ROW("header_checks", CONF_MAPS, header),
+	CHECKS_ROW("mime_header_checks", CONF_MAPS, mime_header),
+	CHECKS_ROW("nested_header_checks", CONF_MAPS, nested_header),
+	CHECKS_ROW("body_checks", CONF_MAPS, body),
+	CHECKS_ROW("body_checks_size_limit", CONF_INT, body_size_limit),
+	CHECKS_ROW("disable_mime_input_processing", CONF_BOOL, disable_mime),
+	CHECKS_ROW("mime_nesting_limit", CONF_INT, nesting_limit),
+	CHECKS_ROW("mime_boundary_length_limit", CONF_INT, boundary_limit),
+	CHECKS_ROW("line_length_limit", CONF_INT, line_limit),
+	CHECKS_ROW("header_size_limit", CONF_INT, header_limit),
 	CONFIG_TABLE_END,
 };

@@ -139,6 +139,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 		goto done;
 	}
 	cleanup_rewrite_start(&d->expand, msg, &cs->request);
+	cleanup_checks_start(msg, &cs->request);
 	/* the client waits for the envelope's answer: that is the pause */
 	if ((msg->flags & CLEANUP_FLAG_FLOW) && d->params.in_flow_delay > 0)
 		credit = flow_take(d->params.in_flow_delay * 1000L);
@@ -239,6 +240,7 @@ session_get(struct cleanup_daemon *d)
 	attr_list_init(&cs->request);
 	cleanup_dups_init(&cs->dups);
 	cleanup_message_init(&cs->msg, &d->params);
+	cs->msg.checks = &d->checks;
 	return (cs);
 }
 

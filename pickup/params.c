@@ -15,5 +15,6 @@ const struct config_table pickup_params[] = {
 	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
 	ROW("message_size_limit", CONF_INT, message_size_limit),
 	ROW("myhostname", CONF_STR, myhostname),
+	ROW("receive_override_options", CONF_LIST, receive_override),
 	CONFIG_TABLE_END,
 };

@@ -13,6 +13,7 @@
 #include "config_table.h"
 #include "queue_file.h"
 #include "strbuf.h"
+#include "strlist.h"
 
 #define PICKUP_DIR		"maildrop"
 #define PICKUP_CORRUPT_DIR	"corrupt"
@@ -28,6 +29,7 @@ struct pickup_config {
 	char	*myhostname;
 	long	 message_size_limit;	/* 0 = none */
 	long	 ipc_timeout;		/* seconds */
+	struct strlist receive_override;	/* receive_override_options */
 };
 
 extern const struct config_table pickup_params[];
@@ -46,12 +48,13 @@ void	pickup_scan(const struct pickup_config *pc);
 /*
  * pickup_envelope - step 1 of the cleanup conversation for a parsed
  * maildrop file owned by uid: the sender (written to sender_out too), the
- * local-submission flags, envid and ret, and the recipients not yet done,
+ * local-submission flags (and flags, CLEANUP_FLAG_* of
+ * receive_override_options), envid and ret, and the recipients not yet done,
  * as written (cleanup qualifies them).  Nothing else of the file's
  * attributes gets through.
  */
 void	pickup_envelope(const struct queue_message *msg, uid_t uid, const char *file_id,
-	    struct attr_list *env, struct strbuf *sender_out);
+	    long flags, struct attr_list *env, struct strbuf *sender_out);
 /*
  * pickup_submit - hand an open, checked maildrop file to cleanup as
  * local mail from uid.  why gets the reason for anything but DONE; on

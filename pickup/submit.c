@@ -80,7 +80,7 @@ envelope_sender(const struct queue_message *msg, uid_t uid,
 /* pickup_envelope - see pickup.h */
 void
 pickup_envelope(const struct queue_message *msg, uid_t uid, const char *file_id,
-    struct attr_list *env, struct strbuf *sender_out)
+    long flags, struct attr_list *env, struct strbuf *sender_out)
 {
 	const char *value, *sender;
 
@@ -88,7 +88,8 @@ pickup_envelope(const struct queue_message *msg, uid_t uid, const char *file_id,
 	sender = sender_out->data;
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", sender);
-	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_FLOW);
+	attr_list_add_long(env, "flags", CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_FLOW |
+	    flags);
 	attr_list_add_str(env, "protocol", "LOCAL");
 	attr_list_add_str(env, "log_ident", file_id);
 	if ((value = attr_list_get(&msg->attrs, "envid")) != NULL)
@@ -201,7 +202,8 @@ pickup_submit(const struct pickup_config *pc, int fd, const char *file_id,
 	}
 	strbuf_init(&sender);
 	attr_list_init(&env);
-	pickup_envelope(&msg, uid, file_id, &env, &sender);
+	pickup_envelope(&msg, uid, file_id,
+	    cleanup_receive_flags(&pc->receive_override), &env, &sender);
 	res = send_message(pc, fd, &msg, &env, uid, queue_id, why);
 	if (res == PICKUP_DONE)
 		msg_info("%s: uid=%lu from=<%s>", queue_id, (unsigned long)uid,

@@ -13,6 +13,7 @@ const struct config_table smtpd_params[] = {
 	ROW("myhostname", CONF_STR, myhostname),
 	ROW("smtpd_banner", CONF_STR, banner),
 	ROW("cleanup_service_name", CONF_STR, cleanup_service),
+	ROW("receive_override_options", CONF_LIST, receive_override),
 	ROW("smtpd_greet_pause", CONF_TIME_MS, greet_pause_ms),
 	ROW("smtpd_timeout", CONF_TIME, timeout),
 	ROW("smtpd_error_sleep_time", CONF_TIME_MS, error_sleep_ms),

@@ -10,7 +10,7 @@
  * and the incomplete file is removed by cleanup when we hang up.
  *
  * Parameters: cleanup_service_name, ipc_timeout, message_size_limit,
- * header_size_limit.
+ * header_size_limit, receive_override_options.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +27,8 @@ build_envelope(const struct smtpd_session *s, struct attr_list *env)
 
 	attr_list_add_str(env, "request", "message");
 	attr_list_add_str(env, "sender", t->sender);
-	attr_list_add_long(env, "flags", CLEANUP_FLAG_FLOW);
+	attr_list_add_long(env, "flags", CLEANUP_FLAG_FLOW |
+	    cleanup_receive_flags(&s->cfg->receive_override));
 	attr_list_add_str(env, "client_name", s->peer.name);
 	attr_list_add_str(env, "client_address", s->peer.addr);
 	attr_list_add_long(env, "client_port", s->peer.port);

@@ -43,10 +43,6 @@ static const struct {
 	{ "smtpd_sasl_*", { "", NULL } },
 	{ "broken_sasl_auth_clients", { "no", NULL } },
 	/* content inspection */
-	{ "header_checks", { "", NULL } },
-	{ "mime_header_checks", { "", NULL } },
-	{ "nested_header_checks", { "", NULL } },
-	{ "body_checks", { "", NULL } },
 	{ "milter_header_checks", { "", NULL } },
 	{ "smtp_header_checks", { "", NULL } },
 	{ "smtp_mime_header_checks", { "", NULL } },
@@ -56,7 +52,6 @@ static const struct {
 	{ "non_smtpd_milters", { "", NULL } },
 	{ "content_filter", { "", NULL } },
 	{ "smtpd_proxy_filter", { "", NULL } },
-	{ "receive_override_options", { "", NULL } },
 	/* copies and redirections */
 	{ "always_bcc", { "", NULL } },
 	{ "sender_bcc_maps", { "", NULL } },

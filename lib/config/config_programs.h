@@ -47,6 +47,7 @@ int	config_programs_check(struct config *cfg, const char *config_dir,
 
 /* The tables, from <program>/params.c and config_modules.c. */
 extern const struct config_table smtpd_params[], cleanup_params[],
+	cleanup_checks_params[],
 	qmgr_params[], local_params[], pickup_params[], showq_params[],
 	smtp_params[], anvil_params[], bounce_params[], master_params[],
 	sluice_params[],

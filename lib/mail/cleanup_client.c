@@ -73,6 +73,9 @@ smtp_code(int status, const char *text)
 	/* Postfix compatibility: an oversized message is a 552. */
 	if (strncmp(text, "5.3.4", 5) == 0 || strncmp(text, "5.2.3", 5) == 0)
 		return ("552");
+	/* content refused by header/body checks or MIME limits: 550 */
+	if (strncmp(text, "5.7.", 4) == 0 || strncmp(text, "5.6.", 4) == 0)
+		return ("550");
 	return ("554");
 }
 

@@ -50,8 +50,19 @@
 #define CLEANUP_FLAG_FLOW	0x02	/* new mail from outside (smtpd, pickup):
 					 * paced by in_flow_delay; not bounces
 					 * and forwards, which delivery makes */
+#define CLEANUP_FLAG_FILTER	0x04	/* apply header_checks, body_checks,
+					 * ... (not with receive_override_options
+					 * = no_header_body_checks) */
 
 struct cleanup_client;
+struct strlist;
+
+/*
+ * cleanup_receive_flags - the CLEANUP_FLAG_* bits an injecting program
+ * (smtpd, pickup) adds for its receive_override_options words:
+ * CLEANUP_FLAG_FILTER unless no_header_body_checks
+ */
+long	cleanup_receive_flags(const struct strlist *override_options);
 
 /*
  * cleanup_open - connect to socket_path (normally "private/cleanup",

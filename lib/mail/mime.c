@@ -301,24 +301,25 @@ boundary(struct mime_state *m, const char *text, size_t len)
 	}
 }
 
-/* header_start - the line begins a header: "name:" */
-static bool
-header_start(const char *text, size_t len)
+/* mime_header_name_len - "name" of "name:" / "name :", 0 if no header */
+size_t
+mime_header_name_len(const char *line, size_t len)
 {
-	size_t	 i;
+	size_t	i, name_len;
+	unsigned char ch;
 
 	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch == ':')
-			return (i > 0);
-		if (ch <= ' ' || ch > 126)
+		ch = (unsigned char)line[i];
+		if (ch == ':' || ch == ' ' || ch == '\t' || ch < 33 || ch > 126)
 			break;
 	}
-	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+	name_len = i;
+	if (name_len == 0)
+		return (0);
+	/* Obsolete syntax (RFC 5322 4.5): white space before the colon. */
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
-	return (i > 0 && i < len && text[i] == ':' && text[0] != ' ' &&
-	    text[0] != '\t');
+	return (i < len && line[i] == ':' ? name_len : 0);
 }
 
 /* add_header_text - text joins the pending header, within header_limit */
@@ -356,7 +357,7 @@ header_line(struct mime_state *m, const char *text, size_t len, bool cont)
 	if (cont || (!empty && (text[0] == ' ' || text[0] == '\t'))) {
 		if (m->header.len > 0)
 			return (add_header_text(m, text, len) ? true : overflow(m));
-	} else if (!empty && header_start(text, len)) {
+	} else if (!empty && mime_header_name_len(text, len) > 0) {
 		flush_header(m);
 		return (add_header_text(m, text, len) ? true : overflow(m));
 	}

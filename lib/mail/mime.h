@@ -90,6 +90,11 @@ void	mime_primary_end(struct mime_state *m);
 void	mime_line(struct mime_state *m, const char *text, size_t len);
 /* mime_end - the input ended: a pending header is handed out */
 void	mime_end(struct mime_state *m);
+/*
+ * mime_header_name_len - the length of "name" when line starts a header
+ * ("name:" or the obsolete "name :"), else 0
+ */
+size_t	mime_header_name_len(const char *line, size_t len);
 /* mime_depth - multiparts open now (for tests) */
 size_t	mime_depth(const struct mime_state *m);
 

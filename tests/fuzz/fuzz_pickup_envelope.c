@@ -90,7 +90,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strbuf_init(&sender);
 		attr_list_init(&env);
 		/* uid 0 resolves everywhere: the owner's name is "root" */
-		pickup_envelope(&msg, 0, "FUZZFILE", &env, &sender);
+		pickup_envelope(&msg, 0, "FUZZFILE", CLEANUP_FLAG_FILTER, &env,
+		    &sender);
 		check_envelope(&msg, &env, sender.data);
 		attr_list_free(&env);
 		strbuf_free(&sender);

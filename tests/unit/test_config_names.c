@@ -29,9 +29,12 @@ static const struct {
 	const char *text;
 	int errors;
 } cases[] = {
-	{ "header_checks = regexp:/etc/postfix/header_checks\n", 1 },
-	{ "header_checks =\n", 0 },
-	{ "body_checks = pcre:/etc/postfix/body_checks\n", 1 },
+	{ "smtp_header_checks = regexp:/etc/postfix/header_checks\n", 1 },
+	{ "smtp_header_checks =\n", 0 },
+	{ "smtp_body_checks = pcre:/etc/postfix/body_checks\n", 1 },
+	/* implemented (cleanup/checks.c): no longer "not supported" */
+	{ "header_checks = regexp:/etc/postfix/header_checks\n", 0 },
+	{ "body_checks = pcre:/etc/postfix/body_checks\n", 0 },
 	/* the restriction lists are Sluice's now: restriction_list decides */
 	{ "smtpd_recipient_restrictions = permit_mynetworks, "
 	    "reject_rbl_client zen.spamhaus.org, reject_unauth_destination\n", 0 },
@@ -81,7 +84,9 @@ START_TEST(test_unknown_is_a_warning)
 	ck_assert_str_eq(warnings.data, "main.cf, line 2: unknown parameter "
 	    "smtpd_bannr (kept for $smtpd_bannr expansion, otherwise ignored)");
 	ck_assert(config_name_unsupported("smtpd_sasl_type"));
-	ck_assert(config_name_unsupported("header_checks"));
+	ck_assert(config_name_unsupported("smtp_header_checks"));
+	ck_assert(!config_name_unsupported("header_checks"));
+	ck_assert(!config_name_unsupported("receive_override_options"));
 	ck_assert(!config_name_unsupported("smtpd_bannr"));
 	/* one Sluice has is never "unsupported" */
 	ck_assert(!config_name_unsupported("smtpd_sender_restrictions"));

@@ -223,8 +223,12 @@ static const struct {
 	{ "", "smtp inet n - n - - smtpd -o smtpd_client_restrictions=nope\n",
 	    "service smtp/inet: parameter smtpd_client_restrictions: unknown "
 	    "restriction \"nope\"" },
-	{ "header_checks = regexp:/etc/postfix/header_checks\n", NULL,
-	    "/main.cf, line 3: parameter header_checks: not supported yet" },
+	{ "header_checks = regexp:/nonexistent/header_checks\n", NULL,
+	    "/main.cf, line 3: parameter header_checks: open "
+	    "/nonexistent/header_checks: No such file or directory (cleanup)" },
+	{ "receive_override_options = no_address_mappings\n", NULL,
+	    "/main.cf, line 3: parameter receive_override_options: bad value "
+	    "\"no_address_mappings\"" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
 	    "/master.cf, line 2: expected at least 8 fields" },
 	{ "", "smtp inet n - n - - nosuchprogram\n",
