@@ -15,6 +15,9 @@
  * collects the client's remaining chunks, answering each with the same
  * error, until BDAT LAST or RSET.
  *
+ * smtpd_data_restrictions run at the first BDAT, as at DATA; a refusal
+ * answers every chunk until BDAT LAST, as a failed queue file does.
+ *
  * Parameters: message_size_limit, header_size_limit,
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions.
  */
@@ -146,7 +149,8 @@ smtpd_bdat(struct smtpd_session *s, const char *args)
 	}
 	if (t->mode == CONTENT_NONE) {
 		strbuf_init(&reply);
-		if (smtpd_queue_open(s, &reply) != 0) {
+		if (restrict_check_bdat(s, &reply) != 0 ||
+		    smtpd_queue_open(s, &reply) != 0) {
 			fail_transaction(s, reply.data);
 			strbuf_free(&reply);
 			if (read_chunk(s, size, false) != 0)

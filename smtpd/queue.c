@@ -110,6 +110,38 @@ plausible_reply(const struct strbuf *reason)
 }
 
 /*
+ * send_effects - what the restrictions asked for the message and cleanup
+ * has not been told yet (restrict_effects.c); -1 when the connection
+ * failed (cleanup_finish then says 4xx).  PREPEND headers only before
+ * the content: Postfix puts them above its Received: line.
+ */
+static int
+send_effects(struct smtpd_txn *t, bool before_content)
+{
+	struct restrict_effects *e = &t->effects;
+	struct cleanup_client *c = t->cleanup;
+	int rc = 0;
+
+	if (c == NULL)
+		return (0);
+	for (; before_content && e->prepend_sent < e->prepend.count;
+	    e->prepend_sent++)
+		rc |= cleanup_client_prepend(c, e->prepend.items[e->prepend_sent]);
+	if (e->unsent & RESTRICT_EFFECT_DISCARD)
+		rc |= cleanup_client_discard(c, e->discard_reason);
+	if (e->unsent & RESTRICT_EFFECT_HOLD)
+		rc |= cleanup_client_hold(c, e->hold_reason);
+	if (e->unsent & RESTRICT_EFFECT_FILTER)
+		rc |= cleanup_client_filter(c, e->filter, NULL);
+	if (e->unsent & RESTRICT_EFFECT_REDIRECT)
+		rc |= cleanup_client_redirect(c, e->redirect, NULL);
+	for (; e->bcc_sent < e->bcc.count; e->bcc_sent++)
+		rc |= cleanup_client_bcc(c, e->bcc.items[e->bcc_sent], NULL);
+	e->unsent = 0;
+	return (rc);
+}
+
+/*
  * smtpd_queue_open - connect to cleanup and start the content.  Returns 0,
  * or -1 with the reply text for the client in reply.
  */
@@ -153,6 +185,8 @@ smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply)
 	msg_info("%s: client=%s", t->queue_id, s->peer.namaddr);
 	content_sink_init(&t->sink, t->cleanup, s->cfg->message_size_limit,
 	    s->cfg->header_size_limit, s->bare_newline_reject);
+	if (send_effects(t, true) != 0)
+		t->sink.write_error = true;
 	strbuf_init(&received);
 	smtpd_received_header(s, &received);
 	if (cleanup_write(t->cleanup, received.data, received.len) != 0)
@@ -227,6 +261,8 @@ smtpd_queue_finish(struct smtpd_session *s)
 		queue_finish_drop(s);
 	} else {
 		strbuf_init(&reason);
+		/* those of smtpd_end_of_data_restrictions; a failure: 4xx below */
+		(void)send_effects(t, false);
 		if (cleanup_finish(t->cleanup, &status, &reason) == 0) {
 			t->cleanup = NULL;
 			smtpd_reply(s, "250 2.0.0 Ok: queued as %s", t->queue_id);

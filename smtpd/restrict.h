@@ -92,7 +92,15 @@ struct restrict_effects {
 	char		*redirect;	/* address */
 	struct strlist	 bcc;		/* addresses */
 	struct strlist	 prepend;	/* header lines */
+	/* what queue.c has passed to cleanup already */
+	unsigned	 unsent;	/* RESTRICT_EFFECT_* changed since */
+	size_t		 bcc_sent, prepend_sent;
 };
+
+#define RESTRICT_EFFECT_HOLD		0x01
+#define RESTRICT_EFFECT_DISCARD		0x02
+#define RESTRICT_EFFECT_FILTER		0x04
+#define RESTRICT_EFFECT_REDIRECT	0x08
 
 void	restrict_effects_init(struct restrict_effects *e);
 void	restrict_effects_free(struct restrict_effects *e);
@@ -272,6 +280,12 @@ int	restrict_check_helo(struct smtpd_session *s, const char *helo);
 int	restrict_check_sender(struct smtpd_session *s, const char *sender);
 int	restrict_check_rcpt(struct smtpd_session *s, const char *recipient);
 int	restrict_check_data(struct smtpd_session *s);
+/*
+ * restrict_check_bdat - smtpd_data_restrictions at the first BDAT: the
+ * refusal (logged) is left in reply for the caller, who must read the
+ * chunk before answering
+ */
+int	restrict_check_bdat(struct smtpd_session *s, struct strbuf *reply);
 int	restrict_check_eod(struct smtpd_session *s);
 
 #endif

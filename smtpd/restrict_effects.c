@@ -43,6 +43,7 @@ void
 restrict_effects_hold(struct restrict_effects *e, const char *reason)
 {
 	e->hold = true;
+	e->unsent |= RESTRICT_EFFECT_HOLD;
 	replace(&e->hold_reason, reason);
 }
 
@@ -51,6 +52,7 @@ void
 restrict_effects_discard(struct restrict_effects *e, const char *reason)
 {
 	e->discard = true;
+	e->unsent |= RESTRICT_EFFECT_DISCARD;
 	replace(&e->discard_reason, reason);
 }
 
@@ -58,6 +60,7 @@ restrict_effects_discard(struct restrict_effects *e, const char *reason)
 void
 restrict_effects_filter(struct restrict_effects *e, const char *nexthop)
 {
+	e->unsent |= RESTRICT_EFFECT_FILTER;
 	replace(&e->filter, nexthop);
 }
 
@@ -65,6 +68,7 @@ restrict_effects_filter(struct restrict_effects *e, const char *nexthop)
 void
 restrict_effects_redirect(struct restrict_effects *e, const char *addr)
 {
+	e->unsent |= RESTRICT_EFFECT_REDIRECT;
 	replace(&e->redirect, addr);
 }
 

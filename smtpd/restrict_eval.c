@@ -106,21 +106,35 @@ ctx_open(struct restrict_ctx *ctx, struct smtpd_session *s,
 	strbuf_init(&ctx->defer_if_reject.reason);
 }
 
-/* ctx_close - send the refusal, if any, and keep the session's state */
+/*
+ * ctx_close_to - keep the session's state; a refusal goes to out, or is
+ * sent when out is NULL
+ */
 static int
-ctx_close(struct restrict_ctx *ctx, enum restrict_result status)
+ctx_close_to(struct restrict_ctx *ctx, enum restrict_result status,
+    struct strbuf *out)
 {
 	struct smtpd_session *s = ctx->session;
 	int rc = 0;
 
 	s->rstate.defer_if_permit = ctx->defer_if_permit;
 	if (status == RESTRICT_REJECT) {
-		smtpd_reply(s, "%s", ctx->reply.data);
+		if (out != NULL)
+			strbuf_set(out, ctx->reply.data);
+		else
+			smtpd_reply(s, "%s", ctx->reply.data);
 		rc = -1;
 	}
 	strbuf_free(&ctx->reply);
 	strbuf_free(&ctx->defer_if_reject.reason);
 	return (rc);
+}
+
+/* ctx_close - send the refusal, if any, and keep the session's state */
+static int
+ctx_close(struct restrict_ctx *ctx, enum restrict_result status)
+{
+	return (ctx_close_to(ctx, status, NULL));
 }
 
 /* stage_reset - Postfix's SMTPD_CHECK_RESET */
@@ -255,7 +269,7 @@ restrict_check_rcpt(struct smtpd_session *s, const char *recipient)
 
 	if (policy_off(s) || strcasecmp(recipient, "postmaster") == 0)
 		return (0);
-	ctx_open(&ctx, s, "RCPT");
+	ctx_open(&ctx, s, s->where);	/* RCPT or VRFY */
 	ctx.recipient = recipient;
 	if (s->cfg->rules.delay_reject &&
 	    ((status = check_client(&ctx)) == RESTRICT_REJECT ||
@@ -277,10 +291,13 @@ restrict_check_rcpt(struct smtpd_session *s, const char *recipient)
 	return (ctx_close(&ctx, status));
 }
 
-/* data_stage - DATA or end of data: its list, with defer_if_permit */
+/*
+ * data_stage - DATA (or the first BDAT) or end of data: its list, with
+ * defer_if_permit; a refusal into out (NULL: sent)
+ */
 static int
 data_stage(struct smtpd_session *s, enum restriction_stage stage,
-    const char *command)
+    const char *command, const char *reply_name, struct strbuf *out)
 {
 	struct restrict_ctx ctx;
 	enum restrict_result status;
@@ -288,27 +305,38 @@ data_stage(struct smtpd_session *s, enum restriction_stage stage,
 	if (policy_off(s) || s->cfg->rules.stages[stage].count == 0)
 		return (0);
 	ctx_open(&ctx, s, command);
+	/* one recipient is logged as Postfix does; several: none */
+	if (s->txn.rcpt_count == 1)
+		ctx.recipient = s->txn.rcpts[0].address;
 	ctx.defer_if_permit.active = false;
-	status = run_stage(&ctx, stage, command);
+	status = run_stage(&ctx, stage, reply_name);
 	if (status != RESTRICT_REJECT && ctx.defer_if_permit.active)
 		status = restrict_reject(&ctx, ctx.defer_if_permit.error,
 		    ctx.defer_if_permit.code, ctx.defer_if_permit.dsn, "%s",
 		    ctx.defer_if_permit.reason.data);
-	return (ctx_close(&ctx, status));
+	return (ctx_close_to(&ctx, status, out));
 }
 
 /* restrict_check_data - see restrict.h */
 int
 restrict_check_data(struct smtpd_session *s)
 {
-	return (data_stage(s, RESTRICTION_DATA, "DATA"));
+	return (data_stage(s, RESTRICTION_DATA, "DATA", "DATA", NULL));
+}
+
+/* restrict_check_bdat - see restrict.h */
+int
+restrict_check_bdat(struct smtpd_session *s, struct strbuf *reply)
+{
+	return (data_stage(s, RESTRICTION_DATA, "BDAT", "DATA", reply));
 }
 
 /* restrict_check_eod - see restrict.h */
 int
 restrict_check_eod(struct smtpd_session *s)
 {
-	return (data_stage(s, RESTRICTION_END_OF_DATA, "END-OF-MESSAGE"));
+	return (data_stage(s, RESTRICTION_END_OF_DATA, "END-OF-MESSAGE",
+	    "END-OF-MESSAGE", NULL));
 }
 
 /* restrict_state_free - the session's engine state */

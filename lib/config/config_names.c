@@ -125,6 +125,7 @@ struct names_walk {
 	struct strbuf	*warnings;
 	struct strbuf	*errors;
 	int		 count;
+	struct strlist	 classes;	/* smtpd_restriction_classes: used names */
 };
 
 /* names_line - start a new line of buf with the origin of name */
@@ -151,6 +152,9 @@ names_one(const char *name, const char *raw, void *ctx)
 	(void)raw;
 	if (config_param_find(name) != NULL)
 		return;
+	for (size_t i = 0; i < w->classes.count; i++)
+		if (strcmp(w->classes.items[i], name) == 0)
+			return;		/* a restriction class: smtpd reads it */
 	if ((row = unsupported_row(name)) < 0) {
 		names_line(w->warnings, w->cfg, name);
 		strbuf_printf(w->warnings, "unknown parameter %s (kept for $%s "
@@ -175,8 +179,17 @@ int
 config_names_check(struct config *cfg, struct strbuf *warnings,
     struct strbuf *errors)
 {
-	struct names_walk w = { cfg, warnings, errors, 0 };
+	struct names_walk w = { cfg, warnings, errors, 0, { NULL, 0, 0 } };
+	struct strbuf why;
+	const char *classes;
 
+	strbuf_init(&why);
+	strlist_init(&w.classes);
+	if ((classes = config_value(cfg, "smtpd_restriction_classes", &why))
+	    != NULL)
+		strlist_split(&w.classes, classes, NAME_SEPS);
+	strbuf_free(&why);
 	config_each_set(cfg, names_one, &w);
+	strlist_free(&w.classes);
 	return (w.count);
 }

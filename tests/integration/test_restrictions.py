@@ -10,8 +10,6 @@ import time
 
 import pytest
 
-import sluice_instance as si
-
 INSIDE = "127.0.0.1"
 OUTSIDE = "127.0.0.2"       # not in mynetworks = 127.0.0.1/32
 NARROW = {"mynetworks": "127.0.0.1/32"}
@@ -445,6 +443,21 @@ def test_data_and_end_of_data_restrictions(make_instance):
     r = c.cmd("DATA")
     assert str(r) == "554 5.7.1 <DATA>: Data command rejected: Access " \
         "denied", r
+    c.close()
+    assert inst.wait_log(r"NOQUEUE: reject: DATA from \S+: 554 5\.7\.1 "
+                         r"<DATA>: Data command rejected: Access denied; "
+                         r"from=<a@client\.example> to=<someone@localhost> "
+                         r"proto=ESMTP")
+    # BDAT: the first chunk is refused, and so is every one up to LAST
+    c = session(inst, INSIDE)
+    assert c.cmd("RCPT TO:<someone@localhost>").code == 250
+    c.send(b"BDAT 3\r\nabc")
+    r = c.reply()
+    assert str(r) == "554 5.7.1 <DATA>: Data command rejected: Access " \
+        "denied", r
+    c.send(b"BDAT 3 LAST\r\ndef")
+    assert c.reply().code == 554
+    assert c.cmd("MAIL FROM:<a@client.example>").code == 250
     c.close()
     inst.set_main({"smtpd_data_restrictions": "",
                    "smtpd_end_of_data_restrictions": "reject"})

@@ -95,6 +95,22 @@ START_TEST(test_unknown_is_a_warning)
 }
 END_TEST
 
+START_TEST(test_restriction_class_is_no_unknown_name)
+{
+	struct strbuf warnings, errors;
+
+	strbuf_init(&warnings);
+	strbuf_init(&errors);
+	ck_assert_int_eq(check_text("smtpd_restriction_classes = strict\n"
+	    "strict = reject\nstrikt = reject\n", &warnings, &errors), 0);
+	ck_assert_str_eq(errors.data, "");
+	ck_assert_str_eq(warnings.data, "main.cf, line 3: unknown parameter "
+	    "strikt (kept for $strikt expansion, otherwise ignored)");
+	strbuf_free(&warnings);
+	strbuf_free(&errors);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -105,6 +121,7 @@ main(void)
 	tcase_add_loop_test(tc, test_unsupported, 0,
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_unknown_is_a_warning);
+	tcase_add_test(tc, test_restriction_class_is_no_unknown_name);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
