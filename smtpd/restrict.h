@@ -34,8 +34,10 @@
  *      deferral decided later, exactly as Postfix's DEFER_IF_PERMIT and
  *      DEFER_IF_REJECT: a later permit (or the end of the lists) turns
  *      into the recorded 4xx; a later 5xx reject becomes that 4xx.
- *      restrict_tempfail() is for a table or DNS server that cannot
- *      answer: per reject_tempfail_action-style parameters.
+ *      restrict_tempfail() is for a DNS server (or another service)
+ *      that cannot answer: per reject_tempfail_action (rules->
+ *      tempfail_defer) or a restriction's own *_tempfail_action; a
+ *      table that cannot answer is restrict_lookup_failure() (451).
  *      A handler may yield (coro_poll) while it waits for the network.
  *   4. Side effects for the message (HOLD, DISCARD, FILTER, REDIRECT,
  *      BCC, PREPEND) go into ctx->effects (restrict_effects_*); they stay
@@ -228,6 +230,14 @@ enum restrict_result restrict_defer_if_permit(struct restrict_ctx *ctx,
 enum restrict_result restrict_defer_if_reject(struct restrict_ctx *ctx,
 	    enum restrict_error error, int code, const char *dsn,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * restrict_tempfail - a restriction that cannot decide now (the DNS did
+ * not answer): with defer (reject_tempfail_action or the restriction's
+ * own *_tempfail_action = defer) the 4xx now, else defer_if_permit
+ */
+enum restrict_result restrict_tempfail(struct restrict_ctx *ctx, bool defer,
+	    int code, const char *dsn, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 /* restrict_lookup_failure - 451 4.3.0 <name>: Temporary lookup failure */
 enum restrict_result restrict_lookup_failure(struct restrict_ctx *ctx,
 	    const char *reply_name);

@@ -124,12 +124,9 @@ unknown_domain(struct restrict_ctx *ctx, const char *address,
 		    "mail (nullMX)", address, what, domain));
 	case DNS_TEMPFAIL:
 		snprintf(dsn, sizeof(dsn), "4%s", dsn_detail);
-		if (ctx->rules->address_tempfail_defer)
-			return (restrict_reject(ctx, RESTRICT_ERR_POLICY, 450,
-			    dsn, "<%s>: %s rejected: Domain not found",
-			    address, what));
-		return (restrict_defer_if_permit(ctx, RESTRICT_ERR_POLICY, 450,
-		    dsn, "<%s>: %s rejected: Domain not found", address, what));
+		return (restrict_tempfail(ctx, ctx->rules->address_tempfail_defer,
+		    450, dsn, "<%s>: %s rejected: Domain not found", address,
+		    what));
 	default:			/* NOTFOUND, INVALID */
 		snprintf(dsn, sizeof(dsn), "%c%s", code >= 500 ? '5' : '4',
 		    dsn_detail);

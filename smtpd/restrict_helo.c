@@ -107,12 +107,8 @@ restrict_unknown_helo(struct restrict_ctx *ctx, const struct restrict_step *step
 	case DNS_NULLMX:
 		return (RESTRICT_DUNNO);
 	case DNS_TEMPFAIL:
-		if (ctx->rules->helo_tempfail_defer)
-			return (restrict_reject(ctx, RESTRICT_ERR_POLICY, 450,
-			    "4.7.1", "<%s>: %s rejected: Host not found", helo,
-			    ctx->reply_class));
-		return (restrict_defer_if_permit(ctx, RESTRICT_ERR_POLICY, 450,
-		    "4.7.1", "<%s>: %s rejected: Host not found", helo,
+		return (restrict_tempfail(ctx, ctx->rules->helo_tempfail_defer,
+		    450, "4.7.1", "<%s>: %s rejected: Host not found", helo,
 		    ctx->reply_class));
 	default:
 		return (restrict_reject(ctx, RESTRICT_ERR_POLICY,

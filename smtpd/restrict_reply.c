@@ -180,6 +180,25 @@ restrict_defer_if_reject(struct restrict_ctx *ctx, enum restrict_error error,
 	return (RESTRICT_DUNNO);
 }
 
+/* restrict_tempfail - see restrict.h */
+enum restrict_result
+restrict_tempfail(struct restrict_ctx *ctx, bool defer, int code,
+    const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (defer) {
+		make_reply(ctx, code, dsn, fmt, ap);
+		va_end(ap);
+		return (reject_now(ctx, RESTRICT_ERR_POLICY));
+	}
+	defer_record(&ctx->defer_if_permit, RESTRICT_ERR_POLICY, code, dsn, fmt,
+	    ap);
+	va_end(ap);
+	return (RESTRICT_DUNNO);
+}
+
 /* restrict_lookup_failure - see restrict.h */
 enum restrict_result
 restrict_lookup_failure(struct restrict_ctx *ctx, const char *reply_name)

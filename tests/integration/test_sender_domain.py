@@ -152,3 +152,44 @@ def test_unknown_restriction_is_a_configuration_error(make_instance):
     assert inst.wait_log(r"smtpd\[\d+\]: error: parameter "
                          r"smtpd_sender_restrictions: unknown restriction "
                          r"\"reject_sender_of_the_day\"")
+
+
+def test_delay_reject_refuses_at_rcpt(make_instance, dns):
+    """Postfix's default smtpd_delay_reject = yes: MAIL is accepted, the
+    sender is refused at RCPT, with the recipient in the log line."""
+    inst = make_instance(main={
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "dns_resolver_address": dns.resolver_address,
+    })
+    c, r = mail_from(inst, "user@nx.test")
+    assert r.code == 250, r
+    r = c.cmd("RCPT TO:<postmaster@localhost>")
+    assert str(r) == "450 4.1.8 <user@nx.test>: Sender address rejected: " \
+        "Domain not found", r
+    c.close()
+    assert inst.wait_log(
+        r"NOQUEUE: reject: RCPT from \S+: 450 4\.1\.8 <user@nx\.test>: "
+        r"Sender address rejected: Domain not found; from=<user@nx\.test> "
+        r"to=<postmaster@localhost> proto=ESMTP helo=<client\.example>")
+
+
+def test_dns_failure_is_defer_if_permit_by_default(make_instance):
+    """unknown_address_tempfail_action = defer_if_permit (Postfix's
+    default): the 450 comes only where the mail would be accepted; a
+    refusal for another reason (relaying) stands."""
+    port = si.free_port()
+    inst = make_instance(main={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_sender_restrictions": "reject_unknown_sender_domain",
+        "dns_resolver_address": "127.0.0.1:%d" % port,
+    })
+    c = inst.raw(source="127.0.0.2", timeout=30)
+    assert c.cmd("EHLO client.example").code == 250
+    assert c.cmd("MAIL FROM:<user@known.test>").code == 250
+    r = c.cmd("RCPT TO:<postmaster@localhost>", timeout=30)
+    assert r.code == 450 and r.text.startswith("4.1.8 <user@known.test>: "
+                                               "Sender address rejected: "
+                                               "Domain not found"), r
+    r = c.cmd("RCPT TO:<victim@elsewhere.example>", timeout=30)
+    assert r.code == 554 and "Relay access denied" in r.text, r
+    c.close()
