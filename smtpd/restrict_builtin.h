@@ -53,4 +53,10 @@ RESTRICT_HANDLER(restrict_unknown_recipient_domain);
 RESTRICT_HANDLER(restrict_unauth_pipelining);
 RESTRICT_HANDLER(restrict_multi_recipient_bounce);
 
+/* restrict_policy.c: check_policy_service */
+RESTRICT_HANDLER(restrict_check_policy_service);
+int	restrict_policy_prepare(struct restrict_step *step,
+	    struct smtpd_config *sc, struct strbuf *err);
+void	restrict_policy_release(struct restrict_step *step);
+
 #endif

@@ -26,6 +26,8 @@ static const struct restrict_handler handlers[] = {
 	ACCESS("check_client_a_access", restrict_check_client_a_access),
 	ACCESS("check_client_access", restrict_check_client_access),
 	ACCESS("check_helo_access", restrict_check_helo_access),
+	{ "check_policy_service", restrict_check_policy_service,
+	    restrict_policy_prepare, restrict_policy_release, NULL },
 	ACCESS("check_recipient_access", restrict_check_recipient_access),
 	ACCESS("check_recipient_mx_access", restrict_check_recipient_mx_access),
 	ACCESS("check_reverse_client_hostname_access",

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy_service.h"
 #include "restriction_list.h"
 
 #define NONE(name)		{ (name), RESTRICTION_ARG_NONE, NULL, false }
@@ -24,6 +25,8 @@ const struct restriction_def restriction_defs[] = {
 	WITH("check_client_a_access", RESTRICTION_ARG_TABLE),
 	WITH("check_client_access", RESTRICTION_ARG_TABLE),
 	WITH("check_helo_access", RESTRICTION_ARG_TABLE),
+	{ "check_policy_service", RESTRICTION_ARG_SERVICE, policy_service_check,
+	    false },
 	WITH("check_recipient_access", RESTRICTION_ARG_TABLE),
 	WITH("check_recipient_mx_access", RESTRICTION_ARG_TABLE),
 	WITH("check_reverse_client_hostname_access", RESTRICTION_ARG_TABLE),
