@@ -270,10 +270,15 @@ smtpd_queue_finish(struct smtpd_session *s)
 			s->junk_cmds = 0;
 		} else {
 			t->cleanup = NULL;
+			/*
+			 * cleanup logged why (header/body checks, hops, size,
+			 * write errors), as Postfix's does: one line per
+			 * refusal, the one log tools count
+			 */
 			if (plausible_reply(&reason))
-				smtpd_reject(s, stage, NULL, "%s", reason.data);
+				smtpd_reply(s, "%s", reason.data);
 			else
-				smtpd_reject(s, stage, NULL,
+				smtpd_reply(s,
 				    "451 4.3.0 Error: queue file write error");
 		}
 		strbuf_free(&reason);
