@@ -8,7 +8,7 @@ megabyte, or answers slowly; each gets smtpd_policy_service_default_action
 greylists for real (a DEFER_IF_PERMIT first, then the mail is accepted
 with its X-Greylist header), and policyd-spf judges the SPF record of a
 zone served on a free loopback port (a fail is a 550 5.7.23, a pass
-prepends Received-SPF).
+prepends Received-SPF); a PREPEND answer reaches the queue file.
 """
 
 import os
@@ -293,9 +293,6 @@ def test_postgrey_greylists_then_accepts(make_instance, peer_dir):
 
 
 @pytest.mark.skipif(not postgrey_available(), reason="postgrey not installed")
-@pytest.mark.xfail(strict=True, reason="smtpd does not hand the restriction "
-                   "side effects (PREPEND) to cleanup yet (issue 17, the "
-                   "engine's part)")
 def test_postgrey_prepend_reaches_the_message(make_instance, peer_dir):
     msg = greylisted(make_instance, peer_dir)
     grey = msg.header_values("X-Greylist")
@@ -338,9 +335,6 @@ def test_policyd_spf_fail_is_rejected(make_instance, peer_dir):
 
 @pytest.mark.skipif(not spf_available(),
                     reason="policyd-spf, socat or python3-dnslib missing")
-@pytest.mark.xfail(strict=True, reason="smtpd does not hand the restriction "
-                   "side effects (PREPEND) to cleanup yet (issue 17, the "
-                   "engine's part)")
 def test_policyd_spf_pass_prepends_received_spf(make_instance, peer_dir):
     spf = SpfPolicyServer(peer_dir, SPF_ZONE)
     try:
