@@ -347,6 +347,89 @@ def test_reverse_client_ok_is_refused(make_instance):
                          r"for unknown")
 
 
+def queued(inst, qid, subdir="incoming"):
+    return si.parse_queue_file(inst.queue_path(qid, subdir))
+
+
+def test_hold_goes_to_the_hold_queue(make_instance):
+    inst = instance(make_instance, {"senders": "held@client.example HOLD "
+                                    "look at this\n"}, {
+        "smtpd_sender_restrictions": "check_sender_access texthash:{senders}",
+    }, delivery=True)
+    c, r = rcpt(inst, "held@client.example")
+    assert r.code == 250, r
+    qid = send(c)
+    c.close()
+    assert inst.wait_log(r"NOQUEUE: hold: RCPT from \S+\[127\.0\.0\.2\]: "
+                         r"<held@client\.example>: Sender address look at "
+                         r"this; from=<held@client\.example>")
+    assert si.wait_until(lambda: os.path.exists(
+        os.path.join(inst.queue, "hold", qid)), 10)
+    r = inst.tool("sluice-queue", "-c", inst.etc, "-j", text=True)
+    assert r.returncode == 0, r.stderr
+    listed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(m["queue_id"], m["queue_name"]) for m in listed] == \
+        [(qid, "hold")]
+
+
+def test_discard_accepts_and_drops(make_instance):
+    inst = instance(make_instance, {"senders": "trash@client.example "
+                                    "DISCARD spam trap\n"}, {
+        "smtpd_sender_restrictions": "check_sender_access texthash:{senders}",
+        # would refuse the relay recipient: DISCARD ends the evaluation
+        "smtpd_relay_restrictions": "reject",
+    })
+    c, r = rcpt(inst, "trash@client.example",
+                recipient="victim@elsewhere.example")
+    assert r.code == 250, r
+    assert c.cmd("DATA").code == 354
+    r = c.cmd(b"Subject: trash\r\n\r\nbody\r\n.")
+    assert r.code == 250, r
+    c.close()
+    assert inst.wait_log(r"NOQUEUE: discard: RCPT from \S+\[127\.0\.0\.2\]: "
+                         r"<trash@client\.example>: Sender address spam "
+                         r"trap")
+    assert inst.wait_log(r": discard: ")
+    assert inst.queue_ids() == []
+
+
+def test_filter_redirect_bcc_prepend_in_the_queue_file(make_instance):
+    inst = instance(make_instance, {
+        "senders": "fx@client.example FILTER scan:[127.0.0.1]:10025\n",
+        "rcpts": "moved@localhost REDIRECT new@localhost\n"
+                 "copied@localhost BCC archive@localhost\n"
+                 "tagged@localhost PREPEND X-Tagged: yes\n"}, {
+        "smtpd_sender_restrictions": "check_sender_access texthash:{senders}",
+        "smtpd_recipient_restrictions":
+            "check_recipient_access texthash:{rcpts}",
+    })
+    c, r = rcpt(inst, "fx@client.example", recipient="copied@localhost")
+    assert r.code == 250, r
+    assert c.cmd("RCPT TO:<tagged@localhost>").code == 250
+    qid = send(c)
+    c.close()
+    msg = queued(inst, qid)
+    assert msg.attrs["filter"] == "scan:[127.0.0.1]:10025"
+    assert sorted(r["address"] for r in msg.recipients) == \
+        ["archive@localhost", "copied@localhost", "tagged@localhost"]
+    assert msg.content.startswith(b"X-Tagged: yes\n")
+    assert inst.wait_log(r"NOQUEUE: filter: RCPT from \S+: "
+                         r"<fx@client\.example>: Sender address triggers "
+                         r"FILTER scan:\[127\.0\.0\.1\]:10025")
+    assert inst.wait_log(r"NOQUEUE: bcc: RCPT from \S+: <copied@localhost>: "
+                         r"Recipient address triggers BCC archive@localhost")
+
+    c, r = rcpt(inst, "a@client.example", recipient="moved@localhost")
+    assert r.code == 250, r
+    qid = send(c)
+    c.close()
+    msg = queued(inst, qid)
+    assert msg.attrs.get("redirect") == "new@localhost", msg.attrs
+    assert inst.wait_log(r"NOQUEUE: redirect: RCPT from \S+: "
+                         r"<moved@localhost>: Recipient address triggers "
+                         r"REDIRECT new@localhost")
+
+
 def test_broken_side_effect_is_ignored_with_a_warning(make_instance):
     inst = instance(make_instance, {
         "senders": "f@client.example FILTER nocolon\n"}, {
