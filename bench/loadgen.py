@@ -7,6 +7,10 @@ final "\\r\\n.\\r\\n" to reading the complete 250 reply: that is the MTA's
 accept latency, the fsync of its queue file included.  No PIPELINING,
 so every command waits for its reply.
 
+With source, every connection is made from that local address (e.g.
+127.0.0.2, a client outside mynetworks = 127.0.0.1/32), which
+smtp-source cannot do.
+
 Also: hold_idle() opens sessions that greet, EHLO and then sit idle.
 """
 
@@ -48,7 +52,8 @@ def make_body(size, n):
 
 
 async def _session_loop(host, port, queue, recipients_for, size, per_session,
-                        latencies, errors, stats, timeout, greet_timeout):
+                        latencies, errors, stats, timeout, greet_timeout,
+                        source=None):
     while True:
         try:
             n = queue.get_nowait()
@@ -62,7 +67,10 @@ async def _session_loop(host, port, queue, recipients_for, size, per_session,
             # then waits forever on an "established" socket.
             try:
                 reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host, port), greet_timeout)
+                    asyncio.open_connection(
+                        host, port,
+                        local_addr=(source, 0) if source else None),
+                    greet_timeout)
                 code, _ = await _reply(reader, greet_timeout)
             except (OSError, SmtpFailure, asyncio.TimeoutError):
                 stats["reconnects"] += 1
@@ -113,8 +121,10 @@ async def _session_loop(host, port, queue, recipients_for, size, per_session,
 
 
 def run_load(host, port, count, sessions, recipients_for, size=4096,
-             per_session=1, timeout=60.0, greet_timeout=10.0, stats=None):
-    """Send count messages over `sessions` parallel sessions.
+             per_session=1, timeout=60.0, greet_timeout=10.0, stats=None,
+             source=None):
+    """Send count messages over `sessions` parallel sessions (from the
+    local address source, if given).
     Returns (latencies in seconds, errors, elapsed seconds); stats (a
     dict, if given) gets "reconnects": connects/greetings retried."""
     if stats is None:
@@ -129,7 +139,7 @@ def run_load(host, port, count, sessions, recipients_for, size=4096,
         await asyncio.gather(*[
             _session_loop(host, port, queue, recipients_for, size,
                           per_session, latencies, errors, stats, timeout,
-                          greet_timeout)
+                          greet_timeout, source)
             for _ in range(min(sessions, count))])
         return latencies, errors, time.monotonic() - t0
     return asyncio.run(main())

@@ -14,10 +14,17 @@ Scenario routing:
   fanout  transport_maps: dN.bench.test -> smtp:[127.0.0.1]:SINK_N (5 sinks)
   local   the virtual mailbox domain, Maildir user@DOMAIN
   idle    nothing is delivered
+  restrict, nocheck
+          relay_domains = relay.bench.test, transport_maps: it ->
+          smtp:[127.0.0.1]:SINK, mynetworks = 127.0.0.1/32 (the load comes
+          from 127.0.0.2, outside it); restrict adds the restriction list,
+          access tables and header/body checks of restrict_tables.py,
+          nocheck is the same relay without them (issue 17's "without")
 """
 
 import os
 import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,6 +34,7 @@ BINDIR = os.path.abspath(os.environ.get("SLUICE_BIN")
                          or os.path.join(REPO, "build", "bin"))
 
 import postfix_peer as pp     # noqa: E402
+import restrict_tables        # noqa: E402
 import sluice_instance as si  # noqa: E402
 
 # Postfix built-in defaults the test fixture overrides for speed.
@@ -44,10 +52,31 @@ POSTFIX_DEFAULTS_BACK = {
 FANOUT_DOMAINS = ["d%d.bench.test" % i for i in range(5)]
 
 
-def transport_inline(sink_ports):
+def transport_inline(sink_ports, domains=FANOUT_DOMAINS):
     return "inline:{ %s }" % ", ".join(
         "{%s = smtp:[127.0.0.1]:%d}" % (d, p)
-        for d, p in zip(FANOUT_DOMAINS, sink_ports))
+        for d, p in zip(domains, sink_ports))
+
+
+# The relay domain of restrict and nocheck; the load's client address,
+# outside mynetworks.
+RELAY_DOMAIN = "relay.bench.test"
+OUTSIDE_CLIENT = "127.0.0.2"
+RESTRICTED = ("restrict", "nocheck")
+
+
+def relay_domain_params(sink_ports):
+    """restrict's and nocheck's routing and relay control, alike for both
+    MTAs: the relay list of Postfix 2.10+, the recipient list of
+    restrict_tables (restrict) or Postfix's default, none (nocheck)."""
+    return {
+        "mynetworks": "127.0.0.1/32",
+        "relay_domains": RELAY_DOMAIN,
+        "transport_maps": transport_inline(sink_ports, [RELAY_DOMAIN]),
+        "smtpd_relay_restrictions": "permit_mynetworks, "
+                                    "reject_unauth_destination",
+        "smtpd_recipient_restrictions": "",
+    }
 
 
 class SluiceMTA:
@@ -66,8 +95,20 @@ class SluiceMTA:
             params["relayhost"] = "[127.0.0.1]:%d" % sink_ports[0]
         elif scenario == "fanout":
             params["transport_maps"] = transport_inline(sink_ports)
+        elif scenario in RESTRICTED:
+            params.update(relay_domain_params(sink_ports))
+        if scenario == "restrict":
+            paths = restrict_tables.write(self.inst.etc)
+            self.inst.compile_table("sender_access")
+            params.update(restrict_tables.restrictions(paths, "lmdb"))
         params.update(extra or {})
         self.inst.set_main(params)
+        if scenario == "restrict":
+            # refused settings (a restriction not built yet) say why here
+            r = self.inst.sluice("check")
+            if r.returncode != 0:
+                raise RuntimeError("sluice check refuses the restrict "
+                                   "settings: %s" % (r.stdout + r.stderr))
         self.domain = si.VIRTUAL_DOMAIN
         self.port = self.inst.port
 
@@ -105,10 +146,24 @@ class PostfixMTA:
             relayhost = "[127.0.0.1]:%d" % sink_ports[0]
         elif scenario == "fanout":
             main["transport_maps"] = transport_inline(sink_ports)
+        elif scenario in RESTRICTED:
+            main.update(relay_domain_params(sink_ports))
+        if scenario == "restrict":
+            tables = os.path.join(self.dir, "tables")
+            os.makedirs(tables)
+            os.chmod(tables, 0o755)
+            paths = restrict_tables.write(tables)
+            main.update(restrict_tables.restrictions(paths, "hash"))
         main.update(extra or {})
         self.peer = pp.PostfixPeer(self.dir, relayhost=relayhost, main=main,
                                    domain="bench.postfix.test",
                                    hostname="mx.postfix.test")
+        if scenario == "restrict":
+            # postmap reads the instance's main.cf
+            self.peer.write_config()
+            subprocess.run(["/usr/sbin/postmap", "-c", self.peer.etc,
+                            "hash:%s" % paths["sender_access"]], check=True,
+                           stdin=subprocess.DEVNULL, timeout=60)
         self.domain = self.peer.domain
         self.port = self.peer.port
 

@@ -13,6 +13,11 @@ Postfix's smtp-source (relay and local; fan-out needs 20 recipients over
 generator), then a shorter Python phase (--latency-fraction of the
 count, same sessions, not in the throughput/CPU figures) measures the
 latency.  --driver python uses bench/loadgen.py for everything.
+"restrict" (relay with issue 17's restrictions) and "nocheck" (the same
+relay without them) always use the Python generator: their client must
+connect from 127.0.0.2, outside mynetworks, and smtp-source cannot bind
+a source address.  With restrict, the table is followed by Sluice's
+rate with the restrictions as a share of its rate without them.
 
 Deliveries are counted at smtp-sink (-c counters) or in the Maildir,
 and the clock stops only when they are all there and the queue is
@@ -45,9 +50,13 @@ import peer_util as pu        # noqa: E402  (path set up by mtas)
 import sluice_instance as si  # noqa: E402
 import smtp_sink              # noqa: E402
 
-FULL = {"relay": 20000, "local": 10000, "fanout": 2000, "idle": 500}
-QUICK = {"relay": 400, "local": 300, "fanout": 40, "idle": 500}
+FULL = {"relay": 20000, "local": 10000, "fanout": 2000, "idle": 500,
+        "nocheck": 20000, "restrict": 20000}
+QUICK = {"relay": 400, "local": 300, "fanout": 40, "idle": 500,
+         "nocheck": 400, "restrict": 400}
 FANOUT_RCPTS = 20
+RESTRICT_SESSIONS = 10      # issue 17: with/without and S/P at 10 sessions
+RESTRICT_SHARE_MIN = 0.85   # issue 17: with >= 85% of without
 
 
 LEFTOVERS = []   # run directories, removed when the bench ends
@@ -58,8 +67,8 @@ class BenchError(RuntimeError):
 
 
 def recipients(scenario, mta):
-    if scenario == "relay":
-        return lambda n: ["rcpt@relay.bench.test"]
+    if scenario in ("relay",) + mtas.RESTRICTED:
+        return lambda n: ["rcpt@" + mtas.RELAY_DOMAIN]
     if scenario == "local":
         return lambda n: ["user@" + mta.domain]
     return lambda n: ["u%d@%s" % (j, mtas.FANOUT_DOMAINS[j % 5])
@@ -89,6 +98,13 @@ def wait_drained(scenario, mta, sinks, count, timeout):
                                    else "not empty", mta.log_tail()))
 
 
+def uses_smtp_source(args, scenario):
+    """smtp-source drives relay and local; fan-out needs 20 recipients,
+    restrict and nocheck a client address outside mynetworks."""
+    return args.driver == "smtp-source" and \
+        scenario not in ("fanout",) + mtas.RESTRICTED
+
+
 def smtp_source(mta, scenario, count, sessions, timeout):
     rcpt = recipients(scenario, mta)(0)[0]
     cmd = [smtp_sink.SMTP_SOURCE, "-s", str(sessions), "-m", str(count),
@@ -104,9 +120,11 @@ def smtp_source(mta, scenario, count, sessions, timeout):
 
 def python_load(mta, scenario, count, sessions, timeout):
     stats = {}
+    source = mtas.OUTSIDE_CLIENT if scenario in mtas.RESTRICTED else None
     lat, errors, _ = loadgen.run_load("127.0.0.1", mta.port, count, sessions,
                                       recipients(scenario, mta),
-                                      timeout=timeout, stats=stats)
+                                      timeout=timeout, stats=stats,
+                                      source=source)
     if stats["reconnects"]:
         print("    (%s: %d connect/greeting timeout(s) retried)"
               % (mta.name, stats["reconnects"]), flush=True)
@@ -124,7 +142,7 @@ def warmup(args, mta, scenario, sessions, sinks, count):
     if scenario == "idle" or args.warmup <= 0:
         return 0
     n = max(sessions, int(args.warmup * count))
-    if args.driver == "smtp-source" and scenario != "fanout":
+    if uses_smtp_source(args, scenario):
         smtp_source(mta, scenario, n, sessions, args.timeout)
     else:
         python_load(mta, scenario, n, sessions, args.timeout)
@@ -175,7 +193,7 @@ def run_one(args, mta_name, scenario, sessions, count):
     sinks, mta = [], None
     try:
         for _ in range(5 if scenario == "fanout" else
-                       1 if scenario == "relay" else 0):
+                       1 if scenario in ("relay",) + mtas.RESTRICTED else 0):
             sinks.append(smtp_sink.SmtpSink(workdir, backlog=1024).start())
         extra = dict(x.split("=", 1) for x in args.set)
         mta = mtas.MTAS[mta_name](workdir, scenario, [s.port for s in sinks],
@@ -200,7 +218,7 @@ def run_one(args, mta_name, scenario, sessions, count):
         t0 = time.monotonic()
         lat = []
         try:
-            if args.driver == "smtp-source" and scenario != "fanout":
+            if uses_smtp_source(args, scenario):
                 smtp_source(mta, scenario, count, sessions, args.timeout)
             else:
                 lat = python_load(mta, scenario, count, sessions,
@@ -305,13 +323,40 @@ def print_table(results, out=sys.stdout):
               + " |", file=out)
 
 
+def print_restrict_share(results, out=sys.stdout):
+    """Sluice with issue 17's restrictions against itself without them
+    (restrict against nocheck: same relay, driver and sessions)."""
+    def sluice(scen, key):
+        return median_of([r for r in results if r["mta"] == "sluice" and
+                          r["scenario"] == scen], key)
+    with_rate, without_rate = sluice("restrict", "rate"), \
+        sluice("nocheck", "rate")
+    if not with_rate or not without_rate:
+        return
+    share = with_rate / without_rate
+    with_cpu, without_cpu = sluice("restrict", "cpu_ms_per_msg"), \
+        sluice("nocheck", "cpu_ms_per_msg")
+    print("\nSluice with the restrictions / without (restrict / nocheck, "
+          "s=%d): msg/s %.0f%% (%.0f vs %.0f), cpu ms/msg %s; issue 17 "
+          "wants >= %.0f%%: %s"
+          % (RESTRICT_SESSIONS, 100 * share, with_rate, without_rate,
+             "%.2fx" % (with_cpu / without_cpu)
+             if with_cpu and without_cpu else "-",
+             100 * RESTRICT_SHARE_MIN,
+             "met" if share >= RESTRICT_SHARE_MIN else "NOT met"), file=out)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="small counts for a smoke run")
     p.add_argument("--scale", type=float, default=1.0,
                    help="multiply every message count by this")
-    p.add_argument("--scenarios", default="relay,local,fanout,idle")
+    p.add_argument("--scenarios",
+                   default="relay,local,fanout,idle,restrict",
+                   help="relay, local, fanout, idle, restrict (relay "
+                   "with issue 17's restrictions; brings nocheck, the "
+                   "same relay without them, along), nocheck")
     p.add_argument("--relay-sessions", default="1,10,50,500")
     p.add_argument("--runs", type=int, default=1,
                    help="runs per MTA and scenario (alternating)")
@@ -374,11 +419,16 @@ def main(argv=None):
                                                        if s != "idle" else 1)))
     max_sess = max(int(x) for x in args.relay_sessions.split(","))
     plan = []
-    for scen in args.scenarios.split(","):
+    scenarios = args.scenarios.split(",")
+    if "restrict" in scenarios and "nocheck" not in scenarios:
+        # the share "with / without" needs its "without"
+        scenarios.insert(scenarios.index("restrict"), "nocheck")
+    for scen in scenarios:
         if scen not in FULL:
             raise SystemExit("unknown scenario %s" % scen)
         sess_list = [int(x) for x in args.relay_sessions.split(",")] \
             if scen == "relay" else [10] if scen in ("local", "fanout") \
+            else [RESTRICT_SESSIONS] if scen in mtas.RESTRICTED \
             else [counts["idle"]]
         for sess in sess_list:
             plan.append((scen, sess))
@@ -425,6 +475,7 @@ def main(argv=None):
                          time.monotonic() - t), flush=True)
     print()
     print_table(results)
+    print_restrict_share(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"results": results, "failures": failures}, f, indent=1)
