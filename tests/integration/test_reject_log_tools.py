@@ -485,7 +485,7 @@ def test_access_map_rejects(make_instance, tmp_path):
             r"rejected: Access denied"), False,
             "Sender address rejected: Access denied"),
         Expect("blocked15@", rcpt_line(
-            out, r"550 5\.0\.0 <blocked15@example\.test>: Recipient "
+            out, r"550 5\.7\.1 <blocked15@example\.test>: Recipient "
             r"address rejected: Mailbox disabled"), False,
             "Recipient address rejected: Mailbox disabled"),
     ]
