@@ -13,20 +13,23 @@
  * status code), so that nothing is refused for good while an
  * administrator tests; smtpd_reject_footer adds lines after the reply,
  * each with its code and status code ("\n" in the text starts a line,
- * "\c" at the start continues the reply's last line; $client_address,
- * $client_name and $helo_name are replaced).
+ * "\c" at the start continues the reply's last line; Postfix's $names
+ * in lib/util/template.h's syntax, see footer_lookup).
  *
  * Parameters: smtpd_soft_error_limit, smtpd_error_sleep_time, soft_bounce,
  * smtpd_reject_footer.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "coro.h"
+#include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "template.h"
 
 /* reply_code - the three-digit code at the start of text, or 0 */
 static int
@@ -80,103 +83,144 @@ soft_bounce(struct smtpd_session *s, struct strbuf *text)
 		text->data[4] = '4';
 }
 
-/* footer_macro - the value of $name (len bytes) in a footer, or NULL */
+/* address_part - the local part or the domain of address, into buf */
 static const char *
-footer_macro(const struct smtpd_session *s, const char *name, size_t len)
+address_part(const char *address, bool domain, struct strbuf *buf)
 {
-	static const char *const names[] = { "client_address", "client_name",
-	    "helo_name" };
-	const char *values[] = { s->peer.addr, s->peer.name,
-	    s->helo_name ? s->helo_name : "" };
+	const char *at = strrchr(address, '@');
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
-			return (values[i]);
+	strbuf_reset(buf);
+	if (domain)
+		strbuf_puts(buf, at ? at + 1 : "");
+	else
+		strbuf_append(buf, address, at ? (size_t)(at - address) :
+		    strlen(address));
+	return (buf->data);
+}
+
+/*
+ * footer_lookup - the $names of smtpd_reject_footer, Postfix's:
+ * server_name, client, client_address, client_name, client_port,
+ * reverse_client_name, helo_name, sender, sender_name, sender_domain,
+ * recipient, recipient_name, recipient_domain (the last three while a
+ * recipient is being judged)
+ */
+static const char *
+footer_lookup(const char *name, void *context)
+{
+	struct smtpd_session *s = context;
+	static struct strbuf buf;
+	const char *sender = s->txn.active ? s->txn.sender : "";
+	const char *rcpt = s->rstate.reply_recipient ?
+	    s->rstate.reply_recipient : "";
+
+	if (buf.data == NULL)
+		strbuf_init(&buf);
+	if (strcmp(name, "server_name") == 0)
+		return (s->cfg->myhostname);
+	if (strcmp(name, "client") == 0)
+		return (s->peer.namaddr);
+	if (strcmp(name, "client_address") == 0)
+		return (s->peer.addr);
+	if (strcmp(name, "client_name") == 0)
+		return (s->peer.name);
+	if (strcmp(name, "reverse_client_name") == 0)
+		return (s->peer.reverse_name);
+	if (strcmp(name, "client_port") == 0) {
+		strbuf_reset(&buf);
+		strbuf_printf(&buf, "%d", s->peer.port);
+		return (buf.data);
+	}
+	if (strcmp(name, "helo_name") == 0)
+		return (s->helo_name ? s->helo_name : "");
+	if (strcmp(name, "sender") == 0)
+		return (sender);
+	if (strcmp(name, "sender_name") == 0 ||
+	    strcmp(name, "sender_domain") == 0)
+		return (address_part(sender, name[7] == 'd', &buf));
+	if (strcmp(name, "recipient") == 0)
+		return (rcpt);
+	if (strcmp(name, "recipient_name") == 0 ||
+	    strcmp(name, "recipient_domain") == 0)
+		return (address_part(rcpt, name[10] == 'd', &buf));
 	return (NULL);
 }
 
-/* footer_expand - append text with its $name and ${name} replaced */
-static void
-footer_expand(const struct smtpd_session *s, struct strbuf *out,
-    const char *text, size_t len)
+/*
+ * footer_lines - the footer's lines, expanded, each ended by LF; the
+ * first starts with LF unless the template starts with \c (it then
+ * continues the reply's line).  -1 when a $name is unknown or the
+ * template malformed: logged, and the reply goes out without it.
+ */
+static int
+footer_lines(struct smtpd_session *s, struct strbuf *out)
 {
-	const char *end = text + len, *name, *value;
-	size_t nlen;
+	const char *tmpl = s->cfg->rules.footer, *next;
+	struct strbuf why;
+	char *piece;
+	int rc = 0;
 
-	while (text < end) {
-		if (*text != '$' || text + 1 >= end) {
-			strbuf_putc(out, *text++);
-			continue;
+	strbuf_init(&why);
+	if (strncmp(tmpl, "\\c", 2) == 0)
+		tmpl += 2;
+	else
+		strbuf_putc(out, '\n');
+	for (;;) {
+		next = strstr(tmpl, "\\n");
+		piece = xstrndup(tmpl, next ? (size_t)(next - tmpl) :
+		    strlen(tmpl));
+		rc = template_expand(piece, footer_lookup, s, out, &why);
+		free(piece);
+		if (rc != 0) {
+			msg_warn("smtpd_reject_footer: %s", why.data);
+			break;
 		}
-		if (text[1] == '{') {
-			name = text + 2;
-			nlen = 0;
-			while (name + nlen < end && name[nlen] != '}')
-				nlen++;
-			value = name + nlen < end ? footer_macro(s, name, nlen) :
-			    NULL;
-			if (value == NULL) {
-				strbuf_putc(out, *text++);
-				continue;
-			}
-			text = name + nlen + 1;
-		} else {
-			name = text + 1;
-			nlen = strspn(name, "abcdefghijklmnopqrstuvwxyz_");
-			if (name + nlen > end)
-				nlen = (size_t)(end - name);
-			if ((value = footer_macro(s, name, nlen)) == NULL) {
-				strbuf_putc(out, *text++);
-				continue;
-			}
-			text = name + nlen;
-		}
-		strbuf_puts(out, value);
+		if (next == NULL)
+			break;
+		strbuf_putc(out, '\n');
+		tmpl = next + 2;
 	}
+	strbuf_free(&why);
+	return (rc);
 }
 
 /*
  * footer - the reply in text followed by smtpd_reject_footer: every line
- * but the last written here with "-" after the code
+ * but the last written here with "-" after the code, each with the
+ * reply's code and status code
  */
 static void
 footer(struct smtpd_session *s, struct strbuf *text)
 {
-	const char *tmpl = s->cfg->rules.footer, *next, *status;
-	struct strbuf line;
+	struct strbuf lines, line;
+	const char *status = text->data + 4, *p, *nl;
 	size_t status_len = 0;
-	char code[4];
-	bool first = true;
 
-	memcpy(code, text->data, 3);
-	code[3] = '\0';
-	status = text->data + 4;
+	strbuf_init(&lines);
+	if (footer_lines(s, &lines) != 0) {
+		strbuf_free(&lines);
+		return;
+	}
 	if (text->len > 4 && text->data[3] == ' ' && (*status == '4' ||
 	    *status == '5') && status[1] == '.')
 		status_len = strcspn(status, " ");
 	strbuf_init(&line);
 	strbuf_append(&line, text->data, text->len);
-	for (;;) {
-		next = strstr(tmpl, "\\n");
-		if (first && strncmp(tmpl, "\\c", 2) == 0) {
-			tmpl += 2;
-		} else {
-			line.data[3] = '-';
-			write_line(s, &line);
-			strbuf_reset(&line);
-			strbuf_printf(&line, "%s ", code);
-			if (status_len > 0)
-				strbuf_printf(&line, "%.*s ", (int)status_len, status);
-		}
-		first = false;
-		footer_expand(s, &line, tmpl, next ? (size_t)(next - tmpl) :
-		    strlen(tmpl));
-		if (next == NULL)
+	for (p = lines.data; ; p = nl + 1) {
+		nl = strchr(p, '\n');
+		strbuf_append(&line, p, nl ? (size_t)(nl - p) : strlen(p));
+		if (nl == NULL)
 			break;
-		tmpl = next + 2;
+		line.data[3] = '-';
+		write_line(s, &line);
+		strbuf_reset(&line);
+		strbuf_append(&line, text->data, 4);
+		if (status_len > 0)
+			strbuf_printf(&line, "%.*s ", (int)status_len, status);
 	}
 	strbuf_set(text, line.data);
 	strbuf_free(&line);
+	strbuf_free(&lines);
 }
 
 /* smtpd_reply_part - a non-final line of a multi-line reply ("250-...") */

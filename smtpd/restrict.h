@@ -268,6 +268,7 @@ struct restrict_state {
 	bool		 recipient_checked;	/* reject_unlisted_recipient ran */
 	char		*access_denied;	/* the client list refused at CONNECT */
 	bool		 ill_pipelining;	/* commands sent ahead, not allowed */
+	const char	*reply_recipient;	/* $recipient of a footer (reply.c) */
 };
 
 void	restrict_state_free(struct restrict_state *st);

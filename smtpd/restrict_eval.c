@@ -119,10 +119,13 @@ ctx_close_to(struct restrict_ctx *ctx, enum restrict_result status,
 
 	s->rstate.defer_if_permit = ctx->defer_if_permit;
 	if (status == RESTRICT_REJECT) {
-		if (out != NULL)
+		if (out != NULL) {
 			strbuf_set(out, ctx->reply.data);
-		else
+		} else {
+			s->rstate.reply_recipient = ctx->recipient;
 			smtpd_reply(s, "%s", ctx->reply.data);
+			s->rstate.reply_recipient = NULL;
+		}
 		rc = -1;
 	}
 	strbuf_free(&ctx->reply);

@@ -62,57 +62,6 @@ build_list(struct restrict_rules *r, struct restrict_list *out,
 	return (rc);
 }
 
-/* session_macro - a $name smtpd_reject_footer gets per reply (reply.c) */
-static bool
-session_macro(const char *name, size_t len)
-{
-	static const char *const names[] = { "client_address", "client_name",
-	    "helo_name" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
-			return (true);
-	return (false);
-}
-
-/*
- * footer_text - smtpd_reject_footer as written, its parameter $names
- * replaced now and the per-session ones kept for each reply
- */
-static char *
-footer_text(struct config *cfg)
-{
-	const char *raw = config_get_raw(cfg, "smtpd_reject_footer"), *p, *name;
-	const char *value;
-	struct strbuf out, why;
-	size_t len;
-	char *param;
-	bool braced;
-
-	strbuf_init(&out);
-	strbuf_init(&why);
-	for (p = raw ? raw : ""; *p != '\0'; ) {
-		braced = p[0] == '$' && p[1] == '{';
-		name = p + (braced ? 2 : 1);
-		len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_");
-		if (*p != '$' || len == 0 || (braced && name[len] != '}') ||
-		    session_macro(name, len)) {
-			strbuf_putc(&out, *p++);
-			continue;
-		}
-		param = xstrndup(name, len);
-		value = NULL;
-		if (config_param_find(param) != NULL ||
-		    config_is_set(cfg, param))
-			value = config_value(cfg, param, &why);
-		strbuf_puts(&out, value ? value : "");
-		free(param);
-		p = name + len + (braced ? 1 : 0);
-	}
-	strbuf_free(&why);
-	return (strbuf_detach(&out));
-}
-
 /* restrict_load - see restrict.h */
 int
 restrict_load(struct restrict_rules *r, struct config *cfg,
@@ -138,8 +87,10 @@ restrict_load(struct restrict_rules *r, struct config *cfg,
 		rc |= build_list(r, &r->classes[i], &set->classes[i], sc, err);
 	for (int s = 0; s < RESTRICTION_STAGES; s++)
 		rc |= build_list(r, &r->stages[s], &set->stages[s], sc, err);
+	/* as written: Postfix expands its $names per reply (reply.c) */
 	free(r->footer);
-	r->footer = footer_text(cfg);
+	r->footer = xstrdup(config_get_raw(cfg, "smtpd_reject_footer") ?
+	    config_get_raw(cfg, "smtpd_reject_footer") : "");
 	r->tempfail_defer = r->tempfail_action != NULL &&
 	    strcasecmp(r->tempfail_action, "defer") == 0;
 	r->helo_tempfail_defer = r->helo_tempfail_action != NULL &&

@@ -306,16 +306,33 @@ def test_restriction_classes(make_instance):
 
 
 def test_reject_footer(make_instance):
+    """Postfix's syntax: \\c continues the reply's line, \\n starts one,
+    $names of the session and the request, ${name?text}."""
     inst = started(make_instance,
                    smtpd_reject_footer="\\c See https://help.example/"
-                   "\\nfor $client_address")
+                   "\\nfor $client_address to ${recipient_domain}"
+                   "${helo_name? (helo $helo_name)}")
     c = session(inst)
     r = c.cmd("RCPT TO:<victim@elsewhere.example>")
     assert r.lines == [
         "554-5.7.1 <victim@elsewhere.example>: Relay access denied "
         "See https://help.example/",
-        "554 5.7.1 for 127.0.0.2"], r
+        "554 5.7.1 for 127.0.0.2 to elsewhere.example (helo "
+        "client.example)"], r
+    # every 4xx/5xx reply, not only the restrictions'
+    r = c.cmd("RCPT TO:<a@b> NOTIFY=BOGUS")
+    assert r.code == 501 and len(r.lines) == 2, r
     c.close()
+
+
+def test_reject_footer_with_unknown_name_is_left_off(make_instance):
+    inst = started(make_instance, smtpd_reject_footer="call $nobody_knows")
+    c = session(inst)
+    r = c.cmd("RCPT TO:<victim@elsewhere.example>")
+    assert str(r) == "554 5.7.1 <victim@elsewhere.example>: Relay access " \
+        "denied", r
+    c.close()
+    assert inst.wait_log(r"warning: smtpd_reject_footer: .*nobody_knows")
 
 
 def test_soft_bounce(make_instance):
