@@ -24,16 +24,24 @@ class FakePolicyServer:
     """answer(request_dict) -> the bytes to send, or None to say nothing
     and keep reading; b"" closes the connection"""
 
-    def __init__(self, answer=None):
+    def __init__(self, answer=None, unix_path=None):
         self.answer = answer or (lambda req: b"action=DUNNO\n\n")
         self.requests = []
         self.connections = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.unix_path = unix_path
+        if unix_path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(unix_path)
+            os.chmod(unix_path, 0o666)
+            self.port = None
+            self.endpoint = "unix:" + unix_path
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+            self.endpoint = "inet:127.0.0.1:%d" % self.port
         self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.endpoint = "inet:127.0.0.1:%d" % self.port
         self.stopping = False
         self.conns = []
         self.lock = threading.Lock()
@@ -90,6 +98,11 @@ class FakePolicyServer:
             self.sock.close()
         except OSError:
             pass
+        if self.unix_path:
+            try:
+                os.unlink(self.unix_path)
+            except OSError:
+                pass
         with self.lock:
             for c in self.conns:
                 try:

@@ -248,6 +248,80 @@ def test_hanging_server_holds_only_its_session(make_instance):
         srv.stop()
 
 
+def test_unix_socket_in_the_queue_directory(make_instance):
+    """unix:private/policy, as Postfix admins write it: relative to the
+    queue directory (smtpd's working directory, chrooted or not)"""
+    holder = {}
+
+    def listen(inst):
+        holder["srv"] = FakePolicyServer(
+            lambda req: b"action=REJECT over the socket\n\n",
+            unix_path=os.path.join(inst.queue, "private", "policy"))
+    inst = make_instance(main={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_recipient_restrictions": "check_policy_service "
+        "unix:private/policy"}, before_start=listen)
+    try:
+        c = start_mail(inst)
+        r = c.cmd("RCPT TO:<%s>" % RCPT)
+        assert r.code == 554 and r.text.endswith(
+            "Recipient address rejected: over the socket"), r
+        c.close()
+        assert holder["srv"].requests[0]["client_address"] == "127.0.0.1"
+    finally:
+        holder["srv"].stop()
+
+
+def test_braced_settings_override_the_parameters(make_instance):
+    """Postfix 3.0's { server, name=value } form: this server fails open
+    after 1 s and one try, whatever the parameters say"""
+    srv = FakePolicyServer(hang)
+    try:
+        inst = make_instance(main={
+            "mynetworks": "127.0.0.1/32",
+            "smtpd_policy_service_timeout": "60s",
+            "smtpd_policy_service_try_limit": "3",
+            "smtpd_recipient_restrictions": "check_policy_service { %s, "
+            "timeout=1s, try_limit=1, default_action=DUNNO }, reject"
+            % srv.endpoint})
+        c = start_mail(inst)
+        start = time.monotonic()
+        r = c.cmd("RCPT TO:<%s>" % RCPT, timeout=30)
+        took = time.monotonic() - start
+        # DUNNO: the list goes on to its reject
+        assert r.code == 554 and r.text.endswith("Access denied"), r
+        assert took < 5, took
+        assert fake_connections(srv) == 1
+        c.close()
+    finally:
+        srv.stop()
+
+
+def fake_connections(srv):
+    si.wait_until(lambda: srv.connections >= 1, 2)
+    return srv.connections
+
+
+def test_end_of_data_request(make_instance, fake):
+    """At END-OF-MESSAGE: the queue ID, the real size and the count"""
+    inst = make_instance(main={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_end_of_data_restrictions": "check_policy_service "
+        + fake.endpoint})
+    c = start_mail(inst, params=" SIZE=10")
+    assert c.cmd("RCPT TO:<%s>" % RCPT).code == 250
+    assert c.cmd("DATA").code == 354
+    r = c.cmd("Subject: eom\r\n\r\n" + "x" * 500 + "\r\n.")
+    assert r.code == 250, r
+    qid = si.queued_id(r.text)
+    c.close()
+    req = fake.requests[-1]
+    assert req["protocol_state"] == "END-OF-MESSAGE", req
+    assert req["queue_id"] == qid
+    assert req["recipient"] == RCPT and req["recipient_count"] == "1"
+    assert int(req["size"]) > 500
+
+
 def test_bad_endpoint_refused_by_check(make_instance):
     inst = make_instance(start=False, main={
         "smtpd_recipient_restrictions": "check_policy_service 127.0.0.1:9"})
