@@ -116,6 +116,22 @@ refuse(struct cleanup_message *msg, const char *text, const char *dflt_code,
 			r->data[i] = ' ';
 }
 
+/*
+ * refuse_message - a content refusal: the client's reply for SMTP mail;
+ * local submission (pickup) is accepted and bounced to its sender
+ * instead, as Postfix's cleanup does (a 4xx leaves it in maildrop/)
+ */
+static void
+refuse_message(struct cleanup_message *msg, int status, const char *reason)
+{
+	msg->checks_on = false;
+	if (status == 5 && (msg->flags & CLEANUP_FLAG_LOCAL) != 0) {
+		msg->effect_bounce = true;
+		return;
+	}
+	cleanup_reject(msg, status, reason);
+}
+
 /* is_header_text - "name: value" on one line, for PREPEND and REPLACE */
 static bool
 is_header_text(const char *text)
@@ -157,9 +173,8 @@ act(struct cleanup_message *msg, const char *context, const char *map_class,
 		else
 			refuse(msg, arg, "4.7.1", "message content deferred");
 		act_log(msg, "reject", context, text, len, msg->check_reason.data);
-		cleanup_reject(msg, msg->check_reason.data[0] == '4' ? 4 : 5,
+		refuse_message(msg, msg->check_reason.data[0] == '4' ? 4 : 5,
 		    msg->check_reason.data);
-		msg->checks_on = false;
 	} else if (IS("WARN")) {
 		act_log(msg, "warning", context, text, len, arg);
 	} else if (IS("INFO")) {
@@ -233,7 +248,8 @@ check(struct cleanup_message *msg, struct map_list *maps,
 	struct strbuf *key = &msg->check_key;
 	int	 rc;
 
-	if (maps == NULL || !msg->checks_on || len == 0 || msg->status != 0)
+	if (maps == NULL || !msg->checks_on || len == 0 || msg->status != 0 ||
+	    msg->effect_bounce)
 		return (CHECK_KEEP);
 	strbuf_reset(key);
 	strbuf_append(key, text, len);
@@ -346,14 +362,16 @@ check_mime_error(void *ctx, enum mime_error err, const char *text, size_t len)
 	struct cleanup_message *msg = ctx;
 	const struct cleanup_checks *c = msg->checks;
 
-	if (err != MIME_ERR_NESTING || msg->status != 0 || (c->header == NULL &&
+	if (err != MIME_ERR_NESTING || msg->status != 0 || msg->effect_bounce ||
+	    (c->header == NULL &&
 	    c->mime_header == NULL && c->nested_header == NULL))
 		return;
 	msg_info("%s: reject: mime-error MIME nesting exceeds safety limit:"
 	    " %.*s from %s; from=<%s> to=<%s>", msg->id,
 	    (int)(len > 100 ? 100 : len), text, msg->log_origin.data,
 	    msg->sender.data, msg->log_rcpt.len ? msg->log_rcpt.data : "unknown");
-	cleanup_reject(msg, 5, CLEANUP_TEXT_NESTING);
+	strbuf_set(&msg->check_reason, CLEANUP_TEXT_NESTING);
+	refuse_message(msg, 5, msg->check_reason.data);
 }
 
 /* cleanup_checks_body - the body needs looking at line by line */

@@ -127,6 +127,7 @@ struct cleanup_message {
 	/* side effects (effects.c), applied when the content is complete */
 	bool		 effect_hold;
 	bool		 effect_discard;
+	bool		 effect_bounce;	/* local mail refused: check_reason */
 	struct strbuf	 effect_filter;	/* transport:nexthop, or empty */
 	struct strbuf	 effect_redirect;	/* address, or empty */
 	struct strlist	 effect_bcc;

@@ -13,7 +13,9 @@
  * address instead of each); BCC becomes one more R record there, rewritten
  * and alias-expanded like any recipient, with NOTIFY=NEVER.  The last
  * FILTER and REDIRECT win.  Each request is logged as "ID: ACTION: WHY"
- * when it comes with a reason.
+ * when it comes with a reason.  A local submission that the checks
+ * refused (effect_bounce) is kept with a reject= attribute instead, and
+ * qmgr bounces it to its sender.
  */
 #include <string.h>
 
@@ -92,7 +94,7 @@ cleanup_effect_bcc(struct cleanup_message *msg, const char *addr,
 void
 cleanup_effects_reset(struct cleanup_message *msg)
 {
-	msg->effect_hold = msg->effect_discard = false;
+	msg->effect_hold = msg->effect_discard = msg->effect_bounce = false;
 	strbuf_reset(&msg->effect_filter);
 	strbuf_reset(&msg->effect_redirect);
 	strlist_free(&msg->effect_bcc);
@@ -202,6 +204,10 @@ cleanup_effects_finish(struct cleanup_message *msg,
 	struct queue_recipient bcc;
 	int	 rc;
 
+	/* refused local mail: every recipient bounces, nothing else applies */
+	if (msg->effect_bounce)
+		return (queue_writer_attr(msg->writer, QUEUE_ATTR_REJECT,
+		    msg->check_reason.data) < 0 ? -1 : 0);
 	if (msg->effect_filter.len > 0 && queue_writer_attr(msg->writer,
 	    QUEUE_ATTR_FILTER, msg->effect_filter.data) < 0)
 		return (-1);

@@ -176,7 +176,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 		goto done;
 	}
 	cleanup_content_end(msg);
-	if (msg->status == 0 && !msg->effect_discard &&
+	if (msg->status == 0 && (!msg->effect_discard || msg->effect_bounce) &&
 	    (rc = cleanup_effects_finish(msg, &d->expand, &cs->dups,
 	    &refusal)) != 0) {
 		if (rc < 0)
@@ -191,7 +191,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 		goto done;
 	}
 	/* accepted and dropped: the client says 250, nothing is delivered */
-	if (msg->effect_discard) {
+	if (msg->effect_discard && !msg->effect_bounce) {
 		queue_writer_abort(msg->writer);
 		msg->writer = NULL;
 		in_step = reply(s, &cs->request, 0, NULL, NULL) == 0;

@@ -25,7 +25,9 @@
  * final address, so the records share one delivery and each keeps its
  * done mark and its orig_to; filter=TRANSPORT:NEXTHOP (FILTER) sends every
  * recipient the resolver routes there instead, to the recipient's domain
- * when NEXTHOP is empty.
+ * when NEXTHOP is empty.  A third, reject=D.D.D TEXT, is a local
+ * submission that cleanup's checks refused: every record bounces with
+ * that reason (the sender learns it from the bounce, as with Postfix).
  */
 #include <sys/stat.h>
 
@@ -122,6 +124,19 @@ qmgr_message_add_rcpt(struct qmgr_message *m, const char *address, size_t rec,
 	return (r);
 }
 
+/* qmgr_message_refused - r bounces with cleanup's "D.D.D text" */
+static void
+qmgr_message_refused(struct qmgr_rcpt *r, const char *refused)
+{
+	char	 dsn[16];
+	size_t	 n = strcspn(refused, " ");
+
+	snprintf(dsn, sizeof(dsn), "%.*s", (int)(n < 15 ? n : 15), refused);
+	if (dsn[0] != '5')
+		snprintf(dsn, sizeof(dsn), "5.7.1");
+	qmgr_rcpt_set(r, 5, dsn, refused[n] == ' ' ? refused + n + 1 : refused);
+}
+
 /*
  * route_filter - the FILTER route of a message in place of the
  * resolver's (res), when it has one
@@ -155,6 +170,7 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 {
 	const struct queue_recipient *qr = &m->msg.recipients[rec];
 	const char *redirect = attr_list_get(&m->msg.attrs, QUEUE_ATTR_REDIRECT);
+	const char *refused = attr_list_get(&m->msg.attrs, QUEUE_ATTR_REJECT);
 	struct resolve_result res;
 	struct strlist finals;
 	struct defer_log notes;
@@ -165,6 +181,12 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 	resolve_result_init(&res);
 	strlist_init(&finals);
 	defer_log_init(&notes);
+	if (refused != NULL) {
+		r = qmgr_message_add_rcpt(m, qr->address, rec, true, &dup);
+		qmgr_message_refused(r, refused);
+		qmgr_log_rcpt(m, r, "bounced");
+		goto out;
+	}
 	/* REDIRECT: one final address for all; else cleanup's expansion */
 	if (redirect != NULL) {
 		strlist_add(&finals, redirect);

@@ -24,8 +24,11 @@
  *	  (header_checks, smtpd's end-of-data decisions), as Postfix keeps
  *	  them after the message: "filter=transport:nexthop" (qmgr sends
  *	  every recipient there, content_filter's way), "redirect=addr"
- *	  (qmgr delivers every recipient to addr instead), and R records of
- *	  BCC recipients.  Readers see them as if they came before M.
+ *	  (qmgr delivers every recipient to addr instead), "reject=D.D.D
+ *	  text" (a local submission that header or body checks refused:
+ *	  qmgr bounces every recipient with that reason, as Postfix's cleanup
+ *	  does), and R records of BCC recipients.  Readers see them as if
+ *	  they came before M.
  *	E end marker (empty)
  * A file is complete only when it ends in E *and* its mode is 0700: the
  * writer creates it 0600 and flips the mode right before the fsync that
@@ -67,6 +70,7 @@
 /* A records of the extracted segment (see X above) */
 #define QUEUE_ATTR_FILTER	"filter"
 #define QUEUE_ATTR_REDIRECT	"redirect"
+#define QUEUE_ATTR_REJECT	"reject"
 
 #define QUEUE_RECORD_MAX	(1024 * 1024)	/* any record's data */
 #define QUEUE_CHUNK_MAX		(64 * 1024)

@@ -17,6 +17,7 @@ import time
 
 import sluice_instance as si
 import submit_helpers as sh
+from smtp_peer import Peer
 
 # header_checks(5) and pcre_table(5), EXAMPLES
 HEADER_CHECKS = r"""
@@ -331,10 +332,40 @@ def test_local_submission_is_checked(make_instance):
     assert inst.wait_log(r"warning: header Subject: warn me from local; "
                          r"from=<me@client\.example> to=<you@dest\.test> "
                          r"proto=LOCAL: watch this$"), inst.maillog()[-2000:]
+    # refused: accepted from pickup and kept with the reason, for qmgr
+    # to bounce to the sender (as Postfix's cleanup bounces local mail)
     r = sh.sendmail(inst, ["-f", "me@client.example", "you@dest.test"],
                     b"Subject: make money fast\n\nhi\n")
     assert r.returncode == 0, r.stderr
     assert inst.wait_log(r"reject: header Subject: make money fast from "
                          r"local; .*proto=LOCAL: 5\.7\.1", 15)
-    time.sleep(0.5)
-    assert len(inst.complete_ids()) == 1
+    msgs = sh.wait_incoming(inst, 2)
+    refused = [m for m in msgs.values() if "reject" in m.attrs]
+    assert len(refused) == 1
+    assert refused[0].attrs["reject"] == "5.7.1 message content rejected"
+    assert sh.maildrop_ids(inst) == []
+
+
+def test_refused_local_submission_bounces_to_its_sender(make_instance):
+    with Peer() as peer:
+        def tables(inst):
+            inst.set_main({"header_checks": write_table(
+                inst, "header_checks", HEADER_CHECKS),
+                "relayhost": "[127.0.0.1]:%d" % peer.port,
+                "smtp_connection_cache_time_limit": "0s"})
+        inst = make_instance(delivery=True, before_start=tables)
+        r = sh.sendmail(inst, ["-f", "me@client.example", "you@dest.test"],
+                        b"Subject: make money fast\n\nhi\n")
+        assert r.returncode == 0, r.stderr
+        line = inst.wait_log(r"(\w+): to=<you@dest\.test>, relay=none, .*"
+                             r"dsn=5\.7\.1, status=bounced \(message content "
+                             r"rejected\)", 20)
+        assert line, inst.maillog()[-3000:]
+        assert si.wait_until(lambda: len(peer.transactions) == 1 and
+                             peer.transactions[0].data, 20), \
+            inst.maillog()[-3000:]
+        t = peer.transactions[0]
+        assert "<>" in t.mail
+        assert [re.search(r"<([^>]*)>", x).group(1) for x in t.rcpts] == \
+            ["me@client.example"]
+        assert b"message content rejected" in t.data
