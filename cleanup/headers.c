@@ -53,20 +53,39 @@ note_message_id(struct cleanup_message *msg, const char *hdr, size_t len)
 	strbuf_trim(&msg->message_id);
 }
 
-/* classify_header - the checks and notes made on one logical header */
+/* count_hop - a Received: header: one more hop, within hopcount_limit */
 static void
-classify_header(struct cleanup_message *msg)
+count_hop(struct cleanup_message *msg)
+{
+	if (++msg->hops > msg->params->hopcount_limit) {
+		msg_info("%s: reject: too many hops (%ld Received: headers,"
+		    " hopcount_limit %ld); from=<%s>", msg->id, msg->hops,
+		    msg->params->hopcount_limit, msg->sender.data);
+		cleanup_reject(msg, 5, CLEANUP_TEXT_HOPS);
+	}
+}
+
+/* is_received - the pending header is a Received: header */
+static bool
+is_received(const struct cleanup_message *msg)
+{
+	return (name_is(msg->header.data, mime_header_name_len(msg->header.data,
+	    msg->header.len), "received"));
+}
+
+/*
+ * classify_header - the checks and notes made on one logical header;
+ * hops_counted: its Received: was counted before header_checks saw it
+ */
+static void
+classify_header(struct cleanup_message *msg, bool hops_counted)
 {
 	const char *hdr = msg->header.data;
 	size_t	len = mime_header_name_len(hdr, msg->header.len);
 
 	if (name_is(hdr, len, "received")) {
-		if (++msg->hops > msg->params->hopcount_limit) {
-			msg_info("%s: reject: too many hops (%ld Received: headers,"
-			    " hopcount_limit %ld); from=<%s>", msg->id, msg->hops,
-			    msg->params->hopcount_limit, msg->sender.data);
-			cleanup_reject(msg, 5, CLEANUP_TEXT_HOPS);
-		}
+		if (!hops_counted)
+			count_hop(msg);
 	} else if (name_is(hdr, len, "message-id")) {
 		msg->seen_message_id = true;
 		note_message_id(msg, hdr, msg->header.len);
@@ -97,6 +116,9 @@ flush_header(struct cleanup_message *msg)
 {
 	if (msg->header.len == 0)
 		return;
+	/* Received: counts whatever the checks do with it, as in Postfix */
+	if (is_received(msg))
+		count_hop(msg);
 	switch (cleanup_check_header(msg, MIME_SECTION_PRIMARY,
 	    msg->header.data, msg->header.len)) {
 	case CHECK_DROP:
@@ -108,7 +130,7 @@ flush_header(struct cleanup_message *msg)
 	default:
 		break;
 	}
-	classify_header(msg);
+	classify_header(msg, true);
 	output_header(msg);
 }
 
@@ -183,7 +205,7 @@ cleanup_header_overflow(struct cleanup_message *msg)
 	struct strbuf pending;
 
 	if (msg->header.len > 0)
-		classify_header(msg);
+		classify_header(msg, false);
 	/* add_missing_headers uses msg->header as scratch: set it aside. */
 	pending = msg->header;
 	strbuf_init(&msg->header);

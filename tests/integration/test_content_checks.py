@@ -369,3 +369,20 @@ def test_refused_local_submission_bounces_to_its_sender(make_instance):
         assert [re.search(r"<([^>]*)>", x).group(1) for x in t.rcpts] == \
             ["me@client.example"]
         assert b"message content rejected" in t.data
+
+
+def test_ignored_received_headers_still_count_as_hops(make_instance):
+    def tables(inst):
+        inst.set_main({"header_checks": write_table(
+            inst, "header_checks", "/^Received:/ IGNORE\n"),
+            "hopcount_limit": "2"})
+    inst = make_instance(before_start=tables)
+    hops = ["Received: from hop%d.example by x; Mon, 7 Dec 2026 00:00:00 "
+            "+0000" % i for i in range(3)]
+    code, text = send(inst, msg(hops + ["Subject: loop"]))
+    assert (code, text) == (554, "5.4.6 Error: too many hops"), text
+    code, text = send(inst, msg(hops[:1] + ["Subject: fine"]))
+    assert code == 250, text
+    m = si.parse_queue_file(inst.queue_path(si.queued_id(text)))
+    # smtpd's own Received: went too: the table said so
+    assert m.header_values("Received") == []
