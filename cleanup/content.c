@@ -125,13 +125,14 @@ static void
 body_chunk(struct cleanup_message *msg, const char *data, size_t len)
 {
 	const char *end = data + len, *lf;
-	size_t	 n, room, max = (size_t)msg->checks->line_limit;
+	size_t	 n, room, max;
 	bool	 complete;
 
 	if (!cleanup_checks_body(msg)) {
 		cleanup_content_out(msg, data, len);
 		return;
 	}
+	max = msg->checks->line_limit > 0 ? (size_t)msg->checks->line_limit : 1;
 	while (data < end && msg->writer != NULL) {
 		lf = memchr(data, '\n', (size_t)(end - data));
 		n = lf != NULL ? (size_t)(lf - data) + 1 : (size_t)(end - data);
