@@ -126,7 +126,8 @@ restrict_check_reverse_access(struct restrict_ctx *ctx,
 
 	strbuf_init(&value);
 	status = restrict_access_result(ctx, step, access_find_client(&t->lookup,
-	    name, ctx->client_addr, &value), &value, name, client_class);
+	    name, ctx->client_addr, &value), &value, name,
+	    "Unverified Client host");
 	strbuf_free(&value);
 	return (restrict_access_no_permit(ctx, step, status, name));
 }

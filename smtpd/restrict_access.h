@@ -60,13 +60,8 @@ enum restrict_result restrict_check_recipient_access(struct restrict_ctx *ctx,
 	    const struct restrict_step *step);
 enum restrict_result restrict_implicit_access(struct restrict_ctx *ctx,
 	    const struct restrict_step *step);
-enum restrict_result restrict_check_client_a_access(struct restrict_ctx *ctx,
-	    const struct restrict_step *step);
-enum restrict_result restrict_check_sender_mx_access(struct restrict_ctx *ctx,
-	    const struct restrict_step *step);
-enum restrict_result restrict_check_sender_ns_access(struct restrict_ctx *ctx,
-	    const struct restrict_step *step);
-enum restrict_result restrict_check_recipient_mx_access(struct restrict_ctx *ctx,
+/* every check_*_{a,mx,ns}_access (restrict_access_dns.c) */
+enum restrict_result restrict_check_server_access(struct restrict_ctx *ctx,
 	    const struct restrict_step *step);
 
 enum restrict_result restrict_access_apply(struct restrict_ctx *ctx,

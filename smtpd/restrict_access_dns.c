@@ -1,9 +1,10 @@
 /*
  * restrict_access_dns - the check_*_access restrictions that judge a name
- * by the hosts the DNS says serve it: check_sender_mx_access,
- * check_recipient_mx_access (the domain's MX hosts), check_sender_ns_access
- * (its name servers) and check_client_a_access (the client name's own
- * addresses).
+ * by the hosts the DNS says serve it, for each name smtpd knows (the
+ * client's verified name, its unverified PTR name, the HELO name, the
+ * sender's and the recipient's domain): check_*_mx_access (the domain's
+ * MX hosts), check_*_ns_access (its name servers) and check_*_a_access
+ * (the name's own addresses), as Postfix has them.
  *
  * As Postfix: each server's name is looked up as a domain (not for the A
  * check), then each of its addresses as a host address, and the first
@@ -19,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 #include "msg.h"
@@ -182,46 +184,76 @@ check_servers(struct restrict_ctx *ctx, const struct restrict_step *step,
 	return (restrict_access_no_permit(ctx, step, status, reply_name));
 }
 
-/* check_client_a_access - the addresses of the client's (verified) name */
-enum restrict_result
-restrict_check_client_a_access(struct restrict_ctx *ctx,
-    const struct restrict_step *step)
-{
-	if (strcasecmp(ctx->client_name, "unknown") == 0)
-		return (RESTRICT_DUNNO);
-	return (check_servers(ctx, step, ctx->client_name, SERVER_A,
-	    ctx->namaddr, "Client host"));
-}
+/* Which name a check judges, and by which servers. */
+enum subject { CLIENT, REVERSE, HELO, SENDER, RECIPIENT };
 
-/* check_sender_mx_access - the sender domain's MX hosts */
-enum restrict_result
-restrict_check_sender_mx_access(struct restrict_ctx *ctx,
-    const struct restrict_step *step)
-{
-	if (ctx->sender == NULL || *ctx->sender == '\0')
-		return (RESTRICT_DUNNO);
-	return (check_servers(ctx, step, ctx->sender, SERVER_MX, ctx->sender,
-	    "Sender address"));
-}
+static const struct {
+	const char	*name;
+	enum subject	 subject;
+	enum server_kind kind;
+} server_checks[] = {
+	{ "check_client_a_access", CLIENT, SERVER_A },
+	{ "check_client_mx_access", CLIENT, SERVER_MX },
+	{ "check_client_ns_access", CLIENT, SERVER_NS },
+	{ "check_reverse_client_hostname_a_access", REVERSE, SERVER_A },
+	{ "check_reverse_client_hostname_mx_access", REVERSE, SERVER_MX },
+	{ "check_reverse_client_hostname_ns_access", REVERSE, SERVER_NS },
+	{ "check_helo_a_access", HELO, SERVER_A },
+	{ "check_helo_mx_access", HELO, SERVER_MX },
+	{ "check_helo_ns_access", HELO, SERVER_NS },
+	{ "check_sender_a_access", SENDER, SERVER_A },
+	{ "check_sender_mx_access", SENDER, SERVER_MX },
+	{ "check_sender_ns_access", SENDER, SERVER_NS },
+	{ "check_recipient_a_access", RECIPIENT, SERVER_A },
+	{ "check_recipient_mx_access", RECIPIENT, SERVER_MX },
+	{ "check_recipient_ns_access", RECIPIENT, SERVER_NS },
+};
 
-/* check_sender_ns_access - the sender domain's name servers */
+/*
+ * restrict_check_server_access - every check_*_{a,mx,ns}_access: the
+ * step's name says whose name and which servers; a name not known yet
+ * (no HELO, the null sender, an unnamed client) is no match
+ */
 enum restrict_result
-restrict_check_sender_ns_access(struct restrict_ctx *ctx,
+restrict_check_server_access(struct restrict_ctx *ctx,
     const struct restrict_step *step)
 {
-	if (ctx->sender == NULL || *ctx->sender == '\0')
-		return (RESTRICT_DUNNO);
-	return (check_servers(ctx, step, ctx->sender, SERVER_NS, ctx->sender,
-	    "Sender address"));
-}
+	const char *name = NULL, *reply_name, *reply_class;
+	size_t	 i;
 
-/* check_recipient_mx_access - the recipient domain's MX hosts */
-enum restrict_result
-restrict_check_recipient_mx_access(struct restrict_ctx *ctx,
-    const struct restrict_step *step)
-{
-	if (ctx->recipient == NULL || *ctx->recipient == '\0')
+	for (i = 0; i < sizeof(server_checks) / sizeof(server_checks[0]); i++)
+		if (strcasecmp(step->word->name, server_checks[i].name) == 0)
+			break;
+	if (i == sizeof(server_checks) / sizeof(server_checks[0]))
+		msg_panic("restrict_check_server_access: %s", step->word->name);
+	switch (server_checks[i].subject) {
+	case CLIENT:
+		name = ctx->client_name;
+		reply_name = ctx->namaddr;
+		reply_class = "Client host";
+		break;
+	case REVERSE:
+		name = ctx->session->peer.reverse_name;
+		reply_name = name;
+		reply_class = "Unverified Client host";
+		break;
+	case HELO:
+		reply_name = name = ctx->helo;
+		reply_class = "Helo command";
+		break;
+	case SENDER:
+		reply_name = name = ctx->sender;
+		reply_class = "Sender address";
+		break;
+	default:
+		reply_name = name = ctx->recipient;
+		reply_class = "Recipient address";
+		break;
+	}
+	if (name == NULL || *name == '\0' || ((server_checks[i].subject ==
+	    CLIENT || server_checks[i].subject == REVERSE) &&
+	    strcasecmp(name, "unknown") == 0))
 		return (RESTRICT_DUNNO);
-	return (check_servers(ctx, step, ctx->recipient, SERVER_MX,
-	    ctx->recipient, "Recipient address"));
+	return (check_servers(ctx, step, name, server_checks[i].kind,
+	    reply_name, reply_class));
 }

@@ -507,7 +507,8 @@ def test_mx_and_ns_access(make_instance, dns):
      "address"),
     ("check_reverse_client_hostname_access",
      "client.named.test REJECT by the PTR name\n",
-     "<client.named.test>: Client host rejected: by the PTR name"),
+     "<client.named.test>: Unverified Client host rejected: by the PTR "
+     "name"),
 ])
 def test_client_name_checks(make_instance, dns, restriction, table, reply):
     inst = instance(make_instance, {"t": table}, {
@@ -531,3 +532,36 @@ def test_dns_failure_skips_the_mx_check(make_instance):
     c.close()
     assert inst.wait_log(r"warning: Unable to look up MX host for "
                          r"spammy\.test: ", 20)
+
+
+@pytest.mark.parametrize("restriction,sender,helo,rcpt_to,reply", [
+    ("check_helo_mx_access", "a@client.example", "spammy.test",
+     "someone@localhost",
+     "<spammy.test>: Helo command rejected: by MX name"),
+    ("check_helo_a_access", "a@client.example", "mx.good.test",
+     "someone@localhost",
+     "<mx.good.test>: Helo command rejected: by address"),
+    ("check_sender_a_access", "a@mx.bad-hoster.test", "client.example",
+     "someone@localhost",
+     "<a@mx.bad-hoster.test>: Sender address rejected: by address"),
+    ("check_recipient_ns_access", "a@client.example", "client.example",
+     "x@nsparent.test",
+     "<x@nsparent.test>: Recipient address rejected: by NS name"),
+    ("check_client_mx_access", "a@client.example", "client.example",
+     "someone@localhost",
+     "<client.named.test[127.0.0.2]>: Client host rejected: by address"),
+])
+def test_other_server_checks(make_instance, dns, restriction, sender, helo,
+                             rcpt_to, reply):
+    inst = instance(make_instance, {"t": "bad-hoster.test REJECT by MX name\n"
+                                    "127.0.0.66 REJECT by address\n"
+                                    "127.0.0.77 REJECT by address\n"
+                                    "127.0.0.2 REJECT by address\n"
+                                    "ns.test REJECT by NS name\n"}, {
+        "dns_resolver_address": dns.resolver_address,
+        "smtpd_client_restrictions": restriction + " texthash:{t}",
+        "mynetworks": "127.0.0.0/8",
+    })
+    c, r = rcpt(inst, sender, recipient=rcpt_to, helo=helo)
+    assert (r.code, r.text) == (554, "5.7.1 " + reply), r
+    c.close()
