@@ -271,24 +271,19 @@ smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 }
 
 /*
- * smtpd_reject - reply and log in the Postfix style:
+ * smtpd_log_reject - the Postfix-style line alone, as log tools read it:
  * "NOQUEUE: reject: RCPT from name[addr]: 554 ...; from=<> to=<> proto= helo=<>"
  */
 void
-smtpd_reject(struct smtpd_session *s, const char *stage, const char *recipient,
-    const char *fmt, ...)
+smtpd_log_reject(struct smtpd_session *s, const char *stage,
+    const char *recipient, const char *text)
 {
-	struct strbuf text, log;
-	va_list ap;
+	struct strbuf log;
 
-	strbuf_init(&text);
-	va_start(ap, fmt);
-	strbuf_vprintf(&text, fmt, ap);
-	va_end(ap);
 	strbuf_init(&log);
 	strbuf_printf(&log, "%s: reject: %s from %s: %s;",
 	    s->txn.queue_id[0] ? s->txn.queue_id : "NOQUEUE", stage,
-	    s->peer.namaddr, text.data);
+	    s->peer.namaddr, text);
 	if (s->txn.active)
 		strbuf_printf(&log, " from=<%s>", s->txn.sender);
 	if (recipient != NULL)
@@ -297,8 +292,23 @@ smtpd_reject(struct smtpd_session *s, const char *stage, const char *recipient,
 	if (s->helo_name != NULL)
 		strbuf_printf(&log, " helo=<%s>", s->helo_name);
 	msg_info("%s", log.data);
-	smtpd_reply(s, "%s", text.data);
 	strbuf_free(&log);
+}
+
+/* smtpd_reject - reply and log the refusal (smtpd_log_reject) */
+void
+smtpd_reject(struct smtpd_session *s, const char *stage, const char *recipient,
+    const char *fmt, ...)
+{
+	struct strbuf text;
+	va_list ap;
+
+	strbuf_init(&text);
+	va_start(ap, fmt);
+	strbuf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	smtpd_log_reject(s, stage, recipient, text.data);
+	smtpd_reply(s, "%s", text.data);
 	strbuf_free(&text);
 }
 

@@ -120,13 +120,20 @@ smtpd_arm_deadline(struct smtpd_session *s, bool content)
 	    content ? (int)s->cfg->min_data_rate : 0);
 }
 
-/* smtpd_bare_newline - refuse a bare CR or LF; true: end the session */
+/*
+ * smtpd_bare_newline - refuse a bare CR or LF; true: end the session.
+ * Logged as Postfix's "reject: DATA from name[addr]: bare <LF> received;
+ * from=<> ..." so that pflogsumm files it under its command.
+ */
 bool
 smtpd_bare_newline(struct smtpd_session *s, const char *what)
 {
-	msg_info("%s: reject: bare %s received after %s from %s",
-	    s->txn.queue_id[0] ? s->txn.queue_id : "NOQUEUE", what,
-	    s->where, s->peer.namaddr);
+	struct strbuf text;
+
+	strbuf_init(&text);
+	strbuf_printf(&text, "bare %s received", what);
+	smtpd_log_reject(s, s->where, NULL, text.data);
+	strbuf_free(&text);
 	smtpd_reply(s, "521 5.5.2 %s Error: bare %s received",
 	    s->cfg->myhostname, what);
 	return (true);

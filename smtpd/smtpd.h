@@ -267,6 +267,8 @@ void	smtpd_reply_part(struct smtpd_session *s, const char *fmt, ...)
 void	smtpd_reject(struct smtpd_session *s, const char *stage,
 	    const char *recipient, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+void	smtpd_log_reject(struct smtpd_session *s, const char *stage,
+	    const char *recipient, const char *text);
 void	smtpd_flush(struct smtpd_session *s);
 
 /* commands.c */
