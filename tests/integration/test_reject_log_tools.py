@@ -63,15 +63,19 @@ class Expect:
     tag: a string only this case's line carries (an address or HELO
     name); line: Postfix's text of the line after "reject: " (a regular
     expression); banned: whether Postfix's fail2ban filter matches
-    Postfix's line for it; detail: what pflogsumm's reject detail shows.
+    Postfix's line for it; detail: what pflogsumm's reject detail shows;
+    counted: whether pflogsumm counts it (not a cleanup line other than
+    a header/body check's, as for Postfix's).
     """
 
-    def __init__(self, tag, line, banned, detail, kind="reject"):
+    def __init__(self, tag, line, banned, detail, kind="reject",
+                 counted=True):
         self.tag = tag
         self.line = line
         self.banned = banned
         self.detail = detail
         self.kind = kind
+        self.counted = counted      # by pflogsumm
 
     def __repr__(self):
         return "<%s %s>" % (self.kind, self.tag)
@@ -264,15 +268,18 @@ def check_with_tools(tmp_path, insts, expects):
         assert not others, (mode, others)
 
     out = pflogsumm(str(log))
-    n_reject = sum(1 for e in found.values() if e.kind == "reject")
-    n_warn = sum(1 for e in found.values() if e.kind == "reject_warning")
+    n_reject = sum(1 for e in found.values()
+                   if e.kind == "reject" and e.counted)
+    n_warn = sum(1 for e in found.values()
+                 if e.kind == "reject_warning" and e.counted)
     assert pflog_count(out, "rejected") == n_reject, out
     assert pflog_count(out, "reject warnings") == n_warn, out
     detail = pflog_section(out, "message reject detail")
     warn_detail = pflog_section(out, "message reject warning detail")
     for e in found.values():
-        assert e.detail in (detail if e.kind == "reject" else warn_detail), \
-            (e, e.detail, out)
+        if e.counted:
+            assert e.detail in (detail if e.kind == "reject"
+                                else warn_detail), (e, e.detail, out)
     return found
 
 
@@ -585,3 +592,103 @@ def test_content_check_rejects(make_instance, tmp_path):
     # pflogsumm takes header/body rejects only from cleanup
     for line in found:
         assert "sluice/cleanup[" in line, line
+
+
+def test_protocol_stage_rejects(make_instance, tmp_path):
+    """The rejects of the other stages and limits: at CONNECT, EHLO and
+    MAIL (smtpd_delay_reject = no), MAIL's SIZE= over the limit, a bare
+    <LF>, content over message_size_limit, smtpd_end_of_data_restrictions
+    and cleanup's hop limit.  Postfix's filter bans only the 4-letter
+    stages (EHLO/MAIL/RCPT/DATA) with its known texts.  pflogsumm takes
+    the reason of an EHLO or END-OF-MESSAGE line from after its last
+    "; " (Postfix's lines alike), so its detail shows the line's tail."""
+    early = started(make_instance, {
+        "smtpd_delay_reject": "no",
+        "smtpd_client_restrictions": "permit_mynetworks, reject",
+        "smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+    })
+    c = early.raw(source="127.0.0.4")
+    try:
+        assert c.greeting.code == 554, c.greeting
+        assert c.cmd("QUIT").code == 221
+    finally:
+        c.close()
+    c = early.raw(source=INSIDE)
+    try:
+        r = c.cmd("EHLO nodots30")
+        assert r.code == 504, r
+        assert c.cmd("QUIT").code == 221
+    finally:
+        c.close()
+
+    late = started(make_instance, {
+        "message_size_limit": "20000",
+        "hopcount_limit": "5",
+        "smtpd_end_of_data_restrictions": "permit_mynetworks, reject",
+    })
+    c = late.raw(source=INSIDE)
+    try:
+        assert c.cmd("EHLO size31.example").code == 250
+        r = c.cmd("MAIL FROM:<a@client.example> SIZE=900000")
+        assert r.code == 552, r
+        assert c.cmd("QUIT").code == 221
+    finally:
+        c.close()
+    c = late.raw(source=INSIDE)
+    try:
+        assert c.cmd("EHLO barelf32.example").code == 250
+        assert c.cmd("MAIL FROM:<lf32@client.example>").code == 250
+        assert c.cmd("RCPT TO:<user@example.test>").code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"Subject: x\r\n\r\nbare\nline\r\n.\r\n")
+        r = c.reply(timeout=10)
+        assert r.code == 521, r
+    finally:
+        c.close()
+    message(late, "big33@client.example", ["user@example.test"],
+            b"Subject: big\n\n" + (b"y" * 70 + b"\n") * 400, 552,
+            source=INSIDE)
+    message(late, "eod34@client.example", ["user@example.test"],
+            b"Subject: eod\n\nbody\n", 554)
+    message(late, "hops35@client.example", ["user@example.test"],
+            b"".join(b"Received: from h%d.example by h%d.example; "
+                     b"Mon, 7 Dec 2026 10:00:00 +0000\n" % (i, i + 1)
+                     for i in range(7)) + b"Subject: loop\n\nbody\n",
+            554, source=INSIDE)
+
+    tail = r"; from=<%s> proto=ESMTP helo=<%s>"
+    expects = [
+        Expect("[127.0.0.4]", r"CONNECT from unknown\[127\.0\.0\.4\]: 554 "
+               r"5\.7\.1 <unknown\[127\.0\.0\.4\]>: Client host rejected: "
+               r"Access denied; proto=SMTP", False, "Access denied"),
+        # before EHLO is accepted the session is still SMTP, as Postfix's
+        Expect("<nodots30>", r"EHLO from localhost\[127\.0\.0\.1\]: 504 "
+               r"5\.5\.2 <nodots30>: Helo command rejected: need "
+               r"fully-qualified hostname; proto=SMTP helo=<nodots30>",
+               True, "helo=<nodots30>"),
+        Expect("<size31.example>", r"MAIL from localhost\[127\.0\.0\.1\]: "
+               r"552 5\.3\.4 Message size exceeds fixed limit; proto=ESMTP "
+               r"helo=<size31\.example>", False,
+               "Message size exceeds fixed limit"),
+        Expect("<lf32@", r"(?:DATA|END-OF-MESSAGE) from localhost"
+               r"\[127\.0\.0\.1\]: bare <LF> received"
+               + tail % (r"lf32@client\.example", r"barelf32\.example"),
+               False, "bare <LF> received"),
+        # Postfix's smtpd logs no line here (its cleanup refuses the
+        # file): Sluice's is a refusal pflogsumm files with MAIL's
+        Expect("<big33@", r"END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
+               r"552 5\.3\.4 Message size exceeds fixed limit"
+               + tail % (r"big33@client\.example", r"client\.example"),
+               False, "from=<big33@client.example>"),
+        Expect("<eod34@", r"END-OF-MESSAGE from unknown\[127\.0\.0\.2\]: 554 "
+               r"5\.7\.1 <END-OF-MESSAGE>: End-of-data rejected: Access "
+               r"denied; from=<eod34@client\.example> "
+               r"to=<user@example\.test> proto=ESMTP helo=<client\.example>",
+               False, "from=<eod34@client.example>"),
+        # cleanup's own line: Postfix writes none, pflogsumm reads only
+        # header/body lines from cleanup, the filter none of cleanup's
+        Expect("<hops35@", r"too many hops \(\d+ Received: headers, "
+               r"hopcount_limit 5\); from=<hops35@client\.example>", False,
+               None, counted=False),
+    ]
+    check_with_tools(tmp_path, [early, late], expects)
