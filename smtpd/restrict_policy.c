@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
 #include "mem.h"
 #include "policy_client.h"
 #include "policy_service.h"
@@ -95,23 +94,6 @@ server_put(struct policy_server *srv)
 	free(srv);
 }
 
-/* usable_action - can the default action be carried out at all? */
-static int
-usable_action(const char *action, struct strbuf *err)
-{
-	struct access_action act;
-	enum access_verb verb;
-
-	access_action_init(&act);
-	verb = access_action_parse(action, strlen(action), &act);
-	if (verb == ACCESS_ERROR || verb == ACCESS_IGNORED)
-		strbuf_printf(err, "check_policy_service: default action "
-		    "\"%s\": %s", action, act.why != NULL ? act.why :
-		    "not an access(5) action");
-	access_action_free(&act);
-	return (verb == ACCESS_ERROR || verb == ACCESS_IGNORED ? -1 : 0);
-}
-
 /* restrict_policy_prepare - the step's server, before the jail */
 int
 restrict_policy_prepare(struct restrict_step *step, struct smtpd_config *sc,
@@ -133,7 +115,7 @@ restrict_policy_prepare(struct restrict_step *step, struct smtpd_config *sc,
 	if (policy_service_parse(step->word->arg, &base, &spec, err) == 0) {
 		action = spec.default_action != NULL ? spec.default_action :
 		    sc->policy_default_action;
-		if (usable_action(action, err) == 0)
+		if (policy_default_action_check(action, err) == 0)
 			srv = server_get(&spec, err);
 	}
 	if (srv == NULL) {

@@ -17,6 +17,7 @@
 
 #include "maps.h"
 #include "mem.h"
+#include "policy_service.h"
 #include "restriction_list.h"
 #include "strlist.h"
 
@@ -482,6 +483,7 @@ restriction_config_check(struct config *cfg, struct strbuf *errors,
 			check_tables(&p, &set->classes[i], warnings);
 		restriction_set_free(set);
 	}
+	(void)policy_service_config_check(cfg, &err);
 	for (line = strtok_r(err.data, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (errors->len > 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "config.h"
 #include "mem.h"
 #include "policy_service.h"
@@ -70,6 +71,44 @@ default_settings(struct policy_client_settings *set)
 	strbuf_free(&err);
 }
 
+/* policy_default_action_check - see policy_service.h */
+int
+policy_default_action_check(const char *action, struct strbuf *err)
+{
+	struct access_action act;
+	enum access_verb verb;
+	int	 rc = 0;
+
+	access_action_init(&act);
+	verb = access_action_parse(action, strlen(action), &act);
+	if (*action == 0 || verb == ACCESS_ERROR || verb == ACCESS_IGNORED) {
+		strbuf_printf(err, "policy default action \"%.100s\": %s", action,
+		    act.why != NULL ? act.why : "not an access(5) action");
+		rc = -1;
+	}
+	access_action_free(&act);
+	return (rc);
+}
+
+/* policy_service_config_check - see policy_service.h */
+int
+policy_service_config_check(struct config *cfg, struct strbuf *err)
+{
+	const char *action = config_get(cfg, "smtpd_policy_service_default_action");
+	struct strbuf why;
+	int	 rc;
+
+	strbuf_init(&why);
+	if ((rc = policy_default_action_check(action ? action : "", &why)) != 0) {
+		if (err->len > 0)
+			strbuf_putc(err, '\n');
+		strbuf_printf(err, "smtpd_policy_service_default_action: %s",
+		    why.data);
+	}
+	strbuf_free(&why);
+	return (rc);
+}
+
 /* set_option - name=value inside the braces; -1 with err */
 static int
 set_option(struct policy_service_spec *spec, const char *item,
@@ -106,6 +145,8 @@ set_option(struct policy_service_spec *spec, const char *item,
 	case OPT_TRY_LIMIT:	spec->set.try_limit = v; break;
 	case OPT_RETRY_DELAY:	spec->set.retry_delay_ms = v; break;
 	case OPT_DEFAULT_ACTION:
+		if (policy_default_action_check(eq + 1, err) != 0)
+			return (-1);
 		free(spec->default_action);
 		spec->default_action = xstrdup(eq + 1);
 		break;

@@ -40,6 +40,20 @@ void	policy_service_spec_free(struct policy_service_spec *spec);
 int	policy_service_check(const char *arg, struct strbuf *err);
 
 /*
+ * policy_default_action_check - can action be carried out as an access(5)
+ * answer (not a broken code, a FILTER without transport, ...)?  0, or -1
+ * with one sentence in err
+ */
+int	policy_default_action_check(const char *action, struct strbuf *err);
+
+/*
+ * policy_service_config_check - smtpd_policy_service_default_action of
+ * cfg, for sluice check: 0, or -1 with one line appended to err
+ */
+struct config;
+int	policy_service_config_check(struct config *cfg, struct strbuf *err);
+
+/*
  * policy_service_key - a text naming the server and every setting, so
  * that steps asking the same server the same way share one client
  */

@@ -322,12 +322,21 @@ def test_end_of_data_request(make_instance, fake):
     assert int(req["size"]) > 500
 
 
-def test_bad_endpoint_refused_by_check(make_instance):
-    inst = make_instance(start=False, main={
-        "smtpd_recipient_restrictions": "check_policy_service 127.0.0.1:9"})
+@pytest.mark.parametrize("main,what", [
+    ({"smtpd_recipient_restrictions": "check_policy_service 127.0.0.1:9"},
+     "127.0.0.1:9"),
+    ({"smtpd_recipient_restrictions":
+      "check_policy_service { inet:127.0.0.1:9, timeout=0 }"}, "timeout"),
+    ({"smtpd_recipient_restrictions":
+      "check_policy_service inet:127.0.0.1:9",
+      "smtpd_policy_service_default_action": "FILTER"},
+     "smtpd_policy_service_default_action"),
+])
+def test_bad_settings_refused_by_check(make_instance, main, what):
+    inst = make_instance(start=False, main=main)
     r = inst.sluice("check")
     assert r.returncode != 0
-    assert "127.0.0.1:9" in (r.stdout + r.stderr)
+    assert what in (r.stdout + r.stderr), r.stdout + r.stderr
 
 
 def queue_mail(inst, source, sender="a@client.example"):

@@ -117,6 +117,36 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+START_TEST(test_default_action)
+{
+	static const char *const good[] = {
+		"451 4.3.5 Server configuration problem", "DUNNO", "OK",
+		"DEFER_IF_PERMIT Service unavailable", "REJECT", "HOLD",
+		"550 5.7.1 go away", "permit_mynetworks, reject",
+	};
+	static const char *const bad[] = {
+		"", "FILTER", "699 odd code", "REDIRECT nobody",
+	};
+	struct policy_service_spec spec;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(policy_default_action_check(good[i], &err) == 0,
+		    "refused %s: %s", good[i], err.data);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strbuf_reset(&err);
+		ck_assert_msg(policy_default_action_check(bad[i], &err) < 0,
+		    "accepted \"%s\"", bad[i]);
+		ck_assert(strstr(err.data, "policy default action") != NULL);
+	}
+	ck_assert_int_lt(policy_service_parse("{ inet:127.0.0.1:9, "
+	    "default_action=FILTER }", NULL, &spec, &err), 0);
+	policy_service_spec_free(&spec);
+	strbuf_free(&err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -126,6 +156,7 @@ main(void)
 	tcase_add_test(tc, test_plain_server_gets_defaults);
 	tcase_add_test(tc, test_braces_override);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_default_action);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
