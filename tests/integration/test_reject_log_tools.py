@@ -228,12 +228,19 @@ def pflog_section(out, title):
     return rest[:end.start()] if end else rest
 
 
-def check_with_tools(tmp_path, insts, expects):
+def check_with_tools(tmp_path, insts, expects, also_banned=()):
     """The maillogs of insts hold exactly the expected reject lines, in
     Postfix's format; fail2ban bans for exactly those Postfix's would be
     banned for; pflogsumm counts every reject and reject warning and
-    shows each reason."""
+    shows each reason.  also_banned: patterns of other lines (not
+    rejects) that must be there once each and that fail2ban matches in
+    both modes, as Postfix's."""
     text = settled_log(insts, expects)
+    extra = []
+    for pattern in also_banned:
+        mine = [l for l in text.split("\n") if re.search(pattern, l)]
+        assert len(mine) == 1, (pattern, mine)
+        extra += mine
     rejects = [l for l in text.split("\n") if REJECT_LINE.search(l)]
     found = {}
     for e in expects:
@@ -258,6 +265,8 @@ def check_with_tools(tmp_path, insts, expects):
                              "should be banned but is not:",
                              sorted(set(want) - set(got)), out)
         others = [l for l in matched if not REJECT_LINE.search(l)]
+        missing = [l for l in extra if l not in others]
+        assert not missing, (mode, "not banned:", missing, out)
         if mode == "normal":
             # only Postfix's "too many errors"/"improper pipelining" lines
             others = [l for l in others if "lost connection" in l or
@@ -293,8 +302,8 @@ def rcpt_line(client, text):
 
 
 def test_smtpd_builtin_rejects(make_instance, tmp_path):
-    """Relay access denied, unknown user, the sender, HELO and DATA
-    restrictions that need no table and no DNS."""
+    """Relay access denied, unknown user (at RCPT and VRFY), the sender,
+    HELO and DATA restrictions that need no table and no DNS."""
     inst = started(make_instance, {
         "smtpd_helo_restrictions": "reject_invalid_helo_hostname, "
         "reject_non_fqdn_helo_hostname",
@@ -302,6 +311,7 @@ def test_smtpd_builtin_rejects(make_instance, tmp_path):
         "reject_unlisted_sender",
         "smtpd_recipient_restrictions": "reject_non_fqdn_recipient",
         "smtpd_data_restrictions": "reject_multi_recipient_bounce",
+        "disable_vrfy_command": "no",   # Sluice's default is yes
     })
     out = "unknown[127.0.0.2]"
     expects = []
@@ -363,6 +373,20 @@ def test_smtpd_builtin_rejects(make_instance, tmp_path):
         r"\[127\.0\.0\.1\]: 550 5\.5\.3 <DATA>: Data command rejected: "
         r"Multi-recipient bounce; from=<> proto=ESMTP "
         r"helo=<bounce8\.example>", True, "Multi-recipient bounce"))
+
+    c = inst.raw(source=OUTSIDE)
+    try:
+        assert c.cmd("EHLO client.example").code == 250
+        r = c.cmd("VRFY nosuch9@example.test")
+        assert r.code == 550, r
+        assert c.cmd("QUIT").code == 221
+    finally:
+        c.close()
+    expects.append(Expect("nosuch9@", r"VRFY from unknown\[127\.0\.0\.2\]: "
+        r"550 5\.1\.1 <nosuch9@example\.test>: Recipient address rejected: "
+        r"User unknown in virtual mailbox table; to=<nosuch9@example\.test> "
+        r"proto=ESMTP helo=<client\.example>", True,
+        "User unknown in virtual mailbox table"))
 
     check_with_tools(tmp_path, [inst], expects)
 
@@ -596,7 +620,9 @@ def test_content_check_rejects(make_instance, tmp_path):
 
 def test_protocol_stage_rejects(make_instance, tmp_path):
     """The rejects of the other stages and limits: at CONNECT, EHLO and
-    MAIL (smtpd_delay_reject = no), MAIL's SIZE= over the limit, a bare
+    MAIL (smtpd_delay_reject = no), MAIL's SIZE= over the limit,
+    reject_unauth_pipelining (and the "improper command pipelining" line
+    the filter bans by), a bare
     <LF>, content over message_size_limit, smtpd_end_of_data_restrictions
     and cleanup's hop limit.  Postfix's filter bans only the 4-letter
     stages (EHLO/MAIL/RCPT/DATA) with its known texts.  pflogsumm takes
@@ -625,6 +651,7 @@ def test_protocol_stage_rejects(make_instance, tmp_path):
         "message_size_limit": "20000",
         "hopcount_limit": "5",
         "smtpd_end_of_data_restrictions": "permit_mynetworks, reject",
+        "smtpd_client_restrictions": "reject_unauth_pipelining",
     })
     c = late.raw(source=INSIDE)
     try:
@@ -643,6 +670,18 @@ def test_protocol_stage_rejects(make_instance, tmp_path):
         c.send(b"Subject: x\r\n\r\nbare\nline\r\n.\r\n")
         r = c.reply(timeout=10)
         assert r.code == 521, r
+    finally:
+        c.close()
+    c = late.raw(source=OUTSIDE)
+    try:
+        # EHLO must end a group: what follows it in the same write is
+        # improper pipelining
+        c.send(b"EHLO pipe36.example\r\nMAIL FROM:<pipe36@client.example>"
+               b"\r\n")
+        assert [r.code for r in c.replies(2)] == [250, 250]
+        r = c.cmd("RCPT TO:<user@example.test>")
+        assert r.code == 503, r
+        assert c.cmd("QUIT").code == 221
     finally:
         c.close()
     message(late, "big33@client.example", ["user@example.test"],
@@ -685,10 +724,17 @@ def test_protocol_stage_rejects(make_instance, tmp_path):
                r"denied; from=<eod34@client\.example> "
                r"to=<user@example\.test> proto=ESMTP helo=<client\.example>",
                False, "from=<eod34@client.example>"),
+        Expect("<pipe36@", rcpt_line(
+            "unknown[127.0.0.2]", r"503 5\.5\.0 <unknown\[127\.0\.0\.2\]>: "
+            r"Client host rejected: Improper use of SMTP command "
+            r"pipelining"), False, "Improper use of SMTP command pipelining"),
         # cleanup's own line: Postfix writes none, pflogsumm reads only
         # header/body lines from cleanup, the filter none of cleanup's
         Expect("<hops35@", r"too many hops \(\d+ Received: headers, "
                r"hopcount_limit 5\); from=<hops35@client\.example>", False,
                None, counted=False),
     ]
-    check_with_tools(tmp_path, [early, late], expects)
+    # the line the filter bans improper pipelining by (every mode)
+    check_with_tools(tmp_path, [early, late], expects, also_banned=[
+        r"improper command pipelining after EHLO from unknown"
+        r"\[127\.0\.0\.2\]: MAIL FROM:<pipe36@client\.example>"])
