@@ -5,8 +5,8 @@
  *
  * Side effects go into ctx->effects, which smtpd hands to cleanup with
  * the message; they need a mail transaction, so they are skipped (with a
- * warning, as Postfix does) where there is none yet, and at end of data,
- * where the queue file has already been written.
+ * warning, as Postfix does) where there is none yet, and a PREPEND at end
+ * of data, when the headers are already written.
  *
  * Parameters: access_map_reject_code, access_map_defer_code (read into
  * the engine's rules).
@@ -59,20 +59,24 @@ fix_dsn(char *dsn, size_t size, const char *reply_class)
 	dsn[0] = cls;
 }
 
-/* in_transaction - a side effect has a message to go with */
+/*
+ * in_transaction - a side effect has a message to go with; at end of
+ * data the headers are written, so PREPEND comes too late (the others
+ * still reach cleanup before it answers)
+ */
 static bool
 in_transaction(struct restrict_ctx *ctx, const char *origin,
-    const char *verb)
+    enum access_verb verb)
 {
-	if (ctx->stage == RESTRICTION_END_OF_DATA) {
-		msg_warn("access table %s: action %s must be used before "
-		    "smtpd_end_of_data_restrictions", origin, verb);
+	if (ctx->stage == RESTRICTION_END_OF_DATA && verb == ACCESS_PREPEND) {
+		msg_warn("access table %s: action PREPEND must be used before "
+		    "smtpd_end_of_data_restrictions", origin);
 		return (false);
 	}
 	if (ctx->effects == NULL || ctx->sender == NULL) {
 		msg_warn("access table %s: with smtpd_delay_reject = no, action "
 		    "%s is always skipped in client or helo restrictions",
-		    origin, verb);
+		    origin, access_verb_name(verb));
 		return (false);
 	}
 	return (true);
@@ -185,7 +189,7 @@ effect(struct restrict_ctx *ctx, const struct restrict_step *step,
 {
 	const char *text = act->text.data, *arg = act->arg.data;
 
-	if (!in_transaction(ctx, origin, access_verb_name(act->verb)))
+	if (!in_transaction(ctx, origin, act->verb))
 		return (RESTRICT_DUNNO);
 	switch (act->verb) {
 	case ACCESS_HOLD:

@@ -565,3 +565,27 @@ def test_other_server_checks(make_instance, dns, restriction, sender, helo,
     c, r = rcpt(inst, sender, recipient=rcpt_to, helo=helo)
     assert (r.code, r.text) == (554, "5.7.1 " + reply), r
     c.close()
+
+
+def test_end_of_data_hold_takes_effect_prepend_does_not(make_instance):
+    inst = instance(make_instance, {
+        "senders": "late@client.example HOLD decided at the end\n",
+        "rcpts": "someone@localhost PREPEND X-Too-Late: yes\n"}, {
+        "smtpd_end_of_data_restrictions":
+            "check_recipient_access texthash:{rcpts}, "
+            "check_sender_access texthash:{senders}",
+    }, delivery=True)
+    c, r = rcpt(inst, "late@client.example")
+    assert r.code == 250, r
+    qid = send(c)
+    c.close()
+    assert si.wait_until(lambda: os.path.exists(
+        os.path.join(inst.queue, "hold", qid)), 10)
+    msg = queued(inst, qid, "hold")
+    assert b"X-Too-Late" not in msg.content
+    assert inst.wait_log(r"warning: access table texthash:\S+: action "
+                         r"PREPEND must be used before "
+                         r"smtpd_end_of_data_restrictions")
+    assert inst.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: "
+                         r"<late@client\.example>: Sender address decided "
+                         r"at the end" % qid)
