@@ -44,6 +44,7 @@ enum mode {
 	GARBAGE,	/* a line that is no attribute */
 	HUGE,		/* a megabyte of attributes */
 	EXTRA,		/* the reply and a second one nobody asked for */
+	TRICKLE,	/* a valid reply, one byte every 50 ms */
 };
 
 static void
@@ -144,6 +145,15 @@ serve(int listen_fd, int conns, enum mode mode)
 				break;
 			case EXTRA:
 				stream_puts(s, "action=OK\n\naction=REJECT\n\n");
+				break;
+			case TRICKLE:
+				for (const char *p = "x=" "0123456789012345"
+				    "67890123456789\naction=OK\n\n"; *p; p++) {
+					stream_write(s, p, 1);
+					if (stream_flush(s) != STREAM_OK)
+						break;
+					usleep(50 * 1000);
+				}
 				break;
 			}
 			(void)stream_flush(s);
@@ -315,6 +325,8 @@ START_TEST(test_hostile_servers)
 		{ GARBAGE, "no name=value" },
 		{ HUGE, "longer than 4096" },
 		{ HANG, "read: timeout" },
+		/* each byte is in time, the whole reply is not */
+		{ TRICKLE, "read: timeout" },
 	};
 	struct policy_client_settings set = settings();
 	struct policy_client *c;
@@ -328,8 +340,8 @@ START_TEST(test_hostile_servers)
 	set.try_limit = 2;
 	set.timeout_ms = 400;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		pid = start_server(-1, cases[i].mode == HANG ? 2 : 1,
-		    cases[i].mode);
+		pid = start_server(-1, cases[i].mode == HANG ||
+		    cases[i].mode == TRICKLE ? 2 : 1, cases[i].mode);
 		ck_assert((c = policy_client_create(endpoint, &set, &why)) != NULL);
 		start = now_ms();
 		ck_assert_int_eq(policy_client_query(c, &req, &action, &why), -1);
@@ -339,8 +351,8 @@ START_TEST(test_hostile_servers)
 		ck_assert(now_ms() - start < 2000);
 		policy_client_free(c);
 		/* a server that answered is not asked twice; a hang is */
-		ck_assert_int_eq(server_result(pid),
-		    cases[i].mode == HANG ? 2 : 1);
+		ck_assert_int_eq(server_result(pid), cases[i].mode == HANG ||
+		    cases[i].mode == TRICKLE ? 2 : 1);
 		unlink(sock_path);
 	}
 	strbuf_free(&req);
