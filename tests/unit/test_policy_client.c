@@ -496,6 +496,111 @@ START_TEST(test_hang_parks_only_its_session)
 }
 END_TEST
 
+#define ECHO_SESSIONS	8
+
+/* echo_serve - per connection (forked): "action=OK <sender>" after a nap */
+static void
+echo_serve(int listen_fd)
+{
+	struct strbuf line, sender;
+	struct stream *s;
+	int	 fd;
+
+	alarm(20);
+	signal(SIGCHLD, SIG_IGN);
+	while ((fd = accept(listen_fd, NULL, NULL)) >= 0) {
+		if (fork() != 0) {
+			close(fd);
+			continue;
+		}
+		s = stream_open(fd);
+		stream_set_timeout(s, 10);
+		strbuf_init(&line);
+		strbuf_init(&sender);
+		while (stream_getline(s, &line, 4096) == STREAM_OK) {
+			if (strncmp(line.data, "sender=", 7) == 0) {
+				strbuf_set(&sender, line.data + 7);
+				strbuf_truncate(&sender, sender.len - 1);
+			} else if (strcmp(line.data, "\n") == 0) {
+				usleep(50 * 1000);
+				stream_printf(s, "action=OK %s\n\n", sender.data);
+				(void)stream_flush(s);
+			}
+		}
+		_exit(0);
+	}
+	_exit(0);
+}
+
+struct echo_query {
+	struct policy_client *client;
+	int	 index;
+	int	 ok;
+};
+
+/* echo_query_run - two queries of one session, in a coroutine */
+static void
+echo_query_run(void *arg)
+{
+	struct echo_query *q = arg;
+	struct strbuf req, action, why, want;
+
+	strbuf_init(&req);
+	strbuf_init(&action);
+	strbuf_init(&why);
+	strbuf_init(&want);
+	for (int round = 0; round < 2; round++) {
+		strbuf_reset(&req);
+		strbuf_reset(&want);
+		strbuf_printf(&want, "s%d.%d@example.org", q->index, round);
+		policy_request_attr(&req, "request", "smtpd_access_policy");
+		policy_request_attr(&req, "sender", want.data);
+		policy_request_end(&req);
+		if (policy_client_query(q->client, &req, &action, &why) == 0 &&
+		    strncmp(action.data, "OK ", 3) == 0 &&
+		    strcmp(action.data + 3, want.data) == 0)
+			q->ok++;
+	}
+	strbuf_free(&req);
+	strbuf_free(&action);
+	strbuf_free(&why);
+	strbuf_free(&want);
+}
+
+/* sessions waiting at once each get their own answer, never another's */
+START_TEST(test_concurrent_sessions_get_their_own_answers)
+{
+	struct policy_client_settings set = settings();
+	struct echo_query q[ECHO_SESSIONS];
+	struct strbuf err;
+	pid_t	 pid;
+	int	 fd;
+
+	strbuf_init(&err);
+	fd = unix_listen(sock_path, 0600, 16, &err);
+	ck_assert_msg(fd >= 0, "unix_listen: %s", err.data);
+	if ((pid = fork()) == 0)
+		echo_serve(fd);
+	close(fd);
+	for (int i = 0; i < ECHO_SESSIONS; i++) {
+		q[i].client = i == 0 ?
+		    policy_client_create(endpoint, &set, &err) : q[0].client;
+		q[i].index = i;
+		q[i].ok = 0;
+		ck_assert_int_eq(coro_start(echo_query_run, &q[i]), 0);
+	}
+	unit_coro_run_all();
+	for (int i = 0; i < ECHO_SESSIONS; i++)
+		ck_assert_msg(q[i].ok == 2, "session %d: %d answers", i, q[i].ok);
+	/* they waited at once, so each had a connection of its own */
+	ck_assert_int_eq(policy_client_idle_count(q[0].client), ECHO_SESSIONS);
+	policy_client_free(q[0].client);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	strbuf_free(&err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -513,6 +618,7 @@ main(void)
 	tcase_add_test(tc, test_refused_tries_and_delay);
 	tcase_add_test(tc, test_inet_endpoint);
 	tcase_add_test(tc, test_hang_parks_only_its_session);
+	tcase_add_test(tc, test_concurrent_sessions_get_their_own_answers);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
