@@ -7,7 +7,10 @@
  * regard to case, class names (parameters) with it, as in Postfix.  A
  * class may use other classes but never itself, even
  * through others: Postfix would recurse until it gives up at run time,
- * here the configuration is refused.
+ * here the configuration is refused.  As in Postfix, the relay or the
+ * recipient list must hold a restriction that stops relaying (not after
+ * a permit, not softened by warn_if_reject), else the configuration is
+ * refused: an open relay is never one typo away.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -325,6 +328,39 @@ uses_class(const struct restriction_list *list,
 	return (false);
 }
 
+/*
+ * has_relay_control - does list (through its classes) hold a restriction
+ * that stops relaying?  A permit before one ends the search, and so does
+ * the restriction after warn_if_reject (it only warns): as Postfix.
+ */
+static bool
+has_relay_control(const struct restriction_list *list, unsigned depth)
+{
+	static const char *const required[] = { "reject_unauth_destination",
+	    "defer_unauth_destination", "reject", "defer", "defer_if_permit",
+	    NULL };
+
+	if (depth > CLASSES_MAX)
+		return (false);
+	for (size_t i = 0; i < list->count; i++) {
+		const struct restriction_step *step = &list->steps[i];
+
+		if (strcmp(step->name, "warn_if_reject") == 0 && step->def) {
+			i++;
+			continue;
+		}
+		if (step->def != NULL && strcmp(step->name, "permit") == 0)
+			return (false);
+		for (size_t r = 0; step->def != NULL && required[r]; r++)
+			if (strcmp(step->name, required[r]) == 0)
+				return (true);
+		if (step->class_list != NULL &&
+		    has_relay_control(step->class_list, depth + 1))
+			return (true);
+	}
+	return (false);
+}
+
 /* load_classes - smtpd_restriction_classes and each class's list */
 static void
 load_classes(struct problems *p, struct restriction_set *set,
@@ -399,6 +435,15 @@ restriction_set_load(struct config *cfg, struct strbuf *err)
 				problem(&p, set->classes[i].param, "restriction "
 				    "class %s uses itself", set->classes[i].param);
 	}
+	/* Postfix's safety net against an open relay */
+	if (p.count == 0 &&
+	    !has_relay_control(&set->stages[RESTRICTION_RELAY], 0) &&
+	    !has_relay_control(&set->stages[RESTRICTION_RECIPIENT], 0))
+		problem(&p, "smtpd_relay_restrictions", "neither it nor "
+		    "smtpd_recipient_restrictions has a working instance of "
+		    "reject_unauth_destination, defer_unauth_destination, "
+		    "reject, defer or defer_if_permit: that would be an open "
+		    "relay");
 	if (p.count > 0) {
 		restriction_set_free(set);
 		return (NULL);

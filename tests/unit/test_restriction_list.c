@@ -140,6 +140,16 @@ static const struct {
 	{ "smtpd_sender_restrictions = check_sender_access nosuch:/etc/x\n",
 	    "unknown table type" },
 	{ "smtpd_client_restrictions = inline:{a=b, c\n", "unbalanced braces" },
+	/* an open relay: no relay control, or only after permit or warned */
+	{ "smtpd_relay_restrictions = permit_mynetworks\n",
+	    "parameter smtpd_relay_restrictions: neither it nor "
+	    "smtpd_recipient_restrictions has a working instance of" },
+	{ "smtpd_relay_restrictions = permit, reject_unauth_destination\n",
+	    "would be an open relay" },
+	{ "smtpd_relay_restrictions = warn_if_reject reject_unauth_destination\n",
+	    "would be an open relay" },
+	{ "smtpd_restriction_classes = c\nc = permit_mynetworks\n"
+	    "smtpd_relay_restrictions = c\n", "would be an open relay" },
 };
 
 START_TEST(test_refused)
@@ -150,6 +160,30 @@ START_TEST(test_refused)
 	ck_assert_ptr_null(load(bad[_i].text, &err));
 	ck_assert_msg(strstr(err.data, bad[_i].want) != NULL,
 	    "%s: want \"%s\" in \"%s\"", bad[_i].text, bad[_i].want, err.data);
+	strbuf_free(&err);
+}
+END_TEST
+
+START_TEST(test_relay_control_anywhere)
+{
+	static const char *const good[] = {
+		"smtpd_relay_restrictions =\nsmtpd_recipient_restrictions = "
+		    "permit_mynetworks, reject_unauth_destination\n",
+		"smtpd_relay_restrictions = permit_mynetworks, defer\n",
+		"smtpd_restriction_classes = c\nc = defer_if_permit\n"
+		    "smtpd_relay_restrictions = permit_mynetworks c\n",
+		"smtpd_relay_restrictions = warn_if_reject reject_non_fqdn_sender "
+		    "reject\n",
+	};
+	struct strbuf err;
+	struct restriction_set *set;
+
+	strbuf_init(&err);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		set = load(good[i], &err);
+		ck_assert_msg(set != NULL, "%s: %s", good[i], err.data);
+		restriction_set_free(set);
+	}
 	strbuf_free(&err);
 }
 END_TEST
@@ -208,6 +242,7 @@ main(void)
 	tcase_add_test(tc, test_arguments_and_case);
 	tcase_add_test(tc, test_classes);
 	tcase_add_loop_test(tc, test_refused, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_relay_control_anywhere);
 	tcase_add_test(tc, test_syntax_check_counts);
 	tcase_add_test(tc, test_long_and_many_words);
 	suite_add_tcase(s, tc);
