@@ -511,3 +511,16 @@ def test_bad_list_refused_by_check_and_reload(make_instance):
     c = session(inst)
     assert c.cmd("RCPT TO:<victim@elsewhere.example>").code == 554
     c.close()
+
+
+def test_open_relay_configuration_is_refused(make_instance):
+    """As Postfix: relay control must be in the relay or recipient list,
+    or nothing starts (and a reload is refused)."""
+    inst = make_instance(start=False, main=dict(
+        NARROW, smtpd_relay_restrictions="permit_mynetworks",
+        smtpd_recipient_restrictions="permit_mynetworks, permit"))
+    r = inst.sluice("check")
+    assert r.returncode == 1
+    assert "would be an open relay" in r.stdout + r.stderr, r
+    with pytest.raises(RuntimeError):
+        inst.start()
