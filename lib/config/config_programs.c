@@ -10,6 +10,7 @@
 
 #include "config_names.h"
 #include "config_programs.h"
+#include "dnsbl.h"
 #include "mem.h"
 #include "msg.h"
 #include "restriction_list.h"
@@ -430,6 +431,7 @@ config_programs_check(struct config *cfg, const char *config_dir,
 	strlist_free(&seen);
 	problems += tls_check(cfg, errors);
 	problems += restriction_config_check(cfg, errors, warnings);
+	problems += dnsbl_config_check(cfg, errors);
 	problems += master_cf_check(cfg, config_dir, &o, warnings, errors);
 	free(o.owner_name);
 	return (problems);

@@ -144,6 +144,7 @@ config_row_value(const struct param_def *def, enum config_kind kind,
 		out->flag = (num != 0);
 		return (0);
 	case CONF_STR:
+	case CONF_RAW:
 	case CONF_FILE:
 		out->str = xstrdup(value);
 		return (0);
@@ -182,6 +183,7 @@ config_value_release(enum config_kind kind, union config_value *v)
 {
 	switch (kind) {
 	case CONF_STR:
+	case CONF_RAW:
 	case CONF_FILE:
 	case CONF_HOSTPORT:
 		free(v->str);
@@ -243,7 +245,11 @@ config_row_convert(struct config *cfg, const struct config_table *row,
 		    row->name);
 	if (def->type != config_row_type(row->kind))
 		msg_panic("parameter table: %s has the wrong kind", row->name);
-	if ((value = config_value(cfg, row->name, why)) == NULL)
+	if (row->kind == CONF_RAW)
+		value = config_get_raw(cfg, row->name);
+	else
+		value = config_value(cfg, row->name, why);
+	if (value == NULL)
 		return (-1);
 	return (config_row_value(def, row->kind, row->name, value, v, why));
 }
@@ -265,6 +271,7 @@ config_store_field(const struct config_table *row, void *settings,
 		memcpy(field, &v->flag, sizeof(v->flag));
 		break;
 	case CONF_STR:
+	case CONF_RAW:
 	case CONF_FILE:
 	case CONF_HOSTPORT:
 		memcpy(field, &v->str, sizeof(v->str));
@@ -328,6 +335,7 @@ config_table_release(const struct config_table *table, void *settings)
 		field = (char *)settings + row->offset;
 		switch (row->kind) {
 		case CONF_STR:
+		case CONF_RAW:
 		case CONF_FILE:
 		case CONF_HOSTPORT:
 			memcpy(&v.str, field, sizeof(v.str));

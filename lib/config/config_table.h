@@ -31,6 +31,8 @@
 
 enum config_kind {
 	CONF_STR,	/* char *: the expanded value (xstrdup) */
+	CONF_RAW,	/* char *: as written, not expanded: a reply template
+			 * whose $names are the program's, not main.cf's */
 	CONF_INT,	/* long, within the row's bounds */
 	CONF_TIME,	/* long: seconds, rounded up */
 	CONF_TIME_MS,	/* long: milliseconds */

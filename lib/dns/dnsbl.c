@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dns_impl.h"
 #include "dnsbl.h"
 #include "mem.h"
@@ -359,4 +360,55 @@ dnsbl_template_check(const char *tmpl, template_lookup_fn next,
 	rc = template_expand(tmpl, empty_rbl, &v, &out, err);
 	strbuf_free(&out);
 	return (rc);
+}
+
+/* dnsbl_session_name - a session name of reply templates */
+bool
+dnsbl_session_name(const char *name)
+{
+	static const char *const names[] = { "client", "client_address",
+	    "client_name", "client_port", "reverse_client_name", "helo_name",
+	    "sender", "sender_name", "sender_domain", "recipient",
+	    "recipient_name", "recipient_domain", "server_name", NULL };
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return (true);
+	return (false);
+}
+
+/* empty_session - template_lookup_fn: "" for every session name */
+static const char *
+empty_session(const char *name, void *ctx)
+{
+	(void)ctx;
+	return (dnsbl_session_name(name) ? "" : NULL);
+}
+
+/* dnsbl_config_check - default_rbl_reply expands and starts with a code */
+int
+dnsbl_config_check(struct config *cfg, struct strbuf *errors)
+{
+	struct dnsbl_reply_vars v = { 554, "", "", "", "", empty_session, NULL };
+	struct strbuf why, reply;
+	const char *tmpl = config_get_raw(cfg, "default_rbl_reply");
+	const char *origin = config_origin(cfg, "default_rbl_reply");
+	int problems = 0;
+
+	if (tmpl == NULL)
+		return (0);
+	strbuf_init(&why);
+	strbuf_init(&reply);
+	if (dnsbl_template_check(tmpl, empty_session, NULL, &why) != 0 ||
+	    dnsbl_reply_format(tmpl, &v, &reply, &why) != 0) {
+		if (errors->len > 0)
+			strbuf_putc(errors, '\n');
+		strbuf_printf(errors, "%s%sparameter default_rbl_reply: %s (smtpd)",
+		    origin ? origin : "", origin ? ": " : "", why.data);
+		problems++;
+	}
+	strbuf_free(&why);
+	strbuf_free(&reply);
+	return (problems);
 }

@@ -137,6 +137,23 @@ int	dnsbl_reply_format(const char *tmpl, struct dnsbl_reply_vars *vars,
 	    struct strbuf *reply, struct strbuf *err);
 
 /*
+ * dnsbl_session_name - name is one of the session's names a reply
+ * template may use (smtpd's expansion gives each a value): client,
+ * client_address, client_name, client_port, reverse_client_name,
+ * helo_name, sender, sender_name, sender_domain, recipient,
+ * recipient_name, recipient_domain, server_name
+ */
+bool	dnsbl_session_name(const char *name);
+
+/*
+ * dnsbl_config_check - default_rbl_reply is a template that expands with
+ * the $rbl_* and session names; problems appended to errors as lines
+ * "ORIGIN: parameter default_rbl_reply: why (smtpd)".  The count.
+ */
+struct config;
+int	dnsbl_config_check(struct config *cfg, struct strbuf *errors);
+
+/*
  * dnsbl_template_check - tmpl expands, with every $rbl_* name empty and
  * the other names asked of next (configuration checks); 0 or -1 with err
  */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "dnsbl.h"
 #include "strbuf.h"
 #include "unit.h"
@@ -306,6 +307,34 @@ START_TEST(template_checks)
 }
 END_TEST
 
+START_TEST(default_rbl_reply_checked)
+{
+	struct config *cfg = config_new("/nonexistent");
+	struct strbuf errors;
+
+	strbuf_init(&errors);
+	/* Postfix's default, and the session names */
+	ck_assert_int_eq(dnsbl_config_check(cfg, &errors), 0);
+	config_set(cfg, "default_rbl_reply", "$rbl_code 5.7.9 $client "
+	    "$client_address $client_name $client_port $reverse_client_name "
+	    "$helo_name $sender $sender_name $sender_domain $recipient "
+	    "$recipient_name $recipient_domain $server_name ${rbl_txt:-}");
+	ck_assert_int_eq(dnsbl_config_check(cfg, &errors), 0);
+	ck_assert_str_eq(errors.data, "");
+	config_set(cfg, "default_rbl_reply", "$rbl_code $myhostname");
+	ck_assert_int_eq(dnsbl_config_check(cfg, &errors), 1);
+	ck_assert_str_eq(errors.data, "parameter default_rbl_reply: unknown "
+	    "name \"$myhostname\" (smtpd)");
+	strbuf_reset(&errors);
+	config_set(cfg, "default_rbl_reply", "blocked: $rbl_what");
+	ck_assert_int_eq(dnsbl_config_check(cfg, &errors), 1);
+	ck_assert_str_eq(errors.data, "parameter default_rbl_reply: reply does "
+	    "not start with a 4xx or 5xx code: \"blocked: \" (smtpd)");
+	strbuf_free(&errors);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(cache_without_resolver)
 {
 	struct dnsbl_cache *cache = dnsbl_cache_create();
@@ -346,6 +375,7 @@ main(void)
 	tcase_add_test(tc, name_query_length_bound);
 	tcase_add_test(tc, reply_texts);
 	tcase_add_test(tc, template_checks);
+	tcase_add_test(tc, default_rbl_reply_checked);
 	tcase_add_test(tc, cache_without_resolver);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
