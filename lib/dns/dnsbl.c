@@ -188,6 +188,18 @@ dnsbl_list_free(struct dnsbl_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+/* dnsbl_arg_check - parse and forget */
+int
+dnsbl_arg_check(const char *arg, struct strbuf *err)
+{
+	struct dnsbl_list list;
+
+	if (dnsbl_list_parse(arg, &list, err) != 0)
+		return (-1);
+	dnsbl_list_free(&list);
+	return (0);
+}
+
 /* join - prefix "." domain into out, within DNS's name length; 0 or -1 */
 static int
 join(const char *prefix, const char *domain, struct strbuf *out)

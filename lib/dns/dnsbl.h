@@ -69,6 +69,8 @@ bool	dnsbl_filter_match(const struct dnsbl_filter *f,
 int	dnsbl_list_parse(const char *arg, struct dnsbl_list *list,
 	    struct strbuf *err);
 void	dnsbl_list_free(struct dnsbl_list *list);
+/* dnsbl_arg_check - "domain[=filter]" parses (configuration checks) */
+int	dnsbl_arg_check(const char *arg, struct strbuf *err);
 
 /*
  * dnsbl_addr_query - the query name of an IPv4 or IPv6 address under

@@ -34,6 +34,7 @@ struct settings {
 	struct map_list	*aliases;
 	char		*relayhost;
 	char		*cert;
+	char		*rbl_reply;
 };
 
 #define ROW(name, kind, field)	CONFIG_ROW(name, kind, struct settings, field)
@@ -50,6 +51,7 @@ static const struct config_table table[] = {
 	ROW("virtual_alias_maps", CONF_MAPS, aliases),
 	ROW("relayhost", CONF_HOSTPORT, relayhost),
 	ROW("smtpd_tls_cert_file", CONF_FILE, cert),
+	ROW("default_rbl_reply", CONF_RAW, rbl_reply),
 	CONFIG_CHECK_ONLY("queue_minfree", CONF_INT),
 	CONFIG_TABLE_END,
 };
@@ -115,7 +117,9 @@ START_TEST(test_read_every_kind)
 	    "mynetworks = 192.0.2.0/24 [2001:db8::]/32\n"
 	    "mydestination = example.com, .example.net\n"
 	    "virtual_alias_maps = lmdb:%s\n"
-	    "relayhost = [smart.example.net]:587\n", table_path);
+	    "relayhost = [smart.example.net]:587\n"
+	    "default_rbl_reply = $rbl_code ${rbl_reason?{$myhostname}} $$\n",
+	    table_path);
 	cfg = parse(text);
 	memset(&st, 0xff, sizeof(st));
 	ck_assert_int_eq(config_table_read(cfg, table, &st, &err), 0);
@@ -140,8 +144,11 @@ START_TEST(test_read_every_kind)
 	strbuf_free(&value);
 	ck_assert_str_eq(st.relayhost, "[smart.example.net]:587");
 	ck_assert_str_eq(st.cert, "");
+	/* a template is taken as written: its $names are not main.cf's */
+	ck_assert_str_eq(st.rbl_reply, "$rbl_code ${rbl_reason?{$myhostname}} $$");
 	config_table_release(table, &st);
 	ck_assert_ptr_null(st.banner);
+	ck_assert_ptr_null(st.rbl_reply);
 	ck_assert_ptr_null(st.aliases);
 	ck_assert_ptr_null(st.mynetworks);
 	config_free(cfg);

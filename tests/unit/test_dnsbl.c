@@ -143,6 +143,12 @@ START_TEST(list_arguments)
 	ck_assert_str_eq(err.data, "a field is not a number 0..255 or a [...] "
 	    "set in reply filter \"127.0.0.x\"");
 	ck_assert_ptr_null(l.domain);
+	strbuf_reset(&err);
+	ck_assert_int_eq(dnsbl_arg_check("zen.example=127.0.0.[2;4]", &err), 0);
+	ck_assert_int_eq(dnsbl_arg_check("zen.example=127.0.0.[4;2..1]", &err),
+	    -1);
+	ck_assert_str_eq(err.data, "bad range in a [...] set (want low..high, "
+	    "both 0..255) in reply filter \"127.0.0.[4;2..1]\"");
 }
 END_TEST
 
