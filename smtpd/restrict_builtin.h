@@ -36,8 +36,25 @@ RESTRICT_HANDLER(restrict_unknown_helo);
 
 /* restrict_destination.c */
 RESTRICT_HANDLER(restrict_permit_auth_destination);
+/*
+ * restrict_destination_authorized - address is for one of our
+ * destinations (what permit_auth_destination permits): 1, 0, or -1 when
+ * the resolver could not say
+ */
+int	restrict_destination_authorized(struct restrict_ctx *ctx,
+	    const char *address);
 RESTRICT_HANDLER(restrict_reject_unauth_destination);
 RESTRICT_HANDLER(restrict_defer_unauth_destination);
+
+/*
+ * restrict_dnsbl.c: every DNS list restriction (reject_rbl_client,
+ * reject_rhsbl_*, permit_dnswl_client, permit_rhswl_client) has this
+ * handler; prepare parses the "domain=filter" argument into step->data
+ */
+RESTRICT_HANDLER(restrict_dnsxl);
+int	restrict_dnsxl_prepare(struct restrict_step *step,
+	    struct smtpd_config *sc, struct strbuf *err);
+void	restrict_dnsxl_release(struct restrict_step *step);
 
 /* restrict_unlisted.c */
 RESTRICT_HANDLER(restrict_unlisted_recipient_step);

@@ -20,9 +20,9 @@
 #include "restrict_builtin.h"
 #include "smtpd.h"
 
-/* authorized - 1 our destination, 0 not, -1 the resolver failed */
-static int
-authorized(struct restrict_ctx *ctx, const char *address)
+/* restrict_destination_authorized - 1 ours, 0 not, -1 the resolver failed */
+int
+restrict_destination_authorized(struct restrict_ctx *ctx, const char *address)
 {
 	const struct resolve_result *rr = smtpd_resolve(ctx->session->cfg,
 	    address);
@@ -44,7 +44,7 @@ restrict_permit_auth_destination(struct restrict_ctx *ctx,
 {
 	if (ctx->recipient == NULL)
 		return (RESTRICT_DUNNO);
-	switch (authorized(ctx, ctx->recipient)) {
+	switch (restrict_destination_authorized(ctx, ctx->recipient)) {
 	case 1:
 		return (restrict_permit(ctx, step));
 	case 0:
@@ -60,7 +60,7 @@ unauth(struct restrict_ctx *ctx, int code, const char *dsn)
 {
 	if (ctx->recipient == NULL)
 		return (RESTRICT_DUNNO);
-	switch (authorized(ctx, ctx->recipient)) {
+	switch (restrict_destination_authorized(ctx, ctx->recipient)) {
 	case 1:
 		return (RESTRICT_DUNNO);
 	case 0:

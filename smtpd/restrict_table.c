@@ -20,6 +20,9 @@
 /* ACCESS: opens its tables at load (restrict_access.c) */
 #define ACCESS(name, fn) { (name), (fn), restrict_access_prepare, \
 	    restrict_access_release, restrict_access_changed }
+/* DNSXL: a DNS list (restrict_dnsbl.c); its prepare also asks for DNS */
+#define DNSXL(name)	{ (name), restrict_dnsxl, restrict_dnsxl_prepare, \
+	restrict_dnsxl_release, NULL }
 
 static const struct restrict_handler handlers[] = {
 	ACCESS("check_access", restrict_implicit_access),
@@ -55,7 +58,9 @@ static const struct restrict_handler handlers[] = {
 	RUN("defer_unauth_destination", restrict_defer_unauth_destination),
 	RUN("permit", restrict_permit_all),
 	RUN("permit_auth_destination", restrict_permit_auth_destination),
+	DNSXL("permit_dnswl_client"),
 	RUN("permit_mynetworks", restrict_permit_mynetworks),
+	DNSXL("permit_rhswl_client"),
 	RUN("permit_sasl_authenticated", restrict_permit_sasl_authenticated),
 	RUN("reject", restrict_reject_all),
 	RUN("reject_invalid_helo_hostname", restrict_invalid_helo),
@@ -65,6 +70,13 @@ static const struct restrict_handler handlers[] = {
 	RUN("reject_non_fqdn_hostname", restrict_non_fqdn_helo),
 	RUN("reject_non_fqdn_recipient", restrict_non_fqdn_recipient),
 	RUN("reject_non_fqdn_sender", restrict_non_fqdn_sender),
+	DNSXL("reject_rbl"),
+	DNSXL("reject_rbl_client"),
+	DNSXL("reject_rhsbl_client"),
+	DNSXL("reject_rhsbl_helo"),
+	DNSXL("reject_rhsbl_recipient"),
+	DNSXL("reject_rhsbl_reverse_client"),
+	DNSXL("reject_rhsbl_sender"),
 	RUN("reject_unauth_destination", restrict_reject_unauth_destination),
 	RUN("reject_unauth_pipelining", restrict_unauth_pipelining),
 	DNS("reject_unknown_client", restrict_unknown_client),

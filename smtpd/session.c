@@ -30,6 +30,7 @@
 
 #include "client_limits.h"
 #include "coro.h"
+#include "dnsbl.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
@@ -303,6 +304,7 @@ session_serve(struct smtpd_config *cfg, const struct smtpd_peer *peer,
 	log_disconnect(s);
 	free(s->helo_name);
 	restrict_state_free(&s->rstate);
+	dnsbl_cache_free(s->dnsbl);
 	strbuf_free(&line);
 	stream_close(s->stream);
 }

@@ -30,6 +30,7 @@
 #include "stream.h"
 #include "tls.h"
 
+struct dnsbl_cache;
 struct map_list;
 struct resolver;
 struct netlist;
@@ -112,6 +113,10 @@ struct smtpd_config {
 	/* restrict_access.c: access(5) lookups */
 	char		*parent_domain_matches_subdomains;
 	char		*null_access_lookup_key;	/* the null sender's key */
+	/* the DNS list restrictions (restrict_dnsbl.c) */
+	char		*default_rbl_reply;	/* a template, as written */
+	long		 maps_rbl_code;		/* maps_rbl_reject_code */
+	struct map_list	*rbl_reply_maps;	/* NULL when empty */
 	enum smtpd_tls_level tls_level;
 	bool		 tls_wrappermode;	/* TLS from the first byte */
 	bool		 tls_received_header;	/* smtpd_tls_received_header */
@@ -244,6 +249,7 @@ struct smtpd_session {
 	unsigned long	 anvil_ticket;	/* counted by anvil; 0: not */
 	bool		 hangup;	/* a table's 421/521: close after it */
 	struct restrict_state rstate;	/* the engine's, across commands */
+	struct dnsbl_cache *dnsbl;	/* the DNS lists' answers (dnsbl.h) */
 };
 
 /* session.c */

@@ -14,12 +14,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsbl.h"
 #include "policy_service.h"
 #include "restriction_list.h"
 
 #define NONE(name)		{ (name), RESTRICTION_ARG_NONE, NULL, false }
 #define FINAL(name)		{ (name), RESTRICTION_ARG_NONE, NULL, true }
 #define WITH(name, kind)	{ (name), (kind), NULL, false }
+/* a DNS list: "domain[=filter]", checked by lib/dns (dnsbl.h) */
+#define DNSXL(name)	\
+	{ (name), RESTRICTION_ARG_DNSXL, dnsbl_arg_check, false }
 
 const struct restriction_def restriction_defs[] = {
 	WITH("check_client_a_access", RESTRICTION_ARG_TABLE),
@@ -50,7 +54,9 @@ const struct restriction_def restriction_defs[] = {
 	NONE("defer_unauth_destination"),
 	FINAL("permit"),
 	NONE("permit_auth_destination"),
+	DNSXL("permit_dnswl_client"),
 	NONE("permit_mynetworks"),
+	DNSXL("permit_rhswl_client"),
 	NONE("permit_sasl_authenticated"),
 	FINAL("reject"),
 	NONE("reject_invalid_helo_hostname"),
@@ -60,6 +66,13 @@ const struct restriction_def restriction_defs[] = {
 	NONE("reject_non_fqdn_hostname"),
 	NONE("reject_non_fqdn_recipient"),
 	NONE("reject_non_fqdn_sender"),
+	DNSXL("reject_rbl"),
+	DNSXL("reject_rbl_client"),
+	DNSXL("reject_rhsbl_client"),
+	DNSXL("reject_rhsbl_helo"),
+	DNSXL("reject_rhsbl_recipient"),
+	DNSXL("reject_rhsbl_reverse_client"),
+	DNSXL("reject_rhsbl_sender"),
 	NONE("reject_unauth_destination"),
 	NONE("reject_unauth_pipelining"),
 	NONE("reject_unknown_client"),
