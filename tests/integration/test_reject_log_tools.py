@@ -45,9 +45,13 @@ NARROW = {"mynetworks": "127.0.0.1/32"}
 
 # A reject or reject_warning line, as pflogsumm and fail2ban find them:
 # "QUEUEID: reject: ..." or "NOQUEUE: reject: ..." (and smtpd's
-# "reject: connect from", which has no queue ID).
+# "reject: connect from", which has no queue ID); and a header/body
+# check's WARN line, "QUEUEID: warning: header ...", which pflogsumm
+# counts with the reject warnings.
 REJECT_LINE = re.compile(r"sluice/\w+\[\d+\]: (?:\w+: )?"
-                         r"(reject|reject_warning): ")
+                         r"(reject|reject_warning|warning(?=: (?:header|body) "
+                         r")): ")
+WARNINGS = ("reject_warning", "warning")
 
 # Lines that are not rejects but that Postfix's filter also matches in
 # aggressive mode (its "ddos" prefixes) or in every mode.
@@ -64,6 +68,7 @@ class Expect:
     name); line: Postfix's text of the line after "reject: " (a regular
     expression); banned: whether Postfix's fail2ban filter matches
     Postfix's line for it; detail: what pflogsumm's reject detail shows;
+    kind: reject, reject_warning or warning (a header/body check's WARN);
     counted: whether pflogsumm counts it (not a cleanup line other than
     a header/body check's, as for Postfix's).
     """
@@ -280,7 +285,7 @@ def check_with_tools(tmp_path, insts, expects, also_banned=()):
     n_reject = sum(1 for e in found.values()
                    if e.kind == "reject" and e.counted)
     n_warn = sum(1 for e in found.values()
-                 if e.kind == "reject_warning" and e.counted)
+                 if e.kind in WARNINGS and e.counted)
     assert pflog_count(out, "rejected") == n_reject, out
     assert pflog_count(out, "reject warnings") == n_warn, out
     detail = pflog_section(out, "message reject detail")
@@ -584,12 +589,13 @@ def test_policy_rejects(make_instance, tmp_path):
 
 
 def test_content_check_rejects(make_instance, tmp_path):
-    """header_checks and body_checks REJECT: cleanup's line, which
-    pflogsumm counts as a header or body reject and fail2ban (as for
-    Postfix) does not ban."""
+    """header_checks and body_checks REJECT, and WARN: cleanup's lines,
+    which pflogsumm counts as a header or body reject (or reject warning)
+    and fail2ban (as for Postfix) does not ban."""
     def tables(inst):
         write_file(inst, "header_checks",
-                   "/^Subject:.*hdrtag21/ REJECT spam subject\n")
+                   "/^Subject:.*hdrtag21/ REJECT spam subject\n"
+                   "/^Subject:.*warntag23/ WARN suspicious subject\n")
         write_file(inst, "body_checks", "/bodytag22/ REJECT spam body\n")
     inst = started(make_instance, {
         "header_checks": "pcre:%s" % os.path.join(
@@ -602,6 +608,8 @@ def test_content_check_rejects(make_instance, tmp_path):
             b"Subject: hello hdrtag21\n\nbody\n", 550)
     message(inst, "b@client.example", ["user@example.test"],
             b"Subject: hello\n\nthis has bodytag22 in it\n", 550)
+    message(inst, "w@client.example", ["user@example.test"],
+            b"Subject: hello warntag23\n\nbody\n", 250)
     tail = r" from unknown\[127\.0\.0\.2\]; from=<%s> " \
         r"to=<user@example\.test> proto=ESMTP helo=<client\.example>: "
     expects = [
@@ -611,6 +619,9 @@ def test_content_check_rejects(make_instance, tmp_path):
         Expect("bodytag22", r"body this has bodytag22 in it"
                + tail % r"b@client\.example" + r"5\.7\.1 spam body",
                False, "this has bodytag22 in it"),
+        Expect("warntag23", r"header Subject: hello warntag23"
+               + tail % r"w@client\.example" + r"suspicious subject",
+               False, "Subject: hello warntag23", kind="warning"),
     ]
     found = check_with_tools(tmp_path, [inst], expects)
     # pflogsumm takes header/body rejects only from cleanup
