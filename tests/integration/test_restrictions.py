@@ -524,3 +524,51 @@ def test_open_relay_configuration_is_refused(make_instance):
     assert "would be an open relay" in r.stdout + r.stderr, r
     with pytest.raises(RuntimeError):
         inst.start()
+
+
+def test_permit_auth_destination(make_instance):
+    inst = started(make_instance,
+                   smtpd_relay_restrictions="permit_auth_destination, reject",
+                   relay_domains="relayed.example")
+    c = session(inst)
+    assert c.cmd("RCPT TO:<someone@localhost>").code == 250
+    assert c.cmd("RCPT TO:<someone@relayed.example>").code == 250
+    for rcpt in ("victim@elsewhere.example",
+                 "victim%elsewhere.example@relayed.example"):
+        r = c.cmd("RCPT TO:<%s>" % rcpt)
+        assert str(r) == "554 5.7.1 <%s>: Recipient address rejected: " \
+            "Access denied" % rcpt, r
+    c.close()
+
+
+def test_permit_sasl_authenticated_permits_nobody_yet(make_instance):
+    inst = started(make_instance, smtpd_relay_restrictions=
+                   "permit_sasl_authenticated, reject_unauth_destination")
+    c = session(inst, INSIDE)
+    assert c.cmd("RCPT TO:<friend@elsewhere.example>").code == 554
+    c.close()
+
+
+def test_defer_unauth_destination_code(make_instance):
+    inst = started(make_instance, smtpd_relay_restrictions=
+                   "permit_mynetworks, defer_unauth_destination",
+                   relay_domains_reject_code="550")
+    c = session(inst)
+    r = c.cmd("RCPT TO:<victim@elsewhere.example>")
+    assert str(r) == "450 4.7.1 <victim@elsewhere.example>: Relay access " \
+        "denied", r
+    c.close()
+
+
+def test_unlisted_recipient_switch(make_instance):
+    """smtpd_reject_unlisted_recipient = no turns the implicit check off."""
+    inst = started(make_instance, smtpd_reject_unlisted_recipient="no")
+    c = session(inst, INSIDE)
+    assert c.cmd("RCPT TO:<nobody@example.test>").code == 250
+    c.close()
+    inst.set_main({"smtpd_reject_unlisted_recipient": "yes"})
+    inst.stop()
+    inst.start()
+    c = session(inst, INSIDE)
+    assert c.cmd("RCPT TO:<nobody@example.test>").code == 550
+    c.close()
