@@ -480,29 +480,19 @@ def test_access_map_rejects(make_instance, tmp_path):
     def tables(inst):
         write_file(inst, "client.cidr", "127.0.0.3/32 REJECT\n")
         write_file(inst, "helo", "evil13.example REJECT go away\n")
-        write_file(inst, "senders",
-                   "spammer14@bad.example REJECT\n")
+        write_file(inst, "senders", "spammer14@bad.example REJECT\n")
         write_file(inst, "rcpts",
                    "blocked15@example.test 550 Mailbox disabled\n")
-    etc = lambda n: "texthash:%s" % n   # noqa: E731
-    inst = make_instance(main=NARROW, start=False)
-    tables(inst)
-    main = dict(NARROW)
-    main.update({
-        "smtpd_client_restrictions": "check_client_access cidr:%s"
-        % os.path.join(inst.etc, "client.cidr"),
-        "smtpd_helo_restrictions": "check_helo_access %s"
-        % etc(os.path.join(inst.etc, "helo")),
-        "smtpd_sender_restrictions": "check_sender_access %s"
-        % etc(os.path.join(inst.etc, "senders")),
-        "smtpd_recipient_restrictions": "check_recipient_access %s"
-        % etc(os.path.join(inst.etc, "rcpts")),
-    })
-    why = not_landed(inst, main, "check_*_access (issue 17's access maps)")
-    if why:
-        pytest.skip(why)
-    inst.set_main(main)
-    inst.start()
+    inst = started(make_instance, {
+        "smtpd_client_restrictions":
+            "check_client_access cidr:$config_directory/client.cidr",
+        "smtpd_helo_restrictions":
+            "check_helo_access texthash:$config_directory/helo",
+        "smtpd_sender_restrictions":
+            "check_sender_access texthash:$config_directory/senders",
+        "smtpd_recipient_restrictions":
+            "check_recipient_access texthash:$config_directory/rcpts",
+    }, what="check_*_access (issue 17's access maps)", before_start=tables)
     refused_rcpt(inst, "cidr16@example.test", 554, source="127.0.0.3")
     refused_rcpt(inst, "user@example.test", 554, helo="evil13.example")
     refused_rcpt(inst, "user@example.test", 554,
