@@ -303,6 +303,9 @@ service_check(const char *config_dir, const char *path,
 		problems += tls_check(cfg, &out);
 	if (strcmp(p->name, "smtpd") == 0 && overrides_restrictions(&names))
 		problems += restriction_config_check(cfg, &out, &warn);
+	if (strcmp(p->name, "smtpd") == 0 &&
+	    strlist_contains_ci(&names, "default_rbl_reply"))
+		problems += dnsbl_config_check(cfg, &out);
 	strlist_free(&seen);
 	strlist_free(&names);
 	add_lines(errors, prefix.data, &out);

@@ -74,5 +74,7 @@ int	dns_mx_decode(const unsigned char *data, size_t len, int *preference,
 	    struct strbuf *exchange);
 int	dns_ptr_decode(const unsigned char *data, size_t len, struct strbuf *host);
 int	dns_reverse_name(const char *addr, struct strbuf *out);
+void	dns_txt_decode(const unsigned char *data, size_t len, size_t limit,
+	    struct strbuf *out);
 
 #endif

@@ -12,7 +12,9 @@
  * name, no label that begins or ends with a hyphen, and nothing made of
  * digits and dots only (a PTR of "10.0.0.1" must not pass for an
  * address).  dns_reverse_name() builds the in-addr.arpa / ip6.arpa name
- * of an address.
+ * of an address.  TXT rdata (a DNSBL's reason) is a run of length-
+ * prefixed strings whose bytes can be anything: dns_txt_decode() keeps
+ * printable ASCII only and stops at the caller's limit.
  */
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -163,4 +165,26 @@ dns_reverse_name(const char *addr, struct strbuf *out)
 	}
 	strbuf_puts(out, "ip6.arpa");
 	return (0);
+}
+
+/*
+ * dns_txt_decode - append the character-strings of one TXT rdata to out,
+ * out staying within limit bytes; a byte outside printable ASCII becomes
+ * "_", a string that claims more bytes than there are ends with them
+ */
+void
+dns_txt_decode(const unsigned char *data, size_t len, size_t limit,
+    struct strbuf *out)
+{
+	size_t pos = 0, n, i;
+
+	while (pos < len && out->len < limit) {
+		n = data[pos++];
+		if (n > len - pos)
+			n = len - pos;
+		for (i = 0; i < n && out->len < limit; i++)
+			strbuf_putc(out, data[pos + i] >= 0x20 && data[pos + i] < 0x7f ?
+			    data[pos + i] : '_');
+		pos += n;
+	}
 }

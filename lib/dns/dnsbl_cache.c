@@ -217,23 +217,6 @@ dnsbl_lookup(struct dnsbl_cache *cache, const char *query,
 	return (DNSBL_UNLISTED);
 }
 
-/* append_txt - the character-strings of one TXT rdata, within the limit */
-static void
-append_txt(struct strbuf *out, const unsigned char *data, size_t len)
-{
-	size_t pos = 0, n, i;
-
-	while (pos < len && out->len < DNSBL_REASON_MAX) {
-		n = data[pos++];
-		if (n > len - pos)
-			n = len - pos;		/* a truncated string: what is there */
-		for (i = 0; i < n && out->len < DNSBL_REASON_MAX; i++)
-			strbuf_putc(out, data[pos + i] >= 0x20 && data[pos + i] < 0x7f ?
-			    data[pos + i] : '_');
-		pos += n;
-	}
-}
-
 /* dnsbl_reason - the TXT text of query, fetched once */
 const char *
 dnsbl_reason(struct dnsbl_cache *cache, const char *query)
@@ -253,7 +236,7 @@ dnsbl_reason(struct dnsbl_cache *cache, const char *query)
 		for (i = 0; i < ans.count && text.len < DNSBL_REASON_MAX; i++) {
 			if (i > 0 && text.len + 3 < DNSBL_REASON_MAX)
 				strbuf_puts(&text, " / ");
-			append_txt(&text, ans.data[i], ans.len[i]);
+			dns_txt_decode(ans.data[i], ans.len[i], DNSBL_REASON_MAX, &text);
 		}
 		dns_answer_free(&ans);
 	}

@@ -456,6 +456,18 @@ def test_bad_configuration_refused(make_instance, param, value, why):
     assert why in r.stdout, r.stdout
 
 
+def test_bad_reply_in_master_cf_override_refused(make_instance):
+    inst = make_instance(start=False, main={
+        "smtpd_client_restrictions": "reject_rbl_client bl.test"})
+    port = inst.smtpd_service_name()
+    inst.edit_master_line(port, "%s inet n - n - - smtpd "
+                          "-o default_rbl_reply=554$rbl_nope" % port)
+    r = inst.sluice("check")
+    assert r.returncode == 1, r.stdout
+    assert "parameter default_rbl_reply: unknown name \"$rbl_nope\"" in \
+        r.stdout, r.stdout
+
+
 def test_unreachable_list_is_skipped_never_5xx(make_instance, dns, proxies):
     # nothing ever answers: the lookups time out
     dead = proxies(None, 0)

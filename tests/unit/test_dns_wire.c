@@ -2,7 +2,8 @@
  * test_dns_wire - unit tests of lib/dns/dns_wire.c: MX and PTR rdata decoding
  * and reverse-lookup names, with crafted and malformed data (compression
  * pointers, overruns, trailing bytes, over-long labels and names, numeric
- * and badly hyphenated host names).  No server needed.
+ * and badly hyphenated host names), TXT strings (truncated, control
+ * bytes, the length limit).  No server needed.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -152,6 +153,44 @@ START_TEST(ptr_rdata_decoding)
 }
 END_TEST
 
+START_TEST(txt_rdata_decoding)
+{
+	static const unsigned char two[] = { 5, 'L', 'i', 's', 't', 'e', 3, ' ',
+	    'd', '!' };
+	static const unsigned char ctl[] = { 4, 'a', '\r', '\n', 0x80 };
+	static const unsigned char overrun[] = { 9, 'a', 'b' };
+	static const unsigned char empty[] = { 0, 0 };
+	unsigned char big[256 * 3];
+	struct strbuf out;
+	size_t i;
+
+	strbuf_init(&out);
+	dns_txt_decode(two, sizeof(two), 500, &out);
+	ck_assert_str_eq(out.data, "Liste d!");
+	strbuf_reset(&out);
+	dns_txt_decode(ctl, sizeof(ctl), 500, &out);
+	ck_assert_str_eq(out.data, "a___");
+	strbuf_reset(&out);
+	dns_txt_decode(overrun, sizeof(overrun), 500, &out);
+	ck_assert_str_eq(out.data, "ab");
+	strbuf_reset(&out);
+	dns_txt_decode(empty, sizeof(empty), 500, &out);
+	ck_assert_str_eq(out.data, "");
+	dns_txt_decode(two, 0, 500, &out);
+	ck_assert_str_eq(out.data, "");
+	/* three strings of 255: the limit holds, also when text is there */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = i % 256 == 0 ? 255 : 'x';
+	strbuf_set(&out, "pre");
+	dns_txt_decode(big, sizeof(big), 500, &out);
+	ck_assert_uint_eq(out.len, 500);
+	strbuf_reset(&out);
+	dns_txt_decode(big, 3, 2, &out);
+	ck_assert_str_eq(out.data, "xx");
+	strbuf_free(&out);
+}
+END_TEST
+
 START_TEST(reverse_names)
 {
 	static const char *const bad[] = {
@@ -192,6 +231,7 @@ main(void)
 	strbuf_init(&why);
 	tcase_add_test(tc, mx_rdata_decoding);
 	tcase_add_test(tc, ptr_rdata_decoding);
+	tcase_add_test(tc, txt_rdata_decoding);
 	tcase_add_test(tc, reverse_names);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
