@@ -89,7 +89,8 @@ $(LIBA): $(LIB_OBJ)
 
 # Every program's parameter table (<program>/params.c, data only): the
 # programs that run the one configuration check (lib/config_programs.h)
-# and its unit test link them all.
+# and its unit test link them all, before the library, whose modules'
+# tables they name.
 PARAMS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard */params.c cli/*/params.c))
 $(BUILD)/bin/master $(BUILD)/bin/sluice: $(PARAMS_OBJ)
 $(BUILD)/tests/test_config_programs: $(PARAMS_OBJ)
@@ -97,13 +98,13 @@ $(BUILD)/tests/test_config_programs: $(PARAMS_OBJ)
 define PROGRAM_RULE
 $(BUILD)/bin/$(call prog_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(call prog_dir,$(1))/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out $$(LIBA),$$^) $$(LIBA) $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIBA),$^) $(LIBA) $(LDLIBS) $(CHECK_LIBS)
 
 # The bounce service's notice builder is tested on its own: test_bounce
 # links the program's objects (not its main.o) before the library.

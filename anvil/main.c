@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "config_programs.h"
 #include "anvil.h"
 #include "config.h"
 #include "mem.h"
@@ -128,6 +129,7 @@ main(int argc, char **argv)
 {
 	static const struct service_ops ops = {
 		.program = "anvil",
+		.tables = anvil_tables,
 		.pre_jail = anvil_pre_jail,
 		.serve = anvil_serve,
 	};

@@ -27,6 +27,7 @@
  */
 #include <time.h>
 
+#include "config_programs.h"
 #include "bounce.h"
 #include "mem.h"
 #include "msg.h"
@@ -64,6 +65,7 @@ main(int argc, char **argv)
 {
 	static const struct service_ops ops = {
 		.program = "bounce",
+		.tables = bounce_tables,
 		.pre_jail = bounce_pre_jail,
 		.post_jail = bounce_post_jail,
 		.serve = bounce_serve,

@@ -5,6 +5,7 @@
  * configuration the way bounce will read it; main.c reads the rows into
  * struct bounce_settings (notice.h).
  */
+#include "config_programs.h"
 #include "notice.h"
 
 #define ROW(name, kind, field) \
@@ -23,4 +24,12 @@ const struct config_table bounce_params[] = {
 	ROW("cleanup_service_name", CONF_STR, cleanup_service_name),
 	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
 	CONFIG_TABLE_END,
+};
+
+/* Everything bounce reads: its entry in lib/config/config_programs.c */
+const struct config_table *const bounce_tables[] = {
+	bounce_params,
+	service_params,
+	log_params,
+	NULL,
 };

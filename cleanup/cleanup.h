@@ -68,7 +68,7 @@ struct cleanup_params {
 	long	 session_limit;		/* cleanup_process_session_limit */
 };
 
-extern const struct config_table cleanup_params[];
+extern const struct config_table cleanup_params[], cleanup_expand_params[];
 
 /* header and body checks (checks.c), opened before the jail */
 struct cleanup_checks {
@@ -153,14 +153,17 @@ struct cleanup_message {
 struct cleanup_expand {
 	struct resolver	*resolver;	/* NULL: could not be opened */
 	char		*open_error;	/* why, for the log */
+	/* read through cleanup_expand_params (params.c) */
 	bool		 enable_orcpt;	/* enable_original_recipient */
 	long		 dup_limit;	/* duplicate_filter_limit, 0: none */
-	/* local_header_rewrite_clients (rewrite.c) */
+	struct strlist	 rewrite_clients; /* local_header_rewrite_clients */
+	struct netlist	*mynetworks;
+	char		*remote_domain;	/* remote_header_rewrite_domain */
+	/* rewrite_clients parsed (rewrite.c) */
 	bool		 hdr_inet_interfaces;
 	bool		 hdr_mynetworks;
 	bool		 hdr_sasl;
 	bool		 hdr_all;
-	struct netlist	*mynetworks;	/* with permit_mynetworks */
 	struct netlist	*hdr_clients;	/* addresses and networks listed */
 	bool		 remote_rewrite;	/* remote_header_rewrite_domain set */
 };
@@ -297,7 +300,7 @@ void	cleanup_header_overflow(struct cleanup_message *msg);
 
 
 /* rewrite.c */
-void	cleanup_rewrite_open(struct cleanup_expand *x, struct config *cfg);
+void	cleanup_rewrite_open(struct cleanup_expand *x);
 /* cleanup_rewrite_start - the message's header context, from its client */
 void	cleanup_rewrite_start(const struct cleanup_expand *x,
 	    struct cleanup_message *msg, const struct attr_list *env);

@@ -41,8 +41,9 @@ cleanup_expand_open(struct cleanup_expand *x, struct config *cfg)
 
 	strbuf_init(&err);
 	memset(x, 0, sizeof(*x));
-	x->enable_orcpt = config_get_bool(cfg, "enable_original_recipient");
-	x->dup_limit = config_get_int(cfg, "duplicate_filter_limit");
+	/* a value sluice check refuses: smtpd answers 451, pickup waits */
+	if (config_table_read(cfg, cleanup_expand_params, x, &err) > 0)
+		msg_fatal("%s", err.data);
 	/* a table that cannot be opened costs time (4xx), not the listener */
 	if ((x->resolver = resolve_open(cfg, &err)) == NULL) {
 		msg_warn("cannot open the virtual alias tables: %s; messages "

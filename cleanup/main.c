@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_programs.h"
 #include "cleanup.h"
 #include "config.h"
 #include "mem.h"
@@ -36,7 +37,7 @@ cleanup_pre_jail(struct service_context *ctx)
 
 	tzset();
 	cleanup_expand_open(&d->expand, ctx->cfg);
-	cleanup_rewrite_open(&d->expand, ctx->cfg);
+	cleanup_rewrite_open(&d->expand);
 	/* a table sluice check refuses is fatal: smtpd answers 451 */
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, cleanup_checks_params, &d->checks,
@@ -71,6 +72,7 @@ cleanup_post_jail(struct service_context *ctx)
 
 static const struct service_ops cleanup_ops = {
 	.program = "cleanup",
+	.tables = cleanup_tables,
 	.pre_jail = cleanup_pre_jail,
 	.post_jail = cleanup_post_jail,
 	.serve = cleanup_serve,

@@ -2,11 +2,13 @@
  * params - the main.cf parameters cleanup reads (lib/config/config_table.h).
  *
  * Data only: the master and sluice check link this file to validate a
- * configuration the way cleanup will read it.  The rows with a field are
- * read by main.c; the check-only ones by expand.c and rewrite.c (with the
- * address resolver, lib/config/config_modules.c).  cleanup_checks_params
- * are read before the jail (checks.c: the tables must be opened there).
+ * configuration the way cleanup will read it.  cleanup_params is read by
+ * main.c after the jail; cleanup_expand_params by expand.c before it,
+ * with the address resolver's own table (lib/mail/resolve.c), and
+ * cleanup_checks_params by main.c before it too (checks.c: the tables
+ * must be opened there).
  */
+#include "config_programs.h"
 #include "cleanup.h"
 
 #define ROW(name, kind, field) \
@@ -22,13 +24,6 @@ const struct config_table cleanup_params[] = {
 	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
 	ROW("in_flow_delay", CONF_TIME, in_flow_delay),
 	ROW("cleanup_process_session_limit", CONF_INT, session_limit),
-	/* expand.c */
-	CONFIG_CHECK_ONLY("duplicate_filter_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("enable_original_recipient", CONF_BOOL),
-	/* rewrite.c */
-	CONFIG_CHECK_ONLY("local_header_rewrite_clients", CONF_LIST),
-	CONFIG_CHECK_ONLY("mynetworks", CONF_NETWORKS),
-	CONFIG_CHECK_ONLY("remote_header_rewrite_domain", CONF_STR),
 	CONFIG_TABLE_END,
 };
 
@@ -48,4 +43,29 @@ const struct config_table cleanup_checks_params[] = {
 	CHECKS_ROW("line_length_limit", CONF_INT, line_limit),
 	CHECKS_ROW("header_size_limit", CONF_INT, header_limit),
 	CONFIG_TABLE_END,
+};
+
+#define EXPAND_ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct cleanup_expand, field)
+
+const struct config_table cleanup_expand_params[] = {
+	/* expand.c */
+	EXPAND_ROW("duplicate_filter_limit", CONF_INT, dup_limit),
+	EXPAND_ROW("enable_original_recipient", CONF_BOOL, enable_orcpt),
+	/* rewrite.c */
+	EXPAND_ROW("local_header_rewrite_clients", CONF_LIST, rewrite_clients),
+	EXPAND_ROW("mynetworks", CONF_NETWORKS, mynetworks),
+	EXPAND_ROW("remote_header_rewrite_domain", CONF_STR, remote_domain),
+	CONFIG_TABLE_END,
+};
+
+/* Everything cleanup reads: its entry in lib/config/config_programs.c */
+const struct config_table *const cleanup_tables[] = {
+	cleanup_params,
+	cleanup_expand_params,
+	cleanup_checks_params,
+	service_params,
+	log_params,
+	resolve_params,
+	NULL,
 };

@@ -25,24 +25,20 @@
 
 #include "cleanup.h"
 #include "cleanup_client.h"
-#include "config_lists.h"
 #include "msg.h"
 #include "netmatch.h"
 #include "resolve.h"
 
 /* cleanup_rewrite_open - local_header_rewrite_clients, after the resolver */
 void
-cleanup_rewrite_open(struct cleanup_expand *x, struct config *cfg)
+cleanup_rewrite_open(struct cleanup_expand *x)
 {
-	struct strlist words;
 	struct strbuf nets, err;
 
-	strlist_init(&words);
 	strbuf_init(&nets);
 	strbuf_init(&err);
-	config_get_list(cfg, "local_header_rewrite_clients", &words);
-	for (size_t i = 0; i < words.count; i++) {
-		const char *w = words.items[i];
+	for (size_t i = 0; i < x->rewrite_clients.count; i++) {
+		const char *w = x->rewrite_clients.items[i];
 
 		if (strcasecmp(w, "permit_inet_interfaces") == 0)
 			x->hdr_inet_interfaces = true;
@@ -55,14 +51,10 @@ cleanup_rewrite_open(struct cleanup_expand *x, struct config *cfg)
 		else
 			strbuf_printf(&nets, "%s%s", nets.len ? " " : "", w);
 	}
-	if (x->hdr_mynetworks)
-		x->mynetworks = config_networks(cfg, "mynetworks");
-	x->remote_rewrite = *config_get(cfg, "remote_header_rewrite_domain") !=
-	    '\0';
+	x->remote_rewrite = *x->remote_domain != '\0';
 	if (nets.len > 0 && (x->hdr_clients = netlist_parse(nets.data,
 	    &err)) == NULL)
 		msg_fatal("local_header_rewrite_clients: %s", err.data);
-	strlist_free(&words);
 	strbuf_free(&nets);
 	strbuf_free(&err);
 }
@@ -82,7 +74,7 @@ cleanup_rewrite_start(const struct cleanup_expand *x,
 	if (!local && client != NULL && *client != '\0')
 		local = (x->hdr_inet_interfaces && x->resolver != NULL &&
 		    resolve_own_address(x->resolver, client)) ||
-		    (x->mynetworks != NULL &&
+		    (x->hdr_mynetworks && x->mynetworks != NULL &&
 		    netlist_match(x->mynetworks, client)) ||
 		    (x->hdr_clients != NULL &&
 		    netlist_match(x->hdr_clients, client));

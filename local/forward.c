@@ -160,8 +160,7 @@ int
 local_forward(struct local_state *st, const struct local_privs *user,
     const char *local_part, const char *extension)
 {
-	static const char *const names[] = { "home", "user", "local",
-	    "extension", "domain", "recipient", NULL };
+	const char *const *names = local_forward_names;
 	const char *values[7];
 	struct strlist paths;
 	struct strbuf path, text, why, id;

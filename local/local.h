@@ -93,6 +93,8 @@ struct local_daemon {
 };
 
 extern const struct config_table local_params[];
+/* the $names of forward_path, filled in per recipient (forward.c) */
+extern const char *const local_forward_names[];
 
 /*
  * The steps one recipient's expansion took (expand.c: a lib/htable of

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "dir_sync.h"
 #include "local.h"
@@ -121,8 +122,6 @@ local_post_jail(struct service_context *ctx)
 	strbuf_reset(&path);
 	d->service_name = ctx->service_name;
 	d->privileged = ctx->privileged;
-	/* unexpanded: $user, $home... are the recipient's (forward.c) */
-	p->forward_path = xstrdup(config_get_raw(cfg, "forward_path"));
 	strbuf_printf(&path, "private/%s", p->cleanup_service_name);
 	p->cleanup_path = strbuf_detach(&path);
 	strbuf_free(&path);
@@ -159,6 +158,7 @@ local_serve_cb(struct service_context *ctx, int client_fd)
 
 static const struct service_ops local_ops = {
 	.program = "local",
+	.tables = local_tables,
 	.post_jail = local_post_jail,
 	.serve = local_serve_cb,
 };

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config_log.h"
 #include "flow.h"
 #include "master.h"
@@ -81,6 +82,7 @@ main(int argc, char **argv)
 
 	master_std_fds();
 	umask(022);
+	(void)config_tables_declare(master_tables);
 	msg_open("master", NULL);
 	memset(&ms, 0, sizeof(ms));
 	strlist_init(&ms.env);

@@ -5,6 +5,7 @@
  * Data only: sluice check links this file too, to validate a
  * configuration the way the master will read it.
  */
+#include "config_programs.h"
 #include "master.h"
 
 #define ROW(name, kind, field) \
@@ -22,4 +23,11 @@ const struct config_table master_params[] = {
 	ROW("in_flow_window", CONF_INT, in_flow_window),
 	ROW("service_throttle_time", CONF_TIME, service_throttle_time),
 	CONFIG_TABLE_END,
+};
+
+/* Everything master reads: its entry in lib/config/config_programs.c */
+const struct config_table *const master_tables[] = {
+	master_params,
+	log_params,
+	NULL,
 };

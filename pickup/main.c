@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "mem.h"
 #include "pickup.h"
 #include "service.h"
@@ -52,6 +53,7 @@ main(int argc, char **argv)
 {
 	static const struct service_ops ops = {
 		.program = "pickup",
+		.tables = pickup_tables,
 		.post_jail = post_jail,
 		.serve = serve,
 	};

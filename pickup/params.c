@@ -5,6 +5,7 @@
  * configuration the way pickup will read it; pickup_config_load (submit.c)
  * reads the rows into struct pickup_config after the jail.
  */
+#include "config_programs.h"
 #include "pickup.h"
 
 #define ROW(name, kind, field) \
@@ -17,4 +18,12 @@ const struct config_table pickup_params[] = {
 	ROW("myhostname", CONF_STR, myhostname),
 	ROW("receive_override_options", CONF_LIST, receive_override),
 	CONFIG_TABLE_END,
+};
+
+/* Everything pickup reads: its entry in lib/config/config_programs.c */
+const struct config_table *const pickup_tables[] = {
+	pickup_params,
+	service_params,
+	log_params,
+	NULL,
 };

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_programs.h"
 #include "mem.h"
 #include "msg.h"
 #include "qmgr.h"
@@ -77,6 +78,7 @@ qmgr_run(struct service_context *ctx, const int *listen_fds, int count)
 
 static const struct service_ops qmgr_ops = {
 	.program = "qmgr",
+	.tables = qmgr_tables,
 	.pre_jail = qmgr_pre_jail,
 	.run = qmgr_run,
 };

@@ -3,10 +3,11 @@
  *
  * Data only: the master and sluice check link this file to validate a
  * configuration the way qmgr will read it.  The rows with a field are read
- * into struct qmgr by main.c.  The check-only ones are read by schedule.c
- * as TRANSPORT_destination_*_limit, with TRANSPORT whatever the resolver
- * names, so only the known transports' names can be rows.
+ * into struct qmgr by main.c; schedule.c looks a transport's limits up in
+ * the two per-transport rows (TRANSPORT_destination_*_limit, for whatever
+ * transport the resolver names, else default_destination_*_limit).
  */
+#include "config_programs.h"
 #include "qmgr.h"
 
 #define ROW(name, kind, field)	CONFIG_ROW(name, kind, struct qmgr, field)
@@ -22,14 +23,19 @@ const struct config_table qmgr_params[] = {
 	ROW("minimal_backoff_time", CONF_TIME, min_backoff),
 	ROW("qmgr_message_active_limit", CONF_INT, active_limit),
 	ROW("queue_run_delay", CONF_TIME, queue_run_delay),
-	/* schedule.c: TRANSPORT_destination_*_limit of the transports there are */
-	CONFIG_CHECK_ONLY("default_destination_concurrency_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("default_destination_recipient_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("local_destination_concurrency_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("local_destination_recipient_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("smtp_destination_concurrency_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("smtp_destination_recipient_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("virtual_destination_concurrency_limit", CONF_INT),
-	CONFIG_CHECK_ONLY("virtual_destination_recipient_limit", CONF_INT),
+	/* schedule.c: TRANSPORT_destination_*_limit, else default_... */
+	ROW("default_destination_concurrency_limit", CONF_PER_TRANSPORT,
+	    concurrency_limits),
+	ROW("default_destination_recipient_limit", CONF_PER_TRANSPORT,
+	    recipient_limits),
 	CONFIG_TABLE_END,
+};
+
+/* Everything qmgr reads: its entry in lib/config/config_programs.c */
+const struct config_table *const qmgr_tables[] = {
+	qmgr_params,
+	service_params,
+	log_params,
+	resolve_params,
+	NULL,
 };

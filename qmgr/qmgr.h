@@ -197,6 +197,8 @@ struct qmgr {
 	long		 queue_run_delay, active_limit, ipc_timeout;
 	long		 flow_window;	/* in_flow_window (lib/io/flow.h) */
 	long		 default_process_limit;
+	/* TRANSPORT_destination_concurrency_limit, _recipient_limit */
+	struct config_per_transport *concurrency_limits, *recipient_limits;
 	struct qmgr_message *head, *tail;
 	size_t		 message_count;
 	struct qmgr_message *resolving, *resolving_tail;

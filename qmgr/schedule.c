@@ -27,22 +27,13 @@
 
 #define QMGR_TRANSPORT_NAME_MAX	64
 
-/* qmgr_transport_param - TRANSPORT_suffix if it exists, else default_suffix */
+/* qmgr_transport_limit - TRANSPORT_..._limit or default_..._limit, >= 1 */
 static int
-qmgr_transport_param(struct qmgr *qm, const char *transport, const char *suffix)
+qmgr_transport_limit(const struct config_per_transport *limits,
+    const char *transport)
 {
-	struct strbuf name;
-	long	 value;
+	long	 value = config_per_transport_get(limits, transport);
 
-	strbuf_init(&name);
-	strbuf_printf(&name, "%s_%s", transport, suffix);
-	if (config_param_find(name.data) == NULL &&
-	    !config_is_set(qm->cfg, name.data)) {
-		strbuf_reset(&name);
-		strbuf_printf(&name, "default_%s", suffix);
-	}
-	value = config_get_int(qm->cfg, name.data);
-	strbuf_free(&name);
 	if (value < 1)
 		value = 1;
 	return (value > INT_MAX ? INT_MAX : (int)value);
@@ -89,10 +80,8 @@ qmgr_transport_get(struct qmgr *qm, const char *name)
 			return (t);
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
-	t->concurrency = qmgr_transport_param(qm, name,
-	    "destination_concurrency_limit");
-	t->rcpt_limit = qmgr_transport_param(qm, name,
-	    "destination_recipient_limit");
+	t->concurrency = qmgr_transport_limit(qm->concurrency_limits, name);
+	t->rcpt_limit = qmgr_transport_limit(qm->recipient_limits, name);
 	/* an agent refuses a request with more (lib/mail/deliver_request.h) */
 	if (t->rcpt_limit > DELIVER_RECIPIENT_MAX) {
 		msg_warn("transport %s: destination recipient limit %d is "

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -59,6 +60,7 @@ showq_serve(struct service_context *ctx, int client_fd)
 
 static const struct service_ops showq_ops = {
 	.program = "showq",
+	.tables = showq_tables,
 	.post_jail = showq_post_jail,
 	.serve = showq_serve,
 };

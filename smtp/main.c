@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_programs.h"
 #include "config.h"
-#include "config_lists.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -84,6 +84,7 @@ smtp_serve_cb(struct service_context *ctx, int client_fd)
 
 static const struct service_ops smtp_ops = {
 	.program = "smtp",
+	.tables = smtp_tables,
 	.pre_jail = smtp_pre_jail,
 	.post_jail = smtp_post_jail,
 	.serve = smtp_serve_cb,

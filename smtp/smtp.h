@@ -69,7 +69,7 @@ struct smtp_params {
 };
 
 /* params.c */
-extern const struct config_table smtp_params[];
+extern const struct config_table smtp_params[], smtp_tls_params[];
 
 /* a parsed next hop */
 struct smtp_nexthop {
@@ -140,7 +140,9 @@ struct smtp_reply {
 struct smtp_agent {
 	struct smtp_params	 p;
 	struct tls_context	*tls;		/* NULL: no client TLS possible */
-	enum smtp_tls_level	 tls_level;	/* smtp_tls_security_level */
+	/* read by tls.c before the jail (smtp_tls_params) */
+	char			*tls_level_word;	/* smtp_tls_security_level */
+	enum smtp_tls_level	 tls_level;	/* tls_level_word parsed */
 	struct map_list		*tls_policy_maps;
 	char			*tls_verify_match;
 	char			*tls_secure_match;

@@ -28,7 +28,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_lists.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp.h"
@@ -61,20 +60,18 @@ level_parse(const char *text, size_t len)
 void
 smtp_tls_setup(struct smtp_agent *a, struct config *cfg)
 {
-	const char *level = config_get(cfg, "smtp_tls_security_level");
 	struct strbuf err;
 	int	 l;
 
-	if ((l = level_parse(level, strlen(level))) < 0)
-		msg_fatal("smtp_tls_security_level: unknown level \"%s\"", level);
+	/* a value sluice check refuses: qmgr defers the mail and retries */
+	strbuf_init(&err);
+	if (config_table_read(cfg, smtp_tls_params, a, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+	if ((l = level_parse(a->tls_level_word, strlen(a->tls_level_word))) < 0)
+		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",
+		    a->tls_level_word);
 	a->tls_level = (enum smtp_tls_level)l;
-	a->tls_policy_maps = config_maps(cfg, "smtp_tls_policy_maps");
-	a->tls_verify_match = xstrdup(config_get(cfg, "smtp_tls_verify_cert_match"));
-	a->tls_secure_match = xstrdup(config_get(cfg, "smtp_tls_secure_cert_match"));
-	a->sasl_enable = config_get_bool(cfg, "smtp_sasl_auth_enable");
-	a->sasl_tls_only = config_get_bool(cfg, "smtp_sasl_tls_only");
-	if (a->sasl_enable)
-		a->sasl_password_maps = config_maps(cfg, "smtp_sasl_password_maps");
 	if (a->tls_level == SMTP_TLS_NONE && a->tls_policy_maps == NULL)
 		return;
 	strbuf_init(&err);

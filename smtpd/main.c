@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "config_programs.h"
 #include "client_limits.h"
 #include "dns.h"
 #include "mem.h"
@@ -62,6 +63,7 @@ main(int argc, char **argv)
 {
 	static const struct service_ops ops = {
 		.program = "smtpd",
+		.tables = smtpd_tables,
 		.pre_jail = pre_jail,
 		.post_jail = NULL,
 		.serve = serve,

@@ -4,6 +4,7 @@
  * Data only: the master and sluice check link this file to validate a
  * configuration the way smtpd will read it.
  */
+#include "config_programs.h"
 #include "config_table.h"
 #include "smtpd.h"
 
@@ -111,9 +112,29 @@ const struct config_table smtpd_params[] = {
 	ROW("smtpd_policy_service_default_action", CONF_STR,
 	    policy_default_action),
 	ROW("smtpd_policy_service_policy_context", CONF_STR, policy_context),
-	/* standalone.c: smtpd -S, the server of sendmail -bs */
-	CONFIG_CHECK_ONLY("mail_owner", CONF_STR),
-	CONFIG_CHECK_ONLY("daemon_directory", CONF_STR),
-	CONFIG_CHECK_ONLY("queue_directory", CONF_STR),
 	CONFIG_TABLE_END,
+};
+
+#define STANDALONE_ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct smtpd_standalone, field)
+
+/* standalone.c: smtpd -S, the server of sendmail -bs, without the master */
+const struct config_table smtpd_standalone_params[] = {
+	STANDALONE_ROW("mail_owner", CONF_STR, mail_owner),
+	STANDALONE_ROW("daemon_directory", CONF_STR, daemon_directory),
+	STANDALONE_ROW("queue_directory", CONF_STR, queue_directory),
+	CONFIG_TABLE_END,
+};
+
+/* Everything smtpd reads: its entry in lib/config/config_programs.c */
+const struct config_table *const smtpd_tables[] = {
+	smtpd_params,
+	smtpd_standalone_params,
+	service_params,
+	log_params,
+	tls_server_params,
+	dns_params,
+	queue_space_params,
+	resolve_params,
+	NULL,
 };

@@ -91,7 +91,15 @@ smtpd_config_load(struct smtpd_config *sc, struct config *cfg)
 		smtpd_tls_setup(sc, cfg);	/* the key may be readable by root only */
 	/* cwd is the queue directory, chrooted ("/") or not */
 	sc->queue_space = xmalloc(sizeof(*sc->queue_space));
-	queue_space_init_config(sc->queue_space, cfg, ".");
+	strbuf_init(&err);
+	if (queue_space_init_config(sc->queue_space, cfg, ".", &err) != 0) {
+		for (line = strtok_r(err.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			msg_error("%s; answering every client with 421 4.3.5",
+			    line);
+		sc->broken = true;
+	}
+	strbuf_free(&err);
 }
 
 /*

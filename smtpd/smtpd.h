@@ -130,8 +130,15 @@ struct smtpd_config {
 	const char	*drop_config_dir; /* its -c, or NULL */
 };
 
+/* What smtpd -S reads itself, where the master's skeleton is not there. */
+struct smtpd_standalone {
+	char		*mail_owner;
+	char		*daemon_directory;
+	char		*queue_directory;
+};
+
 /* params.c */
-extern const struct config_table smtpd_params[];
+extern const struct config_table smtpd_params[], smtpd_standalone_params[];
 
 /* settings.c */
 bool	smtpd_config_tables_changed(struct smtpd_config *sc);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_programs.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -46,9 +47,9 @@ standalone_usage(void)
 
 /* standalone_privileged - is the user mail_owner (root is not) */
 static bool
-standalone_privileged(struct config *cfg)
+standalone_privileged(const struct smtpd_standalone *set)
 {
-	const struct passwd *pw = getpwnam(config_get(cfg, "mail_owner"));
+	const struct passwd *pw = getpwnam(set->mail_owner);
 
 	return (pw != NULL && pw->pw_uid == getuid());
 }
@@ -70,12 +71,14 @@ smtpd_standalone_main(int argc, char **argv)
 {
 	const char *config_arg = NULL;
 	struct smtpd_config *sc;
+	struct smtpd_standalone set;
 	struct config *cfg;
 	struct strbuf err, path;
 	bool	 privileged;
 	int	 ch;
 
 	(void)signal(SIGPIPE, SIG_IGN);
+	(void)config_tables_declare(smtpd_tables);
 	msg_open("smtpd", NULL);
 	/* until the session starts, the user must see what goes wrong */
 	msg_set_stderr(true);
@@ -100,7 +103,10 @@ smtpd_standalone_main(int argc, char **argv)
 	if ((cfg = config_load(config_directory_default(config_arg),
 	    &err)) == NULL)
 		msg_fatal("%s", err.data);
-	privileged = standalone_privileged(cfg);
+	memset(&set, 0, sizeof(set));
+	if (config_table_read(cfg, smtpd_standalone_params, &set, &err) > 0)
+		msg_fatal("%s", err.data);
+	privileged = standalone_privileged(&set);
 	if (!privileged && standalone_network_peer())
 		msg_fatal("refusing to receive mail from the network as a user "
 		    "other than mail_owner");
@@ -114,15 +120,14 @@ smtpd_standalone_main(int argc, char **argv)
 	    !dns_initialized() && dns_init(cfg, &err) != 0)
 		msg_fatal("%s", err.data);
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/sluice-drop", config_get(cfg,
-	    "daemon_directory"));
+	strbuf_printf(&path, "%s/sluice-drop", set.daemon_directory);
 	sc->drop_program = strbuf_detach(&path);
 	sc->drop_config_dir = config_arg;
 	strbuf_free(&err);
 	/* queue_minfree and the maildrop are relative to the queue */
-	if (chdir(config_get(cfg, "queue_directory")) < 0)
-		msg_fatal("chdir %s: %s", config_get(cfg, "queue_directory"),
-		    strerror(errno));
+	if (chdir(set.queue_directory) < 0)
+		msg_fatal("chdir %s: %s", set.queue_directory, strerror(errno));
+	config_table_release(smtpd_standalone_params, &set);
 	tzset();
 	msg_set_stderr(false);
 	smtpd_session_run_stdio(sc);

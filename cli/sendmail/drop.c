@@ -129,8 +129,10 @@ sm_queue_space_ok(const struct sm_options *o, struct strbuf *why)
 	struct queue_space qs;
 	bool ok;
 
-	queue_space_init_config(&qs, o->cfg, config_get(o->cfg,
-	    "queue_directory"));
+	if (queue_space_init_config(&qs, o->cfg, o->queue_directory, why) != 0) {
+		queue_space_free(&qs);
+		return (false);
+	}
 	ok = queue_space_check(&qs, 0) != QUEUE_SPACE_LOW;
 	if (!ok)
 		queue_space_describe(why, &qs.usage, qs.minfree, qs.size_limit);

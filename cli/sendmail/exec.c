@@ -66,7 +66,7 @@ char *
 sm_program_path(const struct sm_options *o, const char *program,
     bool daemon_first)
 {
-	const char *daemon_dir = config_get(o->cfg, "daemon_directory");
+	const char *daemon_dir = o->daemon_directory;
 	char *own = own_directory(), *found = NULL;
 	const char *dirs[2];
 	struct strbuf path;

@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_file.h"
@@ -252,9 +253,9 @@ load_config(struct sm_options *o, const char *config_arg, bool lenient)
 		o->cfg = config_read_lenient(o->config_dir);
 	else if ((o->cfg = config_load(o->config_dir, &err)) == NULL)
 		sm_fatal(EX_CONFIG, "%s", err.data);
+	if (config_table_read(o->cfg, sendmail_params, o, &err) > 0)
+		sm_fatal(EX_CONFIG, "%s", err.data);
 	strbuf_free(&err);
-	o->size_limit = config_get_int(o->cfg, "message_size_limit");
-	o->header_limit = config_get_int(o->cfg, "header_size_limit");
 }
 
 /* flush - -q, -qRsite, -qIid: sluice-queue does it; -q30m is ignored */
@@ -314,6 +315,7 @@ main(int argc, char **argv)
 	int first, status = EX_OK;
 
 	signal(SIGPIPE, SIG_IGN);
+	(void)config_tables_declare(sendmail_tables);
 	msg_open("sendmail", NULL);
 	base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (strcmp(base, "mailq") == 0)
@@ -348,6 +350,7 @@ main(int argc, char **argv)
 	free(o.full_name);
 	free(o.envid);
 	free(config_arg);
+	config_table_release(sendmail_params, &o);
 	config_free(o.cfg);
 	return (status);
 }

@@ -159,7 +159,7 @@ login_address(const struct sm_options *o, struct strbuf *out)
 		strbuf_puts(out, pw->pw_name);
 	else
 		strbuf_printf(out, "#%lu", (unsigned long)getuid());
-	strbuf_printf(out, "@%s", config_get(o->cfg, "myorigin"));
+	strbuf_printf(out, "@%s", o->myorigin);
 }
 
 /* add_full_name_from - -F: From: "Full Name" <sender>, when there is none */
@@ -175,7 +175,7 @@ add_full_name_from(const struct sm_options *o, struct header_state *hs)
 	if (o->sender != NULL) {
 		strbuf_puts(&addr, o->sender);
 		if (strchr(o->sender, '@') == NULL)
-			strbuf_printf(&addr, "@%s", config_get(o->cfg, "myorigin"));
+			strbuf_printf(&addr, "@%s", o->myorigin);
 	} else
 		login_address(o, &addr);
 	strbuf_puts(&hs->out, "From: \"");

@@ -50,8 +50,12 @@ struct sm_options {
 	int		 notify;	/* -N */
 	const char	*ret;		/* -R */
 	char		*envid;		/* -V */
+	/* main.cf, read through sendmail_params (params.c) */
 	long		 size_limit;	/* message_size_limit, 0 = none */
 	long		 header_limit;	/* header_size_limit */
+	char		*daemon_directory;
+	char		*myorigin;
+	char		*queue_directory;
 };
 
 /* drop.c: a running sluice-drop */

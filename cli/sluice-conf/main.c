@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "msg.h"
 #include "sluice_conf.h"
@@ -52,6 +53,7 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	int ch, edit = 0, remove = 0, services = 0;
 
+	(void)config_tables_declare(sluice_conf_tables);
 	msg_open("sluice-conf", NULL);
 	msg_set_stderr(true);
 	while ((ch = getopt(argc, argv, "c:dehnMxX")) != -1) {

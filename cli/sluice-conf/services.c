@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "mem.h"
 #include "sluice_conf.h"
@@ -46,6 +47,7 @@ int
 conf_services(const struct conf_opts *opts, int argc, char **argv)
 {
 	struct master_entry *entries;
+	struct conf_settings set;
 	struct config *cfg;
 	struct strbuf err, path;
 	size_t count;
@@ -60,8 +62,9 @@ conf_services(const struct conf_opts *opts, int argc, char **argv)
 		return (1);
 	}
 	strbuf_printf(&path, "%s/master.cf", opts->config_dir);
-	if (master_cf_load(path.data, (int)config_get_int(cfg,
-	    "default_process_limit"), &entries, &count, &err) != 0) {
+	if (config_table_read(cfg, sluice_conf_params, &set, &err) > 0 ||
+	    master_cf_load(path.data, (int)set.default_process_limit,
+	    &entries, &count, &err) != 0) {
 		fprintf(stderr, "sluice-conf: fatal: %s\n", err.data);
 		status = 1;
 		goto out;

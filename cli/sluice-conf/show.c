@@ -22,11 +22,25 @@ struct show_ctx {
 	struct config		*cfg;
 };
 
-/* print_param - one "name = value" line */
+/*
+ * print_param - one "name = value" line.  Any parameter, not one this
+ * program uses: postconf's job, so the value comes from config_value(),
+ * not from a parameter table; one that does not expand is shown raw.
+ */
 static void
 print_param(struct show_ctx *ctx, const char *name, const char *raw)
 {
-	const char *value = ctx->opts->expand ? config_get(ctx->cfg, name) : raw;
+	const char *value = raw;
+	struct strbuf why;
+
+	if (ctx->opts->expand) {
+		strbuf_init(&why);
+		if ((value = config_value(ctx->cfg, name, &why)) == NULL) {
+			conf_warn("%s", why.data);
+			value = raw;
+		}
+		strbuf_free(&why);
+	}
 
 	if (ctx->opts->values_only)
 		printf("%s\n", value);

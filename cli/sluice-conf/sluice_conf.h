@@ -18,6 +18,11 @@ struct conf_opts {
 	bool		 expand;	/* -x */
 };
 
+/* What -M reads of main.cf (params.c, sluice_conf_params). */
+struct conf_settings {
+	long		 default_process_limit;	/* master.cf's "-" maxproc */
+};
+
 /* conf_show - list parameters (all, -n, -d, or the names); exit status */
 int	conf_show(const struct conf_opts *opts, int argc, char **argv);
 /* conf_edit - -e name=value... (remove: -X name...); exit status */

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "config_trust.h"
 #include "mem.h"
@@ -145,12 +146,12 @@ load_config(const char *dir)
  * cleanly.
  */
 static void
-check_room(struct config *cfg)
+check_room(const struct queue_space *qs)
 {
 	struct queue_space_usage usage;
 	struct strbuf why;
-	long minfree = config_get_int(cfg, "queue_minfree");
-	long limit = config_get_int(cfg, "message_size_limit");
+	long minfree = qs->minfree;
+	long limit = qs->size_limit;
 
 	if (queue_space_measure(".", NULL, &usage) < 0) {
 		msg_warn("cannot measure free space in the queue file system: "
@@ -179,11 +180,15 @@ main(int argc, char **argv)
 	const char *config_dir = NULL, *env_dir;
 	char id[QUEUE_ID_SIZE], *dir;
 	static const char poke = TRIGGER_NEW_MAIL;
+	struct drop_settings set;
+	struct queue_space qs;
 	struct config *cfg;
+	struct strbuf err;
 	struct stream *in;
 	int ch;
 
 	sane_process();
+	(void)config_tables_declare(sluice_drop_tables);
 	msg_open("sluice-drop", NULL);
 	msg_set_stderr(true);
 	/* the one variable we listen to, then nothing of the caller's */
@@ -207,12 +212,18 @@ main(int argc, char **argv)
 	if (config_dir == NULL)
 		config_dir = dir != NULL && dir[0] != 0 ? dir : SLUICE_CONFIG_DIR;
 	cfg = load_config(config_dir);
-	if (chdir(config_get(cfg, "queue_directory")) < 0)
-		drop_fatal(EX_CONFIG, "chdir %s: %s",
-		    config_get(cfg, "queue_directory"), strerror(errno));
-	check_room(cfg);
+	memset(&set, 0, sizeof(set));
+	strbuf_init(&err);
+	if (config_table_read(cfg, sluice_drop_params, &set, &err) > 0 ||
+	    queue_space_init_config(&qs, cfg, ".", &err) != 0)
+		drop_fatal(EX_CONFIG, "%s", err.data);
+	strbuf_free(&err);
+	if (chdir(set.queue_directory) < 0)
+		drop_fatal(EX_CONFIG, "chdir %s: %s", set.queue_directory,
+		    strerror(errno));
+	check_room(&qs);
 	in = stream_open(0);
-	drop_message(in, config_get_int(cfg, "message_size_limit"), id);
+	drop_message(in, qs.size_limit, id);
 	stream_close(in);
 	msg_debug("%s: queued in maildrop", id);
 	if (trigger_send("public/pickup", &poke, 1) < 0)
@@ -220,6 +231,8 @@ main(int argc, char **argv)
 	printf("%s\n", id);
 	if (fflush(stdout) != 0)
 		msg_debug("write queue ID: %s", strerror(errno));
+	queue_space_free(&qs);
+	config_table_release(sluice_drop_params, &set);
 	config_free(cfg);
 	free(dir);
 	return (EX_OK);

@@ -28,4 +28,9 @@ void	drop_set_unfinished(const char *path);
  */
 void	drop_message(struct stream *in, long size_limit, char id[QUEUE_ID_SIZE]);
 
+/* What sluice-drop reads of main.cf (params.c, sluice_drop_params). */
+struct drop_settings {
+	char		*queue_directory;
+};
+
 #endif

@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "maps.h"
 #include "mem.h"
@@ -254,6 +255,7 @@ main(int argc, char **argv)
 	struct strbuf err;
 	int ch, run_newaliases = 0, status;
 
+	(void)config_tables_declare(sluice_map_tables);
 	msg_open("sluice-map", NULL);
 	msg_set_stderr(true);
 	while ((ch = getopt(argc, argv, "ac:d:Nq:")) != -1) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "maps.h"
 #include "msg.h"
@@ -38,13 +39,20 @@ compiled_name(const char *spec)
 int
 newaliases(struct config *cfg)
 {
+	struct map_settings set;
 	struct strlist tables;
 	struct strbuf err;
 	int failed = 0;
 
 	strlist_init(&tables);
 	strbuf_init(&err);
-	if (map_split_braced(config_get(cfg, "alias_maps"), &tables) != 0) {
+	memset(&set, 0, sizeof(set));
+	if (config_table_read(cfg, sluice_map_params, &set, &err) > 0) {
+		msg_error("%s", err.data);
+		strbuf_free(&err);
+		return (1);
+	}
+	if (map_split_braced(set.alias_maps, &tables) != 0) {
 		msg_error("alias_maps: unbalanced braces");
 		failed++;
 	}
@@ -66,5 +74,6 @@ newaliases(struct config *cfg)
 	}
 	strbuf_free(&err);
 	strlist_free(&tables);
+	config_table_release(sluice_map_params, &set);
 	return (failed);
 }

@@ -24,4 +24,9 @@ int	map_delete_key(const char *source_path, const char *key, struct strbuf *err)
  */
 int	newaliases(struct config *cfg);
 
+/* What newaliases reads of main.cf (params.c, sluice_map_params). */
+struct map_settings {
+	char		*alias_maps;	/* as text: the tables may not exist yet */
+};
+
 #endif

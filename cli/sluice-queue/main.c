@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_programs.h"
 #include "config_trust.h"
 #include "mem.h"
 #include "msg.h"
@@ -97,15 +98,17 @@ drop_setgid(void)
 		queue_fatal(EX_QUEUE_NOPERM, "setgid: %s", strerror(errno));
 }
 
+/* The settings, read once by main(). */
+static struct sq_settings sq;
+
 /* public_path - queue_directory/public/NAME */
 static char *
-public_path(struct config *cfg, const char *name)
+public_path(const char *name)
 {
 	struct strbuf path;
 
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/public/%s", config_get(cfg, "queue_directory"),
-	    name);
+	strbuf_printf(&path, "%s/public/%s", sq.queue_directory, name);
 	return (strbuf_detach(&path));
 }
 
@@ -118,24 +121,27 @@ static void
 space_notice(struct config *cfg, enum listing_format format)
 {
 	struct queue_space_usage usage;
-	long	 minfree = config_get_int(cfg, "queue_minfree");
-	long	 limit = config_get_int(cfg, "message_size_limit");
+	struct queue_space qs;
+	struct strbuf err;
 
-	if (queue_space_measure(config_get(cfg, "queue_directory"), NULL,
-	    &usage) < 0) {
-		msg_debug("statvfs %s: %s", config_get(cfg, "queue_directory"),
-		    strerror(errno));
-		return;
-	}
-	if (queue_space_judge(&usage, minfree, limit, 0) == QUEUE_SPACE_LOW)
-		listing_print_space(stdout, format, &usage, minfree, limit);
+	strbuf_init(&err);
+	if (queue_space_init_config(&qs, cfg, sq.queue_directory, &err) != 0)
+		msg_warn("%s", err.data);	/* not after a lenient read */
+	else if (queue_space_measure(sq.queue_directory, NULL, &usage) < 0)
+		msg_debug("statvfs %s: %s", sq.queue_directory, strerror(errno));
+	else if (queue_space_judge(&usage, qs.minfree, qs.size_limit, 0) ==
+	    QUEUE_SPACE_LOW)
+		listing_print_space(stdout, format, &usage, qs.minfree,
+		    qs.size_limit);
+	queue_space_free(&qs);
+	strbuf_free(&err);
 }
 
 /* list_queue - fetch the listing from showq and print it */
 static void
 list_queue(struct config *cfg, enum listing_format format)
 {
-	char	*path = public_path(cfg, "showq");
+	char	*path = public_path("showq");
 	struct stream *s;
 	int	 fd;
 
@@ -148,7 +154,7 @@ list_queue(struct config *cfg, enum listing_format format)
 	}
 	space_notice(cfg, format);
 	s = stream_open(fd);
-	stream_set_timeout(s, (int)config_get_time(cfg, "ipc_timeout"));
+	stream_set_timeout(s, (int)sq.ipc_timeout);
 	listing_print(s, stdout, format);
 	stream_close(s);
 	free(path);
@@ -170,9 +176,9 @@ site_valid(const char *site)
 
 /* flush_request - send one trigger to qmgr */
 static void
-flush_request(struct config *cfg, const char *request, size_t len)
+flush_request(const char *request, size_t len)
 {
-	char	*path = public_path(cfg, config_get(cfg, "qmgr_service_name"));
+	char	*path = public_path(sq.qmgr_service_name);
 	int	 status;
 
 	status = trigger_send(path, request, len);
@@ -192,6 +198,7 @@ main(int argc, char **argv)
 	struct strbuf req;
 	int	 ch, verbose = 0;
 
+	(void)config_tables_declare(sluice_queue_tables);
 	msg_open("sluice-queue", NULL);
 	msg_set_stderr(true);
 	while ((ch = getopt(argc, argv, "c:fi:jps:v")) != -1) {
@@ -236,6 +243,9 @@ main(int argc, char **argv)
 		queue_fatal(EX_QUEUE_USAGE, "bad queue ID: %.100s", arg);
 	cfg = load_config(config_dir);
 	strbuf_init(&req);
+	/* lenient: a value main.cf gets wrong has given way to its default */
+	if (config_table_read(cfg, sluice_queue_params, &sq, &req) > 0)
+		queue_fatal(EX_QUEUE_SOFTWARE, "%s", req.data);
 	switch (mode) {
 	case MODE_LIST:
 	case MODE_JSON:
@@ -243,18 +253,19 @@ main(int argc, char **argv)
 		break;
 	case MODE_FLUSH:
 		strbuf_putc(&req, TRIGGER_FLUSH);
-		flush_request(cfg, req.data, req.len);
+		flush_request(req.data, req.len);
 		break;
 	case MODE_SITE:
 	case MODE_ID:
 		strbuf_printf(&req, "%c%s\n", mode == MODE_SITE ?
 		    TRIGGER_FLUSH_SITE : TRIGGER_FLUSH_ID, arg);
-		flush_request(cfg, req.data, req.len);
+		flush_request(req.data, req.len);
 		break;
 	case MODE_NONE:
 		break;
 	}
 	strbuf_free(&req);
+	config_table_release(sluice_queue_params, &sq);
 	config_free(cfg);
 	return (0);
 }

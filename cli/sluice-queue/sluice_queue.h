@@ -30,6 +30,13 @@ void	queue_fatal(int status, const char *fmt, ...)
  */
 void	listing_print(struct stream *s, FILE *out, enum listing_format format);
 
+/* What sluice-queue reads of main.cf (params.c, sluice_queue_params). */
+struct sq_settings {
+	char		*queue_directory;
+	char		*qmgr_service_name;
+	long		 ipc_timeout;	/* seconds */
+};
+
 struct queue_space_usage;
 
 /*

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config_log.h"
 #include "config.h"
 #include "eugid.h"
@@ -143,8 +144,7 @@ poke_qmgr(const struct super_state *st)
 	char	 cmd;
 
 	strbuf_init(&path);
-	strbuf_printf(&path, "public/%s", config_get(st->cfg,
-	    "qmgr_service_name"));
+	strbuf_printf(&path, "public/%s", st->qmgr_service_name);
 	if (st->new_mail) {
 		cmd = TRIGGER_NEW_MAIL;
 		(void)trigger_send(path.data, &cmd, 1);
@@ -158,7 +158,7 @@ poke_qmgr(const struct super_state *st)
 static void
 resolve_owner(struct super_state *st)
 {
-	const char *owner = config_get(st->cfg, "mail_owner");
+	const char *owner = st->mail_owner;
 	struct passwd *pw;
 
 	st->privileged = geteuid() == 0;
@@ -180,8 +180,7 @@ become_owner(struct super_state *st)
 		return;
 	if (!st->have_owner)
 		super_fatal("mail_owner %s: no such user; root does not work "
-		    "in the queue directories as root",
-		    config_get(st->cfg, "mail_owner"));
+		    "in the queue directories as root", st->mail_owner);
 	if (eugid_enter(st->owner_uid, st->owner_gid, &st->as_owner) < 0)
 		super_fatal("cannot become mail_owner: %s", strerror(errno));
 }
@@ -215,6 +214,7 @@ main(int argc, char **argv)
 	bool	 repair = false;
 	int	 ch, verbose = 0, op;
 
+	(void)config_tables_declare(sluice_super_tables);
 	msg_open("sluice-super", NULL);
 	msg_set_stderr(true);
 	memset(&st, 0, sizeof(st));
@@ -266,8 +266,10 @@ main(int argc, char **argv)
 	if ((st.cfg = config_load(config_directory_default(config_dir),
 	    &err)) == NULL)
 		super_fatal("%s", err.data);
+	if (config_table_read(st.cfg, sluice_super_params, &st, &err) > 0)
+		super_fatal("%s", err.data);
 	strbuf_free(&err);
-	queue_dir = config_get(st.cfg, "queue_directory");
+	queue_dir = st.queue_directory;
 	check_privilege(queue_dir);
 	config_log_open("sluice-super", st.cfg);
 	if (chdir(queue_dir) < 0)
@@ -287,6 +289,7 @@ main(int argc, char **argv)
 			super_report("%s: %ld message%s", op_totals[op],
 			    st.count[op], st.count[op] == 1 ? "" : "s");
 	eugid_leave(&st.as_owner);
+	config_table_release(sluice_super_params, &st);
 	config_free(st.cfg);
 	return (0);
 }

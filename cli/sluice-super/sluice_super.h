@@ -21,6 +21,10 @@ enum super_op {
 
 struct super_state {
 	struct config	*cfg;
+	/* read through sluice_super_params (params.c) */
+	char		*mail_owner;
+	char		*queue_directory;
+	char		*qmgr_service_name;
 	bool		 privileged;	/* euid 0: ownership can be fixed */
 	bool		 have_owner;	/* mail_owner resolved */
 	uid_t		 owner_uid;

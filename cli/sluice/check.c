@@ -39,6 +39,7 @@
 
 struct check_state {
 	struct config	*cfg;
+	struct sluice_settings set;	/* read once the values are known good */
 	int		 problems;
 	bool		 privileged;
 	uid_t		 owner_uid;	/* valid when owner_known */
@@ -66,8 +67,8 @@ check_problem(struct check_state *cs, const char *fmt, ...)
 static void
 check_users(struct check_state *cs)
 {
-	const char *owner = config_get(cs->cfg, "mail_owner");
-	const char *group = config_get(cs->cfg, "setgid_group");
+	const char *owner = cs->set.mail_owner;
+	const char *group = cs->set.setgid_group;
 	struct passwd *pw;
 	struct group *gr;
 
@@ -96,8 +97,7 @@ check_program(struct check_state *cs, const char *name)
 	struct stat st;
 
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/%s", config_get(cs->cfg, "daemon_directory"),
-	    name);
+	strbuf_printf(&path, "%s/%s", cs->set.daemon_directory, name);
 	if (stat(path.data, &st) < 0)
 		check_problem(cs, "program %s: %s", path.data, strerror(errno));
 	else if (!S_ISREG(st.st_mode) || access(path.data, X_OK) < 0)
@@ -147,16 +147,22 @@ check_transports(struct check_state *cs, const char *path,
 		{ "virtual_mailbox_domains", "virtual_transport" },
 	};
 	bool	 have_qmgr = false;
+	struct strbuf why;
 
 	for (size_t i = 0; i < count; i++)
 		if (strcmp(entries[i].argv.items[0], "qmgr") == 0)
 			have_qmgr = true;
+	strbuf_init(&why);
 	for (size_t p = 0; have_qmgr && p < 2; p++) {
-		const char *domains = config_get(cs->cfg, pairs[p][0]);
-		const char *value = config_get(cs->cfg, pairs[p][1]);
-		size_t	 len = strcspn(value, ":");
+		/* the resolver's parameters, which the table check passed */
+		const char *domains = config_value(cs->cfg, pairs[p][0], &why);
+		const char *value = config_value(cs->cfg, pairs[p][1], &why);
+		size_t	 len;
 		bool	 found = false;
 
+		if (domains == NULL || value == NULL)
+			continue;
+		len = strcspn(value, ":");
 		if (domains[strspn(domains, ", \t\r\n")] == '\0' || len == 0 ||
 		    (len == 5 && strncmp(value, "error", 5) == 0) ||
 		    (len == 5 && strncmp(value, "retry", 5) == 0))
@@ -170,6 +176,7 @@ check_transports(struct check_state *cs, const char *path,
 			    "%s = %s: mail for %s would wait for it", path,
 			    (int)len, value, pairs[p][1], value, pairs[p][0]);
 	}
+	strbuf_free(&why);
 }
 
 /* check_master_cf - the service table parses; its programs exist */
@@ -211,8 +218,7 @@ check_dir(struct check_state *cs, const char *name, mode_t mode, bool by_owner,
 	struct stat st;
 
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/%s", config_get(cs->cfg, "queue_directory"),
-	    name);
+	strbuf_printf(&path, "%s/%s", cs->set.queue_directory, name);
 	if (lstat(path.data, &st) < 0) {
 		check_problem(cs, "%s: %s", path.data, strerror(errno));
 	} else if (!S_ISDIR(st.st_mode)) {
@@ -259,12 +265,19 @@ check_queue(struct check_state *cs)
 static void
 check_space(struct check_state *cs)
 {
-	const char *queue_dir = config_get(cs->cfg, "queue_directory");
-	long	 minfree = config_get_int(cs->cfg, "queue_minfree");
-	long	 limit = config_get_int(cs->cfg, "message_size_limit");
+	const char *queue_dir = cs->set.queue_directory;
 	struct queue_space_usage usage;
+	struct queue_space qs;
 	struct strbuf why;
+	long	 minfree, limit;
 
+	strbuf_init(&why);
+	if (queue_space_init_config(&qs, cs->cfg, queue_dir, &why) != 0)
+		msg_panic("check_space: %s", why.data);	/* checked before */
+	minfree = qs.minfree;
+	limit = qs.size_limit;
+	queue_space_free(&qs);
+	strbuf_free(&why);
 	if (queue_space_measure(queue_dir, NULL, &usage) < 0) {
 		if (errno != ENOENT)	/* a missing one: check_queue said so */
 			check_problem(cs, "cannot measure free space of %s: %s",
@@ -289,12 +302,16 @@ check_space(struct check_state *cs)
 static void
 check_resolver(struct check_state *cs)
 {
+	const struct config_table *const *before;
 	struct resolver *res;
 	struct strbuf err;
 
 	strbuf_init(&err);
+	/* read as smtpd reads it (and cleanup, qmgr, local, sendmail -bv) */
+	before = config_tables_declare(config_program_find("smtpd")->tables);
 	if ((res = resolve_open(cs->cfg, &err)) == NULL)
 		check_problem(cs, "address resolver: %s", err.data);
+	(void)config_tables_declare(before);
 	resolve_close(res);
 	strbuf_free(&err);
 }
@@ -336,11 +353,13 @@ sluice_check(const struct sluice_opts *opts, int argc, char **argv)
 		config_free(cs.cfg);
 		return (1);
 	}
+	sluice_settings_read(cs.cfg, &cs.set);
 	check_users(&cs);
 	check_master_cf(&cs, opts->config_dir);
 	check_queue(&cs);
 	check_space(&cs);
 	check_resolver(&cs);
+	sluice_settings_free(&cs.set);
 	config_free(cs.cfg);
 	if (cs.problems == 0)
 		printf("sluice check: ok\n");

@@ -32,18 +32,9 @@
 
 #define STOP_WAIT_SECONDS	30
 
-/* sluice_pid_path - queue_directory/pid/master.pid */
-static void
-sluice_pid_path(struct config *cfg, struct strbuf *path)
-{
-	strbuf_init(path);
-	strbuf_printf(path, "%s/pid/master.pid",
-	    config_get(cfg, "queue_directory"));
-}
-
-/* sluice_master_pid - pid of the running master of cfg's queue, or 0 */
+/* sluice_master_pid - see sluice.h */
 pid_t
-sluice_master_pid(struct config *cfg)
+sluice_master_pid(const char *queue_directory)
 {
 	struct strbuf path;
 	struct flock lk;
@@ -52,7 +43,8 @@ sluice_master_pid(struct config *cfg)
 	long	 pid = 0;
 	int	 fd;
 
-	sluice_pid_path(cfg, &path);
+	strbuf_init(&path);
+	strbuf_printf(&path, "%s/pid/master.pid", queue_directory);
 	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	strbuf_free(&path);
 	if (fd < 0)
@@ -76,11 +68,11 @@ sluice_master_pid(struct config *cfg)
 
 /* sluice_signal_master - send signo, or say that nothing runs */
 static int
-sluice_signal_master(struct config *cfg, int signo, pid_t *pidp)
+sluice_signal_master(const char *queue_directory, int signo, pid_t *pidp)
 {
 	pid_t	 pid;
 
-	if ((pid = sluice_master_pid(cfg)) == 0) {
+	if ((pid = sluice_master_pid(queue_directory)) == 0) {
 		fprintf(stderr, "sluice: the Sluice mail system is not running\n");
 		return (-1);
 	}
@@ -97,6 +89,7 @@ sluice_signal_master(struct config *cfg, int signo, pid_t *pidp)
 int
 sluice_start(const struct sluice_opts *opts, int argc, char **argv)
 {
+	struct sluice_settings set;
 	struct config *cfg;
 	struct strbuf path;
 	char	*args[7];
@@ -110,14 +103,16 @@ sluice_start(const struct sluice_opts *opts, int argc, char **argv)
 		return (2);
 	}
 	cfg = sluice_config(opts);
-	if (sluice_master_pid(cfg) != 0) {
+	sluice_settings_read(cfg, &set);
+	if (sluice_master_pid(set.queue_directory) != 0) {
 		fprintf(stderr,
 		    "sluice: the Sluice mail system is already running\n");
+		sluice_settings_free(&set);
 		config_free(cfg);
 		return (1);
 	}
 	strbuf_init(&path);
-	strbuf_printf(&path, "%s/master", config_get(cfg, "daemon_directory"));
+	strbuf_printf(&path, "%s/master", set.daemon_directory);
 	args[n++] = path.data;
 	args[n++] = "-c";
 	args[n++] = (char *)opts->config_dir;
@@ -131,6 +126,7 @@ sluice_start(const struct sluice_opts *opts, int argc, char **argv)
 	execv(path.data, args);
 	fprintf(stderr, "sluice: exec %s: %s\n", path.data, strerror(errno));
 	strbuf_free(&path);
+	sluice_settings_free(&set);
 	config_free(cfg);
 	return (1);
 }
@@ -140,6 +136,7 @@ int
 sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
 {
 	struct timespec nap = {0, 100 * 1000 * 1000};
+	struct sluice_settings set;
 	struct config *cfg;
 	pid_t	 pid;
 	int	 i, rc;
@@ -150,10 +147,11 @@ sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
 		return (2);
 	}
 	cfg = config_read_lenient(opts->config_dir);	/* works with a broken main.cf */
+	sluice_settings_read(cfg, &set);
 	rc = 1;
-	if (sluice_signal_master(cfg, SIGTERM, &pid) == 0) {
+	if (sluice_signal_master(set.queue_directory, SIGTERM, &pid) == 0) {
 		for (i = 0; i < STOP_WAIT_SECONDS * 10; i++) {
-			if (sluice_master_pid(cfg) == 0) {
+			if (sluice_master_pid(set.queue_directory) == 0) {
 				printf("sluice: stopped the Sluice mail system\n");
 				rc = 0;
 				break;
@@ -164,6 +162,7 @@ sluice_stop(const struct sluice_opts *opts, int argc, char **argv)
 			fprintf(stderr, "sluice: master pid %ld did not stop "
 			    "within %ds\n", (long)pid, STOP_WAIT_SECONDS);
 	}
+	sluice_settings_free(&set);
 	config_free(cfg);
 	return (rc);
 }
@@ -195,6 +194,7 @@ reload_refuse(struct config *cfg, struct strbuf *problems)
 int
 sluice_reload(const struct sluice_opts *opts, int argc, char **argv)
 {
+	struct sluice_settings set;
 	struct config *cfg;
 	struct strbuf problems, warnings;
 	pid_t	 pid;
@@ -210,24 +210,29 @@ sluice_reload(const struct sluice_opts *opts, int argc, char **argv)
 	if ((cfg = config_read(opts->config_dir, &problems)) == NULL ||
 	    config_programs_check(cfg, opts->config_dir, &warnings,
 	    &problems) > 0) {
-		if (cfg == NULL)
-			cfg = config_read_lenient(opts->config_dir);
+		if (cfg != NULL)
+			config_free(cfg);
+		/* what stop and status read: the broken values give way */
+		cfg = config_read_lenient(opts->config_dir);
+		sluice_settings_read(cfg, &set);
 		/* the master must see nothing: it is not signalled */
-		rc = sluice_master_pid(cfg) == 0 ?
+		rc = sluice_master_pid(set.queue_directory) == 0 ?
 		    (fprintf(stderr, "sluice: the Sluice mail system is not "
 		    "running\n"), 1) : reload_refuse(cfg, &problems);
 		strbuf_free(&problems);
 		strbuf_free(&warnings);
+		sluice_settings_free(&set);
 		config_free(cfg);
 		return (rc);
 	}
 	strbuf_free(&problems);
 	strbuf_free(&warnings);		/* the master logs them once */
-	if (sluice_signal_master(cfg, SIGHUP, &pid) < 0) {
-		config_free(cfg);
-		return (1);
-	}
+	sluice_settings_read(cfg, &set);
+	rc = sluice_signal_master(set.queue_directory, SIGHUP, &pid);
+	sluice_settings_free(&set);
 	config_free(cfg);
+	if (rc < 0)
+		return (1);
 	printf("sluice: refreshing the Sluice mail system\n");
 	return (0);
 }
@@ -236,6 +241,7 @@ sluice_reload(const struct sluice_opts *opts, int argc, char **argv)
 int
 sluice_status(const struct sluice_opts *opts, int argc, char **argv)
 {
+	struct sluice_settings set;
 	struct config *cfg;
 	pid_t	 pid;
 
@@ -245,7 +251,9 @@ sluice_status(const struct sluice_opts *opts, int argc, char **argv)
 		return (2);
 	}
 	cfg = config_read_lenient(opts->config_dir);	/* works with a broken main.cf */
-	pid = sluice_master_pid(cfg);
+	sluice_settings_read(cfg, &set);
+	pid = sluice_master_pid(set.queue_directory);
+	sluice_settings_free(&set);
 	config_free(cfg);
 	if (pid == 0) {
 		printf("sluice: the Sluice mail system is not running\n");

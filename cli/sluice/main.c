@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_programs.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -60,6 +61,26 @@ sluice_config(const struct sluice_opts *opts)
 	return (cfg);
 }
 
+/* sluice_settings_read - see sluice.h */
+void
+sluice_settings_read(struct config *cfg, struct sluice_settings *set)
+{
+	struct strbuf err;
+
+	memset(set, 0, sizeof(*set));
+	strbuf_init(&err);
+	if (config_table_read(cfg, sluice_params, set, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
+}
+
+/* sluice_settings_free - what sluice_settings_read() allocated */
+void
+sluice_settings_free(struct sluice_settings *set)
+{
+	config_table_release(sluice_params, set);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -69,6 +90,7 @@ main(int argc, char **argv)
 	char	 real[PATH_MAX];
 	int	 ch;
 
+	(void)config_tables_declare(sluice_tables);
 	msg_open("sluice", NULL);
 	msg_set_stderr(true);
 	memset(&opts, 0, sizeof(opts));

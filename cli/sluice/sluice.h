@@ -14,8 +14,22 @@ struct sluice_opts {
 	int		 verbose;
 };
 
+/* What the commands read of main.cf (params.c, sluice_params). */
+struct sluice_settings {
+	char		*daemon_directory;
+	char		*mail_owner;
+	char		*queue_directory;
+	char		*setgid_group;
+};
+
 /* main.c */
 struct config *sluice_config(const struct sluice_opts *opts);
+/*
+ * sluice_settings_read - set from cfg (a lenient one, for stop and
+ * status, always reads); msg_fatal() on a value that cannot be used
+ */
+void	sluice_settings_read(struct config *cfg, struct sluice_settings *set);
+void	sluice_settings_free(struct sluice_settings *set);
 
 /* init.c */
 int	sluice_init(const struct sluice_opts *opts, int argc, char **argv);
@@ -25,8 +39,8 @@ int	sluice_start(const struct sluice_opts *opts, int argc, char **argv);
 int	sluice_stop(const struct sluice_opts *opts, int argc, char **argv);
 int	sluice_reload(const struct sluice_opts *opts, int argc, char **argv);
 int	sluice_status(const struct sluice_opts *opts, int argc, char **argv);
-/* sluice_master_pid - pid of the running master of cfg's queue, or 0 */
-pid_t	sluice_master_pid(struct config *cfg);
+/* sluice_master_pid - pid of the running master of this queue, or 0 */
+pid_t	sluice_master_pid(const char *queue_directory);
 
 /* check.c */
 int	sluice_check(const struct sluice_opts *opts, int argc, char **argv);

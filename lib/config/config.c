@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "logical_lines.h"
 #include "mem.h"
 #include "msg.h"
@@ -622,6 +623,10 @@ config_lookup(struct config *cfg, const char *name, struct config_entry **ep)
 
 	if ((e = config_find(cfg, name)) == NULL)
 		msg_panic("config_get: unknown parameter %s", name);
+	if (!config_table_declares(name))
+		msg_panic("config_get: parameter %s is in none of this program's "
+		    "tables (lib/config/config_programs.c), so sluice check "
+		    "does not validate it for this program", name);
 	strbuf_init(&err);
 	if ((value = config_expand_entry(cfg, e, 0, &err)) == NULL)
 		config_fatal(e, &err);

@@ -9,8 +9,11 @@
 #define SLUICE_CONFIG_LOG_H
 
 #include "config.h"
+#include "config_table.h"
 
 /* config_log_open - msg_open(program, ...) with cfg's logging settings */
 void	config_log_open(const char *program, struct config *cfg);
+/* The parameters it reads, for every program's tables (config_programs.c). */
+extern const struct config_table log_params[];
 
 #endif

@@ -17,33 +17,24 @@
 #include "strlist.h"
 #include "tls.h"
 
-#define TABLES(...)	((const struct config_table *const[]){ __VA_ARGS__, NULL })
-
 const struct config_program config_programs[] = {
-	{ "smtpd", TABLES(smtpd_params, service_params, log_params,
-	    tls_server_params, dns_params, queue_space_params, resolve_params),
-	    0 },
-	{ "cleanup", TABLES(cleanup_params, cleanup_checks_params,
-	    service_params, log_params, resolve_params), 0 },
-	{ "qmgr", TABLES(qmgr_params, service_params, log_params,
-	    resolve_params), 0 },
-	{ "bounce", TABLES(bounce_params, service_params, log_params), 0 },
-	{ "local", TABLES(local_params, service_params, log_params,
-	    resolve_params), 0 },
-	{ "pickup", TABLES(pickup_params, service_params, log_params), 0 },
-	{ "showq", TABLES(showq_params, service_params, log_params), 0 },
-	{ "smtp", TABLES(smtp_params, service_params, log_params,
-	    tls_client_params, dns_params), 0 },
-	{ "anvil", TABLES(anvil_params, service_params, log_params), 0 },
-	{ "master", TABLES(master_params, log_params), 0 },
-	{ "sluice", TABLES(sluice_params, queue_space_params, log_params), 0 },
-	{ "sendmail", TABLES(sendmail_params, queue_space_params,
-	    resolve_params), 0 },
-	{ "sluice-drop", TABLES(sluice_drop_params, queue_space_params), 0 },
-	{ "sluice-queue", TABLES(sluice_queue_params, queue_space_params), 0 },
-	{ "sluice-super", TABLES(sluice_super_params, log_params), 0 },
-	{ "sluice-map", TABLES(sluice_map_params), 0 },
-	{ "sluice-conf", TABLES(sluice_conf_params), 0 },
+	{ "smtpd", smtpd_tables, 0 },
+	{ "cleanup", cleanup_tables, 0 },
+	{ "qmgr", qmgr_tables, 0 },
+	{ "bounce", bounce_tables, 0 },
+	{ "local", local_tables, 0 },
+	{ "pickup", pickup_tables, 0 },
+	{ "showq", showq_tables, 0 },
+	{ "smtp", smtp_tables, 0 },
+	{ "anvil", anvil_tables, 0 },
+	{ "master", master_tables, 0 },
+	{ "sluice", sluice_tables, 0 },
+	{ "sendmail", sendmail_tables, 0 },
+	{ "sluice-drop", sluice_drop_tables, 0 },
+	{ "sluice-queue", sluice_queue_tables, 0 },
+	{ "sluice-super", sluice_super_tables, 0 },
+	{ "sluice-map", sluice_map_tables, 0 },
+	{ "sluice-conf", sluice_conf_tables, 0 },
 	{ NULL, NULL, 0 },
 };
 
@@ -417,11 +408,14 @@ int
 config_programs_check(struct config *cfg, const char *config_dir,
     struct strbuf *warnings, struct strbuf *errors)
 {
+	const struct config_table *const *declared;
 	const struct config_program *p;
 	struct openers o;
 	struct strlist seen;
 	int problems;
 
+	/* the check reads every program's settings as that program does */
+	declared = config_tables_declare(NULL);
 	config_dir = config_directory_default(config_dir);
 	problems = config_names_check(cfg, warnings, errors);
 	openers_init(&o, cfg);
@@ -437,5 +431,6 @@ config_programs_check(struct config *cfg, const char *config_dir,
 	problems += dnsbl_config_check(cfg, errors);
 	problems += master_cf_check(cfg, config_dir, &o, warnings, errors);
 	free(o.owner_name);
+	(void)config_tables_declare(declared);
 	return (problems);
 }

@@ -3,7 +3,8 @@
  * that validates a configuration before a start or a reload.
  *
  * Each program declares what it reads in <program>/params.c (and lists
- * the lib/ modules it calls, whose tables are in config_modules.c).
+ * the lib/ modules it calls, each of which declares the table it reads
+ * beside the code that reads it: resolve_params in lib/mail/resolve.c ...).
  * config_programs_check() runs every table against main.cf, as root
  * would and as mail_owner would where a program opens a file after its
  * privilege drop, then master.cf: its syntax, the programs it names and
@@ -45,16 +46,36 @@ const struct config_program *config_program_find(const char *name);
 int	config_programs_check(struct config *cfg, const char *config_dir,
 	    struct strbuf *warnings, struct strbuf *errors);
 
-/* The tables, from <program>/params.c and config_modules.c. */
-extern const struct config_table smtpd_params[], cleanup_params[],
-	cleanup_checks_params[],
-	qmgr_params[], local_params[], pickup_params[], showq_params[],
-	smtp_params[], anvil_params[], bounce_params[], master_params[],
-	sluice_params[],
-	sendmail_params[], sluice_drop_params[], sluice_queue_params[],
-	sluice_super_params[], sluice_map_params[], sluice_conf_params[];
-extern const struct config_table service_params[], tls_server_params[],
-	tls_client_params[], dns_params[], queue_space_params[],
-	resolve_params[], log_params[];
+/* Each program's list of tables (<program>/params.c), NULL-ended. */
+extern const struct config_table *const smtpd_tables[];
+extern const struct config_table *const cleanup_tables[];
+extern const struct config_table *const qmgr_tables[];
+extern const struct config_table *const bounce_tables[];
+extern const struct config_table *const local_tables[];
+extern const struct config_table *const pickup_tables[];
+extern const struct config_table *const showq_tables[];
+extern const struct config_table *const smtp_tables[];
+extern const struct config_table *const anvil_tables[];
+extern const struct config_table *const master_tables[];
+extern const struct config_table *const sluice_tables[];
+extern const struct config_table *const sendmail_tables[];
+extern const struct config_table *const sluice_drop_tables[];
+extern const struct config_table *const sluice_queue_tables[];
+extern const struct config_table *const sluice_super_tables[];
+extern const struct config_table *const sluice_map_tables[];
+extern const struct config_table *const sluice_conf_tables[];
+/* The per-program tables they name (<program>/params.c). */
+extern const struct config_table smtpd_params[], smtpd_standalone_params[],
+	cleanup_params[], cleanup_expand_params[], cleanup_checks_params[],
+	qmgr_params[],
+	local_params[], pickup_params[], showq_params[], smtp_params[],
+	smtp_tls_params[], anvil_params[], bounce_params[], master_params[],
+	sluice_params[], sendmail_params[], sluice_drop_params[],
+	sluice_queue_params[], sluice_super_params[], sluice_map_params[],
+	sluice_conf_params[];
+/* The lib/ modules' tables (declared beside the code that reads them). */
+extern const struct config_table service_params[], log_params[],
+	tls_server_params[], tls_client_params[], dns_params[],
+	queue_space_params[], resolve_params[];
 
 #endif

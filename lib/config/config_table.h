@@ -17,6 +17,11 @@
  * and table lists (the type known, the table compiled and readable by
  * the user that opens it), host:port destinations, files a program
  * opens (certificates, keys, CA files).
+ *
+ * Each program declares the list of tables it reads (the same list its
+ * entry in lib/config/config_programs.c names) with config_tables_declare();
+ * reading any other table is then a programming error, so a parameter
+ * cannot be read by a program whose check does not validate it.
  */
 #ifndef SLUICE_CONFIG_TABLE_H
 #define SLUICE_CONFIG_TABLE_H
@@ -31,8 +36,13 @@
 
 enum config_kind {
 	CONF_STR,	/* char *: the expanded value (xstrdup) */
-	CONF_RAW,	/* char *: as written, not expanded: a reply template
-			 * whose $names are the program's, not main.cf's */
+	/*
+	 * char *: as written, not expanded: its $names are the program's,
+	 * not main.cf's (a reply template; local's forward_path: $user,
+	 * $home ...).  A row made with CONFIG_RAW_ROW lists them, and the
+	 * check refuses any other; with CONFIG_ROW the program checks them.
+	 */
+	CONF_RAW,
 	CONF_INT,	/* long, within the row's bounds */
 	CONF_TIME,	/* long: seconds, rounded up */
 	CONF_TIME_MS,	/* long: milliseconds */
@@ -43,23 +53,62 @@ enum config_kind {
 	CONF_NETWORKS,	/* struct netlist * (address/prefix list) */
 	CONF_HOSTPORT,	/* char *: "", or a list of host, [host], host:port */
 	CONF_FILE,	/* char *: "", or a file the program opens to read */
+	/*
+	 * struct config_per_transport *: an integer per transport, as
+	 * Postfix's TRANSPORT_destination_concurrency_limit: the row names
+	 * default_SUFFIX, the fallback; every TRANSPORT_SUFFIX that is in the
+	 * defaults table or set in main.cf is read (and checked with the
+	 * bounds of its own row, else of default_SUFFIX)
+	 */
+	CONF_PER_TRANSPORT,
 };
 
 struct config_table {
 	const char	*name;		/* the parameter (config_params.c) */
 	enum config_kind kind;
 	size_t		 offset;	/* of the field in the settings struct */
+	const char *const *names;	/* CONF_RAW: its $names, NULL-ended;
+					 * NULL: not checked here */
 };
 
 /* CONFIG_ROW - one row: parameter, kind, settings struct type, field */
 #define CONFIG_ROW(name, kind, type, field) \
-	{ (name), (kind), offsetof(type, field) }
+	{ (name), (kind), offsetof(type, field), NULL }
+/* CONFIG_RAW_ROW - a CONF_RAW row whose value may use $names */
+#define CONFIG_RAW_ROW(name, type, field, names) \
+	{ (name), CONF_RAW, offsetof(type, field), (names) }
 /*
  * CONFIG_CHECK_ONLY - a row read elsewhere (a lib/ module the program
  * calls, which reads it itself) but validated with this program's check
  */
-#define CONFIG_CHECK_ONLY(name, kind)	{ (name), (kind), (size_t)-1 }
-#define CONFIG_TABLE_END		{ NULL, CONF_STR, 0 }
+#define CONFIG_CHECK_ONLY(name, kind)	{ (name), (kind), (size_t)-1, NULL }
+#define CONFIG_TABLE_END		{ NULL, CONF_STR, 0, NULL }
+
+/* What a CONF_PER_TRANSPORT row reads. */
+struct config_per_transport {
+	long		 fallback;	/* default_SUFFIX */
+	size_t		 count;
+	char		**transports;	/* "smtp", "relay" ... */
+	long		*values;	/* TRANSPORT_SUFFIX of each */
+};
+
+/* config_per_transport_get - TRANSPORT_SUFFIX, else default_SUFFIX */
+long	config_per_transport_get(const struct config_per_transport *pt,
+	    const char *transport);
+
+/*
+ * config_tables_declare - the tables this program reads (NULL-ended);
+ * from now on config_table_read() of another table msg_panic()s.  Returns
+ * the list declared before (NULL: none, nothing is enforced), so that
+ * the configuration check can read a table as another program does.
+ */
+const struct config_table *const *config_tables_declare(
+	    const struct config_table *const *tables);
+/*
+ * config_table_declares - name is a row of a declared table (true when
+ * nothing was declared): config_get() and its typed forms panic when not
+ */
+bool	config_table_declares(const char *name);
 
 /*
  * config_table_read - fill settings from cfg, one field per row.  Returns

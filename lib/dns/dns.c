@@ -63,27 +63,41 @@ dns_want_family(int family)
 	    false);
 }
 
+/* What dns_init() reads (dns_params). */
+struct dns_settings {
+	struct strlist	 inet_protocols;
+	char		*resolver_address;	/* host, [host]:port ... */
+	char		*trust_anchor_file;
+};
+
+#define ROW(name, kind, field)	CONFIG_ROW(name, kind, struct dns_settings, field)
+
+const struct config_table dns_params[] = {
+	ROW("inet_protocols", CONF_LIST, inet_protocols),
+	ROW("dns_resolver_address", CONF_HOSTPORT, resolver_address),
+	ROW("dns_trust_anchor_file", CONF_FILE, trust_anchor_file),
+	CONFIG_TABLE_END,
+};
+
 /* set_protocols - parse inet_protocols: all, ipv4, ipv6 */
 static int
-set_protocols(struct config *cfg, struct strbuf *err)
+set_protocols(const struct strlist *protocols, struct strbuf *err)
 {
-	struct strlist list;
+	const struct strlist *list = protocols;
 	size_t i;
 	int rc = 0;
 
-	strlist_init(&list);
-	config_get_list(cfg, "inet_protocols", &list);
 	dns_use_v4 = dns_use_v6 = false;
-	for (i = 0; i < list.count; i++) {
-		if (strcasecmp(list.items[i], "all") == 0)
+	for (i = 0; i < list->count; i++) {
+		if (strcasecmp(list->items[i], "all") == 0)
 			dns_use_v4 = dns_use_v6 = true;
-		else if (strcasecmp(list.items[i], "ipv4") == 0)
+		else if (strcasecmp(list->items[i], "ipv4") == 0)
 			dns_use_v4 = true;
-		else if (strcasecmp(list.items[i], "ipv6") == 0)
+		else if (strcasecmp(list->items[i], "ipv6") == 0)
 			dns_use_v6 = true;
 		else {
 			strbuf_printf(err, "bad inet_protocols value: %s",
-			    list.items[i]);
+			    list->items[i]);
 			rc = -1;
 		}
 	}
@@ -91,7 +105,6 @@ set_protocols(struct config *cfg, struct strbuf *err)
 		strbuf_puts(err, "inet_protocols enables no address family");
 		rc = -1;
 	}
-	strlist_free(&list);
 	return (rc);
 }
 
@@ -142,7 +155,7 @@ done:
 
 /* set_forwarders - dns_resolver_address, or resolv.conf when empty */
 static int
-set_forwarders(struct config *cfg, struct strbuf *err)
+set_forwarders(const char *addresses, struct strbuf *err)
 {
 	struct strlist list;
 	struct strbuf fwd;
@@ -151,7 +164,7 @@ set_forwarders(struct config *cfg, struct strbuf *err)
 
 	strlist_init(&list);
 	strbuf_init(&fwd);
-	config_get_list(cfg, "dns_resolver_address", &list);
+	strlist_split(&list, addresses, ", \t\r\n");
 	if (list.count == 0) {
 		if ((ub = ub_ctx_resolvconf(dns_ctx, NULL)) != 0) {
 			strbuf_printf(err, "cannot read resolv.conf: %s",
@@ -234,13 +247,18 @@ set_trust_anchors(const char *path, struct strbuf *err)
 int
 dns_init(struct config *cfg, struct strbuf *err)
 {
-	const char *ta_file;
+	struct dns_settings set;
 
 	dns_shutdown();
-	if (set_protocols(cfg, err) != 0)
+	memset(&set, 0, sizeof(set));
+	if (config_table_read(cfg, dns_params, &set, err) > 0 ||
+	    set_protocols(&set.inet_protocols, err) != 0) {
+		config_table_release(dns_params, &set);
 		return (-1);
+	}
 	if ((dns_ctx = ub_ctx_create()) == NULL) {
 		strbuf_puts(err, "cannot create the resolver context");
+		config_table_release(dns_params, &set);
 		return (-1);
 	}
 	/* a thread, not a forked helper: nothing outlives the process */
@@ -252,14 +270,15 @@ dns_init(struct config *cfg, struct strbuf *err)
 		strbuf_puts(err, "cannot configure the resolver context");
 		goto fail;
 	}
-	if (set_forwarders(cfg, err) != 0)
+	if (set_forwarders(set.resolver_address, err) != 0)
 		goto fail;
-	ta_file = config_get(cfg, "dns_trust_anchor_file");
-	if (ta_file != NULL && *ta_file != '\0' &&
-	    set_trust_anchors(ta_file, err) != 0)
+	if (*set.trust_anchor_file != '\0' &&
+	    set_trust_anchors(set.trust_anchor_file, err) != 0)
 		goto fail;
+	config_table_release(dns_params, &set);
 	return (0);
 fail:
+	config_table_release(dns_params, &set);
 	dns_shutdown();
 	return (-1);
 }

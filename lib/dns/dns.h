@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "strbuf.h"
 #include "strlist.h"
 
@@ -59,6 +60,8 @@ struct dns_hosts {
  * chroot).  Returns 0, or -1 with err filled.
  */
 int	dns_init(struct config *cfg, struct strbuf *err);
+/* What dns_init() reads, for the programs' tables (config_programs.c) */
+extern const struct config_table dns_params[];
 void	dns_shutdown(void);
 /* dns_initialized - dns_init succeeded (a daemon that needs DNS for more
  * than one reason initialises once) */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "config_table.h"
 #include "domain_list.h"
 #include "htable.h"
 #include "maps.h"
@@ -17,68 +18,51 @@
 #include "msg.h"
 #include "resolve_impl.h"
 
-/* resolve_maps_open - a map list, or NULL for an empty parameter */
-int
-resolve_maps_open(struct config *cfg, const char *name, struct map_list **out,
-    struct strbuf *err)
-{
-	const char *text = config_get(cfg, name);
+#define ROW(name, kind, field)	CONFIG_ROW(name, kind, struct resolver, field)
 
-	*out = NULL;
-	if (text[strspn(text, ", \t\r\n")] == '\0')
-		return (0);
-	if ((*out = map_list_open(text, err)) == NULL) {
-		strbuf_printf(err, " (%s)", name);
-		return (-1);
-	}
-	return (0);
-}
-
-/* resolve_domains_open - one domain list parameter */
-static int
-resolve_domains_open(struct config *cfg, const char *name,
-    struct domain_list **out, struct strbuf *err)
-{
-	if ((*out = domain_list_open(config_get(cfg, name), err)) == NULL) {
-		strbuf_printf(err, " (%s)", name);
-		return (-1);
-	}
-	return (0);
-}
-
-/* resolve_strings - the plain parameters */
-static void
-resolve_strings(struct resolver *res, struct config *cfg)
-{
-	res->myorigin = xstrdup(config_get(cfg, "myorigin"));
-	res->mydomain = xstrdup(config_get(cfg, "mydomain"));
-	res->myhostname = xstrdup(config_get(cfg, "myhostname"));
-	res->remote_domain = xstrdup(config_get(cfg,
-	    "remote_header_rewrite_domain"));
-	res->empty_address = xstrdup(config_get(cfg, "empty_address_recipient"));
-	res->delimiters = xstrdup(config_get(cfg, "recipient_delimiter"));
-	res->append_at_myorigin = config_get_bool(cfg, "append_at_myorigin");
-	res->append_dot_mydomain = config_get_bool(cfg, "append_dot_mydomain");
-	res->swap_bangpath = config_get_bool(cfg, "swap_bangpath");
-	res->percent_hack = config_get_bool(cfg, "allow_percent_hack");
-	res->resolve_dequoted = config_get_bool(cfg, "resolve_dequoted_address");
-	res->local_transport = xstrdup(config_get(cfg, "local_transport"));
-	res->virtual_transport = xstrdup(config_get(cfg, "virtual_transport"));
-	res->relay_transport = xstrdup(config_get(cfg, "relay_transport"));
-	res->default_transport = xstrdup(config_get(cfg, "default_transport"));
-	res->relayhost = xstrdup(config_get(cfg, "relayhost"));
-	res->expansion_limit = config_get_int(cfg,
-	    "virtual_alias_expansion_limit");
-	res->recursion_limit = config_get_int(cfg,
-	    "virtual_alias_recursion_limit");
-	res->path = xcalloc((size_t)res->recursion_limit + 1,
-	    sizeof(*res->path));
-	strbuf_init(&res->work);
-	strbuf_init(&res->key);
-	strbuf_init(&res->value);
-	strbuf_init(&res->part);
-	strlist_init(&res->masq_domains);
-}
+/* What resolve_open() reads: the fields of struct resolver. */
+const struct config_table resolve_params[] = {
+	ROW("myorigin", CONF_STR, myorigin),
+	ROW("mydomain", CONF_STR, mydomain),
+	ROW("myhostname", CONF_STR, myhostname),
+	ROW("remote_header_rewrite_domain", CONF_STR, remote_domain),
+	ROW("empty_address_recipient", CONF_STR, empty_address),
+	ROW("recipient_delimiter", CONF_STR, delimiters),
+	ROW("append_at_myorigin", CONF_BOOL, append_at_myorigin),
+	ROW("append_dot_mydomain", CONF_BOOL, append_dot_mydomain),
+	ROW("swap_bangpath", CONF_BOOL, swap_bangpath),
+	ROW("allow_percent_hack", CONF_BOOL, percent_hack),
+	ROW("resolve_dequoted_address", CONF_BOOL, resolve_dequoted),
+	ROW("local_transport", CONF_STR, local_transport),
+	ROW("virtual_transport", CONF_STR, virtual_transport),
+	ROW("relay_transport", CONF_STR, relay_transport),
+	ROW("default_transport", CONF_STR, default_transport),
+	ROW("relayhost", CONF_HOSTPORT, relayhost),
+	ROW("virtual_alias_expansion_limit", CONF_INT, expansion_limit),
+	ROW("virtual_alias_recursion_limit", CONF_INT, recursion_limit),
+	ROW("virtual_alias_maps", CONF_MAPS, virtual_alias),
+	ROW("transport_maps", CONF_MAPS, transport),
+	ROW("sender_dependent_relayhost_maps", CONF_MAPS, sender_relay),
+	ROW("mydestination", CONF_DOMAINS, mydestination),
+	ROW("virtual_mailbox_domains", CONF_DOMAINS, virtual_mailbox),
+	ROW("virtual_alias_domains", CONF_DOMAINS, virtual_alias_domains),
+	ROW("relay_domains", CONF_DOMAINS, relay_domains),
+	ROW("inet_interfaces", CONF_LIST, words.inet_interfaces),
+	ROW("proxy_interfaces", CONF_LIST, words.proxy_interfaces),
+	ROW("canonical_maps", CONF_MAPS, canonical),
+	ROW("sender_canonical_maps", CONF_MAPS, sender_canonical),
+	ROW("recipient_canonical_maps", CONF_MAPS, recipient_canonical),
+	ROW("canonical_classes", CONF_LIST, words.canonical_classes),
+	ROW("sender_canonical_classes", CONF_LIST,
+	    words.sender_canonical_classes),
+	ROW("recipient_canonical_classes", CONF_LIST,
+	    words.recipient_canonical_classes),
+	ROW("masquerade_classes", CONF_LIST, words.masquerade_classes),
+	ROW("masquerade_domains", CONF_LIST, masq_domains),
+	ROW("masquerade_exceptions", CONF_DOMAINS, masq_exceptions),
+	ROW("propagate_unmatched_extensions", CONF_LIST, words.propagate),
+	CONFIG_TABLE_END,
+};
 
 /* resolve_open - everything resolution needs, opened before the jail */
 struct resolver *
@@ -86,25 +70,18 @@ resolve_open(struct config *cfg, struct strbuf *err)
 {
 	struct resolver *res = xcalloc(1, sizeof(*res));
 
-	resolve_strings(res, cfg);
-	if (resolve_maps_open(cfg, "virtual_alias_maps", &res->virtual_alias,
-	    err) < 0 ||
-	    resolve_maps_open(cfg, "transport_maps", &res->transport, err) < 0 ||
-	    resolve_maps_open(cfg, "sender_dependent_relayhost_maps",
-	    &res->sender_relay, err) < 0 ||
-	    resolve_domains_open(cfg, "mydestination", &res->mydestination,
-	    err) < 0 ||
-	    resolve_domains_open(cfg, "virtual_mailbox_domains",
-	    &res->virtual_mailbox, err) < 0 ||
-	    resolve_domains_open(cfg, "virtual_alias_domains",
-	    &res->virtual_alias_domains, err) < 0 ||
-	    resolve_domains_open(cfg, "relay_domains", &res->relay_domains,
-	    err) < 0 ||
-	    resolve_ifaddrs_open(res, cfg, err) < 0 ||
-	    resolve_canon_open(res, cfg, err) < 0) {
+	strbuf_init(&res->work);
+	strbuf_init(&res->key);
+	strbuf_init(&res->value);
+	strbuf_init(&res->part);
+	if (config_table_read(cfg, resolve_params, res, err) > 0 ||
+	    resolve_ifaddrs_open(res, err) < 0 ||
+	    resolve_canon_open(res, err) < 0) {
 		resolve_close(res);
 		return (NULL);
 	}
+	res->path = xcalloc((size_t)res->recursion_limit + 1,
+	    sizeof(*res->path));
 	return (res);
 }
 
@@ -112,31 +89,9 @@ resolve_open(struct config *cfg, struct strbuf *err)
 void
 resolve_close(struct resolver *res)
 {
-	struct map_list *maps[] = { res ? res->virtual_alias : NULL,
-	    res ? res->transport : NULL, res ? res->sender_relay : NULL };
-	struct domain_list *lists[] = { res ? res->mydestination : NULL,
-	    res ? res->virtual_mailbox : NULL,
-	    res ? res->virtual_alias_domains : NULL,
-	    res ? res->relay_domains : NULL };
-	char   *strings[] = { res ? res->myorigin : NULL,
-	    res ? res->mydomain : NULL, res ? res->myhostname : NULL,
-	    res ? res->remote_domain : NULL, res ? res->empty_address : NULL,
-	    res ? res->delimiters : NULL, res ? res->local_transport : NULL,
-	    res ? res->virtual_transport : NULL,
-	    res ? res->relay_transport : NULL,
-	    res ? res->default_transport : NULL, res ? res->relayhost : NULL };
-
 	if (res == NULL)
 		return;
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		if (maps[i] != NULL)
-			map_list_close(maps[i]);
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		if (lists[i] != NULL)
-			domain_list_free(lists[i]);
-	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		free(strings[i]);
-	resolve_canon_close(res);
+	config_table_release(resolve_params, res);
 	free(res->ifaddrs);
 	strbuf_free(&res->work);
 	strbuf_free(&res->key);

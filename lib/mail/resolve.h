@@ -75,6 +75,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "strbuf.h"
 #include "strlist.h"
 

@@ -31,81 +31,49 @@ static const struct {
 
 /* classes_parse - a *_classes parameter into bits; -1 on a bad word */
 static int
-classes_parse(struct config *cfg, const char *name, unsigned *out,
-    struct strbuf *err)
+classes_parse(const struct strlist *words, const char *name,
+    unsigned *out, struct strbuf *err)
 {
-	struct strlist words;
 	int	 rc = 0;
 
 	*out = 0;
-	strlist_init(&words);
-	config_get_list(cfg, name, &words);
-	for (size_t i = 0; i < words.count && rc == 0; i++) {
+	for (size_t i = 0; i < words->count && rc == 0; i++) {
 		size_t	 w;
 
 		for (w = 0; w < sizeof(class_words) / sizeof(class_words[0]); w++)
-			if (strcasecmp(words.items[i], class_words[w].name) == 0)
+			if (strcasecmp(words->items[i], class_words[w].name) == 0)
 				break;
 		if (w == sizeof(class_words) / sizeof(class_words[0])) {
 			strbuf_printf(err, "%s: unknown address class \"%s\"",
-			    name, words.items[i]);
+			    name, words->items[i]);
 			rc = -1;
 		} else {
 			*out |= class_words[w].bit;
 		}
 	}
-	strlist_free(&words);
 	return (rc);
 }
 
-/* resolve_canon_open - the canonical tables and masquerading settings */
+/* resolve_canon_open - the class words and extension propagation */
 int
-resolve_canon_open(struct resolver *res, struct config *cfg,
-    struct strbuf *err)
+resolve_canon_open(struct resolver *res, struct strbuf *err)
 {
-	struct strlist words;
-
-	if (resolve_maps_open(cfg, "canonical_maps", &res->canonical, err) < 0 ||
-	    resolve_maps_open(cfg, "sender_canonical_maps",
-	    &res->sender_canonical, err) < 0 ||
-	    resolve_maps_open(cfg, "recipient_canonical_maps",
-	    &res->recipient_canonical, err) < 0 ||
-	    classes_parse(cfg, "canonical_classes", &res->canonical_classes,
+	if (classes_parse(&res->words.canonical_classes, "canonical_classes",
+	    &res->canonical_classes, err) < 0 ||
+	    classes_parse(&res->words.sender_canonical_classes,
+	    "sender_canonical_classes", &res->sender_canonical_classes,
 	    err) < 0 ||
-	    classes_parse(cfg, "sender_canonical_classes",
-	    &res->sender_canonical_classes, err) < 0 ||
-	    classes_parse(cfg, "recipient_canonical_classes",
-	    &res->recipient_canonical_classes, err) < 0 ||
-	    classes_parse(cfg, "masquerade_classes", &res->masq_classes,
-	    err) < 0)
+	    classes_parse(&res->words.recipient_canonical_classes,
+	    "recipient_canonical_classes", &res->recipient_canonical_classes,
+	    err) < 0 ||
+	    classes_parse(&res->words.masquerade_classes, "masquerade_classes",
+	    &res->masq_classes, err) < 0)
 		return (-1);
-	config_get_list(cfg, "masquerade_domains", &res->masq_domains);
-	if ((res->masq_exceptions = domain_list_open(config_get(cfg,
-	    "masquerade_exceptions"), err)) == NULL) {
-		strbuf_puts(err, " (masquerade_exceptions)");
-		return (-1);
-	}
-	strlist_init(&words);
-	config_get_list(cfg, "propagate_unmatched_extensions", &words);
-	res->propagate_canonical = strlist_contains_ci(&words, "canonical");
-	res->propagate_virtual = strlist_contains_ci(&words, "virtual");
-	strlist_free(&words);
+	res->propagate_canonical = strlist_contains_ci(&res->words.propagate,
+	    "canonical");
+	res->propagate_virtual = strlist_contains_ci(&res->words.propagate,
+	    "virtual");
 	return (0);
-}
-
-/* resolve_canon_close - what resolve_canon_open() opened */
-void
-resolve_canon_close(struct resolver *res)
-{
-	if (res->canonical)
-		map_list_close(res->canonical);
-	if (res->sender_canonical)
-		map_list_close(res->sender_canonical);
-	if (res->recipient_canonical)
-		map_list_close(res->recipient_canonical);
-	if (res->masq_exceptions)
-		domain_list_free(res->masq_exceptions);
-	strlist_free(&res->masq_domains);
 }
 
 /*

@@ -78,21 +78,17 @@ ifaddr_all(struct resolver *res)
  * proxy_interfaces.  Host names are not looked up (no DNS at start).
  */
 int
-resolve_ifaddrs_open(struct resolver *res, struct config *cfg,
-    struct strbuf *err)
+resolve_ifaddrs_open(struct resolver *res, struct strbuf *err)
 {
 	static const char *const params[] = { "inet_interfaces",
 	    "proxy_interfaces" };
-	struct strlist list;
+	const struct strlist *lists[] = { &res->words.inet_interfaces,
+	    &res->words.proxy_interfaces };
 	struct in6_addr a;
 
-	strlist_init(&list);
 	for (size_t p = 0; p < 2; p++) {
-		strlist_free(&list);
-		strlist_init(&list);
-		config_get_list(cfg, params[p], &list);
-		for (size_t i = 0; i < list.count; i++) {
-			const char *name = list.items[i];
+		for (size_t i = 0; i < lists[p]->count; i++) {
+			const char *name = lists[p]->items[i];
 
 			if (strcasecmp(name, "all") == 0) {
 				ifaddr_all(res);
@@ -108,12 +104,10 @@ resolve_ifaddrs_open(struct resolver *res, struct config *cfg,
 			    strspn(name, "0123456789.") == strlen(name)) {
 				strbuf_printf(err, "%s: bad address \"%s\"",
 				    params[p], name);
-				strlist_free(&list);
 				return (-1);
 			}
 		}
 	}
-	strlist_free(&list);
 	return (0);
 }
 

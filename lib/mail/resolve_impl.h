@@ -77,6 +77,17 @@ struct resolver {
 	struct domain_list	*masq_exceptions;	/* local parts, as names */
 	unsigned		 masq_classes;
 
+	/* word lists as read, turned into the fields above by resolve_open */
+	struct {
+		struct strlist	 canonical_classes;
+		struct strlist	 sender_canonical_classes;
+		struct strlist	 recipient_canonical_classes;
+		struct strlist	 masquerade_classes;
+		struct strlist	 propagate;	/* propagate_unmatched_extensions */
+		struct strlist	 inet_interfaces;
+		struct strlist	 proxy_interfaces;
+	} words;
+
 	/* scratch, kept between calls so that they do not allocate */
 	struct strbuf		 work;
 	struct strbuf		 key;
@@ -103,14 +114,11 @@ void	resolve_quote_local(const char *local, size_t len, struct strbuf *out);
 void	resolve_rewrite_buf(struct resolver *res, enum resolve_context ctx,
 	    struct strbuf *addr);
 
-/* resolve_class.c */
-int	resolve_ifaddrs_open(struct resolver *res, struct config *cfg,
-	    struct strbuf *err);
+/* resolve_class.c: the addresses of inet_ and proxy_interfaces */
+int	resolve_ifaddrs_open(struct resolver *res, struct strbuf *err);
 
-/* resolve_canon.c */
-int	resolve_canon_open(struct resolver *res, struct config *cfg,
-	    struct strbuf *err);
-void	resolve_canon_close(struct resolver *res);
+/* resolve_canon.c: the *_classes words and propagate_unmatched_extensions */
+int	resolve_canon_open(struct resolver *res, struct strbuf *err);
 
 /*
  * resolve_find - address in maps in Postfix's order (user+ext@domain,
@@ -122,8 +130,6 @@ int	resolve_find(struct resolver *res, struct map_list *maps,
 	    const char *addr, size_t *ext, struct strbuf *value);
 
 /* resolve.c */
-int	resolve_maps_open(struct config *cfg, const char *name,
-	    struct map_list **out, struct strbuf *err);
 enum resolve_status resolve_fail(struct resolve_result *why,
 	    enum resolve_status status, const char *dsn, const char *fmt,
 	    const char *arg);

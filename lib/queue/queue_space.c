@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_table.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue_space.h"
@@ -34,13 +35,34 @@ queue_space_init(struct queue_space *qs, const char *path, long minfree,
 	qs->stat_fn = statvfs;
 }
 
+/* What queue_space_init_config() reads. */
+struct queue_space_settings {
+	long		 minfree;
+	long		 size_limit;
+};
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct queue_space_settings, field)
+
+const struct config_table queue_space_params[] = {
+	ROW("message_size_limit", CONF_INT, size_limit),
+	ROW("queue_minfree", CONF_INT, minfree),
+	CONFIG_TABLE_END,
+};
+
 /* queue_space_init_config - see queue_space.h */
-void
+int
 queue_space_init_config(struct queue_space *qs, struct config *cfg,
-    const char *path)
+    const char *path, struct strbuf *err)
 {
-	queue_space_init(qs, path, config_get_int(cfg, "queue_minfree"),
-	    config_get_int(cfg, "message_size_limit"));
+	struct queue_space_settings set;
+	int problems;
+
+	memset(&set, 0, sizeof(set));
+	problems = config_table_read(cfg, queue_space_params, &set, err);
+	queue_space_init(qs, path, set.minfree, set.size_limit);
+	config_table_release(queue_space_params, &set);
+	return (problems > 0 ? -1 : 0);
 }
 
 /* queue_space_free - release the path */

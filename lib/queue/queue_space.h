@@ -26,6 +26,7 @@
 #include <sys/statvfs.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "strbuf.h"
 
 #define QUEUE_SPACE_INTERVAL_MS	1000
@@ -66,9 +67,15 @@ struct queue_space {
  */
 void	queue_space_init(struct queue_space *qs, const char *path,
 	    long minfree, long size_limit);
-/* queue_space_init_config - the same with the two parameters from cfg */
-void	queue_space_init_config(struct queue_space *qs, struct config *cfg,
-	    const char *path);
+/*
+ * queue_space_init_config - the same with the two parameters from cfg,
+ * read through queue_space_params (lib/config/config_table.h); -1 with a
+ * line per unusable value in err (the check is then made with none)
+ */
+int	queue_space_init_config(struct queue_space *qs, struct config *cfg,
+	    const char *path, struct strbuf *err);
+/* The parameters it reads, for the programs' tables (config_programs.c). */
+extern const struct config_table queue_space_params[];
 void	queue_space_free(struct queue_space *qs);
 
 /*

@@ -28,6 +28,7 @@
 
 #include "config_log.h"
 #include "config.h"
+#include "config_table.h"
 #include "coro.h"
 #include "flow.h"
 #include "mem.h"
@@ -222,6 +223,25 @@ service_check_fds(int listen_count)
 		    SERVICE_FLOW_FD);
 }
 
+/* What the skeleton itself reads of main.cf (service_params). */
+static struct service_settings {
+	char		*queue_directory;
+	char		*mail_owner;
+	long		 max_use;
+	long		 max_idle;	/* seconds */
+} service_set;
+
+#define ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct service_settings, field)
+
+const struct config_table service_params[] = {
+	ROW("queue_directory", CONF_STR, queue_directory),
+	ROW("mail_owner", CONF_STR, mail_owner),
+	ROW("max_use", CONF_INT, max_use),
+	ROW("max_idle", CONF_TIME, max_idle),
+	CONFIG_TABLE_END,
+};
+
 /* service_enter_jail - chdir, pre_jail, chroot, privilege drop, post_jail */
 static void
 service_enter_jail(struct service_context *ctx, const struct service_args *args,
@@ -231,19 +251,18 @@ service_enter_jail(struct service_context *ctx, const struct service_args *args,
 	const char *queue_dir;
 	bool	 drop;
 
-	queue_dir = config_get(ctx->cfg, "queue_directory");
+	queue_dir = service_set.queue_directory;
 	if (chdir(queue_dir) < 0)
 		msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
 	if (ops->pre_jail != NULL)
 		ops->pre_jail(ctx);
 	drop = args->unprivileged && ctx->privileged;
 	if (drop)
-		service_lookup_ids(config_get(ctx->cfg, "mail_owner"), &ids);
+		service_lookup_ids(service_set.mail_owner, &ids);
 	else if (args->unprivileged)
 		msg_debug("not root: privilege drop skipped");
 	if (args->chroot) {
 		if (ctx->privileged) {
-			queue_dir = config_get(ctx->cfg, "queue_directory");
 			if (chroot(queue_dir) < 0)
 				msg_fatal("chroot %s: %s", queue_dir,
 				    strerror(errno));
@@ -319,8 +338,8 @@ service_loop(struct service_context *ctx, const struct service_ops *ops,
 	int	 ep, i, n, client, timeout_ms;
 	bool	 stop;
 
-	max_use = config_get_int(ctx->cfg, "max_use");
-	max_idle = config_get_time(ctx->cfg, "max_idle");
+	max_use = service_set.max_use;
+	max_idle = service_set.max_idle;
 	timeout_ms = max_idle > 0 && max_idle < INT_MAX / 1000 ?
 	    (int)(max_idle * 1000) : -1;
 	ep = service_wait_set(listen_count);
@@ -421,11 +440,11 @@ service_loop_multi(struct service_context *ctx, const struct service_ops *ops,
 	 * the same work (an exec per 100 connections was 8% of the CPU at
 	 * 10 sessions).
 	 */
-	max_use = config_get_int(ctx->cfg, "max_use");
+	max_use = service_set.max_use;
 	if (max_use > 0)
 		max_use = max_use > LONG_MAX / (long)ctx->session_limit ?
 		    LONG_MAX : max_use * (long)ctx->session_limit;
-	max_idle = config_get_time(ctx->cfg, "max_idle");
+	max_idle = service_set.max_idle;
 	ready = xcalloc((size_t)listen_count + 1, sizeof(*ready));
 	for (i = 0; i < listen_count; i++)
 		(void)sock_set_nonblock(SERVICE_LISTEN_FD + i, true);
@@ -568,9 +587,10 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	char	*eq, *name;
 	int	 i;
 
-	if (ops == NULL || ops->program == NULL ||
+	if (ops == NULL || ops->program == NULL || ops->tables == NULL ||
 	    (ops->serve == NULL && ops->run == NULL))
 		msg_panic("service_main: incomplete service_ops");
+	(void)config_tables_declare(ops->tables);
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* a file size limit is EFBIG, a write error handled as such (as Postfix) */
 	(void)signal(SIGXFSZ, SIG_IGN);
@@ -598,8 +618,11 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 		config_set(ctx.cfg, name, eq + 1);
 		free(name);
 	}
-	strbuf_free(&err);
 	config_log_open(ops->program, ctx.cfg);
+	/* logged where main.cf says: the master passes our stderr on too */
+	if (config_table_read(ctx.cfg, service_params, &service_set, &err) > 0)
+		msg_fatal("%s", err.data);
+	strbuf_free(&err);
 
 	service_enter_jail(&ctx, &args, ops);
 	if (ops->run != NULL)

@@ -42,6 +42,10 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "config_table.h"
+
+/* What the skeleton reads of main.cf, for the daemons' tables (config_programs.c) */
+extern const struct config_table service_params[];
 
 #define SERVICE_STATUS_FD	3
 #define SERVICE_FLOW_FD		4	/* lib/io/flow.h's page; mapped, then closed */
@@ -77,6 +81,8 @@ struct service_context {
 
 struct service_ops {
 	const char	*program;	/* "smtpd": log as sluice/smtpd */
+	/* every table it reads: its entry in lib/config/config_programs.c */
+	const struct config_table *const *tables;
 	void		(*pre_jail)(struct service_context *ctx);	/* optional */
 	void		(*post_jail)(struct service_context *ctx);	/* optional */
 	/* serve one accepted connection; the skeleton closes client_fd after */

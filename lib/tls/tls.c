@@ -20,7 +20,8 @@
  * smtpd_tls_mandatory_protocols (with smtpd_tls_security_level = encrypt),
  * smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_protocols,
  * smtp_tls_mandatory_protocols (levels encrypt and up),
- * smtp_tls_session_cache_timeout.
+ * smtp_tls_session_cache_timeout, read through the tables
+ * tls_server_params and tls_client_params.
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,6 +37,7 @@
 
 #include "clock.h"
 #include "coro.h"
+#include "config_table.h"
 #include "mem.h"
 #include "msg.h"
 #include "tls.h"
@@ -213,16 +215,82 @@ context_new(const SSL_METHOD *method, bool server, struct strbuf *err)
 	return (ctx);
 }
 
+/* What tls_server_context() reads (tls_server_params). */
+struct tls_server_settings {
+	char		*cert_file;
+	char		*key_file;
+	char		*security_level;
+	char		*protocols;
+	char		*mandatory_protocols;
+};
+
+#define SERVER_ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct tls_server_settings, field)
+
+const struct config_table tls_server_params[] = {
+	SERVER_ROW("smtpd_tls_cert_file", CONF_FILE, cert_file),
+	SERVER_ROW("smtpd_tls_key_file", CONF_FILE, key_file),
+	SERVER_ROW("smtpd_tls_security_level", CONF_STR, security_level),
+	SERVER_ROW("smtpd_tls_protocols", CONF_STR, protocols),
+	SERVER_ROW("smtpd_tls_mandatory_protocols", CONF_STR,
+	    mandatory_protocols),
+	CONFIG_TABLE_END,
+};
+
+/* What tls_client_context() reads (tls_client_params). */
+struct tls_client_settings {
+	char		*cafile;
+	char		*capath;
+	char		*protocols;
+	char		*mandatory_protocols;
+	long		 cache_timeout;
+};
+
+#define CLIENT_ROW(name, kind, field) \
+	CONFIG_ROW(name, kind, struct tls_client_settings, field)
+
+const struct config_table tls_client_params[] = {
+	CLIENT_ROW("smtp_tls_CAfile", CONF_FILE, cafile),
+	CLIENT_ROW("smtp_tls_CApath", CONF_STR, capath),
+	CLIENT_ROW("smtp_tls_protocols", CONF_STR, protocols),
+	CLIENT_ROW("smtp_tls_mandatory_protocols", CONF_STR,
+	    mandatory_protocols),
+	CLIENT_ROW("smtp_tls_session_cache_timeout", CONF_TIME, cache_timeout),
+	CONFIG_TABLE_END,
+};
+
+static struct tls_context *tls_server_setup(const struct tls_server_settings *,
+	    struct strbuf *);
+static struct tls_context *tls_client_setup(const struct tls_client_settings *,
+	    struct strbuf *);
+
 /* tls_server_context - certificate chain and key, checked against each other */
 struct tls_context *
 tls_server_context(struct config *cfg, struct strbuf *err)
 {
+	struct tls_server_settings set;
 	struct tls_context *ctx;
-	const char *cert = config_get(cfg, "smtpd_tls_cert_file");
-	const char *key = config_get(cfg, "smtpd_tls_key_file");
-	const char *protocols;
 
+	memset(&set, 0, sizeof(set));
 	strbuf_reset(err);
+	if (config_table_read(cfg, tls_server_params, &set, err) > 0) {
+		config_table_release(tls_server_params, &set);
+		return (NULL);
+	}
+	ctx = tls_server_setup(&set, err);
+	config_table_release(tls_server_params, &set);
+	return (ctx);
+}
+
+/* tls_server_setup - tls_server_context() with its settings read */
+static struct tls_context *
+tls_server_setup(const struct tls_server_settings *set, struct strbuf *err)
+{
+	struct tls_context *ctx;
+	const char *cert = set->cert_file;
+	const char *key = set->key_file;
+	bool mandatory;
+
 	if (*cert == '\0') {
 		strbuf_set(err, "smtpd_tls_cert_file is not set");
 		return (NULL);
@@ -232,11 +300,10 @@ tls_server_context(struct config *cfg, struct strbuf *err)
 	if ((ctx = context_new(TLS_server_method(), true, err)) == NULL)
 		return (NULL);
 	/* Where TLS is mandatory, the mandatory list applies (as in Postfix). */
-	protocols = strcasecmp(config_get(cfg, "smtpd_tls_security_level"),
-	    "encrypt") == 0 ? "smtpd_tls_mandatory_protocols" :
-	    "smtpd_tls_protocols";
-	if (apply_protocols(ctx->ssl_ctx, protocols, config_get(cfg, protocols),
-	    err) != 0)
+	mandatory = strcasecmp(set->security_level, "encrypt") == 0;
+	if (apply_protocols(ctx->ssl_ctx, mandatory ?
+	    "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols",
+	    mandatory ? set->mandatory_protocols : set->protocols, err) != 0)
 		goto fail;
 	if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cert) != 1) {
 		strbuf_printf(err, "cannot load certificate chain from %s", cert);
@@ -332,19 +399,36 @@ context_id(struct tls_context *ctx, const char *cafile, const char *capath,
 struct tls_context *
 tls_client_context(struct config *cfg, struct strbuf *err)
 {
+	struct tls_client_settings set;
 	struct tls_context *ctx;
-	const char *cafile = config_get(cfg, "smtp_tls_CAfile");
-	const char *capath = config_get(cfg, "smtp_tls_CApath");
+
+	memset(&set, 0, sizeof(set));
+	strbuf_reset(err);
+	if (config_table_read(cfg, tls_client_params, &set, err) > 0) {
+		config_table_release(tls_client_params, &set);
+		return (NULL);
+	}
+	ctx = tls_client_setup(&set, err);
+	config_table_release(tls_client_params, &set);
+	return (ctx);
+}
+
+/* tls_client_setup - tls_client_context() with its settings read */
+static struct tls_context *
+tls_client_setup(const struct tls_client_settings *set, struct strbuf *err)
+{
+	struct tls_context *ctx;
+	const char *cafile = set->cafile;
+	const char *capath = set->capath;
 	struct strbuf id;
 
-	strbuf_reset(err);
 	if ((ctx = context_new(TLS_client_method(), false, err)) == NULL)
 		return (NULL);
 	strbuf_init(&id);
 	if (apply_protocols(ctx->ssl_ctx, "smtp_tls_protocols",
-	    config_get(cfg, "smtp_tls_protocols"), err) != 0 ||
+	    set->protocols, err) != 0 ||
 	    parse_protocols("smtp_tls_mandatory_protocols",
-	    config_get(cfg, "smtp_tls_mandatory_protocols"),
+	    set->mandatory_protocols,
 	    &ctx->mandatory_min, &ctx->mandatory_max, err) != 0)
 		goto fail;
 	if ((*cafile != '\0' || *capath != '\0') &&
@@ -358,8 +442,7 @@ tls_client_context(struct config *cfg, struct strbuf *err)
 	/* Verification is judged by the caller (levels may/encrypt go on). */
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_NONE, verify_callback);
 	context_id(ctx, cafile, capath, &id);
-	ctx->cache = tls_session_cache_new(config_get_time(cfg,
-	    "smtp_tls_session_cache_timeout"), id.data);
+	ctx->cache = tls_session_cache_new(set->cache_timeout, id.data);
 	strbuf_free(&id);
 	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);

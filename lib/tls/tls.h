@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "stream.h"
 #include "strbuf.h"
 
@@ -27,6 +28,11 @@ struct tls_context *tls_server_context(struct config *cfg, struct strbuf *err);
  * session cache; NULL + err.
  */
 struct tls_context *tls_client_context(struct config *cfg, struct strbuf *err);
+/*
+ * The parameters each context reads (through config_table_read), for the
+ * tables of the programs that make one (lib/config/config_programs.c)
+ */
+extern const struct config_table tls_server_params[], tls_client_params[];
 void	tls_context_free(struct tls_context *ctx);
 
 struct tls_session_info {

@@ -87,13 +87,22 @@ every_row(void (*fn)(const struct config_program *,
 				fn(p, r, ctx);
 }
 
-/* collect - the names read */
+/* collect - the names read (a per-transport row reads TRANSPORT_SUFFIX) */
 static void
 collect(const struct config_program *p, const struct config_table *r,
     void *ctx)
 {
+	const char *suffix = r->name + strlen("default");
+	size_t len;
+
 	(void)p;
 	strlist_add(ctx, r->name);
+	if (r->kind != CONF_PER_TRANSPORT)
+		return;
+	for (const struct param_def *d = config_param_table; d->name; d++)
+		if ((len = strlen(d->name)) > strlen(suffix) &&
+		    strcmp(d->name + len - strlen(suffix), suffix) == 0)
+			strlist_add(ctx, d->name);
 }
 
 START_TEST(test_every_parameter_is_read)

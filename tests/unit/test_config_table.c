@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,12 @@ static const struct {
 	    "main.cf, line 2: parameter relayhost: bad port \"99999\"" },
 	{ "relayhost = bad!host:25\n",
 	    "main.cf, line 2: parameter relayhost: bad host name" },
+	{ "relayhost = ::1\n",
+	    "main.cf, line 2: parameter relayhost: bad destination \"::1\"" },
+	{ "relayhost = [mx.example.net\n",
+	    "main.cf, line 2: parameter relayhost: bad destination" },
+	{ "relayhost = mx.example.net:\n",
+	    "main.cf, line 2: parameter relayhost: bad destination" },
 	{ "smtpd_banner = $smtpd_banner x\n",
 	    "main.cf, line 2: parameter smtpd_banner: expansion loop" },
 	{ "smtpd_banner = ${smtpd_banner\n",
@@ -229,6 +236,131 @@ START_TEST(test_bad_values)
 	ck_assert_ptr_nonnull(strstr(err.data, " (smtpd)"));
 	config_free(cfg);
 	strbuf_free(&err);
+}
+END_TEST
+
+/* every destination form Postfix admins write for relayhost */
+START_TEST(test_destinations)
+{
+	static const char *const good[] = { "mx.example.net",
+	    "[mx.example.net]", "mx.example.net:587", "[mx.example.net]:587",
+	    "[2001:db8::1]:25", "[2001:db8::1]", "192.0.2.1, [192.0.2.2]:26",
+	    "mx.example.net:submission", "" };
+	struct config *cfg;
+	struct settings st;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cfg = parse("");
+		config_set(cfg, "relayhost", good[i]);
+		memset(&st, 0, sizeof(st));
+		strbuf_reset(&err);
+		ck_assert_msg(config_table_read(cfg, table, &st, &err) == 0,
+		    "%s: %s", good[i], err.data);
+		ck_assert_str_eq(st.relayhost, good[i]);
+		config_table_release(table, &st);
+		config_free(cfg);
+	}
+	strbuf_free(&err);
+}
+END_TEST
+
+struct raw_settings {
+	char		*path;
+	struct config_per_transport *limits;
+};
+
+static const char *const raw_names[] = { "home", "user", NULL };
+
+static const struct config_table raw_table[] = {
+	CONFIG_RAW_ROW("forward_path", struct raw_settings, path, raw_names),
+	CONFIG_ROW("default_destination_concurrency_limit", CONF_PER_TRANSPORT,
+	    struct raw_settings, limits),
+	CONFIG_TABLE_END,
+};
+
+/* a raw row keeps its $names; a per-transport row reads each TRANSPORT_ */
+START_TEST(test_raw_and_per_transport)
+{
+	struct config *cfg;
+	struct raw_settings st;
+	struct strbuf err;
+
+	cfg = parse("forward_path = $home/.forward, ${home}/.fwd-$user\n"
+	    "default_destination_concurrency_limit = 7\n"
+	    "relay_destination_concurrency_limit = 3\n"
+	    "smtp_destination_concurrency_limit = 12\n");
+	strbuf_init(&err);
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(config_table_read(cfg, raw_table, &st, &err), 0);
+	ck_assert_str_eq(st.path, "$home/.forward, ${home}/.fwd-$user");
+	ck_assert_int_eq(config_per_transport_get(st.limits, "relay"), 3);
+	ck_assert_int_eq(config_per_transport_get(st.limits, "smtp"), 12);
+	/* in the defaults table as $default_...: follows the default */
+	ck_assert_int_eq(config_per_transport_get(st.limits, "virtual"), 7);
+	ck_assert_int_eq(config_per_transport_get(st.limits, "lmtp"), 7);
+	config_table_release(raw_table, &st);
+	ck_assert_ptr_null(st.path);
+	ck_assert_ptr_null(st.limits);
+	config_free(cfg);
+
+	/* the problem is the transport's, at its own line */
+	cfg = parse("relay_destination_concurrency_limit = 0\n");
+	memset(&st, 0, sizeof(st));
+	strbuf_reset(&err);
+	ck_assert_int_eq(config_table_read(cfg, raw_table, &st, &err), 1);
+	ck_assert_msg(strstr(err.data, "main.cf, line 1: parameter "
+	    "relay_destination_concurrency_limit = 0 out of range") != NULL,
+	    "%s", err.data);
+	config_table_release(raw_table, &st);
+	config_free(cfg);
+
+	cfg = parse("\nforward_path = $home/.forward$extension\n");
+	memset(&st, 0, sizeof(st));
+	strbuf_reset(&err);
+	ck_assert_int_eq(config_table_check(cfg, raw_table, "local", NULL, NULL,
+	    NULL, &err, NULL), 1);
+	ck_assert_msg(strstr(err.data, "main.cf, line 2: parameter "
+	    "forward_path: unknown name \"$extension\" (this parameter may "
+	    "use $home, $user) (local)") != NULL, "%s", err.data);
+	config_free(cfg);
+	cfg = parse("forward_path = ${home/.forward\n");
+	strbuf_reset(&err);
+	ck_assert_int_eq(config_table_check(cfg, raw_table, "local", NULL, NULL,
+	    NULL, &err, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "missing '}'"));
+	config_free(cfg);
+	strbuf_free(&err);
+}
+END_TEST
+
+static const struct config_table *const declared[] = { table, NULL };
+
+/* a table a program has not declared: a programming error */
+START_TEST(test_undeclared_table_panics)
+{
+	struct config *cfg = parse("");
+	struct raw_settings st;
+	struct strbuf err;
+
+	strbuf_init(&err);
+	memset(&st, 0, sizeof(st));
+	ck_assert_ptr_null(config_tables_declare(declared));
+	(void)config_table_read(cfg, raw_table, &st, &err);
+}
+END_TEST
+
+/* config_get of a name in none of the declared tables: the same */
+START_TEST(test_undeclared_get_panics)
+{
+	struct config *cfg = parse("");
+
+	(void)config_tables_declare(declared);
+	ck_assert(config_table_declares("smtpd_banner"));
+	ck_assert(!config_table_declares("forward_path"));
+	(void)config_get(cfg, "smtpd_banner");
+	(void)config_get(cfg, "forward_path");
 }
 END_TEST
 
@@ -363,6 +495,10 @@ main(void)
 	tcase_add_test(tc, test_read_every_kind);
 	tcase_add_test(tc, test_empty_maps_is_null);
 	tcase_add_loop_test(tc, test_bad_values, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_destinations);
+	tcase_add_test(tc, test_raw_and_per_transport);
+	tcase_add_test_raise_signal(tc, test_undeclared_table_panics, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_undeclared_get_panics, SIGABRT);
 	tcase_add_test(tc, test_check_only_rows);
 	tcase_add_test(tc, test_check_seen_and_only);
 	tcase_add_test(tc, test_files_readable_by);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_log.h"
 #include "flow.h"
 #include "msg.h"
 #include "service.h"
@@ -84,8 +85,16 @@ serve_hello(struct service_context *ctx, int fd)
 		(void)write(fd, buf, (size_t)n);
 }
 
+/* what the skeleton reads of main.cf (a daemon lists its own tables too) */
+static const struct config_table *const hello_tables[] = {
+	service_params,
+	log_params,
+	NULL,
+};
+
 static const struct service_ops hello_ops = {
 	.program = "test_service",
+	.tables = hello_tables,
 	.serve = serve_hello,
 };
 
