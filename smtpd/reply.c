@@ -14,7 +14,7 @@
  * administrator tests; smtpd_reject_footer adds lines after the reply,
  * each with its code and status code ("\n" in the text starts a line,
  * "\c" at the start continues the reply's last line; Postfix's $names
- * in lib/util/template.h's syntax, see footer_lookup).
+ * in lib/util/template.h's syntax, see expand.c).
  *
  * Parameters: smtpd_soft_error_limit, smtpd_error_sleep_time, soft_bounce,
  * smtpd_reject_footer.
@@ -83,69 +83,6 @@ soft_bounce(struct smtpd_session *s, struct strbuf *text)
 		text->data[4] = '4';
 }
 
-/* address_part - the local part or the domain of address, into buf */
-static const char *
-address_part(const char *address, bool domain, struct strbuf *buf)
-{
-	const char *at = strrchr(address, '@');
-
-	strbuf_reset(buf);
-	if (domain)
-		strbuf_puts(buf, at ? at + 1 : "");
-	else
-		strbuf_append(buf, address, at ? (size_t)(at - address) :
-		    strlen(address));
-	return (buf->data);
-}
-
-/*
- * footer_lookup - the $names of smtpd_reject_footer, Postfix's:
- * server_name, client, client_address, client_name, client_port,
- * reverse_client_name, helo_name, sender, sender_name, sender_domain,
- * recipient, recipient_name, recipient_domain (the last three while a
- * recipient is being judged)
- */
-static const char *
-footer_lookup(const char *name, void *context)
-{
-	struct smtpd_session *s = context;
-	static struct strbuf buf;
-	const char *sender = s->txn.active ? s->txn.sender : "";
-	const char *rcpt = s->rstate.reply_recipient ?
-	    s->rstate.reply_recipient : "";
-
-	if (buf.data == NULL)
-		strbuf_init(&buf);
-	if (strcmp(name, "server_name") == 0)
-		return (s->cfg->myhostname);
-	if (strcmp(name, "client") == 0)
-		return (s->peer.namaddr);
-	if (strcmp(name, "client_address") == 0)
-		return (s->peer.addr);
-	if (strcmp(name, "client_name") == 0)
-		return (s->peer.name);
-	if (strcmp(name, "reverse_client_name") == 0)
-		return (s->peer.reverse_name);
-	if (strcmp(name, "client_port") == 0) {
-		strbuf_reset(&buf);
-		strbuf_printf(&buf, "%d", s->peer.port);
-		return (buf.data);
-	}
-	if (strcmp(name, "helo_name") == 0)
-		return (s->helo_name ? s->helo_name : "");
-	if (strcmp(name, "sender") == 0)
-		return (sender);
-	if (strcmp(name, "sender_name") == 0 ||
-	    strcmp(name, "sender_domain") == 0)
-		return (address_part(sender, name[7] == 'd', &buf));
-	if (strcmp(name, "recipient") == 0)
-		return (rcpt);
-	if (strcmp(name, "recipient_name") == 0 ||
-	    strcmp(name, "recipient_domain") == 0)
-		return (address_part(rcpt, name[10] == 'd', &buf));
-	return (NULL);
-}
-
 /*
  * footer_lines - the footer's lines, expanded, each ended by LF; the
  * first starts with LF unless the template starts with \c (it then
@@ -156,11 +93,14 @@ static int
 footer_lines(struct smtpd_session *s, struct strbuf *out)
 {
 	const char *tmpl = s->cfg->rules.footer, *next;
+	struct smtpd_expand names = { s, s->txn.active ? s->txn.sender : NULL,
+	    s->rstate.reply_recipient, { 0 } };
 	struct strbuf why;
 	char *piece;
 	int rc = 0;
 
 	strbuf_init(&why);
+	strbuf_init(&names.buf);
 	if (strncmp(tmpl, "\\c", 2) == 0)
 		tmpl += 2;
 	else
@@ -169,7 +109,8 @@ footer_lines(struct smtpd_session *s, struct strbuf *out)
 		next = strstr(tmpl, "\\n");
 		piece = xstrndup(tmpl, next ? (size_t)(next - tmpl) :
 		    strlen(tmpl));
-		rc = template_expand(piece, footer_lookup, s, out, &why);
+		rc = template_expand(piece, smtpd_expand_lookup, &names, out,
+		    &why);
 		free(piece);
 		if (rc != 0) {
 			msg_warn("smtpd_reject_footer: %s", why.data);
@@ -181,6 +122,7 @@ footer_lines(struct smtpd_session *s, struct strbuf *out)
 		tmpl = next + 2;
 	}
 	strbuf_free(&why);
+	strbuf_free(&names.buf);
 	return (rc);
 }
 

@@ -182,69 +182,6 @@ prefetch(struct restrict_ctx *ctx, const struct restrict_step *step)
 	strbuf_free(&query);
 }
 
-/* The session's names in a reply template (dnsbl_session_name). */
-struct session_names {
-	const struct restrict_ctx *ctx;
-	struct strbuf		 buf;	/* for the values made on demand */
-};
-
-/* address_part - Postfix's $sender, $sender_name, $sender_domain */
-static const char *
-address_part(struct strbuf *buf, const char *addr, const char *part)
-{
-	const char *at;
-
-	if (addr == NULL)
-		return ("");
-	at = strrchr(addr, '@');
-	if (*part == '\0')
-		return (*addr != '\0' ? addr : "<>");
-	if (strcmp(part, "_name") == 0) {
-		if (*addr == '\0')
-			return ("<>");
-		if (at == NULL)
-			return (addr);
-		strbuf_reset(buf);
-		strbuf_append(buf, addr, (size_t)(at - addr));
-		return (buf->data);
-	}
-	if (strcmp(part, "_domain") == 0)
-		return (at != NULL ? at + 1 : "");
-	return (NULL);
-}
-
-/* session_lookup - template_lookup_fn over struct session_names */
-static const char *
-session_lookup(const char *name, void *arg)
-{
-	struct session_names *sn = arg;
-	const struct restrict_ctx *ctx = sn->ctx;
-	const struct smtpd_session *s = ctx->session;
-
-	if (!dnsbl_session_name(name))
-		return (NULL);
-	if (strcmp(name, "client") == 0)
-		return (ctx->namaddr);
-	if (strcmp(name, "client_address") == 0)
-		return (ctx->client_addr);
-	if (strcmp(name, "client_name") == 0)
-		return (ctx->client_name);
-	if (strcmp(name, "reverse_client_name") == 0)
-		return (s->peer.reverse_name);
-	if (strcmp(name, "client_port") == 0) {
-		strbuf_reset(&sn->buf);
-		strbuf_printf(&sn->buf, "%d", s->peer.port);
-		return (sn->buf.data);
-	}
-	if (strcmp(name, "helo_name") == 0)
-		return (ctx->helo != NULL ? ctx->helo : "");
-	if (strcmp(name, "server_name") == 0)
-		return (s->cfg->myhostname);
-	if (strncmp(name, "sender", 6) == 0)
-		return (address_part(&sn->buf, ctx->sender, name + 6));
-	return (address_part(&sn->buf, ctx->recipient, name + 9));
-}
-
 /*
  * reply_template - the rbl_reply_maps entry of the step's argument or of
  * its domain, else default_rbl_reply; NULL when a table failed
@@ -273,7 +210,8 @@ listed_reply(struct restrict_ctx *ctx, const struct dnsxl_step *d,
     const char *what, const char *query)
 {
 	const struct smtpd_config *cfg = ctx->session->cfg;
-	struct session_names sn = { ctx, { 0 } };
+	struct smtpd_expand names = { ctx->session, ctx->sender, ctx->recipient,
+	    { 0 } };
 	struct dnsbl_reply_vars v;
 	struct strbuf found, reply, why;
 	const char *tmpl;
@@ -285,7 +223,7 @@ listed_reply(struct restrict_ctx *ctx, const struct dnsxl_step *d,
 	strbuf_init(&found);
 	strbuf_init(&reply);
 	strbuf_init(&why);
-	strbuf_init(&sn.buf);
+	strbuf_init(&names.buf);
 	if ((tmpl = reply_template(cfg, &d->list, &found)) == NULL) {
 		rc = restrict_server_error(ctx);
 		goto done;
@@ -298,8 +236,8 @@ listed_reply(struct restrict_ctx *ctx, const struct dnsxl_step *d,
 	v.reason = strstr(tmpl, "rbl_reason") != NULL ||
 	    strstr(tmpl, "rbl_txt") != NULL ?
 	    dnsbl_reason(cache_of(ctx), query) : "";
-	v.next = session_lookup;
-	v.next_ctx = &sn;
+	v.next = smtpd_expand_lookup;
+	v.next_ctx = &names;
 	ok = dnsbl_reply_format(tmpl, &v, &reply, &why) == 0;
 	if (!ok && tmpl != cfg->default_rbl_reply) {
 		msg_warn("bad rbl_reply_maps template for %s: %s", d->list.arg,
@@ -325,7 +263,7 @@ done:
 	strbuf_free(&found);
 	strbuf_free(&reply);
 	strbuf_free(&why);
-	strbuf_free(&sn.buf);
+	strbuf_free(&names.buf);
 	return (rc);
 }
 

@@ -272,6 +272,19 @@ bool	smtpd_bare_newline(struct smtpd_session *s, const char *what);
 void	smtpd_read_failed(struct smtpd_session *s, int status);
 void	smtpd_arm_deadline(struct smtpd_session *s, bool content);
 
+/*
+ * expand.c: the session's $names of reply templates (Postfix's): the
+ * caller fills session, sender and recipient (NULL: not known yet) and
+ * inits buf, which holds the values made on demand
+ */
+struct smtpd_expand {
+	const struct smtpd_session *session;
+	const char	*sender;
+	const char	*recipient;
+	struct strbuf	 buf;
+};
+const char *smtpd_expand_lookup(const char *name, void *arg);
+
 /* reply.c */
 void	smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

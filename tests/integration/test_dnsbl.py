@@ -439,6 +439,25 @@ def test_default_rbl_reply_and_code(make_instance, dns):
     c.close()
 
 
+def test_reply_template_session_names(make_instance, dns):
+    # Postfix's values: the null sender is <> in $sender and $sender_name
+    inst = rbl_instance(make_instance, dns.resolver_address, {
+        "smtpd_client_restrictions": "reject_rbl_client bl.test",
+        "default_rbl_reply": "$rbl_code 5.7.9 $client_name|$client_address|"
+                             "$helo_name|$sender|$sender_name|"
+                             "${sender_domain:none}$sender_domain|$recipient_name@"
+                             "$recipient_domain|$server_name"})
+    c, r = rcpt(inst, "127.0.0.2", sender="", helo="x.test")
+    assert r.code == 554 and r.text == (
+        "5.7.9 unknown|127.0.0.2|x.test|<>|<>|none|postmaster@localhost|"
+        "%s" % si.HOSTNAME), r
+    c.close()
+    c, r = rcpt(inst, "127.0.0.2", sender="joe@client.test")
+    assert r.text.split("|")[3:6] == ["joe@client.test", "joe",
+                                      "client.test"], r
+    c.close()
+
+
 @pytest.mark.parametrize("param,value,why", [
     ("smtpd_client_restrictions", "reject_rbl_client bl.test=127.0.0.[9..2]",
      "bad range"),
