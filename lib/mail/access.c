@@ -36,6 +36,7 @@ static const struct {
 	{ "INFO", ACCESS_INFO },
 };
 
+/* access_action_init - an empty action, ready for access_action_parse */
 void
 access_action_init(struct access_action *act)
 {
@@ -44,6 +45,7 @@ access_action_init(struct access_action *act)
 	strbuf_init(&act->arg);
 }
 
+/* access_action_free - release its text and argument */
 void
 access_action_free(struct access_action *act)
 {
@@ -71,12 +73,14 @@ access_verb_name(enum access_verb verb)
 	return ("?");
 }
 
+/* is_space - the white space that separates an answer's words */
 static bool
 is_space(int c)
 {
 	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
 }
 
+/* is_digit - ASCII only, whatever the locale */
 static bool
 is_digit(int c)
 {
@@ -185,6 +189,7 @@ filter_arg_ok(const char *s, size_t len)
 	return (memchr(s, ' ', len) == NULL);
 }
 
+/* set_verb - the verb and, for a refusal or a warning, why */
 static enum access_verb
 set_verb(struct access_action *act, enum access_verb verb, const char *why)
 {
