@@ -17,6 +17,7 @@ const struct config_table pickup_params[] = {
 	ROW("message_size_limit", CONF_INT, message_size_limit),
 	ROW("myhostname", CONF_STR, myhostname),
 	ROW("receive_override_options", CONF_LIST, receive_override),
+	ROW("content_filter", CONF_STR, content_filter),
 	CONFIG_TABLE_END,
 };
 

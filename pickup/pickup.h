@@ -30,6 +30,7 @@ struct pickup_config {
 	long	 message_size_limit;	/* 0 = none */
 	long	 ipc_timeout;		/* seconds */
 	struct strlist receive_override;	/* receive_override_options */
+	char	*content_filter;	/* transport:nexthop, or "" */
 };
 
 extern const struct config_table pickup_params[];

@@ -141,6 +141,12 @@ send_message(const struct pickup_config *pc, int fd,
 	    queue_id, &status, why);
 	if (cc.client == NULL)
 		return (verdict(status));
+	if (pc->content_filter != NULL && *pc->content_filter != '\0' &&
+	    cleanup_client_filter(cc.client, pc->content_filter, NULL) != 0) {
+		cleanup_abort(cc.client);
+		strbuf_set(why, "lost connection to cleanup");
+		return (PICKUP_RETRY);
+	}
 	strbuf_init(&received);
 	strbuf_printf(&received, "Received: by %s (Sluice, from userid %lu)\n"
 	    "\tid %s; ", pc->myhostname, (unsigned long)uid, queue_id);

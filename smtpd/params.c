@@ -15,6 +15,7 @@ const struct config_table smtpd_params[] = {
 	ROW("smtpd_banner", CONF_STR, banner),
 	ROW("cleanup_service_name", CONF_STR, cleanup_service),
 	ROW("receive_override_options", CONF_LIST, receive_override),
+	ROW("content_filter", CONF_STR, content_filter),
 	ROW("smtpd_greet_pause", CONF_TIME_MS, greet_pause_ms),
 	ROW("smtpd_timeout", CONF_TIME, timeout),
 	ROW("smtpd_error_sleep_time", CONF_TIME_MS, error_sleep_ms),

@@ -10,7 +10,7 @@
  * and the incomplete file is removed by cleanup when we hang up.
  *
  * Parameters: cleanup_service_name, ipc_timeout, message_size_limit,
- * header_size_limit, receive_override_options.
+ * header_size_limit, receive_override_options, content_filter.
  */
 #include <stdio.h>
 #include <string.h>
@@ -185,6 +185,10 @@ smtpd_queue_open(struct smtpd_session *s, struct strbuf *reply)
 	msg_info("%s: client=%s", t->queue_id, s->peer.namaddr);
 	content_sink_init(&t->sink, t->cleanup, s->cfg->message_size_limit,
 	    s->cfg->header_size_limit, s->bare_newline_reject);
+	/* first, so that a FILTER of the restrictions wins (the last does) */
+	if (s->cfg->content_filter != NULL && *s->cfg->content_filter != '\0' &&
+	    cleanup_client_filter(t->cleanup, s->cfg->content_filter, NULL) != 0)
+		t->sink.write_error = true;
 	if (send_effects(t, true) != 0)
 		t->sink.write_error = true;
 	strbuf_init(&received);

@@ -62,6 +62,7 @@ struct smtpd_config {
 	char		*bare_newline_word;	/* smtpd_forbid_bare_newline */
 	char		*tls_level_word;	/* smtpd_tls_security_level */
 	struct strlist	 receive_override;	/* receive_override_options */
+	char		*content_filter;	/* transport:nexthop, or "" */
 	long		 session_limit;		/* smtpd_process_session_limit */
 	/* smtpd_client_*: client_limits.c */
 	long		 client_count_limit;

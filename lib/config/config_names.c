@@ -50,7 +50,6 @@ static const struct {
 	{ "smtp_body_checks", { "", NULL } },
 	{ "smtpd_milters", { "", NULL } },
 	{ "non_smtpd_milters", { "", NULL } },
-	{ "content_filter", { "", NULL } },
 	{ "smtpd_proxy_filter", { "", NULL } },
 	/* copies and redirections */
 	{ "always_bcc", { "", NULL } },

@@ -77,6 +77,8 @@ const struct param_def config_param_table[] = {
 	    "1000s", 1, ONE_DAY, 's' },
 	{ "config_directory", PARAM_STR,
 	    SLUICE_CONFIG_DIR, 0, 0, 0 },
+	{ "content_filter", PARAM_STR,
+	    "", 0, 0, 0 },
 	{ "daemon_directory", PARAM_STR,
 	    SLUICE_DAEMON_DIR, 0, 0, 0 },
 	{ "default_destination_concurrency_limit", PARAM_INT,
@@ -612,6 +614,24 @@ config_enum_check(size_t i, const char *name, const char *value,
 	return (-1);
 }
 
+/*
+ * config_filter_check - content_filter: empty, or transport:nexthop with
+ * a master.cf service name as transport (qmgr connects to private/NAME)
+ */
+static int
+config_filter_check(const char *name, const char *value, struct strbuf *err)
+{
+	size_t	 n = strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	if (*value == '\0' || (n > 0 && value[n] == ':' && value[0] != '.' &&
+	    strpbrk(value, " \t\r\n") == NULL))
+		return (0);
+	strbuf_printf(err, "bad value \"%.100s\" for parameter %s (expected "
+	    "transport:nexthop)", value, name);
+	return (-1);
+}
+
 /* config_parse_long - a decimal integer, whole string, no overflow */
 static int
 config_parse_long(const char *s, const char **rest, long *val)
@@ -686,6 +706,8 @@ config_param_check(const struct param_def *def, enum param_type type,
 
 	switch (type) {
 	case PARAM_STR:
+		if (strcmp(name, "content_filter") == 0)
+			return (config_filter_check(name, value, err));
 		for (size_t i = 0; i < sizeof(config_enums) /
 		    sizeof(config_enums[0]); i++)
 			if (strcmp(config_enums[i].name, name) == 0)

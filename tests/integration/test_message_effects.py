@@ -241,3 +241,28 @@ def test_malformed_or_misplaced_requests_are_protocol_errors(make_instance):
         assert "protocol error" in verdict.get("reason", ""), verdict
         assert queue_entries(inst, qid) == [], case
     assert inst.wait_log(r"protocol error: malformed or misplaced prepend")
+
+
+def test_content_filter_sends_smtp_and_local_mail_to_the_filter(
+        make_instance):
+    """Postfix's content_filter: smtpd and pickup ask cleanup for the
+    FILTER of every message they receive"""
+    import submit_helpers as sh
+    with Peer() as peer, Peer() as filt:
+        inst = relay_instance(make_instance, peer, content_filter=(
+            "smtp:[127.0.0.1]:%d" % filt.port))
+        with inst.smtp(timeout=10) as s:
+            s.ehlo("client.example")
+            s.sendmail("sender@client.example", ["a@dest.test"],
+                       b"Subject: via smtpd\r\n\r\nbody\r\n")
+        r = sh.sendmail(inst, ["-f", "me@client.example", "b@dest.test"],
+                        b"Subject: via pickup\n\nbody\n")
+        assert r.returncode == 0, r.stderr
+        assert si.wait_until(lambda: len(filt.transactions) == 2 and
+                             all(t.data for t in filt.transactions), 20), \
+            inst.maillog()[-3000:]
+        assert sorted(a for t in filt.transactions
+                      for a in rcpt_addresses(t)) == \
+            ["a@dest.test", "b@dest.test"]
+        time.sleep(1)
+        assert peer.transactions == []

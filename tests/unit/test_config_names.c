@@ -50,7 +50,7 @@ static const struct {
 	{ "recipient_bcc_maps =\n", 0 },
 	{ "smtpd_tls_auth_only = yes\n", 1 },
 	{ "smtpd_tls_auth_only = no\n", 0 },
-	{ "content_filter = amavis:[127.0.0.1]:10024\n", 1 },
+	{ "content_filter = amavis:[127.0.0.1]:10024\n", 0 },
 	{ "smtpd_delay_reject = no\n", 0 },
 };
 

@@ -235,6 +235,8 @@ static const struct {
 	{ "header_checks = regexp:/nonexistent/header_checks\n", NULL,
 	    "/main.cf, line 3: parameter header_checks: open "
 	    "/nonexistent/header_checks: No such file or directory (cleanup)" },
+	{ "content_filter = amavis\n", NULL,
+	    "/main.cf, line 3: parameter content_filter: bad value \"amavis\"" },
 	{ "receive_override_options = no_address_mappings\n", NULL,
 	    "/main.cf, line 3: parameter receive_override_options: bad value "
 	    "\"no_address_mappings\"" },
