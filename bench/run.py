@@ -14,9 +14,10 @@ generator), then a shorter Python phase (--latency-fraction of the
 count, same sessions, not in the throughput/CPU figures) measures the
 latency.  --driver python uses bench/loadgen.py for everything.
 "restrict" (relay with issue 17's restrictions) and "nocheck" (the same
-relay without them) always use the Python generator: their client must
+relay without them) use the Python generator: their client must
 connect from 127.0.0.2, outside mynetworks, and smtp-source cannot bind
-a source address.  With restrict, the table is followed by Sluice's
+a source address.  --restrict-driver smtp-source runs them with
+smtp-source from 127.0.0.1 and mynetworks = 127.0.0.2/32 instead.  With restrict, the table is followed by Sluice's
 rate with the restrictions as a share of its rate without them.
 
 Deliveries are counted at smtp-sink (-c counters) or in the Maildir,
@@ -99,10 +100,28 @@ def wait_drained(scenario, mta, sinks, count, timeout):
 
 
 def uses_smtp_source(args, scenario):
-    """smtp-source drives relay and local; fan-out needs 20 recipients,
-    restrict and nocheck a client address outside mynetworks."""
-    return args.driver == "smtp-source" and \
-        scenario not in ("fanout",) + mtas.RESTRICTED
+    """smtp-source drives relay and local (fan-out needs 20 recipients),
+    and restrict and nocheck only with --restrict-driver smtp-source."""
+    if scenario in mtas.RESTRICTED:
+        return args.restrict_driver == "smtp-source"
+    return args.driver == "smtp-source" and scenario != "fanout"
+
+
+def client_source(args, scenario):
+    """The local address the Python driver connects from: restrict's and
+    nocheck's clients are outside mynetworks (127.0.0.1/32), so they come
+    from 127.0.0.2; with --restrict-driver smtp-source, which cannot
+    bind an address, mynetworks is 127.0.0.2/32 instead and every client
+    comes from 127.0.0.1, still outside (restricted_params)."""
+    if scenario in mtas.RESTRICTED and args.restrict_driver == "python":
+        return mtas.OUTSIDE_CLIENT
+    return None
+
+
+def restricted_params(args, scenario):
+    if scenario in mtas.RESTRICTED and args.restrict_driver == "smtp-source":
+        return {"mynetworks": "127.0.0.2/32"}
+    return {}
 
 
 def smtp_source(mta, scenario, count, sessions, timeout):
@@ -118,9 +137,8 @@ def smtp_source(mta, scenario, count, sessions, timeout):
                              errors="replace")))
 
 
-def python_load(mta, scenario, count, sessions, timeout):
+def python_load(mta, scenario, count, sessions, timeout, source=None):
     stats = {}
-    source = mtas.OUTSIDE_CLIENT if scenario in mtas.RESTRICTED else None
     lat, errors, _ = loadgen.run_load("127.0.0.1", mta.port, count, sessions,
                                       recipients(scenario, mta),
                                       timeout=timeout, stats=stats,
@@ -145,7 +163,8 @@ def warmup(args, mta, scenario, sessions, sinks, count):
     if uses_smtp_source(args, scenario):
         smtp_source(mta, scenario, n, sessions, args.timeout)
     else:
-        python_load(mta, scenario, n, sessions, args.timeout)
+        python_load(mta, scenario, n, sessions, args.timeout,
+                    client_source(args, scenario))
     wait_drained(scenario, mta, sinks, n, args.timeout)
     return n
 
@@ -195,7 +214,8 @@ def run_one(args, mta_name, scenario, sessions, count):
         for _ in range(5 if scenario == "fanout" else
                        1 if scenario in ("relay",) + mtas.RESTRICTED else 0):
             sinks.append(smtp_sink.SmtpSink(workdir, backlog=1024).start())
-        extra = dict(x.split("=", 1) for x in args.set)
+        extra = restricted_params(args, scenario)
+        extra.update(x.split("=", 1) for x in args.set)
         mta = mtas.MTAS[mta_name](workdir, scenario, [s.port for s in sinks],
                                   extra)
         mta.start()
@@ -222,7 +242,7 @@ def run_one(args, mta_name, scenario, sessions, count):
                 smtp_source(mta, scenario, count, sessions, args.timeout)
             else:
                 lat = python_load(mta, scenario, count, sessions,
-                                  args.timeout)
+                                  args.timeout, client_source(args, scenario))
             wait_drained(scenario, mta, sinks, count + warm, args.timeout)
         finally:
             stop_profile(perf)
@@ -234,7 +254,8 @@ def run_one(args, mta_name, scenario, sessions, count):
         if not lat and args.latency_fraction > 0:
             n = max(sessions, int(count * args.latency_fraction))
             before = delivered(scenario, mta, sinks)
-            lat = python_load(mta, scenario, n, sessions, args.timeout)
+            lat = python_load(mta, scenario, n, sessions, args.timeout,
+                              client_source(args, scenario))
             wait_drained(scenario, mta, sinks, n + before // (
                 5 if scenario == "fanout" else 1), args.timeout)
         if lat:
@@ -362,6 +383,11 @@ def parse_args(argv):
                    help="runs per MTA and scenario (alternating)")
     p.add_argument("--driver", choices=("smtp-source", "python"),
                    default="smtp-source")
+    p.add_argument("--restrict-driver", choices=("python", "smtp-source"),
+                   default="python",
+                   help="restrict and nocheck: the Python driver from "
+                   "127.0.0.2 (mynetworks 127.0.0.1/32), or smtp-source "
+                   "from 127.0.0.1 with mynetworks 127.0.0.2/32")
     p.add_argument("--latency-fraction", type=float, default=0.25,
                    help="with smtp-source: size of the latency phase")
     p.add_argument("--timeout", type=float, default=300.0,
@@ -435,9 +461,10 @@ def main(argv=None):
     if args.quick:
         # every relay session should carry at least two messages
         counts["relay"] = max(counts["relay"], 2 * max_sess)
-    print("bench: %s, counts %s, driver %s, %d run(s) each, %s%s"
+    print("bench: %s, counts %s, driver %s (restrict/nocheck: %s), "
+          "%d run(s) each, %s%s"
           % (datetime.datetime.now().isoformat(timespec="seconds"), counts,
-             args.driver, args.runs,
+             args.driver, args.restrict_driver, args.runs,
              benchfs.describe(args.fs),
              ", both with " + " ".join(args.set) if args.set else ""),
           flush=True)
