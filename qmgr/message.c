@@ -25,7 +25,8 @@
  * final address, so the records share one delivery and each keeps its
  * done mark and its orig_to; filter=TRANSPORT:NEXTHOP (FILTER) sends every
  * recipient the resolver routes there instead, to the recipient's domain
- * when NEXTHOP is empty.  A third, reject=D.D.D TEXT, is a local
+ * when NEXTHOP is empty, unless the message also has a REDIRECT (which
+ * overrides FILTER, as in Postfix).  A third, reject=D.D.D TEXT, is a local
  * submission that cleanup's checks refused: every record bounces with
  * that reason (the sender learns it from the bounce, as with Postfix).
  */
@@ -232,7 +233,9 @@ qmgr_message_resolve(struct qmgr *qm, struct qmgr_message *m, size_t rec)
 		}
 		if (strcmp(res.address.data, r->address) != 0)
 			r->deliver_to = xstrdup(res.address.data);
-		route_filter(m, res.address.data, &res);
+		/* REDIRECT overrides FILTER, as in Postfix */
+		if (redirect == NULL)
+			route_filter(m, res.address.data, &res);
 		qmgr_job_add(qm, m, res.transport.data, res.nexthop.data,
 		    (size_t)(r - m->rcpts));
 	}

@@ -266,3 +266,17 @@ def test_content_filter_sends_smtp_and_local_mail_to_the_filter(
             ["a@dest.test", "b@dest.test"]
         time.sleep(1)
         assert peer.transactions == []
+
+
+def test_redirect_overrides_filter(make_instance):
+    with Peer() as peer, Peer() as filt:
+        inst = relay_instance(make_instance, peer)
+        qid, verdict = submit(inst, ["a@dest.test"],
+                              after=[[("filter", "smtp:[127.0.0.1]:%d"
+                                       % filt.port)],
+                                     [("redirect", "trap@elsewhere.test")]])
+        assert verdict == {"status": "0"}
+        assert inst.wait_log(r"%s: removed" % qid, 20), inst.maillog()[-2000:]
+        assert [rcpt_addresses(t) for t in peer.transactions] == \
+            [["trap@elsewhere.test"]]
+        assert filt.transactions == []
