@@ -19,6 +19,7 @@
  * _request_limit, _try_limit, _retry_delay, _default_action,
  * _policy_context.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,9 @@
 #include "restrict_access.h"
 #include "restrict_builtin.h"
 #include "smtpd.h"
+
+/* smtpd_policy_service_default_action's default, for a nested failure */
+#define POLICY_BUILTIN_DEFAULT	"451 4.3.5 Server configuration problem"
 
 /* one client of this process, shared by the steps with its key */
 struct policy_server {
@@ -148,6 +152,51 @@ restrict_policy_release(struct restrict_step *step)
 	step->data = NULL;
 }
 
+/*
+ * The evaluations now applying a default action.  A default action that
+ * is a restriction list may name a policy server that fails too; that
+ * one gets the built-in default instead of starting over (as Postfix
+ * guards it).  Kept per evaluation, not in a counter: sessions are
+ * coroutines, and another one may run while this one waits on a server.
+ */
+struct default_guard {
+	struct default_guard *next;
+	const struct restrict_ctx *ctx;
+};
+
+static struct default_guard *applying_default;
+
+/* default_nested - is ctx already applying a default action? */
+static bool
+default_nested(const struct restrict_ctx *ctx)
+{
+	for (struct default_guard *g = applying_default; g != NULL; g = g->next)
+		if (g->ctx == ctx)
+			return (true);
+	return (false);
+}
+
+/* apply_default - the default action, guarded against recursion */
+static enum restrict_result
+apply_default(struct restrict_ctx *ctx, const struct restrict_step *step,
+    const struct policy_step *ps)
+{
+	struct default_guard guard = { applying_default, ctx }, **pp;
+	const char *action = default_nested(ctx) ? POLICY_BUILTIN_DEFAULT :
+	    ps->default_action;
+	enum restrict_result res;
+
+	applying_default = &guard;
+	res = restrict_access_apply(ctx, step,
+	    policy_client_endpoint(ps->server->client), action, strlen(action),
+	    ctx->reply_name, ctx->reply_class);
+	/* others may have come and gone meanwhile: unlink this one */
+	for (pp = &applying_default; *pp != &guard; pp = &(*pp)->next)
+		;
+	*pp = guard.next;
+	return (res);
+}
+
 /* restrict_check_policy_service - ask, then apply the answer */
 enum restrict_result
 restrict_check_policy_service(struct restrict_ctx *ctx,
@@ -162,11 +211,12 @@ restrict_check_policy_service(struct restrict_ctx *ctx,
 	strbuf_init(&why);
 	smtpd_policy_request(ctx->session, ctx->command, ctx->sender,
 	    ctx->recipient, ps->context, &req);
-	if (policy_client_query(ps->server->client, &req, &action, &why) != 0)
-		strbuf_set(&action, ps->default_action);
-	res = restrict_access_apply(ctx, step,
-	    policy_client_endpoint(ps->server->client), action.data, action.len,
-	    ctx->reply_name, ctx->reply_class);
+	if (policy_client_query(ps->server->client, &req, &action, &why) == 0)
+		res = restrict_access_apply(ctx, step,
+		    policy_client_endpoint(ps->server->client), action.data,
+		    action.len, ctx->reply_name, ctx->reply_class);
+	else
+		res = apply_default(ctx, step, ps);
 	strbuf_free(&req);
 	strbuf_free(&action);
 	strbuf_free(&why);

@@ -199,6 +199,32 @@ def test_default_action_dunno_fails_open(make_instance):
                          % port)
 
 
+def test_default_action_naming_the_failing_server_does_not_loop(
+        make_instance):
+    """A default action that leads back to the failing server (through a
+    restriction class) gets the built-in 451 the second time, as in
+    Postfix, instead of asking again and again"""
+    port = si.free_port()
+    inst = make_instance(main={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_restriction_classes": "askagain",
+        "askagain": "check_policy_service inet:127.0.0.1:%d" % port,
+        "smtpd_recipient_restrictions": "askagain",
+        "smtpd_policy_service_default_action": "askagain",
+        "smtpd_policy_service_try_limit": "1",
+        "smtpd_policy_service_retry_delay": "0s",
+    })
+    c = start_mail(inst)
+    r = c.cmd("RCPT TO:<%s>" % RCPT, timeout=30)
+    assert r.code == 451 and r.text.endswith(
+        "Recipient address rejected: Server configuration problem"), r
+    assert c.cmd("QUIT").code == 221
+    c.close()
+    assert inst.wait_log(r"NOQUEUE: reject: RCPT from .* 451 4\.3\.5")
+    asked = re.findall(r"problem talking to policy server", inst.maillog())
+    assert len(asked) == 2, asked
+
+
 def test_slow_answer_within_timeout_counts(make_instance):
     def slow(req):
         time.sleep(1.5)
