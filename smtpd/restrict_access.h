@@ -24,8 +24,9 @@
  *			only within a mail transaction (not in the client
  *			or helo lists with smtpd_delay_reject = no); no
  *			PREPEND at end of data, as Postfix
- *   a restriction list	each name run in turn (a class, or a built-in
- *			that takes no table), nested at most 100 deep
+ *   a restriction list	each name run in turn (a class, or a restriction
+ *			whose argument is no table or server), nested at
+ *			most 100 deep
  *   a broken answer	logged; 451 4.3.5 Server configuration error, or
  *			ignored where Postfix ignores it
  *

@@ -12,6 +12,7 @@
  * the engine's rules).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
@@ -96,11 +97,91 @@ log_effect(struct restrict_ctx *ctx, const char *what, const char *fmt,
 	strbuf_free(&line);
 }
 
+/* refuse_word - a word an answer cannot use: logged, 451 4.3.5 */
+static enum restrict_result
+refuse_word(struct restrict_ctx *ctx, const char *origin, const char *list,
+    const char *word, const char *why)
+{
+	msg_warn("access table %s: restriction \"%s\" in answer \"%s\": %s",
+	    origin, word, list, why);
+	return (restrict_server_error(ctx));
+}
+
+/* seconds_ok - sleep's argument: a number of seconds, at most an hour */
+static bool
+seconds_ok(const char *arg)
+{
+	return (arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg) &&
+	    strlen(arg) <= 4 && atoi(arg) <= 3600);
+}
+
 /*
- * run_words - an answer that is a restriction list: each name a class or
- * a restriction without an argument that needs nothing prepared but the
- * DNS (which a step with access tables has made ready).  An answer
- * cannot name a table: tables are opened before the jail.
+ * run_word - one restriction of an answer (words[*i], and its argument,
+ * which *i then skips).  What a step prepares at load is prepared here
+ * for this one run: only what needs no file or connection (a DNS list's
+ * domain and filter, sleep's seconds; the DNS is up, since a step with
+ * access tables asked for it).  An answer cannot name a table: tables
+ * are opened before the jail.
+ */
+static enum restrict_result
+run_word(struct restrict_ctx *ctx, const char *origin, const char *list,
+    const struct strlist *words, size_t *i)
+{
+	const struct restriction_def *def;
+	struct restriction_step word;
+	struct restrict_step step;
+	struct strbuf err;
+	enum restrict_result status;
+	bool	 prepared = false;
+
+	memset(&step, 0, sizeof(step));
+	memset(&word, 0, sizeof(word));
+	word.name = words->items[*i];
+	step.word = &word;
+	if ((def = restriction_def_find(word.name)) == NULL ||
+	    (step.handler = restrict_handler_find(def->name)) == NULL)
+		return (refuse_word(ctx, origin, list, word.name, "unknown; "
+		    "name a restriction class instead"));
+	word.def = def;
+	if (def->arg != RESTRICTION_ARG_NONE) {
+		if (def->arg != RESTRICTION_ARG_DNSXL &&
+		    def->arg != RESTRICTION_ARG_NUMBER)
+			return (refuse_word(ctx, origin, list, word.name,
+			    "not usable in a table answer; name a restriction "
+			    "class instead"));
+		if (*i + 1 >= words->count)
+			return (refuse_word(ctx, origin, list, word.name,
+			    "needs an argument"));
+		word.arg = words->items[++*i];
+		if (def->arg == RESTRICTION_ARG_NUMBER && !seconds_ok(word.arg))
+			return (refuse_word(ctx, origin, list, word.name,
+			    "not a number of seconds up to 3600"));
+	}
+	if (step.handler->prepare != NULL &&
+	    step.handler->prepare != restrict_needs_dns) {
+		if (def->arg != RESTRICTION_ARG_DNSXL)
+			return (refuse_word(ctx, origin, list, word.name,
+			    "not usable in a table answer; name a restriction "
+			    "class instead"));
+		strbuf_init(&err);
+		if (step.handler->prepare(&step, ctx->session->cfg, &err) != 0) {
+			status = refuse_word(ctx, origin, list, word.name,
+			    err.data);
+			strbuf_free(&err);
+			return (status);
+		}
+		strbuf_free(&err);
+		prepared = true;
+	}
+	status = step.handler->run(ctx, &step);
+	if (prepared && step.handler->release != NULL)
+		step.handler->release(&step);
+	return (status);
+}
+
+/*
+ * run_words - an answer that is a restriction list: class names and
+ * restrictions, each run in turn
  */
 static enum restrict_result
 run_words(struct restrict_ctx *ctx, const char *origin, const char *list)
@@ -108,9 +189,6 @@ run_words(struct restrict_ctx *ctx, const char *origin, const char *list)
 	struct strlist words;
 	enum restrict_result status = RESTRICT_DUNNO;
 	const struct restrict_list *class;
-	const struct restriction_def *def;
-	struct restriction_step word;
-	struct restrict_step step;
 
 	if (ctx->recursion >= RECURSION_MAX) {
 		msg_warn("access table %s entry %s causes unreasonable recursion",
@@ -121,26 +199,11 @@ run_words(struct restrict_ctx *ctx, const char *origin, const char *list)
 	strlist_split(&words, list, ", \t\r\n");
 	ctx->recursion++;
 	for (size_t i = 0; i < words.count && status == RESTRICT_DUNNO; i++) {
-		memset(&step, 0, sizeof(step));
-		memset(&word, 0, sizeof(word));
-		word.name = words.items[i];
-		step.word = &word;
-		if ((class = restrict_class_find(ctx->rules, word.name)) != NULL) {
+		if ((class = restrict_class_find(ctx->rules, words.items[i])) !=
+		    NULL)
 			status = restrict_eval_list(ctx, class);
-		} else if ((def = restriction_def_find(word.name)) == NULL ||
-		    def->arg != RESTRICTION_ARG_NONE ||
-		    (step.handler = restrict_handler_find(def->name)) == NULL ||
-		    (step.handler->prepare != NULL &&
-		    step.handler->prepare != restrict_needs_dns)) {
-			msg_warn("access table %s: restriction \"%s\" in answer "
-			    "\"%s\" is %s; define a restriction class and name it "
-			    "instead", origin, word.name, list, def == NULL ?
-			    "unknown" : "not usable in a table answer");
-			status = restrict_server_error(ctx);
-		} else {
-			word.def = def;
-			status = step.handler->run(ctx, &step);
-		}
+		else
+			status = run_word(ctx, origin, list, &words, &i);
 		if (ctx->effects != NULL && ctx->effects->discard)
 			break;
 	}

@@ -462,6 +462,8 @@ def dns(make_instance):
         "mx.bad-hoster IN A 127.0.0.66",
         "clean IN MX 10 mx.good",
         "mx.good IN A 127.0.0.77",
+        # a DNS list that lists the client 127.0.0.2
+        "2.0.0.127.rbl IN A 127.0.0.2",
         # no NS of its own: those of the parent zone, ns.test
         "nsparent IN A 127.0.0.99",
     ])})
@@ -589,3 +591,27 @@ def test_end_of_data_hold_takes_effect_prepend_does_not(make_instance):
     assert inst.wait_log(r"%s: hold: END-OF-MESSAGE from \S+: "
                          r"<late@client\.example>: Sender address decided "
                          r"at the end" % qid)
+
+
+def test_answer_with_a_dns_list_and_arguments(make_instance, dns):
+    inst = instance(make_instance, {"senders": (
+        "rbl@client.example reject_rbl_client rbl.test\n"
+        "notlisted@client.example reject_rbl_client rbl.test=127.0.0.9\n"
+        "sleepy@client.example sleep 99999\n"
+        "short@client.example sleep\n")}, {
+        "dns_resolver_address": dns.resolver_address,
+        "smtpd_sender_restrictions": "check_sender_access texthash:{senders}",
+    })
+    c, r = rcpt(inst, "rbl@client.example")
+    assert r.code == 554 and "blocked using rbl.test" in r.text, r
+    c.close()
+    c, r = rcpt(inst, "notlisted@client.example")
+    assert r.code == 250, r
+    c.close()
+    for sender, why in (("sleepy@client.example", "not a number of seconds"),
+                        ("short@client.example", "needs an argument")):
+        c, r = rcpt(inst, sender)
+        assert (r.code, r.text) == (451, "4.3.5 Server configuration error"), r
+        c.close()
+        assert inst.wait_log(r"warning: access table \S+: restriction "
+                             r"\"sleep\" in answer .*: %s" % why)
