@@ -4,14 +4,13 @@
  * reject_rhsbl_sender, reject_rhsbl_recipient, permit_dnswl_client and
  * permit_rhswl_client (restrict.h; the lists themselves: lib/dns/dnsbl.h).
  *
- * Each step's argument ("domain=filter") is parsed at load.  The first
- * time a session meets one of these restrictions, every DNS list step
- * of every list whose subject is already known (the client address, its
- * names, the HELO name, the sender) is asked at once, and later steps
- * find their answer waiting in the session's cache: a session pays one
- * round trip for all its lists, as Postfix's pre-fetching does.  The
- * cache is the session's (struct smtpd_session), in this process: no
- * file, no process hop.
+ * Each step's argument ("domain=filter") is parsed at load.  When a
+ * session reaches one of these restrictions, the queries of that step and
+ * of the DNS list steps right after it in the same list are sent at once
+ * (see prefetch), and the later steps find their answers waiting in the
+ * session's cache: a run of lists costs one round trip, and a name is
+ * asked once per session.  The cache is the session's (struct
+ * smtpd_session), in this process: no file, no process hop.
  *
  * As in Postfix: a list that cannot be asked (timeout, SERVFAIL) decides
  * nothing (a warning is logged, the restriction is skipped); an allow
