@@ -117,6 +117,35 @@ def test_request_has_every_attribute(make_instance, fake):
     assert fake.connections == 1
 
 
+def test_encryption_attributes_after_starttls(make_instance, fake):
+    from test_starttls import make_cert, starttls
+
+    def before(inst):
+        cert, key = make_cert(inst)
+        inst.set_main({"smtpd_tls_cert_file": cert,
+                       "smtpd_tls_key_file": key,
+                       "smtpd_tls_security_level": "may"})
+    inst = make_instance(before_start=before, main={
+        "mynetworks": "127.0.0.1/32",
+        "smtpd_recipient_restrictions": "check_policy_service "
+        + fake.endpoint})
+    c = inst.raw()
+    assert c.cmd("EHLO client.example").code == 250
+    starttls(c)
+    tls_version = c.sock.version()
+    cipher, _, bits = c.sock.cipher()
+    assert c.cmd("EHLO client.example").code == 250
+    assert c.cmd("MAIL FROM:<a@client.example>").code == 250
+    assert c.cmd("RCPT TO:<%s>" % RCPT).code == 250
+    c.close()
+    req = fake.requests[-1]
+    assert req["encryption_protocol"] == tls_version, req
+    assert req["encryption_cipher"] == cipher, req
+    assert req["encryption_keysize"] == str(bits), req
+    # no client certificate was asked for
+    assert req["ccert_subject"] == "" and req["ccert_fingerprint"] == ""
+
+
 def test_reject_answer_is_replied_and_logged(make_instance):
     srv = FakePolicyServer(lambda req: b"action=550 5.7.1 not from you\n\n")
     try:
