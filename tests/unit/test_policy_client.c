@@ -429,7 +429,7 @@ START_TEST(test_inet_endpoint)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
 	snprintf(endpoint, sizeof(endpoint), "inet:127.0.0.1:%d",
 	    ntohs(sin.sin_port));
-	pid = start_server(fd, 1, ANSWER);
+	pid = start_server(fd, 2, ANSWER);
 	request(&req);
 	strbuf_init(&action);
 	strbuf_init(&why);
@@ -437,7 +437,14 @@ START_TEST(test_inet_endpoint)
 	ck_assert_int_eq(policy_client_query(c, &req, &action, &why), 0);
 	ck_assert_str_eq(action.data, "OK");
 	policy_client_free(c);
-	ck_assert_int_eq(server_result(pid), 1);
+	/* a name: resolved when the client is made, every address tried */
+	snprintf(endpoint, sizeof(endpoint), "inet:localhost:%d",
+	    ntohs(sin.sin_port));
+	ck_assert((c = policy_client_create(endpoint, &set, &why)) != NULL);
+	ck_assert_int_eq(policy_client_query(c, &req, &action, &why), 0);
+	ck_assert_str_eq(action.data, "OK");
+	policy_client_free(c);
+	ck_assert_int_eq(server_result(pid), 2);
 	strbuf_free(&req);
 	strbuf_free(&action);
 	strbuf_free(&why);
