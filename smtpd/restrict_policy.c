@@ -9,7 +9,7 @@
  * settings share one client, so its connections are kept once per
  * process (policy_client.h).  The request carries every attribute
  * Postfix sends (policy_request.c); the answer is an access(5) action,
- * applied by the one function that applies a table's (restrict_access.c)
+ * applied by the one function that applies a table's (restrict_access.h)
  * with the stage's reply name and class, so "DEFER_IF_PERMIT
  * Greylisted" or "PREPEND X-Greylist: ..." mean what they mean in an
  * access map.  When the server cannot be asked or its reply is refused,
@@ -206,6 +206,9 @@ restrict_check_policy_service(struct restrict_ctx *ctx,
 	struct strbuf req, action, why;
 	enum restrict_result res;
 
+	/* the idle connections of every server go when their time is up */
+	for (struct policy_server *srv = servers; srv != NULL; srv = srv->next)
+		policy_client_expire(srv->client);
 	strbuf_init(&req);
 	strbuf_init(&action);
 	strbuf_init(&why);
