@@ -5,7 +5,11 @@
  * into one end of a socketpair and drains smtpd's replies from the same
  * end, while smtpd_session_run() serves the other end exactly as in the
  * daemon.  The first byte picks the policy knobs (bare newline mode,
- * strict envelopes, mynetworks on or off) so every branch gets input, and
+ * strict envelopes, mynetworks on or off, and with 0x40 restriction
+ * lists in every stage: classes, defer_if_permit/_reject, warn_if_reject,
+ * pipelining, the address and HELO syntax checks, reject_unlisted_*, a
+ * reject footer with $names; none that asks the DNS) so every branch
+ * gets input, and
  * whether the client talks before the greeting: then the input is in the
  * socket before smtpd starts, otherwise the feeder waits for the 220, so
  * either way the run does not depend on thread timing.  The end of the
@@ -40,10 +44,11 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* the configurations live as long as the fuzzer: reachable, not leaked */
-struct config *fuzz_smtpd_configs[16];
+struct config *fuzz_smtpd_configs[32];
 
 #define KNOB_TALK_FIRST	0x10	/* send before the greeting */
 #define KNOB_CLEANUP_REFUSES 0x20	/* the fake cleanup answers 451 */
+#define KNOB_RESTRICTIONS 0x40	/* restriction lists in every stage */
 
 /* what the fake cleanup is told about the current run */
 static bool fuzz_cleanup_refuses;
@@ -217,11 +222,11 @@ feed(void *arg)
 static struct smtpd_config *
 fuzz_config(uint8_t knobs)
 {
-	static struct smtpd_config *configs[16];
+	static struct smtpd_config *configs[32];
 	static const char *bare[] = { "yes", "no", "normalize", "yes" };
 	struct smtpd_config *sc;
 	struct config *cfg;
-	unsigned k = knobs & 15;
+	unsigned k = (knobs & 15) | ((knobs & KNOB_RESTRICTIONS) ? 16 : 0);
 
 	if (configs[k] != NULL)
 		return (configs[k]);
@@ -237,6 +242,29 @@ fuzz_config(uint8_t knobs)
 	config_set(cfg, "strict_rfc821_envelopes", (k & 4) ? "yes" : "no");
 	config_set(cfg, "mynetworks", (k & 8) ? "" : "127.0.0.0/8");
 	config_set(cfg, "smtpd_peername_lookup", "no");
+	if (k & 16) {
+		config_set(cfg, "smtpd_restriction_classes", "strict, loose");
+		config_set(cfg, "strict", "reject_non_fqdn_recipient, loose");
+		config_set(cfg, "loose", "defer_if_reject, permit_auth_destination");
+		config_set(cfg, "smtpd_client_restrictions",
+		    "warn_if_reject reject_unauth_pipelining, sleep 0");
+		config_set(cfg, "smtpd_helo_restrictions",
+		    "reject_invalid_helo_hostname, warn_if_reject "
+		    "reject_non_fqdn_helo_hostname");
+		config_set(cfg, "smtpd_sender_restrictions",
+		    "reject_non_fqdn_sender, reject_unlisted_sender, "
+		    "defer_if_permit");
+		config_set(cfg, "smtpd_recipient_restrictions",
+		    "reject_multi_recipient_bounce, strict, reject_unlisted_recipient");
+		config_set(cfg, "smtpd_data_restrictions",
+		    "reject_multi_recipient_bounce, reject_unauth_pipelining");
+		config_set(cfg, "smtpd_end_of_data_restrictions",
+		    "warn_if_reject reject");
+		config_set(cfg, "smtpd_reject_footer", "\\c (see $client_address "
+		    "${helo_name?for $helo_name} $recipient_domain)\\nbye");
+		config_set(cfg, "smtpd_delay_reject", (k & 1) ? "no" : "yes");
+		config_set(cfg, "soft_bounce", (k & 2) ? "yes" : "no");
+	}
 	sc = xcalloc(1, sizeof(*sc));
 	smtpd_config_load(sc, cfg);
 	configs[k] = sc;		/* kept for the life of the fuzzer */
