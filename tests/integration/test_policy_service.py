@@ -146,6 +146,26 @@ def test_encryption_attributes_after_starttls(make_instance, fake):
     assert req["ccert_subject"] == "" and req["ccert_fingerprint"] == ""
 
 
+@pytest.mark.parametrize("setting,pause,connections", [
+    ({}, 1.2, 1),
+    ({"smtpd_policy_service_request_limit": "1"}, 0, 3),
+    ({"smtpd_policy_service_max_ttl": "1s"}, 1.2, 2),
+    ({"smtpd_policy_service_max_idle": "1s"}, 1.2, 2),
+])
+def test_connection_reuse_limits(make_instance, fake, setting, pause,
+                                 connections):
+    """three requests: two at once, then one after a pause"""
+    inst = policy_instance(make_instance, fake.endpoint, **setting)
+    c = start_mail(inst)
+    assert c.cmd("RCPT TO:<%s>" % RCPT).code == 250
+    assert c.cmd("RCPT TO:<MAILER-DAEMON@localhost>").code == 250
+    time.sleep(pause)
+    assert c.cmd("RCPT TO:<abuse@localhost>").code == 250
+    c.close()
+    assert len(fake.requests) == 3
+    assert fake.connections == connections
+
+
 def test_reject_answer_is_replied_and_logged(make_instance):
     srv = FakePolicyServer(lambda req: b"action=550 5.7.1 not from you\n\n")
     try:
