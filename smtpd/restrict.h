@@ -7,9 +7,10 @@
  * each word into a step with its handler (restrict_table.c) and lets the
  * handler prepare its argument before the jail (open a table, parse a
  * DNSBL filter, ...).  The commands call the stage drivers
- * (restrict_eval.c): restrict_check_client/helo/sender/rcpt/data/eod,
- * which evaluate the lists as Postfix does and, on a refusal, send the
- * reply and log the "reject:" line themselves (restrict_reply.c).
+ * (restrict_eval.c): restrict_check_connect/helo/sender/rcpt/data/bdat/
+ * eod, which evaluate the lists as Postfix does and, on a refusal, send
+ * the reply (reply.c adds soft_bounce and smtpd_reject_footer) after the
+ * "reject:" line was logged (restrict_reply.c).
  *
  * Writing a restriction (one file per family: restrict_access.c,
  * restrict_dnsbl.c, restrict_policy.c, ...):
@@ -27,8 +28,8 @@
  *        RESTRICT_DUNNO   nothing to say, the list goes on;
  *        RESTRICT_OK      permit: this list ends (use restrict_permit());
  *        RESTRICT_REJECT  a 4xx/5xx: ALWAYS made by restrict_reject(),
- *                         which applies warn_if_reject, defer_if_reject,
- *                         soft_bounce and the footer, logs, and returns
+ *                         which applies warn_if_reject, defer_if_reject
+ *                         and soft_bounce, logs, and returns
  *                         RESTRICT_REJECT or (warn_if_reject) DUNNO;
  *      restrict_defer_if_permit()/restrict_defer_if_reject() record a
  *      deferral decided later, exactly as Postfix's DEFER_IF_PERMIT and
@@ -43,8 +44,9 @@
  *      BCC, PREPEND) go into ctx->effects (restrict_effects_*); they stay
  *      for the transaction and are passed to cleanup at DATA/BDAT.  A
  *      DISCARD stops further evaluation and accepts everything after it.
- *   5. An access table's result that names a restriction list or a class
- *      is evaluated with restrict_eval_words() / restrict_eval_list().
+ *   5. An access table's result that names a class is evaluated with
+ *      restrict_class_find() and restrict_eval_list() (restrict_action.c
+ *      does this for access tables and policy answers alike).
  */
 #ifndef SLUICE_RESTRICT_H
 #define SLUICE_RESTRICT_H
