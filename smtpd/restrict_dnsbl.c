@@ -6,10 +6,10 @@
  *
  * Each step's argument ("domain=filter") is parsed at load.  When a
  * session reaches one of these restrictions, the queries of that step and
- * of the DNS list steps right after it in the same list are sent at once
- * (see prefetch), and the later steps find their answers waiting in the
- * session's cache: a run of lists costs one round trip, and a name is
- * asked once per session.  The cache is the session's (struct
+ * of the DNS list steps after it in the same list (up to one that may
+ * permit) are sent at once (see prefetch), and the later steps find their
+ * answers waiting in the session's cache: the lists of a restriction list
+ * cost one round trip, and a name is asked once per session.  The cache is the session's (struct
  * smtpd_session), in this process: no file, no process hop.
  *
  * As in Postfix: a list that cannot be asked (timeout, SERVFAIL) decides
@@ -154,11 +154,31 @@ list_of(const struct restrict_rules *rules, const struct restrict_step *step)
 }
 
 /*
- * prefetch - send the queries of step and of the DNS list steps right
- * after it in its list, so that they are answered together.  Only that
- * run: a restriction in between may permit or reject, and a client that
- * Postfix would never have looked up (permit_mynetworks first) must not
- * be shown to a list operator.
+ * may_permit - can this step end the list with a permit?  A class, a
+ * table, a policy server and every permit_* can; reject_*, defer_*,
+ * warn_if_reject and sleep cannot.
+ */
+static bool
+may_permit(const struct restrict_step *st)
+{
+	const char *name = st->word->name;
+
+	if (st->handler == NULL)
+		return (true);
+	return (strncasecmp(name, "reject", 6) != 0 &&
+	    strncasecmp(name, "defer", 5) != 0 &&
+	    strcasecmp(name, "warn_if_reject") != 0 &&
+	    strcasecmp(name, "sleep") != 0);
+}
+
+/*
+ * prefetch - send the queries of step and of the DNS list steps after it
+ * in its list, so that they are answered together; up to the first step
+ * that may permit (an allow list included): a client that Postfix would
+ * not have looked up in a list, since something permitted it first,
+ * must not be shown to that list's operator.  Steps that can only
+ * refuse do not stop the run: a refused client asked one list too many
+ * reveals nothing the lists before did not.
  */
 static void
 prefetch(struct restrict_ctx *ctx, const struct restrict_step *step)
@@ -173,11 +193,19 @@ prefetch(struct restrict_ctx *ctx, const struct restrict_step *step)
 		return;
 	strbuf_init(&query);
 	end = list->steps + list->count;
-	for (st = step; st < end && st->handler != NULL &&
-	    st->handler->run == restrict_dnsxl && (d = st->data) != NULL; st++)
+	for (st = step; st < end; st++) {
+		if (st->handler == NULL || st->handler->run != restrict_dnsxl ||
+		    (d = st->data) == NULL) {
+			if (may_permit(st))
+				break;
+			continue;
+		}
 		if ((what = subject_of(ctx, d->subject)) != NULL &&
 		    query_of(d, what, &query) == 0)
 			dnsbl_start(cache_of(ctx), query.data);
+		if (d->allow)
+			break;
+	}
 	strbuf_free(&query);
 }
 

@@ -286,8 +286,9 @@ def test_lists_are_asked_in_parallel(make_instance, dns, proxies):
     # has answered would reach the server 0.3 s later
     delay = 0.3
     slow = proxies(("127.0.0.1", dns.port), delay)
+    # a restriction that can only refuse does not keep the lists apart
     lists = ("reject_rbl_client bl2.test, reject_rbl_client bl3.test, "
-             "reject_rbl_client bl.test=127.0.0.3, "
+             "reject_non_fqdn_sender, reject_rbl_client bl.test=127.0.0.3, "
              "reject_rbl_client bl4.test")
     inst = rbl_instance(make_instance, slow.resolver_address, {
         "smtpd_client_restrictions": lists,
@@ -308,6 +309,33 @@ def test_lists_are_asked_in_parallel(make_instance, dns, proxies):
     # all four were sent before the first answer could have come back
     assert max(first[n] for n in names) < min(first[n] for n in names) + \
         delay * 0.8, first
+
+
+def test_no_list_asked_past_a_permit(make_instance, dns, proxies):
+    # Postfix would never ask bl4.test about a client that
+    # permit_mynetworks lets through (127/8 is mynetworks here), nor
+    # bl3.test about one the allow list permits: neither may see it
+    relay = proxies(("127.0.0.1", dns.port), 0)
+    inst = rbl_instance(make_instance, relay.resolver_address, {
+        "smtpd_client_restrictions":
+            "reject_rbl_client bl2.test, permit_mynetworks, "
+            "reject_rbl_client bl4.test",
+        "smtpd_sender_restrictions":
+            "permit_dnswl_client wl.test, reject_rbl_client bl3.test",
+        "smtpd_peername_lookup": "no"})
+    c, r = rcpt(inst, "127.0.0.7")
+    assert r.code == 250, r
+    c.close()
+    c, r = rcpt(inst, "127.0.0.3")
+    assert r.code == 250, r
+    c.close()
+    asked = {name for _, name in relay.queries}
+    assert "7.0.0.127.bl2.test" in asked and "3.0.0.127.bl2.test" in asked
+    assert "7.0.0.127.wl.test" in asked, asked
+    assert not any(n.endswith(".bl4.test") for n in asked), asked
+    assert "7.0.0.127.bl3.test" not in asked, asked
+    # 127.0.0.3 is not on the allow list: bl3.test is asked for it
+    assert "3.0.0.127.bl3.test" in asked, asked
 
 
 def test_dnswl_permits(make_instance, dns):
