@@ -32,6 +32,8 @@ const struct config_table smtpd_params[] = {
 	ROW("ipc_timeout", CONF_TIME, ipc_timeout),
 	/* the restriction engine (restrict*.c); the lists: restrict_load.c */
 	ROW("smtpd_delay_reject", CONF_BOOL, rules.delay_reject),
+	ROW("smtpd_relay_before_recipient_restrictions", CONF_BOOL,
+	    rules.relay_first),
 	ROW("soft_bounce", CONF_BOOL, rules.soft_bounce),
 	ROW("smtpd_reject_unlisted_sender", CONF_BOOL,
 	    rules.reject_unlisted_sender),

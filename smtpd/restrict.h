@@ -164,6 +164,7 @@ struct restrict_rules {
 	size_t		 class_count;
 	/* the parameters of the engine (restrict_load.c) */
 	bool		 delay_reject;		/* smtpd_delay_reject */
+	bool		 relay_first;	/* smtpd_relay_before_recipient_... */
 	bool		 soft_bounce;
 	bool		 reject_unlisted_sender;
 	bool		 reject_unlisted_recipient;

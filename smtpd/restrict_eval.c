@@ -15,7 +15,9 @@
  *   gets to say who it is before being refused); without it each runs at
  *   its own command, a client refusal answering the connection and then
  *   every command but QUIT with 503;
- * - at RCPT, smtpd_relay_restrictions then smtpd_recipient_restrictions;
+ * - at RCPT, smtpd_relay_restrictions then smtpd_recipient_restrictions
+ *   (the other way round with smtpd_relay_before_recipient_restrictions =
+ *   no, Postfix's order before 3.6);
  *   then the implicit reject_unlisted_recipient when
  *   smtpd_reject_unlisted_recipient is on and no restriction did it;
  *   the same for the sender with smtpd_reject_unlisted_sender;
@@ -269,6 +271,7 @@ restrict_check_rcpt(struct smtpd_session *s, const char *recipient)
 	struct restrict_state *st = &s->rstate;
 	struct restrict_ctx ctx;
 	enum restrict_result status = RESTRICT_DUNNO;
+	enum restriction_stage first;
 
 	if (policy_off(s) || strcasecmp(recipient, "postmaster") == 0)
 		return (0);
@@ -281,9 +284,12 @@ restrict_check_rcpt(struct smtpd_session *s, const char *recipient)
 		return (ctx_close(&ctx, status));
 	ctx.defer_if_permit.active = st->dip_sender;
 	st->recipient_checked = false;
-	status = run_stage(&ctx, RESTRICTION_RELAY, recipient);
+	first = ctx.rules->relay_first ? RESTRICTION_RELAY :
+	    RESTRICTION_RECIPIENT;
+	status = run_stage(&ctx, first, recipient);
 	if (status != RESTRICT_REJECT)
-		status = run_stage(&ctx, RESTRICTION_RECIPIENT, recipient);
+		status = run_stage(&ctx, first == RESTRICTION_RELAY ?
+		    RESTRICTION_RECIPIENT : RESTRICTION_RELAY, recipient);
 	if (status != RESTRICT_REJECT && ctx.defer_if_permit.active)
 		status = restrict_reject(&ctx, ctx.defer_if_permit.error,
 		    ctx.defer_if_permit.code, ctx.defer_if_permit.dsn, "%s",

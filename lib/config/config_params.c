@@ -404,6 +404,8 @@ const struct param_def config_param_table[] = {
 	    "yes", 0, 0, 0 },
 	{ "smtpd_reject_unlisted_sender", PARAM_BOOL,
 	    "no", 0, 0, 0 },
+	{ "smtpd_relay_before_recipient_restrictions", PARAM_BOOL,
+	    "yes", 0, 0, 0 },
 	{ "smtpd_relay_restrictions", PARAM_STR,
 	    "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", 0, 0, 0 },
 	{ "smtpd_restriction_classes", PARAM_STR,

@@ -572,3 +572,17 @@ def test_unlisted_recipient_switch(make_instance):
     c = session(inst, INSIDE)
     assert c.cmd("RCPT TO:<nobody@example.test>").code == 550
     c.close()
+
+
+@pytest.mark.parametrize("relay_first,want", [
+    ("yes", "Relay access denied"),
+    ("no", "Recipient address rejected: need fully-qualified address")])
+def test_relay_before_recipient_restrictions(make_instance, relay_first,
+                                             want):
+    inst = started(make_instance,
+                   smtpd_recipient_restrictions="reject_non_fqdn_recipient",
+                   smtpd_relay_before_recipient_restrictions=relay_first)
+    c = session(inst)
+    r = c.cmd("RCPT TO:<victim@elsewhere>")
+    assert r.code in (554, 504) and want in r.text, r
+    c.close()
