@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dsn_code.h"
 #include "smtp.h"
 
 /* smtp_reply_init - empty reply */
@@ -69,11 +70,11 @@ void
 smtp_reply_dsn(struct smtp_reply *r)
 {
 	const char *t = r->first.data;
-	int	 c, s, d, n = 0;
+	size_t	 n = dsn_code_span(t, r->first.len);
 
-	if (sscanf(t, "%1d.%3d.%3d%n", &c, &s, &d, &n) == 3 && n > 0 &&
-	    (t[n] == ' ' || t[n] == '\0') && c == r->code / 100 && c >= 2) {
-		snprintf(r->dsn, sizeof(r->dsn), "%d.%d.%d", c, s, d);
+	if (n > 0 && n < sizeof(r->dsn) && t[0] - '0' == r->code / 100) {
+		memcpy(r->dsn, t, n);
+		r->dsn[n] = '\0';
 		return;
 	}
 	snprintf(r->dsn, sizeof(r->dsn), "%d.0.0", r->code / 100);

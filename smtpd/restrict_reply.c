@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dsn_code.h"
 #include "msg.h"
 #include "restrict.h"
 #include "smtpd.h"
@@ -48,28 +49,6 @@ restrict_log(struct restrict_ctx *ctx, const char *what, const char *text)
 	strbuf_free(&line);
 }
 
-/* dsn_valid - "c.s.d" with c in 2/4/5, s and d 1..3 digits, then ' ' */
-static bool
-dsn_valid(const char *dsn)
-{
-	const char *p = dsn;
-	int parts = 0;
-
-	if (*p != '2' && *p != '4' && *p != '5')
-		return (false);
-	for (;;) {
-		size_t digits = strspn(p, "0123456789");
-
-		if (digits == 0 || digits > 3)
-			return (false);
-		p += digits;
-		if (++parts == 3)
-			return (*p == ' ' || *p == '\0');
-		if (*p++ != '.')
-			return (false);
-	}
-}
-
 /* make_reply - "CODE DSN text" into ctx->reply, checked and printable */
 static void
 make_reply(struct restrict_ctx *ctx, int code, const char *dsn,
@@ -83,7 +62,7 @@ make_reply(struct restrict_ctx *ctx, int code, const char *dsn,
 	if (code < 400 || code > 599) {
 		msg_warn("SMTP reply code configuration error: %s", r->data);
 		strbuf_set(r, "450 4.7.1 Service unavailable");
-	} else if (!dsn_valid(r->data + 4)) {
+	} else if (r->len < 4 || dsn_code_span(r->data + 4, r->len - 4) == 0) {
 		msg_warn("DSN detail code configuration error: %s", r->data);
 		strbuf_set(r, "450 4.7.1 Service unavailable");
 	}

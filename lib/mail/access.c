@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "address.h"
+#include "dsn_code.h"
 
 static const struct {
 	const char	*word;
@@ -98,29 +99,6 @@ has_control(const char *s, size_t len)
 }
 
 /*
- * dsn_length - length of an RFC 3463 code (class 2, 4 or 5, subject and
- * detail of 1-3 digits) at the start of text followed by a space or the
- * end, or 0
- */
-static size_t
-dsn_length(const char *text, size_t len)
-{
-	size_t	 i = 1, digits;
-
-	if (len == 0 || (text[0] != '2' && text[0] != '4' && text[0] != '5'))
-		return (0);
-	for (int part = 0; part < 2; part++) {
-		if (i >= len || text[i] != '.')
-			return (0);
-		for (i++, digits = 0; i < len && is_digit(text[i]); i++)
-			digits++;
-		if (digits < 1 || digits > 3)
-			return (0);
-	}
-	return (i == len || is_space(text[i]) ? i : 0);
-}
-
-/*
  * set_reply - code, enhanced code and text: a code at the start of the
  * text wins over def_dsn; its class always follows the reply code's
  * (a "450 5.7.1" answer would tell the client two different things)
@@ -129,7 +107,7 @@ static void
 set_reply(struct access_action *act, int code, const char *def_dsn,
     const char *text, size_t len)
 {
-	size_t	 dlen = dsn_length(text, len);
+	size_t	 dlen = dsn_code_span(text, len);
 
 	act->code = code;
 	if (dlen > 0 && dlen < sizeof(act->dsn)) {

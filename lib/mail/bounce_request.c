@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bounce_request.h"
+#include "dsn_code.h"
 #include "mem.h"
 #include "queue_scan.h"
 
@@ -117,27 +118,6 @@ number_ok(const struct attr *a, long min, long max, long *out)
 	return (true);
 }
 
-/* dsn_ok - an enhanced status code: class 2, 4 or 5, then two numbers */
-static bool
-dsn_ok(const char *s)
-{
-	size_t	 n;
-
-	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
-		return (false);
-	s += 2;
-	for (int part = 0; part < 2; part++) {
-		for (n = 0; isdigit((unsigned char)s[n]); n++)
-			;
-		if (n == 0 || n > 3)
-			return (false);
-		s += n;
-		if (part == 0 && *s++ != '.')
-			return (false);
-	}
-	return (*s == '\0');
-}
-
 /* the envelope fields seen so far */
 struct seen {
 	bool	 request, queue_name, queue_id, action, last_attempt;
@@ -218,7 +198,7 @@ parse_rcpt_field(const struct attr *a, struct bounce_request_rcpt *r,
 		r->offset = (off_t)v;
 		break;
 	case 1:
-		if (!text_ok(a, sizeof(r->dsn) - 1) || !dsn_ok(a->value))
+		if (!text_ok(a, sizeof(r->dsn) - 1) || !dsn_code_valid(a->value))
 			goto bad;
 		snprintf(r->dsn, sizeof(r->dsn), "%s", a->value);
 		break;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "defer_log.h"
+#include "dsn_code.h"
 #include "mem.h"
 #include "queue_id.h"
 
@@ -77,31 +78,12 @@ defer_clean_reason(const char *reason)
 	return (copy);
 }
 
-/*
- * defer_dsn_valid - "C.D.D" with small numbers that fits the entry; the
- * class C is 2, 4 or 5 (RFC 3463)
- */
+/* defer_dsn_valid - an RFC 3463 code that fits the entry */
 static bool
 defer_dsn_valid(const char *dsn, size_t len)
 {
-	int	 dots = 0, digits = 0;
-
-	if (len == 0 || len >= sizeof(((struct defer_entry *)0)->dsn) ||
-	    (dsn[0] != '2' && dsn[0] != '4' && dsn[0] != '5'))
-		return (false);
-	for (size_t i = 0; i < len; i++) {
-		if (dsn[i] == '.') {
-			if (digits == 0)
-				return (false);
-			dots++;
-			digits = 0;
-		} else if (dsn[i] >= '0' && dsn[i] <= '9') {
-			if (++digits > 3)
-				return (false);
-		} else
-			return (false);
-	}
-	return (dots == 2 && digits > 0);
+	return (len > 0 && len < sizeof(((struct defer_entry *)0)->dsn) &&
+	    dsn_code_span(dsn, len) == len);
 }
 
 /* defer_log_find - the entry for offset, or NULL */
