@@ -16,8 +16,10 @@ Scenario routing:
   idle    nothing is delivered
   restrict, nocheck
           relay_domains = relay.bench.test, transport_maps: it ->
-          smtp:[127.0.0.1]:SINK, mynetworks = 127.0.0.1/32 (the load comes
-          from 127.0.0.2, outside it); restrict adds the restriction list,
+          smtp:[127.0.0.1]:SINK, mynetworks = 127.0.0.1/32 and the load
+          from 127.0.0.2, outside it (run.py turns both round for
+          smtp-source, which cannot bind 127.0.0.2: mynetworks =
+          127.0.0.2/32, the load from 127.0.0.1); restrict adds the restriction list,
           access tables and header/body checks of restrict_tables.py,
           nocheck is the same relay without them (issue 17's "without")
 """
