@@ -15,6 +15,11 @@ filter should match and does not, or matches and should not, is a
 format difference from Postfix and fails the test, as does a reject
 line no case accounts for, or one pflogsumm does not count.
 
+As root, the built-in family's sessions are also run against Debian's
+Postfix with the same settings, and each line must be Postfix's word for
+word after "reject: " (the other families' expected texts come from
+Postfix's smtpd_check.c, cleanup and smtpd.c).
+
 Families whose restriction has not landed yet (sluice check refuses its
 name) are skipped with the missing piece named; once it lands, its test
 runs and must pass.
@@ -306,63 +311,65 @@ def rcpt_line(client, text):
     return r"RCPT from %s: %s%s" % (re.escape(client), text, FROM_TO)
 
 
-def test_smtpd_builtin_rejects(make_instance, tmp_path):
-    """Relay access denied, unknown user (at RCPT and VRFY), the sender,
-    HELO and DATA restrictions that need no table and no DNS."""
-    inst = started(make_instance, {
-        "smtpd_helo_restrictions": "reject_invalid_helo_hostname, "
-        "reject_non_fqdn_helo_hostname",
-        "smtpd_sender_restrictions": "reject_non_fqdn_sender, "
-        "reject_unlisted_sender",
-        "smtpd_recipient_restrictions": "reject_non_fqdn_recipient",
-        "smtpd_data_restrictions": "reject_multi_recipient_bounce",
-        "disable_vrfy_command": "no",   # Sluice's default is yes
-    })
+BUILTIN_MAIN = {
+    "smtpd_helo_restrictions": "reject_invalid_helo_hostname, "
+    "reject_non_fqdn_helo_hostname",
+    "smtpd_sender_restrictions": "reject_non_fqdn_sender, "
+    "reject_unlisted_sender",
+    "smtpd_recipient_restrictions": "reject_non_fqdn_recipient",
+    "smtpd_data_restrictions": "reject_multi_recipient_bounce",
+    "disable_vrfy_command": "no",   # Sluice's default is yes
+}
+
+
+def builtin_dialogues(server):
+    """The sessions of the built-in family against server (anything with
+    raw(source=...)); the lines they must log."""
     out = "unknown[127.0.0.2]"
     expects = []
 
-    refused_rcpt(inst, "relay1@elsewhere.example", 554)
+    refused_rcpt(server, "relay1@elsewhere.example", 554)
     expects.append(Expect("relay1@", rcpt_line(
         out, r"554 5\.7\.1 <relay1@elsewhere\.example>: Relay access "
         r"denied"), True, "Relay access denied"))
 
-    refused_rcpt(inst, "nosuch2@example.test", 550)
+    refused_rcpt(server, "nosuch2@example.test", 550)
     expects.append(Expect("nosuch2@", rcpt_line(
         out, r"550 5\.1\.1 <nosuch2@example\.test>: Recipient address "
         r"rejected: User unknown in virtual mailbox table"), True,
         "User unknown in virtual mailbox table"))
 
-    refused_rcpt(inst, "user@example.test", 504, sender="bare3@nodots")
+    refused_rcpt(server, "user@example.test", 504, sender="bare3@nodots")
     expects.append(Expect("bare3@", rcpt_line(
         out, r"504 5\.5\.2 <bare3@nodots>: Sender address rejected: need "
         r"fully-qualified address"), False,
         "Sender address rejected: need fully-qualified address"))
 
-    refused_rcpt(inst, "user@example.test", 550,
+    refused_rcpt(server, "user@example.test", 550,
                  sender="ghost4@example.test")
     expects.append(Expect("ghost4@", rcpt_line(
         out, r"550 5\.1\.0 <ghost4@example\.test>: Sender address "
         r"rejected: User unknown in virtual mailbox table"), True,
         "Sender address rejected: User unknown in virtual mailbox table"))
 
-    refused_rcpt(inst, "user@example.test", 504, helo="nodots5")
+    refused_rcpt(server, "user@example.test", 504, helo="nodots5")
     expects.append(Expect("<nodots5>", rcpt_line(
         out, r"504 5\.5\.2 <nodots5>: Helo command rejected: need "
         r"fully-qualified hostname"), True, "need fully-qualified hostname"))
 
-    refused_rcpt(inst, "user@example.test", 501, helo="bad..name6")
+    refused_rcpt(server, "user@example.test", 501, helo="bad..name6")
     expects.append(Expect("<bad..name6>", rcpt_line(
         out, r"501 5\.5\.2 <bad\.\.name6>: Helo command rejected: Invalid "
         r"name"), False, "Invalid name"))
 
     # relayed for mynetworks, so the recipient list is reached
-    refused_rcpt(inst, "local7@nodots", 504, source=INSIDE)
+    refused_rcpt(server, "local7@nodots", 504, source=INSIDE)
     expects.append(Expect("local7@", rcpt_line(
         "localhost[127.0.0.1]", r"504 5\.5\.2 <local7@nodots>: Recipient "
         r"address rejected: need fully-qualified address"), False,
         "Recipient address rejected: need fully-qualified address"))
 
-    c = inst.raw(source=INSIDE)
+    c = server.raw(source=INSIDE)
     try:
         assert c.cmd("EHLO bounce8.example").code == 250
         assert c.cmd("MAIL FROM:<>").code == 250
@@ -379,7 +386,7 @@ def test_smtpd_builtin_rejects(make_instance, tmp_path):
         r"Multi-recipient bounce; from=<> proto=ESMTP "
         r"helo=<bounce8\.example>", True, "Multi-recipient bounce"))
 
-    c = inst.raw(source=OUTSIDE)
+    c = server.raw(source=OUTSIDE)
     try:
         assert c.cmd("EHLO client.example").code == 250
         r = c.cmd("VRFY nosuch9@example.test")
@@ -393,7 +400,71 @@ def test_smtpd_builtin_rejects(make_instance, tmp_path):
         r"proto=ESMTP helo=<client\.example>", True,
         "User unknown in virtual mailbox table"))
 
-    check_with_tools(tmp_path, [inst], expects)
+    return expects
+
+
+def test_smtpd_builtin_rejects(make_instance, tmp_path):
+    """Relay access denied, unknown user (at RCPT and VRFY), the sender,
+    HELO and DATA restrictions that need no table and no DNS."""
+    inst = started(make_instance, BUILTIN_MAIN)
+    check_with_tools(tmp_path, [inst], builtin_dialogues(inst))
+
+
+class PostfixServer:
+    """A started PostfixPeer as builtin_dialogues' server."""
+
+    def __init__(self, peer):
+        self.peer = peer
+
+    def raw(self, source):
+        return si.RawClient(self.peer.port, source=source)
+
+
+def reject_bodies(text, expects):
+    """Each expected line's text after its "reject: ", by tag."""
+    out = {}
+    for e in expects:
+        mine = [l.split(" %s: " % e.kind, 1)[1] for l in text.split("\n")
+                if " %s: " % e.kind in l and e.tag in l]
+        assert len(mine) == 1, (e, mine)
+        out[e.tag] = mine[0]
+    return out
+
+
+def test_builtin_lines_are_postfixs(make_instance, instances_root):
+    """The same sessions against Debian's Postfix with the same settings
+    (as root, where the Postfix peer runs): every reject line of the
+    built-in family is Postfix's, word for word after "reject: "."""
+    import peer_util as pu
+    import postfix_peer as pp
+    why = pp.skip_reason()
+    if why:
+        pytest.skip(why)
+    inst = started(make_instance, BUILTIN_MAIN)
+    expects = builtin_dialogues(inst)
+    main = dict(BUILTIN_MAIN)
+    main.update({
+        "mynetworks": "127.0.0.1/32",
+        "mydestination": "$myhostname, localhost",
+        "smtpd_relay_restrictions": "permit_mynetworks, "
+        "permit_sasl_authenticated, reject_unauth_destination",
+        "virtual_mailbox_maps": "inline:{ {user@example.test = "
+        "example.test/user/}, {postmaster@example.test = "
+        "example.test/postmaster/} }",
+    })
+    peer = pp.PostfixPeer(pu.loopback_dir("postfix-", base=instances_root),
+                          domain="example.test", main=main)
+    try:
+        peer.start()
+        builtin_dialogues(PostfixServer(peer))
+        si.wait_until(lambda: all(e.tag in peer.maillog()
+                                  for e in expects), 10.0)
+        time.sleep(0.3)     # postlogd writes asynchronously
+        postfix = reject_bodies(peer.maillog(), expects)
+        ours = reject_bodies(settled_log([inst], expects), expects)
+    finally:
+        peer.cleanup()
+    assert ours == postfix
 
 
 def test_client_rejects_and_reject_warning(make_instance, tmp_path):
