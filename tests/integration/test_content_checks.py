@@ -343,7 +343,9 @@ def test_local_submission_is_checked(make_instance):
     refused = [m for m in msgs.values() if "reject" in m.attrs]
     assert len(refused) == 1
     assert refused[0].attrs["reject"] == "5.7.1 message content rejected"
-    assert sh.maildrop_ids(inst) == []
+    # pickup removes its file once cleanup has answered
+    assert si.wait_until(lambda: sh.maildrop_ids(inst) == [], 10), \
+        sh.maildrop_ids(inst)
 
 
 def test_refused_local_submission_bounces_to_its_sender(make_instance):
