@@ -15,9 +15,10 @@ filter should match and does not, or matches and should not, is a
 format difference from Postfix and fails the test, as does a reject
 line no case accounts for, or one pflogsumm does not count.
 
-As root, the built-in family's sessions are also run against Debian's
-Postfix with the same settings, and each line must be Postfix's word for
-word after "reject: " (the other families' expected texts come from
+As root, the sessions of the families that need no DNS (built-in,
+access maps, header/body checks) are also run against Debian's Postfix
+with the same settings and tables, and each line must be Postfix's word
+for word after "reject: " (the other families' expected texts come from
 Postfix's smtpd_check.c, cleanup and smtpd.c).
 
 Families whose restriction has not landed yet (sluice check refuses its
@@ -431,42 +432,6 @@ def reject_bodies(text, expects):
     return out
 
 
-def test_builtin_lines_are_postfixs(make_instance, instances_root):
-    """The same sessions against Debian's Postfix with the same settings
-    (as root, where the Postfix peer runs): every reject line of the
-    built-in family is Postfix's, word for word after "reject: "."""
-    import peer_util as pu
-    import postfix_peer as pp
-    why = pp.skip_reason()
-    if why:
-        pytest.skip(why)
-    inst = started(make_instance, BUILTIN_MAIN)
-    expects = builtin_dialogues(inst)
-    main = dict(BUILTIN_MAIN)
-    main.update({
-        "mynetworks": "127.0.0.1/32",
-        "mydestination": "$myhostname, localhost",
-        "smtpd_relay_restrictions": "permit_mynetworks, "
-        "permit_sasl_authenticated, reject_unauth_destination",
-        "virtual_mailbox_maps": "inline:{ {user@example.test = "
-        "example.test/user/}, {postmaster@example.test = "
-        "example.test/postmaster/} }",
-    })
-    peer = pp.PostfixPeer(pu.loopback_dir("postfix-", base=instances_root),
-                          domain="example.test", main=main)
-    try:
-        peer.start()
-        builtin_dialogues(PostfixServer(peer))
-        si.wait_until(lambda: all(e.tag in peer.maillog()
-                                  for e in expects), 10.0)
-        time.sleep(0.3)     # postlogd writes asynchronously
-        postfix = reject_bodies(peer.maillog(), expects)
-        ours = reject_bodies(settled_log([inst], expects), expects)
-    finally:
-        peer.cleanup()
-    assert ours == postfix
-
-
 def test_client_rejects_and_reject_warning(make_instance, tmp_path):
     """The client restrictions, and warn_if_reject's reject_warning line,
     which fail2ban must not ban and pflogsumm counts apart."""
@@ -545,32 +510,34 @@ def test_dns_rejects(make_instance, tmp_path, dns):
     check_with_tools(tmp_path, [inst], expects)
 
 
-def test_access_map_rejects(make_instance, tmp_path):
-    """check_client_access, check_helo_access, check_sender_access and
-    check_recipient_access with REJECT, REJECT text and 5NN text."""
-    def tables(inst):
-        write_file(inst, "client.cidr", "127.0.0.3/32 REJECT\n")
-        write_file(inst, "helo", "evil13.example REJECT go away\n")
-        write_file(inst, "senders", "spammer14@bad.example REJECT\n")
-        write_file(inst, "rcpts",
-                   "blocked15@example.test 550 Mailbox disabled\n")
-    inst = started(make_instance, {
-        "smtpd_client_restrictions":
-            "check_client_access cidr:$config_directory/client.cidr",
-        "smtpd_helo_restrictions":
-            "check_helo_access texthash:$config_directory/helo",
-        "smtpd_sender_restrictions":
-            "check_sender_access texthash:$config_directory/senders",
-        "smtpd_recipient_restrictions":
-            "check_recipient_access texthash:$config_directory/rcpts",
-    }, what="check_*_access (issue 17's access maps)", before_start=tables)
-    refused_rcpt(inst, "cidr16@example.test", 554, source="127.0.0.3")
-    refused_rcpt(inst, "user@example.test", 554, helo="evil13.example")
-    refused_rcpt(inst, "user@example.test", 554,
+ACCESS_MAIN = {
+    "smtpd_client_restrictions":
+        "check_client_access cidr:$config_directory/client.cidr",
+    "smtpd_helo_restrictions":
+        "check_helo_access texthash:$config_directory/helo",
+    "smtpd_sender_restrictions":
+        "check_sender_access texthash:$config_directory/senders",
+    "smtpd_recipient_restrictions":
+        "check_recipient_access texthash:$config_directory/rcpts",
+}
+
+
+def access_tables(target):
+    write_file(target, "client.cidr", "127.0.0.3/32 REJECT\n")
+    write_file(target, "helo", "evil13.example REJECT go away\n")
+    write_file(target, "senders", "spammer14@bad.example REJECT\n")
+    write_file(target, "rcpts",
+               "blocked15@example.test 550 Mailbox disabled\n")
+
+
+def access_dialogues(server):
+    refused_rcpt(server, "cidr16@example.test", 554, source="127.0.0.3")
+    refused_rcpt(server, "user@example.test", 554, helo="evil13.example")
+    refused_rcpt(server, "user@example.test", 554,
                  sender="spammer14@bad.example")
-    refused_rcpt(inst, "blocked15@example.test", 550)
+    refused_rcpt(server, "blocked15@example.test", 550)
     out = "unknown[127.0.0.2]"
-    expects = [
+    return [
         Expect("cidr16@", rcpt_line(
             "unknown[127.0.0.3]", r"554 5\.7\.1 <unknown\[127\.0\.0\.3\]>: "
             r"Client host rejected: Access denied"), True, "Access denied"),
@@ -586,7 +553,15 @@ def test_access_map_rejects(make_instance, tmp_path):
             r"address rejected: Mailbox disabled"), False,
             "Recipient address rejected: Mailbox disabled"),
     ]
-    check_with_tools(tmp_path, [inst], expects)
+
+
+def test_access_map_rejects(make_instance, tmp_path):
+    """check_client_access, check_helo_access, check_sender_access and
+    check_recipient_access with REJECT, REJECT text and 5NN text."""
+    inst = started(make_instance, ACCESS_MAIN,
+                   what="check_*_access (issue 17's access maps)",
+                   before_start=access_tables)
+    check_with_tools(tmp_path, [inst], access_dialogues(inst))
 
 
 def test_rbl_rejects(make_instance, tmp_path, dns):
@@ -649,31 +624,29 @@ def test_policy_rejects(make_instance, tmp_path):
         srv.stop()
 
 
-def test_content_check_rejects(make_instance, tmp_path):
-    """header_checks and body_checks REJECT, and WARN: cleanup's lines,
-    which pflogsumm counts as a header or body reject (or reject warning)
-    and fail2ban (as for Postfix) does not ban."""
-    def tables(inst):
-        write_file(inst, "header_checks",
-                   "/^Subject:.*hdrtag21/ REJECT spam subject\n"
-                   "/^Subject:.*warntag23/ WARN suspicious subject\n")
-        write_file(inst, "body_checks", "/bodytag22/ REJECT spam body\n")
-    inst = started(make_instance, {
-        "header_checks": "pcre:%s" % os.path.join(
-            "$config_directory", "header_checks"),
-        "body_checks": "pcre:%s" % os.path.join(
-            "$config_directory", "body_checks"),
-    }, what="header_checks/body_checks (issue 17's content checks)",
-        before_start=tables)
-    message(inst, "h@client.example", ["user@example.test"],
+CONTENT_MAIN = {
+    "header_checks": "pcre:$config_directory/header_checks",
+    "body_checks": "pcre:$config_directory/body_checks",
+}
+
+
+def content_tables(target):
+    write_file(target, "header_checks",
+               "/^Subject:.*hdrtag21/ REJECT spam subject\n"
+               "/^Subject:.*warntag23/ WARN suspicious subject\n")
+    write_file(target, "body_checks", "/bodytag22/ REJECT spam body\n")
+
+
+def content_dialogues(server):
+    message(server, "h@client.example", ["user@example.test"],
             b"Subject: hello hdrtag21\n\nbody\n", 550)
-    message(inst, "b@client.example", ["user@example.test"],
+    message(server, "b@client.example", ["user@example.test"],
             b"Subject: hello\n\nthis has bodytag22 in it\n", 550)
-    message(inst, "w@client.example", ["user@example.test"],
+    message(server, "w@client.example", ["user@example.test"],
             b"Subject: hello warntag23\n\nbody\n", 250)
     tail = r" from unknown\[127\.0\.0\.2\]; from=<%s> " \
         r"to=<user@example\.test> proto=ESMTP helo=<client\.example>: "
-    expects = [
+    return [
         Expect("hdrtag21", r"header Subject: hello hdrtag21"
                + tail % r"h@client\.example" + r"5\.7\.1 spam subject",
                False, "Subject: hello hdrtag21"),
@@ -684,7 +657,16 @@ def test_content_check_rejects(make_instance, tmp_path):
                + tail % r"w@client\.example" + r"suspicious subject",
                False, "Subject: hello warntag23", kind="warning"),
     ]
-    found = check_with_tools(tmp_path, [inst], expects)
+
+
+def test_content_check_rejects(make_instance, tmp_path):
+    """header_checks and body_checks REJECT, and WARN: cleanup's lines,
+    which pflogsumm counts as a header or body reject (or reject warning)
+    and fail2ban (as for Postfix) does not ban."""
+    inst = started(make_instance, CONTENT_MAIN,
+                   what="header_checks/body_checks (issue 17's content "
+                   "checks)", before_start=content_tables)
+    found = check_with_tools(tmp_path, [inst], content_dialogues(inst))
     # pflogsumm takes header/body rejects only from cleanup
     for line in found:
         assert "sluice/cleanup[" in line, line
@@ -810,3 +792,53 @@ def test_protocol_stage_rejects(make_instance, tmp_path):
     check_with_tools(tmp_path, [early, late], expects, also_banned=[
         r"improper command pipelining after EHLO from unknown"
         r"\[127\.0\.0\.2\]: MAIL FROM:<pipe36@client\.example>"])
+
+
+# the families Debian's Postfix can be given as they are (no DNS): their
+# main.cf settings, tables and sessions
+POSTFIX_COMPARED = {
+    "builtin": (BUILTIN_MAIN, None, builtin_dialogues),
+    "access": (ACCESS_MAIN, access_tables, access_dialogues),
+    "content": (CONTENT_MAIN, content_tables, content_dialogues),
+}
+
+
+@pytest.mark.parametrize("family", list(POSTFIX_COMPARED))
+def test_lines_are_postfixs(make_instance, instances_root, family):
+    """The same sessions against Debian's Postfix with the same settings
+    and tables (as root, where the Postfix peer runs): every reject line
+    is Postfix's, word for word after "reject: "."""
+    import peer_util as pu
+    import postfix_peer as pp
+    why = pp.skip_reason()
+    if why:
+        pytest.skip(why)
+    main, tables, dialogues = POSTFIX_COMPARED[family]
+    inst = started(make_instance, main, before_start=tables)
+    expects = dialogues(inst)
+    pf_main = dict(main)
+    pf_main.update({
+        "mynetworks": "127.0.0.1/32",
+        "mydestination": "$myhostname, localhost",
+        "smtpd_relay_restrictions": "permit_mynetworks, "
+        "permit_sasl_authenticated, reject_unauth_destination",
+        "virtual_mailbox_maps": "inline:{ {user@example.test = "
+        "example.test/user/}, {postmaster@example.test = "
+        "example.test/postmaster/} }",
+    })
+    peer = pp.PostfixPeer(pu.loopback_dir("postfix-", base=instances_root),
+                          domain="example.test", main=pf_main)
+    try:
+        if tables:
+            os.makedirs(peer.etc, exist_ok=True)
+            tables(peer)
+        peer.start()
+        dialogues(PostfixServer(peer))
+        si.wait_until(lambda: all(e.tag in peer.maillog()
+                                  for e in expects), 10.0)
+        time.sleep(0.3)     # postlogd writes asynchronously
+        postfix = reject_bodies(peer.maillog(), expects)
+        ours = reject_bodies(settled_log([inst], expects), expects)
+    finally:
+        peer.cleanup()
+    assert ours == postfix
