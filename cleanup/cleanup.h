@@ -177,6 +177,8 @@ struct cleanup_dups {
 	struct strbuf	 canon;		/* a recipient after rewriting */
 	struct strbuf	 scratch;
 	struct resolve_result why;	/* of the rewriting */
+	bool		 mappings;	/* this message: canonical, virtual
+					 * (not no_address_mappings) */
 };
 
 /* One connection's state; kept on a free list for the next connection. */
@@ -311,7 +313,7 @@ int	cleanup_rewrite_sender(const struct cleanup_expand *x,
 /* cleanup_rewrite_recipient - one envelope recipient into out; 0 / -1 */
 int	cleanup_rewrite_recipient(const struct cleanup_expand *x,
 	    const char *address, struct strbuf *out, struct strbuf *scratch,
-	    struct resolve_result *why, const char *id);
+	    struct resolve_result *why, const char *id, bool mappings);
 /* cleanup_rewrite_header - the addresses of msg->header (name_len bytes) */
 void	cleanup_rewrite_header(struct cleanup_message *msg, size_t name_len);
 

@@ -138,13 +138,18 @@ cleanup_expand_recipient(const struct cleanup_expand *x, struct queue_writer *w,
 	}
 	/* canonical maps first, then virtual aliases (Postfix's order) */
 	if (cleanup_rewrite_recipient(x, given->address, &dups->canon,
-	    &dups->scratch, &dups->why, id) < 0) {
+	    &dups->scratch, &dups->why, id, dups->mappings) < 0) {
 		*reason = CLEANUP_TEXT_REWRITE;
 		return (1);
 	}
 	resolve_result_init(&why);
 	strlist_init(&finals);
-	st = resolve_expand(x->resolver, dups->canon.data, &finals, &why);
+	/* no_address_mappings: the address as it is, for a later cleanup */
+	if (!dups->mappings) {
+		strlist_add(&finals, dups->canon.data);
+		st = RESOLVE_OK;
+	} else
+		st = resolve_expand(x->resolver, dups->canon.data, &finals, &why);
 	if (st != RESOLVE_OK) {
 		msg_warn("%s: <%s>: %s -- message not accepted, try again "
 		    "later", id, given->address, why.reason.data);

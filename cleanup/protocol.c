@@ -151,6 +151,7 @@ serve_message(struct cleanup_daemon *d, struct cleanup_session *cs,
 	}
 	memcpy(msg->id, queue_writer_id(w), QUEUE_ID_SIZE);
 	msg->id[QUEUE_ID_SIZE - 1] = 0;
+	cs->dups.mappings = (msg->flags & CLEANUP_FLAG_NO_MAPPINGS) == 0;
 	if ((rc = cleanup_rewrite_sender(&d->expand, msg, &cs->dups.scratch,
 	    &refusal)) == 0)
 		rc = cleanup_envelope_write(w, &cs->request, msg->sender.data,

@@ -89,13 +89,16 @@ cleanup_rewrite_start(const struct cleanup_expand *x,
 static int
 rewrite_one(const struct cleanup_expand *x, int ctx, unsigned class,
     struct strbuf *addr, struct strbuf *scratch, struct resolve_result *why,
-    const char *id)
+    const char *id, bool mappings)
 {
 	if (ctx != CLEANUP_HDR_NONE) {
 		resolve_rewrite(x->resolver, ctx == CLEANUP_HDR_LOCAL ?
 		    RESOLVE_CTX_LOCAL : RESOLVE_CTX_REMOTE, addr->data, scratch);
 		strbuf_set(addr, scratch->data);
 	}
+	/* no_address_mappings: qualified only (Postfix's MAP_OK off) */
+	if (!mappings)
+		return (0);
 	if (resolve_canonical(x->resolver, class, addr, why) == RESOLVE_OK)
 		return (0);
 	msg_warn("%s: %s -- message not accepted, try again later", id,
@@ -114,7 +117,8 @@ cleanup_rewrite_sender(const struct cleanup_expand *x,
 	if (msg->sender.len == 0 || x->resolver == NULL)
 		return (0);
 	if (rewrite_one(x, CLEANUP_HDR_LOCAL, RESOLVE_ENV_SENDER, &msg->sender,
-	    scratch, &msg->rewrite_why, msg->id) < 0) {
+	    scratch, &msg->rewrite_why, msg->id,
+	    (msg->flags & CLEANUP_FLAG_NO_MAPPINGS) == 0) < 0) {
 		*reason = CLEANUP_TEXT_REWRITE;
 		return (1);
 	}
@@ -125,11 +129,11 @@ cleanup_rewrite_sender(const struct cleanup_expand *x,
 int
 cleanup_rewrite_recipient(const struct cleanup_expand *x, const char *address,
     struct strbuf *out, struct strbuf *scratch, struct resolve_result *why,
-    const char *id)
+    const char *id, bool mappings)
 {
 	strbuf_set(out, address);
 	return (rewrite_one(x, CLEANUP_HDR_LOCAL, RESOLVE_ENV_RCPT, out,
-	    scratch, why, id));
+	    scratch, why, id, mappings));
 }
 
 /* header_class - RESOLVE_HDR_SENDER / _RCPT for an address header, or 0 */
@@ -212,7 +216,8 @@ rewrite_span(struct cleanup_message *msg, unsigned class, const char *v,
 		return (false);
 	}
 	if (rewrite_one(msg->expand, msg->hdr_context, class, addr,
-	    &msg->rewrite_scratch, &msg->rewrite_why, msg->id) < 0) {
+	    &msg->rewrite_scratch, &msg->rewrite_why, msg->id,
+	    (msg->flags & CLEANUP_FLAG_NO_MAPPINGS) == 0) < 0) {
 		*failed = true;
 		strbuf_append(out, v + from, to - from);
 		return (false);

@@ -546,7 +546,7 @@ static const struct {
 	    "alias", "forward", "include", NULL } },
 	/* what Sluice has of Postfix's words (no milters exist to skip) */
 	{ "receive_override_options", true, { "no_header_body_checks",
-	    "no_milters", NULL } },
+	    "no_milters", "no_address_mappings", NULL } },
 	{ "recipient_canonical_classes", true, { "envelope_recipient",
 	    "header_recipient", NULL } },
 	{ "sender_canonical_classes", true, { "envelope_sender",

@@ -53,6 +53,10 @@
 #define CLEANUP_FLAG_FILTER	0x04	/* apply header_checks, body_checks,
 					 * ... (not with receive_override_options
 					 * = no_header_body_checks) */
+#define CLEANUP_FLAG_NO_MAPPINGS 0x08	/* receive_override_options =
+					 * no_address_mappings: addresses are only
+					 * qualified, no canonical maps,
+					 * masquerading or virtual aliases */
 
 struct cleanup_client;
 struct strlist;
@@ -60,7 +64,8 @@ struct strlist;
 /*
  * cleanup_receive_flags - the CLEANUP_FLAG_* bits an injecting program
  * (smtpd, pickup) adds for its receive_override_options words:
- * CLEANUP_FLAG_FILTER unless no_header_body_checks
+ * CLEANUP_FLAG_FILTER unless no_header_body_checks, and
+ * CLEANUP_FLAG_NO_MAPPINGS with no_address_mappings
  */
 long	cleanup_receive_flags(const struct strlist *override_options);
 

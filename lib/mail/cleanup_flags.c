@@ -12,6 +12,11 @@
 long
 cleanup_receive_flags(const struct strlist *override_options)
 {
-	return (strlist_contains_ci(override_options, "no_header_body_checks") ?
-	    0 : CLEANUP_FLAG_FILTER);
+	long	 flags = CLEANUP_FLAG_FILTER;
+
+	if (strlist_contains_ci(override_options, "no_header_body_checks"))
+		flags &= ~CLEANUP_FLAG_FILTER;
+	if (strlist_contains_ci(override_options, "no_address_mappings"))
+		flags |= CLEANUP_FLAG_NO_MAPPINGS;
+	return (flags);
 }

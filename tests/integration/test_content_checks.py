@@ -388,3 +388,30 @@ def test_ignored_received_headers_still_count_as_hops(make_instance):
     m = si.parse_queue_file(inst.queue_path(si.queued_id(text)))
     # smtpd's own Received: went too: the table said so
     assert m.header_values("Received") == []
+
+
+def test_receive_override_options_no_address_mappings(make_instance):
+    """the smtpd in front of a content filter leaves the mappings to the
+    cleanup after it: addresses are qualified, nothing else"""
+    def override(inst):
+        name = inst.smtpd_service_name()
+        line = next(l for l in inst.master_cf().split("\n")
+                    if l.split()[:1] == [name])
+        inst.edit_master_line(name, line + " -o receive_override_options="
+                              "no_address_mappings,no_milters")
+    main = {"virtual_alias_maps":
+            "inline:{ {list@alias.test = a@dest.test, b@dest.test} }",
+            "canonical_maps": "inline:{ {sender@client.example = "
+            "canon@client.example} }"}
+    plain = make_instance(main=main)
+    code, text = send(plain, msg(["Subject: x"]), rcpts=("list@alias.test",))
+    m = si.parse_queue_file(plain.queue_path(si.queued_id(text)))
+    assert m.sender == "canon@client.example"
+    assert m.recipient_addresses == ["a@dest.test", "b@dest.test"]
+    inst = make_instance(main=main, master=override)
+    code, text = send(inst, msg(["Subject: x"]), rcpts=("list@alias.test",))
+    assert code == 250, text
+    m = si.parse_queue_file(inst.queue_path(si.queued_id(text)))
+    assert m.sender == "sender@client.example"
+    assert [(r["address"], r["original"]) for r in m.recipients] == \
+        [("list@alias.test", "")]

@@ -237,9 +237,9 @@ static const struct {
 	    "/nonexistent/header_checks: No such file or directory (cleanup)" },
 	{ "content_filter = amavis\n", NULL,
 	    "/main.cf, line 3: parameter content_filter: bad value \"amavis\"" },
-	{ "receive_override_options = no_address_mappings\n", NULL,
+	{ "receive_override_options = no_unknown_recipient_checks\n", NULL,
 	    "/main.cf, line 3: parameter receive_override_options: bad value "
-	    "\"no_address_mappings\"" },
+	    "\"no_unknown_recipient_checks\"" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
 	    "/master.cf, line 2: expected at least 8 fields" },
 	{ "", "smtp inet n - n - - nosuchprogram\n",
