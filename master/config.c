@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_log.h"
 #include "config_programs.h"
 #include "master.h"
 #include "mem.h"
@@ -54,8 +55,10 @@ master_import_env(struct master_state *ms)
 /*
  * master_main_check - the one configuration check (lib/config/config_programs.h)
  * of what is about to be applied.  On reload a problem refuses the new
- * configuration (err); at start the problems are logged (notes) and the
- * daemons that meet them answer 4xx, as sluice check would have said.
+ * configuration (err), the running one stays.  At start it refuses to
+ * start, as postfix start does after postfix check: each problem goes to
+ * the terminal (the master has not detached yet) and to the maillog of
+ * the configuration it was given, then the master exits 1.
  */
 static int
 master_main_check(struct master_state *ms, struct config *cfg, bool reload,
@@ -74,18 +77,20 @@ master_main_check(struct master_state *ms, struct config *cfg, bool reload,
 		strbuf_free(&problems);
 		return (-1);
 	}
+	config_log_open("master", cfg);
+	master_log_notes(notes);
 	for (line = strtok_r(problems.data, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save))
-		strbuf_printf(notes, "%sconfiguration error: %s (see sluice "
-		    "check)", notes->len ? "\n" : "", line);
+		msg_error("configuration error: %s", line);
 	strbuf_free(&problems);
-	return (0);
+	msg_fatal("refusing to start: the configuration has errors (see "
+	    "sluice check)");
 }
 
 /*
  * master_main_load - (re)load main.cf into ms; 0 or -1 + err (ms
  * unchanged).  notes gets the lines to log as warnings once the maillog
- * is open: unknown parameter names and, at start, configuration errors.
+ * is open: unknown parameter names.
  */
 int
 master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
@@ -97,12 +102,22 @@ master_main_load(struct master_state *ms, bool reload, struct strbuf *err,
 	struct strbuf path, text;
 	const char *owner;
 
-	/* what is checked is what the daemons get: one read of the file */
+	/*
+	 * What is checked is what the daemons get: one read of the file.
+	 * Parsed only: the one check judges every value, and reports them
+	 * all (config_load_text would stop at the first bad number).
+	 */
 	strbuf_init(&path);
 	strbuf_init(&text);
 	strbuf_printf(&path, "%s/main.cf", ms->config_dir);
-	cfg = config_file_text(path.data, &text, err) == 0 ?
-	    config_load_text(ms->config_dir, text.data, path.data, err) : NULL;
+	cfg = NULL;
+	if (config_file_text(path.data, &text, err) == 0) {
+		cfg = config_new(ms->config_dir);
+		if (config_parse_text(cfg, text.data, path.data, err) != 0) {
+			config_free(cfg);
+			cfg = NULL;
+		}
+	}
 	strbuf_free(&path);
 	if (cfg == NULL || master_main_check(ms, cfg, reload, err, notes) < 0) {
 		config_free(cfg);
@@ -223,8 +238,8 @@ master_service_new(struct master_state *ms, const struct master_entry *ent,
 
 	if (ent->argv.count == 0 || strchr(ent->argv.items[0], '/') != NULL ||
 	    strcmp(ent->argv.items[0], "..") == 0) {
-		strbuf_printf(err, "line %d: bad command for service %s",
-		    ent->line, ent->service);
+		strbuf_printf(err, "%s/master.cf:%d: bad command for service %s",
+		    ms->config_dir, ent->line, ent->service);
 		return (NULL);
 	}
 	svc = xcalloc(1, sizeof(*svc));
@@ -247,15 +262,19 @@ master_service_new(struct master_state *ms, const struct master_entry *ent,
 	strbuf_free(&path);
 
 	if (strcmp(svc->type, "inet") == 0) {
-		if (master_inet_addresses(ms, svc, err) < 0) {
-			strbuf_printf(err, " (master.cf line %d)", ent->line);
+		strbuf_init(&path);
+		if (master_inet_addresses(ms, svc, &path) < 0) {
+			strbuf_printf(err, "%s/master.cf:%d: %s", ms->config_dir,
+			    ent->line, path.data);
+			strbuf_free(&path);
 			master_service_free(svc);
 			return (NULL);
 		}
+		strbuf_free(&path);
 	} else if (strcmp(svc->type, "unix") == 0) {
 		if (strchr(svc->name, '/') != NULL || svc->name[0] == '.') {
-			strbuf_printf(err, "line %d: bad unix service name \"%s\"",
-			    ent->line, svc->name);
+			strbuf_printf(err, "%s/master.cf:%d: bad unix service "
+			    "name \"%s\"", ms->config_dir, ent->line, svc->name);
 			master_service_free(svc);
 			return (NULL);
 		}
@@ -265,8 +284,8 @@ master_service_new(struct master_state *ms, const struct master_entry *ent,
 		strlist_add(&svc->addresses, path.data);
 		strbuf_free(&path);
 	} else {
-		strbuf_printf(err, "line %d: unsupported service type \"%s\"",
-		    ent->line, svc->type);
+		strbuf_printf(err, "%s/master.cf:%d: unsupported service type "
+		    "\"%s\"", ms->config_dir, ent->line, svc->type);
 		master_service_free(svc);
 		return (NULL);
 	}

@@ -113,8 +113,14 @@ main(int argc, char **argv)
 
 	strbuf_init(&err);
 	strbuf_init(&notes);
-	if (master_main_load(&ms, false, &err, &notes) < 0)
-		msg_fatal("%s", err.data);
+	if (master_main_load(&ms, false, &err, &notes) < 0) {
+		/* main.cf does not parse: logged where what parses of it says */
+		ms.cfg = config_read_lenient(ms.config_dir);
+		config_log_open("master", ms.cfg);
+		msg_error("configuration error: %s", err.data);
+		msg_fatal("refusing to start: the configuration has errors (see "
+		    "sluice check)");
+	}
 	strbuf_free(&err);
 	config_log_open("master", ms.cfg);
 	master_log_notes(&notes);	/* once per start, in the maillog */

@@ -6,7 +6,10 @@
  * crash must not make us signal an unrelated process.
  *
  * stop and status work while main.cf is broken (config_read_lenient):
- * they need only queue_directory.  reload runs the one configuration
+ * they need only queue_directory.  start reads it leniently too, for
+ * daemon_directory: the master it runs checks the configuration and
+ * refuses to start what sluice check refuses, on the terminal and in the
+ * maillog.  reload runs the one configuration
  * check first and refuses, on the terminal and in the maillog, what the
  * master would refuse, so that it never reports a success the master
  * then undoes.
@@ -102,7 +105,8 @@ sluice_start(const struct sluice_opts *opts, int argc, char **argv)
 		fprintf(stderr, "usage: sluice start [-f]\n");
 		return (2);
 	}
-	cfg = sluice_config(opts);
+	/* the master checks the configuration, and refuses what check does */
+	cfg = config_read_lenient(opts->config_dir);
 	sluice_settings_read(cfg, &set);
 	if (sluice_master_pid(set.queue_directory) != 0) {
 		fprintf(stderr,

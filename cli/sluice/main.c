@@ -47,20 +47,6 @@ sluice_usage(void)
 	exit(2);
 }
 
-/* sluice_config - load main.cf of the selected instance or die */
-struct config *
-sluice_config(const struct sluice_opts *opts)
-{
-	struct config *cfg;
-	struct strbuf err;
-
-	strbuf_init(&err);
-	if ((cfg = config_load(opts->config_dir, &err)) == NULL)
-		msg_fatal("%s", err.data);
-	strbuf_free(&err);
-	return (cfg);
-}
-
 /* sluice_settings_read - see sluice.h */
 void
 sluice_settings_read(struct config *cfg, struct sluice_settings *set)

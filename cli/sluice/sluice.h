@@ -23,7 +23,6 @@ struct sluice_settings {
 };
 
 /* main.c */
-struct config *sluice_config(const struct sluice_opts *opts);
 /*
  * sluice_settings_read - set from cfg (a lenient one, for stop and
  * status, always reads); msg_fatal() on a value that cannot be used

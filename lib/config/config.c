@@ -46,7 +46,7 @@ struct config_entry {
 	const struct param_def *def;	/* NULL: user-defined name */
 	char		*dflt;		/* default as written, NULL if none */
 	char		*raw;		/* user value, NULL if not set */
-	char		*origin;	/* "file, line N" of raw, or NULL */
+	char		*origin;	/* "file:N" of raw, or NULL */
 	char		*cache;		/* expanded value, NULL if stale */
 	bool		 expanding;	/* loop detection */
 };
@@ -241,7 +241,7 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	size_t name_len;
 
 	if ((eq = strchr(line->data, '=')) == NULL) {
-		strbuf_printf(err, "%s, line %d: missing '=' after parameter "
+		strbuf_printf(err, "%s:%d: missing '=' after parameter "
 		    "name", origin, lineno);
 		return (-1);
 	}
@@ -251,7 +251,7 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	while (name_len > 0 && isspace((unsigned char)name[name_len - 1]))
 		name[--name_len] = '\0';
 	if (!config_valid_name(name, name_len)) {
-		strbuf_printf(err, "%s, line %d: bad parameter name \"%.64s\"",
+		strbuf_printf(err, "%s:%d: bad parameter name \"%.64s\"",
 		    origin, lineno, name);
 		return (-1);
 	}
@@ -259,7 +259,7 @@ config_parse_line(struct config *cfg, struct strbuf *line, const char *origin,
 	while (isspace((unsigned char)*value))
 		value++;
 	strbuf_init(&where);
-	strbuf_printf(&where, "%s, line %d", origin, lineno);
+	strbuf_printf(&where, "%s:%d", origin, lineno);
 	config_store(cfg, name, value, where.data);
 	strbuf_free(&where);
 	return (0);
@@ -654,7 +654,7 @@ config_value(struct config *cfg, const char *name, struct strbuf *err)
 	return (config_expand_entry(cfg, e, 0, err));
 }
 
-/* config_origin - "FILE, line N" of the value of name, or NULL */
+/* config_origin - "FILE:N" of the value of name, or NULL */
 const char *
 config_origin(const struct config *cfg, const char *name)
 {
@@ -773,7 +773,7 @@ config_check_values(struct config *cfg, struct strbuf *err)
 			strbuf_putc(err, '\n');
 		if (e->origin != NULL)
 			strbuf_printf(err, "%s: ", e->origin);
-		/* one form for every check: "FILE, line N: parameter NAME: why" */
+		/* one form for every check: "FILE:N: parameter NAME: why" */
 		if (strncmp(why.data, "parameter ", 10) != 0)
 			strbuf_printf(err, "parameter %s: ", e->name);
 		strbuf_puts(err, why.data);

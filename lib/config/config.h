@@ -124,7 +124,7 @@ const char *config_get(struct config *cfg, const char *name);
  * with the reason (an expansion loop) in err: the getters' non-fatal form
  */
 const char *config_value(struct config *cfg, const char *name, struct strbuf *err);
-/* config_origin - "FILE, line N" of the value of name, NULL when not from a file */
+/* config_origin - "FILE:N" of the value of name, NULL when not from a file */
 const char *config_origin(const struct config *cfg, const char *name);
 /* config_get_raw - unexpanded value as written (or the default), or NULL */
 const char *config_get_raw(const struct config *cfg, const char *name);
@@ -165,7 +165,7 @@ struct master_entry {
 
 /*
  * master_cf_load - parse DIR/master.cf.  default_maxproc replaces "-" in
- * the maxproc column.  Returns 0, or -1 with err filled (FILE, line N: why).
+ * the maxproc column.  Returns 0, or -1 with err filled (FILE:N: why).
  */
 int	master_cf_load(const char *path, int default_maxproc,
 	    struct master_entry **entries, size_t *count, struct strbuf *err);

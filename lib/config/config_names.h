@@ -23,7 +23,7 @@
 
 /*
  * config_names_check - append one line per unknown name to warnings and
- * one per unsupported Postfix parameter to errors, each "FILE, line N: ..."
+ * one per unsupported Postfix parameter to errors, each "FILE:N: ..."
  * when the name comes from a file.  Returns the number of errors.
  */
 int	config_names_check(struct config *cfg, struct strbuf *warnings,

@@ -236,7 +236,7 @@ service_check(const char *config_dir, const char *path,
 	int problems = 0;
 
 	strbuf_init(&prefix);
-	strbuf_printf(&prefix, "%s, line %d: service %s/%s: ", path, e->line,
+	strbuf_printf(&prefix, "%s:%d: service %s/%s: ", path, e->line,
 	    e->service, e->type);
 	if ((p = config_program_find(e->argv.items[0])) == NULL ||
 	    p->tables[0] == master_params) {

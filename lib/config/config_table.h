@@ -113,7 +113,7 @@ bool	config_table_declares(const char *name);
 /*
  * config_table_read - fill settings from cfg, one field per row.  Returns
  * the number of parameters that could not be used, each appended to err
- * as a line "ORIGIN: parameter NAME: why" (ORIGIN "main.cf, line N" when the
+ * as a line "ORIGIN: parameter NAME: why" (ORIGIN "main.cf:N" when the
  * value comes from main.cf); their fields stay zero.  Whatever was read
  * must be released with config_table_release(), also after an error.
  */

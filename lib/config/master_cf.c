@@ -48,7 +48,7 @@ master_cf_bool(struct master_cf_state *st, int line, const char *column,
 	else if (strcmp(value, "n") == 0)
 		*out = false;
 	else {
-		strbuf_printf(st->err, "%s, line %d: bad %s field \"%.64s\" "
+		strbuf_printf(st->err, "%s:%d: bad %s field \"%.64s\" "
 		    "(expected y, n or -)", st->path, line, column, value);
 		return (-1);
 	}
@@ -70,7 +70,7 @@ master_cf_number(struct master_cf_state *st, int line, const char *column,
 	errno = 0;
 	n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
 	if (n < 0 || errno != 0 || *end != '\0' || n > max) {
-		strbuf_printf(st->err, "%s, line %d: bad %s field \"%.64s\" "
+		strbuf_printf(st->err, "%s:%d: bad %s field \"%.64s\" "
 		    "(expected a number 0..%d or -)", st->path, line, column,
 		    value, max);
 		return (-1);
@@ -95,20 +95,20 @@ master_cf_check_name(struct master_cf_state *st, int line,
 	if (why == NULL && strcmp(me->type, "inet") != 0 &&
 	    strcmp(me->type, "unix") != 0 && strcmp(me->type, "fifo") != 0 &&
 	    strcmp(me->type, "pass") != 0 && strcmp(me->type, "unix-dgram") != 0) {
-		strbuf_printf(st->err, "%s, line %d: unknown service type "
+		strbuf_printf(st->err, "%s:%d: unknown service type "
 		    "\"%.64s\" (expected inet, unix, unix-dgram, fifo or pass)",
 		    st->path, line, me->type);
 		return (-1);
 	}
 	if (why != NULL) {
-		strbuf_printf(st->err, "%s, line %d: service name \"%.64s\" %s",
+		strbuf_printf(st->err, "%s:%d: service name \"%.64s\" %s",
 		    st->path, line, me->service, why);
 		return (-1);
 	}
 	for (size_t i = 0; i < st->count; i++) {
 		if (strcmp(st->entries[i].service, me->service) == 0 &&
 		    strcmp(st->entries[i].type, me->type) == 0) {
-			strbuf_printf(st->err, "%s, line %d: duplicate service "
+			strbuf_printf(st->err, "%s:%d: duplicate service "
 			    "%s/%s (first defined at line %d)", st->path, line,
 			    me->service, me->type, st->entries[i].line);
 			return (-1);
@@ -141,14 +141,14 @@ master_cf_parse_line(struct master_cf_state *st, const char *text, int line)
 	strlist_init(&me.argv);
 	strlist_split(&fields, text, " \t\r\n");
 	if (fields.count < 8) {
-		strbuf_printf(st->err, "%s, line %d: expected at least 8 fields "
+		strbuf_printf(st->err, "%s:%d: expected at least 8 fields "
 		    "(service type private unpriv chroot wakeup maxproc "
 		    "command), found %zu", st->path, line, fields.count);
 		goto out;
 	}
 	for (size_t i = 0; i < fields.count; i++) {
 		if (strlen(fields.items[i]) > MASTER_CF_FIELD_MAX) {
-			strbuf_printf(st->err, "%s, line %d: field %zu longer "
+			strbuf_printf(st->err, "%s:%d: field %zu longer "
 			    "than %d bytes", st->path, line, i + 1,
 			    MASTER_CF_FIELD_MAX);
 			goto out;
@@ -168,7 +168,7 @@ master_cf_parse_line(struct master_cf_state *st, const char *text, int line)
 	    &me.chroot) != 0)
 		goto out;
 	if (me.private_ && strcmp(me.type, "inet") == 0) {
-		strbuf_printf(st->err, "%s, line %d: inet service %s cannot be "
+		strbuf_printf(st->err, "%s:%d: inet service %s cannot be "
 		    "private", st->path, line, me.service);
 		goto out;
 	}
@@ -185,7 +185,7 @@ master_cf_parse_line(struct master_cf_state *st, const char *text, int line)
 	for (size_t i = 7; i < fields.count; i++)
 		strlist_add(&me.argv, fields.items[i]);
 	if (st->count >= MASTER_CF_ENTRIES_MAX) {
-		strbuf_printf(st->err, "%s, line %d: more than %d services",
+		strbuf_printf(st->err, "%s:%d: more than %d services",
 		    st->path, line, MASTER_CF_ENTRIES_MAX);
 		goto out;
 	}

@@ -93,7 +93,7 @@ const char *restriction_stage_param(enum restriction_stage stage);
 /*
  * restriction_set_load - parse every list and class of cfg.  Returns
  * the set, or NULL with one line per problem in err, each prefixed by
- * its main.cf origin ("main.cf, line 12: parameter X: ...").
+ * its main.cf origin ("main.cf:12: parameter X: ...").
  */
 struct restriction_set *restriction_set_load(struct config *cfg,
 	    struct strbuf *err);

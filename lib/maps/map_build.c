@@ -122,7 +122,7 @@ put_entries(MDB_txn *txn, MDB_dbi dbi, void *ctx)
 		rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
 		if (rc == MDB_KEYEXIST) {
 			if (!e->items[i].warned)
-				msg_warn("%s, line %ld: duplicate entry \"%s\": "
+				msg_warn("%s:%ld: duplicate entry \"%s\": "
 				    "the later value wins", job->path,
 				    e->items[i].line, e->items[i].key);
 			e->items[i].warned = 1;

@@ -97,7 +97,7 @@ cidr_pattern(struct cidr_rule *r, const char *pat, const char *path,
 		prefix -= 96;
 	}
 	if (prefix < 0 || (size_t)prefix > bits) {
-		strbuf_printf(err, "%s, line %d: bad network prefix length in "
+		strbuf_printf(err, "%s:%d: bad network prefix length in "
 		    "\"%s\" (at most %zu)", path, lineno, pat, bits);
 		return (-1);
 	}
@@ -111,7 +111,7 @@ cidr_pattern(struct cidr_rule *r, const char *pat, const char *path,
 			for (size_t j = (size_t)prefix; j < bits; j++)
 				masked[j / 8] &= (unsigned char)~(0x80 >> (j % 8));
 			inet_ntop(r->family, masked, net, sizeof(net));
-			strbuf_printf(err, "%s, line %d: non-null host address "
+			strbuf_printf(err, "%s:%d: non-null host address "
 			    "bits in \"%s\", perhaps you should use \"%s/%d\" "
 			    "instead", path, lineno, pat, net, r->prefix);
 			return (-1);
@@ -119,7 +119,7 @@ cidr_pattern(struct cidr_rule *r, const char *pat, const char *path,
 	}
 	return (0);
 bad:
-	strbuf_printf(err, "%s, line %d: bad address pattern \"%s\"", path,
+	strbuf_printf(err, "%s:%d: bad address pattern \"%s\"", path,
 	    lineno, pat);
 	return (-1);
 }
@@ -137,11 +137,11 @@ cidr_add(struct cidr_table *t, enum cidr_op op)
 	return (&t->rules[t->count++]);
 }
 
-/* cidr_fail - "PATH, line N: why"; -1 */
+/* cidr_fail - "PATH:N: why"; -1 */
 static int
 cidr_fail(struct cidr_table *t, int lineno, const char *why)
 {
-	strbuf_printf(t->err, "%s, line %d: %s", t->path, lineno, why);
+	strbuf_printf(t->err, "%s:%d: %s", t->path, lineno, why);
 	return (-1);
 }
 

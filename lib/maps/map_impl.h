@@ -64,7 +64,7 @@ int	map_regexp_open(struct map *map, const char *name, struct strbuf *err);
 struct map_text_type {
 	const char	*name;		/* "cidr", for messages */
 	unsigned	 flags;		/* MAP_OPS_* */
-	/* parse - NULL with err "PATH, line N: why" */
+	/* parse - NULL with err "PATH:N: why" */
 	void	       *(*parse)(const char *text, const char *path,
 			    struct strbuf *err);
 	int		(*lookup)(void *state, const char *key, size_t key_len,
@@ -105,7 +105,7 @@ struct map_nest {
 int	map_nest_push(struct map_nest *nest, size_t rule, int lineno);
 /* map_nest_pop - the rule index of the innermost if; -1 when none is open */
 long	map_nest_pop(struct map_nest *nest);
-/* map_nest_check - 0, or -1 with "PATH, line N: if without endif" */
+/* map_nest_check - 0, or -1 with "PATH:N: if without endif" */
 int	map_nest_check(const struct map_nest *nest, const char *path,
 	    struct strbuf *err);
 

@@ -87,7 +87,7 @@ struct regex_pattern {
 	struct strbuf	 text;
 };
 
-/* regex_fail - "PATH, line N: why"; -1 */
+/* regex_fail - "PATH:N: why"; -1 */
 static int
 regex_fail(struct regex_table *t, int lineno, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -97,7 +97,7 @@ regex_fail(struct regex_table *t, int lineno, const char *fmt, ...)
 {
 	va_list ap;
 
-	strbuf_printf(t->err, "%s, line %d: ", t->path, lineno);
+	strbuf_printf(t->err, "%s:%d: ", t->path, lineno);
 	va_start(ap, fmt);
 	strbuf_vprintf(t->err, fmt, ap);
 	va_end(ap);
@@ -174,7 +174,7 @@ regex_flags(struct regex_table *t, int lineno, const char **cpp,
 		else if (*cp == 'U')
 			p->options ^= PCRE2_UNGREEDY;
 		else if (*cp == 'X')
-			msg_warn("%s, line %d: ignoring obsolete pcre flag \"X\"",
+			msg_warn("%s:%d: ignoring obsolete pcre flag \"X\"",
 			    t->path, lineno);
 		else
 			return (regex_fail(t, lineno, "unknown pcre flag \"%c\"",
@@ -430,7 +430,7 @@ regex_try(struct regex_table *t, const struct regex_rule *r, pcre2_code *re,
 		return (0);
 	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 		strcpy((char *)msg, "unknown error");
-	msg_warn("%s, line %d: matching a key of %zu bytes: %s", t->path,
+	msg_warn("%s:%d: matching a key of %zu bytes: %s", t->path,
 	    r->lineno, key_len, (char *)msg);
 	return (-1);
 }

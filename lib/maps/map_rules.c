@@ -62,7 +62,7 @@ map_nest_check(const struct map_nest *nest, const char *path,
 {
 	if (nest->depth == 0)
 		return (0);
-	strbuf_printf(err, "%s, line %d: if without endif", path,
+	strbuf_printf(err, "%s:%d: if without endif", path,
 	    nest->line[nest->depth - 1]);
 	return (-1);
 }

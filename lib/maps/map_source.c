@@ -38,7 +38,7 @@ source_line(struct strbuf *line, int lineno, void *arg)
 	cp = line->data;
 	if (sc->format == MAP_SOURCE_ALIASES) {
 		if ((sep = strchr(cp, ':')) == NULL) {
-			strbuf_printf(sc->err, "%s, line %d: expected format: "
+			strbuf_printf(sc->err, "%s:%d: expected format: "
 			    "name: value", sc->path, lineno);
 			return (-1);
 		}
@@ -53,20 +53,20 @@ source_line(struct strbuf *line, int lineno, void *arg)
 	cp += strspn(cp, " \t");
 	if (sc->format == MAP_SOURCE_TABLE && sc->key.len > 1 &&
 	    sc->key.data[sc->key.len - 1] == ':') {
-		strbuf_printf(sc->err, "%s, line %d: key \"%.64s\" ends in ':' "
+		strbuf_printf(sc->err, "%s:%d: key \"%.64s\" ends in ':' "
 		    "as in an aliases(5) file: compile aliases with "
 		    "sluice-map -a (or newaliases)", sc->path, lineno,
 		    sc->key.data);
 		return (-1);
 	}
 	if (sc->key.len == 0 || klen != sc->key.len || *cp == 0) {
-		strbuf_printf(sc->err, "%s, line %d: expected format: %s",
+		strbuf_printf(sc->err, "%s:%d: expected format: %s",
 		    sc->path, lineno, sc->format == MAP_SOURCE_ALIASES ?
 		    "name: value" : "key whitespace value");
 		return (-1);
 	}
 	if (sc->key.len > MAP_KEY_MAX) {
-		strbuf_printf(sc->err, "%s, line %d: key longer than %d bytes",
+		strbuf_printf(sc->err, "%s:%d: key longer than %d bytes",
 		    sc->path, lineno, MAP_KEY_MAX);
 		return (-1);
 	}

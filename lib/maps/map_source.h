@@ -16,7 +16,7 @@ typedef int (*map_source_add_fn)(void *ctx, const char *key,
 
 /*
  * map_source_parse - every logical line of text (at most line_max bytes)
- * to add; 0, or -1 with err "PATH, line N: why"
+ * to add; 0, or -1 with err "PATH:N: why"
  */
 int	map_source_parse(const char *text, const char *path,
 	    enum map_source_format format, size_t line_max,

@@ -106,7 +106,7 @@ map_text_read(int fd, const char *path, size_t max, struct strbuf *text,
 
 		for (const char *cp = text->data; cp < nul; cp++)
 			line += *cp == '\n';
-		strbuf_printf(err, "%s, line %d: NUL byte", path, line);
+		strbuf_printf(err, "%s:%d: NUL byte", path, line);
 		return (-1);
 	}
 	return (0);

@@ -29,7 +29,7 @@ logical_lines(const char *text, const char *origin, const char *what,
 			/* blank and comment lines are skipped, as in Postfix */
 		} else if (q != p) {
 			if (start == 0) {
-				strbuf_printf(err, "%s, line %d: continuation "
+				strbuf_printf(err, "%s:%d: continuation "
 				    "line without a preceding %s", origin,
 				    lineno, what);
 				ret = -1;
@@ -45,7 +45,7 @@ logical_lines(const char *text, const char *origin, const char *what,
 			strbuf_append(&line, p, len);
 		}
 		if (ret == 0 && line.len > max) {
-			strbuf_printf(err, "%s, line %d: logical line longer "
+			strbuf_printf(err, "%s:%d: logical line longer "
 			    "than %zu bytes", origin, start, max);
 			ret = -1;
 		}

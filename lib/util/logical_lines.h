@@ -15,7 +15,7 @@
  * logical_lines - call fn for each logical line of text with the number
  * of its first physical line; fn may modify line and returns 0 or -1 (with
  * err filled).  what names the thing a continuation line must follow
- * ("parameter", "service") in the error "ORIGIN, line N: continuation
+ * ("parameter", "service") in the error "ORIGIN:N: continuation
  * line without a preceding WHAT".  Returns 0 or -1.
  */
 int	logical_lines(const char *text, const char *origin, const char *what,

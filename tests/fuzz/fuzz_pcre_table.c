@@ -30,7 +30,8 @@ run_type(const struct map_text_type *type, const char *text, char *keys)
 	strbuf_init(&err);
 	strbuf_init(&value);
 	if ((state = type->parse(text, "fuzz", &err)) == NULL) {
-		if (strncmp(err.data, "fuzz, line ", 11) != 0)
+		if (strncmp(err.data, "fuzz:", 5) != 0 ||
+		    err.data[5] < '1' || err.data[5] > '9')
 			abort();	/* every refusal names the line */
 	} else {
 		for (key = strtok_r(keys, "\n", &save); key != NULL;

@@ -6,8 +6,9 @@ refusal on the terminal and in the maillog, the running configuration
 still serving), and by the master itself when it gets a SIGHUP without
 sluice reload.  sluice stop, status and mailq work while main.cf is
 broken; an unknown parameter is warned about once per start and reload;
-a Postfix security setting Sluice lacks is an error, not a warning; a
-daemon that meets a bad value anyway answers 4xx instead of dying.
+a Postfix security setting Sluice lacks is an error, not a warning; the
+master refuses to start what check refuses; a daemon that meets a bad
+value anyway (a table gone since the start) answers 4xx instead of dying.
 """
 
 import os
@@ -75,8 +76,8 @@ BREAKAGES = [break_hash_table, break_mynetworks, break_message_size_limit,
 def expected_line(inst, param):
     if param is None:
         n = len(inst.master_cf().rstrip("\n").split("\n"))
-        return re.escape("%s, line %d: " % (inst.master_cf_path, n))
-    return re.escape("%s, line %d: parameter %s: " % (
+        return re.escape("%s:%d: " % (inst.master_cf_path, n))
+    return re.escape("%s:%d: parameter %s: " % (
         inst.main_cf_path, main_cf_line(inst, param), param))
 
 
@@ -180,7 +181,7 @@ def test_stop_status_mailq_with_broken_main_cf(make_instance):
 
 def test_unknown_parameter_warned_once(make_instance):
     inst = make_instance(main={"my_custom_setting": "1"}, start=False)
-    warning = r"warning: %s, line %d: unknown parameter my_custom_setting" % (
+    warning = r"warning: %s:%d: unknown parameter my_custom_setting" % (
         re.escape(inst.main_cf_path), main_cf_line(inst, "my_custom_setting"))
     r = inst.sluice("check")
     assert r.returncode == 0, r.stdout
@@ -212,7 +213,7 @@ def test_unsupported_security_setting_is_an_error(make_instance):
                    "permit_mynetworks, reject_unauth_destination"})
     r = inst.sluice("check")
     assert r.returncode == 1
-    assert re.search(r"main\.cf, line %d: parameter smtpd_sasl_auth_enable: not "
+    assert re.search(r"main\.cf:%d: parameter smtpd_sasl_auth_enable: not "
                      r"supported yet" % main_cf_line(inst,
                                                      "smtpd_sasl_auth_enable"),
                      r.stdout), r.stdout
@@ -223,17 +224,48 @@ def test_unsupported_security_setting_is_an_error(make_instance):
     assert r.returncode == 0, r.stdout
 
 
-def test_daemon_answers_4xx_on_a_bad_value(make_instance):
-    """Started anyway (the master starts and logs the problem), smtpd
-    answers every client 421 4.3.5 and says why, instead of dying and
-    leaving a listener that greets nobody."""
-    inst = make_instance(main={"mynetworks": "127.0.0.1/33"})
-    assert inst.wait_log(r"master\[\d+\]: warning: configuration error: "
-                         r".*parameter mynetworks")
+@pytest.mark.parametrize("foreground", [False, True], ids=["bg", "fg"])
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__)
+def test_start_refuses(make_instance, breakage, foreground):
+    """What check refuses is not started (as postfix start runs postfix
+    check first): exit 1, each problem on the terminal and in the maillog,
+    nothing listening, and status says so."""
+    inst = make_instance(start=False)
+    param = breakage(inst)
+    args = ["start", "-f"] if foreground else ["start"]
+    r = inst.sluice(*args)
+    assert r.returncode == 1, r.stdout + r.stderr
+    want = expected_line(inst, param)
+    assert re.search(r"error: configuration error: " + want, r.stderr), \
+        (want, r.stderr)
+    assert "refusing to start" in r.stderr, r.stderr
+    assert re.search(r"master\[\d+\]: error: configuration error: " + want,
+                     inst.maillog()), inst.maillog()[-2000:]
+    assert re.search(r"master\[\d+\]: fatal: refusing to start",
+                     inst.maillog())
+    assert not si.port_listening(inst.port)
+    assert inst.sluice("status").returncode == 1
+    assert inst.pid_from_file() is None
+
+
+def test_daemon_answers_4xx_when_a_table_goes(make_instance):
+    """A value that was good at start and breaks later (a table removed
+    behind the master's back): smtpd answers every client 421 4.3.5 and
+    says why, instead of dying and leaving a listener that greets nobody."""
+    inst = make_instance(start=False)
+    path = os.path.join(inst.etc, "recipients")
+    with open(path, "w") as f:
+        f.write("r@localhost ok\n")
+    inst.compile_table("recipients")
+    inst.set_main({"local_recipient_maps": "lmdb:" + path})
+    inst.start()
+    os.unlink(path + ".lmdb")
     for _ in range(3):
         c = inst.raw()
         assert c.greeting.code == 421, c.greeting
         assert c.greeting.text.startswith("4.3.5 "), c.greeting
         c.close()
-    assert inst.wait_log(r"smtpd\[\d+\]: error: .*parameter mynetworks: .*"
-                         r"answering every client with 421 4\.3\.5")
+    assert inst.wait_log(r"smtpd\[\d+\]: error: .*parameter "
+                         r"local_recipient_maps: .*answering every client "
+                         r"with 421 4\.3\.5")
+

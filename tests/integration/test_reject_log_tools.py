@@ -146,7 +146,7 @@ def not_landed(inst, params, what):
     if "not supported yet" in text or "unknown restriction" in text:
         first = text.strip().split("\n")[0]
         return "%s has not landed (sluice check: %s)" % (
-            what, re.sub(r"^.*main\.cf, line \d+: ", "", first))
+            what, re.sub(r"^.*main\.cf:\d+: ", "", first))
     assert r.returncode == 0, text
     return None
 

@@ -115,7 +115,7 @@ def test_broken_pcre_table_is_an_error_with_its_line(make_instance,
     path = write(inst, "bad.pcre", "/^ok@/ fine\nif /^a/\n/^(b@/ x\nendif\n")
     r = sluice_map(inst, "pcre:" + path)
     assert r.returncode == 2
-    assert "error: %s, line 3: bad pattern" % path in r.stderr, r.stderr
+    assert "error: %s:3: bad pattern" % path in r.stderr, r.stderr
     assert "warning:" not in r.stderr
 
 
@@ -264,7 +264,7 @@ def test_newaliases_compiles_hash_alias_maps(make_instance, need_sluice_map):
     write(inst, "debian-aliases", "postmaster root\n")
     r = sluice_map(inst, "-N")
     assert r.returncode == 2
-    assert "error: %s, line 1: expected format: name: value" % path \
+    assert "error: %s:1: expected format: name: value" % path \
         in r.stderr, r.stderr
     r = sluice_map(inst, "-q", "root", "hash:" + path)
     assert (r.returncode, r.stdout) == (0, "admin\n")   # the old table

@@ -224,12 +224,12 @@ static const struct {
 	const char *text;
 	const char *want;
 } bad_main_cf[] = {
-	{ "myhostname = a\nno equals sign here\n", "test.cf, line 2: missing '='" },
-	{ "  leading = continuation\n", "test.cf, line 1: continuation line" },
-	{ "# c\n\n= value\n", "test.cf, line 3: bad parameter name" },
-	{ "bad-name = x\n", "test.cf, line 1: bad parameter name" },
-	{ "a b = x\n", "test.cf, line 1: bad parameter name" },
-	{ "x = 1\ny = 2\n\tz = 3\nw\n", "test.cf, line 4: missing '='" },
+	{ "myhostname = a\nno equals sign here\n", "test.cf:2: missing '='" },
+	{ "  leading = continuation\n", "test.cf:1: continuation line" },
+	{ "# c\n\n= value\n", "test.cf:3: bad parameter name" },
+	{ "bad-name = x\n", "test.cf:1: bad parameter name" },
+	{ "a b = x\n", "test.cf:1: bad parameter name" },
+	{ "x = 1\ny = 2\n\tz = 3\nw\n", "test.cf:4: missing '='" },
 };
 
 START_TEST(test_malformed)
@@ -257,7 +257,7 @@ START_TEST(test_line_too_long)
 	for (int i = 0; i < 20000; i++)
 		strbuf_puts(&text, "  continued_part\n");
 	cfg = parse(text.data, -1, &err);
-	ck_assert_ptr_nonnull(strstr(err.data, "test.cf, line 1: logical line "
+	ck_assert_ptr_nonnull(strstr(err.data, "test.cf:1: logical line "
 	    "longer than"));
 	config_free(cfg);
 	strbuf_free(&text);
@@ -284,7 +284,7 @@ START_TEST(test_unknown_warning)
 	ck_assert_ptr_null(strstr(read_maillog(), "other_thing"));
 	ck_assert_int_eq(config_names_check(cfg, &warnings, &err), 0);
 	ck_assert_str_eq(err.data, "");
-	ck_assert_str_eq(warnings.data, "test.cf, line 3: unknown parameter "
+	ck_assert_str_eq(warnings.data, "test.cf:3: unknown parameter "
 	    "my_relay "
 	    "(kept for $my_relay expansion, otherwise ignored)\nunknown "
 	    "parameter other_thing (kept for $other_thing expansion, otherwise "
@@ -334,8 +334,8 @@ START_TEST(test_expansion_syntax_errors)
 	cfg = parse("a = ${full\nb = ${}\nc = ${x?unterminated\nd = ${x!y}\n",
 	    0, &err);
 	ck_assert_int_eq(config_check_values(cfg, &err), 4);
-	ck_assert_ptr_nonnull(strstr(err.data, "test.cf, line 1: parameter a: bad ${...}"));
-	ck_assert_ptr_nonnull(strstr(err.data, "test.cf, line 3: parameter c: missing '}'"));
+	ck_assert_ptr_nonnull(strstr(err.data, "test.cf:1: parameter a: bad ${...}"));
+	ck_assert_ptr_nonnull(strstr(err.data, "test.cf:3: parameter c: missing '}'"));
 	config_free(cfg);
 	strbuf_free(&err);
 }
@@ -369,14 +369,14 @@ START_TEST(test_loops)
 	    0, &err);
 	ck_assert_str_eq(config_get(cfg, "ok"), "fine");
 	ck_assert_int_eq(config_check_values(cfg, &err), 4);
-	ck_assert_ptr_nonnull(strstr(err.data, "test.cf, line 4: "));
+	ck_assert_ptr_nonnull(strstr(err.data, "test.cf:4: "));
 	ck_assert_ptr_nonnull(strstr(err.data, "expansion loop"));
 	msg_set_fatal_hook(fatal_hook);
 	if (setjmp(fatal_jmp) == 0) {
 		(void)config_get(cfg, "a");
 		ck_abort_msg("config_get returned for a loop");
 	}
-	ck_assert_ptr_nonnull(strstr(fatal_text, "test.cf, line 1: "));
+	ck_assert_ptr_nonnull(strstr(fatal_text, "test.cf:1: "));
 	ck_assert_ptr_nonnull(strstr(fatal_text, "expansion loop"));
 	/* a failed expansion leaves nothing half-marked behind */
 	ck_assert_str_eq(config_get(cfg, "ok"), "fine");
@@ -484,7 +484,7 @@ START_TEST(test_bad_values)
 	cfg = parse(text, 0, &err);
 	ck_assert_int_eq(config_check_values(cfg, &err), 1);
 	ck_assert_msg(strstr(err.data, bad_values[_i].want) != NULL &&
-	    strncmp(err.data, "test.cf, line 2: ", 17) == 0,
+	    strncmp(err.data, "test.cf:2: ", 11) == 0,
 	    "%s = %s: got \"%s\"", bad_values[_i].name, bad_values[_i].value,
 	    err.data);
 	/* the typed getter dies with the same clear message */
@@ -605,13 +605,13 @@ START_TEST(test_load)
 
 	write_file("main.cf", "# x\nsmtpd_timeout = 5m\nmax_use = 0\n");
 	ck_assert_ptr_null(config_load(tmpdir, &err));
-	ck_assert_ptr_nonnull(strstr(err.data, "/main.cf, line 3: "));
+	ck_assert_ptr_nonnull(strstr(err.data, "/main.cf:3: "));
 	ck_assert_ptr_nonnull(strstr(err.data, "max_use"));
 
 	strbuf_reset(&err);
 	write_file("main.cf", "oops\n");
 	ck_assert_ptr_null(config_load(tmpdir, &err));
-	ck_assert_ptr_nonnull(strstr(err.data, "/main.cf, line 1: missing '='"));
+	ck_assert_ptr_nonnull(strstr(err.data, "/main.cf:1: missing '='"));
 
 	strbuf_reset(&err);
 	unlink(write_file("main.cf", ""));
@@ -706,21 +706,21 @@ static const struct {
 	const char *text;
 	const char *want;
 } bad_master_cf[] = {
-	{ "smtp inet n - y - - \n", "line 1: expected at least 8 fields" },
-	{ "#\n  cleanup unix - - n - 0 cleanup\n", "line 2: continuation line" },
-	{ "a unix x - n - 0 a\n", "line 1: bad private field \"x\"" },
-	{ "a unix - yes n - 0 a\n", "line 1: bad unpriv field" },
-	{ "a unix - - Y - 0 a\n", "line 1: bad chroot field" },
-	{ "a unix - - n 5x 0 a\n", "line 1: bad wakeup field" },
-	{ "a unix - - n ? 0 a\n", "line 1: bad wakeup field" },
-	{ "a unix - - n 99999999999 0 a\n", "line 1: bad wakeup field" },
-	{ "a unix - - n - -1 a\n", "line 1: bad maxproc field" },
-	{ "a unix - - n - 1000001 a\n", "line 1: bad maxproc field" },
-	{ "a tcp - - n - 1 a\n", "line 1: unknown service type \"tcp\"" },
-	{ "../x unix - - n - 1 a\n", "line 1: service name \"../x\" must not" },
-	{ "smtp inet y - n - 1 smtpd\n", "line 1: inet service smtp cannot be" },
+	{ "smtp inet n - y - - \n", "1: expected at least 8 fields" },
+	{ "#\n  cleanup unix - - n - 0 cleanup\n", "2: continuation line" },
+	{ "a unix x - n - 0 a\n", "1: bad private field \"x\"" },
+	{ "a unix - yes n - 0 a\n", "1: bad unpriv field" },
+	{ "a unix - - Y - 0 a\n", "1: bad chroot field" },
+	{ "a unix - - n 5x 0 a\n", "1: bad wakeup field" },
+	{ "a unix - - n ? 0 a\n", "1: bad wakeup field" },
+	{ "a unix - - n 99999999999 0 a\n", "1: bad wakeup field" },
+	{ "a unix - - n - -1 a\n", "1: bad maxproc field" },
+	{ "a unix - - n - 1000001 a\n", "1: bad maxproc field" },
+	{ "a tcp - - n - 1 a\n", "1: unknown service type \"tcp\"" },
+	{ "../x unix - - n - 1 a\n", "1: service name \"../x\" must not" },
+	{ "smtp inet y - n - 1 smtpd\n", "1: inet service smtp cannot be" },
 	{ "a unix - - n - 1 a\n\n# c\nb unix - - n - 1 b\na unix n n n 0 0 a\n",
-	    "line 5: duplicate service a/unix (first defined at line 1)" },
+	    "5: duplicate service a/unix (first defined at line 1)" },
 };
 
 START_TEST(test_master_cf_bad)
@@ -736,7 +736,7 @@ START_TEST(test_master_cf_bad)
 	ck_assert_int_eq(master_cf_load(path, 100, &me, &n, &err), -1);
 	ck_assert_ptr_null(me);
 	ck_assert_uint_eq(n, 0);
-	snprintf(want, sizeof(want), "%s, %s", path, bad_master_cf[_i].want);
+	snprintf(want, sizeof(want), "%s:%s", path, bad_master_cf[_i].want);
 	ck_assert_msg(strncmp(err.data, want, strlen(want)) == 0,
 	    "got \"%s\", want \"%s\"", err.data, want);
 	strbuf_free(&err);

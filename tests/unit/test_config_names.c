@@ -64,7 +64,7 @@ START_TEST(test_unsupported)
 	    cases[_i].errors, "%s: %s", cases[_i].text, errors.data);
 	ck_assert_str_eq(warnings.data, "");
 	if (cases[_i].errors > 0) {
-		ck_assert_ptr_nonnull(strstr(errors.data, "main.cf, line 1: parameter "));
+		ck_assert_ptr_nonnull(strstr(errors.data, "main.cf:1: parameter "));
 		ck_assert_ptr_nonnull(strstr(errors.data, "not supported yet"));
 	}
 	strbuf_free(&warnings);
@@ -81,7 +81,7 @@ START_TEST(test_unknown_is_a_warning)
 	ck_assert_int_eq(check_text("myhostname = a.example\n"
 	    "smtpd_bannr = typo\n", &warnings, &errors), 0);
 	ck_assert_str_eq(errors.data, "");
-	ck_assert_str_eq(warnings.data, "main.cf, line 2: unknown parameter "
+	ck_assert_str_eq(warnings.data, "main.cf:2: unknown parameter "
 	    "smtpd_bannr (kept for $smtpd_bannr expansion, otherwise ignored)");
 	ck_assert(config_name_unsupported("smtpd_sasl_type"));
 	ck_assert(config_name_unsupported("smtp_header_checks"));
@@ -104,7 +104,7 @@ START_TEST(test_restriction_class_is_no_unknown_name)
 	ck_assert_int_eq(check_text("smtpd_restriction_classes = strict\n"
 	    "strict = reject\nstrikt = reject\n", &warnings, &errors), 0);
 	ck_assert_str_eq(errors.data, "");
-	ck_assert_str_eq(warnings.data, "main.cf, line 3: unknown parameter "
+	ck_assert_str_eq(warnings.data, "main.cf:3: unknown parameter "
 	    "strikt (kept for $strikt expansion, otherwise ignored)");
 	strbuf_free(&warnings);
 	strbuf_free(&errors);

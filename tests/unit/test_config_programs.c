@@ -209,46 +209,46 @@ static const struct {
 	const char *want;
 } bad[] = {
 	{ "mynetworks = 127.0.0.1/33\n", NULL,
-	    "/main.cf, line 3: parameter mynetworks: " },
+	    "/main.cf:3: parameter mynetworks: " },
 	{ "message_size_limit = abc\n", NULL,
-	    "/main.cf, line 3: parameter message_size_limit: bad integer value" },
+	    "/main.cf:3: parameter message_size_limit: bad integer value" },
 	{ "virtual_alias_maps = hash:/nonexistent/virtual\n", NULL,
-	    "/main.cf, line 3: parameter virtual_alias_maps: " },
+	    "/main.cf:3: parameter virtual_alias_maps: " },
 	{ "relayhost = [smart.example]:0\n", NULL,
-	    "/main.cf, line 3: parameter relayhost: bad port" },
+	    "/main.cf:3: parameter relayhost: bad port" },
 	{ "smtpd_tls_security_level = sometimes\n", NULL,
-	    "/main.cf, line 3: parameter smtpd_tls_security_level: bad value" },
+	    "/main.cf:3: parameter smtpd_tls_security_level: bad value" },
 	{ "smtpd_tls_security_level = may\n"
 	    "smtpd_tls_cert_file = /nonexistent/cert.pem\n", NULL,
-	    "/main.cf, line 4: parameter smtpd_tls_cert_file: " },
+	    "/main.cf:4: parameter smtpd_tls_cert_file: " },
 	{ "notify_classes = resource, bogus\n", NULL,
-	    "/main.cf, line 3: parameter notify_classes: bad value \"bogus\"" },
+	    "/main.cf:3: parameter notify_classes: bad value \"bogus\"" },
 	{ "smtpd_sender_restrictions = reject_sender_of_the_day\n", NULL,
-	    "/main.cf, line 3: parameter smtpd_sender_restrictions: unknown "
+	    "/main.cf:3: parameter smtpd_sender_restrictions: unknown "
 	    "restriction \"reject_sender_of_the_day\" (smtpd)" },
 	{ "smtpd_recipient_restrictions = permit_mynetworks, sleep\n", NULL,
-	    "/main.cf, line 3: parameter smtpd_recipient_restrictions: "
+	    "/main.cf:3: parameter smtpd_recipient_restrictions: "
 	    "restriction sleep needs an argument (smtpd)" },
 	{ "", "smtp inet n - n - - smtpd -o smtpd_client_restrictions=nope\n",
 	    "service smtp/inet: parameter smtpd_client_restrictions: unknown "
 	    "restriction \"nope\"" },
 	{ "header_checks = regexp:/nonexistent/header_checks\n", NULL,
-	    "/main.cf, line 3: parameter header_checks: open "
+	    "/main.cf:3: parameter header_checks: open "
 	    "/nonexistent/header_checks: No such file or directory (cleanup)" },
 	{ "content_filter = amavis\n", NULL,
-	    "/main.cf, line 3: parameter content_filter: bad value \"amavis\"" },
+	    "/main.cf:3: parameter content_filter: bad value \"amavis\"" },
 	{ "receive_override_options = no_unknown_recipient_checks\n", NULL,
-	    "/main.cf, line 3: parameter receive_override_options: bad value "
+	    "/main.cf:3: parameter receive_override_options: bad value "
 	    "\"no_unknown_recipient_checks\"" },
 	{ "", "smtp inet n - n - - smtpd\nbad line here\n",
-	    "/master.cf, line 2: expected at least 8 fields" },
+	    "/master.cf:2: expected at least 8 fields" },
 	{ "", "smtp inet n - n - - nosuchprogram\n",
-	    "/master.cf, line 1: service smtp/inet: unknown program \"nosuchprogram\"" },
+	    "/master.cf:1: service smtp/inet: unknown program \"nosuchprogram\"" },
 	{ "", "smtp inet n - n - - smtpd\n"
 	    "submission inet n - n - - smtpd -o mynetworks=10.0.0.0/99\n",
-	    "/master.cf, line 2: service submission/inet: parameter mynetworks: " },
+	    "/master.cf:2: service submission/inet: parameter mynetworks: " },
 	{ "", "smtp inet n - n - - smtpd -o smtpd_milters=inet:x:1\n",
-	    "/master.cf, line 1: service smtp/inet: -o smtpd_milters: not supported" },
+	    "/master.cf:1: service smtp/inet: -o smtpd_milters: not supported" },
 };
 
 START_TEST(test_bad_configuration)
@@ -283,9 +283,9 @@ START_TEST(test_unknown_names_are_warnings)
 	    "pickup unix n - n 60 1 pickup -o pickup_flavour=vanilla\n");
 	ck_assert_int_eq(check_dir(&warnings, &errors), 0);
 	ck_assert_str_eq(errors.data, "");
-	ck_assert_ptr_nonnull(strstr(warnings.data, "/main.cf, line 3: unknown "
+	ck_assert_ptr_nonnull(strstr(warnings.data, "/main.cf:3: unknown "
 	    "parameter smtpd_bannr"));
-	ck_assert_ptr_nonnull(strstr(warnings.data, "/master.cf, line 4: service "
+	ck_assert_ptr_nonnull(strstr(warnings.data, "/master.cf:4: service "
 	    "pickup/unix: -o pickup_flavour: unknown parameter"));
 	strbuf_free(&warnings);
 	strbuf_free(&errors);

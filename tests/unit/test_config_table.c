@@ -179,33 +179,33 @@ static const struct {
 	const char *want;
 } bad[] = {
 	{ "mynetworks = 127.0.0.1/33\n",
-	    "main.cf, line 2: parameter mynetworks: " },
+	    "main.cf:2: parameter mynetworks: " },
 	{ "message_size_limit = abc\n",
-	    "main.cf, line 2: parameter message_size_limit: bad integer value \"abc\"" },
+	    "main.cf:2: parameter message_size_limit: bad integer value \"abc\"" },
 	{ "smtpd_timeout = 5 fortnights\n",
-	    "main.cf, line 2: parameter smtpd_timeout: bad time value" },
+	    "main.cf:2: parameter smtpd_timeout: bad time value" },
 	{ "smtpd_helo_required = maybe\n",
-	    "main.cf, line 2: parameter smtpd_helo_required: bad boolean value" },
+	    "main.cf:2: parameter smtpd_helo_required: bad boolean value" },
 	{ "virtual_alias_maps = hash:/nonexistent/virtual\n",
-	    "main.cf, line 2: parameter virtual_alias_maps: " },
+	    "main.cf:2: parameter virtual_alias_maps: " },
 	{ "virtual_alias_maps = nosuchtype:/etc/x\n",
-	    "main.cf, line 2: parameter virtual_alias_maps: " },
+	    "main.cf:2: parameter virtual_alias_maps: " },
 	{ "mydestination = example.com lmdb:/nonexistent/domains\n",
-	    "main.cf, line 2: parameter mydestination: " },
+	    "main.cf:2: parameter mydestination: " },
 	{ "relayhost = [smart.example.net]:99999\n",
-	    "main.cf, line 2: parameter relayhost: bad port \"99999\"" },
+	    "main.cf:2: parameter relayhost: bad port \"99999\"" },
 	{ "relayhost = bad!host:25\n",
-	    "main.cf, line 2: parameter relayhost: bad host name" },
+	    "main.cf:2: parameter relayhost: bad host name" },
 	{ "relayhost = ::1\n",
-	    "main.cf, line 2: parameter relayhost: bad destination \"::1\"" },
+	    "main.cf:2: parameter relayhost: bad destination \"::1\"" },
 	{ "relayhost = [mx.example.net\n",
-	    "main.cf, line 2: parameter relayhost: bad destination" },
+	    "main.cf:2: parameter relayhost: bad destination" },
 	{ "relayhost = mx.example.net:\n",
-	    "main.cf, line 2: parameter relayhost: bad destination" },
+	    "main.cf:2: parameter relayhost: bad destination" },
 	{ "smtpd_banner = $smtpd_banner x\n",
-	    "main.cf, line 2: parameter smtpd_banner: expansion loop" },
+	    "main.cf:2: parameter smtpd_banner: expansion loop" },
 	{ "smtpd_banner = ${smtpd_banner\n",
-	    "main.cf, line 2: parameter smtpd_banner: " },
+	    "main.cf:2: parameter smtpd_banner: " },
 };
 
 START_TEST(test_bad_values)
@@ -310,7 +310,7 @@ START_TEST(test_raw_and_per_transport)
 	memset(&st, 0, sizeof(st));
 	strbuf_reset(&err);
 	ck_assert_int_eq(config_table_read(cfg, raw_table, &st, &err), 1);
-	ck_assert_msg(strstr(err.data, "main.cf, line 1: parameter "
+	ck_assert_msg(strstr(err.data, "main.cf:1: parameter "
 	    "relay_destination_concurrency_limit = 0 out of range") != NULL,
 	    "%s", err.data);
 	config_table_release(raw_table, &st);
@@ -321,7 +321,7 @@ START_TEST(test_raw_and_per_transport)
 	strbuf_reset(&err);
 	ck_assert_int_eq(config_table_check(cfg, raw_table, "local", NULL, NULL,
 	    NULL, &err, NULL), 1);
-	ck_assert_msg(strstr(err.data, "main.cf, line 2: parameter "
+	ck_assert_msg(strstr(err.data, "main.cf:2: parameter "
 	    "forward_path: unknown name \"$extension\" (this parameter may "
 	    "use $home, $user) (local)") != NULL, "%s", err.data);
 	config_free(cfg);
@@ -377,7 +377,7 @@ START_TEST(test_check_only_rows)
 	config_table_release(table, &st);
 	ck_assert_int_eq(config_table_check(cfg, table, "x", NULL, NULL, NULL,
 	    &err, NULL), 1);
-	ck_assert_ptr_nonnull(strstr(err.data, "main.cf, line 1: parameter "
+	ck_assert_ptr_nonnull(strstr(err.data, "main.cf:1: parameter "
 	    "queue_minfree: bad integer value \"lots\""));
 	config_free(cfg);
 	strbuf_free(&err);

@@ -53,9 +53,9 @@ START_TEST(test_errors)
 	strbuf_init(&err);
 	ck_assert_int_eq(run("  orphan\nx\n", 1000, &out, &err), -1);
 	ck_assert_str_eq(err.data,
-	    "f, line 1: continuation line without a preceding thing");
+	    "f:1: continuation line without a preceding thing");
 	ck_assert_int_eq(run("x\n yyyyyyyyyy\n", 8, &out, &err), -1);
-	ck_assert_str_eq(err.data, "f, line 1: logical line longer than 8 bytes");
+	ck_assert_str_eq(err.data, "f:1: logical line longer than 8 bytes");
 	/* the callback's failure stops the walk */
 	ck_assert_int_eq(run("a\nfail\nb\n", 1000, &out, &err), -1);
 	ck_assert_str_eq(out.data, "1:a|2:fail|");

@@ -142,25 +142,25 @@ START_TEST(test_cidr_garbage)
 		const char *line;	/* expected in the error */
 		const char *why;
 	} bad[] = {
-		{"192.0.2.0/33 x\n", ", line 1: ", "prefix length"},
-		{"192.0.2.1 ok\n2001:db8::/129 x\n", ", line 2: ", "prefix length"},
-		{"# c\n\n192.0.2.1/24 x\n", ", line 3: ", "host address bits"},
-		{"2001:db8::1/32 x\n", ", line 1: ", "\"2001:db8::/32\""},
-		{"192.0.2.0/24\n", ", line 1: ", "no lookup result"},
-		{"192.0.2.0/-1 x\n", ", line 1: ", "bad address pattern"},
-		{"192.0.2.0/ x\n", ", line 1: ", "bad address pattern"},
-		{"192.0.2.0/2x x\n", ", line 1: ", "bad address pattern"},
-		{"300.0.2.0/24 x\n", ", line 1: ", "bad address pattern"},
-		{"example.com x\n", ", line 1: ", "bad address pattern"},
-		{"[192.0.2.0/24 x\n", ", line 1: ", "bad address pattern"},
-		{"if 192.0.2.0/24\n192.0.2.1 x\n", ", line 1: ", "if without endif"},
-		{"endif\n", ", line 1: ", "endif without if"},
-		{"if 192.0.2.0/24\nendif x\n", ", line 2: ", "text after endif"},
-		{"if\nendif\n", ", line 1: ", "if without a pattern"},
-		{"if 192.0.2.0/24 x\nendif\n", ", line 1: ", "text after the if"},
-		{"  192.0.2.0/24 x\n", ", line 1: ", "continuation"},
-		{"! x y\n", ", line 1: ", "bad address pattern"},
-		{"!\n", ", line 1: ", "no address pattern"},
+		{"192.0.2.0/33 x\n", ":1: ", "prefix length"},
+		{"192.0.2.1 ok\n2001:db8::/129 x\n", ":2: ", "prefix length"},
+		{"# c\n\n192.0.2.1/24 x\n", ":3: ", "host address bits"},
+		{"2001:db8::1/32 x\n", ":1: ", "\"2001:db8::/32\""},
+		{"192.0.2.0/24\n", ":1: ", "no lookup result"},
+		{"192.0.2.0/-1 x\n", ":1: ", "bad address pattern"},
+		{"192.0.2.0/ x\n", ":1: ", "bad address pattern"},
+		{"192.0.2.0/2x x\n", ":1: ", "bad address pattern"},
+		{"300.0.2.0/24 x\n", ":1: ", "bad address pattern"},
+		{"example.com x\n", ":1: ", "bad address pattern"},
+		{"[192.0.2.0/24 x\n", ":1: ", "bad address pattern"},
+		{"if 192.0.2.0/24\n192.0.2.1 x\n", ":1: ", "if without endif"},
+		{"endif\n", ":1: ", "endif without if"},
+		{"if 192.0.2.0/24\nendif x\n", ":2: ", "text after endif"},
+		{"if\nendif\n", ":1: ", "if without a pattern"},
+		{"if 192.0.2.0/24 x\nendif\n", ":1: ", "text after the if"},
+		{"  192.0.2.0/24 x\n", ":1: ", "continuation"},
+		{"! x y\n", ":1: ", "bad address pattern"},
+		{"!\n", ":1: ", "no address pattern"},
 	};
 	struct strbuf err, big;
 	struct map *m;
@@ -183,7 +183,7 @@ START_TEST(test_cidr_garbage)
 		strbuf_putc(&big, 'x');
 	strbuf_putc(&big, '\n');
 	ck_assert_ptr_null(open_text(big.data, &err));
-	ck_assert_msg(strstr(err.data, "line 1: logical line longer") != NULL,
+	ck_assert_msg(strstr(err.data, ":1: logical line longer") != NULL,
 	    "%s", err.data);
 	/* nesting is bounded */
 	strbuf_reset(&big);

@@ -175,7 +175,7 @@ START_TEST(test_update_keeps_old_on_error)
 	/* an aliases file given as a table: refused, the table stays */
 	write_file(path, "root: admin\n");
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), -1);
-	ck_assert_msg(strstr(err.data, "line 1: key \"root:\" ends in ':'") &&
+	ck_assert_msg(strstr(err.data, ":1: key \"root:\" ends in ':'") &&
 	    strstr(err.data, "sluice-map -a"), "%s", err.data);
 	ck_assert_int_eq(map_lookup(m, "a", &v), MAP_FOUND);
 	ck_assert_str_eq(v.data, "1");

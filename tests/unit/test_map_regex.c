@@ -207,32 +207,32 @@ START_TEST(test_regex_garbage)
 		const char *line;
 		const char *why;
 	} bad[] = {
-		{"pcre", "/a(/ x\n", ", line 1: ", "bad pattern"},
-		{"pcre", "/ok/ x\n/[z-a]/ y\n", ", line 2: ", "bad pattern"},
-		{"regexp", "/a(/ x\n", ", line 1: ", "bad pattern"},
-		{"pcre", "if /a/\n/b/ x\n", ", line 1: ", "if without endif"},
-		{"pcre", "if /a/\nif /b/\nendif\n", ", line 1: ", "if without endif"},
-		{"pcre", "/a/ x\nendif\n", ", line 2: ", "endif without if"},
-		{"pcre", "if /a/\nendif junk\n", ", line 2: ", "text after endif"},
-		{"pcre", "if /a/ x\nendif\n", ", line 1: ", "text after the if"},
-		{"pcre", "/(a)/ $2\n", ", line 1: ", "$2 but the pattern has 1 group"},
-		{"pcre", "/a/ $1\n", ", line 1: ", "$1 but the pattern has 0 groups"},
-		{"pcre", "/(a)/ $x\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "/(a)/ ${1\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "/(a)/ $\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "/(a)/ ${}\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "/(a)/ $1abc\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "/(a)/ $123\n", ", line 1: ", "bad $ substitution"},
-		{"pcre", "!/(a)/ $1\n", ", line 1: ", "negated"},
-		{"pcre", "/a/q x\n", ", line 1: ", "unknown pcre flag \"q\""},
-		{"regexp", "/a/s x\n", ", line 1: ", "unknown regexp flag \"s\""},
-		{"pcre", "/a x\n", ", line 1: ", "no closing pattern delimiter"},
-		{"pcre", "/a/\n", ", line 1: ", "no result"},
-		{"pcre", "/a/ix\n", ", line 1: ", "no result"},
-		{"pcre", "!\n", ", line 1: ", "no pattern"},
-		{"pcre", "/a/!/b/ x\n", ", line 1: ", "text after the pattern flags"},
-		{"regexp", "/a/!!/b/ x\n", ", line 1: ", "negated once"},
-		{"pcre", "  /a/ x\n", ", line 1: ", "continuation"},
+		{"pcre", "/a(/ x\n", ":1: ", "bad pattern"},
+		{"pcre", "/ok/ x\n/[z-a]/ y\n", ":2: ", "bad pattern"},
+		{"regexp", "/a(/ x\n", ":1: ", "bad pattern"},
+		{"pcre", "if /a/\n/b/ x\n", ":1: ", "if without endif"},
+		{"pcre", "if /a/\nif /b/\nendif\n", ":1: ", "if without endif"},
+		{"pcre", "/a/ x\nendif\n", ":2: ", "endif without if"},
+		{"pcre", "if /a/\nendif junk\n", ":2: ", "text after endif"},
+		{"pcre", "if /a/ x\nendif\n", ":1: ", "text after the if"},
+		{"pcre", "/(a)/ $2\n", ":1: ", "$2 but the pattern has 1 group"},
+		{"pcre", "/a/ $1\n", ":1: ", "$1 but the pattern has 0 groups"},
+		{"pcre", "/(a)/ $x\n", ":1: ", "bad $ substitution"},
+		{"pcre", "/(a)/ ${1\n", ":1: ", "bad $ substitution"},
+		{"pcre", "/(a)/ $\n", ":1: ", "bad $ substitution"},
+		{"pcre", "/(a)/ ${}\n", ":1: ", "bad $ substitution"},
+		{"pcre", "/(a)/ $1abc\n", ":1: ", "bad $ substitution"},
+		{"pcre", "/(a)/ $123\n", ":1: ", "bad $ substitution"},
+		{"pcre", "!/(a)/ $1\n", ":1: ", "negated"},
+		{"pcre", "/a/q x\n", ":1: ", "unknown pcre flag \"q\""},
+		{"regexp", "/a/s x\n", ":1: ", "unknown regexp flag \"s\""},
+		{"pcre", "/a x\n", ":1: ", "no closing pattern delimiter"},
+		{"pcre", "/a/\n", ":1: ", "no result"},
+		{"pcre", "/a/ix\n", ":1: ", "no result"},
+		{"pcre", "!\n", ":1: ", "no pattern"},
+		{"pcre", "/a/!/b/ x\n", ":1: ", "text after the pattern flags"},
+		{"regexp", "/a/!!/b/ x\n", ":1: ", "negated once"},
+		{"pcre", "  /a/ x\n", ":1: ", "continuation"},
 	};
 	struct strbuf err, big;
 	struct map *m;
@@ -254,7 +254,7 @@ START_TEST(test_regex_garbage)
 		strbuf_putc(&big, 'x');
 	strbuf_putc(&big, '\n');
 	ck_assert_ptr_null(open_text("pcre", big.data, &err));
-	ck_assert_msg(strstr(err.data, "line 1: logical line longer") != NULL,
+	ck_assert_msg(strstr(err.data, ":1: logical line longer") != NULL,
 	    "%s", err.data);
 	/* nesting is bounded */
 	strbuf_reset(&big);

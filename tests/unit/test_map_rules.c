@@ -54,7 +54,7 @@ START_TEST(test_rules_nest)
 	ck_assert_int_eq(map_nest_push(&nest, 3, 10), 0);
 	ck_assert_int_eq(map_nest_push(&nest, 7, 12), 0);
 	ck_assert_int_eq(map_nest_check(&nest, "t", &err), -1);
-	ck_assert_str_eq(err.data, "t, line 12: if without endif");
+	ck_assert_str_eq(err.data, "t:12: if without endif");
 	ck_assert_int_eq(map_nest_pop(&nest), 7);
 	ck_assert_int_eq(map_nest_pop(&nest), 3);
 	ck_assert_int_eq(map_nest_pop(&nest), -1);

@@ -44,16 +44,16 @@ START_TEST(test_source_table)
 	    &out);
 	ck_assert_str_eq(out.data, "key=Value One continued@3;other=x@5;");
 	parse("a 1\nkeyonly\n", MAP_SOURCE_TABLE, &out);
-	ck_assert_str_eq(out.data, "ERR: src, line 2: expected format: "
+	ck_assert_str_eq(out.data, "ERR: src:2: expected format: "
 	    "key whitespace value");
 	parse("root: admin\n", MAP_SOURCE_TABLE, &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "src, line 1: key \"root:\" ends "
+	ck_assert_ptr_nonnull(strstr(out.data, "src:1: key \"root:\" ends "
 	    "in ':' as in an aliases(5) file"));
 	parse("  a 1\n", MAP_SOURCE_TABLE, &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "line 1: continuation"));
+	ck_assert_ptr_nonnull(strstr(out.data, ":1: continuation"));
 	parse("k 01234567890123456789012345678901234567890123456789012345678901234567890\n",
 	    MAP_SOURCE_TABLE, &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "line 1: logical line longer"));
+	ck_assert_ptr_nonnull(strstr(out.data, ":1: logical line longer"));
 	strbuf_free(&out);
 }
 END_TEST
@@ -69,12 +69,12 @@ START_TEST(test_source_aliases)
 	ck_assert_str_eq(out.data, "root=admin@2;postmaster=root@3;"
 	    "team=a, b@4;prog=\"|/bin/cat\"@6;inc=:include:/etc/list@7;");
 	parse("nocolon value\n", MAP_SOURCE_ALIASES, &out);
-	ck_assert_str_eq(out.data, "ERR: src, line 1: expected format: "
+	ck_assert_str_eq(out.data, "ERR: src:1: expected format: "
 	    "name: value");
 	parse("two words: x\n", MAP_SOURCE_ALIASES, &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "line 1: expected format"));
+	ck_assert_ptr_nonnull(strstr(out.data, ":1: expected format"));
 	parse("empty:\n", MAP_SOURCE_ALIASES, &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "line 1: expected format"));
+	ck_assert_ptr_nonnull(strstr(out.data, ":1: expected format"));
 	strbuf_free(&out);
 }
 END_TEST

@@ -68,7 +68,7 @@ START_TEST(test_text_read_limits)
 	fd = open(path, O_RDONLY);
 	strbuf_reset(&err);
 	ck_assert_int_eq(map_text_read(fd, path, 100, &text, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.data, ", line 3: NUL byte"));
+	ck_assert_ptr_nonnull(strstr(err.data, ":3: NUL byte"));
 	close(fd);
 	fd = open(tmpdir, O_RDONLY);
 	strbuf_reset(&err);

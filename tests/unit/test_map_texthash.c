@@ -104,23 +104,23 @@ START_TEST(test_texthash_garbage)
 	strbuf_init(&big);
 	strbuf_init(&spec);
 	ck_assert_ptr_null(open_text("a 1\nkeyonly\n", &err));
-	ck_assert_msg(strstr(err.data, ", line 2: expected format") != NULL,
+	ck_assert_msg(strstr(err.data, ":2: expected format") != NULL,
 	    "%s", err.data);
 	ck_assert_ptr_null(open_text("root: admin\n", &err));
 	ck_assert_msg(strstr(err.data, "aliases(5)") != NULL, "%s", err.data);
 	ck_assert_ptr_null(open_text("  a 1\n", &err));
-	ck_assert_msg(strstr(err.data, "line 1: continuation") != NULL, "%s",
+	ck_assert_msg(strstr(err.data, ":1: continuation") != NULL, "%s",
 	    err.data);
 	write_bytes("a 1\nb\0 2\n", 9);
 	strbuf_printf(&spec, "texthash:%s", path);
 	strbuf_reset(&err);
 	ck_assert_ptr_null(map_open(spec.data, &err));
-	ck_assert_msg(strstr(err.data, "line 2: NUL byte") != NULL, "%s", err.data);
+	ck_assert_msg(strstr(err.data, ":2: NUL byte") != NULL, "%s", err.data);
 	strbuf_puts(&big, "k ");
 	for (int i = 0; i < 100 * 1024; i++)
 		strbuf_putc(&big, 'v');
 	ck_assert_ptr_null(open_text(big.data, &err));
-	ck_assert_msg(strstr(err.data, "line 1: logical line longer") != NULL,
+	ck_assert_msg(strstr(err.data, ":1: logical line longer") != NULL,
 	    "%s", err.data);
 	/* not a regular file */
 	strbuf_reset(&spec);

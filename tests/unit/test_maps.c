@@ -239,7 +239,7 @@ START_TEST(test_lmdb_table)
 	write_file(path, "good value\nbadline\n");
 	strbuf_reset(&err);
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), -1);
-	ck_assert_msg(strstr(err.data, ", line 2: ") != NULL, "%s", err.data);
+	ck_assert_msg(strstr(err.data, ":2: ") != NULL, "%s", err.data);
 	ck_assert_int_eq(lookup(m, "new.example", &v), MAP_FOUND);
 	ck_assert_int_eq(count_tmp_files(), 0);
 	map_close(m);
@@ -297,7 +297,7 @@ START_TEST(test_lmdb_malformed)
 	}
 	strbuf_reset(&err);
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_TABLE, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.data, "line 1: NUL"));
+	ck_assert_ptr_nonnull(strstr(err.data, ":1: NUL"));
 	/* missing source, directory as source */
 	ck_assert_int_eq(map_lmdb_build("/nonexistent/x", MAP_SOURCE_TABLE, &err), -1);
 	ck_assert_int_eq(map_lmdb_build(tmpdir, MAP_SOURCE_TABLE, &err), -1);
@@ -338,7 +338,7 @@ START_TEST(test_lmdb_aliases)
 	write_file(path, "root: admin\nno colon here\n");
 	strbuf_reset(&err);
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_ALIASES, &err), -1);
-	ck_assert_msg(strstr(err.data, "line 2") != NULL, "%s", err.data);
+	ck_assert_msg(strstr(err.data, "aliases:2: ") != NULL, "%s", err.data);
 	write_file(path, "empty:\n");
 	ck_assert_int_eq(map_lmdb_build(path, MAP_SOURCE_ALIASES, &err), -1);
 	write_file(path, "two words: x\n");

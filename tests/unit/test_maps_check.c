@@ -103,11 +103,11 @@ START_TEST(test_check_reference)
 	/* text tables are parsed: an error names file and line */
 	write_file("pcre", "/ok/ x\nif /a/\n", pcre, sizeof(pcre));
 	ck_assert_int_eq(check(&err, &notice, "pcre:%s", pcre), -1);
-	ck_assert_msg(strstr(err.data, ", line 2: if without endif") != NULL,
+	ck_assert_msg(strstr(err.data, ":2: if without endif") != NULL,
 	    "%s", err.data);
 	write_file("cidr", "127.0.0.1/33 x\n", cidr, sizeof(cidr));
 	ck_assert_int_eq(check(&err, &notice, "cidr:%s", cidr), -1);
-	ck_assert_msg(strstr(err.data, ", line 1: bad network prefix") != NULL,
+	ck_assert_msg(strstr(err.data, ":1: bad network prefix") != NULL,
 	    "%s", err.data);
 	ck_assert_int_eq(check(&err, &notice, "regexp:%s", "/nonexistent/r"), -1);
 	ck_assert_int_eq(check(&err, &notice, "texthash:%s", virt), 0);

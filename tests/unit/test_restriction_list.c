@@ -114,7 +114,7 @@ static const struct {
 	const char *want;
 } bad[] = {
 	{ "smtpd_helo_restrictions = permit_everybody\n",
-	    "main.cf, line 1: parameter smtpd_helo_restrictions: unknown "
+	    "main.cf:1: parameter smtpd_helo_restrictions: unknown "
 	    "restriction \"permit_everybody\"" },
 	{ "smtpd_client_restrictions = sleep\n", "sleep needs an argument" },
 	{ "smtpd_client_restrictions = sleep x\n", "not a number of seconds" },
