@@ -104,7 +104,7 @@ anvil_pre_jail(struct service_context *ctx)
 	/* sluice check refuses what cannot be read: no guessing a rate window */
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, anvil_params, d, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	d->table = anvil_table_create(d->time_unit);
 	anvil_stats_start(d, time(NULL));

@@ -54,7 +54,7 @@ bounce_post_jail(struct service_context *ctx)
 
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, bounce_params, set, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	ctx->app = set;
 }

@@ -43,7 +43,7 @@ cleanup_expand_open(struct cleanup_expand *x, struct config *cfg)
 	memset(x, 0, sizeof(*x));
 	/* a value sluice check refuses: smtpd answers 451, pickup waits */
 	if (config_table_read(cfg, cleanup_expand_params, x, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	/* a table that cannot be opened costs time (4xx), not the listener */
 	if ((x->resolver = resolve_open(cfg, &err)) == NULL) {
 		msg_warn("cannot open the virtual alias tables: %s; messages "

@@ -42,7 +42,7 @@ cleanup_pre_jail(struct service_context *ctx)
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, cleanup_checks_params, &d->checks,
 	    &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	d->checks.limits.nesting_limit = d->checks.nesting_limit;
 	d->checks.limits.boundary_length_limit = d->checks.boundary_limit;
@@ -63,7 +63,7 @@ cleanup_post_jail(struct service_context *ctx)
 	 */
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, cleanup_params, &d->params, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	ctx->session_limit = (unsigned)d->params.session_limit;
 	if (ctx->session_limit < 1)

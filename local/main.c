@@ -118,7 +118,7 @@ local_post_jail(struct service_context *ctx)
 	 */
 	strbuf_init(&path);
 	if (config_table_read(cfg, local_params, d, &path) > 0)
-		msg_fatal("%s", path.data);
+		config_table_fatal(&path);
 	strbuf_reset(&path);
 	d->service_name = ctx->service_name;
 	d->privileged = ctx->privileged;

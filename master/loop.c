@@ -2,8 +2,8 @@
  * loop.c - the master's single poll(2) loop.
  *
  * It watches the signal self-pipe, every status pipe, and the listeners of
- * services that need a child; it wakes for throttle ends and wakeup
- * triggers.  Signal work runs last in each round because a reload frees
+ * services that need a child or turn clients away while throttled; it
+ * wakes for throttle ends and wakeup triggers.  Signal work runs last in each round because a reload frees
  * the services the poll array points into.
  */
 #include <errno.h>
@@ -100,7 +100,8 @@ master_loop(struct master_state *ms)
 				pfd[n].events = POLLIN;
 				owner[n++] = svc;
 			}
-			if (!master_wants_child(svc))
+			if (!master_wants_child(svc) &&
+			    !master_throttle_refusing(svc))
 				continue;
 			for (j = 0; j < svc->listen_count; j++) {
 				pfd[n].fd = svc->listen_fds[j];
@@ -122,6 +123,8 @@ master_loop(struct master_state *ms)
 				master_status_read(ms, svc);
 			else if (master_wants_child(svc))
 				master_spawn(ms, svc);
+			else if (master_throttle_refusing(svc))
+				master_throttle_refuse(svc, pfd[i].fd);
 		}
 		if (pfd[0].revents)
 			master_handle_signals(ms);

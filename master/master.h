@@ -50,6 +50,9 @@ struct master_service {
 	int		 child_count;
 	int		 avail_count;	/* idle or still starting */
 	bool		 throttled;
+	unsigned long	 throttle_refused;	/* clients turned away (unix) */
+	/* throttled because a child exited on its own before it reported */
+	bool		 throttle_refused_start;
 	long long	 throttle_until;	/* monotonic ms */
 	long long	 next_wakeup;	/* monotonic ms, 0 = none */
 	bool		 retired;	/* old generation after a reload */
@@ -131,6 +134,14 @@ void	master_status_read(struct master_state *ms, struct master_service *svc);
 void	master_reap(struct master_state *ms);
 void	master_throttle(struct master_state *ms, struct master_service *svc);
 void	master_unthrottle(struct master_service *svc, long long now);
+/*
+ * master_throttle_refusing - an internal (unix) service without a child,
+ * throttled because one refused to start (exited before it reported):
+ * its waiting clients are turned away rather than left to wait
+ */
+bool	master_throttle_refusing(const struct master_service *svc);
+/* master_throttle_refuse - accept one waiting client on fd and close it */
+void	master_throttle_refuse(struct master_service *svc, int fd);
 void	master_retired_sweep(struct master_state *ms);
 
 /* reload.c */

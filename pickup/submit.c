@@ -44,7 +44,7 @@ pickup_config_load(struct pickup_config *pc, struct config *cfg)
 	 */
 	strbuf_init(&err);
 	if (config_table_read(cfg, pickup_params, pc, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	strbuf_init(&path);
 	strbuf_printf(&path, "private/%s", pc->cleanup_service_name);

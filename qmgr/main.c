@@ -46,7 +46,7 @@ qmgr_pre_jail(struct service_context *ctx)
 	 * What sluice check refuses is fatal; the mail waits in the queue.
 	 */
 	if (config_table_read(ctx->cfg, qmgr_params, qm, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_reset(&err);
 	if ((qm->resolver = resolve_open(ctx->cfg, &err)) == NULL)
 		msg_fatal("%s", err.data);

@@ -33,7 +33,7 @@ showq_post_jail(struct service_context *ctx)
 	/* sluice check refuses what cannot be read; a listing needs it */
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, showq_params, d, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	ctx->app = d;
 }

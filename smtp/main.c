@@ -66,7 +66,7 @@ smtp_post_jail(struct service_context *ctx)
 	 */
 	strbuf_init(&err);
 	if (config_table_read(ctx->cfg, smtp_params, p, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	p->host_lookup_dns = strlist_contains_ci(&p->host_lookup, "dns");
 	p->host_lookup_native = strlist_contains_ci(&p->host_lookup, "native");

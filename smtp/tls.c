@@ -66,7 +66,7 @@ smtp_tls_setup(struct smtp_agent *a, struct config *cfg)
 	/* a value sluice check refuses: qmgr defers the mail and retries */
 	strbuf_init(&err);
 	if (config_table_read(cfg, smtp_tls_params, a, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 	if ((l = level_parse(a->tls_level_word, strlen(a->tls_level_word))) < 0)
 		msg_fatal("smtp_tls_security_level: unknown level \"%s\"",

@@ -105,7 +105,7 @@ smtpd_standalone_main(int argc, char **argv)
 		msg_fatal("%s", err.data);
 	memset(&set, 0, sizeof(set));
 	if (config_table_read(cfg, smtpd_standalone_params, &set, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	privileged = standalone_privileged(&set);
 	if (!privileged && standalone_network_peer())
 		msg_fatal("refusing to receive mail from the network as a user "

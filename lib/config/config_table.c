@@ -559,6 +559,20 @@ config_table_read(struct config *cfg, const struct config_table *table,
 	return (problems);
 }
 
+/* config_table_fatal - see config_table.h */
+void
+config_table_fatal(struct strbuf *problems)
+{
+	char *line, *save;
+	int count = 0;
+
+	for (line = strtok_r(problems->data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), count++)
+		msg_error("%s", line);
+	msg_fatal("%d parameter value%s cannot be used (see sluice check)",
+	    count, count == 1 ? "" : "s");
+}
+
 /* config_table_release - see config_table.h */
 void
 config_table_release(const struct config_table *table, void *settings)

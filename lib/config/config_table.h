@@ -119,6 +119,12 @@ bool	config_table_declares(const char *name);
  */
 int	config_table_read(struct config *cfg, const struct config_table *table,
 	    void *settings, struct strbuf *err);
+/*
+ * config_table_fatal - a daemon that cannot use what config_table_read()
+ * put in problems: each line logged as an error of its own, then a
+ * fatal line; does not return
+ */
+void	config_table_fatal(struct strbuf *problems) __attribute__((noreturn));
 /* config_table_release - free what config_table_read put in settings */
 void	config_table_release(const struct config_table *table, void *settings);
 

@@ -621,7 +621,7 @@ service_main(int argc, char **argv, const struct service_ops *ops)
 	config_log_open(ops->program, ctx.cfg);
 	/* logged where main.cf says: the master passes our stderr on too */
 	if (config_table_read(ctx.cfg, service_params, &service_set, &err) > 0)
-		msg_fatal("%s", err.data);
+		config_table_fatal(&err);
 	strbuf_free(&err);
 
 	service_enter_jail(&ctx, &args, ops);

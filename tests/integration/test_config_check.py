@@ -269,3 +269,51 @@ def test_daemon_answers_4xx_when_a_table_goes(make_instance):
                          r"local_recipient_maps: .*answering every client "
                          r"with 421 4\.3\.5")
 
+
+
+
+def hand_over(inst):
+    """One message; the reply that ends the attempt, and how long it took."""
+    begun = time.monotonic()
+    c = inst.raw()
+    assert c.greeting.code == 220, c.greeting
+    for line in ("EHLO client.example", "MAIL FROM:<a@client.example>",
+                 "RCPT TO:<r@localhost>"):
+        r = c.cmd(line, timeout=120)
+        if r.code >= 400:
+            break
+    else:
+        r = c.cmd("DATA", timeout=120)
+        if r.code == 354:
+            c.send(b"Subject: t\r\n\r\nbody\r\n.\r\n")
+            r = c.reply(timeout=120)
+    c.close()
+    return r, time.monotonic() - begun
+
+
+def test_cleanup_that_cannot_start_costs_a_4xx(make_instance):
+    """cleanup meets a value it cannot use (its header_checks table gone
+    since the start) and exits at once: it says why in the maillog, one
+    problem a line, and smtpd answers 4xx, never 250, within the master's
+    throttle, not after ipc_timeout (a cleanup dying before it accepts
+    never takes the waiting connection): the client keeps the message."""
+    inst = make_instance(start=False, main={"service_throttle_time": "5s"})
+    path = os.path.join(inst.etc, "header_checks")
+    with open(path, "w") as f:
+        f.write("/^X-Spam: yes/ REJECT spam\n")
+    inst.set_main({"header_checks": "regexp:" + path})
+    inst.start()
+    os.unlink(path)
+    # the first attempt meets a cleanup that dies; while cleanup is
+    # throttled for refusing to start, the master turns its clients away
+    for _ in range(3):
+        r, took = hand_over(inst)
+        assert 400 <= r.code < 500, r
+        assert took < 30, took
+    assert inst.wait_log(r"cleanup\[\d+\]: error: \S+main\.cf:\d+: "
+                         r"parameter header_checks: .*" + re.escape(path))
+    assert inst.wait_log(r"cleanup\[\d+\]: fatal: \d+ parameter values? "
+                         r"cannot be used \(see sluice check\)")
+    assert inst.wait_log(r"master\[\d+\]: warning: \S+cleanup: throttled: "
+                         r"turning clients of service cleanup away")
+    assert inst.queue_files() == [], inst.queue_listing()
