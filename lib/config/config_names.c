@@ -139,6 +139,28 @@ names_line(struct strbuf *buf, const struct config *cfg, const char *name)
 		strbuf_printf(buf, "%s: ", origin);
 }
 
+/*
+ * per_transport - TRANSPORT_destination_{concurrency,recipient}_limit:
+ * qmgr reads one for every master.cf service (CONF_PER_TRANSPORT rows),
+ * so the name is known whatever the transport is called
+ */
+static bool
+per_transport(const char *name)
+{
+	static const char *const suffixes[] = {
+		"_destination_concurrency_limit",
+		"_destination_recipient_limit",
+	};
+	size_t	 len = strlen(name), slen;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		slen = strlen(suffixes[i]);
+		if (len > slen && strcmp(name + len - slen, suffixes[i]) == 0)
+			return (true);
+	}
+	return (false);
+}
+
 /* names_one - judge one user-set name */
 static void
 names_one(const char *name, const char *raw, void *ctx)
@@ -149,7 +171,7 @@ names_one(const char *name, const char *raw, void *ctx)
 	int row;
 
 	(void)raw;
-	if (config_param_find(name) != NULL)
+	if (config_param_find(name) != NULL || per_transport(name))
 		return;
 	for (size_t i = 0; i < w->classes.count; i++)
 		if (strcmp(w->classes.items[i], name) == 0)

@@ -111,6 +111,25 @@ START_TEST(test_restriction_class_is_no_unknown_name)
 }
 END_TEST
 
+/* qmgr reads TRANSPORT_destination_*_limit for any master.cf service */
+START_TEST(test_per_transport_limit_is_no_unknown_name)
+{
+	struct strbuf warnings, errors;
+
+	strbuf_init(&warnings);
+	strbuf_init(&errors);
+	ck_assert_int_eq(check_text("relay_destination_concurrency_limit = 5\n"
+	    "slow_destination_recipient_limit = 2\n"
+	    "_destination_recipient_limit = 2\n", &warnings, &errors), 0);
+	ck_assert_str_eq(errors.data, "");
+	ck_assert_str_eq(warnings.data, "main.cf:3: unknown parameter "
+	    "_destination_recipient_limit (kept for "
+	    "$_destination_recipient_limit expansion, otherwise ignored)");
+	strbuf_free(&warnings);
+	strbuf_free(&errors);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -122,6 +141,7 @@ main(void)
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_unknown_is_a_warning);
 	tcase_add_test(tc, test_restriction_class_is_no_unknown_name);
+	tcase_add_test(tc, test_per_transport_limit_is_no_unknown_name);
 	suite_add_tcase(s, tc);
 	return (unit_run(s));
 }
